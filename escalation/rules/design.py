@@ -1,0 +1,108 @@
+"""Study design settings for dose escalation: the choices the protocol makes, as data.
+
+Every setting here is one the protocol must state (DOMAIN.md sections 2-4); the defaults are the
+MIL97 choices. The Django layer stores the settings with the study and passes them in unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .errors import EscalationInputError
+
+
+class WindowConvention(StrEnum):
+    """How the protocol counts the DLT period (DOMAIN 2: differs between protocols, show it)."""
+
+    # "Day 1..Day N": the dose day is Day 1, the window's last day is Day N = start + N - 1.
+    INCLUSIVE = "inclusive"
+    # "N days after the dose": the window's last day is start + N.
+    AFTER = "after"
+
+
+class TitrationTrigger(StrEnum):
+    """What ends accelerated titration (Simon et al., JNCI 1997;89:1138; DOMAIN 3.2)."""
+
+    # MIL97 default: a DLT, or an AE of grade >= 2 assessed as related, with onset in the window.
+    DLT_OR_RELATED_GRADE2 = "dlt_or_related_grade2"
+    # Only a DLT ends titration.
+    DLT_ONLY = "dlt_only"
+    # A DLT, or the second related grade >= 2 event among titration subjects (Simon's designs
+    # 2-4 end the accelerated phase at the first DLT or the second grade 2 toxicity).
+    SECOND_RELATED_GRADE2 = "second_related_grade2"
+
+
+class ExceededVariant(StrEnum):
+    """What a dose that exceeds the MTD means for the dose below it (DOMAIN 3)."""
+
+    # Korn et al. 1994; R package `escalation`, allow_deescalate = TRUE: fill d-1 to 6 first.
+    EXPAND_LOWER = "expand_lower"
+    # d-1 is the MTD at once (flagged when it rests on fewer than 6 evaluable subjects).
+    SIMPLE = "simple"
+
+
+# BOIN elimination boundary for a 30% target DLT rate (Liu & Yuan, JRSS-C 2015;64:507; Yuan et al.,
+# Clin Cancer Res 2016;22:4291): stop a dose when Pr(DLT rate > 0.30 | data) > 0.95 under a
+# Beta(1, 1) prior, from 3 evaluated subjects on. DOMAIN.md section 4 adopts it as the expansion
+# safety monitoring rule (FDA guidance on expansion cohorts, 2022). Checked: the posterior tail
+# Pr(p > 0.3) = P(Binomial(n + 1, 0.3) <= y) first exceeds 0.95 at y = 3, 3, 4, 4, 5, 5, 5, 6 for
+# n = 3..10. Rows: (fewest evaluated, most evaluated, DLT-type toxicities that pause the cohort).
+BOIN_30_ELIMINATION: tuple[tuple[int, int, int], ...] = (
+    (3, 4, 3),
+    (5, 6, 4),
+    (7, 9, 5),
+    (10, 10, 6),
+)
+
+
+@dataclass(frozen=True)
+class DesignSettings:
+    """The escalation design of one study. Defaults are MIL97's (DOMAIN 1-4).
+
+    The 3+3 decision table's DLT counts (0 -> escalate, 1 -> expand, >= 2 -> exceeded) are fixed;
+    the sizes below say how many evaluable subjects each step needs.
+    """
+
+    # Accelerated titration applies to the first N dose levels of a track that allows it.
+    titration_levels: int = 2
+    titration_trigger: TitrationTrigger = TitrationTrigger.DLT_OR_RELATED_GRADE2
+    exceeded_variant: ExceededVariant = ExceededVariant.EXPAND_LOWER
+    window_convention: WindowConvention = WindowConvention.INCLUSIVE
+    # An infusion counts toward the minimum exposure when it delivered at least this fraction of
+    # the planned dose (1.0 = the full C1D1 infusion, DOMAIN 2).
+    minimum_exposure_fraction: float = 1.0
+    # How many of the planned infusions inside the window must reach that fraction; None means
+    # every planned infusion (1 on Q3W, 2 on Q2W: Day 1 and Day 15).
+    minimum_infusions: int | None = None
+    cohort_size: int = 3
+    expanded_cohort_size: int = 6
+    expansion_cohort_size: int = 10
+    expansion_boundaries: tuple[tuple[int, int, int], ...] = BOIN_30_ELIMINATION
+
+    def __post_init__(self) -> None:
+        # Accept the enum values as plain strings (what a settings table stores).
+        object.__setattr__(self, "titration_trigger", TitrationTrigger(self.titration_trigger))
+        object.__setattr__(self, "exceeded_variant", ExceededVariant(self.exceeded_variant))
+        object.__setattr__(self, "window_convention", WindowConvention(self.window_convention))
+        object.__setattr__(
+            self, "expansion_boundaries", tuple(tuple(row) for row in self.expansion_boundaries)
+        )
+        if self.titration_levels < 0:
+            raise EscalationInputError("titration_levels cannot be negative")
+        if not 0 < self.minimum_exposure_fraction <= 1:
+            raise EscalationInputError("minimum_exposure_fraction must be in (0, 1]")
+        if self.minimum_infusions is not None and self.minimum_infusions < 1:
+            raise EscalationInputError("minimum_infusions must be at least 1 (or None)")
+        if self.cohort_size < 1 or self.expanded_cohort_size <= self.cohort_size:
+            raise EscalationInputError("need 1 <= cohort_size < expanded_cohort_size")
+        if self.expansion_cohort_size < 1:
+            raise EscalationInputError("expansion_cohort_size must be at least 1")
+        previous_high = 0
+        for row in self.expansion_boundaries:
+            if len(row) != 3:
+                raise EscalationInputError("expansion boundary rows are (low, high, dlts)")
+            low, high, dlts = row
+            if not (previous_high < low <= high) or dlts < 1:
+                raise EscalationInputError(f"expansion boundary row {row} is out of order")
+            previous_high = high

@@ -1,0 +1,257 @@
+"""Each subject's DLT window and DLT status (DOMAIN.md section 2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from .design import DesignSettings, WindowConvention
+from .errors import EscalationInputError
+from .facts import AdverseEvent, Subject, Track
+
+
+@dataclass(frozen=True)
+class DltWindow:
+    """The DLT observation window: every date from `start` to `end`, both inside."""
+
+    start: date
+    end: date
+    days: int
+    convention: WindowConvention
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+    def is_complete(self, today: date) -> bool:
+        # Complete once the whole last day has passed.
+        return today > self.end
+
+    def describe(self) -> str:
+        if self.convention is WindowConvention.INCLUSIVE:
+            return (
+                f"Day 1 ({self.start.isoformat()}) to Day {self.days} ({self.end.isoformat()}), "
+                "inclusive"
+            )
+        return (
+            f"{self.start.isoformat()} to {self.end.isoformat()} ({self.days} days after the dose)"
+        )
+
+
+def dlt_window(first_dose_on: date, days: int, convention: WindowConvention) -> DltWindow:
+    """The window opened by the first dose (Cycle 1 Day 1), under the study's day-count setting."""
+    if days < 1:
+        raise EscalationInputError("the DLT window needs at least 1 day")
+    convention = WindowConvention(convention)
+    if convention is WindowConvention.INCLUSIVE:
+        end = first_dose_on + timedelta(days=days - 1)  # Day 1..Day N
+    else:
+        end = first_dose_on + timedelta(days=days)  # N days after the dose
+    return DltWindow(start=first_dose_on, end=end, days=days, convention=convention)
+
+
+class SubjectStatus(StrEnum):
+    NOT_DOSED = "not_dosed"  # assigned, waiting for Cycle 1 Day 1
+    PENDING = "pending"  # inside the window, no DLT so far
+    EVALUABLE_NO_DLT = "evaluable_no_dlt"
+    DLT = "dlt"  # evaluable, with a DLT inside the window
+    NOT_EVALUABLE = "not_evaluable"
+
+
+class NotEvaluableReason(StrEnum):
+    LEFT_BEFORE_FIRST_DOSE = "left the study before the first dose"
+    LEFT_WINDOW_EARLY = "left the DLT window early without a DLT"
+    UNDER_DOSED = "under-dosed: below the minimum exposure in the DLT window"
+
+
+@dataclass(frozen=True)
+class SubjectEvaluation:
+    """One subject's DLT evaluation on `today`; the Django layer stores one per subject."""
+
+    subject_number: str
+    dose_level: int
+    status: SubjectStatus
+    rule: str  # the DOMAIN 2 rule that decided the status
+    window: DltWindow | None  # None until the first dose
+    reason: NotEvaluableReason | None = None
+    dlt_event: AdverseEvent | None = None  # the first DLT inside the window
+    qualifying_infusions: int = 0  # planned infusions that reached the minimum fraction
+    required_infusions: int = 0
+    replaced: bool = False
+    notes: tuple[str, ...] = ()
+
+    @property
+    def evaluable(self) -> bool:
+        return self.status in (SubjectStatus.EVALUABLE_NO_DLT, SubjectStatus.DLT)
+
+    @property
+    def has_dlt(self) -> bool:
+        return self.status is SubjectStatus.DLT
+
+    @property
+    def awaiting_outcome(self) -> bool:
+        """Holds a place in its cohort while the outcome is unknown (a replaced subject does not)."""
+        return self.status in (SubjectStatus.PENDING, SubjectStatus.NOT_DOSED) and not self.replaced
+
+    @property
+    def needs_replacement(self) -> bool:
+        return self.status is SubjectStatus.NOT_EVALUABLE and not self.replaced
+
+    @property
+    def window_end(self) -> date | None:
+        return self.window.end if self.window else None
+
+    def describe(self) -> str:
+        if self.status is SubjectStatus.PENDING and self.window:
+            return f"{self.subject_number}: pending, DLT window ends {self.window.end.isoformat()}"
+        if self.status is SubjectStatus.NOT_DOSED:
+            return f"{self.subject_number}: awaiting first dose"
+        if self.status is SubjectStatus.DLT and self.dlt_event:
+            return f"{self.subject_number}: DLT, {self.dlt_event.describe()}"
+        if self.status is SubjectStatus.NOT_EVALUABLE and self.reason:
+            return f"{self.subject_number}: not evaluable, {self.reason.value}"
+        return f"{self.subject_number}: evaluable without DLT"
+
+
+def required_infusions(settings: DesignSettings, track: Track) -> int:
+    planned = len(track.planned_infusion_days)
+    required = planned if settings.minimum_infusions is None else settings.minimum_infusions
+    if required > planned:
+        raise EscalationInputError(
+            f"track {track.name}: the minimum exposure asks for {required} infusions "
+            f"but only {planned} are planned in the DLT window"
+        )
+    return required
+
+
+def counted_dlts(subject: Subject, window: DltWindow) -> list[AdverseEvent]:
+    """DLTs that count: the call that counts is a DLT and the onset is inside the window."""
+    return sorted(
+        (ae for ae in subject.adverse_events if ae.is_dlt and window.contains(ae.onset)),
+        key=lambda ae: ae.onset,
+    )
+
+
+def evaluate_subject(
+    settings: DesignSettings, track: Track, subject: Subject, today: date
+) -> SubjectEvaluation:
+    """The subject's DLT window and status on `today` (DOMAIN 2).
+
+    Evaluable: a DLT inside the window, whatever the exposure; or the window completed (today
+    past its last day, still on study after that day) with the minimum exposure. Otherwise not
+    evaluable (left early, under-dosed) or still pending.
+    """
+    base = {
+        "subject_number": subject.number,
+        "dose_level": subject.dose_level,
+        "replaced": subject.replaced,
+        "required_infusions": required_infusions(settings, track),
+    }
+    first_dose_on = subject.first_dose_on
+    if first_dose_on is None:
+        if subject.left_on is not None:
+            return SubjectEvaluation(
+                status=SubjectStatus.NOT_EVALUABLE,
+                reason=NotEvaluableReason.LEFT_BEFORE_FIRST_DOSE,
+                rule="evaluability: left before Cycle 1 Day 1 -> not evaluable, replace",
+                window=None,
+                **base,
+            )
+        return SubjectEvaluation(
+            status=SubjectStatus.NOT_DOSED,
+            rule="window: opens at the first dose (Cycle 1 Day 1)",
+            window=None,
+            **base,
+        )
+
+    window = dlt_window(first_dose_on, track.dlt_window_days, settings.window_convention)
+
+    # The planned infusions of the window are the subject's first doses inside it (one on Q3W,
+    # Day 1 and Day 15 on Q2W); a later dose, such as C2D1 on the last day of an "after" window,
+    # must not make up for an under-dosed C1D1.
+    planned_count = len(track.planned_infusion_days)
+    planned_given = [dose for dose in subject.doses if window.contains(dose.given_on)][
+        :planned_count
+    ]
+    qualifying = sum(
+        1 for dose in planned_given if dose.reaches(settings.minimum_exposure_fraction)
+    )
+    base["qualifying_infusions"] = qualifying
+    required = base["required_infusions"]
+
+    dlts = counted_dlts(subject, window)
+    if dlts:
+        first = dlts[0]
+        notes = ()
+        if not first.related:
+            # DOMAIN 2: a DLT is at least possibly related. The call is counted anyway (counting
+            # it can only slow escalation) and the inconsistency is shown for correction.
+            notes = (
+                f"{subject.number}: DLT call on an AE assessed as not related "
+                f"({first.describe()}); counted, check the record",
+            )
+        return SubjectEvaluation(
+            status=SubjectStatus.DLT,
+            rule="evaluability: DLT with onset inside the window -> evaluable, whatever the exposure",
+            window=window,
+            dlt_event=first,
+            notes=notes,
+            **base,
+        )
+
+    # Leaving on the window's last day is leaving early: escalation rests only on subjects
+    # observed through the whole window.
+    if subject.left_on is not None and subject.left_on <= window.end:
+        return SubjectEvaluation(
+            status=SubjectStatus.NOT_EVALUABLE,
+            reason=NotEvaluableReason.LEFT_WINDOW_EARLY,
+            rule="evaluability: left the window early without DLT -> not evaluable, replace",
+            window=window,
+            **base,
+        )
+
+    # Every planned infusion given and still short of the minimum: the outcome is known before
+    # the window ends (unless a DLT comes, which makes the subject evaluable again).
+    if len(planned_given) >= planned_count and qualifying < required:
+        return SubjectEvaluation(
+            status=SubjectStatus.NOT_EVALUABLE,
+            reason=NotEvaluableReason.UNDER_DOSED,
+            rule="evaluability: below the minimum exposure -> not evaluable, replace",
+            window=window,
+            **base,
+        )
+
+    if not window.is_complete(today):
+        return SubjectEvaluation(
+            status=SubjectStatus.PENDING,
+            rule="window: not complete until the day after its last day -> pending",
+            window=window,
+            **base,
+        )
+
+    if qualifying < required:
+        return SubjectEvaluation(
+            status=SubjectStatus.NOT_EVALUABLE,
+            reason=NotEvaluableReason.UNDER_DOSED,
+            rule="evaluability: below the minimum exposure -> not evaluable, replace",
+            window=window,
+            **base,
+        )
+
+    return SubjectEvaluation(
+        status=SubjectStatus.EVALUABLE_NO_DLT,
+        rule="evaluability: window completed with the minimum exposure, no DLT -> evaluable",
+        window=window,
+        **base,
+    )
+
+
+def next_evaluation_date(settings: DesignSettings, track: Track, today: date) -> date | None:
+    """When time alone will change this track's picture: the day after the earliest window end
+    among subjects still pending (the periodic sweep re-evaluates the track then)."""
+    ends = [
+        evaluation.window.end
+        for evaluation in (evaluate_subject(settings, track, s, today) for s in track.subjects)
+        if evaluation.status is SubjectStatus.PENDING and evaluation.window is not None
+    ]
+    return min(ends) + timedelta(days=1) if ends else None
