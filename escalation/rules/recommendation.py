@@ -106,7 +106,8 @@ class LevelSummary:
         return self.dlts >= 2
 
     def counts(self) -> str:
-        return f"{self.dlts}/{self.evaluable} evaluable"
+        """ "1 DLT in 3 evaluable" """
+        return dlt_count(self.dlts, self.evaluable)
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,10 @@ class Recommendation:
         return tuple(s for level in self.levels for s in level.subjects)
 
 
+def dlt_count(dlts: int, evaluable: int) -> str:
+    return f"{dlts} DLT{'' if dlts == 1 else 's'} in {evaluable} evaluable"
+
+
 def describe_pending(pending: tuple[SubjectEvaluation, ...]) -> str:
     """ "1 subject pending until 2026-03-02" / "2 subjects pending until ... (a ..., b ...)"."""
     dated = [s for s in pending if s.status is SubjectStatus.PENDING and s.window is not None]
@@ -163,7 +168,9 @@ def describe_pending(pending: tuple[SubjectEvaluation, ...]) -> str:
     if dated:
         until = max(s.window.end for s in dated).isoformat()
         noun = "subject" if len(dated) == 1 else "subjects"
-        detail = ", ".join(f"{s.subject_number} to {s.window.end.isoformat()}" for s in dated)
+        detail = ", ".join(
+            f"{s.subject_number} window ends {s.window.end.isoformat()}" for s in dated
+        )
         parts.append(f"{len(dated)} {noun} pending until {until} ({detail})")
     if undosed:
         noun = "subject" if len(undosed) == 1 else "subjects"

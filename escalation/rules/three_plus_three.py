@@ -210,10 +210,7 @@ def recommend_escalation(settings: DesignSettings, track: Track, today: date) ->
             at=None,
             action=Action.STOP,
             rule=Rule.STOP_FIRST_LEVEL,
-            text=(
-                f"stop: {ctx.dose(exceeded)} exceeded ({exceeded.dlts} DLTs in "
-                f"{exceeded.evaluable} evaluable); no MTD"
-            ),
+            text=(f"stop: {ctx.dose(exceeded)} exceeded ({exceeded.counts()}); no MTD"),
             dose_level=exceeded.dose_level,
         )
 
@@ -241,7 +238,7 @@ def recommend_escalation(settings: DesignSettings, track: Track, today: date) ->
                 rule=Rule.MAD,
                 text=(
                     f"MAD {ctx.dose(summary)} reached: top dose tolerated "
-                    f"({summary.dlts}/{summary.evaluable} evaluable with DLT); MTD not reached, "
+                    f"({summary.counts()}); MTD not reached, "
                     "the committee picks the RP2D"
                 ),
                 dose_level=summary.dose_level,
@@ -277,7 +274,7 @@ def _open_level(ctx: _Context, position: int, *, below_exceeded: bool) -> Recomm
         rule=rule,
         text=(
             f"escalate to {ctx.dose(summary)}: open a cohort of {size} "
-            f"({ctx.dose(below)}: {below.dlts}/{below.evaluable} evaluable with DLT)"
+            f"({ctx.dose(below)}: {below.counts()})"
         ),
         dose_level=summary.dose_level,
         n_subjects=size,
@@ -292,7 +289,7 @@ def _act_on_level(ctx: _Context, position: int, step: _Step) -> Recommendation:
         "pending_subjects": tuple(s.subject_number for s in awaiting),
         "wait_until": max((s.window.end for s in awaiting if s.window is not None), default=None),
     }
-    counts = f"{summary.dlts}/{summary.evaluable} evaluable with DLT"
+    counts = summary.counts()
     why = {
         Rule.TITRATION_ENROLL: "accelerated titration: one subject",
         Rule.TITRATION_TRIGGERED: (
@@ -304,7 +301,7 @@ def _act_on_level(ctx: _Context, position: int, step: _Step) -> Recommendation:
         Rule.ADD_THREE: f"{counts}: 3+3 expands to {ctx.settings.expanded_cohort_size}",
         Rule.EXPAND_LOWER_FILL: (
             f"{ctx.dose(ctx.exceeded) if ctx.exceeded else 'next higher dose'} exceeded the MTD; "
-            f"{counts} here (expand-lower, Korn 1994)"
+            f"{counts} here; expand-lower, Korn 1994"
         ),
     }[step.rule]
     pending_text = f"; {describe_pending(awaiting)}" if awaiting else ""
@@ -345,7 +342,8 @@ def _act_on_level(ctx: _Context, position: int, step: _Step) -> Recommendation:
     else:
         text = f"enroll {step.open_places} more at {dose} ({why})"
     if replace:
-        text += f"; {_plural(len(replace), 'place')} replace {', '.join(replace)} ({reasons})"
+        text += f"; {len(replace)} of them {'replaces' if len(replace) == 1 else 'replace'} "
+        text += f"{', '.join(replace)} ({reasons})"
     return ctx.make(
         at=position,
         action=Action.ENROLL,
@@ -362,10 +360,7 @@ def _declare_mtd(ctx: _Context, summary: LevelSummary) -> Recommendation:
     exceeded = ctx.exceeded
     assert exceeded is not None
     position = ctx.summaries.index(summary)
-    basis = (
-        f"{summary.dlts}/{summary.evaluable} evaluable with DLT here; {ctx.dose(exceeded)} "
-        f"exceeded ({exceeded.dlts} DLTs in {exceeded.evaluable} evaluable)"
-    )
+    basis = f"{summary.counts()} here; {ctx.dose(exceeded)} exceeded ({exceeded.counts()})"
     if summary.evaluable >= ctx.settings.expanded_cohort_size:
         return ctx.make(
             at=position,

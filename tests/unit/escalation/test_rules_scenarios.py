@@ -1,0 +1,404 @@
+"""Scenario table for the escalation core (DOMAIN.md sections 3-4, worked cases included).
+
+Notation, as in DOMAIN.md: "L1:N L2:N L3:N,T,N" = level number, then one code per subject in
+enrollment order. Subjects are numbered 101-001, 101-002, ... across the whole spec.
+
+    N  dosed long ago, full dose, no AE             -> evaluable, no DLT
+    T  DLT inside the window (window completed)     -> evaluable, DLT
+    t  DLT inside the window, window still open     -> evaluable, DLT (curtailment)
+    P  dosed 5 days ago, no AE                      -> pending
+    D  assigned, not dosed yet                      -> awaiting first dose
+    X  left the study on Day 6, not replaced        -> not evaluable, needs replacement
+    x  same, already replaced                       -> not evaluable, no action
+    U  first infusion at 50%                        -> not evaluable (under-dosed)
+    M  only the Day 1 infusion given (Q2W: Day 15 missed) -> under-dosed on Q2W
+    G  related grade 2 AE in the window, no DLT     -> evaluable, no DLT; titration trigger
+    R  related grade 2 AE, window still open        -> pending; titration trigger
+    g  unrelated grade 2 AE in the window           -> evaluable, no DLT; no trigger
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import pytest
+
+from escalation.rules import (
+    RULES_VERSION,
+    Action,
+    AdverseEvent,
+    DesignSettings,
+    Dose,
+    DoseLevel,
+    Flag,
+    Phase,
+    Rule,
+    Subject,
+    Track,
+    recommend,
+)
+
+TODAY = date(2026, 3, 1)
+LONG_AGO = date(2025, 1, 6)  # completed subjects are dosed a week apart from here
+
+MIL97_LEVELS = (
+    DoseLevel(1, "0.01 mg/kg"),
+    DoseLevel(2, "0.03 mg/kg"),
+    DoseLevel(3, "0.1 mg/kg"),
+    DoseLevel(4, "0.2 mg/kg"),
+    DoseLevel(5, "0.3 mg/kg"),
+    DoseLevel(6, "0.45 mg/kg"),
+)
+# The committee's intermediate dose between L3 and L4 (DOMAIN 4: overrides such as this).
+WITH_INTERMEDIATE = (*MIL97_LEVELS[:3], DoseLevel(35, "0.15 mg/kg"), *MIL97_LEVELS[3:])
+
+Q3W = {"regimen": "Q3W", "dlt_window_days": 21, "planned_infusion_days": (1,), "titration": True}
+Q2W = {
+    "regimen": "Q2W",
+    "dlt_window_days": 28,
+    "planned_infusion_days": (1, 15),
+    "titration": False,
+    "dose_levels": (MIL97_LEVELS[2], MIL97_LEVELS[3]),  # levels cleared on Q3W
+}
+EXPANSION = {
+    "regimen": "Q3W",
+    "dlt_window_days": 21,
+    "planned_infusion_days": (1,),
+    "phase": Phase.EXPANSION,
+    "dose_levels": (MIL97_LEVELS[2],),
+}
+
+PENDING_CODES = set("tPRD")
+
+
+def _subject(code: str, number: str, level: int, index: int, infusion_days: tuple[int, ...]):
+    first = (
+        TODAY - timedelta(days=5) if code in PENDING_CODES else LONG_AGO + timedelta(weeks=index)
+    )
+    if code == "D":
+        return Subject(number, level)
+    days = infusion_days[:1] if code == "M" else infusion_days
+    doses = [Dose(first + timedelta(days=d - 1)) for d in days]
+    if code == "U":
+        doses[0] = Dose(first, fraction=0.5)
+    events = {
+        "T": AdverseEvent(first + timedelta(days=7), 3, True, dlt_investigator=True),
+        "t": AdverseEvent(first + timedelta(days=2), 3, True, dlt_investigator=True),
+        "G": AdverseEvent(first + timedelta(days=3), 2, True, term="Rash"),
+        "R": AdverseEvent(first + timedelta(days=2), 2, True, term="Rash"),
+        "g": AdverseEvent(first + timedelta(days=3), 2, False, term="Fatigue"),
+    }
+    return Subject(
+        number,
+        level,
+        doses=tuple(doses),
+        adverse_events=(events[code],) if code in events else (),
+        left_on=first + timedelta(days=5) if code in "Xx" else None,
+        replaced=code == "x",
+    )
+
+
+def scenario(spec: str, **track_fields) -> Track:
+    """Build a track from the notation above; track_fields override the Q3W defaults."""
+    fields = {"name": "scenario", "dose_levels": MIL97_LEVELS, **Q3W, **track_fields}
+    subjects = []
+    for part in spec.split():
+        level_text, codes = part.split(":")
+        level = int(level_text.removeprefix("L"))
+        for code in codes.split(","):
+            index = len(subjects) + 1
+            subjects.append(
+                _subject(code, f"101-{index:03d}", level, index, fields["planned_infusion_days"])
+            )
+    return Track(subjects=tuple(subjects), **fields)
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    spec: str
+    action: Action
+    rule: Rule
+    level: int | None = None
+    n: int = 0
+    text: str = ""
+    replace: tuple[str, ...] = ()
+    pending: tuple[str, ...] = ()
+    mtd: int | None = None
+    mad: int | None = None
+    exceeded: int | None = None
+    flags: tuple[Flag, ...] = ()
+    settings: dict = field(default_factory=dict)
+    track: dict = field(default_factory=dict)
+
+
+SIMPLE = {"exceeded_variant": "simple"}
+NO_TITRATION = {"titration": False}
+CLEARED_TO_L3 = "L1:N L2:N L3:N,N,N"
+
+# fmt: off
+CASES = [
+    # --- start and accelerated titration (Simon 1997; DOMAIN 3.1-3.4) ---
+    Case("start-titration-one-subject", "", Action.ENROLL, Rule.START, level=1, n=1,
+         text="start at 0.01 mg/kg Q3W: open a cohort of 1"),
+    Case("start-without-titration-three", "", Action.ENROLL, Rule.START, level=1, n=3,
+         track=NO_TITRATION),
+    Case("domain-L1N-escalate-L2-one-subject", "L1:N", Action.ESCALATE, Rule.TITRATION_ESCALATE,
+         level=2, n=1, text="escalate to 0.03 mg/kg Q3W: open a cohort of 1"),
+    Case("domain-L1N-L2N-L3-cohort-of-3", "L1:N L2:N", Action.ESCALATE, Rule.TITRATION_OVER,
+         level=3, n=3, text="escalate to 0.1 mg/kg Q3W: open a cohort of 3"),
+    Case("titration-subject-pending-wait", "L1:P", Action.WAIT, Rule.WAIT_PENDING, level=1,
+         text="wait: 1 subject pending until 2026-03-16", pending=("101-001",)),
+    Case("titration-subject-not-evaluable-replace", "L1:X", Action.REPLACE,
+         Rule.REPLACE_NOT_EVALUABLE, level=1, n=1,
+         text="replace subject 101-001 at 0.01 mg/kg Q3W", replace=("101-001",)),
+    Case("titration-replaced-subject-place-empty-enroll", "L1:x", Action.ENROLL,
+         Rule.TITRATION_ENROLL, level=1, n=1),
+    Case("titration-under-dosed-replace", "L1:N L2:U", Action.REPLACE, Rule.REPLACE_NOT_EVALUABLE,
+         level=2, n=1, text="under-dosed", replace=("101-002",)),
+    Case("titration-dlt-trigger-L1-two-more", "L1:T", Action.ENROLL, Rule.TITRATION_TRIGGERED,
+         level=1, n=2, text="enroll 2 more at 0.01 mg/kg Q3W"),
+    Case("titration-related-g2-trigger-L2-two-more", "L1:N L2:G", Action.ENROLL,
+         Rule.TITRATION_TRIGGERED, level=2, n=2, text="related grade >= 2 AE in subject 101-002"),
+    Case("titration-trigger-while-pending-two-more", "L1:N L2:R", Action.ENROLL,
+         Rule.TITRATION_TRIGGERED, level=2, n=2, pending=("101-002",)),
+    Case("titration-unrelated-g2-no-trigger", "L1:g L2:g", Action.ESCALATE, Rule.TITRATION_OVER,
+         level=3, n=3),
+    Case("titration-dlt-only-g2-no-trigger", "L1:G L2:G", Action.ESCALATE, Rule.TITRATION_OVER,
+         level=3, n=3, settings={"titration_trigger": "dlt_only"}),
+    Case("titration-dlt-only-dlt-triggers", "L1:N L2:T", Action.ENROLL, Rule.TITRATION_TRIGGERED,
+         level=2, n=2, settings={"titration_trigger": "dlt_only"}),
+    Case("titration-second-g2-first-event-continues", "L1:G", Action.ESCALATE,
+         Rule.TITRATION_ESCALATE, level=2, n=1,
+         settings={"titration_trigger": "second_related_grade2"}),
+    Case("titration-second-g2-second-event-triggers", "L1:G L2:G", Action.ENROLL,
+         Rule.TITRATION_TRIGGERED, level=2, n=2, text="101-001",
+         settings={"titration_trigger": "second_related_grade2"}),
+    Case("titration-second-g2-dlt-triggers-at-once", "L1:T", Action.ENROLL,
+         Rule.TITRATION_TRIGGERED, level=1, n=2,
+         settings={"titration_trigger": "second_related_grade2"}),
+    Case("titration-trigger-level-0of3-escalate", "L1:N L2:G,N,N", Action.ESCALATE,
+         Rule.ESCALATE_AFTER_3, level=3, n=3),
+    Case("titration-trigger-level-1of3-add-3", "L1:N L2:T,N,N", Action.ENROLL, Rule.ADD_THREE,
+         level=2, n=3),
+    Case("titration-trigger-L1-next-level-opens-with-3", "L1:G,N,N", Action.ESCALATE,
+         Rule.ESCALATE_AFTER_3, level=2, n=3, text="escalate to 0.03 mg/kg Q3W: open a cohort of 3"),
+    # --- 3+3 worked cases of DOMAIN 3 ---
+    Case("domain-L3-NTN-add-3", "L1:N L2:N L3:N,T,N", Action.ENROLL, Rule.ADD_THREE, level=3, n=3,
+         text="enroll 3 more at 0.1 mg/kg Q3W"),
+    Case("domain-L3-1of6-escalate-L4", "L1:N L2:N L3:N,T,N,N,N,N", Action.ESCALATE,
+         Rule.ESCALATE_AFTER_6, level=4, n=3,
+         text="escalate to 0.2 mg/kg Q3W: open a cohort of 3"),
+    Case("domain-L4-exceeded-expand-lower-fill-L3", f"{CLEARED_TO_L3} L4:T,N,N,N,T,N",
+         Action.ENROLL, Rule.EXPAND_LOWER_FILL, level=3, n=3,
+         text="fill 0.1 mg/kg Q3W to 6: enroll 3 more", exceeded=4),
+    Case("domain-L4-exceeded-simple-MTD-L3", f"{CLEARED_TO_L3} L4:T,N,N,N,T,N", Action.DECLARE_MTD,
+         Rule.SIMPLE_MTD, level=3, text="MTD = 0.1 mg/kg Q3W", mtd=3, exceeded=4,
+         flags=(Flag.MTD_ON_FEWER_THAN_6,), settings=SIMPLE),
+    Case("domain-L3-NPN-wait", "L1:N L2:N L3:N,P,N", Action.WAIT, Rule.WAIT_PENDING, level=3,
+         text="wait: 1 subject pending until 2026-03-16", pending=("101-004",)),
+    Case("domain-L3-NXN-replace", "L1:N L2:N L3:N,X,N", Action.REPLACE, Rule.REPLACE_NOT_EVALUABLE,
+         level=3, n=1, text="replace subject 101-004", replace=("101-004",)),
+    # --- 3+3 other branches ---
+    Case("3+3-0of3-escalate", CLEARED_TO_L3, Action.ESCALATE, Rule.ESCALATE_AFTER_3, level=4, n=3),
+    Case("3+3-1of3-with-one-pending-wait", "L1:N L2:N L3:T,N,P", Action.WAIT, Rule.WAIT_PENDING,
+         level=3, pending=("101-005",)),
+    Case("3+3-1of2-replace-not-evaluable", "L1:N L2:N L3:N,T,X", Action.REPLACE,
+         Rule.REPLACE_NOT_EVALUABLE, level=3, n=1, replace=("101-005",)),
+    Case("3+3-1of3-add-3-one-place-replaces", "L1:N L2:N L3:N,T,X,N", Action.ENROLL,
+         Rule.ADD_THREE, level=3, n=3, replace=("101-005",)),
+    Case("3+3-replaced-subject-not-replaced-again", "L1:N L2:N L3:N,x,N,N", Action.ESCALATE,
+         Rule.ESCALATE_AFTER_3, level=4, n=3),
+    Case("3+3-awaiting-first-dose-wait", "L1:N L2:N L3:N,N,D", Action.WAIT, Rule.WAIT_PENDING,
+         level=3, text="awaiting first dose", pending=("101-005",)),
+    Case("3+3-cohort-short-enroll", "L1:N L2:N L3:N", Action.ENROLL, Rule.COHORT_INCOMPLETE,
+         level=3, n=2),
+    Case("curtailment-second-dlt-expand-lower", f"{CLEARED_TO_L3} L4:t,t,P", Action.ENROLL,
+         Rule.EXPAND_LOWER_FILL, level=3, n=3, exceeded=4, flags=(Flag.CURTAILED,)),
+    Case("curtailment-second-dlt-simple-MTD", f"{CLEARED_TO_L3} L4:t,P,t", Action.DECLARE_MTD,
+         Rule.SIMPLE_MTD, level=3, mtd=3, exceeded=4,
+         flags=(Flag.CURTAILED, Flag.MTD_ON_FEWER_THAN_6), settings=SIMPLE),
+    Case("expand-lower-fill-pending-wait", "L1:N L2:N L3:N,N,N,P,P,P L4:T,T,N", Action.WAIT,
+         Rule.WAIT_PENDING, level=3, pending=("101-006", "101-007", "101-008"), exceeded=4),
+    Case("expand-lower-L3-1of6-MTD", "L1:N L2:N L3:N,N,N,N,T,N L4:T,T,N", Action.DECLARE_MTD,
+         Rule.MTD, level=3, text="MTD = 0.1 mg/kg Q3W", mtd=3, exceeded=4),
+    Case("expand-lower-L3-2of6-fill-L2-from-titration", "L1:N L2:N L3:N,N,N,T,N,T L4:T,T,N",
+         Action.ENROLL, Rule.EXPAND_LOWER_FILL, level=2, n=5,
+         text="fill 0.03 mg/kg Q3W to 6: enroll 5 more", exceeded=3),
+    Case("expand-lower-L3-exceeded-first-cohort-fill-L2", "L1:N L2:N L3:N,T,N,N,T,N",
+         Action.ENROLL, Rule.EXPAND_LOWER_FILL, level=2, n=5, exceeded=3),
+    Case("simple-MTD-with-6-is-plain-MTD", "L1:N L2:N L3:N,T,N,N,N,N L4:T,T,N", Action.DECLARE_MTD,
+         Rule.MTD, level=3, mtd=3, exceeded=4, settings=SIMPLE),
+    Case("simple-MTD-on-single-titration-subject", "L1:N L2:N L3:T,T,N", Action.DECLARE_MTD,
+         Rule.SIMPLE_MTD, level=2, text="rests on 1 evaluable subject, fewer than 6", mtd=2,
+         exceeded=3, flags=(Flag.MTD_ON_FEWER_THAN_6,), settings=SIMPLE),
+    Case("level-1-exceeded-stop", "L1:T,T,N", Action.STOP, Rule.STOP_FIRST_LEVEL, level=1,
+         text="stop: 0.01 mg/kg Q3W exceeded", exceeded=1),
+    Case("level-1-exceeded-curtailed-stop", "L1:t,t,P", Action.STOP, Rule.STOP_FIRST_LEVEL,
+         level=1, exceeded=1, flags=(Flag.CURTAILED,), track=NO_TITRATION),
+    Case("expand-lower-down-to-level-1-exceeded-stop", "L1:N,N,T,N,T,N L2:T,T,N", Action.STOP,
+         Rule.STOP_FIRST_LEVEL, level=1, exceeded=1),
+    Case("top-dose-0of3-MAD", f"{CLEARED_TO_L3} L4:N,N,N L5:N,N,N L6:N,N,N", Action.MAD_REACHED,
+         Rule.MAD, level=6, text="MAD 0.45 mg/kg Q3W reached", mad=6),
+    Case("top-dose-1of6-MAD", f"{CLEARED_TO_L3} L4:N,N,N L5:N,N,N L6:N,T,N,N,N,N",
+         Action.MAD_REACHED, Rule.MAD, level=6, mad=6),
+    Case("top-dose-1of3-add-3", f"{CLEARED_TO_L3} L4:N,N,N L5:N,N,N L6:N,T,N", Action.ENROLL,
+         Rule.ADD_THREE, level=6, n=3),
+    Case("late-dlt-below-settles-lower-level-first", "L1:N L2:N L3:N,T,N L4:N,N,N", Action.ENROLL,
+         Rule.ADD_THREE, level=3, n=3, flags=(Flag.SUBJECTS_ABOVE,)),
+    Case("committee-intermediate-dose-MTD", f"{CLEARED_TO_L3} L35:N,N,N,T,N,N L4:T,T",
+         Action.DECLARE_MTD, Rule.MTD, level=35, text="MTD = 0.15 mg/kg Q3W", mtd=35, exceeded=4,
+         track={"dose_levels": WITH_INTERMEDIATE}),
+    # --- Q2W track: own 3+3 state, 28-day window, two infusions, no titration (DOMAIN 4) ---
+    Case("q2w-start-cohort-of-3-at-lowest-allowed", "", Action.ENROLL, Rule.START, level=3, n=3,
+         text="start at 0.1 mg/kg Q2W: open a cohort of 3", track=Q2W),
+    Case("q2w-0of3-escalate", "L3:N,N,N", Action.ESCALATE, Rule.ESCALATE_AFTER_3, level=4, n=3,
+         text="escalate to 0.2 mg/kg Q2W", track=Q2W),
+    Case("q2w-top-allowed-level-MAD", "L3:N,N,N L4:N,N,N", Action.MAD_REACHED, Rule.MAD, level=4,
+         mad=4, track=Q2W),
+    Case("q2w-missed-day15-infusion-replace", "L3:N,M,N", Action.REPLACE,
+         Rule.REPLACE_NOT_EVALUABLE, level=3, n=1, replace=("101-002",), track=Q2W),
+    Case("q2w-lowest-allowed-exceeded-stop", "L3:T,N,T", Action.STOP, Rule.STOP_FIRST_LEVEL,
+         level=3, text="stop: 0.1 mg/kg Q2W exceeded", exceeded=3, track=Q2W),
+    Case("q2w-pending-28-day-window", "L3:N,N,P", Action.WAIT, Rule.WAIT_PENDING, level=3,
+         text="pending until 2026-03-23", pending=("101-003",), track=Q2W),
+    # --- expansion cohorts (DOMAIN 4) ---
+    Case("expansion-enroll-to-10", "L3:N,N,P", Action.ENROLL, Rule.EXPANSION_ENROLL, level=3, n=7,
+         pending=("101-003",), track=EXPANSION),
+    Case("expansion-pause-at-boundary", "L3:T,t,T,P", Action.PAUSE_EXPANSION, Rule.EXPANSION_PAUSE,
+         level=3, text="pause expansion: safety boundary reached", pending=("101-004",),
+         track=EXPANSION),
+    Case("expansion-replace-not-evaluable", "L3:N,N,N,N,N,N,N,N,N,X", Action.REPLACE,
+         Rule.REPLACE_NOT_EVALUABLE, level=3, n=1, replace=("101-010",), track=EXPANSION),
+    Case("expansion-fully-enrolled-wait", "L3:N,N,N,N,N,N,N,N,N,P", Action.WAIT,
+         Rule.EXPANSION_WAIT, level=3, pending=("101-010",), track=EXPANSION),
+    Case("expansion-complete-10-evaluable", "L3:N,T,N,N,N,N,T,N,N,N", Action.EXPANSION_COMPLETE,
+         Rule.EXPANSION_COMPLETE, level=3, text="complete: 10 evaluable", track=EXPANSION),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_scenario(case: Case) -> None:
+    settings = DesignSettings(**case.settings)
+    track = scenario(case.spec, **case.track)
+
+    result = recommend(settings, track, TODAY)
+
+    assert (result.action, result.rule) == (case.action, case.rule), result.text
+    assert (result.dose_level.number if result.dose_level else None) == case.level
+    assert result.n_subjects == case.n
+    assert case.text in result.text
+    assert result.subjects_to_replace == case.replace
+    assert result.pending_subjects == case.pending
+    assert (result.mtd_level.number if result.mtd_level else None) == case.mtd
+    assert (result.mad_level.number if result.mad_level else None) == case.mad
+    assert (result.exceeded_level.number if result.exceeded_level else None) == case.exceeded
+    assert result.flags == case.flags
+    assert result.rules_version == RULES_VERSION
+    assert result.evaluated_on == TODAY
+
+
+def test_scenario_table_covers_every_rule() -> None:
+    # Every branch of the core is named by a Rule; each one must appear in the table.
+    used = {case.rule for case in CASES}
+    missing = set(Rule) - used
+    assert not missing, f"rules without a scenario: {sorted(missing)}"
+
+
+def test_scenario_ids_are_unique() -> None:
+    ids = [case.id for case in CASES]
+    assert len(ids) == len(set(ids))
+
+
+def test_recommendation_is_pure() -> None:
+    track = scenario("L1:N L2:N L3:N,T,N,N,P")
+    settings = DesignSettings()
+    assert recommend(settings, track, TODAY) == recommend(settings, track, TODAY)
+
+
+def test_wait_reports_until_when_and_when_to_look_again() -> None:
+    # Two subjects pending at L3 with different window ends: wait until the later one, but
+    # re-evaluate the day after the earlier one (the sweep's date).
+    track = scenario("L1:N L2:N L3:N")
+    earlier = Subject("101-010", 3, doses=(Dose(TODAY - timedelta(days=10)),))
+    later = Subject("101-011", 3, doses=(Dose(TODAY - timedelta(days=2)),))
+    track = Track(
+        name=track.name,
+        regimen="Q3W",
+        dlt_window_days=21,
+        planned_infusion_days=(1,),
+        dose_levels=MIL97_LEVELS,
+        titration=True,
+        subjects=(*track.subjects, earlier, later),
+    )
+
+    result = recommend(DesignSettings(), track, TODAY)
+
+    assert result.action is Action.WAIT
+    assert result.wait_until == date(2026, 3, 19)  # (TODAY - 2) + 20 days, inclusive
+    assert result.reevaluate_on == date(2026, 3, 12)  # (TODAY - 10) + 20 days, + 1
+    assert "2 subjects pending until 2026-03-19" in result.text
+
+
+def test_titration_trigger_is_reported_with_subject_event_and_setting() -> None:
+    result = recommend(DesignSettings(), scenario("L1:N L2:G"), TODAY)
+
+    trigger = result.titration_trigger
+    assert trigger is not None
+    assert trigger.setting == "dlt_or_related_grade2"
+    assert trigger.dose_level.number == 2
+    assert [(e.subject_number, e.kind) for e in trigger.events] == [
+        ("101-002", "related grade >= 2 AE")
+    ]
+    assert trigger.events[0].event.grade == 2
+
+
+def test_second_related_grade2_reports_both_events() -> None:
+    settings = DesignSettings(titration_trigger="second_related_grade2")
+    result = recommend(settings, scenario("L1:G L2:G"), TODAY)
+
+    assert [e.subject_number for e in result.titration_trigger.events] == ["101-001", "101-002"]
+    assert result.titration_trigger.dose_level.number == 2
+
+
+def test_no_trigger_reported_when_titration_passes() -> None:
+    result = recommend(DesignSettings(), scenario("L1:N L2:N"), TODAY)
+    assert result.titration_trigger is None
+
+
+def test_level_summaries_count_what_the_rules_count() -> None:
+    result = recommend(DesignSettings(), scenario("L1:N L2:N L3:N,T,X,N,P"), TODAY)
+
+    l3 = result.levels[2]
+    assert (l3.enrolled, l3.evaluable, l3.dlts) == (5, 3, 1)
+    assert [s.subject_number for s in l3.awaiting] == ["101-007"]
+    assert [s.subject_number for s in l3.to_replace] == ["101-005"]
+    assert [level.mode.value for level in result.levels[:3]] == ["titration", "titration", "3+3"]
+    assert len(result.subjects) == 7
+
+
+def test_q2w_dlts_never_pooled_with_q3w() -> None:
+    # The same dose level has 0/3 on Q3W and 2 DLTs on Q2W: each track decides on its own.
+    q3w = scenario("L1:N L2:N L3:N,N,N")
+    q2w = scenario("L3:T,T,N", **Q2W)
+
+    assert recommend(DesignSettings(), q3w, TODAY).action is Action.ESCALATE
+    assert recommend(DesignSettings(), q2w, TODAY).action is Action.STOP
+
+
+def test_q2w_ignores_titration_levels_setting() -> None:
+    # No titration on Q2W: its first level opens with 3 whatever titration_levels says.
+    result = recommend(DesignSettings(titration_levels=6), scenario("", **Q2W), TODAY)
+    assert (result.action, result.n_subjects) == (Action.ENROLL, 3)
+
+
+def test_top_level_never_decided_on_a_single_titration_subject() -> None:
+    # A two-level track with two titration levels: the top level needs a cohort of 3 for a MAD.
+    levels = MIL97_LEVELS[:2]
+    escalate = recommend(DesignSettings(), scenario("L1:N", dose_levels=levels), TODAY)
+    enroll_more = recommend(DesignSettings(), scenario("L1:N L2:N", dose_levels=levels), TODAY)
+
+    assert (escalate.action, escalate.n_subjects) == (Action.ESCALATE, 3)
+    assert (enroll_more.action, enroll_more.n_subjects) == (Action.ENROLL, 2)
