@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .errors import EscalationInputError
+from .errors import EscalationInputError, as_choice
 
 
 class WindowConvention(StrEnum):
@@ -82,9 +82,12 @@ class DesignSettings:
 
     def __post_init__(self) -> None:
         # Accept the enum values as plain strings (what a settings table stores).
-        object.__setattr__(self, "titration_trigger", TitrationTrigger(self.titration_trigger))
-        object.__setattr__(self, "exceeded_variant", ExceededVariant(self.exceeded_variant))
-        object.__setattr__(self, "window_convention", WindowConvention(self.window_convention))
+        for name, choices in (
+            ("titration_trigger", TitrationTrigger),
+            ("exceeded_variant", ExceededVariant),
+            ("window_convention", WindowConvention),
+        ):
+            object.__setattr__(self, name, as_choice(choices, getattr(self, name), name))
         object.__setattr__(
             self, "expansion_boundaries", tuple(tuple(row) for row in self.expansion_boundaries)
         )

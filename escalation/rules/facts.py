@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from .errors import EscalationInputError
+from .errors import EscalationInputError, as_choice
 
 # A dose that reaches the minimum fraction up to this tolerance counts as reaching it, so that a
 # quotient such as 0.7 / 0.7000000001 computed from mg amounts does not make a full infusion
@@ -143,7 +143,7 @@ class Track:
         object.__setattr__(self, "planned_infusion_days", tuple(self.planned_infusion_days))
         object.__setattr__(self, "dose_levels", tuple(self.dose_levels))
         object.__setattr__(self, "subjects", tuple(self.subjects))
-        object.__setattr__(self, "phase", Phase(self.phase))
+        object.__setattr__(self, "phase", as_choice(Phase, self.phase, "phase"))
         if self.dlt_window_days < 1:
             raise EscalationInputError(f"track {self.name}: the DLT window needs at least 1 day")
         if not self.planned_infusion_days:

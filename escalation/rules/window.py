@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from .design import DesignSettings, WindowConvention
-from .errors import EscalationInputError
+from .errors import EscalationInputError, as_choice
 from .facts import AdverseEvent, Subject, Track
 
 
@@ -42,7 +42,7 @@ def dlt_window(first_dose_on: date, days: int, convention: WindowConvention) -> 
     """The window opened by the first dose (Cycle 1 Day 1), under the study's day-count setting."""
     if days < 1:
         raise EscalationInputError("the DLT window needs at least 1 day")
-    convention = WindowConvention(convention)
+    convention = as_choice(WindowConvention, convention, "window_convention")
     if convention is WindowConvention.INCLUSIVE:
         end = first_dose_on + timedelta(days=days - 1)  # Day 1..Day N
     else:
