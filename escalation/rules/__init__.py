@@ -56,7 +56,8 @@ pending_subjects, wait_until, reevaluate_on, mtd_level, mad_level, exceeded_leve
 titration_trigger, flags, notes, levels, evaluated_on, rules_version)`. `levels` holds each
 level's `LevelSummary` with every subject's `SubjectEvaluation` (DLT window, status, reason).
 For one subject alone: `evaluate_subject(settings, track, subject, today)`; for the periodic
-sweep: `next_evaluation_date(settings, track, today)` (earliest pending window end + 1 day).
+sweep: `next_evaluation_date(settings, track, today)` (earliest pending window end + 1 day); for
+the levels a Q2W track may be offered: `cleared_levels(settings, q3w_track, today)`.
 """
 
 from .decide import recommend
@@ -81,7 +82,7 @@ from .recommendation import (
     TitrationTriggered,
     TriggerEvent,
 )
-from .three_plus_three import subject_evaluations
+from .three_plus_three import cleared_levels, subject_evaluations
 from .titration import find_titration_trigger
 from .window import (
     DltWindow,
@@ -119,6 +120,7 @@ __all__ = [
     "Track",
     "TriggerEvent",
     "WindowConvention",
+    "cleared_levels",
     "dlt_window",
     "evaluate_subject",
     "find_titration_trigger",

@@ -89,7 +89,7 @@ def recommend_expansion(settings: DesignSettings, track: Track, today: date) -> 
 
     open_places = size - evaluable - len(awaiting)
     if open_places > 0:
-        replace = tuple(s.subject_number for s in summary.to_replace[:open_places])
+        replace = tuple(s.subject_number for s in summary.replacement_candidates[:open_places])
         if replace and len(replace) == open_places:
             noun = "subject" if len(replace) == 1 else "subjects"
             action, rule = Action.REPLACE, Rule.REPLACE_NOT_EVALUABLE

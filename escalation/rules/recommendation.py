@@ -48,7 +48,7 @@ class Rule(StrEnum):
     SIMPLE_MTD = "3+3 simple: next higher dose exceeded -> this dose is the MTD"
     STOP_FIRST_LEVEL = "3+3: lowest dose level exceeded -> stop, no MTD"
     MAD = "3+3: top dose tolerated -> MTD not reached, MAD"
-    WAIT_PENDING = "3+3: a decision needs every subject of the cohort evaluable -> wait"
+    WAIT_PENDING = "escalation needs every subject of the cohort evaluable -> wait"
     REPLACE_NOT_EVALUABLE = "evaluability: not evaluable -> replace"
     EXPANSION_ENROLL = "expansion: enroll to the cohort size"
     EXPANSION_WAIT = "expansion: fully enrolled, windows pending -> wait"
@@ -97,8 +97,8 @@ class LevelSummary:
         return tuple(s for s in self.subjects if s.awaiting_outcome)
 
     @property
-    def to_replace(self) -> tuple[SubjectEvaluation, ...]:
-        return tuple(s for s in self.subjects if s.needs_replacement)
+    def replacement_candidates(self) -> tuple[SubjectEvaluation, ...]:
+        return tuple(s for s in self.subjects if s.replacement_candidate)
 
     @property
     def exceeded(self) -> bool:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .design import DesignSettings, ExceededVariant
-from .facts import Track
+from .facts import DoseLevel, Track
 from .recommendation import (
     Action,
     Flag,
@@ -247,6 +247,37 @@ def recommend_escalation(settings: DesignSettings, track: Track, today: date) ->
     raise AssertionError("unreachable: the walk ends at the MTD, the MAD or an open level")
 
 
+def cleared_levels(settings: DesignSettings, track: Track, today: date) -> tuple[DoseLevel, ...]:
+    """The levels the escalation has passed on this track, lowest first (the walk's prefix).
+
+    A level is cleared when the walk goes past it: 0/1 in titration, 0/3 or <= 1/6 with every
+    subject evaluable, and below any exceeded level. Under expand-lower the level just below an
+    exceeded one is cleared only with 6 evaluable. The committee opens the Q2W track at levels
+    already cleared on Q3W (DOMAIN 4); this is the list to offer it.
+    """
+    trigger = find_titration_trigger(settings, track)
+    summaries = summarize_levels(settings, track, today, trigger)
+    exceeded_position = next((i for i, s in enumerate(summaries) if s.exceeded), None)
+    limit = exceeded_position if exceeded_position is not None else len(summaries)
+    cleared = []
+    for position in range(limit):
+        summary = summaries[position]
+        if summary.enrolled == 0:
+            break
+        needs_six = (
+            exceeded_position is not None
+            and position + 1 == exceeded_position
+            and settings.exceeded_variant is ExceededVariant.EXPAND_LOWER
+        )
+        trigger_here = trigger is not None and trigger.dose_level == summary.dose_level
+        if not _level_step(
+            settings, summary, needs_six=needs_six, trigger_here=trigger_here
+        ).passes:
+            break
+        cleared.append(summary.dose_level)
+    return tuple(cleared)
+
+
 def _open_level(ctx: _Context, position: int, *, below_exceeded: bool) -> Recommendation:
     """The walk reached a level with no subject: start here, or escalate to it."""
     summary = ctx.summaries[position]
@@ -316,10 +347,10 @@ def _act_on_level(ctx: _Context, position: int, step: _Step) -> Recommendation:
             **pending_fields,
         )
 
-    replace = tuple(s.subject_number for s in summary.to_replace[: step.open_places])
+    replace = tuple(s.subject_number for s in summary.replacement_candidates[: step.open_places])
     reasons = "; ".join(
         f"{s.subject_number} {s.reason.value}"
-        for s in summary.to_replace[: step.open_places]
+        for s in summary.replacement_candidates[: step.open_places]
         if s.reason is not None
     )
     if replace and len(replace) == step.open_places:

@@ -94,7 +94,9 @@ class SubjectEvaluation:
         return self.status in (SubjectStatus.PENDING, SubjectStatus.NOT_DOSED) and not self.replaced
 
     @property
-    def needs_replacement(self) -> bool:
+    def replacement_candidate(self) -> bool:
+        """Not evaluable and no replacement enrolled yet. Whether a replacement is needed is the
+        level's decision: not when the level already has the evaluable subjects it needs."""
         return self.status is SubjectStatus.NOT_EVALUABLE and not self.replaced
 
     @property

@@ -36,6 +36,7 @@ from escalation.rules import (
     Rule,
     Subject,
     Track,
+    cleared_levels,
     recommend,
 )
 
@@ -250,6 +251,13 @@ CASES = [
     Case("committee-intermediate-dose-MTD", f"{CLEARED_TO_L3} L35:N,N,N,T,N,N L4:T,T",
          Action.DECLARE_MTD, Rule.MTD, level=35, text="MTD = 0.15 mg/kg Q3W", mtd=35, exceeded=4,
          track={"dose_levels": WITH_INTERMEDIATE}),
+    Case("titration-late-trigger-at-L1-settles-L1-first", "L1:G L2:N", Action.ENROLL,
+         Rule.TITRATION_TRIGGERED, level=1, n=2, flags=(Flag.SUBJECTS_ABOVE,)),
+    Case("committee-de-escalation-wait-at-lower-level", "L1:N L2:N L3:N,N,N L4:N,T,N L3:P,P,P",
+         Action.WAIT, Rule.WAIT_PENDING, level=3, pending=("101-009", "101-010", "101-011"),
+         flags=(Flag.SUBJECTS_ABOVE,)),
+    Case("committee-de-escalation-then-back-up-add-3", "L1:N L2:N L3:N,N,N L4:N,T,N L3:N,N,N",
+         Action.ENROLL, Rule.ADD_THREE, level=4, n=3),
     # --- Q2W track: own 3+3 state, 28-day window, two infusions, no titration (DOMAIN 4) ---
     Case("q2w-start-cohort-of-3-at-lowest-allowed", "", Action.ENROLL, Rule.START, level=3, n=3,
          text="start at 0.1 mg/kg Q2W: open a cohort of 3", track=Q2W),
@@ -374,7 +382,7 @@ def test_level_summaries_count_what_the_rules_count() -> None:
     l3 = result.levels[2]
     assert (l3.enrolled, l3.evaluable, l3.dlts) == (5, 3, 1)
     assert [s.subject_number for s in l3.awaiting] == ["101-007"]
-    assert [s.subject_number for s in l3.to_replace] == ["101-005"]
+    assert [s.subject_number for s in l3.replacement_candidates] == ["101-005"]
     assert [level.mode.value for level in result.levels[:3]] == ["titration", "titration", "3+3"]
     assert len(result.subjects) == 7
 
@@ -402,3 +410,19 @@ def test_top_level_never_decided_on_a_single_titration_subject() -> None:
 
     assert (escalate.action, escalate.n_subjects) == (Action.ESCALATE, 3)
     assert (enroll_more.action, enroll_more.n_subjects) == (Action.ENROLL, 2)
+
+
+@pytest.mark.parametrize(
+    ("spec", "settings", "cleared"),
+    [
+        pytest.param("", {}, [], id="nothing-yet"),
+        pytest.param("L1:N L2:N L3:N,T,N", {}, [1, 2], id="L3-1of3-not-cleared"),
+        pytest.param("L1:N L2:N L3:N,N,N L4:P,P,P", {}, [1, 2, 3], id="L4-pending"),
+        pytest.param("L1:N L2:N L3:N,N,N L4:T,T,N", {}, [1, 2], id="expand-lower-L3-needs-6"),
+        pytest.param("L1:N L2:N L3:N,N,N L4:T,T,N", SIMPLE, [1, 2, 3], id="simple-L3-as-is"),
+        pytest.param("L1:N L2:N L3:N,N,N,N,T,N L4:T,T,N", {}, [1, 2, 3], id="L3-1of6-below-L4"),
+    ],
+)
+def test_cleared_levels_offered_to_q2w(spec: str, settings: dict, cleared: list[int]) -> None:
+    levels = cleared_levels(DesignSettings(**settings), scenario(spec), TODAY)
+    assert [level.number for level in levels] == cleared

@@ -165,7 +165,7 @@ def test_left_before_first_dose_is_not_evaluable() -> None:
     result = status(INCLUSIVE, q3w(subject), subject)
     assert result.status is SubjectStatus.NOT_EVALUABLE
     assert result.reason is NotEvaluableReason.LEFT_BEFORE_FIRST_DOSE
-    assert result.needs_replacement
+    assert result.replacement_candidate
 
 
 @pytest.mark.parametrize(
