@@ -147,3 +147,15 @@ def test_minimum_infusions_above_planned_is_refused() -> None:
     track = _track(subjects=(subject,))
     with pytest.raises(EscalationInputError, match="only 1 are planned"):
         evaluate_subject(DesignSettings(minimum_infusions=2), track, subject, date(2026, 3, 1))
+
+
+def test_package_docstring_example_runs() -> None:
+    # The input format is documented by example; the example must stay true.
+    doc = rules.__doc__
+    block = doc.split("like this)::")[1].split("\n- `DesignSettings`")[0]
+    code = "\n".join(line[4:] for line in block.splitlines())
+    namespace: dict = {}
+    exec(code, namespace)  # our own docstring, nothing from outside
+    recommendation = namespace["recommendation"]
+    assert recommendation.action == "enroll"
+    assert recommendation.text.startswith("enroll 2 more at 0.03 mg/kg Q3W")
