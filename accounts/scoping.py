@@ -1,0 +1,91 @@
+"""The one place that decides which rows a user may see and touch.
+
+Every page, endpoint, task acting for a user and service checks access here. A model opts in by
+naming the path from itself to its study and (for site-level data) to its site:
+
+    class Subject(ClinicalRecord):
+        scope_study = "study"
+        scope_site = "site"
+
+Study-level configuration (dose levels, cohorts) has no `scope_site`: every member of the study
+sees it. A row outside the user's scope is simply absent from the queryset, so detail views
+answer 404 for another site's record rather than revealing that it exists.
+"""
+
+from django.db.models import Q, QuerySet
+
+from core.errors import PermissionDenied
+
+from .roles import CAPABILITIES, SITE_ROLES, Capability, Role
+
+
+def _id_lookup(path: str) -> str:
+    """'pk' -> 'pk'; 'study' -> 'study_id'; 'subject__site' -> 'subject__site_id'."""
+    return "pk" if path in ("", "pk") else f"{path}_id"
+
+
+def restrict(queryset: QuerySet, user, capability: Capability = Capability.VIEW) -> QuerySet:
+    """`queryset` narrowed to what `user` may do `capability` on."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    model = queryset.model
+    study_path = getattr(model, "scope_study", None)
+    if study_path is None:
+        raise TypeError(f"{model.__name__} declares no scope_study; it cannot be scoped")
+    site_path = getattr(model, "scope_site", None)
+    condition = Q(pk__in=[])
+    for membership in user.memberships_cached():
+        role = Role(membership.role)
+        if capability not in CAPABILITIES[role]:
+            continue
+        allowed = Q(**{_id_lookup(study_path): membership.study_id})
+        if role in SITE_ROLES and site_path is not None:
+            allowed &= Q(**{f"{_id_lookup(site_path)}__in": membership.site_ids()})
+        condition |= allowed
+    return queryset.filter(condition)
+
+
+def roles_in_study(user, study_id: int) -> set[Role]:
+    if user.is_superuser:
+        return set(Role)
+    return {Role(m.role) for m in user.memberships_cached() if m.study_id == study_id}
+
+
+def can(user, capability: Capability, *, study_id: int, site_id: int | None = None) -> bool:
+    """May `user` do `capability` in this study (at this site, for site-level data)?"""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    for membership in user.memberships_cached():
+        if membership.study_id != study_id:
+            continue
+        role = Role(membership.role)
+        if capability not in CAPABILITIES[role]:
+            continue
+        if role in SITE_ROLES and site_id is not None and site_id not in membership.site_ids():
+            continue
+        if role in SITE_ROLES and site_id is None and capability != Capability.VIEW:
+            # A site role acts only on its own sites' data.
+            continue
+        return True
+    return False
+
+
+def require(user, capability: Capability, *, study_id: int, site_id: int | None = None) -> None:
+    if not can(user, capability, study_id=study_id, site_id=site_id):
+        raise PermissionDenied(
+            f"Your role does not allow '{capability.value.replace('_', ' ')}' here."
+        )
+
+
+def visible_sites(user, study_id: int | None = None):
+    """The sites whose subjects the user sees (for site pickers and home pages)."""
+    from trial.models import Site
+
+    sites = restrict(Site.objects.all(), user)
+    if study_id is not None:
+        sites = sites.filter(study_id=study_id)
+    return sites

@@ -1,0 +1,34 @@
+"""One error vocabulary for the whole product.
+
+Services raise these; forms show them on their fields, the API turns them into one JSON body
+(HTTP 400, 403, 404 or 412), tasks let them fail the task. `ValidationError` is Django's own:
+raise it with a dict of field -> messages so every message names its field.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+
+__all__ = ["PermissionDenied", "StaleRecord", "ValidationError", "field_error"]
+
+
+def field_error(field: str, message: str, code: str | None = None) -> ValidationError:
+    """A ValidationError on one field: `field_error("grade", "...")`."""
+    return ValidationError({field: [ValidationError(message, code=code)]})
+
+
+class StaleRecord(Exception):
+    """An edit was based on a version that someone else has since changed.
+
+    Carries what changed since the editor's version, so the form can show it and the API can
+    answer 412 Precondition Failed.
+    """
+
+    def __init__(self, *, record, expected_version: int, changes: list[dict]):
+        self.record = record
+        self.expected_version = expected_version
+        self.current_version = record.version
+        self.changes = changes
+        fields = ", ".join(sorted({c["field"] for c in changes})) or "the record"
+        super().__init__(
+            f"This record was changed by someone else (version {expected_version} -> "
+            f"{record.version}; changed: {fields}). Reload it and apply your edit again."
+        )

@@ -1,0 +1,42 @@
+"""Explicit events that services announce, for work that belongs to a higher layer.
+
+A subject's, dose's or adverse event's service calls `clinical_data_changed(...)` inside its
+transaction; the escalation app (which depends on all the clinical apps, never the reverse)
+subscribes in its AppConfig.ready to record that the subject's track needs evaluation and to
+enqueue that evaluation on commit. The call sits in the service, in plain sight, rather than in
+a model signal.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ClinicalDataChanged:
+    subject_id: int
+    record: str  # "subject", "dose", "adverse_event"
+    record_id: int
+    action: str  # "created", "updated", "voided"
+    by_id: int | None = None
+
+
+_subscribers: list[Callable[[ClinicalDataChanged], None]] = []
+
+
+def subscribe(handler: Callable[[ClinicalDataChanged], None]) -> None:
+    if handler not in _subscribers:
+        _subscribers.append(handler)
+
+
+def clinical_data_changed(
+    *, subject_id: int, record: str, record_id: int, action: str, by=None
+) -> None:
+    event = ClinicalDataChanged(
+        subject_id=subject_id,
+        record=record,
+        record_id=record_id,
+        action=action,
+        by_id=getattr(by, "pk", None),
+    )
+    for handler in list(_subscribers):
+        handler(event)

@@ -1,0 +1,165 @@
+"""The base every clinical record stands on: versioned, audited, voided but never deleted.
+
+DOMAIN.md section 7 (21 CFR Part 11, ICH E6(R3)): every create, update and void records who,
+when (UTC), old and new values (a full snapshot per change, compared row to row) and why.
+Writes go through `core.records`; a save without a reason on an existing record, a delete or a
+bulk update is refused here as a last line of defence for any path that skips the services.
+"""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+
+class ClinicalDataProtected(Exception):
+    """Clinical data was about to be deleted, bulk-updated or edited without a reason."""
+
+
+class ClinicalRecordQuerySet(models.QuerySet):
+    def delete(self):
+        raise ClinicalDataProtected(
+            f"{self.model._meta.verbose_name_plural} are voided with a reason, never deleted."
+        )
+
+    delete.queryset_only = True
+
+    def update(self, **kwargs):
+        # A bulk UPDATE would bypass the audit trail and the version column.
+        raise ClinicalDataProtected(
+            f"{self.model._meta.verbose_name_plural} are changed one at a time through a service "
+            "so that every change is audited."
+        )
+
+    def active(self):
+        return self.filter(voided_at__isnull=True)
+
+
+class ActiveRecordManager(models.Manager.from_queryset(ClinicalRecordQuerySet)):
+    """Default manager: voided records are hidden from everyday reads and rule evaluation."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(voided_at__isnull=True)
+
+
+AllRecordsManager = models.Manager.from_queryset(ClinicalRecordQuerySet)
+
+
+class ClinicalRecord(models.Model):
+    version = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="Raised by one on every change; an edit based on an older version is refused.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    voided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    void_reason = models.TextField(blank=True, editable=False)
+
+    history = HistoricalRecords(inherit=True)
+
+    objects = ActiveRecordManager()
+    all_objects = AllRecordsManager()
+
+    class Meta:
+        abstract = True
+        base_manager_name = "all_objects"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and not getattr(self, "_change_reason", None):
+            raise ClinicalDataProtected(
+                f"A change to {self._meta.verbose_name} {self.pk} needs a reason; "
+                "use the service for this record."
+            )
+        try:
+            super().save(*args, **kwargs)
+        finally:
+            # simple-history reads these in post_save; clear them so that a later save of the
+            # same instance cannot reuse an old reason or user.
+            self.__dict__.pop("_change_reason", None)
+            self.__dict__.pop("_history_user", None)
+
+    def clean_fields(self, exclude=None):
+        # PostgreSQL refuses NUL in text; refuse it here with a message that names the field.
+        errors = {}
+        for field in self._meta.concrete_fields:
+            value = getattr(self, field.attname, None)
+            if isinstance(value, str) and "\x00" in value:
+                errors[field.name] = ["Null characters are not allowed."]
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as error:
+            errors = {**error.message_dict, **errors}
+        if errors:
+            raise ValidationError(errors)
+
+    def delete(self, *args, **kwargs):
+        raise ClinicalDataProtected(
+            f"{self._meta.verbose_name} records are voided with a reason, never deleted."
+        )
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
+
+
+class Signature(models.Model):
+    """An electronic signature (21 CFR 11.50, 11.70): printed name, UTC time, meaning, linked to
+    the exact version of the signed record. Editing the record later invalidates the signature,
+    which stays on record with when and why."""
+
+    class Meaning(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        REVIEWED = "reviewed", "Reviewed"
+        AUTHORED = "authored", "Authored"
+
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    printed_name = models.CharField(max_length=300)
+    meaning = models.CharField(max_length=20, choices=Meaning.choices)
+    signed_at = models.DateTimeField()
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    record_version = models.PositiveIntegerField()
+    record_digest = models.CharField(
+        max_length=64, help_text="SHA-256 of the signed record's content at signing."
+    )
+    invalidated_at = models.DateTimeField(null=True, blank=True)
+    invalidation_reason = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(printed_name=""), name="signature_printed_name_required"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(invalidated_at__isnull=True) | ~models.Q(invalidation_reason=""),
+                name="signature_invalidation_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.printed_name}, {self.get_meaning_display()}, {self.signed_at:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def is_valid(self) -> bool:
+        return self.invalidated_at is None
+
+    def delete(self, *args, **kwargs):
+        raise ClinicalDataProtected("Signatures stay on record; they are invalidated, not deleted.")

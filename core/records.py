@@ -1,0 +1,209 @@
+"""The only write path for clinical records: create, update with a reason, void with a reason.
+
+App services (`subject_enroll`, `dose_record`, `adverse_event_update`, ...) validate the rules of
+their own record and then call these, so the audit trail, the version check and signature
+invalidation are the same for every record type.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from .errors import StaleRecord, ValidationError, field_error
+from .models import ClinicalRecord, Signature
+
+REASON_MAX_LENGTH = 2000
+
+
+def require_reason(reason: str | None, field: str = "reason") -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise field_error(
+            field, "A reason for the change is required once a record has been entered.", "required"
+        )
+    if len(reason) > REASON_MAX_LENGTH:
+        raise field_error(
+            field, f"Keep the reason under {REASON_MAX_LENGTH} characters.", "max_length"
+        )
+    return reason
+
+
+def create_record(instance: ClinicalRecord, *, by, reason: str = "Initial entry") -> ClinicalRecord:
+    """Validate and insert a new record, with its first history row."""
+    instance.created_by = by
+    instance.full_clean()
+    instance._history_user = by
+    instance._change_reason = reason
+    instance.save()
+    return instance
+
+
+def update_record(
+    instance: ClinicalRecord,
+    *,
+    by,
+    changes: dict,
+    reason: str,
+    expected_version: int | None,
+    validate: Callable[[ClinicalRecord], None] | None = None,
+) -> ClinicalRecord:
+    """Apply `changes` to the record, audited, or refuse them all.
+
+    `expected_version` is the version the editor saw; None only for changes the system makes
+    itself (e.g. enrollment filling in the subject's cohort). The row is locked for the check,
+    so two editors of the same version cannot both win.
+    """
+    reason = require_reason(reason)
+    model = type(instance)
+    with transaction.atomic():
+        current = model.all_objects.select_for_update().get(pk=instance.pk)
+        if current.voided_at is not None:
+            raise field_error(
+                "__all__", f"This {model._meta.verbose_name} is voided and cannot be edited."
+            )
+        if expected_version is not None and current.version != expected_version:
+            raise StaleRecord(
+                record=current,
+                expected_version=expected_version,
+                changes=changes_since(current, expected_version),
+            )
+        unknown = (
+            set(changes)
+            - {f.name for f in model._meta.concrete_fields}
+            - {f.attname for f in model._meta.concrete_fields}
+        )
+        if unknown:
+            raise ValidationError(
+                {name: ["This field cannot be changed here."] for name in unknown}
+            )
+        changed = {
+            name: value for name, value in changes.items() if getattr(current, name) != value
+        }
+        if not changed:
+            return current
+        for name, value in changed.items():
+            setattr(current, name, value)
+        if validate is not None:
+            validate(current)
+        current.full_clean()
+        current.version += 1
+        current._history_user = by
+        current._change_reason = reason
+        current.save()
+        _invalidate_signatures(current, f"The record changed (version {current.version}): {reason}")
+    return current
+
+
+def void_record(
+    instance: ClinicalRecord, *, by, reason: str, expected_version: int | None = None
+) -> ClinicalRecord:
+    """Void a record: it leaves every count and rule, and stays on record with who and why."""
+    reason = require_reason(reason)
+    model = type(instance)
+    with transaction.atomic():
+        current = model.all_objects.select_for_update().get(pk=instance.pk)
+        if current.voided_at is not None:
+            raise field_error("__all__", f"This {model._meta.verbose_name} is already voided.")
+        if expected_version is not None and current.version != expected_version:
+            raise StaleRecord(
+                record=current,
+                expected_version=expected_version,
+                changes=changes_since(current, expected_version),
+            )
+        current.voided_at = timezone.now()
+        current.voided_by = by
+        current.void_reason = reason
+        current.version += 1
+        current._history_user = by
+        current._change_reason = f"Voided: {reason}"
+        current.save()
+        _invalidate_signatures(current, f"The record was voided: {reason}")
+    return current
+
+
+def record_digest(instance) -> str:
+    """SHA-256 of the record's field values: what a signature is bound to."""
+    data = {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+    data.pop("updated_at", None)
+    payload = json.dumps(data, cls=DjangoJSONEncoder, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def sign_record(instance, *, by, password: str, meaning: str) -> Signature:
+    """Sign the current version of a record. Signing asks for the password again (21 CFR 11.200)."""
+    if not password or not by.check_password(password):
+        raise field_error("password", "The password is not correct; nothing was signed.", "invalid")
+    printed_name = by.get_full_name().strip() or by.get_username()
+    signature = Signature(
+        signer=by,
+        printed_name=printed_name,
+        meaning=meaning,
+        signed_at=timezone.now(),
+        content_type=ContentType.objects.get_for_model(instance),
+        object_id=instance.pk,
+        record_version=getattr(instance, "version", 1),
+        record_digest=record_digest(instance),
+    )
+    signature.full_clean()
+    signature._history_user = by
+    signature._change_reason = f"Signed: {meaning}"
+    signature.save()
+    return signature
+
+
+def _invalidate_signatures(instance, reason: str) -> None:
+    content_type = ContentType.objects.get_for_model(instance)
+    for signature in Signature.objects.filter(
+        content_type=content_type, object_id=instance.pk, invalidated_at__isnull=True
+    ):
+        signature.invalidated_at = timezone.now()
+        signature.invalidation_reason = reason
+        signature._change_reason = reason
+        signature.save()
+
+
+def changes_since(instance: ClinicalRecord, version: int) -> list[dict]:
+    """Field changes between the editor's version and the current one (for a stale edit)."""
+    rows = list(
+        instance.history.filter(version__in=[version, instance.version]).order_by("history_id")
+    )
+    old = next((r for r in rows if r.version == version), None)
+    new = next((r for r in reversed(rows) if r.version == instance.version), None)
+    if old is None or new is None:
+        return []
+    delta = new.diff_against(old, excluded_fields=["updated_at"])
+    return [{"field": c.field, "old": c.old, "new": c.new} for c in delta.changes]
+
+
+def history_entries(instance: ClinicalRecord) -> list[dict]:
+    """The record's change history, oldest first: who, when (UTC), what (old -> new), why."""
+    return history_for_rows(instance.history.select_related("history_user").order_by("history_id"))
+
+
+def history_for_rows(rows: Iterable) -> list[dict]:
+    entries = []
+    previous_by_record: dict = {}
+    for row in rows:
+        previous = previous_by_record.get(row.id)
+        changes = []
+        if previous is not None:
+            delta = row.diff_against(previous, excluded_fields=["updated_at"])
+            changes = [{"field": c.field, "old": c.old, "new": c.new} for c in delta.changes]
+        entries.append(
+            {
+                "record_id": row.id,
+                "version": getattr(row, "version", None),
+                "type": {"+": "created", "~": "changed", "-": "deleted"}[row.history_type],
+                "at": row.history_date,
+                "user": row.history_user,
+                "reason": row.history_change_reason or "",
+                "changes": changes,
+            }
+        )
+        previous_by_record[row.id] = row
+    return entries

@@ -1,0 +1,205 @@
+"""The CTCAE v5.0 dictionary and adverse events (DOMAIN.md section 5)."""
+
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from core.models import ClinicalRecord
+
+GRADES = (1, 2, 3, 4, 5)
+
+
+class CtcaeTerm(models.Model):
+    """One CTCAE v5.0 term (NCI, 2017), imported from the official workbook.
+
+    A grade the term does not define is stored as NULL (the workbook's " -" cell).
+    """
+
+    meddra_code = models.PositiveIntegerField(unique=True)
+    term = models.CharField(max_length=200)
+    soc = models.CharField("system organ class", max_length=200)
+    grade_1 = models.TextField(null=True, blank=True)  # noqa: DJ001 NULL: no such grade
+    grade_2 = models.TextField(null=True, blank=True)  # noqa: DJ001 NULL: no such grade
+    grade_3 = models.TextField(null=True, blank=True)  # noqa: DJ001 NULL: no such grade
+    grade_4 = models.TextField(null=True, blank=True)  # noqa: DJ001 NULL: no such grade
+    grade_5 = models.TextField(null=True, blank=True)  # noqa: DJ001 NULL: no such grade
+    definition = models.TextField(blank=True)
+    navigational_note = models.TextField(blank=True)
+    version = models.CharField(max_length=10, default="5.0")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["soc", "term"]
+        indexes = [models.Index(fields=["term"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "term"], name="ctcae_term_unique_per_version"
+            ),
+            models.CheckConstraint(
+                condition=Q(grade_1__isnull=False)
+                | Q(grade_2__isnull=False)
+                | Q(grade_3__isnull=False)
+                | Q(grade_4__isnull=False)
+                | Q(grade_5__isnull=False),
+                name="ctcae_term_has_a_grade",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.term} ({self.meddra_code})"
+
+    def grade_text(self, grade: int) -> str | None:
+        return getattr(self, f"grade_{grade}") if grade in GRADES else None
+
+    @property
+    def grades(self) -> list[int]:
+        return [g for g in GRADES if self.grade_text(g) is not None]
+
+
+class AdverseEvent(ClinicalRecord):
+    class Relationship(models.TextChoices):
+        NOT_RELATED = "not_related", "Not related"
+        UNLIKELY = "unlikely", "Unlikely related"
+        POSSIBLE = "possible", "Possibly related"
+        PROBABLE = "probable", "Probably related"
+        DEFINITE = "definite", "Definitely related"
+
+    RELATED = (Relationship.POSSIBLE, Relationship.PROBABLE, Relationship.DEFINITE)
+
+    class ActionTaken(models.TextChoices):
+        NONE = "none", "Dose not changed"
+        INTERRUPTED = "interrupted", "Drug interrupted"
+        REDUCED = "reduced", "Dose reduced"
+        DELAYED = "delayed", "Dose delayed"
+        WITHDRAWN = "withdrawn", "Drug withdrawn"
+
+    class Outcome(models.TextChoices):
+        RECOVERED = "recovered", "Recovered/resolved"
+        RECOVERING = "recovering", "Recovering/resolving"
+        NOT_RECOVERED = "not_recovered", "Not recovered/not resolved"
+        SEQUELAE = "sequelae", "Recovered/resolved with sequelae"
+        FATAL = "fatal", "Fatal"
+        UNKNOWN = "unknown", "Unknown"
+
+    # Seriousness criteria (ICH E2A).
+    SERIOUSNESS_CRITERIA = (
+        ("serious_death", "Results in death"),
+        ("serious_life_threatening", "Is life-threatening"),
+        ("serious_hospitalisation", "Requires or prolongs hospitalisation"),
+        ("serious_disability", "Results in persistent or significant disability/incapacity"),
+        ("serious_congenital_anomaly", "Is a congenital anomaly/birth defect"),
+        ("serious_important_medical_event", "Is another important medical event"),
+    )
+
+    subject = models.ForeignKey(
+        "subjects.Subject", on_delete=models.PROTECT, related_name="adverse_events"
+    )
+    ctcae_term = models.ForeignKey(CtcaeTerm, on_delete=models.PROTECT, related_name="+")
+    verbatim_term = models.CharField(max_length=300)
+    grade = models.PositiveSmallIntegerField(choices=[(g, f"Grade {g}") for g in GRADES])
+    onset_date = models.DateField()
+    resolution_date = models.DateField(null=True, blank=True)
+    serious = models.BooleanField(default=False)
+    serious_death = models.BooleanField(default=False)
+    serious_life_threatening = models.BooleanField(default=False)
+    serious_hospitalisation = models.BooleanField(default=False)
+    serious_disability = models.BooleanField(default=False)
+    serious_congenital_anomaly = models.BooleanField(default=False)
+    serious_important_medical_event = models.BooleanField(default=False)
+    relationship = models.CharField(max_length=20, choices=Relationship.choices)
+    action_taken = models.CharField(max_length=20, choices=ActionTaken.choices)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    dlt_investigator = models.BooleanField(
+        "DLT (investigator)", default=False, help_text="The investigator classes this AE as a DLT."
+    )
+    dlt_adjudicated = models.BooleanField(
+        "DLT (adjudicated)",
+        null=True,
+        blank=True,
+        help_text="The Safety Review Committee's call; empty until adjudicated.",
+    )
+    dlt_adjudicated_at = models.DateTimeField(null=True, blank=True)
+    dlt_adjudication_note = models.TextField(blank=True)
+
+    scope_study = "subject__study"
+    scope_site = "subject__site"
+
+    class Meta:
+        ordering = ["subject", "onset_date", "id"]
+        indexes = [
+            models.Index(fields=["subject", "onset_date"]),
+            models.Index(fields=["updated_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(grade__gte=1) & Q(grade__lte=5), name="ae_grade_1_to_5"
+            ),
+            models.CheckConstraint(
+                condition=Q(resolution_date__isnull=True) | Q(resolution_date__gte=F("onset_date")),
+                name="ae_resolution_after_onset",
+            ),
+            models.CheckConstraint(
+                condition=Q(serious=False)
+                | Q(serious_death=True)
+                | Q(serious_life_threatening=True)
+                | Q(serious_hospitalisation=True)
+                | Q(serious_disability=True)
+                | Q(serious_congenital_anomaly=True)
+                | Q(serious_important_medical_event=True),
+                name="ae_serious_has_criterion",
+            ),
+            models.CheckConstraint(
+                condition=Q(serious=True)
+                | (
+                    Q(serious_death=False)
+                    & Q(serious_life_threatening=False)
+                    & Q(serious_hospitalisation=False)
+                    & Q(serious_disability=False)
+                    & Q(serious_congenital_anomaly=False)
+                    & Q(serious_important_medical_event=False)
+                ),
+                name="ae_criteria_only_when_serious",
+            ),
+            # CTCAE v5.0: grade 5 is death related to the AE.
+            models.CheckConstraint(
+                condition=(Q(grade=5) & Q(outcome="fatal")) | (~Q(grade=5) & ~Q(outcome="fatal")),
+                name="ae_grade5_iff_fatal",
+            ),
+            models.CheckConstraint(
+                condition=~Q(grade=5) | (Q(serious=True) & Q(serious_death=True)),
+                name="ae_grade5_is_serious_death",
+            ),
+            # DOMAIN.md section 2: a DLT is at least possibly related to the study drug.
+            models.CheckConstraint(
+                condition=Q(dlt_investigator=False)
+                | Q(relationship__in=["possible", "probable", "definite"]),
+                name="ae_investigator_dlt_is_related",
+            ),
+            models.CheckConstraint(
+                condition=~Q(dlt_adjudicated=True)
+                | Q(relationship__in=["possible", "probable", "definite"]),
+                name="ae_adjudicated_dlt_is_related",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    relationship__in=["not_related", "unlikely", "possible", "probable", "definite"]
+                ),
+                name="ae_relationship_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subject} {self.ctcae_term.term} G{self.grade}"
+
+    @property
+    def is_related(self) -> bool:
+        return self.relationship in self.RELATED
+
+    @property
+    def is_dlt(self) -> bool:
+        """The adjudicated call when there is one, else the investigator's (DOMAIN.md section 2)."""
+        return self.dlt_adjudicated if self.dlt_adjudicated is not None else self.dlt_investigator
+
+    def seriousness_criteria(self) -> list[str]:
+        return [label for field, label in self.SERIOUSNESS_CRITERIA if getattr(self, field)]

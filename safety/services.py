@@ -1,0 +1,252 @@
+"""Every write to an adverse event: report, correct, adjudicate the DLT call, void."""
+
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.roles import Capability
+from accounts.scoping import can, require
+from core import events
+from core.dates import refuse_future
+from core.errors import ValidationError, field_error
+from core.records import create_record, update_record, void_record
+from subjects.models import Subject
+
+from .models import AdverseEvent, CtcaeTerm
+
+RESOLVED_OUTCOMES = (AdverseEvent.Outcome.RECOVERED, AdverseEvent.Outcome.SEQUELAE)
+ONGOING_OUTCOMES = (AdverseEvent.Outcome.RECOVERING, AdverseEvent.Outcome.NOT_RECOVERED)
+
+
+def _validate_adverse_event(event: AdverseEvent) -> None:
+    """DOMAIN.md sections 5-6, checked on every entry and correction."""
+    subject = event.subject
+    term: CtcaeTerm = event.ctcae_term
+    errors: dict[str, list[str]] = {}
+
+    def add(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    if event.grade not in term.grades:
+        allowed = ", ".join(str(g) for g in term.grades)
+        add(
+            "grade",
+            f"CTCAE v5.0 defines no grade {event.grade} for '{term.term}' (grades: {allowed}).",
+        )
+    if not event.verbatim_term.strip():
+        add("verbatim_term", "Enter the event as the investigator described it.")
+    tz = subject.site.timezone
+    for name in ("onset_date", "resolution_date"):
+        try:
+            refuse_future(getattr(event, name), field=name, tz_name=tz)
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    if subject.consent_date is None:
+        add(
+            "onset_date",
+            "Adverse events are collected from informed consent, which is not recorded yet.",
+        )
+    elif event.onset_date < subject.consent_date:
+        add("onset_date", f"Onset cannot precede informed consent ({subject.consent_date}).")
+    if subject.death_date and event.onset_date > subject.death_date:
+        add("onset_date", f"Onset cannot follow the date of death ({subject.death_date}).")
+    if event.resolution_date and event.resolution_date < event.onset_date:
+        add("resolution_date", "Resolution cannot precede onset.")
+    if event.outcome in RESOLVED_OUTCOMES and event.resolution_date is None:
+        add(
+            "resolution_date", f"Outcome '{event.get_outcome_display()}' needs the resolution date."
+        )
+    if event.outcome in ONGOING_OUTCOMES and event.resolution_date is not None:
+        add("outcome", "The event has a resolution date, so it is no longer ongoing.")
+    if event.grade == 5:
+        if event.outcome != AdverseEvent.Outcome.FATAL:
+            add("outcome", "Grade 5 is death related to the event: the outcome is fatal.")
+        if subject.death_date is None:
+            add("grade", "Grade 5 needs the subject's date of death: record the death first.")
+    elif event.outcome == AdverseEvent.Outcome.FATAL:
+        add("outcome", "A fatal outcome is CTCAE grade 5.")
+    criteria = [name for name, _ in AdverseEvent.SERIOUSNESS_CRITERIA if getattr(event, name)]
+    if event.serious and not criteria:
+        add("serious", "A serious adverse event needs at least one seriousness criterion.")
+    if criteria and not event.serious:
+        add("serious", "Seriousness criteria are given: mark the event serious.")
+    if event.grade == 5 and not event.serious_death:
+        add("serious_death", "A grade 5 event is serious, with the criterion 'results in death'.")
+    related = event.relationship in AdverseEvent.RELATED
+    if event.dlt_investigator and not related:
+        add("dlt_investigator", "A DLT must be at least possibly related to the study drug.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def adverse_event_report(
+    *,
+    by,
+    subject: Subject,
+    ctcae_term: CtcaeTerm,
+    verbatim_term: str,
+    grade: int,
+    onset_date: date,
+    relationship: str,
+    action_taken: str,
+    outcome: str,
+    resolution_date: date | None = None,
+    serious: bool = False,
+    seriousness: tuple[str, ...] = (),
+    dlt_investigator: bool = False,
+) -> AdverseEvent:
+    """Report an adverse event graded by CTCAE v5.0. `seriousness` names the criteria fields."""
+    require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    if subject.status in (Subject.Status.SCREEN_FAILED,):
+        raise field_error(
+            "subject",
+            f"{subject} is a screen failure: no adverse events are collected.",
+            "wrong_status",
+        )
+    known = {name for name, _ in AdverseEvent.SERIOUSNESS_CRITERIA}
+    unknown = set(seriousness) - known
+    if unknown:
+        raise field_error(
+            "seriousness", f"Unknown seriousness criteria: {', '.join(sorted(unknown))}.", "invalid"
+        )
+    if dlt_investigator and not by_can_assess_dlt(by, subject):
+        raise field_error(
+            "dlt_investigator", "Your role cannot make the investigator's DLT call.", "forbidden"
+        )
+    event = AdverseEvent(
+        subject=subject,
+        ctcae_term=ctcae_term,
+        verbatim_term=(verbatim_term or "").strip(),
+        grade=grade,
+        onset_date=onset_date,
+        resolution_date=resolution_date,
+        serious=serious,
+        relationship=relationship,
+        action_taken=action_taken,
+        outcome=outcome,
+        dlt_investigator=dlt_investigator,
+        **{name: True for name in seriousness},
+    )
+    with transaction.atomic():
+        _validate_adverse_event(event)
+        create_record(event, by=by, reason="Adverse event reported")
+        events.clinical_data_changed(
+            subject_id=subject.pk,
+            record="adverse_event",
+            record_id=event.pk,
+            action="created",
+            by=by,
+        )
+    return event
+
+
+def by_can_assess_dlt(by, subject: Subject) -> bool:
+    return can(by, Capability.ASSESS_DLT, study_id=subject.study_id, site_id=subject.site_id)
+
+
+EDITABLE_FIELDS = {
+    "ctcae_term",
+    "verbatim_term",
+    "grade",
+    "onset_date",
+    "resolution_date",
+    "serious",
+    "relationship",
+    "action_taken",
+    "outcome",
+    "dlt_investigator",
+    *(name for name, _ in AdverseEvent.SERIOUSNESS_CRITERIA),
+}
+
+
+def adverse_event_update(
+    *, by, adverse_event: AdverseEvent, changes: dict, reason: str, expected_version: int | None
+) -> AdverseEvent:
+    """Correct an adverse event, with a reason; the history shows old and new values."""
+    subject = adverse_event.subject
+    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    not_editable = set(changes) - EDITABLE_FIELDS
+    if not_editable:
+        raise ValidationError({n: ["This field cannot be edited here."] for n in not_editable})
+    if (
+        "dlt_investigator" in changes
+        and changes["dlt_investigator"] != adverse_event.dlt_investigator
+    ) and not by_can_assess_dlt(by, subject):
+        raise field_error(
+            "dlt_investigator",
+            "Your role cannot make the investigator's DLT call.",
+            "forbidden",
+        )
+    with transaction.atomic():
+        adverse_event = update_record(
+            adverse_event,
+            by=by,
+            changes=changes,
+            reason=reason,
+            expected_version=expected_version,
+            validate=_validate_adverse_event,
+        )
+        events.clinical_data_changed(
+            subject_id=subject.pk,
+            record="adverse_event",
+            record_id=adverse_event.pk,
+            action="updated",
+            by=by,
+        )
+    return adverse_event
+
+
+def adverse_event_adjudicate(
+    *, by, adverse_event: AdverseEvent, is_dlt: bool, note: str, expected_version: int | None
+) -> AdverseEvent:
+    """The Safety Review Committee's DLT call, kept apart from the investigator's (DOMAIN.md s.2)."""
+    subject = adverse_event.subject
+    require(by, Capability.ADJUDICATE_DLT, study_id=subject.study_id)
+    with transaction.atomic():
+        adverse_event = update_record(
+            adverse_event,
+            by=by,
+            changes={
+                "dlt_adjudicated": bool(is_dlt),
+                "dlt_adjudicated_at": timezone.now(),
+                "dlt_adjudication_note": (note or "").strip(),
+            },
+            reason=f"DLT adjudicated: {'DLT' if is_dlt else 'not a DLT'}. {note}".strip(),
+            expected_version=expected_version,
+            validate=_validate_adjudication,
+        )
+        events.clinical_data_changed(
+            subject_id=subject.pk,
+            record="adverse_event",
+            record_id=adverse_event.pk,
+            action="updated",
+            by=by,
+        )
+    return adverse_event
+
+
+def _validate_adjudication(event: AdverseEvent) -> None:
+    if event.dlt_adjudicated and event.relationship not in AdverseEvent.RELATED:
+        raise field_error(
+            "dlt_adjudicated", "A DLT must be at least possibly related to the study drug."
+        )
+
+
+def adverse_event_void(
+    *, by, adverse_event: AdverseEvent, reason: str, expected_version: int | None
+) -> AdverseEvent:
+    subject = adverse_event.subject
+    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    with transaction.atomic():
+        adverse_event = void_record(
+            adverse_event, by=by, reason=reason, expected_version=expected_version
+        )
+        events.clinical_data_changed(
+            subject_id=subject.pk,
+            record="adverse_event",
+            record_id=adverse_event.pk,
+            action="voided",
+            by=by,
+        )
+    return adverse_event

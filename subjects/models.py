@@ -1,0 +1,145 @@
+"""A subject from screening to end of study: consent, eligibility, enrollment into a cohort,
+replacement, end of treatment, end of study, death."""
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from core.models import ClinicalRecord
+
+
+class Subject(ClinicalRecord):
+    class Sex(models.TextChoices):
+        FEMALE = "F", "Female"
+        MALE = "M", "Male"
+        UNKNOWN = "U", "Unknown"
+
+    class Eligibility(models.TextChoices):
+        PENDING = "pending", "Not yet assessed"
+        ELIGIBLE = "eligible", "Eligible"
+        INELIGIBLE = "ineligible", "Not eligible"
+
+    class Status(models.TextChoices):
+        SCREENING = "screening", "Screening"
+        SCREEN_FAILED = "screen_failed", "Screen failure"
+        ENROLLED = "enrolled", "Enrolled, on treatment"
+        OFF_TREATMENT = "off_treatment", "Off treatment, in follow-up"
+        OFF_STUDY = "off_study", "Off study"
+
+    study = models.ForeignKey("trial.Study", on_delete=models.PROTECT, related_name="subjects")
+    site = models.ForeignKey("trial.Site", on_delete=models.PROTECT, related_name="subjects")
+    screening_number = models.CharField(max_length=30)
+    # NULL until enrollment, so the unique constraint ignores subjects still in screening.
+    subject_number = models.CharField(  # noqa: DJ001
+        max_length=30, null=True, blank=True, help_text="Assigned at enrollment: site-prefixed."
+    )
+    sex = models.CharField(max_length=1, choices=Sex.choices)
+    year_of_birth = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+    )
+    screening_date = models.DateField()
+    consent_date = models.DateField(null=True, blank=True)
+    consent_version = models.CharField(max_length=50, blank=True)
+    eligibility_outcome = models.CharField(
+        max_length=20, choices=Eligibility.choices, default=Eligibility.PENDING
+    )
+    eligibility_answers = models.JSONField(
+        default=dict, blank=True, help_text="Each protocol criterion and whether it is met."
+    )
+    eligibility_assessed_on = models.DateField(null=True, blank=True)
+    screen_failure_reason = models.TextField(blank=True)
+    enrollment_date = models.DateField(null=True, blank=True)
+    cohort = models.ForeignKey(
+        "trial.Cohort", on_delete=models.PROTECT, null=True, blank=True, related_name="subjects"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCREENING)
+    replaces = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
+        help_text="The non-evaluable subject whose cohort place this subject takes.",
+    )
+    end_of_treatment_date = models.DateField(null=True, blank=True)
+    end_of_treatment_reason = models.TextField(blank=True)
+    end_of_study_date = models.DateField(null=True, blank=True)
+    end_of_study_reason = models.TextField(blank=True)
+    death_date = models.DateField(null=True, blank=True)
+
+    scope_study = "study"
+    scope_site = "site"
+
+    class Meta:
+        ordering = ["site__number", "screening_number"]
+        indexes = [models.Index(fields=["site", "status"]), models.Index(fields=["cohort"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "screening_number"], name="subject_screening_number_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["study", "subject_number"], name="subject_number_unique_in_study"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["screening", "screen_failed"])
+                | (
+                    Q(subject_number__isnull=False)
+                    & Q(cohort__isnull=False)
+                    & Q(enrollment_date__isnull=False)
+                    & Q(consent_date__isnull=False)
+                ),
+                name="subject_enrolled_has_number_cohort_dates",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["screening", "screen_failed"])
+                | (Q(cohort__isnull=True) & Q(enrollment_date__isnull=True)),
+                name="subject_not_enrolled_has_no_cohort",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="screen_failed") | ~Q(screen_failure_reason=""),
+                name="subject_screen_failure_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(enrollment_date__isnull=True)
+                | Q(enrollment_date__gte=F("consent_date")),
+                name="subject_enrolled_after_consent",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_of_treatment_date__isnull=True)
+                | Q(end_of_treatment_date__gte=F("enrollment_date")),
+                name="subject_eot_after_enrollment",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_of_study_date__isnull=True)
+                | Q(end_of_treatment_date__isnull=True)
+                | Q(end_of_study_date__gte=F("end_of_treatment_date")),
+                name="subject_eos_after_eot",
+            ),
+            models.CheckConstraint(
+                condition=Q(death_date__isnull=True) | Q(death_date__gte=F("screening_date")),
+                name="subject_death_after_screening",
+            ),
+            models.CheckConstraint(
+                condition=Q(replaces__isnull=True) | ~Q(replaces=F("id")),
+                name="subject_does_not_replace_itself",
+            ),
+        ]
+
+    def __str__(self):
+        return self.subject_number or f"Screening {self.screening_number}"
+
+    @property
+    def label(self) -> str:
+        return str(self)
+
+    @property
+    def is_enrolled(self) -> bool:
+        return (
+            self.status
+            in (
+                self.Status.ENROLLED,
+                self.Status.OFF_TREATMENT,
+                self.Status.OFF_STUDY,
+            )
+            and self.enrollment_date is not None
+        )

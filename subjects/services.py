@@ -1,0 +1,545 @@
+"""Every write to a subject: screening, consent, eligibility, screen failure, enrollment,
+replacement, corrections, end of treatment, end of study, death, void.
+
+Each service checks the caller's access, validates the DOMAIN.md section 6 rules with messages
+that name the field, and saves through `core.records` (audited) inside one transaction, so a
+refused request leaves nothing behind.
+"""
+
+from datetime import date
+
+from django.db import IntegrityError, transaction
+
+from accounts.roles import Capability
+from accounts.scoping import require
+from core import events
+from core.dates import refuse_future, site_today
+from core.errors import ValidationError, field_error
+from core.records import create_record, require_reason, update_record, void_record
+from trial.models import Cohort, EscalationTrack, Site
+
+from .models import Subject
+
+MAX_AGE_YEARS = 120
+
+
+def _announce(subject: Subject, action: str, by) -> None:
+    events.clinical_data_changed(
+        subject_id=subject.pk, record="subject", record_id=subject.pk, action=action, by=by
+    )
+
+
+def subject_screen(
+    *, by, site: Site, screening_number: str, sex: str, year_of_birth: int, screening_date: date
+) -> Subject:
+    """Register a person at screening, under a screening number unique in the study."""
+    require(by, Capability.ENTER_DATA, study_id=site.study_id, site_id=site.pk)
+    if not site.is_active:
+        raise field_error(
+            "site", f"Site {site.number} is not active for enrollment yet.", "inactive_site"
+        )
+    screening_number = (screening_number or "").strip()
+    if not screening_number:
+        raise field_error("screening_number", "A screening number is required.", "required")
+    refuse_future(screening_date, field="screening_date", tz_name=site.timezone)
+    this_year = site_today(site.timezone).year
+    if year_of_birth is None or not (this_year - MAX_AGE_YEARS <= year_of_birth <= this_year):
+        raise field_error(
+            "year_of_birth",
+            f"Year of birth must be between {this_year - MAX_AGE_YEARS} and {this_year}.",
+            "implausible",
+        )
+    if Subject.all_objects.filter(
+        study_id=site.study_id, screening_number=screening_number
+    ).exists():
+        raise field_error(
+            "screening_number",
+            f"Screening number {screening_number} is already used in this study.",
+            "duplicate",
+        )
+    subject = Subject(
+        study_id=site.study_id,
+        site=site,
+        screening_number=screening_number,
+        sex=sex,
+        year_of_birth=year_of_birth,
+        screening_date=screening_date,
+    )
+    with transaction.atomic():
+        try:
+            create_record(subject, by=by, reason="Screening registration")
+        except IntegrityError as error:  # a concurrent registration took the number first
+            raise field_error(
+                "screening_number",
+                f"Screening number {screening_number} is already used in this study.",
+                "duplicate",
+            ) from error
+        _announce(subject, "created", by)
+    return subject
+
+
+def subject_record_consent(
+    *, by, subject: Subject, consent_date: date, consent_version: str, expected_version: int | None
+) -> Subject:
+    require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    consent_version = (consent_version or "").strip()
+    if not consent_version:
+        raise field_error(
+            "consent_version", "The version of the consent form signed is required.", "required"
+        )
+    if consent_date is None:
+        raise field_error("consent_date", "The date of informed consent is required.", "required")
+    refuse_future(consent_date, field="consent_date", tz_name=subject.site.timezone)
+    if subject.status != Subject.Status.SCREENING:
+        raise field_error("__all__", "Consent is recorded during screening.", "wrong_status")
+    with transaction.atomic():
+        subject = update_record(
+            subject,
+            by=by,
+            changes={"consent_date": consent_date, "consent_version": consent_version},
+            reason="Informed consent recorded"
+            if subject.consent_date is None
+            else "Consent corrected",
+            expected_version=expected_version,
+        )
+        _announce(subject, "updated", by)
+    return subject
+
+
+def eligibility_outcome(study, answers: dict[str, bool]) -> str:
+    """Eligible when every inclusion criterion is met and no exclusion criterion applies."""
+    inclusion_met = all(answers.get(c) is True for c in study.inclusion_criteria())
+    no_exclusion = all(answers.get(c) is False for c in study.exclusion_criteria())
+    return (
+        Subject.Eligibility.ELIGIBLE
+        if inclusion_met and no_exclusion
+        else Subject.Eligibility.INELIGIBLE
+    )
+
+
+def subject_record_eligibility(
+    *,
+    by,
+    subject: Subject,
+    answers: dict[str, bool],
+    assessed_on: date,
+    expected_version: int | None,
+) -> Subject:
+    """Record the checklist: each protocol criterion answered yes or no."""
+    require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    study = subject.study
+    if subject.status != Subject.Status.SCREENING:
+        raise field_error("__all__", "Eligibility is assessed during screening.", "wrong_status")
+    if subject.consent_date is None:
+        raise field_error(
+            "assessed_on", "Record informed consent before assessing eligibility.", "no_consent"
+        )
+    criteria = study.inclusion_criteria() + study.exclusion_criteria()
+    missing = [c for c in criteria if not isinstance(answers.get(c), bool)]
+    if missing:
+        raise field_error(
+            "answers", f"Answer every criterion; unanswered: {'; '.join(missing)}.", "incomplete"
+        )
+    extra = set(answers) - set(criteria)
+    if extra:
+        raise field_error(
+            "answers", f"Not a criterion of this study: {'; '.join(sorted(extra))}.", "unknown"
+        )
+    refuse_future(assessed_on, field="assessed_on", tz_name=subject.site.timezone)
+    if assessed_on < subject.consent_date:
+        raise field_error(
+            "assessed_on",
+            "Eligibility cannot be assessed before informed consent.",
+            "before_consent",
+        )
+    with transaction.atomic():
+        subject = update_record(
+            subject,
+            by=by,
+            changes={
+                "eligibility_answers": answers,
+                "eligibility_outcome": eligibility_outcome(study, answers),
+                "eligibility_assessed_on": assessed_on,
+            },
+            reason="Eligibility assessed",
+            expected_version=expected_version,
+        )
+        _announce(subject, "updated", by)
+    return subject
+
+
+def subject_screen_fail(
+    *, by, subject: Subject, reason: str, expected_version: int | None
+) -> Subject:
+    require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    reason = require_reason(reason, field="screen_failure_reason")
+    if subject.status != Subject.Status.SCREENING:
+        raise field_error(
+            "__all__", "Only a subject in screening can be a screen failure.", "wrong_status"
+        )
+    with transaction.atomic():
+        subject = update_record(
+            subject,
+            by=by,
+            changes={"status": Subject.Status.SCREEN_FAILED, "screen_failure_reason": reason},
+            reason=f"Screen failure: {reason}",
+            expected_version=expected_version,
+        )
+        _announce(subject, "updated", by)
+    return subject
+
+
+def cohort_closed_reason(cohort: Cohort) -> str | None:
+    """Why a cohort takes no one now, in words a coordinator can act on; None when it is open."""
+    if cohort.track.status == EscalationTrack.Status.PAUSED:
+        return f"{cohort.track.name} is paused by the safety monitoring rule."
+    if cohort.track.status not in (EscalationTrack.Status.ACTIVE,):
+        return f"{cohort.track.name} is not active."
+    if cohort.status == Cohort.Status.PLANNED:
+        return f"{cohort} is not open yet: waiting for the Safety Review Committee's confirmation."
+    if cohort.status == Cohort.Status.FULL:
+        return f"{cohort} is full ({cohort.planned_size} subjects)."
+    if cohort.status == Cohort.Status.CLOSED:
+        return f"{cohort} is closed."
+    return None
+
+
+def occupied_places(cohort: Cohort, *, excluding: Subject | None = None) -> int:
+    """Subjects holding a place in the cohort: a replaced (non-evaluable) subject gives theirs up."""
+    subjects = Subject.objects.filter(cohort=cohort, replaced_by__isnull=True)
+    if excluding is not None:
+        subjects = subjects.exclude(pk=excluding.pk)
+    return subjects.count()
+
+
+def _next_subject_number(site: Site) -> str:
+    # The site row is locked by the caller, so numbering is serial per site.
+    prefix = f"{site.number}-"
+    numbers = Subject.all_objects.filter(site=site, subject_number__startswith=prefix).values_list(
+        "subject_number", flat=True
+    )
+    used = [int(n[len(prefix) :]) for n in numbers if n[len(prefix) :].isdigit()]
+    return f"{prefix}{(max(used, default=0) + 1):03d}"
+
+
+def subject_enroll(
+    *,
+    by,
+    subject: Subject,
+    cohort: Cohort,
+    enrollment_date: date,
+    replaces: Subject | None = None,
+    expected_version: int | None = None,
+) -> Subject:
+    """Enroll an eligible, consented subject into an open cohort and assign the subject number.
+
+    The cohort row is locked for the count, so when two coordinators take the last place at
+    once exactly one succeeds (DOMAIN.md section 6); the other is told the cohort is full.
+    """
+    require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    tz = subject.site.timezone
+    if subject.status != Subject.Status.SCREENING:
+        raise field_error(
+            "__all__",
+            f"{subject} is not in screening (status: {subject.get_status_display()}).",
+            "wrong_status",
+        )
+    if subject.consent_date is None:
+        raise field_error(
+            "consent_date", "Informed consent must be recorded before enrollment.", "no_consent"
+        )
+    if subject.eligibility_outcome != Subject.Eligibility.ELIGIBLE:
+        raise field_error(
+            "eligibility_outcome",
+            "The eligibility checklist must show the subject eligible.",
+            "not_eligible",
+        )
+    if enrollment_date is None:
+        raise field_error("enrollment_date", "The enrollment date is required.", "required")
+    refuse_future(enrollment_date, field="enrollment_date", tz_name=tz)
+    if enrollment_date < subject.consent_date:
+        raise field_error(
+            "enrollment_date", "Enrollment cannot precede informed consent.", "before_consent"
+        )
+    if enrollment_date < subject.screening_date:
+        raise field_error(
+            "enrollment_date", "Enrollment cannot precede screening.", "before_screening"
+        )
+    if cohort.study_id != subject.study_id:
+        raise field_error("cohort", "The cohort belongs to another study.", "wrong_study")
+
+    with transaction.atomic():
+        locked = (
+            Cohort.objects.select_for_update(of=("self",))
+            .select_related("track", "dose_level", "track__regimen")
+            .get(pk=cohort.pk)
+        )
+        closed = cohort_closed_reason(locked)
+        if closed:
+            raise field_error("cohort", closed, "cohort_not_open")
+        if replaces is not None:
+            _check_replacement(subject, replaces, locked)
+        if occupied_places(locked, excluding=replaces) >= locked.planned_size:
+            raise field_error(
+                "cohort", f"{locked} is full ({locked.planned_size} subjects).", "cohort_full"
+            )
+        site = Site.objects.select_for_update().get(pk=subject.site_id)
+        number = _next_subject_number(site)
+        subject = update_record(
+            subject,
+            by=by,
+            changes={
+                "status": Subject.Status.ENROLLED,
+                "cohort": locked,
+                "enrollment_date": enrollment_date,
+                "subject_number": number,
+                "replaces": replaces,
+            },
+            reason=f"Enrolled in {locked}" + (f", replacing {replaces}" if replaces else ""),
+            expected_version=expected_version,
+        )
+        if occupied_places(locked) >= locked.planned_size:
+            locked.status = Cohort.Status.FULL
+            locked._history_user = by
+            locked._change_reason = f"Full: {subject} took the last place"
+            locked.save(update_fields=["status"])
+        _announce(subject, "updated", by)
+    return subject
+
+
+def _check_replacement(subject: Subject, replaced: Subject, cohort: Cohort) -> None:
+    if replaced.cohort_id != cohort.pk:
+        raise field_error("replaces", f"{replaced} is not in {cohort}.", "wrong_cohort")
+    if Subject.objects.filter(replaces=replaced).exists():
+        raise field_error("replaces", f"{replaced} has already been replaced.", "already_replaced")
+    if replaced.pk == subject.pk:
+        raise field_error("replaces", "A subject cannot replace themselves.", "self")
+
+
+EDITABLE_FIELDS = {
+    "sex",
+    "year_of_birth",
+    "screening_date",
+    "consent_date",
+    "consent_version",
+    "enrollment_date",
+    "end_of_treatment_date",
+    "end_of_treatment_reason",
+    "end_of_study_date",
+    "end_of_study_reason",
+    "death_date",
+    "screen_failure_reason",
+}
+
+
+def _validate_subject_dates(subject: Subject) -> None:
+    """Cross-record date rules, checked on every correction (DOMAIN.md section 6)."""
+    tz = subject.site.timezone
+    errors: dict[str, list[str]] = {}
+    for name in (
+        "screening_date",
+        "consent_date",
+        "enrollment_date",
+        "end_of_treatment_date",
+        "end_of_study_date",
+        "death_date",
+    ):
+        try:
+            refuse_future(getattr(subject, name), field=name, tz_name=tz)
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    first_dose = subject.dose_administrations.order_by("administered_on").first()
+    if first_dose is not None:
+        if subject.consent_date and first_dose.administered_on < subject.consent_date:
+            errors.setdefault("consent_date", []).append(
+                f"A dose was given on {first_dose.administered_on}, before this consent date."
+            )
+        if subject.enrollment_date and first_dose.administered_on < subject.enrollment_date:
+            errors.setdefault("enrollment_date", []).append(
+                f"A dose was given on {first_dose.administered_on}, before this enrollment date."
+            )
+    events_qs = subject.adverse_events.all()
+    if subject.consent_date:
+        early = events_qs.filter(onset_date__lt=subject.consent_date).order_by("onset_date").first()
+        if early is not None:
+            errors.setdefault("consent_date", []).append(
+                f"An adverse event began on {early.onset_date}, before this consent date."
+            )
+    if subject.death_date:
+        late = events_qs.filter(onset_date__gt=subject.death_date).order_by("-onset_date").first()
+        if late is not None:
+            errors.setdefault("death_date", []).append(
+                f"An adverse event began on {late.onset_date}, after this date of death."
+            )
+        late_dose = subject.dose_administrations.filter(
+            administered_on__gt=subject.death_date
+        ).first()
+        if late_dose is not None:
+            errors.setdefault("death_date", []).append(
+                f"A dose was given on {late_dose.administered_on}, after this date of death."
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+def subject_update(
+    *, by, subject: Subject, changes: dict, reason: str, expected_version: int | None
+) -> Subject:
+    """Correct a subject's data, with a reason; the history keeps the old values."""
+    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    not_editable = set(changes) - EDITABLE_FIELDS
+    if not_editable:
+        raise ValidationError(
+            {
+                name: ["This field is set by its own step (enrollment, eligibility), not edited."]
+                for name in not_editable
+            }
+        )
+    with transaction.atomic():
+        subject = update_record(
+            subject,
+            by=by,
+            changes=changes,
+            reason=reason,
+            expected_version=expected_version,
+            validate=_validate_subject_dates,
+        )
+        _announce(subject, "updated", by)
+    return subject
+
+
+def subject_end_treatment(
+    *, by, subject: Subject, end_date: date, reason: str, expected_version: int | None
+) -> Subject:
+    require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    reason = require_reason(reason, field="end_of_treatment_reason")
+    if subject.status != Subject.Status.ENROLLED:
+        raise field_error(
+            "__all__", "Only a subject on treatment can end treatment.", "wrong_status"
+        )
+    if end_date is None:
+        raise field_error("end_of_treatment_date", "The date is required.", "required")
+    if end_date < subject.enrollment_date:
+        raise field_error(
+            "end_of_treatment_date",
+            "End of treatment cannot precede enrollment.",
+            "before_enrollment",
+        )
+    last_dose = subject.dose_administrations.order_by("-administered_on").first()
+    if last_dose is not None and end_date < last_dose.administered_on:
+        raise field_error(
+            "end_of_treatment_date",
+            f"The last dose was given on {last_dose.administered_on}, after this date.",
+            "before_last_dose",
+        )
+    with transaction.atomic():
+        subject = update_record(
+            subject,
+            by=by,
+            changes={
+                "status": Subject.Status.OFF_TREATMENT,
+                "end_of_treatment_date": end_date,
+                "end_of_treatment_reason": reason,
+            },
+            reason=f"End of treatment: {reason}",
+            expected_version=expected_version,
+            validate=_validate_subject_dates,
+        )
+        _announce(subject, "updated", by)
+    return subject
+
+
+def subject_end_study(
+    *, by, subject: Subject, end_date: date, reason: str, expected_version: int | None
+) -> Subject:
+    require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    reason = require_reason(reason, field="end_of_study_reason")
+    if subject.status not in (Subject.Status.ENROLLED, Subject.Status.OFF_TREATMENT):
+        raise field_error("__all__", "Only an enrolled subject can end the study.", "wrong_status")
+    if end_date is None:
+        raise field_error("end_of_study_date", "The date is required.", "required")
+    changes = {
+        "status": Subject.Status.OFF_STUDY,
+        "end_of_study_date": end_date,
+        "end_of_study_reason": reason,
+    }
+    if subject.end_of_treatment_date is None:
+        # Leaving the study ends treatment the same day.
+        changes |= {"end_of_treatment_date": end_date, "end_of_treatment_reason": reason}
+    if end_date < (subject.end_of_treatment_date or subject.enrollment_date):
+        raise field_error(
+            "end_of_study_date", "End of study cannot precede end of treatment.", "order"
+        )
+    with transaction.atomic():
+        subject = update_record(
+            subject,
+            by=by,
+            changes=changes,
+            reason=f"End of study: {reason}",
+            expected_version=expected_version,
+            validate=_validate_subject_dates,
+        )
+        _announce(subject, "updated", by)
+    return subject
+
+
+def subject_record_death(
+    *, by, subject: Subject, death_date: date, expected_version: int | None
+) -> Subject:
+    """Record a death; an enrolled subject leaves treatment and the study on that date."""
+    require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    if death_date is None:
+        raise field_error("death_date", "The date of death is required.", "required")
+    if subject.death_date is not None:
+        raise field_error(
+            "death_date",
+            f"A date of death ({subject.death_date}) is already recorded; correct it with a reason.",
+            "exists",
+        )
+    changes: dict = {"death_date": death_date}
+    if subject.is_enrolled:
+        if subject.end_of_treatment_date is None:
+            changes |= {"end_of_treatment_date": death_date, "end_of_treatment_reason": "Death"}
+        if subject.end_of_study_date is None:
+            changes |= {"end_of_study_date": death_date, "end_of_study_reason": "Death"}
+        changes["status"] = Subject.Status.OFF_STUDY
+        if death_date < subject.enrollment_date:
+            raise field_error("death_date", "The date of death precedes enrollment.", "order")
+    elif subject.status == Subject.Status.SCREENING:
+        changes |= {
+            "status": Subject.Status.SCREEN_FAILED,
+            "screen_failure_reason": "Death during screening",
+        }
+    with transaction.atomic():
+        subject = update_record(
+            subject,
+            by=by,
+            changes=changes,
+            reason="Death recorded",
+            expected_version=expected_version,
+            validate=_validate_subject_dates,
+        )
+        _announce(subject, "updated", by)
+    return subject
+
+
+def subject_void(*, by, subject: Subject, reason: str, expected_version: int | None) -> Subject:
+    """Void a subject registered in error. One with doses or adverse events is corrected, not voided."""
+    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    if subject.dose_administrations.exists() or subject.adverse_events.exists():
+        raise field_error(
+            "__all__",
+            "This subject has doses or adverse events: void those first, or correct the subject instead.",
+            "has_data",
+        )
+    with transaction.atomic():
+        subject = void_record(subject, by=by, reason=reason, expected_version=expected_version)
+        cohort = subject.cohort
+        if cohort is not None and cohort.status == Cohort.Status.FULL:
+            # The voided subject's place is free again.
+            cohort.status = Cohort.Status.OPEN
+            cohort._history_user = by
+            cohort._change_reason = f"Place freed: {subject} voided"
+            cohort.save(update_fields=["status"])
+        _announce(subject, "voided", by)
+    return subject

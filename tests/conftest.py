@@ -1,0 +1,120 @@
+"""Shared fixtures: the MIL97 study, two sites, one persona per role, subjects made through the
+services (so every test record is audited and validated like a real one)."""
+
+import os
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+
+from accounts.models import Membership, User
+from accounts.roles import Role
+from core.dates import site_today
+from safety.ctcae import import_terms, read_starter_set
+from trial.models import Cohort, Site
+from trial.services import load_study
+
+REQUIRE_SERVICES = os.environ.get("EDC_REQUIRE_SERVICES") == "1"
+PASSWORD = "correct-horse-battery"
+
+
+def pytest_sessionstart(session):
+    if REQUIRE_SERVICES:
+        engine = settings.DATABASES["default"]["ENGINE"]
+        if "postgresql" not in engine:
+            raise pytest.UsageError(
+                f"EDC_REQUIRE_SERVICES=1 but DATABASE_URL is not PostgreSQL ({engine})"
+            )
+        if not settings.REDIS_URL:
+            raise pytest.UsageError("EDC_REQUIRE_SERVICES=1 but REDIS_URL is not set")
+
+
+def needs_postgresql():
+    """For tests of PostgreSQL-only guarantees: in CI they run (and fail if PG is missing)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        if REQUIRE_SERVICES:
+            pytest.fail("PostgreSQL is required in CI but the test database is not PostgreSQL")
+        pytest.skip("needs PostgreSQL (set DATABASE_URL); CI runs it")
+
+
+@pytest.fixture
+def study(db):
+    return load_study("mil97").study
+
+
+def _site(study, number, name, country, tz):
+    return Site.objects.create(
+        study=study,
+        number=number,
+        name=name,
+        country=country,
+        timezone=tz,
+        principal_investigator=f"PI of {name}",
+        is_active=True,
+        activated_on=site_today(tz) - timedelta(days=365),
+    )
+
+
+@pytest.fixture
+def site_a(study):
+    return _site(study, "101", "Site A", "US", "America/New_York")
+
+
+@pytest.fixture
+def site_b(study):
+    return _site(study, "102", "Site B", "AU", "Australia/Sydney")
+
+
+def make_user(username, study, role, sites=(), **extra):
+    user = User.objects.create_user(
+        username=username,
+        password=PASSWORD,
+        first_name=username.title(),
+        last_name="Tester",
+        **extra,
+    )
+    membership = Membership.objects.create(user=user, study=study, role=role)
+    membership.sites.set(sites)
+    return user
+
+
+@pytest.fixture
+def coordinator_a(study, site_a):
+    return make_user("coord_a", study, Role.COORDINATOR, [site_a])
+
+
+@pytest.fixture
+def coordinator_b(study, site_b):
+    return make_user("coord_b", study, Role.COORDINATOR, [site_b])
+
+
+@pytest.fixture
+def investigator_a(study, site_a):
+    return make_user("investigator_a", study, Role.INVESTIGATOR, [site_a])
+
+
+@pytest.fixture
+def monitor(study):
+    return make_user("monitor", study, Role.MEDICAL_MONITOR)
+
+
+@pytest.fixture
+def data_manager(study):
+    return make_user("datamanager", study, Role.DATA_MANAGER)
+
+
+@pytest.fixture
+def sponsor(study):
+    return make_user("sponsor", study, Role.SPONSOR)
+
+
+@pytest.fixture
+def ctcae(db):
+    import_terms(read_starter_set())
+
+
+@pytest.fixture
+def cohort1(study):
+    return Cohort.objects.get(study=study, number=1)

@@ -1,0 +1,79 @@
+"""Test data made through the services, so every record is validated and audited like a real one."""
+
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from core.dates import site_today
+from dosing.services import dose_record
+from subjects.services import (
+    subject_enroll,
+    subject_record_consent,
+    subject_record_eligibility,
+    subject_screen,
+)
+
+
+def eligible_answers(study):
+    return {c: True for c in study.inclusion_criteria()} | {
+        c: False for c in study.exclusion_criteria()
+    }
+
+
+def screened_subject(by, site, number, *, days_ago=20, consent=True, eligible=True):
+    today = site_today(site.timezone)
+    subject = subject_screen(
+        by=by,
+        site=site,
+        screening_number=number,
+        sex="F",
+        year_of_birth=1960,
+        screening_date=today - timedelta(days=days_ago),
+    )
+    if consent:
+        subject = subject_record_consent(
+            by=by,
+            subject=subject,
+            consent_date=today - timedelta(days=days_ago),
+            consent_version="v1.0",
+            expected_version=None,
+        )
+    if consent and eligible:
+        subject = subject_record_eligibility(
+            by=by,
+            subject=subject,
+            answers=eligible_answers(site.study),
+            assessed_on=today - timedelta(days=days_ago),
+            expected_version=None,
+        )
+    return subject
+
+
+def enrolled_subject(by, site, number, cohort, *, days_ago=20):
+    subject = screened_subject(by, site, number, days_ago=days_ago)
+    today = site_today(site.timezone)
+    return subject_enroll(
+        by=by, subject=subject, cohort=cohort, enrollment_date=today - timedelta(days=days_ago - 1)
+    )
+
+
+def infusion(site, day, hour=9):
+    tz = ZoneInfo(site.timezone)
+    start = datetime.combine(day, time(hour, 0), tz)
+    return start, start + timedelta(hours=1, minutes=30)
+
+
+def dosed(by, subject, *, on, cycle=1, day=1, weight="70", amount=None, **extra):
+    start, end = infusion(subject.site, on)
+    return dose_record(
+        by=by,
+        subject=subject,
+        cycle=cycle,
+        day=day,
+        actual_dose_per_kg=amount if amount is not None else subject.cohort.dose_level.amount,
+        body_weight_kg=Decimal(weight),
+        infusion_start=start,
+        infusion_end=end,
+        lot_number="LOT-1",
+        **extra,
+    )

@@ -1,0 +1,363 @@
+"""Study configuration: the study and its design settings, sites, regimens, dose levels,
+escalation tracks and cohorts. Loaded from a protocol file (`manage.py load_study`), edited in
+the admin, audited like everything else."""
+
+from decimal import Decimal
+from zoneinfo import available_timezones
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+
+class Study(models.Model):
+    class TitrationTrigger(models.TextChoices):
+        # DOMAIN.md section 3 (Simon et al., JNCI 1997;89:1138): what ends single-subject cohorts.
+        DLT_OR_RELATED_GRADE2 = (
+            "dlt_or_related_grade2",
+            "A DLT, or an AE of grade >= 2 assessed as related, with onset in the DLT window",
+        )
+        DLT_ONLY = "dlt_only", "A DLT only"
+        SECOND_RELATED_GRADE2 = (
+            "second_related_grade2",
+            "The second related AE of grade >= 2 during titration",
+        )
+
+    class ExceededVariant(models.TextChoices):
+        # DOMAIN.md section 3: what happens below a dose that exceeded the MTD.
+        EXPAND_LOWER = (
+            "expand_lower",
+            "Expand the dose below to 6 before declaring it the MTD (Korn 1994)",
+        )
+        SIMPLE = "simple", "The dose below is the MTD at once"
+
+    class WindowConvention(models.TextChoices):
+        # DOMAIN.md section 2: protocols differ on what "a 21-day window" means.
+        INCLUSIVE = "inclusive", "Day 1 to Day N inclusive (ends on first dose + N - 1 days)"
+        AFTER = "after", "N days after the first dose (ends on first dose + N days)"
+
+    protocol_number = models.CharField(max_length=40, unique=True)
+    title = models.CharField(max_length=500)
+    phase = models.CharField(max_length=10, default="1")
+    sponsor = models.CharField(max_length=200)
+    investigational_product = models.CharField(max_length=200)
+    dose_unit = models.CharField(max_length=20, default="mg/kg")
+
+    titration_levels = models.PositiveSmallIntegerField(
+        default=2, help_text="Dose levels run with single-subject cohorts (accelerated titration)."
+    )
+    titration_trigger = models.CharField(
+        max_length=30,
+        choices=TitrationTrigger.choices,
+        default=TitrationTrigger.DLT_OR_RELATED_GRADE2,
+    )
+    exceeded_variant = models.CharField(
+        max_length=20, choices=ExceededVariant.choices, default=ExceededVariant.EXPAND_LOWER
+    )
+    dlt_window_convention = models.CharField(
+        max_length=20, choices=WindowConvention.choices, default=WindowConvention.INCLUSIVE
+    )
+    min_exposure_fraction = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("1.000"),
+        validators=[MinValueValidator(Decimal("0.001")), MaxValueValidator(Decimal("1"))],
+        help_text="Share of each planned DLT-window infusion a subject must receive to be "
+        "evaluable without a DLT (1.0 = 100%).",
+    )
+    cohort_size = models.PositiveSmallIntegerField(default=3)
+    expanded_cohort_size = models.PositiveSmallIntegerField(
+        default=6, help_text="3+3: a dose is expanded to this many evaluable subjects."
+    )
+    expansion_cohort_size = models.PositiveSmallIntegerField(default=10)
+    min_weight_kg = models.DecimalField(max_digits=5, decimal_places=1, default=Decimal("30"))
+    max_weight_kg = models.DecimalField(max_digits=5, decimal_places=1, default=Decimal("250"))
+    max_dose_over_planned_percent = models.PositiveSmallIntegerField(
+        default=10,
+        help_text="A dose above the planned dose by more than this is refused as a likely unit "
+        "error (mg entered as mg/kg).",
+    )
+    eligibility_criteria = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='{"inclusion": ["..."], "exclusion": ["..."]} from the protocol.',
+    )
+    protocol_file_digest = models.CharField(max_length=64, blank=True, editable=False)
+
+    history = HistoricalRecords()
+    scope_study = "pk"
+
+    class Meta:
+        verbose_name_plural = "studies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_exposure_fraction__gt=0) & Q(min_exposure_fraction__lte=1),
+                name="study_min_exposure_fraction_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_weight_kg__gt=0) & Q(max_weight_kg__gt=models.F("min_weight_kg")),
+                name="study_weight_range_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(cohort_size__gte=1)
+                & Q(expanded_cohort_size__gte=models.F("cohort_size"))
+                & Q(expansion_cohort_size__gte=1),
+                name="study_cohort_sizes_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return self.protocol_number
+
+    def inclusion_criteria(self) -> list[str]:
+        return list(self.eligibility_criteria.get("inclusion", []))
+
+    def exclusion_criteria(self) -> list[str]:
+        return list(self.eligibility_criteria.get("exclusion", []))
+
+
+def validate_timezone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(f"'{value}' is not an IANA timezone name (e.g. Europe/Paris).")
+
+
+class Site(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="sites")
+    number = models.CharField(
+        max_length=10, help_text="Site number; subject numbers are prefixed with it (101-003)."
+    )
+    name = models.CharField(max_length=200)
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. US.")
+    timezone = models.CharField(max_length=64, validators=[validate_timezone])
+    principal_investigator = models.CharField(max_length=200)
+    is_active = models.BooleanField(default=False)
+    activated_on = models.DateField(null=True, blank=True)
+
+    history = HistoricalRecords()
+    scope_study = "study"
+    scope_site = "pk"
+
+    class Meta:
+        ordering = ["study", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "number"], name="site_number_unique_in_study"),
+            models.CheckConstraint(
+                condition=~Q(is_active=True) | Q(activated_on__isnull=False),
+                name="site_active_has_activation_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(number__regex=r"^[0-9A-Za-z]+$"), name="site_number_alnum"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.name}"
+
+
+class Regimen(models.Model):
+    """A dosing schedule. Q3W: a 21-day cycle, infusion on Day 1, 21-day DLT window. Q2W: a
+    28-day cycle, infusions on Day 1 and Day 15, 28-day DLT window (MIL97 synopsis)."""
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="regimens")
+    code = models.CharField(max_length=10)
+    name = models.CharField(max_length=100)
+    interval_days = models.PositiveSmallIntegerField(help_text="Days between infusions.")
+    cycle_length_days = models.PositiveSmallIntegerField()
+    infusion_days = models.JSONField(help_text="Days of each cycle with an infusion, e.g. [1, 15].")
+    dlt_window_days = models.PositiveSmallIntegerField()
+    visit_window_days = models.PositiveSmallIntegerField(
+        default=3,
+        help_text="A dose more than this many days from its planned day needs confirmation.",
+    )
+
+    history = HistoricalRecords()
+    scope_study = "study"
+
+    class Meta:
+        ordering = ["study", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "code"], name="regimen_code_unique_in_study"),
+            models.CheckConstraint(
+                condition=Q(interval_days__gte=1)
+                & Q(cycle_length_days__gte=1)
+                & Q(dlt_window_days__gte=1),
+                name="regimen_positive_lengths",
+            ),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    def clean(self):
+        days = self.infusion_days
+        if not isinstance(days, list) or not days or not all(isinstance(d, int) for d in days):
+            raise ValidationError(
+                {"infusion_days": "A non-empty list of day numbers, e.g. [1, 15]."}
+            )
+        if sorted(set(days)) != days or days[0] != 1 or days[-1] > (self.cycle_length_days or 0):
+            raise ValidationError(
+                {"infusion_days": "Ascending day numbers starting at Day 1, within the cycle."}
+            )
+
+    def dlt_window_infusion_days(self) -> list[int]:
+        """Cycle 1 infusion days inside the DLT window: what a subject must receive."""
+        return [d for d in self.infusion_days if d <= self.dlt_window_days]
+
+
+class DoseLevel(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="dose_levels")
+    number = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Protocol dose level number; empty for an intermediate dose set by the committee.",
+    )
+    amount = models.DecimalField(max_digits=8, decimal_places=4)
+    unit = models.CharField(max_length=20, default="mg/kg")
+
+    history = HistoricalRecords()
+    scope_study = "study"
+
+    class Meta:
+        ordering = ["study", "amount"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "number"], name="dose_level_number_unique"),
+            models.UniqueConstraint(
+                fields=["study", "amount", "unit"], name="dose_level_amount_unique"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="dose_level_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(number__isnull=True) | Q(number__gte=1),
+                name="dose_level_number_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"{self.amount.normalize():f} {self.unit}"
+
+
+class EscalationTrack(models.Model):
+    """An independent escalation: its own cohorts, its own 3+3 state, its own DLT counts.
+
+    MIL97: the Q3W escalation (titration for levels 1-2, then 3+3); a Q2W escalation opened by
+    committee decision at a level cleared on Q3W (DLTs never pooled with Q3W); and expansion
+    cohorts of 10, each watched by the safety monitoring rule.
+    """
+
+    class Phase(models.TextChoices):
+        ESCALATION = "escalation", "Dose escalation"
+        EXPANSION = "expansion", "Dose expansion"
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned (not yet opened)"
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        COMPLETED = "completed", "Completed"
+        STOPPED = "stopped", "Stopped"
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="tracks")
+    code = models.CharField(max_length=30, help_text="Short name, e.g. Q3W-ESC.")
+    name = models.CharField(max_length=200)
+    regimen = models.ForeignKey(Regimen, on_delete=models.PROTECT, related_name="tracks")
+    phase = models.CharField(max_length=20, choices=Phase.choices)
+    uses_titration = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
+    display_order = models.PositiveSmallIntegerField(default=1)
+
+    history = HistoricalRecords()
+    scope_study = "study"
+
+    class Meta:
+        ordering = ["study", "display_order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "code"], name="track_code_unique_in_study"),
+            models.CheckConstraint(
+                condition=Q(phase="escalation") | Q(uses_titration=False),
+                name="track_titration_only_in_escalation",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Cohort(models.Model):
+    """A group of subjects dosed together at one dose level on one track.
+
+    A cohort opens only by the committee's decision (or as the study's first cohort), fills as
+    subjects enroll, and closes when the next step is decided.
+    """
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        OPEN = "open", "Open for enrollment"
+        FULL = "full", "Full"
+        CLOSED = "closed", "Closed"
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="cohorts")
+    track = models.ForeignKey(EscalationTrack, on_delete=models.PROTECT, related_name="cohorts")
+    number = models.PositiveSmallIntegerField(help_text="Cohort number within the study.")
+    dose_level = models.ForeignKey(DoseLevel, on_delete=models.PROTECT, related_name="cohorts")
+    planned_size = models.PositiveSmallIntegerField()
+    is_titration = models.BooleanField(
+        default=False, help_text="A single-subject accelerated-titration cohort."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+    scope_study = "study"
+
+    class Meta:
+        ordering = ["study", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "number"], name="cohort_number_unique_in_study"
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_size__gte=1), name="cohort_planned_size_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["planned", "open", "full", "closed"]),
+                name="cohort_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="planned") | Q(opened_at__isnull=False),
+                name="cohort_opened_has_opened_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | Q(closed_at__isnull=False),
+                name="cohort_closed_has_closed_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_titration=False) | Q(planned_size=1),
+                name="cohort_titration_single_subject",
+            ),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def phase(self) -> str:
+        return self.track.phase
+
+    @property
+    def regimen(self) -> Regimen:
+        return self.track.regimen
+
+    @property
+    def label(self) -> str:
+        return f"Cohort {self.number}: {self.dose_level.label} {self.track.regimen.code}"
+
+    def clean(self):
+        if self.track_id and self.study_id and self.track.study_id != self.study_id:
+            raise ValidationError({"track": "The track belongs to another study."})
+        if self.dose_level_id and self.study_id and self.dose_level.study_id != self.study_id:
+            raise ValidationError({"dose_level": "The dose level belongs to another study."})

@@ -1,0 +1,171 @@
+"""Study configuration services: loading a study from its protocol file, opening cohorts."""
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import ValidationError
+
+from .models import Cohort, DoseLevel, EscalationTrack, Regimen, Study
+
+PROTOCOL_DIR = Path(__file__).resolve().parent / "protocols"
+
+DESIGN_FIELDS = (
+    "titration_levels",
+    "titration_trigger",
+    "exceeded_variant",
+    "dlt_window_convention",
+    "min_exposure_fraction",
+    "cohort_size",
+    "expanded_cohort_size",
+    "expansion_cohort_size",
+    "min_weight_kg",
+    "max_weight_kg",
+    "max_dose_over_planned_percent",
+)
+
+
+@dataclass
+class LoadSummary:
+    study: Study
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+
+def protocol_path(name_or_path: str) -> Path:
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" and candidate.exists():
+        return candidate
+    bundled = PROTOCOL_DIR / f"{name_or_path}.toml"
+    if bundled.exists():
+        return bundled
+    known = ", ".join(sorted(p.stem for p in PROTOCOL_DIR.glob("*.toml")))
+    raise ValidationError(
+        {
+            "protocol": f"No protocol file '{name_or_path}' (bundled studies: {known}; or give a .toml path)."
+        }
+    )
+
+
+def _save(instance, summary: LoadSummary, label: str, *, created: bool, by) -> None:
+    instance.full_clean()
+    instance._history_user = by
+    instance._change_reason = f"Loaded from protocol file ({'created' if created else 'updated'})"
+    instance.save()
+    (summary.created if created else summary.updated).append(label)
+
+
+def _sync(model, lookup: dict, values: dict, summary: LoadSummary, label: str, *, by):
+    """Create the row, or update only the fields that differ, so a reload records no change."""
+    instance = model.objects.filter(**lookup).first()
+    if instance is None:
+        instance = model(**lookup, **values)
+        _save(instance, summary, label, created=True, by=by)
+        return instance
+    differing = {k: v for k, v in values.items() if getattr(instance, k) != v}
+    if differing:
+        for key, value in differing.items():
+            setattr(instance, key, value)
+        _save(instance, summary, f"{label} ({', '.join(sorted(differing))})", created=False, by=by)
+    return instance
+
+
+@transaction.atomic
+def load_study(name_or_path: str, *, by=None) -> LoadSummary:
+    """Create or bring up to date a study's configuration from its protocol file. Idempotent.
+
+    Cohorts are created when missing but never changed afterwards: from then on they move only
+    by enrollment and committee decisions, which a reload must not undo.
+    """
+    path = protocol_path(name_or_path)
+    raw = path.read_bytes()
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ValidationError({"protocol": f"{path.name}: not valid TOML ({error})."}) from error
+
+    study_data = data["study"]
+    design = data.get("design", {})
+    unknown = set(design) - set(DESIGN_FIELDS)
+    if unknown:
+        raise ValidationError({"design": f"Unknown design settings: {', '.join(sorted(unknown))}."})
+    values = {k: v for k, v in study_data.items() if k != "protocol_number"}
+    for key, value in design.items():
+        values[key] = (
+            Decimal(value)
+            if key in ("min_exposure_fraction", "min_weight_kg", "max_weight_kg")
+            else value
+        )
+    values["eligibility_criteria"] = {
+        "inclusion": list(data.get("eligibility", {}).get("inclusion", [])),
+        "exclusion": list(data.get("eligibility", {}).get("exclusion", [])),
+    }
+    values["protocol_file_digest"] = hashlib.sha256(raw).hexdigest()
+    summary = LoadSummary(study=None)  # type: ignore[arg-type]
+    study = _sync(
+        Study, {"protocol_number": study_data["protocol_number"]}, values, summary, "study", by=by
+    )
+    summary.study = study
+
+    unit = study.dose_unit
+    levels = {}
+    for level in data.get("dose_levels", []):
+        levels[level["number"]] = _sync(
+            DoseLevel,
+            {"study": study, "number": level["number"]},
+            {"amount": Decimal(level["amount"]), "unit": level.get("unit", unit)},
+            summary,
+            f"dose level {level['number']}",
+            by=by,
+        )
+    regimens = {}
+    for regimen in data.get("regimens", []):
+        regimens[regimen["code"]] = _sync(
+            Regimen,
+            {"study": study, "code": regimen["code"]},
+            {k: v for k, v in regimen.items() if k != "code"},
+            summary,
+            f"regimen {regimen['code']}",
+            by=by,
+        )
+    tracks = {}
+    for track in data.get("tracks", []):
+        track_values = {k: v for k, v in track.items() if k not in ("code", "regimen", "status")}
+        track_values["regimen"] = regimens[track["regimen"]]
+        existing = EscalationTrack.objects.filter(study=study, code=track["code"]).first()
+        if existing is None:
+            # The status is set once, at creation: afterwards committee decisions move it.
+            track_values["status"] = track.get("status", EscalationTrack.Status.PLANNED)
+        tracks[track["code"]] = _sync(
+            EscalationTrack,
+            {"study": study, "code": track["code"]},
+            track_values,
+            summary,
+            f"track {track['code']}",
+            by=by,
+        )
+    for cohort in data.get("cohorts", []):
+        if Cohort.objects.filter(study=study, number=cohort["number"]).exists():
+            continue
+        status = cohort.get("status", Cohort.Status.PLANNED)
+        instance = Cohort(
+            study=study,
+            track=tracks[cohort["track"]],
+            number=cohort["number"],
+            dose_level=levels[cohort["dose_level"]],
+            planned_size=cohort["planned_size"],
+            is_titration=cohort.get("is_titration", False),
+            status=status,
+            opened_at=timezone.now() if status != Cohort.Status.PLANNED else None,
+        )
+        _save(instance, summary, f"cohort {cohort['number']}", created=True, by=by)
+    return summary
