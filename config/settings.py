@@ -48,7 +48,10 @@ INSTALLED_APPS = [
     "subjects",
     "dosing",
     "safety",
+    "escalation",
     "portal",
+    "monitoring",
+    "api",
 ]
 
 MIDDLEWARE = [

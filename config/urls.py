@@ -4,6 +4,8 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("api/", include("api.urls")),
+    path("monitoring/", include("monitoring.urls")),
     path("", include("core.urls")),
     path("", include("portal.urls")),
 ]

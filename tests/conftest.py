@@ -39,6 +39,20 @@ def needs_postgresql():
         pytest.skip("needs PostgreSQL (set DATABASE_URL); CI runs it")
 
 
+@pytest.fixture(autouse=True)
+def tasks_run_in_process():
+    """Tasks run in process (eagerly, after commit) unless a test starts a real worker.
+
+    CI sets REDIS_URL, which would otherwise send every task to a queue nobody consumes.
+    """
+    from config.celery import app
+
+    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+
+
 @pytest.fixture
 def study(db):
     return load_study("mil97").study
