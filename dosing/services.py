@@ -1,6 +1,6 @@
 """Every write to a dose administration: record, correct, void (DOMAIN.md section 6 checks)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
@@ -26,12 +26,17 @@ def total_dose_mg(dose_per_kg: Decimal, body_weight_kg: Decimal) -> Decimal:
 
 def next_dose_slot(subject: Subject) -> DoseSlot:
     """The cycle and day the next dose is due, with its visit window."""
-    regimen = subject.cohort.track.regimen
     doses = list(
         subject.dose_administrations.order_by("cycle", "day").values_list(
             "cycle", "day", "administered_on"
         )
     )
+    return slot_following(subject.cohort.track.regimen, doses)
+
+
+def slot_following(regimen, doses: list[tuple[int, int, date]]) -> DoseSlot:
+    """The next slot after already-loaded (cycle, day, administered_on) doses, ordered by cycle
+    and day: for pages that list many subjects with their doses prefetched."""
     first = next((d[2] for d in doses if (d[0], d[1]) == (1, regimen.infusion_days[0])), None)
     last = (doses[-1][0], doses[-1][1]) if doses else None
     return slot_after(
