@@ -102,7 +102,7 @@ class CommitteeDecision(models.Model):
 
     class Outcome(models.TextChoices):
         CONFIRMED = "confirmed", "Confirmed"
-        OVERRIDDEN = "overridden", "Overridden"
+        OVERRIDDEN = "overridden", "Overridden (or the committee's own decision), with rationale"
 
     class Step(models.TextChoices):
         OPEN_COHORT = "open_cohort", "Open a cohort"
@@ -113,8 +113,17 @@ class CommitteeDecision(models.Model):
         COMPLETE_TRACK = "complete_track", "Complete the track"
         OPEN_TRACK = "open_track", "Open another track (Q2W or expansion)"
 
+    # Null for a decision the committee takes on its own initiative (e.g. opening the Q2W track
+    # or an expansion cohort after the MTD): those always carry a rationale.
     recommendation = models.OneToOneField(
-        Recommendation, on_delete=models.PROTECT, related_name="committee_decision"
+        Recommendation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="committee_decision",
+    )
+    track = models.ForeignKey(
+        "trial.EscalationTrack", on_delete=models.PROTECT, related_name="committee_decisions"
     )
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
     step = models.CharField(max_length=20, choices=Step.choices)
@@ -137,7 +146,7 @@ class CommitteeDecision(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
 
     history = HistoricalRecords()
-    scope_study = "recommendation__track__study"
+    scope_study = "track__study"
 
     class Meta:
         ordering = ["-decided_at"]
@@ -147,6 +156,10 @@ class CommitteeDecision(models.Model):
                 name="committee_override_has_rationale",
             ),
             models.CheckConstraint(
+                condition=Q(recommendation__isnull=False) | Q(outcome="overridden"),
+                name="committee_own_initiative_is_an_override",
+            ),
+            models.CheckConstraint(
                 condition=~Q(step="open_cohort")
                 | (Q(dose_level__isnull=False) & Q(n_subjects__gte=1)),
                 name="committee_open_cohort_has_level_and_size",
@@ -154,7 +167,7 @@ class CommitteeDecision(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_outcome_display()}: {self.recommendation}"
+        return f"{self.get_outcome_display()}: {self.get_step_display()} on {self.track}"
 
     def delete(self, *args, **kwargs):
         raise ClinicalDataProtected("Committee decisions stay on record.")

@@ -275,7 +275,11 @@ def subject_enroll(
             .get(pk=cohort.pk)
         )
         closed = cohort_closed_reason(locked)
-        if closed:
+        # A replacement takes the place of a non-evaluable subject in a full cohort.
+        replacing_in_full = replaces is not None and locked.status == Cohort.Status.FULL
+        if closed and not (
+            replacing_in_full and locked.track.status == EscalationTrack.Status.ACTIVE
+        ):
             raise field_error("cohort", closed, "cohort_not_open")
         if replaces is not None:
             _check_replacement(subject, replaces, locked)
@@ -314,6 +318,15 @@ def _check_replacement(subject: Subject, replaced: Subject, cohort: Cohort) -> N
         raise field_error("replaces", f"{replaced} has already been replaced.", "already_replaced")
     if replaced.pk == subject.pk:
         raise field_error("replaces", "A subject cannot replace themselves.", "self")
+    # The escalation layer keeps each subject's DLT status (subject.dlt_status); only a subject
+    # found not evaluable is replaced (DOMAIN.md section 2).
+    dlt_status = getattr(replaced, "dlt_status", None)
+    if dlt_status is None or dlt_status.status != "not_evaluable":
+        raise field_error(
+            "replaces",
+            f"{replaced} is not recorded as DLT-not-evaluable, so they are not replaced.",
+            "still_evaluable",
+        )
 
 
 EDITABLE_FIELDS = {

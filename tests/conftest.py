@@ -87,6 +87,7 @@ def make_user(username, study, role, sites=(), **extra):
         password=PASSWORD,
         first_name=username.title(),
         last_name="Tester",
+        email=f"{username}@example.org",
         **extra,
     )
     membership = Membership.objects.create(user=user, study=study, role=role)

@@ -268,6 +268,14 @@ class EscalationTrack(models.Model):
     uses_titration = models.BooleanField(default=False)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
     display_order = models.PositiveSmallIntegerField(default=1)
+    # The dose levels this track may use. Empty: all of the study's. A Q2W track is opened by
+    # the committee at a level already cleared on Q3W; an expansion track has exactly one level.
+    lowest_dose_level = models.ForeignKey(
+        "DoseLevel", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    highest_dose_level = models.ForeignKey(
+        "DoseLevel", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     history = HistoricalRecords()
     scope_study = "study"
@@ -284,6 +292,15 @@ class EscalationTrack(models.Model):
 
     def __str__(self):
         return self.name
+
+    def dose_levels(self) -> list["DoseLevel"]:
+        """The levels open to this track, lowest first (intermediate doses included)."""
+        levels = self.study.dose_levels.order_by("amount")
+        if self.lowest_dose_level_id:
+            levels = levels.filter(amount__gte=self.lowest_dose_level.amount)
+        if self.highest_dose_level_id:
+            levels = levels.filter(amount__lte=self.highest_dose_level.amount)
+        return list(levels)
 
 
 class Cohort(models.Model):

@@ -1,0 +1,161 @@
+"""Build the rules core's plain inputs from the database, in a fixed number of queries.
+
+The core sees dose levels by their database id (`DoseLevel.number` = pk), so an intermediate
+dose the committee adds is just another level; labels carry the protocol wording.
+"""
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from dosing.models import DoseAdministration
+from safety.models import AdverseEvent
+from subjects.models import Subject
+from trial.models import EscalationTrack, Study
+
+from . import rules
+
+
+def design_settings(study: Study) -> rules.DesignSettings:
+    return rules.DesignSettings(
+        titration_levels=study.titration_levels,
+        titration_trigger=study.titration_trigger,
+        exceeded_variant=study.exceeded_variant,
+        window_convention=study.dlt_window_convention,
+        minimum_exposure_fraction=float(study.min_exposure_fraction),
+        cohort_size=study.cohort_size,
+        expanded_cohort_size=study.expanded_cohort_size,
+        expansion_cohort_size=study.expansion_cohort_size,
+    )
+
+
+def track_subjects(track: EscalationTrack):
+    """Every subject ever enrolled on the track, with doses and AEs (voided records excluded)."""
+    return (
+        Subject.objects.filter(cohort__track=track)
+        .select_related("site", "cohort")
+        .prefetch_related(
+            Prefetch(
+                "dose_administrations",
+                queryset=DoseAdministration.objects.order_by("administered_on", "cycle", "day"),
+            ),
+            Prefetch(
+                "adverse_events",
+                queryset=AdverseEvent.objects.select_related("ctcae_term").order_by(
+                    "onset_date", "id"
+                ),
+            ),
+            "replaced_by",
+        )
+        .order_by("enrollment_date", "id")
+    )
+
+
+def left_on(subject: Subject) -> date | None:
+    """The day the subject stopped being observed on treatment, if any (DOMAIN.md section 2)."""
+    dates = [
+        d
+        for d in (subject.end_of_treatment_date, subject.end_of_study_date, subject.death_date)
+        if d
+    ]
+    return min(dates) if dates else None
+
+
+def is_replaced(subject: Subject) -> bool:
+    try:
+        return subject.replaced_by is not None
+    except Subject.replaced_by.RelatedObjectDoesNotExist:
+        return False
+
+
+def subject_facts(subject: Subject) -> rules.Subject:
+    return rules.Subject(
+        number=subject.subject_number,
+        dose_level=subject.cohort.dose_level_id,
+        doses=tuple(
+            rules.Dose(
+                given_on=dose.administered_on,
+                fraction=float(dose.actual_dose_per_kg / dose.planned_dose_per_kg),
+            )
+            for dose in subject.dose_administrations.all()
+        ),
+        adverse_events=tuple(
+            rules.AdverseEvent(
+                onset=event.onset_date,
+                grade=event.grade,
+                related=event.is_related,
+                dlt_investigator=event.dlt_investigator,
+                dlt_adjudicated=event.dlt_adjudicated,
+                term=event.ctcae_term.term,
+                reference=str(event.pk),
+            )
+            for event in subject.adverse_events.all()
+        ),
+        left_on=left_on(subject),
+        replaced=is_replaced(subject),
+    )
+
+
+def track_facts(track: EscalationTrack, subjects: list[Subject]) -> rules.Track:
+    regimen = track.regimen
+    return rules.Track(
+        name=track.name,
+        regimen=regimen.code,
+        dlt_window_days=regimen.dlt_window_days,
+        planned_infusion_days=tuple(regimen.dlt_window_infusion_days()),
+        dose_levels=tuple(rules.DoseLevel(level.pk, level.label) for level in track.dose_levels()),
+        subjects=tuple(subject_facts(s) for s in subjects),
+        titration=track.uses_titration,
+        phase=track.phase,
+    )
+
+
+def evaluation_today(subjects: list[Subject]) -> date:
+    """The evaluation's 'today': the earliest local date among the track's sites.
+
+    A DLT window is complete only once its last day has passed at the subject's site; taking the
+    site furthest behind UTC never declares a window complete while it is still open somewhere.
+    """
+    now = timezone.now()
+    zones = {s.site.timezone for s in subjects} or {"UTC"}
+    return min(now.astimezone(ZoneInfo(zone)).date() for zone in zones)
+
+
+def facts_as_data(track: rules.Track) -> dict:
+    """The per-subject inputs, as stored with each recommendation."""
+    return {
+        "track": track.name,
+        "regimen": track.regimen,
+        "dlt_window_days": track.dlt_window_days,
+        "planned_infusion_days": list(track.planned_infusion_days),
+        "dose_levels": [{"id": level.number, "label": level.label} for level in track.dose_levels],
+        "titration": track.titration,
+        "phase": str(track.phase),
+        "subjects": [
+            {
+                "number": s.number,
+                "dose_level": s.dose_level,
+                "doses": [
+                    {"given_on": d.given_on.isoformat(), "fraction": round(d.fraction, 6)}
+                    for d in s.doses
+                ],
+                "adverse_events": [
+                    {
+                        "id": e.reference,
+                        "term": e.term,
+                        "onset": e.onset.isoformat(),
+                        "grade": e.grade,
+                        "related": e.related,
+                        "dlt_investigator": e.dlt_investigator,
+                        "dlt_adjudicated": e.dlt_adjudicated,
+                    }
+                    for e in s.adverse_events
+                ],
+                "left_on": s.left_on.isoformat() if s.left_on else None,
+                "replaced": s.replaced,
+            }
+            for s in track.subjects
+        ],
+    }

@@ -1,0 +1,152 @@
+"""Messages to the medical monitors: a new DLT, an SAE (DOMAIN.md section 5: an SAE must reach
+the monitor within 24 hours), a new recommendation. Each is recorded per recipient before it is
+sent, so it can be shown who was told what and when, and a message that failed to send is sent
+again by the sweep."""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.roles import Role
+from safety.models import AdverseEvent
+
+from .models import Notification, Recommendation
+
+log = logging.getLogger(__name__)
+
+
+def monitors_of(study_id: int) -> list[User]:
+    return list(
+        User.objects.filter(
+            is_active=True,
+            memberships__study_id=study_id,
+            memberships__role=Role.MEDICAL_MONITOR,
+            memberships__is_active=True,
+        ).distinct()
+    )
+
+
+def _record(*, kind, key, study_id, subject_id, title, body) -> list[int]:
+    created = []
+    now = timezone.now()
+    for recipient in monitors_of(study_id):
+        try:
+            with transaction.atomic():
+                notification = Notification.objects.create(
+                    kind=kind,
+                    key=key,
+                    recipient=recipient,
+                    study_id=study_id,
+                    subject_id=subject_id,
+                    title=title,
+                    body=body,
+                    created_at=now,
+                )
+        except IntegrityError:
+            continue  # already told: each event is announced once per monitor
+        created.append(notification.pk)
+    if created:
+        transaction.on_commit(lambda: _enqueue_send(created), robust=True)
+    return created
+
+
+def _enqueue_send(ids: list[int]) -> None:
+    from .tasks import send_notifications_task
+
+    try:
+        send_notifications_task.delay(ids)
+    except Exception:
+        log.exception("could not enqueue notifications %s; the sweep will send them", ids)
+
+
+def notify_adverse_event(adverse_event_id: int) -> list[int]:
+    event = (
+        AdverseEvent.objects.select_related("subject__site", "ctcae_term")
+        .filter(pk=adverse_event_id)
+        .first()
+    )
+    if event is None:  # voided
+        return []
+    subject = event.subject
+    created = []
+    description = (
+        f"{subject} (site {subject.site.number}): {event.ctcae_term.term} grade {event.grade}, "
+        f"onset {event.onset_date}, {event.get_relationship_display().lower()}"
+    )
+    if event.serious:
+        created += _record(
+            kind=Notification.Kind.SAE,
+            key=f"ae:{event.pk}",
+            study_id=subject.study_id,
+            subject_id=subject.pk,
+            title=f"SAE reported: {subject} {event.ctcae_term.term} grade {event.grade}",
+            body=f"Serious adverse event: {description}. Criteria: {', '.join(event.seriousness_criteria())}.",
+        )
+    if event.is_dlt:
+        created += _record(
+            kind=Notification.Kind.NEW_DLT,
+            key=f"ae:{event.pk}",
+            study_id=subject.study_id,
+            subject_id=subject.pk,
+            title=f"DLT reported: {subject} {event.ctcae_term.term} grade {event.grade}",
+            body=f"Dose-limiting toxicity ({'adjudicated' if event.dlt_adjudicated else 'investigator'}): {description}.",
+        )
+    return created
+
+
+def notify_recommendation(recommendation_id: int) -> list[int]:
+    recommendation = Recommendation.objects.select_related("track__study").get(pk=recommendation_id)
+    track = recommendation.track
+    verb = "awaits the committee" if recommendation.needs_decision else "for information"
+    return _record(
+        kind=Notification.Kind.RECOMMENDATION,
+        key=f"recommendation:{recommendation.pk}",
+        study_id=track.study_id,
+        subject_id=None,
+        title=f"{track.study} {track.code}: {recommendation.text}",
+        body=f"New recommendation on {track.name} ({verb}): {recommendation.text}\nRule: {recommendation.rule}",
+    )
+
+
+def send_notifications(ids: list[int] | None = None) -> int:
+    """Send recorded, unsent notifications (all of them when `ids` is None). Returns how many."""
+    # Recorded notifications are also shown in the app; e-mail goes to those with an address.
+    pending = (
+        Notification.objects.filter(sent_at__isnull=True)
+        .exclude(recipient__email="")
+        .select_related("recipient")
+    )
+    if ids is not None:
+        pending = pending.filter(pk__in=ids)
+    sent = 0
+    for notification in pending:
+        with transaction.atomic():
+            # Lock and re-check so two senders do not both send it.
+            locked = (
+                Notification.objects.select_for_update()
+                .filter(pk=notification.pk, sent_at__isnull=True)
+                .first()
+            )
+            if locked is None:
+                continue
+            try:
+                send_mail(
+                    subject=locked.title,
+                    message=locked.body,
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    recipient_list=[notification.recipient.email],
+                    fail_silently=False,
+                )
+            except Exception as error:  # keep it unsent; the sweep tries again
+                locked.error = str(error)[:2000]
+                locked.save(update_fields=["error"])
+                continue
+            locked.sent_at = timezone.now()
+            locked.error = ""
+            locked.save(update_fields=["sent_at", "error"])
+            sent += 1
+    return sent
