@@ -22,6 +22,7 @@ run: $(STAMP)
 	DEBUG=1 $(BIN)/python manage.py load_study mil97
 	DEBUG=1 $(BIN)/python manage.py import_ctcae
 	DEBUG=1 $(BIN)/python manage.py load_demo
+	DEBUG=1 $(BIN)/python manage.py sweep
 	@echo "Serving on http://$(HOST):$(PORT)/  (sign in with a demo user above)"
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
