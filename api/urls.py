@@ -1,3 +1,52 @@
-from django.urls import path  # noqa: F401
+"""/api/: the versioned REST API, its OpenAPI document and docs, and the token page."""
 
-urlpatterns: list = []
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from .errors import json_error
+from .views.clinical import AdverseEventViewSet, DoseAdministrationViewSet, SubjectViewSet
+from .views.escalation import (
+    CommitteeDecisionViewSet,
+    DltEvaluationViewSet,
+    EscalationDecisionViewSet,
+)
+from .views.study import (
+    CohortViewSet,
+    DoseLevelViewSet,
+    RegimenViewSet,
+    SiteViewSet,
+    StudyViewSet,
+)
+from .views.tokens import ApiTokenViewSet, token_page, token_page_revoke
+
+app_name = "api"
+
+router = SimpleRouter(use_regex_path=False)
+router.register("studies", StudyViewSet, basename="study")
+router.register("sites", SiteViewSet, basename="site")
+router.register("regimens", RegimenViewSet, basename="regimen")
+router.register("dose-levels", DoseLevelViewSet, basename="dose-level")
+router.register("cohorts", CohortViewSet, basename="cohort")
+router.register("subjects", SubjectViewSet, basename="subject")
+router.register("dose-administrations", DoseAdministrationViewSet, basename="dose-administration")
+router.register("adverse-events", AdverseEventViewSet, basename="adverse-event")
+router.register("dlt-evaluations", DltEvaluationViewSet, basename="dlt-evaluation")
+router.register("escalation-decisions", EscalationDecisionViewSet, basename="escalation-decision")
+router.register("committee-decisions", CommitteeDecisionViewSet, basename="committee-decision")
+router.register("tokens", ApiTokenViewSet, basename="token")
+
+
+def not_found(request, rest=""):
+    return json_error(404, "not_found", "No API endpoint at this address: see /api/docs/.")
+
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("tokens/", token_page, name="tokens"),
+    path("tokens/<int:pk>/revoke/", token_page_revoke, name="token_revoke"),
+    re_path(r"^(?P<rest>.*)$", not_found),
+]

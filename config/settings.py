@@ -176,12 +176,70 @@ CELERY_BEAT_SCHEDULE = {
     "escalation-sweep": {"task": "escalation.sweep", "schedule": EVALUATION_SWEEP_SECONDS},
 }
 
+# The default cache stays per-process memory. API rate-limit counters get their own alias: Redis
+# when REDIS_URL is set, so every web process counts together (api/throttling.py).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api_throttle": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "edc-api-throttle",
+            "TIMEOUT": 3600,
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}
+    ),
+}
+
+# The REST API (api/): tokens or a signed-in session, one error body, cursor pages, JSON or CSV.
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttling.UserRateThrottle",
+        "api.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env("API_RATE_LIMIT", default="1200/minute"),
+        "anon": env("API_ANON_RATE_LIMIT", default="60/minute"),
+    },
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.IdCursorPagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+}
+
+# The OpenAPI document at /api/schema/, with Swagger UI at /api/docs/ and Redoc at /api/redoc/,
+# their assets served by the app itself (drf-spectacular-sidecar; no CDN).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Phase 1 EDC API",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AdverseEventOutcomeEnum": "safety.models.AdverseEvent.Outcome",
+        "CommitteeOutcomeEnum": "escalation.models.CommitteeDecision.Outcome",
+        "CohortStatusEnum": "trial.models.Cohort.Status",
+        "SubjectStatusEnum": "subjects.models.Subject.Status",
+        "RecommendationStatusEnum": "escalation.models.Recommendation.Status",
+        "DltStatusEnum": "escalation.models.SubjectDltStatus.Status",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.postprocess",
+    ],
 }
 
 LOGGING = {

@@ -1,0 +1,255 @@
+"""What the API accepts. These only parse and type-check; every clinical rule is the service's
+(the same one the web pages call), so an integration and a coordinator are held to the same
+checks. A field the endpoint does not know is refused by name rather than silently dropped: an
+integration that misspells `grade` must hear about it, not lose the value."""
+
+from collections.abc import Mapping
+
+from rest_framework import serializers
+
+from accounts.scoping import restrict
+from safety.models import AdverseEvent, CtcaeTerm
+from subjects.models import Subject
+from trial.models import Cohort, Site
+
+REASON_HELP = "Why the record is changed (kept in its audit history). Required."
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """A time with its UTC offset: a bare local time is ambiguous across sites' timezones."""
+
+    default_error_messages = {
+        "naive": "Give the time with its UTC offset, e.g. 2026-03-02T09:30:00+01:00.",
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            text = value.strip()
+            if not (text.endswith(("Z", "z")) or "+" in text[10:] or "-" in text[10:]):
+                self.fail("naive")
+        try:
+            return super().to_internal_value(value)
+        except (OverflowError, ValueError):
+            self.fail("invalid", format="ISO 8601")
+
+
+class StrictInput(serializers.Serializer):
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(str(k) for k in data if k not in self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["Unknown field: not accepted by this endpoint."] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class ScopedPrimaryKey(serializers.PrimaryKeyRelatedField):
+    """A reference to a record the caller can see; any other id reads as 'does not exist'."""
+
+    def __init__(self, model, **kwargs):
+        self.model = model
+        kwargs.setdefault("queryset", model.objects.none())
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return restrict(self.model.objects.all(), getattr(request, "user", None))
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+def reason_field(**kwargs):
+    kwargs.setdefault("help_text", REASON_HELP)
+    return serializers.CharField(max_length=2000, **kwargs)
+
+
+class ReasonInput(StrictInput):
+    reason = reason_field()
+
+
+def day_field(**kwargs):
+    return serializers.DateField(**kwargs)
+
+
+# --- Subjects ---
+
+
+class SubjectScreenInput(StrictInput):
+    site = ScopedPrimaryKey(Site)
+    screening_number = serializers.CharField(max_length=30)
+    sex = serializers.ChoiceField(choices=Subject.Sex.choices)
+    year_of_birth = serializers.IntegerField(min_value=1900, max_value=2100)
+    screening_date = day_field()
+
+
+class SubjectUpdateInput(StrictInput):
+    """A correction: only the fields sent change; `reason` is required."""
+
+    sex = serializers.ChoiceField(choices=Subject.Sex.choices, required=False)
+    year_of_birth = serializers.IntegerField(min_value=1900, max_value=2100, required=False)
+    screening_date = day_field(required=False)
+    consent_date = day_field(required=False, allow_null=True)
+    consent_version = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    enrollment_date = day_field(required=False, allow_null=True)
+    end_of_treatment_date = day_field(required=False, allow_null=True)
+    end_of_treatment_reason = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True
+    )
+    end_of_study_date = day_field(required=False, allow_null=True)
+    end_of_study_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    death_date = day_field(required=False, allow_null=True)
+    screen_failure_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    reason = reason_field()
+
+
+class SubjectConsentInput(StrictInput):
+    consent_date = day_field()
+    consent_version = serializers.CharField(max_length=50)
+
+
+class SubjectEligibilityInput(StrictInput):
+    answers = serializers.DictField(
+        child=serializers.BooleanField(),
+        help_text="Each of the study's inclusion and exclusion criteria (exact text) -> "
+        "true (met / applies) or false.",
+    )
+    assessed_on = day_field()
+
+
+class SubjectEnrollInput(StrictInput):
+    cohort = ScopedPrimaryKey(Cohort)
+    enrollment_date = day_field()
+    replaces = ScopedPrimaryKey(
+        Subject,
+        required=False,
+        allow_null=True,
+        help_text="The non-evaluable subject whose place this subject takes.",
+    )
+
+
+class SubjectScreenFailInput(StrictInput):
+    reason = reason_field(help_text="Why the subject failed screening.")
+
+
+class SubjectEndInput(StrictInput):
+    end_date = day_field()
+    reason = reason_field(help_text="Why treatment or the study ended.")
+
+
+class SubjectDeathInput(StrictInput):
+    death_date = day_field()
+
+
+class CorrectionInput(StrictInput):
+    """An update: every field optional (only the fields sent change), `reason` required."""
+
+    reason = reason_field()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name, field in fields.items():
+            if name != "reason":
+                field.required = False
+        return fields
+
+
+# --- Dose administrations ---
+
+
+class DoseFields(StrictInput):
+    actual_dose_per_kg = serializers.DecimalField(
+        max_digits=8, decimal_places=4, help_text="The dose given, in the study's unit (mg/kg)."
+    )
+    body_weight_kg = serializers.DecimalField(max_digits=5, decimal_places=1)
+    infusion_start = AwareDateTimeField()
+    infusion_end = AwareDateTimeField()
+    lot_number = serializers.CharField(max_length=50)
+    interrupted = serializers.BooleanField(required=False)
+    interruption_details = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    dose_change_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    outside_visit_window_confirmed = serializers.BooleanField(
+        required=False, help_text="Confirms a dose given outside its visit window."
+    )
+
+
+class DoseCreateInput(DoseFields):
+    subject = ScopedPrimaryKey(Subject)
+    cycle = serializers.IntegerField(min_value=1, max_value=32767)
+    day = serializers.IntegerField(min_value=1, max_value=32767)
+    dose_unit = serializers.CharField(max_length=20, required=False, default="mg/kg")
+
+
+class DoseUpdateInput(CorrectionInput, DoseFields):
+    pass
+
+
+# --- Adverse events ---
+
+SERIOUSNESS_FIELDS = [name for name, _ in AdverseEvent.SERIOUSNESS_CRITERIA]
+
+
+class MeddraCodeField(serializers.IntegerField):
+    """The CTCAE v5.0 term, named by its MedDRA code (e.g. 10028813 for Nausea)."""
+
+    default_error_messages = {"unknown": "No CTCAE v5.0 term has MedDRA code {code}."}
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=2**31 - 1, **kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        code = super().run_validation(data)
+        if code is None:
+            return None
+        term = CtcaeTerm.objects.filter(meddra_code=code).first()
+        if term is None:
+            self.fail("unknown", code=code)
+        return term
+
+
+def _criterion():
+    return serializers.BooleanField(required=False, help_text="A seriousness criterion (ICH E2A).")
+
+
+class AdverseEventFields(StrictInput):
+    meddra_code = MeddraCodeField(help_text="The CTCAE v5.0 term, by its MedDRA code.")
+    verbatim_term = serializers.CharField(max_length=300)
+    grade = serializers.IntegerField(
+        min_value=1, max_value=5, help_text="CTCAE grade; only grades the term defines."
+    )
+    onset_date = day_field()
+    resolution_date = day_field(required=False, allow_null=True)
+    serious = serializers.BooleanField(required=False)
+    serious_death = _criterion()
+    serious_life_threatening = _criterion()
+    serious_hospitalisation = _criterion()
+    serious_disability = _criterion()
+    serious_congenital_anomaly = _criterion()
+    serious_important_medical_event = _criterion()
+    relationship = serializers.ChoiceField(choices=AdverseEvent.Relationship.choices)
+    action_taken = serializers.ChoiceField(choices=AdverseEvent.ActionTaken.choices)
+    outcome = serializers.ChoiceField(choices=AdverseEvent.Outcome.choices)
+    dlt_investigator = serializers.BooleanField(
+        required=False, help_text="The investigator's DLT call (site roles only)."
+    )
+
+
+class AdverseEventCreateInput(AdverseEventFields):
+    subject = ScopedPrimaryKey(Subject)
+
+
+class AdverseEventUpdateInput(CorrectionInput, AdverseEventFields):
+    pass
+
+
+# --- Tokens ---
+
+
+class TokenCreateInput(StrictInput):
+    name = serializers.CharField(max_length=100)
+    expires_in_days = serializers.IntegerField(
+        min_value=1, max_value=365, default=90, help_text="1 to 365 days; 90 if not given."
+    )

@@ -1,0 +1,67 @@
+"""CSV for statisticians: one row per record, flat columns, safe to open in a spreadsheet.
+
+`?format=csv` (or `Accept: text/csv`) on a list gives the page's records with a header row; the
+next page is in the `Link` header. Text is neutralised by the product's one rule
+(core.exports.neutralise: a cell starting with =, +, -, @, tab or carriage return is prefixed with
+a single quote; NUL is dropped). Booleans are written true/false, as in the JSON, so that R,
+pandas and SAS read them as they read the JSON; nested values (eligibility answers, change lists)
+are written as JSON text.
+"""
+
+import csv
+import io
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
+from rest_framework.renderers import BaseRenderer
+
+from core.exports import neutralise
+
+
+def cell(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list | tuple):
+        value = json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
+    return neutralise(value)
+
+
+class CsvRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        if isinstance(data, dict) and isinstance(data.get("results"), list):
+            rows = data["results"]
+        elif isinstance(data, list):
+            rows = data
+        else:
+            rows = [data]
+        columns = self._columns(rows, renderer_context or {})
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow([neutralise(c) for c in columns])
+        for row in rows:
+            if isinstance(row, dict):
+                writer.writerow([cell(row.get(column)) for column in columns])
+            else:
+                writer.writerow([cell(row)])
+        return out.getvalue().encode(self.charset)
+
+    @staticmethod
+    def _columns(rows, context) -> list[str]:
+        columns: list[str] = []
+        view = context.get("view")
+        serializer_class = getattr(view, "get_serializer_class", None)
+        if serializer_class is not None:
+            try:
+                columns = list(serializer_class()().fields.keys())
+            except Exception:  # a view without a serializer for this action
+                columns = []
+        if rows and isinstance(rows[0], dict):
+            known = set(columns)
+            columns += [key for key in rows[0] if key not in known]
+        return columns or ["value"]

@@ -1,0 +1,518 @@
+"""What the API returns: one flat row per record (so the CSV of a list is the JSON of it), with
+the ids of related records and, beside them, what a person reads (site number, subject number,
+CTCAE term, dose level)."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from dosing.models import DoseAdministration
+from escalation.models import CommitteeDecision, Recommendation, SubjectDltStatus
+from safety.models import AdverseEvent
+from subjects.models import Subject
+from trial.models import Cohort, DoseLevel, Regimen, Site, Study
+
+
+class StudySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Study
+        fields = [
+            "id",
+            "protocol_number",
+            "title",
+            "phase",
+            "sponsor",
+            "investigational_product",
+            "dose_unit",
+            "titration_levels",
+            "titration_trigger",
+            "exceeded_variant",
+            "dlt_window_convention",
+            "min_exposure_fraction",
+            "cohort_size",
+            "expanded_cohort_size",
+            "expansion_cohort_size",
+            "min_weight_kg",
+            "max_weight_kg",
+            "max_dose_over_planned_percent",
+            "eligibility_criteria",
+        ]
+
+
+class SiteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Site
+        fields = [
+            "id",
+            "study",
+            "number",
+            "name",
+            "country",
+            "timezone",
+            "principal_investigator",
+            "is_active",
+            "activated_on",
+        ]
+
+
+class RegimenSerializer(serializers.ModelSerializer):
+    infusion_days = serializers.ListField(child=serializers.IntegerField(), read_only=True)
+
+    class Meta:
+        model = Regimen
+        fields = [
+            "id",
+            "study",
+            "code",
+            "name",
+            "interval_days",
+            "cycle_length_days",
+            "infusion_days",
+            "dlt_window_days",
+            "visit_window_days",
+        ]
+
+
+class DoseLevelSerializer(serializers.ModelSerializer):
+    label = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = DoseLevel
+        fields = ["id", "study", "number", "amount", "unit", "label"]
+
+
+class CohortSerializer(serializers.ModelSerializer):
+    track_code = serializers.CharField(source="track.code", read_only=True)
+    track_name = serializers.CharField(source="track.name", read_only=True)
+    phase = serializers.CharField(source="track.phase", read_only=True)
+    regimen = serializers.IntegerField(source="track.regimen_id", read_only=True)
+    regimen_code = serializers.CharField(source="track.regimen.code", read_only=True)
+    dose_level_number = serializers.IntegerField(
+        source="dose_level.number", read_only=True, allow_null=True
+    )
+    dose_level_amount = serializers.DecimalField(
+        source="dose_level.amount", max_digits=8, decimal_places=4, read_only=True
+    )
+    dose_unit = serializers.CharField(source="dose_level.unit", read_only=True)
+    subjects_enrolled = serializers.IntegerField(
+        read_only=True, help_text="Enrolled subjects holding a place (replaced ones excluded)."
+    )
+
+    class Meta:
+        model = Cohort
+        fields = [
+            "id",
+            "study",
+            "number",
+            "track",
+            "track_code",
+            "track_name",
+            "phase",
+            "regimen",
+            "regimen_code",
+            "dose_level",
+            "dose_level_number",
+            "dose_level_amount",
+            "dose_unit",
+            "planned_size",
+            "is_titration",
+            "status",
+            "opened_at",
+            "closed_at",
+            "subjects_enrolled",
+        ]
+
+
+class ClinicalRecordFields(serializers.Serializer):
+    """The audit columns every clinical record carries."""
+
+    version = serializers.IntegerField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+    voided = serializers.BooleanField(source="is_voided", read_only=True)
+    voided_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    void_reason = serializers.CharField(read_only=True)
+
+    AUDIT_FIELDS = ["version", "created_at", "updated_at", "voided", "voided_at", "void_reason"]
+
+
+class SubjectSerializer(ClinicalRecordFields, serializers.ModelSerializer):
+    site_number = serializers.CharField(source="site.number", read_only=True)
+    cohort_number = serializers.IntegerField(
+        source="cohort.number", read_only=True, allow_null=True
+    )
+    dose_level = serializers.IntegerField(
+        source="cohort.dose_level_id", read_only=True, allow_null=True
+    )
+    track_code = serializers.CharField(source="cohort.track.code", read_only=True, allow_null=True)
+    eligibility_answers = serializers.DictField(child=serializers.BooleanField(), read_only=True)
+
+    class Meta:
+        model = Subject
+        fields = [
+            "id",
+            "study",
+            "site",
+            "site_number",
+            "screening_number",
+            "subject_number",
+            "sex",
+            "year_of_birth",
+            "screening_date",
+            "consent_date",
+            "consent_version",
+            "eligibility_outcome",
+            "eligibility_assessed_on",
+            "eligibility_answers",
+            "screen_failure_reason",
+            "status",
+            "enrollment_date",
+            "cohort",
+            "cohort_number",
+            "dose_level",
+            "track_code",
+            "replaces",
+            "end_of_treatment_date",
+            "end_of_treatment_reason",
+            "end_of_study_date",
+            "end_of_study_reason",
+            "death_date",
+            *ClinicalRecordFields.AUDIT_FIELDS,
+        ]
+
+
+class DoseAdministrationSerializer(ClinicalRecordFields, serializers.ModelSerializer):
+    study = serializers.IntegerField(source="subject.study_id", read_only=True)
+    site = serializers.IntegerField(source="subject.site_id", read_only=True)
+    site_number = serializers.CharField(source="subject.site.number", read_only=True)
+    subject_number = serializers.CharField(
+        source="subject.subject_number", read_only=True, allow_null=True
+    )
+    cohort_number = serializers.IntegerField(source="cohort.number", read_only=True)
+
+    class Meta:
+        model = DoseAdministration
+        fields = [
+            "id",
+            "study",
+            "site",
+            "site_number",
+            "subject",
+            "subject_number",
+            "cohort",
+            "cohort_number",
+            "cycle",
+            "day",
+            "planned_dose_level",
+            "planned_dose_per_kg",
+            "actual_dose_per_kg",
+            "dose_unit",
+            "body_weight_kg",
+            "total_dose_mg",
+            "administered_on",
+            "infusion_start",
+            "infusion_end",
+            "interrupted",
+            "interruption_details",
+            "dose_change_reason",
+            "outside_visit_window_confirmed",
+            "lot_number",
+            *ClinicalRecordFields.AUDIT_FIELDS,
+        ]
+
+
+class AdverseEventSerializer(ClinicalRecordFields, serializers.ModelSerializer):
+    study = serializers.IntegerField(source="subject.study_id", read_only=True)
+    site = serializers.IntegerField(source="subject.site_id", read_only=True)
+    site_number = serializers.CharField(source="subject.site.number", read_only=True)
+    subject_number = serializers.CharField(
+        source="subject.subject_number", read_only=True, allow_null=True
+    )
+    cohort = serializers.IntegerField(source="subject.cohort_id", read_only=True, allow_null=True)
+    ctcae_term = serializers.CharField(source="ctcae_term.term", read_only=True)
+    meddra_code = serializers.IntegerField(source="ctcae_term.meddra_code", read_only=True)
+    soc = serializers.CharField(
+        source="ctcae_term.soc", read_only=True, help_text="CTCAE v5.0 system organ class."
+    )
+    ctcae_version = serializers.CharField(source="ctcae_term.version", read_only=True)
+
+    class Meta:
+        model = AdverseEvent
+        fields = [
+            "id",
+            "study",
+            "site",
+            "site_number",
+            "subject",
+            "subject_number",
+            "cohort",
+            "ctcae_term",
+            "meddra_code",
+            "soc",
+            "ctcae_version",
+            "verbatim_term",
+            "grade",
+            "onset_date",
+            "resolution_date",
+            "serious",
+            "serious_death",
+            "serious_life_threatening",
+            "serious_hospitalisation",
+            "serious_disability",
+            "serious_congenital_anomaly",
+            "serious_important_medical_event",
+            "relationship",
+            "action_taken",
+            "outcome",
+            "dlt_investigator",
+            "dlt_adjudicated",
+            "dlt_adjudicated_at",
+            "dlt_adjudication_note",
+            *ClinicalRecordFields.AUDIT_FIELDS,
+        ]
+
+
+class HistoryChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    """One change of a record: who, when (UTC), what (old -> new), why."""
+
+    record_id = serializers.IntegerField()
+    version = serializers.IntegerField(allow_null=True)
+    type = serializers.ChoiceField(choices=["created", "changed", "deleted"])
+    at = serializers.DateTimeField()
+    user = serializers.CharField(source="user.username", allow_null=True, default=None)
+    user_name = serializers.SerializerMethodField()
+    reason = serializers.CharField(allow_blank=True)
+    changes = HistoryChangeSerializer(many=True)
+
+    def get_user_name(self, entry) -> str | None:
+        user = entry["user"]
+        if user is None:
+            return None
+        return user.get_full_name().strip() or user.get_username()
+
+
+# --- Escalation: recommendations, committee decisions, DLT evaluations (read-only) ---
+
+
+class CommitteeDecisionSerializer(serializers.ModelSerializer):
+    study = serializers.IntegerField(source="track.study_id", read_only=True)
+    track_code = serializers.CharField(source="track.code", read_only=True)
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True)
+    decided_by_name = serializers.CharField(source="signature.printed_name", read_only=True)
+    signature_meaning = serializers.CharField(source="signature.meaning", read_only=True)
+    signature_valid = serializers.BooleanField(source="signature.is_valid", read_only=True)
+
+    class Meta:
+        model = CommitteeDecision
+        fields = [
+            "id",
+            "study",
+            "track",
+            "track_code",
+            "recommendation",
+            "outcome",
+            "step",
+            "target_track",
+            "dose_level",
+            "n_subjects",
+            "rationale",
+            "decided_by",
+            "decided_by_name",
+            "decided_at",
+            "signature_meaning",
+            "signature_valid",
+            "opened_cohort",
+            "version",
+        ]
+
+
+class RecommendationSummarySerializer(serializers.ModelSerializer):
+    """A recommendation of the rules core, in short."""
+
+    dose_level_label = serializers.CharField(
+        source="dose_level.label", read_only=True, allow_null=True
+    )
+    needs_decision = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Recommendation
+        fields = [
+            "id",
+            "track",
+            "sequence",
+            "created_at",
+            "evaluated_on",
+            "action",
+            "rule",
+            "text",
+            "dose_level",
+            "dose_level_label",
+            "n_subjects",
+            "status",
+            "needs_decision",
+        ]
+
+
+class RecommendationSerializer(RecommendationSummarySerializer):
+    """A recommendation with the committee's decision on it, if there is one yet."""
+
+    study = serializers.IntegerField(source="track.study_id", read_only=True)
+    track_code = serializers.CharField(source="track.code", read_only=True)
+    decision = serializers.IntegerField(
+        source="committee_decision.id", read_only=True, allow_null=True
+    )
+    decision_outcome = serializers.CharField(
+        source="committee_decision.outcome", read_only=True, allow_null=True
+    )
+    decision_step = serializers.CharField(
+        source="committee_decision.step", read_only=True, allow_null=True
+    )
+    decision_dose_level = serializers.IntegerField(
+        source="committee_decision.dose_level_id", read_only=True, allow_null=True
+    )
+    decision_n_subjects = serializers.IntegerField(
+        source="committee_decision.n_subjects", read_only=True, allow_null=True
+    )
+    decision_rationale = serializers.CharField(
+        source="committee_decision.rationale", read_only=True, allow_null=True
+    )
+    decided_by_name = serializers.CharField(
+        source="committee_decision.signature.printed_name", read_only=True, allow_null=True
+    )
+    decided_at = serializers.DateTimeField(
+        source="committee_decision.decided_at", read_only=True, allow_null=True
+    )
+    opened_cohort = serializers.IntegerField(
+        source="committee_decision.opened_cohort_id", read_only=True, allow_null=True
+    )
+
+    class Meta(RecommendationSummarySerializer.Meta):
+        fields = [
+            "id",
+            "study",
+            "track",
+            "track_code",
+            *RecommendationSummarySerializer.Meta.fields[2:],
+            "superseded_at",
+            "rules_version",
+            "input_digest",
+            "decision",
+            "decision_outcome",
+            "decision_step",
+            "decision_dose_level",
+            "decision_n_subjects",
+            "decision_rationale",
+            "decided_by_name",
+            "decided_at",
+            "opened_cohort",
+        ]
+
+
+class RecommendationDetailSerializer(RecommendationSerializer):
+    data = serializers.JSONField(read_only=True, help_text="The whole recommendation as data.")
+    inputs = serializers.JSONField(read_only=True, help_text="The per-subject facts it saw.")
+
+    class Meta(RecommendationSerializer.Meta):
+        fields = [*RecommendationSerializer.Meta.fields, "data", "inputs"]
+
+
+class DltEvaluationSerializer(serializers.ModelSerializer):
+    study = serializers.IntegerField(source="subject.study_id", read_only=True)
+    site = serializers.IntegerField(source="subject.site_id", read_only=True)
+    site_number = serializers.CharField(source="subject.site.number", read_only=True)
+    subject_number = serializers.CharField(
+        source="subject.subject_number", read_only=True, allow_null=True
+    )
+    cohort = serializers.IntegerField(source="subject.cohort_id", read_only=True, allow_null=True)
+    track_code = serializers.CharField(source="track.code", read_only=True)
+
+    class Meta:
+        model = SubjectDltStatus
+        fields = [
+            "id",
+            "study",
+            "site",
+            "site_number",
+            "subject",
+            "subject_number",
+            "cohort",
+            "track",
+            "track_code",
+            "status",
+            "window_start",
+            "window_end",
+            "reason",
+            "rule",
+            "dlt_adverse_event",
+            "qualifying_infusions",
+            "required_infusions",
+            "evaluated_at",
+            "rules_version",
+        ]
+
+
+class CohortListSerializer(CohortSerializer):
+    current_recommendation = serializers.SerializerMethodField(
+        help_text="The track's current recommendation, on a cohort that is not closed."
+    )
+
+    class Meta(CohortSerializer.Meta):
+        fields = [*CohortSerializer.Meta.fields, "current_recommendation"]
+
+    @extend_schema_field(RecommendationSummarySerializer(allow_null=True))
+    def get_current_recommendation(self, cohort):
+        if cohort.status == Cohort.Status.CLOSED:
+            return None
+        current = getattr(cohort.track, "current", None)
+        if current is None:
+            current = list(cohort.track.recommendations.filter(status__in=Recommendation.CURRENT))
+        return RecommendationSummarySerializer(current[0]).data if current else None
+
+
+class CohortDetailSerializer(CohortListSerializer):
+    opened_by_decision = serializers.SerializerMethodField(
+        help_text="The committee decision that opened this cohort (none for the first)."
+    )
+    decision_history = serializers.SerializerMethodField(
+        help_text="The track's recommendations made while this cohort was its latest, oldest "
+        "first, each with the committee's decision on it."
+    )
+
+    class Meta(CohortListSerializer.Meta):
+        fields = [*CohortListSerializer.Meta.fields, "opened_by_decision", "decision_history"]
+
+    @extend_schema_field(CommitteeDecisionSerializer(allow_null=True))
+    def get_opened_by_decision(self, cohort):
+        decision = (
+            CommitteeDecision.objects.select_related("track", "decided_by", "signature")
+            .filter(opened_cohort=cohort)
+            .first()
+        )
+        return CommitteeDecisionSerializer(decision).data if decision else None
+
+    @extend_schema_field(RecommendationSerializer(many=True))
+    def get_decision_history(self, cohort):
+        recommendations = Recommendation.objects.filter(track_id=cohort.track_id)
+        if cohort.opened_at is not None:
+            recommendations = recommendations.filter(created_at__gte=cohort.opened_at)
+        following = (
+            Cohort.objects.filter(
+                track_id=cohort.track_id, number__gt=cohort.number, opened_at__isnull=False
+            )
+            .order_by("number")
+            .values_list("opened_at", flat=True)
+            .first()
+        )
+        if following is not None:
+            recommendations = recommendations.filter(created_at__lt=following)
+        rows = recommendations.select_related(
+            "track",
+            "dose_level",
+            "committee_decision__signature",
+        ).order_by("sequence")
+        return RecommendationSerializer(rows, many=True).data

@@ -1,0 +1,291 @@
+"""Subjects, dose administrations and adverse events: read, and written by integrations through
+the same services as the web pages (subjects/services.py, dosing/services.py,
+safety/services.py), with `by=request.user`."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework.decorators import action
+
+from api import filters, inputs
+from api.serializers import AdverseEventSerializer, DoseAdministrationSerializer, SubjectSerializer
+from dosing import services as dosing
+from dosing.models import DoseAdministration
+from safety import services as safety
+from safety.models import AdverseEvent
+from subjects import services as subjects
+from subjects.models import Subject
+
+from .base import VOID_REASON, ClinicalWriteViewSet, HistoryMixin
+
+
+def _write_schema(summary: str, request, response, *, description: str = "", created=False):
+    return extend_schema(
+        summary=summary,
+        description=description,
+        request=request,
+        responses={201 if created else 200: response},
+    )
+
+
+def _void_schema(summary: str, response):
+    return extend_schema(
+        summary=summary,
+        description="Voids the record with a reason (nothing is deleted: it stays on record, "
+        "leaves every count and rule, and appears in incremental pulls with voided=true). "
+        "Needs If-Match.",
+        parameters=[VOID_REASON],
+        request=None,
+        responses={200: response},
+    )
+
+
+def _correct_schema(summary: str, request, response):
+    return extend_schema(
+        summary=summary,
+        description="Changes only the fields sent, with a `reason` kept in the audit history. "
+        "Needs If-Match with the ETag of the version edited.",
+        request=request,
+        responses={200: response},
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Subjects (a site role sees its own sites' only)"),
+    retrieve=extend_schema(summary="A subject"),
+    create=_write_schema(
+        "Register a subject at screening",
+        inputs.SubjectScreenInput,
+        SubjectSerializer,
+        created=True,
+        description="Assigns nothing yet: consent, eligibility and enrollment follow.",
+    ),
+    partial_update=_correct_schema(
+        "Correct a subject's data", inputs.SubjectUpdateInput, SubjectSerializer
+    ),
+    destroy=_void_schema(
+        "Void a subject registered in error (one without doses or adverse events)",
+        SubjectSerializer,
+    ),
+)
+class SubjectViewSet(HistoryMixin, ClinicalWriteViewSet):
+    serializer_class = SubjectSerializer
+    filterset_class = filters.SubjectFilterSet
+    create_input = inputs.SubjectScreenInput
+    update_input = inputs.SubjectUpdateInput
+    detail_route_name = "api:subject-detail"
+    if_match_actions = (
+        "partial_update",
+        "destroy",
+        "consent",
+        "eligibility",
+        "enroll",
+        "screen_failure",
+        "end_treatment",
+        "end_study",
+        "death",
+    )
+
+    def base_queryset(self):
+        return Subject.all_objects.select_related("site", "cohort__track")
+
+    def service_create(self, data):
+        return subjects.subject_screen(by=self.request.user, **data)
+
+    def service_update(self, record, *, changes, reason, version):
+        return subjects.subject_update(
+            by=self.request.user,
+            subject=record,
+            changes=changes,
+            reason=reason,
+            expected_version=version,
+        )
+
+    def service_void(self, record, *, reason, version):
+        return subjects.subject_void(
+            by=self.request.user, subject=record, reason=reason, expected_version=version
+        )
+
+    @_write_schema("Record informed consent", inputs.SubjectConsentInput, SubjectSerializer)
+    @action(detail=True, methods=["post"])
+    def consent(self, request, pk=None):
+        return self.action_on_record(
+            inputs.SubjectConsentInput,
+            lambda subject, data, version: subjects.subject_record_consent(
+                by=request.user, subject=subject, expected_version=version, **data
+            ),
+        )
+
+    @_write_schema(
+        "Record the eligibility checklist",
+        inputs.SubjectEligibilityInput,
+        SubjectSerializer,
+        description="Every inclusion and exclusion criterion of the study answered; the "
+        "outcome (eligible or not) is computed.",
+    )
+    @action(detail=True, methods=["post"])
+    def eligibility(self, request, pk=None):
+        return self.action_on_record(
+            inputs.SubjectEligibilityInput,
+            lambda subject, data, version: subjects.subject_record_eligibility(
+                by=request.user, subject=subject, expected_version=version, **data
+            ),
+        )
+
+    @_write_schema(
+        "Enroll into an open cohort",
+        inputs.SubjectEnrollInput,
+        SubjectSerializer,
+        description="Assigns the subject number. When two enrollments race for a cohort's last "
+        "place, exactly one succeeds; the other is told the cohort is full (400).",
+    )
+    @action(detail=True, methods=["post"])
+    def enroll(self, request, pk=None):
+        return self.action_on_record(
+            inputs.SubjectEnrollInput,
+            lambda subject, data, version: subjects.subject_enroll(
+                by=request.user, subject=subject, expected_version=version, **data
+            ),
+        )
+
+    @_write_schema("Record a screen failure", inputs.SubjectScreenFailInput, SubjectSerializer)
+    @action(detail=True, methods=["post"], url_path="screen-failure")
+    def screen_failure(self, request, pk=None):
+        return self.action_on_record(
+            inputs.SubjectScreenFailInput,
+            lambda subject, data, version: subjects.subject_screen_fail(
+                by=request.user, subject=subject, reason=data["reason"], expected_version=version
+            ),
+        )
+
+    @_write_schema("Record the end of treatment", inputs.SubjectEndInput, SubjectSerializer)
+    @action(detail=True, methods=["post"], url_path="end-treatment")
+    def end_treatment(self, request, pk=None):
+        return self.action_on_record(
+            inputs.SubjectEndInput,
+            lambda subject, data, version: subjects.subject_end_treatment(
+                by=request.user, subject=subject, expected_version=version, **data
+            ),
+        )
+
+    @_write_schema("Record the end of study", inputs.SubjectEndInput, SubjectSerializer)
+    @action(detail=True, methods=["post"], url_path="end-study")
+    def end_study(self, request, pk=None):
+        return self.action_on_record(
+            inputs.SubjectEndInput,
+            lambda subject, data, version: subjects.subject_end_study(
+                by=request.user, subject=subject, expected_version=version, **data
+            ),
+        )
+
+    @_write_schema(
+        "Record a death",
+        inputs.SubjectDeathInput,
+        SubjectSerializer,
+        description="An enrolled subject leaves treatment and the study on that date.",
+    )
+    @action(detail=True, methods=["post"])
+    def death(self, request, pk=None):
+        return self.action_on_record(
+            inputs.SubjectDeathInput,
+            lambda subject, data, version: subjects.subject_record_death(
+                by=request.user, subject=subject, expected_version=version, **data
+            ),
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Dose administrations"),
+    retrieve=extend_schema(summary="A dose administration"),
+    create=_write_schema(
+        "Record an infusion",
+        inputs.DoseCreateInput,
+        DoseAdministrationSerializer,
+        created=True,
+        description="At the subject's cohort dose level; the total mg is computed from the "
+        "weight. Times carry their UTC offset.",
+    ),
+    partial_update=_correct_schema(
+        "Correct a dose", inputs.DoseUpdateInput, DoseAdministrationSerializer
+    ),
+    destroy=_void_schema("Void a dose recorded in error", DoseAdministrationSerializer),
+)
+class DoseAdministrationViewSet(HistoryMixin, ClinicalWriteViewSet):
+    serializer_class = DoseAdministrationSerializer
+    filterset_class = filters.DoseAdministrationFilterSet
+    create_input = inputs.DoseCreateInput
+    update_input = inputs.DoseUpdateInput
+    detail_route_name = "api:dose-administration-detail"
+
+    def base_queryset(self):
+        return DoseAdministration.all_objects.select_related("subject__site", "cohort")
+
+    def service_create(self, data):
+        data["confirm_outside_window"] = data.pop("outside_visit_window_confirmed", False)
+        return dosing.dose_record(by=self.request.user, **data)
+
+    def service_update(self, record, *, changes, reason, version):
+        return dosing.dose_update(
+            by=self.request.user,
+            dose=record,
+            changes=changes,
+            reason=reason,
+            expected_version=version,
+        )
+
+    def service_void(self, record, *, reason, version):
+        return dosing.dose_void(
+            by=self.request.user, dose=record, reason=reason, expected_version=version
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Adverse events (CTCAE v5.0 term, MedDRA code, SOC, grade, DLT calls)"
+    ),
+    retrieve=extend_schema(summary="An adverse event"),
+    create=_write_schema(
+        "Report an adverse event",
+        inputs.AdverseEventCreateInput,
+        AdverseEventSerializer,
+        created=True,
+        description="The term by its MedDRA code; the grade must exist for the term. A serious "
+        "event names at least one seriousness criterion.",
+    ),
+    partial_update=_correct_schema(
+        "Correct an adverse event", inputs.AdverseEventUpdateInput, AdverseEventSerializer
+    ),
+    destroy=_void_schema("Void an adverse event entered in error", AdverseEventSerializer),
+)
+class AdverseEventViewSet(HistoryMixin, ClinicalWriteViewSet):
+    serializer_class = AdverseEventSerializer
+    filterset_class = filters.AdverseEventFilterSet
+    create_input = inputs.AdverseEventCreateInput
+    update_input = inputs.AdverseEventUpdateInput
+    detail_route_name = "api:adverse-event-detail"
+
+    def base_queryset(self):
+        return AdverseEvent.all_objects.select_related("subject__site", "ctcae_term")
+
+    def service_create(self, data):
+        seriousness = tuple(name for name in inputs.SERIOUSNESS_FIELDS if data.pop(name, False))
+        return safety.adverse_event_report(
+            by=self.request.user,
+            ctcae_term=data.pop("meddra_code"),
+            seriousness=seriousness,
+            **data,
+        )
+
+    def service_update(self, record, *, changes, reason, version):
+        if "meddra_code" in changes:
+            changes["ctcae_term"] = changes.pop("meddra_code")
+        return safety.adverse_event_update(
+            by=self.request.user,
+            adverse_event=record,
+            changes=changes,
+            reason=reason,
+            expected_version=version,
+        )
+
+    def service_void(self, record, *, reason, version):
+        return safety.adverse_event_void(
+            by=self.request.user, adverse_event=record, reason=reason, expected_version=version
+        )
