@@ -28,8 +28,8 @@ class TitrationTrigger(StrEnum):
     DLT_OR_RELATED_GRADE2 = "dlt_or_related_grade2"
     # Only a DLT ends titration.
     DLT_ONLY = "dlt_only"
-    # A DLT, or the second related grade >= 2 event among titration subjects (Simon's designs
-    # 2-4 end the accelerated phase at the first DLT or the second grade 2 toxicity).
+    # A DLT, or related grade >= 2 events in two titration subjects (Simon's designs 2-4 end the
+    # accelerated phase when one patient has a DLT or two patients have grade 2 toxicity).
     SECOND_RELATED_GRADE2 = "second_related_grade2"
 
 
@@ -101,11 +101,23 @@ class DesignSettings:
             raise EscalationInputError("need 1 <= cohort_size < expanded_cohort_size")
         if self.expansion_cohort_size < 1:
             raise EscalationInputError("expansion_cohort_size must be at least 1")
-        previous_high = 0
+        # The safety monitoring rule must watch every cohort size from its first row on (FDA
+        # guidance on expansion cohorts, 2022; DOMAIN 4): `pause_threshold` finds no boundary for
+        # a count that falls in a gap between rows, or in an empty table, and a row whose DLT
+        # count exceeds its own sizes can never be reached. Each would silently switch the rule
+        # off, so the table must be non-empty, contiguous and reachable.
+        if not self.expansion_boundaries:
+            raise EscalationInputError("expansion boundaries: at least one row is needed")
+        previous_high = None
         for row in self.expansion_boundaries:
             if len(row) != 3:
                 raise EscalationInputError("expansion boundary rows are (low, high, dlts)")
             low, high, dlts = row
-            if not (previous_high < low <= high) or dlts < 1:
+            if not (1 <= low <= high) or not (1 <= dlts <= high):
                 raise EscalationInputError(f"expansion boundary row {row} is out of order")
+            if previous_high is not None and low != previous_high + 1:
+                raise EscalationInputError(
+                    f"expansion boundary row {row} is out of order: it must start at "
+                    f"{previous_high + 1}, the rows cover every number evaluated without a gap"
+                )
             previous_high = high

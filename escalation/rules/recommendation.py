@@ -16,7 +16,7 @@ from .facts import AdverseEvent, DoseLevel
 from .window import SubjectEvaluation, SubjectStatus
 
 # Bump whenever a rule's outcome can change for the same facts; stored with every decision.
-RULES_VERSION = "escalation-rules 1.0.0 (2026-03)"
+RULES_VERSION = "escalation-rules 1.1.0 (2026-03)"
 
 
 class Action(StrEnum):

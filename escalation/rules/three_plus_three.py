@@ -148,6 +148,27 @@ class _Context:
                 f"{track.dose_text(exceeded.dose_level)} decided as exceeded at the second DLT "
                 f"while {describe_pending(exceeded.awaiting)} (curtailment)"
             )
+        if exceeded is not None:
+            # Late data: a second DLT entered at a level the escalation had already passed makes
+            # it the lowest exceeded level while subjects are on higher doses that their own data
+            # never showed toxic. They receive a dose above one that exceeded the MTD: the
+            # committee must see them (their ongoing dosing, any not yet dosed). The walk stops
+            # below the exceeded level, so the SUBJECTS_ABOVE check in `make` never reaches them;
+            # higher levels that exceeded on their own data are already known and not repeated.
+            start = summaries.index(exceeded) + 1
+            beyond = [s for s in summaries[start:] if s.enrolled and not s.exceeded]
+            if beyond:
+                flags.append(Flag.SUBJECTS_ABOVE)
+                notes.append(
+                    f"subjects enrolled above {track.dose_text(exceeded.dose_level)}, which "
+                    "exceeded the MTD: "
+                    + ", ".join(
+                        f"{track.dose_text(s.dose_level)} ({s.enrolled}"
+                        + (f"; {describe_pending(s.awaiting)}" if s.awaiting else "")
+                        + ")"
+                        for s in beyond
+                    )
+                )
         self.flags = flags
         self.notes = notes
         self.common = {
@@ -210,7 +231,12 @@ def recommend_escalation(settings: DesignSettings, track: Track, today: date) ->
             at=None,
             action=Action.STOP,
             rule=Rule.STOP_FIRST_LEVEL,
-            text=(f"stop: {ctx.dose(exceeded)} exceeded ({exceeded.counts()}); no MTD"),
+            # Name the track: on a track opened at some levels only (Q2W, DOMAIN 4) the lowest
+            # level open to it is not the study's lowest dose, and "no MTD" holds for this track.
+            text=(
+                f"stop: {ctx.dose(exceeded)} exceeded ({exceeded.counts()}); no MTD: the lowest "
+                f"dose level open to track {track.name} exceeded the MTD"
+            ),
             dose_level=exceeded.dose_level,
         )
 
@@ -236,10 +262,14 @@ def recommend_escalation(settings: DesignSettings, track: Track, today: date) ->
                 at=position,
                 action=Action.MAD_REACHED,
                 rule=Rule.MAD,
+                # "Top dose" is the top of this track: a Q2W track is opened at one or two
+                # levels cleared on Q3W (DOMAIN 4), so its top level tolerated is not the
+                # study's top dose. Say which track, and that the committee may open more.
                 text=(
-                    f"MAD {ctx.dose(summary)} reached: top dose tolerated "
-                    f"({summary.counts()}); MTD not reached, "
-                    "the committee picks the RP2D"
+                    f"MAD {ctx.dose(summary)} reached: the highest dose level open to track "
+                    f"{track.name} tolerated ({summary.counts()}); MTD not reached on this "
+                    "track; the committee picks the RP2D, or opens a higher dose level to this "
+                    "track where the protocol allows"
                 ),
                 dose_level=summary.dose_level,
                 mad_level=summary.dose_level,
@@ -324,7 +354,8 @@ def _act_on_level(ctx: _Context, position: int, step: _Step) -> Recommendation:
     why = {
         Rule.TITRATION_ENROLL: "accelerated titration: one subject",
         Rule.TITRATION_TRIGGERED: (
-            f"{ctx.common['titration_trigger'].description}; 3 in all here, then 3+3"
+            f"{ctx.common['titration_trigger'].description}; "
+            f"{ctx.settings.cohort_size} in all here, then 3+3"
             if ctx.common["titration_trigger"] is not None
             else "titration trigger"
         ),

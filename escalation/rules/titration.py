@@ -70,12 +70,18 @@ def find_titration_trigger(settings: DesignSettings, track: Track) -> TitrationT
         fired = next(((e,) for e in ordered if e.kind == DLT), None)
     elif setting is TitrationTrigger.DLT_OR_RELATED_GRADE2:
         fired = (ordered[0],) if ordered else None
-    else:  # SECOND_RELATED_GRADE2: the first DLT, or the second related grade >= 2 event.
+    else:  # SECOND_RELATED_GRADE2: the first DLT, or related grade >= 2 in a second subject.
+        # Simon et al. 1997 (abstract): single-patient cohorts "until one patient experienced
+        # dose-limiting toxic effects or two patients experienced grade 2 toxic effects". Two
+        # grade 2 events in the same subject are one patient with grade 2, not the trigger: only
+        # each subject's first such event counts toward the two.
         seen: list[TriggerEvent] = []
         for event in ordered:
             if event.kind == DLT:
                 fired = (event,)
                 break
+            if any(e.subject_number == event.subject_number for e in seen):
+                continue
             seen.append(event)
             if len(seen) == 2:
                 fired = tuple(seen)

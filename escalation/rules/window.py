@@ -168,13 +168,18 @@ def evaluate_subject(
 
     window = dlt_window(first_dose_on, track.dlt_window_days, settings.window_convention)
 
-    # The planned infusions of the window are the subject's first doses inside it (one on Q3W,
-    # Day 1 and Day 15 on Q2W); a later dose, such as C2D1 on the last day of an "after" window,
-    # must not make up for an under-dosed C1D1.
+    # The planned infusions of the window are the subject's first doses on study days 1..N (one
+    # on Q3W, Day 1 and Day 15 on Q2W; the track refuses planned days outside 1..N). Under the
+    # "after" convention the window's last day is study day N + 1, the next cycle's Day 1: a dose
+    # given that day (C2D1 on Q3W, C2D1 = Day 29 on Q2W) is never a planned infusion of this
+    # window. Taking simply the first doses inside the window let such a dose stand in for a
+    # missed one: Q2W Day 1 given, Day 15 missed, Day 29 given counted as "both infusions" and
+    # made an under-exposed subject evaluable (DOMAIN 2: minimum exposure, both infusions on Q2W).
     planned_count = len(track.planned_infusion_days)
-    planned_given = [dose for dose in subject.doses if window.contains(dose.given_on)][
-        :planned_count
-    ]
+    last_planned_day = first_dose_on + timedelta(days=track.dlt_window_days - 1)
+    planned_given = [
+        dose for dose in subject.doses if first_dose_on <= dose.given_on <= last_planned_day
+    ][:planned_count]
     qualifying = sum(
         1 for dose in planned_given if dose.reaches(settings.minimum_exposure_fraction)
     )
