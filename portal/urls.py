@@ -4,5 +4,25 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("session/keepalive/", views.keepalive, name="keepalive"),
+    # Screening to enrollment
+    path("subjects/new/", views.subject_new, name="subject_new"),
     path("subjects/<int:pk>/", views.subject_detail, name="subject_detail"),
+    path("subjects/<int:pk>/screening/", views.screening, name="screening"),
+    path("subjects/<int:pk>/consent/", views.consent, name="consent"),
+    path("subjects/<int:pk>/eligibility/", views.eligibility, name="eligibility"),
+    path("subjects/<int:pk>/screen-failure/", views.screen_fail, name="screen_fail"),
+    path("subjects/<int:pk>/enroll/", views.enroll, name="enroll"),
+    path("subjects/<int:pk>/edit/", views.subject_edit, name="subject_edit"),
+    # Dosing
+    path("subjects/<int:pk>/doses/new/", views.dose_new, name="dose_new"),
+    path("subjects/<int:pk>/doses/total/", views.dose_total, name="dose_total"),
+    path("doses/<int:pk>/edit/", views.dose_edit, name="dose_edit"),
+    path("doses/<int:pk>/void/", views.dose_void_view, name="dose_void"),
+    # Adverse events
+    path("subjects/<int:pk>/adverse-events/new/", views.adverse_event_new, name="ae_new"),
+    path("adverse-events/<int:pk>/edit/", views.adverse_event_edit, name="ae_edit"),
+    path("adverse-events/<int:pk>/void/", views.adverse_event_void_view, name="ae_void"),
+    path("ctcae/search/", views.ctcae_search, name="ctcae_search"),
+    path("ctcae/grades/", views.ctcae_grades, name="ctcae_grades"),
 ]

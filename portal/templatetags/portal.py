@@ -1,0 +1,60 @@
+"""Display helpers: times in a site's timezone or in UTC, the idle-session settings."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django import template
+from django.conf import settings
+
+register = template.Library()
+
+
+@register.filter
+def in_tz(value, tz_name):
+    """An aware datetime shown in the given timezone, with its abbreviation."""
+    if not value:
+        return "\u2014"
+    local = value.astimezone(ZoneInfo(tz_name))
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
+@register.filter
+def time_in_tz(value, tz_name):
+    if not value:
+        return "\u2014"
+    local = value.astimezone(ZoneInfo(tz_name))
+    return f"{local:%H:%M}"
+
+
+@register.filter
+def utc(value):
+    """Audit times are kept and shown in UTC."""
+    if not value:
+        return "\u2014"
+    return f"{value.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC"
+
+
+@register.filter
+def number(value):
+    """A Decimal without trailing zeros or exponent (0.0100 -> 0.01)."""
+    if value is None:
+        return "\u2014"
+    try:
+        return f"{value.normalize():f}"
+    except AttributeError:
+        return value
+
+
+@register.simple_tag
+def session_timeout_seconds():
+    return settings.SESSION_COOKIE_AGE
+
+
+@register.simple_tag
+def session_timeout_minutes():
+    return settings.SESSION_COOKIE_AGE // 60
+
+
+@register.filter
+def get(mapping, key):
+    return mapping.get(key) if mapping else None

@@ -1,0 +1,42 @@
+"""The site coordinator's pages. Each view parses, authorises, calls one service and renders."""
+
+from .adverse_events import (
+    adverse_event_edit,
+    adverse_event_new,
+    adverse_event_void_view,
+    ctcae_grades,
+    ctcae_search,
+)
+from .dosing import dose_edit, dose_new, dose_total, dose_void_view
+from .home import home, keepalive, subject_detail
+from .screening import (
+    consent,
+    eligibility,
+    enroll,
+    screen_fail,
+    screening,
+    subject_edit,
+    subject_new,
+)
+
+__all__ = [
+    "adverse_event_edit",
+    "adverse_event_new",
+    "adverse_event_void_view",
+    "consent",
+    "ctcae_grades",
+    "ctcae_search",
+    "dose_edit",
+    "dose_new",
+    "dose_total",
+    "dose_void_view",
+    "eligibility",
+    "enroll",
+    "home",
+    "keepalive",
+    "screen_fail",
+    "screening",
+    "subject_detail",
+    "subject_edit",
+    "subject_new",
+]

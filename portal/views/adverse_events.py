@@ -1,0 +1,264 @@
+"""Adverse events graded by CTCAE v5.0: term search (term or MedDRA code, with its SOC), the
+grades that exist for the chosen term with their CTCAE text, seriousness, relationship, action,
+outcome and the investigator's DLT call. Works without JavaScript (Search and Show grades
+buttons re-render the page); htmx makes both live."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.roles import Capability
+from accounts.scoping import can
+from core.dates import site_today
+from core.errors import StaleRecord, ValidationError
+from portal import selectors
+from portal.forms import AdverseEventEditForm, AdverseEventForm, VoidForm, apply_errors
+from safety.models import AdverseEvent, CtcaeTerm
+from safety.services import adverse_event_report, adverse_event_update, adverse_event_void
+
+from .common import merge_stale, require_capability, scoped_record, site_timezone, visible_subject
+
+NO_SAVE_ACTIONS = {"search", "grades"}
+
+
+def _term(term_id):
+    if term_id is None:
+        return None
+    return CtcaeTerm.objects.filter(pk=term_id).first()
+
+
+def grade_choices(term: CtcaeTerm | None) -> list[tuple[int, str]]:
+    """The grades the term defines, each with its CTCAE text; all five, untitled, before a term
+    is chosen (without JavaScript the term is only known on submit)."""
+    if term is None:
+        return [(g, "") for g in (1, 2, 3, 4, 5)]
+    return [(g, term.grade_text(g)) for g in term.grades]
+
+
+def _term_context(form, query: str | None = None) -> dict:
+    selected = _term(form.selected_term_id())
+    query = form.data.get("term_query", "") if query is None and form.is_bound else query or ""
+    results = selectors.search_terms(query) if query else []
+    if selected is not None and all(t.pk != selected.pk for t in results):
+        results = [selected, *results]
+    return {
+        "selected_term": selected,
+        "results": results,
+        "term_query": query,
+        "grades": grade_choices(selected),
+        "selected_grade": form.selected_grade(),
+    }
+
+
+@login_required
+@require_GET
+def ctcae_search(request):
+    """htmx: matching terms as a radio list (the chosen term stays at the top)."""
+    query = request.GET.get("term_query", "")
+    results = selectors.search_terms(query)
+    selected = _term(_int(request.GET.get("ctcae_term")))
+    if selected is not None and all(t.pk != selected.pk for t in results):
+        results = [selected, *results]
+    return render(
+        request,
+        "portal/_term_results.html",
+        {"results": results, "selected_term": selected, "term_query": query},
+    )
+
+
+@login_required
+@require_GET
+def ctcae_grades(request):
+    """htmx: the grade choices of the chosen term, each with its CTCAE v5.0 text."""
+    term = _term(_int(request.GET.get("ctcae_term")))
+    return render(
+        request,
+        "portal/_grades.html",
+        {
+            "selected_term": term,
+            "grades": grade_choices(term),
+            "selected_grade": _int(request.GET.get("grade")),
+            "swap": True,
+        },
+    )
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _notice_for(request, event: AdverseEvent, verb: str) -> None:
+    flags = []
+    if event.serious:
+        flags.append("serious (SAE)")
+    if event.dlt_investigator:
+        flags.append("a DLT by the investigator's assessment")
+    text = f"{event.ctcae_term.term}, grade {event.grade}, {verb}."
+    if flags:
+        messages.warning(
+            request,
+            f"{text} It is {' and '.join(flags)}: the medical monitor is notified by the system; "
+            "an SAE must reach the monitor within 24 hours.",
+        )
+    else:
+        messages.success(request, text)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def adverse_event_new(request, pk: int):
+    subject = visible_subject(request.user, pk)
+    require_capability(request.user, Capability.ENTER_DATA, subject)
+    today = site_today(subject.site.timezone)
+    kwargs = {
+        "can_assess_dlt": can(
+            request.user,
+            Capability.ASSESS_DLT,
+            study_id=subject.study_id,
+            site_id=subject.site_id,
+        ),
+        "site_today": today,
+    }
+    if request.method == "POST":
+        form = AdverseEventForm(request.POST, **kwargs)
+        action = request.POST.get("action", "save")
+        if action in NO_SAVE_ACTIONS:
+            form.is_valid()
+            form.errors.clear()
+        elif form.is_valid():
+            try:
+                event = adverse_event_report(
+                    by=request.user, subject=subject, **form.report_kwargs()
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                _notice_for(request, event, "reported")
+                return redirect(reverse("subject_detail", args=[pk]) + f"#ae-{event.pk}")
+    else:
+        form = AdverseEventForm(initial={"onset_date": None}, **kwargs)
+    with site_timezone(subject.site):
+        return render(
+            request,
+            "portal/ae_form.html",
+            {"subject": subject, "form": form, "editing": None, **_term_context(form)},
+        )
+
+
+def _event(request, pk):
+    return scoped_record(
+        request.user,
+        AdverseEvent.objects.select_related(
+            "subject__site", "subject__study", "subject__cohort", "ctcae_term"
+        ),
+        pk,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def adverse_event_edit(request, pk: int):
+    """Correct an adverse event with a reason; a stale form is refused with what changed."""
+    event = _event(request, pk)
+    subject = event.subject
+    require_capability(request.user, Capability.EDIT_DATA, subject)
+    kwargs = {
+        "can_assess_dlt": can(
+            request.user,
+            Capability.ASSESS_DLT,
+            study_id=subject.study_id,
+            site_id=subject.site_id,
+        ),
+        "site_today": site_today(subject.site.timezone),
+    }
+    stale_changes, stale_by = None, None
+    if request.method == "POST":
+        form = AdverseEventEditForm(request.POST, **kwargs)
+        action = request.POST.get("action", "save")
+        if action in NO_SAVE_ACTIONS:
+            form.is_valid()
+            form.errors.clear()
+        elif form.is_valid():
+            try:
+                updated = adverse_event_update(
+                    by=request.user,
+                    adverse_event=event,
+                    changes=form.changes(),
+                    reason=form.cleaned_data["reason"],
+                    expected_version=form.cleaned_data["version"],
+                )
+            except StaleRecord as error:
+                form, stale_changes, stale_by = merge_stale(
+                    AdverseEventEditForm, request, error, AdverseEvent, subject.site, kwargs
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                if updated.version == form.cleaned_data["version"]:
+                    messages.info(request, "Nothing was changed, so nothing was saved.")
+                else:
+                    _notice_for(request, updated, f"corrected (version {updated.version})")
+                return redirect(reverse("subject_detail", args=[subject.pk]) + f"#ae-{event.pk}")
+    else:
+        initial = {name: getattr(event, name) for name in AdverseEventForm.EVENT_FIELDS}
+        initial |= {"ctcae_term": event.ctcae_term_id, "version": event.version}
+        form = AdverseEventEditForm(initial=initial, **kwargs)
+    with site_timezone(subject.site):
+        return render(
+            request,
+            "portal/ae_form.html",
+            {
+                "subject": subject,
+                "form": form,
+                "editing": event,
+                "stale_changes": stale_changes,
+                "stale_by": stale_by,
+                **_term_context(form),
+            },
+        )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def adverse_event_void_view(request, pk: int):
+    event = _event(request, pk)
+    subject = event.subject
+    require_capability(request.user, Capability.EDIT_DATA, subject)
+    if request.method == "POST":
+        form = VoidForm(request.POST)
+        if form.is_valid():
+            try:
+                adverse_event_void(
+                    by=request.user,
+                    adverse_event=event,
+                    reason=form.cleaned_data["reason"],
+                    expected_version=form.cleaned_data["version"],
+                )
+            except StaleRecord as error:
+                form.add_error(
+                    None,
+                    f"Someone else changed this adverse event (now version "
+                    f"{error.current_version}); review it before voiding.",
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, f"{event.ctcae_term.term} voided.")
+                return redirect(reverse("subject_detail", args=[subject.pk]) + "#adverse-events")
+    else:
+        form = VoidForm(initial={"version": event.version})
+    return render(
+        request,
+        "portal/void.html",
+        {
+            "subject": subject,
+            "form": form,
+            "what": f"adverse event {event.ctcae_term.term}, grade {event.grade} "
+            f"(onset {event.onset_date:%Y-%m-%d})",
+        },
+    )

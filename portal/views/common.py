@@ -1,0 +1,126 @@
+"""What every coordinator view shares: the scoped lookups, the site's timezone, and the handling
+of a stale form (someone else saved the record first)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.roles import Capability
+from accounts.scoping import can, restrict
+from core.errors import PermissionDenied, StaleRecord
+from portal import selectors
+from portal.forms import DATETIME_FORMAT
+
+
+@contextmanager
+def site_timezone(site):
+    """Times typed and shown in the site's own timezone (stored in UTC)."""
+    with timezone.override(ZoneInfo(site.timezone)):
+        yield
+
+
+def visible_subject(user, pk: int):
+    """The subject if the user may see it; 404 otherwise (another site's subject is not found)."""
+    try:
+        return selectors.subject_for(user, pk)
+    except ObjectDoesNotExist:
+        raise Http404("No such subject.") from None
+
+
+def scoped_record(user, queryset, pk: int):
+    try:
+        return restrict(queryset, user).get(pk=pk)
+    except ObjectDoesNotExist:
+        raise Http404("No such record.") from None
+
+
+def require_capability(user, capability: Capability, subject) -> None:
+    """403 for a user who may see the subject but not do this (e.g. the sponsor)."""
+    if not can(user, capability, study_id=subject.study_id, site_id=subject.site_id):
+        raise PermissionDenied(
+            f"Your role does not allow '{capability.value.replace('_', ' ')}' for this subject."
+        )
+
+
+def _as_widget_value(value, tz: ZoneInfo) -> str | None:
+    """A stored value as a form widget would submit it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "on" if value else None
+    if isinstance(value, datetime):
+        return value.astimezone(tz).strftime(DATETIME_FORMAT)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    return str(value)
+
+
+def _clean_or_none(form_field, raw):
+    try:
+        value = form_field.clean(raw)
+    except Exception:  # the user's input does not parse: it is theirs, keep it
+        return object()
+    return getattr(value, "pk", value)
+
+
+def merge_stale(form_class, request, error: StaleRecord, model, site, form_kwargs: dict):
+    """Rebuild the form after a stale save, losing nothing.
+
+    Fields the other person changed and this user did not touch take the new values; fields both
+    changed keep this user's value and say what the other person entered. The version becomes the
+    current one, so saving again is a deliberate act after seeing what changed.
+    Returns (form, changes for the message, who and when of the other change).
+    """
+    tz = ZoneInfo(site.timezone)
+    data = request.POST.copy()
+    probe = form_class(request.POST, **form_kwargs)
+    conflicts = []
+    with site_timezone(site):
+        for change in error.changes:
+            name = change["field"]
+            if name not in probe.fields:
+                continue
+            form_field = probe.fields[name]
+            raw = form_field.widget.value_from_datadict(request.POST, None, probe.add_prefix(name))
+            if _clean_or_none(form_field, raw) == change["old"]:
+                value = _as_widget_value(change["new"], tz)
+                if value is None:
+                    data.pop(name, None)
+                else:
+                    data[name] = value
+            else:
+                conflicts.append(change)
+        data["version"] = str(error.current_version)
+        form = form_class(data, **form_kwargs)
+        form.is_valid()
+    latest = error.record.history.select_related("history_user").order_by("-history_id").first()
+    described = selectors.describe_changes(model, error.changes)
+    labels = {c["field"]: d for c, d in zip(error.changes, described, strict=True)}
+    for change in conflicts:
+        if change["field"] in form.fields:
+            form.add_error(
+                change["field"],
+                f"Meanwhile changed to \u201c{labels[change['field']]['new']}\u201d: your entry is "
+                "kept here; check which is right before saving again.",
+            )
+    form.add_error(
+        None,
+        "Someone else saved this record after you opened it. Nothing of yours was saved yet: "
+        "what they changed is listed below, your entries are kept, and you can save again.",
+    )
+    who = {
+        "user": getattr(latest, "history_user", None),
+        "at": getattr(latest, "history_date", None),
+        "reason": getattr(latest, "history_change_reason", ""),
+        "version": error.current_version,
+    }
+    return form, described, who

@@ -1,0 +1,41 @@
+"""Data for the coordinator pages' tests, made through the services."""
+
+from datetime import timedelta
+
+from core.dates import site_today
+from safety.models import CtcaeTerm
+from safety.services import adverse_event_report
+from tests.factories import dosed, enrolled_subject, screened_subject
+
+
+def populate_site(by, site, cohort, count, *, start=0):
+    """`count` subjects in a mix of states: screening, screen failure, enrolled not dosed,
+    dosed with an ongoing adverse event."""
+    today = site_today(site.timezone)
+    fatigue = CtcaeTerm.objects.get(term="Fatigue")
+    made = []
+    for index in range(start, start + count):
+        number = f"L-{index:03d}"
+        kind = index % 4
+        if kind == 0:
+            made.append(screened_subject(by, site, number, eligible=False))
+            continue
+        if kind == 1:
+            made.append(screened_subject(by, site, number))
+            continue
+        subject = enrolled_subject(by, site, number, cohort, days_ago=20)
+        if kind == 3:
+            dosed(by, subject, on=today - timedelta(days=15))
+            adverse_event_report(
+                by=by,
+                subject=subject,
+                ctcae_term=fatigue,
+                verbatim_term="tired",
+                grade=1,
+                onset_date=today - timedelta(days=10),
+                relationship="unlikely",
+                action_taken="none",
+                outcome="not_recovered",
+            )
+        made.append(subject)
+    return made

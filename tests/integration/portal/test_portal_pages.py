@@ -1,0 +1,139 @@
+"""The home page and the casebook: what they show, to whom, and a number of SQL queries that does
+not grow with the number of subjects on a site (or records of a subject)."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from core.dates import site_today
+from safety.models import CtcaeTerm
+from safety.services import adverse_event_report
+from tests.factories import dosed, enrolled_subject, screened_subject
+from tests.integration.portal.portal_data import populate_site
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_lists_status_cohort_dose_level_dlt_window_and_open_tasks(
+    signed_in, coordinator_a, site_a, cohort1, ctcae
+):
+    today = site_today(site_a.timezone)
+    enrolled = enrolled_subject(coordinator_a, site_a, "S-1", cohort1, days_ago=10)
+    dosed(coordinator_a, enrolled, on=today - timedelta(days=5))
+    adverse_event_report(
+        by=coordinator_a,
+        subject=enrolled,
+        ctcae_term=CtcaeTerm.objects.get(term="Nausea"),
+        verbatim_term="nausea",
+        grade=1,
+        onset_date=today - timedelta(days=3),
+        relationship="possible",
+        action_taken="none",
+        outcome="not_recovered",
+    )
+    screened_subject(coordinator_a, site_a, "S-2", consent=False)
+    page = signed_in.get(reverse("home")).content.decode()
+    assert "101-001" in page and "Enrolled, on treatment" in page
+    assert "Cohort 1 · Q3W" in page and "0.01 mg/kg" in page
+    window_end = today - timedelta(days=5) + timedelta(days=20)  # Day 1..Day 21 inclusive
+    assert f"Open until {window_end:%Y-%m-%d}" in page
+    assert "1 adverse event without a resolution date" in page
+    assert "Next: C2D1 on" in page
+    assert "Record informed consent" in page  # the screening subject's task
+    assert "Dose escalation, Q3W" in page and "Full" in page
+
+
+def test_home_shows_only_the_users_sites(client, coordinator_b, coordinator_a, site_a, site_b):
+    screened_subject(coordinator_a, site_a, "A-1")
+    screened_subject(coordinator_b, site_b, "B-1")
+    client.force_login(coordinator_b)
+    page = client.get(reverse("home"), {"show": "all"}).content.decode()
+    assert "B-1" in page and "A-1" not in page and "Site A" not in page
+
+
+def test_no_asset_comes_from_another_origin(signed_in):
+    page = signed_in.get(reverse("home")).content.decode()
+    assert "htmx.min.js" in page
+    assert (
+        "//" not in "".join(part.split('"')[1] for part in page.split("src=")[1:])
+        and "https://" not in page.split("<body")[0]
+    )
+
+
+def test_keepalive_slides_the_session_and_ends_with_it(client, coordinator_a):
+    assert client.post(reverse("keepalive")).status_code == 302  # not signed in
+    client.force_login(coordinator_a)
+    assert client.post(reverse("keepalive")).status_code == 204
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(captured.captured_queries)
+
+
+def test_page_queries_do_not_grow_with_the_number_of_subjects(
+    client, coordinator_a, site_a, roomy_cohort, ctcae, record_property
+):
+    subjects = populate_site(coordinator_a, site_a, roomy_cohort, 5)
+    dosed_subject = next(s for s in subjects if s.dose_administrations.exists())
+    screening = next(s for s in subjects if s.status == "screening")
+    client.force_login(coordinator_a)
+    pages = {
+        "home": reverse("home") + "?show=all",
+        "home (active)": reverse("home"),
+        "casebook": reverse("subject_detail", args=[dosed_subject.pk]),
+        "dose form": reverse("dose_new", args=[dosed_subject.pk]),
+        "adverse event form": reverse("ae_new", args=[dosed_subject.pk]),
+        "screening": reverse("screening", args=[screening.pk]),
+        "enrollment": reverse("enroll", args=[screening.pk]),
+    }
+    for url in pages.values():
+        client.get(url)  # warm caches (content types, sessions) that are not per-page work
+    with_5 = {name: _queries(client, url) for name, url in pages.items()}
+
+    populate_site(coordinator_a, site_a, roomy_cohort, 45, start=5)
+    with_50 = {name: _queries(client, url) for name, url in pages.items()}
+    record_property("queries", with_50)
+    print(
+        f"\nSQL queries per page, 5 subjects: {with_5}\nSQL queries per page, 50 subjects: {with_50}"
+    )
+    assert with_5 == with_50
+    assert max(with_50.values()) <= 25
+
+
+def test_casebook_queries_do_not_grow_with_the_subjects_records(
+    client, coordinator_a, site_a, cohort1, ctcae
+):
+    today = site_today(site_a.timezone)
+    subject = enrolled_subject(coordinator_a, site_a, "S-1", cohort1, days_ago=60)
+    dosed(coordinator_a, subject, on=today - timedelta(days=50))
+    nausea = CtcaeTerm.objects.get(term="Nausea")
+    client.force_login(coordinator_a)
+    url = reverse("subject_detail", args=[subject.pk])
+
+    def report(days_ago):
+        adverse_event_report(
+            by=coordinator_a,
+            subject=subject,
+            ctcae_term=nausea,
+            verbatim_term="nausea",
+            grade=1,
+            onset_date=today - timedelta(days=days_ago),
+            relationship="unlikely",
+            action_taken="none",
+            outcome="not_recovered",
+        )
+
+    report(40)
+    client.get(url)
+    one = _queries(client, url)
+    for days_ago in (35, 30, 25, 20, 15):
+        report(days_ago)
+    dosed(coordinator_a, subject, on=today - timedelta(days=29), cycle=2)
+    six = _queries(client, url)
+    assert one == six
