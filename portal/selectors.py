@@ -663,6 +663,8 @@ def casebook(user, subject: Subject) -> Casebook:
             lambda pk: ae_names.get(pk, f"Adverse event {pk}"),
         )
     )
+    # The record changed most recently first: that is usually the one being looked for.
+    histories.sort(key=lambda h: h.entries[0]["at"], reverse=True)
     notes: dict[int, list[Notification]] = defaultdict(list)
     for note in restrict(
         Notification.objects.filter(subject=subject, key__startswith="ae:").select_related(
