@@ -133,13 +133,16 @@ def _decide(
                     "decide on the track's current one.",
                     "not_pending",
                 )
-        if new_dose_amount not in (None, ""):
-            dose_level = _intermediate_dose(track, new_dose_amount, by=by)
-        if step == Step.OPEN_TRACK and target_track is None:
-            target_track = _new_expansion_track(track, new_expansion_regimen, dose_level, by=by)
         if target_track is not None and target_track.study_id != track.study_id:
             raise field_error("target_track", "That track belongs to another study.", "wrong_study")
+        if new_dose_amount not in (None, ""):
+            # An intermediate dose belongs to the track it is given on (a new expansion track
+            # names its one level explicitly, so there it stays with the deciding track).
+            dose_level = _intermediate_dose(target_track or track, new_dose_amount, by=by)
+        if step == Step.OPEN_TRACK and target_track is None:
+            target_track = _new_expansion_track(track, new_expansion_regimen, dose_level, by=by)
         cohort_track = target_track or track
+        # Everything above is undone if a check or the signature below fails (one transaction).
         if step in (Step.OPEN_COHORT, Step.OPEN_TRACK):
             _check_open(cohort_track, dose_level, n_subjects)
         if step == Step.OPEN_TRACK:
@@ -183,25 +186,33 @@ def _decide(
 
 
 def _intermediate_dose(track, amount, *, by) -> DoseLevel:
+    """The dose level for an amount the committee chose: a protocol level when the amount is
+    one, else an intermediate dose of this track (never offered to other tracks)."""
     try:
         value = Decimal(str(amount))
     except (InvalidOperation, ValueError):
         raise field_error("new_dose_amount", "Enter the dose as a number.", "invalid") from None
-    if value <= 0:
-        raise field_error("new_dose_amount", "The dose must be above 0.", "invalid")
+    if not value.is_finite() or value <= 0:
+        raise field_error("new_dose_amount", "The dose must be a number above 0.", "invalid")
     study = track.study
-    highest = study.dose_levels.order_by("-amount").first()
+    protocol_levels = study.dose_levels.filter(track__isnull=True)
+    same = protocol_levels.filter(amount=value).first()
+    if same is not None:
+        return same
+    highest = protocol_levels.order_by("-amount").first()
     if highest is not None and value > highest.amount:
         raise field_error(
             "new_dose_amount",
             f"An intermediate dose lies between protocol levels (at most {highest.label}).",
             "above_top",
         )
-    level, created = DoseLevel.objects.get_or_create(
-        study=study, amount=value, unit=study.dose_unit, defaults={"number": None}
-    )
-    if created:
+    level = DoseLevel.objects.filter(track=track, amount=value, unit=study.dose_unit).first()
+    if level is None:
+        level = DoseLevel(study=study, track=track, number=None, amount=value, unit=study.dose_unit)
+        level.full_clean()
         level._history_user = by
+        level._change_reason = f"Intermediate dose set by committee decision on {track}"
+        level.save()
     return level
 
 

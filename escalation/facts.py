@@ -19,7 +19,12 @@ from . import rules
 
 
 def design_settings(study: Study) -> rules.DesignSettings:
+    boundaries = {}
+    if study.expansion_boundaries:
+        boundaries["expansion_boundaries"] = tuple(tuple(row) for row in study.expansion_boundaries)
     return rules.DesignSettings(
+        **boundaries,
+        minimum_infusions=study.min_infusions_in_window,
         titration_levels=study.titration_levels,
         titration_trigger=study.titration_trigger,
         exceeded_variant=study.exceeded_variant,
@@ -53,24 +58,21 @@ def track_subjects(track: EscalationTrack):
     )
 
 
-def left_on(subject: Subject) -> date | None:
-    """The day the subject stopped being observed on treatment, if any (DOMAIN.md section 2)."""
-    dates = [
-        d
-        for d in (subject.end_of_treatment_date, subject.end_of_study_date, subject.death_date)
-        if d
-    ]
+def left_on(subject: Subject, study: Study) -> date | None:
+    """The day the subject left the DLT window's observation, if any (DOMAIN.md section 2):
+    death or the end of study, and, under the study's setting, the end of treatment."""
+    dates = [subject.end_of_study_date, subject.death_date]
+    if study.left_window_on == Study.LeftWindowOn.END_OF_TREATMENT:
+        dates.append(subject.end_of_treatment_date)
+    dates = [d for d in dates if d]
     return min(dates) if dates else None
 
 
-def is_replaced(subject: Subject) -> bool:
-    try:
-        return subject.replaced_by is not None
-    except Subject.replaced_by.RelatedObjectDoesNotExist:
-        return False
-
-
-def subject_facts(subject: Subject) -> rules.Subject:
+def subject_facts(
+    subject: Subject, *, study: Study, window_slots: set[tuple[int, int]]
+) -> rules.Subject:
+    """The subject as the rules see it. Only the infusions planned inside the DLT window (by
+    cycle and day) are passed: a later cycle's dose cannot stand in for a missed one."""
     return rules.Subject(
         number=subject.subject_number,
         dose_level=subject.cohort.dose_level_id,
@@ -80,6 +82,7 @@ def subject_facts(subject: Subject) -> rules.Subject:
                 fraction=float(dose.actual_dose_per_kg / dose.planned_dose_per_kg),
             )
             for dose in subject.dose_administrations.all()
+            if (dose.cycle, dose.day) in window_slots
         ),
         adverse_events=tuple(
             rules.AdverseEvent(
@@ -93,8 +96,8 @@ def subject_facts(subject: Subject) -> rules.Subject:
             )
             for event in subject.adverse_events.all()
         ),
-        left_on=left_on(subject),
-        replaced=is_replaced(subject),
+        left_on=left_on(subject, study),
+        replaced=subject.is_replaced,
     )
 
 
@@ -106,7 +109,10 @@ def track_facts(track: EscalationTrack, subjects: list[Subject]) -> rules.Track:
         dlt_window_days=regimen.dlt_window_days,
         planned_infusion_days=tuple(regimen.dlt_window_infusion_days()),
         dose_levels=tuple(rules.DoseLevel(level.pk, level.label) for level in track.dose_levels()),
-        subjects=tuple(subject_facts(s) for s in subjects),
+        subjects=tuple(
+            subject_facts(s, study=track.study, window_slots=set(regimen.dlt_window_infusions()))
+            for s in subjects
+        ),
         titration=track.uses_titration,
         phase=track.phase,
     )

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from core.events import ClinicalDataChanged
 from subjects.models import Subject
+from subjects.services import occupied_places
 from trial.models import Cohort, EscalationTrack
 
 from . import facts, rules
@@ -154,22 +155,45 @@ def recommendation_as_data(recommendation: rules.Recommendation) -> dict:
     }
 
 
-def needs_committee(recommendation: rules.Recommendation, track: EscalationTrack) -> bool:
+def needs_committee(
+    recommendation: rules.Recommendation, track: EscalationTrack, track_input: rules.Track
+) -> bool:
     """Does this recommendation ask the committee for a step?
 
-    Waiting asks nothing. Enrolling at a level where a cohort is already open (the committee
-    opened it) or replacing a non-evaluable subject (a place in the same cohort) is carrying out a
-    decision already taken. Everything else (escalate, add a cohort, fill a lower dose, MTD, MAD,
-    stop, pause, complete) needs the committee's signed confirmation.
+    Waiting asks nothing. Enrolling into places a cohort already has open (the committee opened
+    it) carries out a decision already taken; so does replacing a non-evaluable subject, unless
+    that subject had a severe event in the window without a DLT call (grade 5, or related grade
+    >= 3): the committee then looks before anyone is replaced. Everything else (escalate, add a
+    cohort, fill a lower dose, MTD, MAD, stop, pause, complete) needs a signed confirmation.
     """
     action = recommendation.action
-    if action in NO_DECISION_ACTIONS or action is rules.Action.REPLACE:
+    if action in NO_DECISION_ACTIONS:
         return False
+    if action is rules.Action.REPLACE:
+        return _severe_event_without_dlt_call(recommendation, track_input)
     if action is rules.Action.ENROLL and recommendation.dose_level is not None:
-        return not Cohort.objects.filter(
+        open_cohorts = Cohort.objects.filter(
             track=track, dose_level_id=recommendation.dose_level.number, status=Cohort.Status.OPEN
-        ).exists()
+        )
+        free = sum(cohort.planned_size - occupied_places(cohort) for cohort in open_cohorts)
+        return free < recommendation.n_subjects
     return True
+
+
+def _severe_event_without_dlt_call(
+    recommendation: rules.Recommendation, track_input: rules.Track
+) -> bool:
+    windows = {s.subject_number: s.window for s in recommendation.subjects}
+    for subject in track_input.subjects:
+        if subject.number not in recommendation.subjects_to_replace:
+            continue
+        window = windows.get(subject.number)
+        for event in subject.adverse_events:
+            inside = window is not None and window.contains(event.onset)
+            severe = event.grade == 5 or (event.related and event.grade >= 3)
+            if inside and severe and not event.is_dlt:
+                return True
+    return False
 
 
 def cleared_dose_levels(track: EscalationTrack) -> list[int]:
@@ -242,7 +266,10 @@ def evaluate_track(track_id: int) -> EvaluationResult:
         today = facts.evaluation_today(subjects)
         result = rules.recommend(facts.design_settings(track.study), track_input, today)
         _refresh_subject_statuses(track, subjects, result, started)
-        key = recommendation_key(result)
+        decision_needed = needs_committee(result, track, track_input)
+        # Whether it asks the committee for a step is part of the recommendation: the same words
+        # that now need a decision are a new recommendation.
+        key = {**recommendation_key(result), "needs_decision": decision_needed}
         if current is not None and current.data.get("key") == key:
             _mark_evaluated(state, started, next_on=result.reevaluate_on)
             return EvaluationResult(track_id, current, created=False)
@@ -267,13 +294,13 @@ def evaluate_track(track_id: int) -> EvaluationResult:
                     text=result.text,
                     dose_level_id=result.dose_level.number if result.dose_level else None,
                     n_subjects=result.n_subjects,
-                    data=recommendation_as_data(result),
+                    data={**recommendation_as_data(result), "key": key},
                     inputs=inputs,
                     input_digest=digest,
                     rules_version=result.rules_version,
                     status=(
                         Recommendation.Status.PENDING
-                        if needs_committee(result, track)
+                        if decision_needed
                         else Recommendation.Status.INFORMATION
                     ),
                 )

@@ -53,7 +53,9 @@ class Subject(ClinicalRecord):
         "trial.Cohort", on_delete=models.PROTECT, null=True, blank=True, related_name="subjects"
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCREENING)
-    replaces = models.OneToOneField(
+    # A foreign key with a unique constraint among non-voided subjects (below), so that a
+    # replacement entered in error can be voided and another one enrolled.
+    replaces = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
         null=True,
@@ -119,6 +121,11 @@ class Subject(ClinicalRecord):
                 condition=Q(death_date__isnull=True) | Q(death_date__gte=F("screening_date")),
                 name="subject_death_after_screening",
             ),
+            models.UniqueConstraint(
+                fields=["replaces"],
+                condition=Q(voided_at__isnull=True, replaces__isnull=False),
+                name="subject_replaced_once",
+            ),
             models.CheckConstraint(
                 condition=Q(replaces__isnull=True) | ~Q(replaces=F("id")),
                 name="subject_does_not_replace_itself",
@@ -131,6 +138,11 @@ class Subject(ClinicalRecord):
     @property
     def label(self) -> str:
         return str(self)
+
+    @property
+    def is_replaced(self) -> bool:
+        """A (non-voided) replacement has taken this subject's cohort place."""
+        return any(r.voided_at is None for r in self.replaced_by.all())
 
     @property
     def is_enrolled(self) -> bool:

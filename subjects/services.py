@@ -206,7 +206,8 @@ def cohort_closed_reason(cohort: Cohort) -> str | None:
 
 def occupied_places(cohort: Cohort, *, excluding: Subject | None = None) -> int:
     """Subjects holding a place in the cohort: a replaced (non-evaluable) subject gives theirs up."""
-    subjects = Subject.objects.filter(cohort=cohort, replaced_by__isnull=True)
+    replaced = Subject.objects.filter(replaces__isnull=False).values("replaces")
+    subjects = Subject.objects.filter(cohort=cohort).exclude(pk__in=replaced)
     if excluding is not None:
         subjects = subjects.exclude(pk=excluding.pk)
     return subjects.count()
@@ -548,8 +549,13 @@ def subject_void(*, by, subject: Subject, reason: str, expected_version: int | N
     with transaction.atomic():
         subject = void_record(subject, by=by, reason=reason, expected_version=expected_version)
         cohort = subject.cohort
-        if cohort is not None and cohort.status == Cohort.Status.FULL:
-            # The voided subject's place is free again.
+        if (
+            cohort is not None
+            and cohort.status == Cohort.Status.FULL
+            and occupied_places(cohort) < cohort.planned_size
+        ):
+            # The voided subject's place is free again (a voided replacement frees nothing: the
+            # subject it replaced holds the place again).
             cohort.status = Cohort.Status.OPEN
             cohort._history_user = by
             cohort._change_reason = f"Place freed: {subject} voided"

@@ -22,7 +22,7 @@ class Study(models.Model):
         DLT_ONLY = "dlt_only", "A DLT only"
         SECOND_RELATED_GRADE2 = (
             "second_related_grade2",
-            "The second related AE of grade >= 2 during titration",
+            "A DLT, or a second subject with a related AE of grade >= 2 (Simon 1997)",
         )
 
     class ExceededVariant(models.TextChoices):
@@ -66,6 +66,32 @@ class Study(models.Model):
         validators=[MinValueValidator(Decimal("0.001")), MaxValueValidator(Decimal("1"))],
         help_text="Share of each planned DLT-window infusion a subject must receive to be "
         "evaluable without a DLT (1.0 = 100%).",
+    )
+    min_infusions_in_window = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="How many planned DLT-window infusions must reach the minimum exposure; "
+        "empty = every planned infusion (1 on Q3W, 2 on Q2W).",
+    )
+
+    class LeftWindowOn(models.TextChoices):
+        # DOMAIN.md section 2: "subjects who leave the window early without a DLT ... are not
+        # evaluable". Protocols differ on whether stopping treatment (while staying in safety
+        # follow-up) is leaving the window.
+        END_OF_TREATMENT = (
+            "end_of_treatment",
+            "Ending treatment, leaving the study or dying inside the window",
+        )
+        END_OF_STUDY = "end_of_study", "Only leaving the study or dying inside the window"
+
+    left_window_on = models.CharField(
+        max_length=20, choices=LeftWindowOn.choices, default=LeftWindowOn.END_OF_TREATMENT
+    )
+    expansion_boundaries = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Expansion safety monitoring rule as rows [fewest evaluated, most evaluated, "
+        "DLT-type toxicities that pause]; empty = the BOIN elimination boundary for a 30% target.",
     )
     cohort_size = models.PositiveSmallIntegerField(default=3)
     expanded_cohort_size = models.PositiveSmallIntegerField(
@@ -201,9 +227,27 @@ class Regimen(models.Model):
                 {"infusion_days": "Ascending day numbers starting at Day 1, within the cycle."}
             )
 
+    def study_day(self, cycle: int, day: int) -> int:
+        """Cycle 1 Day 1 is study day 1."""
+        return (cycle - 1) * self.cycle_length_days + day
+
+    def dlt_window_infusions(self) -> list[tuple[int, int]]:
+        """(cycle, day) of the infusions planned inside the DLT window, in order: what a
+        subject must receive. Cycles shorter than the window contribute several cycles."""
+        slots = []
+        cycle = 1
+        while self.study_day(cycle, 1) <= self.dlt_window_days:
+            slots += [
+                (cycle, day)
+                for day in self.infusion_days
+                if self.study_day(cycle, day) <= self.dlt_window_days
+            ]
+            cycle += 1
+        return slots
+
     def dlt_window_infusion_days(self) -> list[int]:
-        """Cycle 1 infusion days inside the DLT window: what a subject must receive."""
-        return [d for d in self.infusion_days if d <= self.dlt_window_days]
+        """Study days of the infusions planned inside the DLT window (Q3W [1]; Q2W [1, 15])."""
+        return [self.study_day(cycle, day) for cycle, day in self.dlt_window_infusions()]
 
 
 class DoseLevel(models.Model):
@@ -215,6 +259,15 @@ class DoseLevel(models.Model):
     )
     amount = models.DecimalField(max_digits=8, decimal_places=4)
     unit = models.CharField(max_length=20, default="mg/kg")
+    # An intermediate dose belongs to the track whose committee decision created it, so that it
+    # never appears as an untested level on another track.
+    track = models.ForeignKey(
+        "EscalationTrack",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="intermediate_dose_levels",
+    )
 
     history = HistoricalRecords()
     scope_study = "study"
@@ -224,7 +277,19 @@ class DoseLevel(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["study", "number"], name="dose_level_number_unique"),
             models.UniqueConstraint(
-                fields=["study", "amount", "unit"], name="dose_level_amount_unique"
+                fields=["study", "amount", "unit"],
+                condition=Q(track__isnull=True),
+                name="dose_level_amount_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["track", "amount", "unit"],
+                condition=Q(track__isnull=False),
+                name="intermediate_dose_amount_unique_in_track",
+            ),
+            models.CheckConstraint(
+                condition=Q(number__isnull=True, track__isnull=False)
+                | Q(number__isnull=False, track__isnull=True),
+                name="dose_level_protocol_or_intermediate",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="dose_level_amount_positive"),
             models.CheckConstraint(
@@ -294,8 +359,14 @@ class EscalationTrack(models.Model):
         return self.name
 
     def dose_levels(self) -> list["DoseLevel"]:
-        """The levels open to this track, lowest first (intermediate doses included)."""
-        levels = self.study.dose_levels.order_by("amount")
+        """The levels open to this track, lowest first: the protocol's levels and this track's
+        own intermediate doses, between its lowest and highest level when those are set."""
+        if self.phase == self.Phase.EXPANSION and self.lowest_dose_level_id:
+            return [self.lowest_dose_level]
+        bounds = [pk for pk in (self.lowest_dose_level_id, self.highest_dose_level_id) if pk]
+        levels = self.study.dose_levels.filter(
+            Q(track__isnull=True) | Q(track=self) | Q(pk__in=bounds)
+        ).order_by("amount")
         if self.lowest_dose_level_id:
             levels = levels.filter(amount__gte=self.lowest_dose_level.amount)
         if self.highest_dose_level_id:

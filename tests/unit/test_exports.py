@@ -8,7 +8,7 @@ from core.exports import csv_text, neutralise
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
         ("+1+1", "'+1+1"),
         ("-2", "'-2"),
         ("@SUM(A1)", "'@SUM(A1)"),
