@@ -1,0 +1,244 @@
+"""Adverse-event tables as plain Python: rows in, a table out (no database, no Django).
+
+A treatment-emergent adverse event (TEAE) is one with onset on or after the subject's first dose.
+The protocol's other half, "or worsening after the first dose", is not recorded by the data
+model (an AE has one grade and one onset), so pre-dose events that worsen after dosing are only
+counted if the site reports the worsening as a new event; the pages say so.
+
+For each (system organ class, CTCAE term) and each column group (a dose level on a regimen, and
+the total) the table counts subjects, not events: a subject with the same term twice counts once,
+at the worst grade. Percentages are of the subjects dosed in the group (at least one dose).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+GRADES = (1, 2, 3, 4, 5)
+
+
+@dataclass(frozen=True, order=True)
+class Group:
+    """A column group: the subjects of one dose level on one regimen (or the total)."""
+
+    order: tuple
+    key: str
+    label: str
+
+    @property
+    def is_total(self) -> bool:
+        return self.key == TOTAL.key
+
+
+TOTAL = Group(order=(10**9,), key="total", label="Total")
+
+
+def dose_group(
+    *, regimen: str, regimen_order: int, amount, unit: str, dose_label: str | None = None
+) -> Group:
+    """The column group of a dose level on a regimen, ordered by regimen then dose."""
+    shown = f"{amount.normalize():f}" if hasattr(amount, "normalize") else str(amount)
+    label = f"{dose_label or shown} {unit} {regimen}".replace("  ", " ").strip()
+    return Group(order=(regimen_order, regimen, amount), key=f"{regimen}:{shown}", label=label)
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """A subject of the table's population and the group they belong to."""
+
+    subject_id: int
+    group: Group
+    first_dose: date | None  # None: never dosed, in no denominator and no count
+
+
+@dataclass(frozen=True)
+class Event:
+    subject_id: int
+    soc: str
+    term: str
+    grade: int
+    onset: date
+    related: bool = False
+
+
+@dataclass
+class Cell:
+    """Subjects with the event in one group, by their worst grade."""
+
+    denominator: int
+    by_grade: dict[int, int] = field(default_factory=lambda: dict.fromkeys(GRADES, 0))
+
+    @property
+    def any(self) -> int:
+        return sum(self.by_grade.values())
+
+    @property
+    def grade3_or_more(self) -> int:
+        return sum(n for grade, n in self.by_grade.items() if grade >= 3)
+
+    def count(self, column: str) -> int:
+        """`column` is "any", "1".."5" or "ge3"."""
+        if column == "any":
+            return self.any
+        if column == "ge3":
+            return self.grade3_or_more
+        return self.by_grade[int(column)]
+
+    def percent(self, column: str) -> float | None:
+        if not self.denominator:
+            return None
+        return 100.0 * self.count(column) / self.denominator
+
+
+COLUMNS = (
+    ("any", "Any grade"),
+    ("1", "Grade 1"),
+    ("2", "Grade 2"),
+    ("3", "Grade 3"),
+    ("4", "Grade 4"),
+    ("5", "Grade 5"),
+    ("ge3", "Grade \u2265 3"),
+)
+
+
+@dataclass
+class Row:
+    level: str  # "any" (any TEAE), "soc" or "term"
+    soc: str
+    term: str
+    cells: list[Cell]  # one per group of the table, the total last
+
+    @property
+    def label(self) -> str:
+        if self.level == "any":
+            return "Any treatment-emergent adverse event"
+        return self.term if self.level == "term" else self.soc
+
+
+@dataclass
+class AeTable:
+    groups: list[Group]  # the column groups, the total last
+    rows: list[Row]
+    related_only: bool
+    events_counted: int  # adverse events that met the table's definition
+    events_before_first_dose: int  # reported events left out: onset before the first dose
+    events_undosed: int  # events of subjects never dosed
+
+    @property
+    def denominators(self) -> list[int]:
+        return [cell.denominator for cell in self.rows[0].cells] if self.rows else []
+
+    @property
+    def headed_groups(self) -> list[tuple[Group, int]]:
+        return list(zip(self.groups, self.denominators, strict=True))
+
+    def cell(self, level: str, group_key: str, soc: str = "", term: str = "") -> Cell:
+        """The cell of a row ("any", "soc" or "term") and a group key ("total" for the total)."""
+        column = next(i for i, g in enumerate(self.groups) if g.key == group_key)
+        row = next(
+            r
+            for r in self.rows
+            if (r.level, r.soc, r.term) == (level, soc if level != "any" else "", term)
+        )
+        return row.cells[column]
+
+
+def format_cell(n: int, percent: float | None) -> str:
+    if percent is None:
+        return "\u2014"
+    if n == 0:
+        return "0"
+    return f"{n} ({percent:.1f}%)"
+
+
+def build_ae_table(
+    population: Iterable[Exposure],
+    events: Iterable[Event],
+    *,
+    related_only: bool = False,
+    onset_from: date | None = None,
+    onset_to: date | None = None,
+) -> AeTable:
+    """Subjects with each treatment-emergent event, by worst grade, per group and in total.
+
+    Rows: any TEAE first, then each system organ class (subjects with any event in it, at their
+    worst grade across its terms) followed by its terms; classes and terms by descending total
+    count, ties alphabetical. `onset_from`/`onset_to` narrow the events counted (the denominators
+    stay the dosed subjects of each group).
+    """
+    exposed = {p.subject_id: p for p in population if p.first_dose is not None}
+    groups = sorted({p.group for p in exposed.values()})
+    columns = [*groups, TOTAL]
+    denominators = Counter(p.group for p in exposed.values())
+    denominators[TOTAL] = len(exposed)
+
+    worst_term: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
+    worst_soc: dict[str, dict[int, int]] = defaultdict(dict)
+    worst_any: dict[int, int] = {}
+    counted = before = undosed = 0
+    for event in events:
+        if onset_from is not None and event.onset < onset_from:
+            continue
+        if onset_to is not None and event.onset > onset_to:
+            continue
+        if related_only and not event.related:
+            continue
+        subject = exposed.get(event.subject_id)
+        if subject is None:
+            undosed += 1
+            continue
+        if event.onset < subject.first_dose:
+            before += 1
+            continue
+        counted += 1
+        for worst, key in (
+            (worst_term[(event.soc, event.term)], event.subject_id),
+            (worst_soc[event.soc], event.subject_id),
+            (worst_any, event.subject_id),
+        ):
+            if event.grade > worst.get(key, 0):
+                worst[key] = event.grade
+
+    def cells(worst: dict[int, int]) -> list[Cell]:
+        by_group = {group: Cell(denominators[group]) for group in columns}
+        for subject_id, grade in worst.items():
+            by_group[exposed[subject_id].group].by_grade[grade] += 1
+            by_group[TOTAL].by_grade[grade] += 1
+        return [by_group[group] for group in columns]
+
+    rows = [Row("any", "", "", cells(worst_any))]
+    for soc in sorted(worst_soc, key=lambda s: (-len(worst_soc[s]), s.casefold())):
+        rows.append(Row("soc", soc, "", cells(worst_soc[soc])))
+        terms = [term for (s, term) in worst_term if s == soc]
+        for term in sorted(terms, key=lambda t: (-len(worst_term[(soc, t)]), t.casefold())):
+            rows.append(Row("term", soc, term, cells(worst_term[(soc, term)])))
+    return AeTable(
+        groups=columns,
+        rows=rows,
+        related_only=related_only,
+        events_counted=counted,
+        events_before_first_dose=before,
+        events_undosed=undosed,
+    )
+
+
+def ae_table_csv(table: AeTable) -> tuple[list[str], list[list]]:
+    """The table as CSV header and rows: per group, a count and a percentage per grade column."""
+    header = ["Row", "System organ class", "CTCAE term"]
+    for group, denominator in zip(table.groups, table.denominators, strict=True):
+        for _key, label in COLUMNS:
+            header.append(f"{group.label} (N={denominator}) {label} n")
+            header.append(f"{group.label} (N={denominator}) {label} %")
+    rows = []
+    for row in table.rows:
+        line: list = [row.level, row.soc, row.term]
+        for cell in row.cells:
+            for key, _label in COLUMNS:
+                percent = cell.percent(key)
+                line.append(cell.count(key))
+                line.append("" if percent is None else round(percent, 1))
+        rows.append(line)
+    return header, rows
