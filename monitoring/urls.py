@@ -1,3 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+app_name = "monitoring"
+
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("timeline/", views.timeline, name="timeline"),
+    path("adverse-events/", views.adverse_events, name="adverse_events"),
+    path("listings/", views.listings, name="listings"),
+    path("committee/", views.committee, name="committee"),
+    path("committee/recommendations/<int:pk>/", views.review, name="review"),
+    path("committee/tracks/<int:pk>/decide/", views.track_decision, name="track_decision"),
+]

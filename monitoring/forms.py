@@ -1,0 +1,142 @@
+"""The dashboard's filter form and the committee's signing forms."""
+
+from __future__ import annotations
+
+from django import forms
+
+from escalation.models import CommitteeDecision
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _choices(rows, label=str, blank: str | None = None):
+    choices = [(row.pk, label(row)) for row in rows]
+    return ([("", blank)] if blank is not None else []) + choices
+
+
+class FilterForm(forms.Form):
+    """Study, track, dose level, site and a date range. The choices are the user's own: a value
+    outside them (another study's site, say) is refused rather than silently ignored."""
+
+    study = forms.TypedChoiceField(coerce=int, label="Study")
+    track = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Track")
+    dose_level = forms.TypedChoiceField(
+        coerce=int, required=False, empty_value=None, label="Dose level"
+    )
+    site = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Site")
+    date_from = forms.DateField(required=False, label="From", widget=DATE_INPUT)
+    date_to = forms.DateField(required=False, label="To", widget=DATE_INPUT)
+
+    def __init__(self, data, *, studies, tracks, levels, sites, date_help: str = ""):
+        super().__init__(data)
+        self.fields["study"].choices = _choices(studies, lambda s: s.protocol_number)
+        self.fields["track"].choices = _choices(tracks, lambda t: t.name, blank="All tracks")
+        self.fields["dose_level"].choices = _choices(
+            levels, lambda lv: lv.label, blank="All dose levels"
+        )
+        self.fields["site"].choices = _choices(
+            sites, lambda s: f"{s.number} {s.name}", blank="All sites"
+        )
+        if date_help:
+            self.fields["date_from"].help_text = date_help
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", "The end of the date range is before its start.")
+        return data
+
+
+STEP_CHOICES = [("", "Choose the committee's step")] + list(CommitteeDecision.Step.choices)
+
+
+class ConfirmForm(forms.Form):
+    """Confirm the recommendation as it stands: the password signs the decision."""
+
+    password = forms.CharField(
+        label="Your password, to sign",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class OverrideForm(forms.Form):
+    """Decide otherwise than recommended (or on the committee's own initiative), with a rationale.
+
+    The committee service checks what each step needs (a level and a size to open a cohort, a
+    track or regimen to open a track); its messages land on these fields.
+    """
+
+    step = forms.ChoiceField(label="Step", choices=STEP_CHOICES)
+    dose_level = forms.TypedChoiceField(
+        coerce=int, required=False, empty_value=None, label="Dose level"
+    )
+    new_dose_amount = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_digits=8,
+        decimal_places=4,
+        label="Or a new intermediate dose",
+        help_text="Creates a dose level between the protocol's levels.",
+    )
+    n_subjects = forms.IntegerField(
+        required=False, min_value=0, max_value=50, label="Number of subjects"
+    )
+    target_track = forms.TypedChoiceField(
+        coerce=int, required=False, empty_value=None, label="Track to open"
+    )
+    new_expansion_regimen = forms.TypedChoiceField(
+        coerce=int,
+        required=False,
+        empty_value=None,
+        label="Or a new expansion cohort on regimen",
+    )
+    rationale = forms.CharField(
+        label="Rationale",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Why the committee decides otherwise; kept with the signed decision.",
+    )
+    password = forms.CharField(
+        label="Your password, to sign",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, levels=(), tracks=(), regimens=(), unit: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dose_level"].choices = _choices(levels, lambda lv: lv.label, blank="—")
+        self.fields["target_track"].choices = _choices(tracks, lambda t: t.name, blank="—")
+        self.fields["new_expansion_regimen"].choices = _choices(
+            regimens, lambda r: f"{r.code} ({r.name})", blank="—"
+        )
+        if unit:
+            self.fields["new_dose_amount"].label = f"Or a new intermediate dose ({unit})"
+
+    def service_arguments(self, *, levels, tracks, regimens) -> dict:
+        data = self.cleaned_data
+        by_pk = {
+            "dose_level": {lv.pk: lv for lv in levels},
+            "target_track": {t.pk: t for t in tracks},
+            "new_expansion_regimen": {r.pk: r for r in regimens},
+        }
+        return {
+            "step": data["step"],
+            "dose_level": by_pk["dose_level"].get(data.get("dose_level")),
+            "new_dose_amount": data.get("new_dose_amount"),
+            "n_subjects": data.get("n_subjects") or 0,
+            "target_track": by_pk["target_track"].get(data.get("target_track")),
+            "new_expansion_regimen": by_pk["new_expansion_regimen"].get(
+                data.get("new_expansion_regimen")
+            ),
+            "rationale": data["rationale"],
+        }
+
+
+def add_service_errors(form: forms.Form, error) -> None:
+    """A committee service's ValidationError, each message on its field (others on the form)."""
+    for field, messages in error.message_dict.items():
+        target = field if field in form.fields else None
+        for message in messages:
+            form.add_error(target, message)

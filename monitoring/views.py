@@ -1,0 +1,309 @@
+"""The medical monitor's pages. Each view parses the filters, authorises, calls one selector or
+committee service, and renders (or downloads the page's table as CSV)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.scoping import restrict
+from core.errors import PermissionDenied, ValidationError
+from core.exports import csv_text
+from escalation.committee import committee_confirm, committee_override
+from trial.models import EscalationTrack
+
+from . import selectors, tables
+from .forms import ConfirmForm, OverrideForm, add_service_errors
+
+ONSET_HELP = "Adverse events by onset date."
+WINDOW_HELP = "Subjects whose DLT window (or enrollment, before the first dose) meets the range."
+
+
+def _csv(request, scope, page, slug: str):
+    """The page's table `?table=` as a CSV download, every cell neutralised."""
+    try:
+        header, rows = page.csv(request.GET.get("table", ""))
+    except KeyError:
+        raise Http404("No such table on this page.") from None
+    table = request.GET.get("table")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    name = f"{scope.study.protocol_number}-{slug}-{table}-{stamp}.csv"
+    response = HttpResponse(csv_text(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _invalid_filters(request, scope, template: str):
+    return render(request, template, {"scope": scope, "page": None}, status=400)
+
+
+def _wants_csv(request) -> bool:
+    return request.GET.get("format") == "csv"
+
+
+@login_required
+@require_GET
+def overview(request):
+    """Each track's dose levels: enrolled, evaluable, pending, DLTs; the ladder and the steps."""
+    scope = selectors.load_scope(request.user, request.GET, date_help=WINDOW_HELP)
+    if not scope.valid:
+        return _invalid_filters(request, scope, "monitoring/overview.html")
+    page = selectors.escalation_overview(request.user, scope)
+    if _wants_csv(request):
+        return _csv(request, scope, page, "escalation")
+    return render(
+        request,
+        "monitoring/overview.html",
+        {
+            "scope": scope,
+            "page": page,
+            "can_sign": selectors.can_sign(request.user, scope.study.pk),
+        },
+    )
+
+
+@login_required
+@require_GET
+def timeline(request):
+    """One row per subject, grouped by cohort: DLT window, doses, AEs by grade, today."""
+    scope = selectors.load_scope(request.user, request.GET, date_help=WINDOW_HELP)
+    if not scope.valid:
+        return _invalid_filters(request, scope, "monitoring/timeline.html")
+    page = selectors.dlt_timeline(request.user, scope)
+    if _wants_csv(request):
+        return _csv(request, scope, page, "dlt-windows")
+    return render(request, "monitoring/timeline.html", {"scope": scope, "page": page})
+
+
+@login_required
+@require_GET
+def adverse_events(request):
+    """Treatment-emergent AEs by SOC and term x worst grade, per dose level and regimen."""
+    scope = selectors.load_scope(request.user, request.GET, date_help=ONSET_HELP)
+    related_only = request.GET.get("view") == "related"
+    compact = request.GET.get("grades") == "compact"
+    if not scope.valid:
+        return _invalid_filters(request, scope, "monitoring/adverse_events.html")
+    page = selectors.ae_tables(request.user, scope, related_only=related_only)
+    if _wants_csv(request):
+        return _csv(request, scope, page, "ae-table")
+    return render(
+        request,
+        "monitoring/adverse_events.html",
+        {
+            "scope": scope,
+            "page": page,
+            "related_only": related_only,
+            "related_hidden": [("view", "related")],
+            "compact": compact,
+            "columns": [c for c in tables.COLUMNS if not compact or c[0] in ("any", "ge3")],
+        },
+    )
+
+
+@login_required
+@require_GET
+def listings(request):
+    """Listings of serious adverse events and of DLTs, each row linked to the casebook."""
+    scope = selectors.load_scope(request.user, request.GET, date_help=ONSET_HELP)
+    if not scope.valid:
+        return _invalid_filters(request, scope, "monitoring/listings.html")
+    page = selectors.listings(request.user, scope)
+    if _wants_csv(request):
+        return _csv(request, scope, page, "listing")
+    return render(request, "monitoring/listings.html", {"scope": scope, "page": page})
+
+
+@login_required
+@require_GET
+def committee(request):
+    """The recommendations awaiting the committee, and the signed decisions."""
+    scope = selectors.load_scope(request.user, request.GET)
+    if not scope.valid:
+        return _invalid_filters(request, scope, "monitoring/committee.html")
+    pending = selectors.pending_recommendations(request.user, scope.study)
+    decisions = selectors.decision_history(request.user, scope.study, track=scope.track)
+    if _wants_csv(request):
+        return _csv(request, scope, _DecisionTable(decisions), "committee")
+    return render(
+        request,
+        "monitoring/committee.html",
+        {
+            "scope": scope,
+            "pending": pending,
+            "decisions": decisions,
+            "can_sign": selectors.can_sign(request.user, scope.study.pk),
+            "tracks": scope.tracks,
+            "filter_fields": ("study", "track"),
+        },
+    )
+
+
+class _DecisionTable:
+    def __init__(self, decisions):
+        self.decisions = decisions
+
+    def csv(self, table: str):
+        if table != "decisions":
+            raise KeyError(table)
+        return selectors.decisions_csv(self.decisions)
+
+
+def _review_context(request, recommendation, *, confirm_form=None, override_form=None):
+    study = recommendation.track.study
+    review = selectors.recommendation_review(request.user, recommendation)
+    levels, tracks, regimens = selectors.study_choices(request.user, study)
+    initial = {
+        "step": review.confirm_step or "",
+        "dose_level": recommendation.dose_level_id,
+        "n_subjects": recommendation.n_subjects or None,
+    }
+    return {
+        "review": review,
+        "recommendation": recommendation,
+        "study": study,
+        "can_sign": selectors.can_sign(request.user, study.pk),
+        "confirm_form": confirm_form or ConfirmForm(prefix="confirm"),
+        "override_form": override_form
+        or OverrideForm(
+            prefix="override",
+            initial=initial,
+            levels=levels,
+            tracks=tracks,
+            regimens=regimens,
+            unit=study.dose_unit,
+        ),
+        "printed_name": request.user.get_full_name().strip() or request.user.get_username(),
+        "history": selectors.decision_history(request.user, study, track=recommendation.track),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review(request, pk: int):
+    """A recommendation with its evidence; the committee confirms or overrides it, signing."""
+    try:
+        recommendation = selectors.visible_recommendation(request.user, pk)
+    except ObjectDoesNotExist:
+        raise Http404("No such recommendation.") from None
+    study = recommendation.track.study
+    if request.method == "GET":
+        return render(request, "monitoring/review.html", _review_context(request, recommendation))
+
+    if not selectors.can_sign(request.user, study.pk):
+        raise PermissionDenied("Only a member of the Safety Review Committee signs decisions.")
+    action = request.POST.get("decision")
+    if action == "confirm":
+        form = ConfirmForm(request.POST, prefix="confirm")
+        if form.is_valid():
+            try:
+                decision = committee_confirm(
+                    by=request.user,
+                    recommendation=recommendation,
+                    password=form.cleaned_data["password"],
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                return _signed(request, decision, recommendation)
+        context = _review_context(request, recommendation, confirm_form=form)
+        return render(request, "monitoring/review.html", context, status=400)
+    if action == "override":
+        levels, tracks, regimens = selectors.study_choices(request.user, study)
+        form = OverrideForm(
+            request.POST,
+            prefix="override",
+            levels=levels,
+            tracks=tracks,
+            regimens=regimens,
+            unit=study.dose_unit,
+        )
+        if form.is_valid():
+            try:
+                decision = committee_override(
+                    by=request.user,
+                    password=form.cleaned_data["password"],
+                    recommendation=recommendation,
+                    **form.service_arguments(levels=levels, tracks=tracks, regimens=regimens),
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                return _signed(request, decision, recommendation)
+        context = _review_context(request, recommendation, override_form=form)
+        return render(request, "monitoring/review.html", context, status=400)
+    raise Http404("Choose confirm or override.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def track_decision(request, pk: int):
+    """A decision on the committee's own initiative about a track (no recommendation asked for
+    it): open the Q2W track at a cleared level, open an expansion cohort, pause or stop."""
+    studies = [s.pk for s in selectors.monitoring_studies(request.user)]
+    try:
+        track = restrict(
+            EscalationTrack.objects.filter(study_id__in=studies).select_related("study"),
+            request.user,
+        ).get(pk=pk)
+    except ObjectDoesNotExist:
+        raise Http404("No such track.") from None
+    study = track.study
+    if not selectors.can_sign(request.user, study.pk):
+        raise PermissionDenied("Only a member of the Safety Review Committee signs decisions.")
+    levels, tracks, regimens = selectors.study_choices(request.user, study)
+    form_kwargs = {
+        "prefix": "override",
+        "levels": levels,
+        "tracks": tracks,
+        "regimens": regimens,
+        "unit": study.dose_unit,
+    }
+    if request.method == "POST":
+        form = OverrideForm(request.POST, **form_kwargs)
+        if form.is_valid():
+            try:
+                decision = committee_override(
+                    by=request.user,
+                    password=form.cleaned_data["password"],
+                    track=track,
+                    **form.service_arguments(levels=levels, tracks=tracks, regimens=regimens),
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                return _signed(request, decision, None)
+        status = 400
+    else:
+        form = OverrideForm(initial={"step": "open_track"}, **form_kwargs)
+        status = 200
+    return render(
+        request,
+        "monitoring/track_decision.html",
+        {
+            "track": track,
+            "study": study,
+            "form": form,
+            "printed_name": request.user.get_full_name().strip() or request.user.get_username(),
+            "history": selectors.decision_history(request.user, study, track=track),
+        },
+        status=status,
+    )
+
+
+def _signed(request, decision, recommendation):
+    text = f"Decision signed: {decision.get_outcome_display().split(' (')[0]}, {decision.get_step_display().lower()}"
+    if decision.opened_cohort is not None:
+        cohort = decision.opened_cohort
+        text += f". {cohort.label} is open for {cohort.planned_size} subject{'s' if cohort.planned_size != 1 else ''}."
+    messages.success(request, text)
+    if recommendation is not None:
+        return redirect("monitoring:review", pk=recommendation.pk)
+    return redirect(f"{reverse('monitoring:committee')}?study={decision.track.study_id}")

@@ -1,0 +1,310 @@
+"""The AE table against a fixture counted by hand.
+
+Four column groups: 0.01, 0.03 and 0.1 mg/kg on Q3W, 0.03 mg/kg on Q2W (3 dose levels, 2
+regimens), entered through the services at two sites. Days are counted from each subject's
+first dose (F), 50 days ago.
+
+    group        subject  adverse events (term grade relationship, onset)
+    Q3W 0.01     A1       Nausea 1 not related F+1; Nausea 3 possible F+9; Fatigue 2 probable F+2
+                 A2       Nausea 2 probable F-3 (before the first dose: not a TEAE);
+                          Headache 1 unlikely F+4
+                 A3       never dosed (in no denominator); Nausea 1 not related
+    Q3W 0.03     B1       Neutrophil count decreased 4 definite F+5 (DLT); Nausea 1 not related F
+                 B2       Fatigue 1 possible F+3; Fatigue 2 possible F+7
+    Q3W 0.1      C1       Nausea 2 probable F+1
+                 C2       Anemia 3 not related F+6
+                 C3       Sepsis 5 not related F+18 (died F+20)
+    Q2W 0.03     D1       Nausea 3 definite F+2; Diarrhea 1 not related F+2      (site B)
+                 D2       Nausea 1 possible F+1; Nausea 1 possible F+19          (site B)
+
+N: 2, 2, 3, 2; total 9. Nausea, all TEAEs: Q3W 0.01 one subject at grade 3 (A1, twice: once, at
+its worst); Q3W 0.03 B1 grade 1; Q3W 0.1 C1 grade 2; Q2W D1 grade 3, D2 grade 1 (twice: once);
+total 5 = grade 1: 2, grade 2: 1, grade 3: 2, >= 3: 2, 5/9 = 55.6%.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from core.dates import site_today
+from monitoring import tables
+from safety.models import CtcaeTerm
+from safety.services import adverse_event_report
+from subjects.services import subject_record_death
+from tests.factories import dosed, enrolled_subject
+from trial.models import Cohort, DoseLevel, EscalationTrack
+
+pytestmark = pytest.mark.django_db
+
+Q3W_1, Q3W_2, Q3W_3, Q2W_2 = "Q3W:0.01", "Q3W:0.03", "Q3W:0.1", "Q2W:0.03"
+GI = "Gastrointestinal disorders"
+
+
+def by_grade(cell) -> tuple:
+    """(any, g1, g2, g3, g4, g5, >=3, N)"""
+    return (
+        cell.any,
+        *(cell.by_grade[g] for g in (1, 2, 3, 4, 5)),
+        cell.grade3_or_more,
+        cell.denominator,
+    )
+
+
+@pytest.fixture
+def hand_counted(study, site_a, site_b, coordinator_a, coordinator_b, ctcae):
+    q3w = EscalationTrack.objects.get(study=study, code="Q3W-ESC")
+    q2w = EscalationTrack.objects.get(study=study, code="Q2W-ESC")
+    q2w.status = EscalationTrack.Status.ACTIVE
+    q2w._change_reason = "test: open the Q2W track"
+    q2w.save()
+    levels = {lv.number: lv for lv in DoseLevel.objects.filter(study=study)}
+
+    def cohort(number, track, level):
+        from django.utils import timezone
+
+        return Cohort.objects.create(
+            study=study,
+            track=track,
+            number=number,
+            dose_level=levels[level],
+            planned_size=3,
+            status=Cohort.Status.OPEN,
+            opened_at=timezone.now(),
+        )
+
+    cohorts = {
+        Q3W_1: cohort(11, q3w, 1),
+        Q3W_2: cohort(12, q3w, 2),
+        Q3W_3: cohort(13, q3w, 3),
+        Q2W_2: cohort(14, q2w, 2),
+    }
+    subjects = {}
+
+    def subject(key, group, *, dose=True):
+        by, site = (coordinator_b, site_b) if group == Q2W_2 else (coordinator_a, site_a)
+        s = enrolled_subject(by, site, key, cohorts[group], days_ago=60)
+        if dose:
+            dosed(by, s, on=site_today(site.timezone) - timedelta(days=50))
+        subjects[key] = s
+        return s
+
+    def ae(key, term, grade, day, relationship, **extra):
+        s = subjects[key]
+        by = coordinator_b if s.site_id == site_b.pk else coordinator_a
+        first = site_today(s.site.timezone) - timedelta(days=50)
+        return adverse_event_report(
+            by=by,
+            subject=s,
+            ctcae_term=CtcaeTerm.objects.get(term=term),
+            verbatim_term=term.lower(),
+            grade=grade,
+            onset_date=first + timedelta(days=day),
+            relationship=relationship,
+            action_taken="none",
+            outcome=extra.pop("outcome", "not_recovered"),
+            **extra,
+        )
+
+    for key, group in [("A1", Q3W_1), ("A2", Q3W_1), ("B1", Q3W_2), ("B2", Q3W_2)]:
+        subject(key, group)
+    subject("A3", Q3W_1, dose=False)
+    for key, group in [("C1", Q3W_3), ("C2", Q3W_3), ("C3", Q3W_3), ("D1", Q2W_2), ("D2", Q2W_2)]:
+        subject(key, group)
+
+    ae("A1", "Nausea", 1, 1, "not_related")
+    ae("A1", "Nausea", 3, 9, "possible")
+    ae("A1", "Fatigue", 2, 2, "probable")
+    ae("A2", "Nausea", 2, -3, "probable")
+    ae("A2", "Headache", 1, 4, "unlikely")
+    ae("A3", "Nausea", 1, -5, "not_related")
+    ae("B1", "Neutrophil count decreased", 4, 5, "definite", dlt_investigator=True)
+    ae("B1", "Nausea", 1, 0, "not_related")
+    ae("B2", "Fatigue", 1, 3, "possible")
+    ae("B2", "Fatigue", 2, 7, "possible")
+    ae("C1", "Nausea", 2, 1, "probable")
+    ae("C2", "Anemia", 3, 6, "not_related")
+    c3 = subjects["C3"]
+    subject_record_death(
+        by=coordinator_a,
+        subject=c3,
+        death_date=site_today(site_a.timezone) - timedelta(days=30),
+        expected_version=c3.version,
+    )
+    subjects["C3"].refresh_from_db()
+    ae(
+        "C3",
+        "Sepsis",
+        5,
+        18,
+        "not_related",
+        outcome="fatal",
+        serious=True,
+        seriousness=("serious_death",),
+    )
+    ae("D1", "Nausea", 3, 2, "definite")
+    ae("D1", "Diarrhea", 1, 2, "not_related")
+    ae("D2", "Nausea", 1, 1, "possible")
+    ae("D2", "Nausea", 1, 19, "possible")
+    return subjects
+
+
+def ae_page(client, user, **params):
+    client.force_login(user)
+    response = client.get(reverse("monitoring:adverse_events"), params)
+    assert response.status_code == 200
+    return response.context["page"]
+
+
+def test_the_ae_table_matches_the_hand_counted_fixture(client, monitor, hand_counted):
+    table = ae_page(client, monitor).all_events
+    assert [g.key for g in table.groups] == [Q3W_1, Q3W_2, Q3W_3, Q2W_2, "total"]
+    assert [g.label for g in table.groups] == [
+        "0.01 mg/kg Q3W",
+        "0.03 mg/kg Q3W",
+        "0.1 mg/kg Q3W",
+        "0.03 mg/kg Q2W",
+        "Total",
+    ]
+    assert table.denominators == [2, 2, 3, 2, 9]
+    # 17 reported: A2's pre-dose nausea and A3's (never dosed) are not TEAEs.
+    assert (table.events_counted, table.events_before_first_dose, table.events_undosed) == (
+        15,
+        1,
+        1,
+    )
+
+    def cell(level, group, soc="", term=""):
+        return by_grade(table.cell(level, group, soc, term))
+
+    #                                          any g1 g2 g3 g4 g5 >=3 N
+    assert cell("term", Q3W_1, GI, "Nausea") == (1, 0, 0, 1, 0, 0, 1, 2)  # A1 twice: at G3
+    assert cell("term", Q3W_2, GI, "Nausea") == (1, 1, 0, 0, 0, 0, 0, 2)
+    assert cell("term", Q3W_3, GI, "Nausea") == (1, 0, 1, 0, 0, 0, 0, 3)
+    assert cell("term", Q2W_2, GI, "Nausea") == (2, 1, 0, 1, 0, 0, 1, 2)  # D2 twice: once
+    assert cell("term", "total", GI, "Nausea") == (5, 2, 1, 2, 0, 0, 2, 9)
+    assert cell("term", "total", GI, "Diarrhea") == (1, 1, 0, 0, 0, 0, 0, 9)
+    assert cell("soc", "total", GI) == (5, 2, 1, 2, 0, 0, 2, 9)  # D1: nausea G3 + diarrhea G1
+    fatigue = ("General disorders and administration site conditions", "Fatigue")
+    assert cell("term", Q3W_1, *fatigue) == (1, 0, 1, 0, 0, 0, 0, 2)
+    assert cell("term", Q3W_2, *fatigue) == (1, 0, 1, 0, 0, 0, 0, 2)  # B2: G1 then G2
+    assert cell("term", "total", *fatigue) == (2, 0, 2, 0, 0, 0, 0, 9)
+    neutrophils = ("Investigations", "Neutrophil count decreased")
+    assert cell("term", Q3W_2, *neutrophils) == (1, 0, 0, 0, 1, 0, 1, 2)
+    assert cell("term", "total", "Nervous system disorders", "Headache") == (
+        1, 1, 0, 0, 0, 0, 0, 9,
+    )  # fmt: skip
+    assert cell("term", Q3W_3, "Infections and infestations", "Sepsis") == (
+        1, 0, 0, 0, 0, 1, 1, 3,
+    )  # fmt: skip
+    assert cell("term", Q3W_3, "Blood and lymphatic system disorders", "Anemia") == (
+        1, 0, 0, 1, 0, 0, 1, 3,
+    )  # fmt: skip
+    # Any TEAE, each subject at their worst grade over every term.
+    assert cell("any", Q3W_1) == (2, 1, 0, 1, 0, 0, 1, 2)  # A1 G3, A2 G1
+    assert cell("any", Q3W_2) == (2, 0, 1, 0, 1, 0, 1, 2)  # B1 G4, B2 G2
+    assert cell("any", Q3W_3) == (3, 0, 1, 1, 0, 1, 2, 3)  # C1 G2, C2 G3, C3 G5
+    assert cell("any", Q2W_2) == (2, 1, 0, 1, 0, 0, 1, 2)  # D1 G3, D2 G1
+    assert cell("any", "total") == (9, 2, 2, 3, 1, 1, 5, 9)
+    # Percentages of the dosed subjects of the group.
+    assert tables.format_cell(5, table.cell("term", "total", GI, "Nausea").percent("any")) == (
+        "5 (55.6%)"
+    )
+    assert table.cell("any", Q3W_3).percent("ge3") == pytest.approx(200 / 3)
+
+
+def test_the_related_only_table(client, monitor, hand_counted):
+    page = ae_page(client, monitor, view="related")
+    assert page.related_only and page.table is page.related
+    table = page.related
+
+    def cell(level, group, soc="", term=""):
+        return by_grade(table.cell(level, group, soc, term))
+
+    # Related: possible, probable, definite. B1's nausea is not related; A1's first is not.
+    assert cell("term", Q3W_1, GI, "Nausea") == (1, 0, 0, 1, 0, 0, 1, 2)
+    assert cell("term", Q3W_2, GI, "Nausea") == (0, 0, 0, 0, 0, 0, 0, 2)
+    assert cell("term", "total", GI, "Nausea") == (4, 1, 1, 2, 0, 0, 2, 9)
+    assert cell("any", "total") == (6, 1, 2, 2, 1, 0, 3, 9)
+    terms = {row.term for row in table.rows if row.level == "term"}
+    assert terms == {"Nausea", "Fatigue", "Neutrophil count decreased"}
+
+
+def test_filters_narrow_the_columns_and_the_events(client, monitor, site_a, hand_counted):
+    site_only = ae_page(client, monitor, site=site_a.pk).all_events
+    assert [g.key for g in site_only.groups] == [Q3W_1, Q3W_2, Q3W_3, "total"]
+    assert site_only.denominators == [2, 2, 3, 7]
+    level = DoseLevel.objects.get(study=hand_counted["A1"].study, number=2)
+    by_level = ae_page(client, monitor, dose_level=level.pk).all_events
+    assert [g.key for g in by_level.groups] == [Q3W_2, Q2W_2, "total"]
+    # The date range selects events by onset; the denominators stay the dosed subjects.
+    first = site_today(site_a.timezone) - timedelta(days=50)
+    late = ae_page(client, monitor, date_from=(first + timedelta(days=8)).isoformat()).all_events
+    assert late.denominators == [2, 2, 3, 2, 9]
+    nausea = late.cell("term", "total", GI, "Nausea")
+    assert by_grade(nausea) == (2, 1, 0, 1, 0, 0, 1, 9)  # A1 G3 on F+9, D2 G1 on F+19
+
+
+def test_the_csv_download_mirrors_the_table(client, monitor, hand_counted):
+    client.force_login(monitor)
+    response = client.get(reverse("monitoring:adverse_events"), {"format": "csv", "table": "teae"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    lines = response.content.decode().splitlines()
+    header = lines[0].split(",")
+    assert header[:3] == ["Row", "System organ class", "CTCAE term"]
+    assert header[3] == "0.01 mg/kg Q3W (N=2) Any grade n"
+    assert header[-1] == "Total (N=9) Grade \u2265 3 %"
+    nausea = next(
+        line for line in lines if line.startswith("term,Gastrointestinal disorders,Nausea")
+    )
+    cells = nausea.split(",")
+    total = cells[3 + 4 * 14 :]  # the total group's 14 cells: n and % per grade column
+    assert total == [
+        "5",
+        "55.6",
+        "2",
+        "22.2",
+        "1",
+        "11.1",
+        "2",
+        "22.2",
+        "0",
+        "0.0",
+        "0",
+        "0.0",
+        "2",
+        "22.2",
+    ]
+    related = client.get(
+        reverse("monitoring:adverse_events"), {"format": "csv", "table": "teae_related"}
+    )
+    assert "Headache" not in related.content.decode()
+
+
+def test_pure_table_same_term_twice_counts_once_at_the_worst_grade():
+    from datetime import date
+
+    group = tables.dose_group(regimen="Q3W", regimen_order=0, amount=1, unit="mg/kg")
+    day = date(2026, 1, 10)
+    population = [
+        tables.Exposure(1, group, date(2026, 1, 1)),
+        tables.Exposure(2, group, date(2026, 1, 1)),
+        tables.Exposure(3, group, None),
+    ]
+    events = [
+        tables.Event(1, "GI", "Nausea", 1, day),
+        tables.Event(1, "GI", "Nausea", 3, day),
+        tables.Event(1, "GI", "Nausea", 2, day),
+        tables.Event(2, "GI", "Vomiting", 2, day),
+        tables.Event(3, "GI", "Nausea", 4, day),  # never dosed
+        tables.Event(2, "GI", "Nausea", 1, date(2025, 12, 31)),  # before the first dose
+    ]
+    table = tables.build_ae_table(population, events)
+    nausea = table.cell("term", "total", "GI", "Nausea")
+    assert (nausea.any, nausea.by_grade[3], nausea.denominator) == (1, 1, 2)
+    gi = table.cell("soc", "total", "GI")
+    assert (gi.any, gi.by_grade[3], gi.by_grade[2]) == (2, 1, 1)
+    assert (table.events_counted, table.events_before_first_dose, table.events_undosed) == (4, 1, 1)
+    assert tables.format_cell(0, None) == "\u2014" and tables.format_cell(0, 0.0) == "0"
