@@ -10,9 +10,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.roles import Capability
-from accounts.scoping import can
+from accounts.scoping import can, restrict
 from core.dates import site_today
 from core.errors import StaleRecord, ValidationError
+from escalation.models import Notification
 from portal import selectors
 from portal.forms import AdverseEventEditForm, AdverseEventForm, VoidForm, apply_errors
 from safety.models import AdverseEvent, CtcaeTerm
@@ -93,20 +94,38 @@ def _int(value):
 
 
 def _notice_for(request, event: AdverseEvent, verb: str) -> None:
+    """Say what was saved; for an SAE or a DLT, say who was notified (the escalation service
+    records the monitors' notifications in the same transaction as the event)."""
     flags = []
     if event.serious:
         flags.append("serious (SAE)")
-    if event.dlt_investigator:
-        flags.append("a DLT by the investigator's assessment")
+    if event.is_dlt:
+        flags.append("a DLT")
     text = f"{event.ctcae_term.term}, grade {event.grade}, {verb}."
-    if flags:
-        messages.warning(
-            request,
-            f"{text} It is {' and '.join(flags)}: the medical monitor is notified by the system; "
-            "an SAE must reach the monitor within 24 hours.",
-        )
-    else:
+    if not flags:
         messages.success(request, text)
+        return
+    notified = sorted(
+        {
+            n.recipient.get_full_name() or n.recipient.username
+            for n in restrict(
+                Notification.objects.filter(key=f"ae:{event.pk}").select_related("recipient"),
+                request.user,
+            )
+        }
+    )
+    if notified:
+        told = f"the medical monitor is notified ({', '.join(notified)})"
+    else:
+        told = (
+            "no medical monitor is assigned to this study in the system, so tell the study's "
+            "medical monitor directly"
+        )
+    messages.warning(
+        request,
+        f"{text} It is {' and '.join(flags)}: {told}. An SAE must reach the monitor within "
+        "24 hours.",
+    )
 
 
 @login_required

@@ -125,9 +125,13 @@
   var local = store("local");
   var memoryContact = Date.now();
 
-  function touch() {
-    memoryContact = Date.now();
-    if (local) local.setItem(CONTACT_KEY, String(memoryContact));
+  // The server slides the session when it handles a request, so a contact counts from when the
+  // request was sent, never from when a slow answer arrived (which would overstate the session).
+  function touch(at) {
+    var when = at || Date.now();
+    if (when <= lastContact()) return;
+    memoryContact = when;
+    if (local) local.setItem(CONTACT_KEY, String(when));
   }
 
   function lastContact() {
@@ -155,6 +159,7 @@
   function ping() {
     if (pinging || signingOut) return;
     pinging = true;
+    var sentAt = Date.now();
     fetch(meta("keepalive-url"), {
       method: "POST",
       headers: { "X-CSRFToken": csrfToken() },
@@ -163,7 +168,7 @@
     }).then(function (response) {
       pinging = false;
       if (response.status === 204) {
-        touch();
+        touch(sentAt);
         hideWarning();
       } else if (response.type === "opaqueredirect" || response.status === 302 || response.status === 403) {
         signOut(); // the server already ended the session
@@ -244,8 +249,11 @@
         signOut();
       }
     });
+    document.body.addEventListener("htmx:beforeRequest", function (event) {
+      event.detail.xhr._edcSentAt = Date.now();
+    });
     document.body.addEventListener("htmx:afterRequest", function (event) {
-      if (event.detail.successful) touch();
+      if (event.detail.successful) touch(event.detail.xhr._edcSentAt);
     });
   });
 })();

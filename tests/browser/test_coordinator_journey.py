@@ -28,6 +28,16 @@ def sign_in_with_the_keyboard(page, username):
     expect(page.get_by_role("heading", name="Your sites and subjects")).to_be_visible()
 
 
+def assert_every_field_is_labelled(page):
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+            .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                          && !el.getAttribute('aria-labelledby'))
+            .map(el => el.name || el.id)"""
+    )
+    assert unlabelled == []
+
+
 def go_home(page):
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Home").click()
 
@@ -36,7 +46,9 @@ def cohort_status(page, number):
     return page.locator(f'[data-cohort="{number}"] [data-cohort-status]')
 
 
-def test_screen_enroll_dose_and_report_a_dlt(page, shot, coordinator_a, site_a, cohort1, ctcae):
+def test_screen_enroll_dose_and_report_a_dlt(
+    page, shot, coordinator_a, monitor, site_a, cohort1, ctcae
+):
     today = site_today(site_a.timezone)
 
     def days_ago(n):
@@ -69,6 +81,7 @@ def test_screen_enroll_dose_and_report_a_dlt(page, shot, coordinator_a, site_a, 
     for criterion in page.locator("fieldset.criteria").nth(1).locator("fieldset.criterion").all():
         criterion.get_by_label("No").check()
     page.get_by_label("Date assessed").fill(days_ago(11))
+    assert_every_field_is_labelled(page)
     shot(page, "screening-eligibility")
     page.get_by_role("button", name="Record eligibility").click()
 
@@ -76,6 +89,7 @@ def test_screen_enroll_dose_and_report_a_dlt(page, shot, coordinator_a, site_a, 
     expect(page.get_by_role("heading", name="Enroll S-0042")).to_be_visible()
     expect(page.locator(".open-cohort")).to_contain_text("0.01 mg/kg, Every 3 weeks (Q3W)")
     page.get_by_label("Enrollment date").fill(days_ago(10))
+    assert_every_field_is_labelled(page)
     shot(page, "enrollment")
     page.get_by_role("button", name="Enroll and assign the subject number").click()
     expect(page.locator(".messages .message.success")).to_contain_text("subject number 101-001")
@@ -94,6 +108,7 @@ def test_screen_enroll_dose_and_report_a_dlt(page, shot, coordinator_a, site_a, 
     page.get_by_label("Infusion start").fill(f"{days_ago(8)}T09:30")
     page.get_by_label("Infusion end").fill(f"{days_ago(8)}T11:00")
     page.get_by_label("Lot number").fill("MIL97-L007")
+    assert_every_field_is_labelled(page)
     shot(page, "dose-form")
     page.get_by_role("button", name="Save the dose").click()
     expect(page.locator(".messages .message.success")).to_contain_text(
@@ -125,6 +140,7 @@ def test_screen_enroll_dose_and_report_a_dlt(page, shot, coordinator_a, site_a, 
     page.get_by_label("Outcome").select_option("not_recovered")
     page.get_by_label("Dose-limiting toxicity (investigator's assessment)").check()
     expect(page.locator(".dlt-banner")).to_be_visible()
+    assert_every_field_is_labelled(page)
     shot(page, "ae-form")
     page.get_by_role("button", name="Save the adverse event").click()
     expect(page.locator(".messages .message.warning")).to_contain_text(
@@ -133,6 +149,7 @@ def test_screen_enroll_dose_and_report_a_dlt(page, shot, coordinator_a, site_a, 
     ae_row = page.locator("tr[data-ae]")
     expect(ae_row).to_have_class(re.compile(r"\bdlt\b"))
     expect(ae_row).to_contain_text("Grade 3")
+    expect(ae_row).to_contain_text("Monitor notified: Monitor Tester")
 
     # Correct it: the form asks for the reason
     ae_row.get_by_role("link", name=re.compile("^Correct")).click()

@@ -30,6 +30,10 @@ def sign_in(page, user, next_url="/monitoring/"):
     page.get_by_role("button", name="Sign in").click()
 
 
+def nav(page, name):
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
+
+
 def test_monitor_sees_the_dlt_and_confirms_the_recommendation(
     page, shot, coordinator_a, monitor, site_a, cohort1, ctcae
 ):
@@ -52,16 +56,16 @@ def test_monitor_sees_the_dlt_and_confirms_the_recommendation(
     expect(q3w.locator("[data-open-cohorts]")).to_contain_text("No cohort open")
     shot(page, "monitoring-overview")
 
-    page.get_by_role("link", name="DLT timeline").click()
+    nav(page, "DLT timeline")
     expect(page.get_by_role("heading", name="DLT window timeline")).to_be_visible()
-    row = page.locator(f'svg .tl-row[data-subject="{subject.subject_number}"]')
+    row = page.locator(f'svg.mon-timeline-svg .mtl-row[data-subject="{subject.subject_number}"]')
     expect(row).to_have_attribute("data-status", "dlt")
-    expect(row.locator(".tl-ae[data-dlt]")).to_have_count(1)
-    expect(row.locator(".tl-ae[data-dlt] title")).to_contain_text("Neutrophil count decreased")
-    expect(page.locator("svg .tl-today")).to_have_count(1)
+    expect(row.locator(".mtl-ae[data-dlt]")).to_have_count(1)
+    expect(row.locator(".mtl-ae[data-dlt] title")).to_contain_text("Neutrophil count decreased")
+    expect(page.locator("svg.mon-timeline-svg .mtl-today")).to_have_count(1)
     shot(page, "monitoring-timeline")
 
-    page.get_by_role("link", name="Escalation").click()
+    nav(page, "Escalation")
     page.locator("[data-pending]").get_by_role("link", name="enroll 2 more").click()
     expect(page.get_by_role("heading", name="Committee review")).to_be_visible()
     evidence = page.locator(f'[data-evidence] tr[data-subject="{subject.subject_number}"]')
@@ -81,6 +85,7 @@ def test_monitor_sees_the_dlt_and_confirms_the_recommendation(
     assert Cohort.objects.filter(study=study).count() == 1
     recommendation.refresh_from_db()
     assert recommendation.status == Recommendation.Status.PENDING
+    confirm.scroll_into_view_if_needed()
     shot(page, "monitoring-wrong-password", full_page=False)
 
     # The right password: the decision is signed and the next cohort opens.
@@ -92,7 +97,7 @@ def test_monitor_sees_the_dlt_and_confirms_the_recommendation(
     assert decision.outcome == "confirmed" and decision.signature.printed_name == "Monitor Tester"
     assert decision.opened_cohort.status == Cohort.Status.OPEN
 
-    page.get_by_role("link", name="Escalation").click()
+    nav(page, "Escalation")
     opened = page.locator('[data-track="Q3W-ESC"] [data-open-cohorts]')
     expect(opened.locator(f'[data-open-cohort="{decision.opened_cohort.number}"]')).to_have_text(
         "Open"
@@ -102,7 +107,7 @@ def test_monitor_sees_the_dlt_and_confirms_the_recommendation(
         "Signed by Monitor Tester"
     )
 
-    page.get_by_role("link", name="Committee").click()
+    nav(page, "Committee")
     expect(page.locator("[data-decisions]")).to_contain_text("Monitor Tester")
     expect(page.locator("[data-decisions]")).to_contain_text("Meaning: Approved")
     shot(page, "monitoring-decision-history")

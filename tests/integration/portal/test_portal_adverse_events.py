@@ -84,7 +84,9 @@ def test_onset_before_consent_and_serious_without_criterion_are_field_errors(sig
     assert not AdverseEvent.objects.exists()
 
 
-def test_a_grade_3_related_dlt_is_saved_and_highlighted(signed_in, subject):
+def test_a_grade_3_related_dlt_is_saved_highlighted_and_the_monitor_notified(
+    signed_in, subject, monitor
+):
     response = signed_in.post(
         reverse("ae_new", args=[subject.pk]),
         ae_form(
@@ -99,7 +101,16 @@ def test_a_grade_3_related_dlt_is_saved_and_highlighted(signed_in, subject):
     assert event.dlt_investigator and event.serious and event.serious_hospitalisation
     page = signed_in.get(response.url).content.decode()
     assert f'id="ae-{event.pk}" class="sae dlt"' in page
-    assert "medical monitor is notified" in page
+    assert "the medical monitor is notified (Monitor Tester)" in page
+    assert "Monitor notified: Monitor Tester" in page
+
+
+def test_without_a_monitor_in_the_system_the_page_says_to_tell_one(signed_in, subject):
+    response = signed_in.post(
+        reverse("ae_new", args=[subject.pk]), ae_form(subject, dlt_investigator="on")
+    )
+    page = signed_in.get(response.url).content.decode()
+    assert "no medical monitor is assigned to this study in the system" in page
 
 
 def test_search_without_javascript_keeps_everything_typed(signed_in, subject):
