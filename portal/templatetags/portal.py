@@ -56,5 +56,21 @@ def session_timeout_minutes():
 
 
 @register.filter
+def enters_data(user) -> bool:
+    """Does the user enter data at some site (so the Screen a subject link is worth showing)?
+    Uses the memberships already loaded for the request."""
+    from accounts.roles import CAPABILITIES, SITE_ROLES, Capability, Role
+
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser:
+        return True
+    return any(
+        Role(m.role) in SITE_ROLES and Capability.ENTER_DATA in CAPABILITIES[Role(m.role)]
+        for m in user.memberships_cached()
+    )
+
+
+@register.filter
 def get(mapping, key):
     return mapping.get(key) if mapping else None

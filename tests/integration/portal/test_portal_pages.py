@@ -137,3 +137,12 @@ def test_casebook_queries_do_not_grow_with_the_subjects_records(
     dosed(coordinator_a, subject, on=today - timedelta(days=29), cycle=2)
     six = _queries(client, url)
     assert one == six
+
+
+def test_the_screening_link_is_offered_only_to_those_who_enter_data(client, coordinator_a, sponsor):
+    client.force_login(coordinator_a)
+    assert "Screen a subject" in client.get(reverse("home")).content.decode()
+    client.force_login(sponsor)
+    page = client.get(reverse("home")).content.decode()
+    assert "Screen a subject" not in page
+    assert client.get(reverse("subject_new")).status_code == 403
