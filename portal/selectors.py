@@ -71,9 +71,13 @@ def dlt_info(subject: Subject, doses: list, today: date) -> DltInfo | None:
     stored = getattr(subject, "dlt_status", None)
     if stored is not None:
         open_ = stored.window_end is not None and today <= stored.window_end
+        label = stored.get_status_display()
+        if stored.status == SubjectDltStatus.Status.PENDING and stored.window_end and not open_:
+            # The window ended since the last evaluation; the periodic sweep evaluates it.
+            label = "Window complete, evaluation due"
         return DltInfo(
             status=stored.status,
-            status_label=stored.get_status_display(),
+            status_label=label,
             start=stored.window_start,
             end=stored.window_end,
             is_open=open_,

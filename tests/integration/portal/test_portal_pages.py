@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core.dates import site_today
+from escalation.models import SubjectDltStatus
 from safety.models import CtcaeTerm
 from safety.services import adverse_event_report
 from tests.factories import dosed, enrolled_subject, screened_subject
@@ -77,9 +78,13 @@ def _queries(client, url) -> int:
 
 
 def test_page_queries_do_not_grow_with_the_number_of_subjects(
-    client, coordinator_a, site_a, roomy_cohort, ctcae, record_property
+    client, coordinator_a, site_a, roomy_cohort, ctcae, django_capture_on_commit_callbacks
 ):
-    subjects = populate_site(coordinator_a, site_a, roomy_cohort, 5)
+    # The escalation evaluation runs after each commit, so DLT statuses and recommendations
+    # exist as they would in production.
+    with django_capture_on_commit_callbacks(execute=True):
+        subjects = populate_site(coordinator_a, site_a, roomy_cohort, 5)
+    assert SubjectDltStatus.objects.exists()
     dosed_subject = next(s for s in subjects if s.dose_administrations.exists())
     screening = next(s for s in subjects if s.status == "screening")
     client.force_login(coordinator_a)
@@ -96,9 +101,9 @@ def test_page_queries_do_not_grow_with_the_number_of_subjects(
         client.get(url)  # warm caches (content types, sessions) that are not per-page work
     with_5 = {name: _queries(client, url) for name, url in pages.items()}
 
-    populate_site(coordinator_a, site_a, roomy_cohort, 45, start=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        populate_site(coordinator_a, site_a, roomy_cohort, 45, start=5)
     with_50 = {name: _queries(client, url) for name, url in pages.items()}
-    record_property("queries", with_50)
     print(
         f"\nSQL queries per page, 5 subjects: {with_5}\nSQL queries per page, 50 subjects: {with_50}"
     )
@@ -146,3 +151,18 @@ def test_the_screening_link_is_offered_only_to_those_who_enter_data(client, coor
     page = client.get(reverse("home")).content.decode()
     assert "Screen a subject" not in page
     assert client.get(reverse("subject_new")).status_code == 403
+
+
+def test_a_window_that_ended_since_the_last_evaluation_is_not_shown_as_open(
+    signed_in, coordinator_a, site_a, cohort1, time_machine, django_capture_on_commit_callbacks
+):
+    today = site_today(site_a.timezone)
+    with django_capture_on_commit_callbacks(execute=True):  # the evaluation runs after commit
+        subject = enrolled_subject(coordinator_a, site_a, "S-1", cohort1, days_ago=5)
+        dosed(coordinator_a, subject, on=today - timedelta(days=3))
+    assert subject.__class__.objects.get(pk=subject.pk).dlt_status.status == "pending"
+    time_machine.move_to(timedelta(days=30))  # no evaluation has run since
+    signed_in.force_login(coordinator_a)  # the earlier session has expired meanwhile
+    page = signed_in.get(reverse("home")).content.decode()
+    assert f"Closed {today - timedelta(days=3) + timedelta(days=20):%Y-%m-%d}" in page
+    assert "Window complete, evaluation due" in page
