@@ -336,8 +336,10 @@ def escalation_overview(user, scope: Scope) -> Overview:
         (r for r in current.values() if r.status == Recommendation.Status.PENDING),
         key=lambda r: r.created_at,
     )
+    tracks_by_pk = {t.pk: t for t in scope.tracks}
     for r in pending:  # the track without another query
-        r.track = next((t for t in scope.tracks if t.pk == r.track_id), r.track)
+        if r.track_id in tracks_by_pk:
+            r.track = tracks_by_pk[r.track_id]
 
     by_cohort: dict[int, list[Subject]] = defaultdict(list)
     for subject in subjects:

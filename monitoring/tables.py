@@ -146,6 +146,20 @@ class AeTable:
         return row.cells[column]
 
 
+def display_rows(table: AeTable, columns: list[str]) -> list[tuple[Row, list[tuple]]]:
+    """Each row with its cells ready to print: (column id, count, percentage text or "")."""
+    out = []
+    for row in table.rows:
+        cells = []
+        for g, cell in enumerate(row.cells):
+            for key in columns:
+                n, percent = cell.count(key), cell.percent(key)
+                text = "" if percent is None or n == 0 else f"{percent:.1f}"
+                cells.append((f"{g}:{key}", key, n, text, percent is None))
+        out.append((row, cells))
+    return out
+
+
 def format_cell(n: int, percent: float | None) -> str:
     if percent is None:
         return "\u2014"

@@ -94,6 +94,7 @@ def adverse_events(request):
     page = selectors.ae_tables(request.user, scope, related_only=related_only)
     if _wants_csv(request):
         return _csv(request, scope, page, "ae-table")
+    columns = [c for c in tables.COLUMNS if not compact or c[0] in ("any", "ge3")]
     return render(
         request,
         "monitoring/adverse_events.html",
@@ -103,7 +104,8 @@ def adverse_events(request):
             "related_only": related_only,
             "related_hidden": [("view", "related")],
             "compact": compact,
-            "columns": [c for c in tables.COLUMNS if not compact or c[0] in ("any", "ge3")],
+            "columns": columns,
+            "rows": tables.display_rows(page.table, [key for key, _ in columns]),
         },
     )
 

@@ -139,6 +139,7 @@ def build(study, sites, user, *, n_subjects: int, n_events: int, seed: int = 7) 
         )
         dlt = (
             related
+            and rng.random() < 0.3
             and grade >= 3
             and first_dose[subject.pk] <= onset <= window_end
             and subject.pk not in dlt_of

@@ -1,0 +1,66 @@
+"""The dashboards run a fixed number of SQL queries whatever the size of the study.
+
+Each page is measured on 20 subjects with 300 adverse events and on 60 subjects with 1,000
+(rows made with bulk_create, see bulk.py), each in its own rolled-back transaction, after one
+warm-up request (the session and the user's memberships)."""
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.integration.monitoring import bulk
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    ("monitoring:overview", {}),
+    ("monitoring:adverse_events", {}),
+    ("monitoring:adverse_events", {"view": "related"}),
+    ("monitoring:adverse_events", {"format": "csv", "table": "teae"}),
+    ("monitoring:timeline", {}),
+    ("monitoring:listings", {}),
+    ("monitoring:committee", {}),
+    ("monitoring:overview", {"format": "csv", "table": "levels"}),
+]
+
+
+def measure(client, user, study, sites, n_subjects, n_events):
+    counts = {}
+    with transaction.atomic():
+        bulk.build(study, sites, user, n_subjects=n_subjects, n_events=n_events)
+        for name, params in PAGES:
+            url = reverse(name)
+            assert client.get(url, params).status_code == 200  # warm-up
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url, params)
+            assert response.status_code == 200
+            counts[(name, tuple(params.items()))] = len(queries)
+        transaction.set_rollback(True)
+    return counts
+
+
+def test_page_queries_do_not_grow_with_the_data(
+    client, study, site_a, site_b, coordinator_a, monitor, ctcae
+):
+    client.force_login(monitor)
+    small = measure(client, coordinator_a, study, [site_a, site_b], 20, 300)
+    large = measure(client, coordinator_a, study, [site_a, site_b], 60, 1000)
+    assert small == large
+    # And the numbers stay small (session, user, memberships, scope, then the page's reads).
+    assert max(large.values()) <= 20, large
+
+
+def test_the_large_study_is_what_the_count_claims(
+    client, study, site_a, site_b, coordinator_a, monitor, ctcae
+):
+    data = bulk.build(study, [site_a, site_b], coordinator_a, n_subjects=60, n_events=1000)
+    assert len(data["subjects"]) == 60 and len(data["events"]) == 1000
+    client.force_login(monitor)
+    page = client.get(reverse("monitoring:adverse_events")).context["page"]
+    assert page.table.denominators[-1] == 60
+    counted = page.table.events_counted + page.table.events_before_first_dose
+    assert counted == 1000
+    overview = client.get(reverse("monitoring:overview")).context["page"]
+    assert sum(t.subjects for t in overview.tracks) == 60
+    assert sum(len(t.decisions) for t in overview.tracks) == len(data["cohorts"]) - 2
