@@ -63,6 +63,11 @@ def test_the_dashboards_on_an_escalation_in_progress(page, shot, history, monito
     page.set_viewport_size({"width": 1920, "height": 1400})
     shot(page, "monitoring-ae-table")
     page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_role("link", name="Any grade and ≥3 only").click()
+    expect(page.locator('[data-ae-table] tr[data-term="Nausea"] [data-col="5:any"]')).to_have_text(
+        "3 (21.4%)"
+    )  # total: 14 dosed subjects; D-02, D-03 (twice) and D-11 with nausea
+    shot(page, "monitoring-ae-table-compact")
     page.get_by_role("link", name="Related TEAEs only").click()
     expect(page.locator("[data-ae-table]")).not_to_contain_text("Diarrhea")  # not related
 
