@@ -8,8 +8,11 @@ Voided records: left out of lists unless `include_voided=true`, and always inclu
 `updated_since` is given, because a void is a change an incremental pull must learn of.
 """
 
+from datetime import UTC
+
 import django_filters as filters
 from django import forms
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
 from dosing.models import DoseAdministration
@@ -40,6 +43,24 @@ class GradeFilter(filters.Filter):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.extra.update(min_value=1, max_value=5)
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """ISO 8601, turned into UTC before it reaches the database (PostgreSQL refuses offsets
+    beyond +/-15:59 that Python accepts); a time without offset is read as UTC."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError("This time is out of range.", code="invalid") from None
+
+
+class UtcDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 def id_filter(field_name: str, help_text: str) -> IdFilter:
@@ -79,7 +100,7 @@ class CohortFilterSet(StudyConfigFilterSet):
 
 
 class ClinicalFilterSet(filters.FilterSet):
-    updated_since = filters.IsoDateTimeFilter(
+    updated_since = UtcDateTimeFilter(
         field_name="updated_at",
         lookup_expr="gte",
         label="Records created, changed or voided at or after this time (ISO 8601 with "
@@ -172,7 +193,7 @@ class RecommendationFilterSet(filters.FilterSet):
     track = id_filter("track_id", "Only this escalation track's recommendations (id).")
     dose_level = id_filter("dose_level_id", "Only recommendations naming this dose level (id).")
     status = filters.ChoiceFilter(choices=Recommendation.Status.choices)
-    created_since = filters.IsoDateTimeFilter(
+    created_since = UtcDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label="Made at or after this time."
     )
 
@@ -185,7 +206,7 @@ class CommitteeDecisionFilterSet(filters.FilterSet):
     study = id_filter("track__study_id", "Only this study's decisions (id).")
     track = id_filter("track_id", "Only this escalation track's decisions (id).")
     outcome = filters.ChoiceFilter(choices=CommitteeDecision.Outcome.choices)
-    decided_since = filters.IsoDateTimeFilter(
+    decided_since = UtcDateTimeFilter(
         field_name="decided_at", lookup_expr="gte", label="Decided at or after this time."
     )
 
@@ -200,7 +221,7 @@ class DltEvaluationFilterSet(filters.FilterSet):
     cohort = id_filter("subject__cohort_id", "Only this cohort's subjects (id).")
     track = id_filter("track_id", "Only this escalation track (id).")
     status = filters.ChoiceFilter(choices=SubjectDltStatus.Status.choices)
-    evaluated_since = filters.IsoDateTimeFilter(
+    evaluated_since = UtcDateTimeFilter(
         field_name="evaluated_at",
         lookup_expr="gte",
         label="Evaluations whose result changed at or after this time.",

@@ -13,6 +13,9 @@ import io
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404
+from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 
 from core.exports import neutralise
@@ -65,3 +68,14 @@ class CsvRenderer(BaseRenderer):
             known = set(columns)
             columns += [key for key in rows[0] if key not in known]
         return columns or ["value"]
+
+
+class FormatNegotiation(DefaultContentNegotiation):
+    """An unknown ?format= is a bad request naming the parameter (DRF answers 404)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except Http404:
+            offered = ", ".join(r.format for r in renderers)
+            raise ValidationError({"format": [f"One of: {offered}."]}) from None

@@ -119,10 +119,8 @@ class ApiAutoSchema(AutoSchema):
         return parameters
 
     def _error_codes(self) -> list[str]:
-        codes = ["401", "403", "406", "429"]
-        writes = self.method in ("POST", "PUT", "PATCH", "DELETE")
-        if writes or self._action() == "list":
-            codes.append("400")
+        # Any operation may meet a malformed parameter (?format=, a filter, a body): 400.
+        codes = ["400", "401", "403", "406", "429"]
         if "{" in self.path:
             codes.append("404")
         if self.method in ("POST", "PUT", "PATCH"):

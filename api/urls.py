@@ -1,6 +1,7 @@
 """/api/: the versioned REST API, its OpenAPI document and docs, and the token page."""
 
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
@@ -37,6 +38,7 @@ router.register("committee-decisions", CommitteeDecisionViewSet, basename="commi
 router.register("tokens", ApiTokenViewSet, basename="token")
 
 
+@csrf_exempt  # answers 404 to any method; there is nothing to protect
 def not_found(request, rest=""):
     return json_error(404, "not_found", "No API endpoint at this address: see /api/docs/.")
 
@@ -48,5 +50,5 @@ urlpatterns = [
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("tokens/", token_page, name="tokens"),
     path("tokens/<int:pk>/revoke/", token_page_revoke, name="token_revoke"),
-    re_path(r"^(?P<rest>.*)$", not_found),
+    re_path(r"^(?P<rest>[\s\S]*)$", not_found),
 ]
