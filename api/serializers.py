@@ -2,6 +2,9 @@
 the ids of related records and, beside them, what a person reads (site number, subject number,
 CTCAE term, dose level)."""
 
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -271,10 +274,17 @@ class AdverseEventSerializer(ClinicalRecordFields, serializers.ModelSerializer):
         ]
 
 
+class FieldValue(serializers.JSONField):
+    """A stored value as JSON, exactly: decimals as strings (no float rounding), dates ISO 8601."""
+
+    def to_representation(self, value):
+        return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
 class HistoryChangeSerializer(serializers.Serializer):
     field = serializers.CharField()
-    old = serializers.JSONField(allow_null=True)
-    new = serializers.JSONField(allow_null=True)
+    old = FieldValue(allow_null=True)
+    new = FieldValue(allow_null=True)
 
 
 class HistoryEntrySerializer(serializers.Serializer):

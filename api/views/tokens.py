@@ -101,7 +101,7 @@ class ApiTokenViewSet(
         )
         body = IssuedTokenSerializer(issued.token).data
         body["token"] = issued.secret
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
 
     def destroy(self, request, *args, **kwargs):
         token = token_revoke(by=request.user, token=self.get_object())
@@ -132,7 +132,7 @@ def token_page(request):
         except ValidationError as error:
             errors = error.message_dict
     tokens = ApiToken.objects.filter(user=request.user)
-    return render(
+    response = render(
         request,
         "api/tokens.html",
         {
@@ -144,6 +144,8 @@ def token_page(request):
         },
         status=400 if errors else 200,
     )
+    response["Cache-Control"] = "no-store"  # the page may carry a secret
+    return response
 
 
 @login_required

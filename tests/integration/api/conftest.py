@@ -9,9 +9,8 @@ from rest_framework.test import APIClient
 
 from api.tokens import token_create
 from core.dates import site_today
-from safety.models import CtcaeTerm
-from safety.services import adverse_event_report
 from tests.factories import dosed, enrolled_subject, screened_subject
+from tests.integration.api.helpers import report_ae
 from trial.models import Cohort, EscalationTrack
 
 GENEROUS_RATES = {"user": "100000/minute", "anon": "100000/minute"}
@@ -60,22 +59,6 @@ def cohort_b(study, cohort1):
         status=Cohort.Status.OPEN,
         opened_at=cohort1.opened_at,
     )
-
-
-def report_ae(by, subject, *, term="Nausea", grade=1, days_ago=5, **extra):
-    values = dict(
-        by=by,
-        subject=subject,
-        ctcae_term=CtcaeTerm.objects.get(term=term),
-        verbatim_term=f"{term.lower()} after infusion",
-        grade=grade,
-        onset_date=site_today(subject.site.timezone) - timedelta(days=days_ago),
-        relationship="possible",
-        action_taken="none",
-        outcome="not_recovered",
-    )
-    values.update(extra)
-    return adverse_event_report(**values)
 
 
 @pytest.fixture
