@@ -198,10 +198,14 @@ def cohort_closed_reason(cohort: Cohort) -> str | None:
     if cohort.status == Cohort.Status.PLANNED:
         return f"{cohort} is not open yet: waiting for the Safety Review Committee's confirmation."
     if cohort.status == Cohort.Status.FULL:
-        return f"{cohort} is full ({cohort.planned_size} subjects)."
+        return f"{cohort} is full ({_places(cohort.planned_size)})."
     if cohort.status == Cohort.Status.CLOSED:
         return f"{cohort} is closed."
     return None
+
+
+def _places(n: int) -> str:
+    return f"{n} place" if n == 1 else f"{n} places"
 
 
 def occupied_places(cohort: Cohort, *, excluding: Subject | None = None) -> int:
@@ -286,7 +290,7 @@ def subject_enroll(
             _check_replacement(subject, replaces, locked)
         if occupied_places(locked, excluding=replaces) >= locked.planned_size:
             raise field_error(
-                "cohort", f"{locked} is full ({locked.planned_size} subjects).", "cohort_full"
+                "cohort", f"{locked} is full ({_places(locked.planned_size)}).", "cohort_full"
             )
         site = Site.objects.select_for_update().get(pk=subject.site_id)
         number = _next_subject_number(site)

@@ -64,8 +64,8 @@ def test_evaluating_again_stores_nothing_new(l1_subject, cohort1):
 
 def test_concurrent_evaluations_store_one_recommendation(coordinator_a, site_a, cohort1, ctcae):
     needs_postgresql()
-    subject = enrolled_subject(coordinator_a, site_a, "S-1", cohort1, days_ago=32)
     with mock.patch("escalation.services.enqueue_evaluation"):  # no evaluation at commit
+        subject = enrolled_subject(coordinator_a, site_a, "S-1", cohort1, days_ago=32)
         dosed(coordinator_a, subject, on=site_today(site_a.timezone) - timedelta(days=30))
     assert not Recommendation.objects.filter(track=cohort1.track).exists()
     barrier = threading.Barrier(4)
