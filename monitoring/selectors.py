@@ -91,7 +91,7 @@ class Scope:
         if self.site:
             parts.append(f"site {self.site.number}")
         if self.date_from or self.date_to:
-            parts.append(f"{self.date_from or '…'} to {self.date_to or '…'}".replace("None", "…"))
+            parts.append(f"{self.date_from or '…'} to {self.date_to or '…'}")
         return " · ".join(parts)
 
     def overlaps(self, start: date | None, end: date | None) -> bool:

@@ -3,6 +3,8 @@ committee service, and renders (or downloads the page's table as CSV)."""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
@@ -33,7 +35,8 @@ def _csv(request, scope, page, slug: str):
         raise Http404("No such table on this page.") from None
     table = request.GET.get("table")
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    name = f"{scope.study.protocol_number}-{slug}-{table}-{stamp}.csv"
+    protocol = re.sub(r"[^A-Za-z0-9_.-]+", "_", scope.study.protocol_number)
+    name = f"{protocol}-{slug}-{table}-{stamp}.csv"
     response = HttpResponse(csv_text(header, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "no-store"
