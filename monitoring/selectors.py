@@ -22,7 +22,12 @@ from core.dates import site_today
 from core.errors import PermissionDenied
 from dosing.models import DoseAdministration
 from escalation.committee import CONFIRM_STEP
-from escalation.models import CommitteeDecision, Recommendation, SubjectDltStatus
+from escalation.models import (
+    CommitteeDecision,
+    Recommendation,
+    SubjectDltStatus,
+    TrackEvaluationState,
+)
 from escalation.rules import Action, dlt_window
 from safety.models import AdverseEvent
 from subjects.models import Subject
@@ -241,6 +246,13 @@ class TrackOverview:
     subjects: int
 
     enrolled_by_cohort: dict[int, int] = field(default_factory=dict)
+    evaluation: TrackEvaluationState | None = None
+
+    @property
+    def evaluation_owed(self) -> bool:
+        """Data changed since the last evaluation, or it failed: the figures may lag."""
+        state = self.evaluation
+        return state is not None and (state.requested_at is not None or bool(state.last_error))
 
     @property
     def open_cohorts(self) -> list[tuple[Cohort, int]]:
@@ -332,6 +344,10 @@ def escalation_overview(user, scope: Scope) -> Overview:
         )
     }
     decisions = list(_decisions(user, scope.study))
+    states = {
+        s.track_id: s
+        for s in restrict(TrackEvaluationState.objects.filter(track__study=scope.study), user)
+    }
     pending = sorted(
         (r for r in current.values() if r.status == Recommendation.Status.PENDING),
         key=lambda r: r.created_at,
@@ -390,6 +406,7 @@ def escalation_overview(user, scope: Scope) -> Overview:
                 ladder=ladder,
                 subjects=sum(line.enrolled for line in ordered),
                 enrolled_by_cohort={c.pk: len(by_cohort.get(c.pk, [])) for c in track_cohorts},
+                evaluation=states.get(track.pk),
             )
         )
     return Overview(tracks=out, pending=pending)

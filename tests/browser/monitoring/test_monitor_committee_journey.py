@@ -80,6 +80,7 @@ def test_monitor_sees_the_dlt_and_confirms_the_recommendation(
     confirm.get_by_role("button", name="Sign and confirm").click()
     confirm = page.locator("[data-confirm-form]")
     expect(confirm.locator(".error")).to_contain_text("The password is not correct")
+    expect(page.locator("[data-decision-errors]")).to_contain_text("Nothing was signed")
     expect(confirm.get_by_label("Your password, to sign")).to_have_value("")
     assert not CommitteeDecision.objects.exists() and not Signature.objects.exists()
     assert Cohort.objects.filter(study=study).count() == 1

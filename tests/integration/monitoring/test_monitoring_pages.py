@@ -94,7 +94,9 @@ def test_the_overview_counts_subjects_by_dlt_status(
     # Evaluations run on commit, which this (non-transactional) test never reaches: the page
     # says "not evaluated yet" rather than guessing.
     client.force_login(monitor)
-    page = client.get(reverse("monitoring:overview")).context["page"]
+    response = client.get(reverse("monitoring:overview"))
+    assert "data-evaluation-owed" in response.content.decode()  # the figures may lag: said
+    page = response.context["page"]
     q3w = next(t for t in page.tracks if t.track.code == "Q3W-ESC")
     level = next(line for line in q3w.levels if line.level.pk == cohort1.dose_level_id)
     assert (level.enrolled, level.evaluable, level.dlts, level.not_dosed) == (1, 0, 0, 1)
@@ -108,6 +110,7 @@ def test_the_overview_counts_subjects_by_dlt_status(
     window_end = dosed_subject.dlt_status.window_end
     assert level.pending_until == f"{dosed_subject.subject_number} until {window_end:%Y-%m-%d}"
     html = response.content.decode()
+    assert "data-evaluation-owed" not in html and "DLT statuses as of the evaluation" in html
     assert f"until {window_end:%Y-%m-%d}" in html
     assert reverse("subject_detail", args=[dosed_subject.pk]) in html
     assert 'data-status="pending"' in html  # the ladder's marker
