@@ -8,6 +8,7 @@ Voided records: left out of lists unless `include_voided=true`, and always inclu
 `updated_since` is given, because a void is a change an incremental pull must learn of.
 """
 
+import re
 from datetime import UTC
 
 import django_filters as filters
@@ -45,11 +46,17 @@ class GradeFilter(filters.Filter):
         self.extra.update(min_value=1, max_value=5)
 
 
+UNENCODED_PLUS = re.compile(r"^(\d{4}-\d\d-\d\dT[\d:.]+) (\d\d:?\d\d)$")
+
+
 class UtcIsoDateTimeField(IsoDateTimeField):
     """ISO 8601, turned into UTC before it reaches the database (PostgreSQL refuses offsets
     beyond +/-15:59 that Python accepts); a time without offset is read as UTC."""
 
     def to_python(self, value):
+        if isinstance(value, str):
+            # An unencoded "+01:00" in a query string arrives as " 01:00": read it as meant.
+            value = UNENCODED_PLUS.sub(r"\1+\2", value.strip())
         value = super().to_python(value)
         if value is None:
             return None

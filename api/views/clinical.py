@@ -2,6 +2,7 @@
 the same services as the web pages (subjects/services.py, dosing/services.py,
 safety/services.py), with `by=request.user`."""
 
+from django.db.models import F
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
 
@@ -85,7 +86,12 @@ class SubjectViewSet(HistoryMixin, ClinicalWriteViewSet):
     )
 
     def base_queryset(self):
-        return Subject.all_objects.select_related("site", "cohort__track")
+        return Subject.all_objects.annotate(
+            api_site_number=F("site__number"),
+            api_cohort_number=F("cohort__number"),
+            api_dose_level=F("cohort__dose_level_id"),
+            api_track_code=F("cohort__track__code"),
+        )
 
     def service_create(self, data):
         return subjects.subject_screen(by=self.request.user, **data)
@@ -216,7 +222,13 @@ class DoseAdministrationViewSet(HistoryMixin, ClinicalWriteViewSet):
     detail_route_name = "api:dose-administration-detail"
 
     def base_queryset(self):
-        return DoseAdministration.all_objects.select_related("subject__site", "cohort")
+        return DoseAdministration.all_objects.annotate(
+            api_study=F("subject__study_id"),
+            api_site=F("subject__site_id"),
+            api_site_number=F("subject__site__number"),
+            api_subject_number=F("subject__subject_number"),
+            api_cohort_number=F("cohort__number"),
+        )
 
     def service_create(self, data):
         data["confirm_outside_window"] = data.pop("outside_visit_window_confirmed", False)
@@ -263,7 +275,17 @@ class AdverseEventViewSet(HistoryMixin, ClinicalWriteViewSet):
     detail_route_name = "api:adverse-event-detail"
 
     def base_queryset(self):
-        return AdverseEvent.all_objects.select_related("subject__site", "ctcae_term")
+        return AdverseEvent.all_objects.annotate(
+            api_study=F("subject__study_id"),
+            api_site=F("subject__site_id"),
+            api_site_number=F("subject__site__number"),
+            api_subject_number=F("subject__subject_number"),
+            api_cohort=F("subject__cohort_id"),
+            api_term=F("ctcae_term__term"),
+            api_meddra_code=F("ctcae_term__meddra_code"),
+            api_soc=F("ctcae_term__soc"),
+            api_ctcae_version=F("ctcae_term__version"),
+        )
 
     def service_create(self, data):
         seriousness = tuple(name for name in inputs.SERIOUSNESS_FIELDS if data.pop(name, False))

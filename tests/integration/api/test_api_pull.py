@@ -336,3 +336,14 @@ def test_cursor_continues_with_the_same_query_count(api, sponsor, many):
     with CaptureQueriesContext(connection) as first_page:
         client.get("/api/v1/adverse-events/", {"page_size": 5})
     assert len(queries) == len(first_page)
+
+
+def test_an_unencoded_plus_in_updated_since_is_read_as_meant(api, sponsor, records):
+    client = api(sponsor)
+    since = (timezone.now() - timedelta(hours=1)).astimezone(timezone.get_fixed_timezone(60))
+    text = since.isoformat(timespec="seconds")
+    assert "+01:00" in text
+    encoded = client.get("/api/v1/adverse-events/", {"updated_since": text})
+    raw = client.get(f"/api/v1/adverse-events/?updated_since={text}")  # "+" becomes " "
+    assert raw.status_code == 200, raw.content
+    assert ids(raw) == ids(encoded) == {records["ae_a"].pk, records["ae_b"].pk}
