@@ -19,6 +19,7 @@ from core.records import create_record, require_reason, update_record, void_reco
 from trial.models import Cohort, EscalationTrack, Site
 
 from .models import Subject
+from .selectors import place_holders
 
 MAX_AGE_YEARS = 120
 
@@ -210,8 +211,7 @@ def _places(n: int) -> str:
 
 def occupied_places(cohort: Cohort, *, excluding: Subject | None = None) -> int:
     """Subjects holding a place in the cohort: a replaced (non-evaluable) subject gives theirs up."""
-    replaced = Subject.objects.filter(replaces__isnull=False).values("replaces")
-    subjects = Subject.objects.filter(cohort=cohort).exclude(pk__in=replaced)
+    subjects = place_holders().filter(cohort=cohort)
     if excluding is not None:
         subjects = subjects.exclude(pk=excluding.pk)
     return subjects.count()

@@ -209,3 +209,12 @@ def test_consent_cannot_move_after_a_dose(coordinator_a, site_a, cohort1):
     assert "before this consent date" in " ".join(errors_of(excinfo)["consent_date"])
     subject.refresh_from_db()
     assert subject.consent_date < dose.administered_on
+
+
+def test_occupied_places_annotation_counts_like_the_service(coordinator_a, site_a, cohort1, study):
+    from subjects.selectors import occupied_places_annotation
+    from subjects.services import occupied_places
+
+    enrolled_subject(coordinator_a, site_a, "S-1", cohort1)
+    cohorts = Cohort.objects.filter(study=study).annotate(occupied=occupied_places_annotation())
+    assert [(c.number, c.occupied) for c in cohorts] == [(1, occupied_places(cohort1))] == [(1, 1)]
