@@ -3,10 +3,14 @@ the ids of related records and, beside them, what a person reads (site number, s
 CTCAE term, dose level)."""
 
 import json
+from datetime import UTC
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 from dosing.models import DoseAdministration
 from escalation.models import CommitteeDecision, Recommendation, SubjectDltStatus
@@ -24,8 +28,12 @@ class FlatRowSerializer(serializers.ModelSerializer):
     method fields) still get it.
     """
 
+    _row_plans: dict = {}
+
     def _plan(self):
-        plan = self.__dict__.get("_row_plan")
+        # Worked out once per serializer class: the fields of these read-only row serializers
+        # depend on nothing of the request, and building them costs more than a page of rows.
+        plan = self._row_plans.get(type(self))
         if plan is None:
             plan = []
             for field in self._readable_fields:
@@ -42,6 +50,8 @@ class FlatRowSerializer(serializers.ModelSerializer):
                 elif isinstance(field, serializers.PrimaryKeyRelatedField):
                     attname = self.Meta.model._meta.get_field(field.source).attname
                     plan.append((field.field_name, attname, None))
+                elif isinstance(field, serializers.DateTimeField) and _utc_output(field):
+                    plan.append((field.field_name, field.source, _utc_isoformat))
                 elif isinstance(field, serializers.DateTimeField | serializers.DecimalField):
                     plan.append((field.field_name, field.source, field.to_representation))
                 elif isinstance(field, serializers.DateField):
@@ -50,7 +60,7 @@ class FlatRowSerializer(serializers.ModelSerializer):
                     plan.append((field.field_name, None, field))
                 else:
                     plan.append((field.field_name, field.source, None))
-            self.__dict__["_row_plan"] = plan
+            self._row_plans[type(self)] = plan
         return plan
 
     def to_representation(self, instance):
@@ -70,6 +80,21 @@ class FlatRowSerializer(serializers.ModelSerializer):
 
 def _isoformat(value):
     return value.isoformat()
+
+
+def _utc_output(field) -> bool:
+    """DRF writes this field as ISO 8601 in UTC (the product's setting): a shortcut is exact."""
+    return (
+        settings.USE_TZ
+        and timezone.get_current_timezone_name() == "UTC"
+        and getattr(field, "timezone", None) is None
+        and getattr(field, "format", api_settings.DATETIME_FORMAT) == ISO_8601
+    )
+
+
+def _utc_isoformat(value):
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class StudySerializer(serializers.ModelSerializer):
