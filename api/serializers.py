@@ -179,7 +179,9 @@ class CohortSerializer(serializers.ModelSerializer):
     )
     dose_unit = serializers.CharField(source="dose_level.unit", read_only=True)
     subjects_enrolled = serializers.IntegerField(
-        read_only=True, help_text="Enrolled subjects holding a place (replaced ones excluded)."
+        read_only=True,
+        help_text="Subjects holding a place in the cohort (as enrollment counts them: a subject "
+        "replaced by a non-voided replacement gives up theirs).",
     )
 
     class Meta:

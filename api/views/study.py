@@ -1,6 +1,6 @@
 """Study configuration, read-only: studies, sites, regimens, dose levels, cohorts."""
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from api import filters
@@ -13,6 +13,7 @@ from api.serializers import (
     StudySerializer,
 )
 from escalation.models import Recommendation
+from subjects.selectors import occupied_places_annotation
 from trial.models import Cohort, DoseLevel, Regimen, Site, Study
 
 from .base import HistoryMixin, ScopedReadViewSet
@@ -93,10 +94,5 @@ class CohortViewSet(HistoryMixin, ScopedReadViewSet):
             .prefetch_related(
                 Prefetch("track__recommendations", queryset=current, to_attr="current")
             )
-            .annotate(
-                subjects_enrolled=Count(
-                    "subjects",
-                    filter=Q(subjects__voided_at__isnull=True, subjects__replaced_by__isnull=True),
-                )
-            )
+            .annotate(subjects_enrolled=occupied_places_annotation())
         )
