@@ -186,7 +186,7 @@ class ClinicalWriteViewSet(ScopedReadViewSet):
         record = self.get_object()
         version = expected_version(request, record)
         body = request.data if hasattr(request.data, "get") else {}
-        reason = body.get("reason") if body.get("reason") is not None else None
+        reason = body.get("reason")
         if reason is None:
             reason = request.query_params.get("reason")
         data = self.parse(ReasonInput, {"reason": reason} if reason is not None else {})
