@@ -160,25 +160,98 @@ class ScreenFailForm(PortalForm):
 
 
 class EnrollForm(SiteForm):
+    """The cohort, and, where the escalation evaluation found a subject not evaluable, whether this
+    subject takes that subject's place (a full cohort takes a replacement only)."""
+
     cohort = forms.ModelChoiceField(
         queryset=None,
         label="Cohort",
         widget=forms.RadioSelect,
         empty_label=None,
-        error_messages={"required": "Choose the cohort."},
+        required=False,
+    )
+    replaces = forms.ModelChoiceField(
+        queryset=None,
+        label="Replacing a subject who is not evaluable",
+        widget=forms.RadioSelect,
+        required=False,
+        empty_label=None,
+        error_messages={
+            "invalid_choice": "That subject can no longer be replaced (someone enrolled a "
+            "replacement, or the escalation evaluation changed their status): choose again.",
+        },
     )
     enrollment_date = date_field("Enrollment date")
     version = version_field()
 
-    def __init__(self, *args, cohorts, **kwargs):
+    def __init__(self, *args, cohorts, replacements=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["cohort"].queryset = cohorts
-        self.fields["cohort"].label_from_instance = lambda c: (
-            f"{c.label} \u2014 {c.track.name}, {c.planned_size - c.occupied} of "
-            f"{c.planned_size} place{'s' if c.planned_size != 1 else ''} free"
+        self.fields["cohort"].label_from_instance = self._cohort_label
+        lines = {line.subject.pk: line for line in replacements}
+        self.fields["replaces"].queryset = Subject.objects.filter(pk__in=list(lines)).order_by(
+            "subject_number"
         )
-        if len(cohorts) == 1:
-            self.fields["cohort"].initial = cohorts[0].pk
+        self.fields["replaces"].label_from_instance = lambda s: (
+            f"{s} in {lines[s.pk].cohort.label}: not evaluable, {lines[s.pk].reason}"
+            if s.pk in lines
+            else str(s)
+        )
+        self.replacement_lines = lines
+        cohort_list = list(cohorts)
+        new_places = [c for c in cohort_list if c.status == c.Status.OPEN]
+        if new_places:
+            # A new place is possible too: "no one" is a choice.
+            self.fields["replaces"].empty_label = "No one: a new place in the cohort"
+        if not lines and not (self.is_bound and self.data.get(self.add_prefix("replaces"))):
+            # Nobody to replace; kept for a submitted choice, which then says it is gone.
+            del self.fields["replaces"]
+        if len(cohort_list) == 1:
+            self.fields["cohort"].initial = cohort_list[0].pk
+        if lines and not new_places and len(lines) == 1:
+            # The only way in is as this one replacement: propose it (the coordinator confirms).
+            self.fields["replaces"].initial = next(iter(lines))
+
+    @staticmethod
+    def _cohort_label(cohort) -> str:
+        head = f"{cohort.label} \u2014 {cohort.track.name}"
+        if cohort.status == cohort.Status.FULL:
+            return f"{head}, full: takes a replacement only"
+        free = max(cohort.planned_size - cohort.occupied, 0)
+        return (
+            f"{head}, {free} of {cohort.planned_size} "
+            f"place{'s' if cohort.planned_size != 1 else ''} free"
+        )
+
+    def clean(self):
+        data = super().clean()
+        cohort, replaced = data.get("cohort"), data.get("replaces")
+        if "cohort" in self.errors or "replaces" in self.errors:
+            return data
+        if replaced is not None:
+            line = self.replacement_lines.get(replaced.pk)
+            home = line.cohort if line is not None else None
+            if cohort is None:
+                data["cohort"] = home
+            elif home is not None and cohort.pk != home.pk:
+                self.add_error(
+                    "replaces",
+                    f"{replaced} is in {home.label}, not {cohort.label}: choose {home.label} "
+                    "to take their place, or no one to replace.",
+                )
+        elif cohort is None:
+            self.add_error("cohort", "Choose the cohort.")
+        return data
+
+
+def end_reason_field(label, *, help_text, required_message):
+    return forms.CharField(
+        label=label,
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=help_text,
+        error_messages={"required": required_message},
+    )
 
 
 class SubjectEditForm(SiteForm):
@@ -188,6 +261,19 @@ class SubjectEditForm(SiteForm):
     consent_date = date_field("Date of informed consent", required=False)
     consent_version = forms.CharField(label="Consent form version", max_length=50, required=False)
     enrollment_date = date_field("Enrollment date", required=False)
+    end_of_treatment_date = date_field("End of treatment date")
+    end_of_treatment_reason = end_reason_field(
+        "Reason treatment ended",
+        help_text="",
+        required_message="Give the reason treatment ended.",
+    )
+    end_of_study_date = date_field("End of study date")
+    end_of_study_reason = end_reason_field(
+        "Reason the subject left the study",
+        help_text="",
+        required_message="Give the reason the subject left the study.",
+    )
+    death_date = date_field("Date of death")
     reason = reason_field()
     version = version_field()
 
@@ -198,15 +284,75 @@ class SubjectEditForm(SiteForm):
         "consent_date",
         "consent_version",
         "enrollment_date",
+        "end_of_treatment_date",
+        "end_of_treatment_reason",
+        "end_of_study_date",
+        "end_of_study_reason",
+        "death_date",
     )
+    # Recorded by their own step (which also changes the status); once recorded, corrected here.
+    RECORDED_BY_A_STEP = {
+        "end_of_treatment_date": ("end_of_treatment_date", "end_of_treatment_reason"),
+        "end_of_study_date": ("end_of_study_date", "end_of_study_reason"),
+        "death_date": ("death_date",),
+    }
 
     def __init__(self, *args, subject: Subject, **kwargs):
         super().__init__(*args, **kwargs)
         if not subject.is_enrolled:
             del self.fields["enrollment_date"]
+        for recorded, names in self.RECORDED_BY_A_STEP.items():
+            if getattr(subject, recorded) is None:
+                for name in names:
+                    del self.fields[name]
+
+    def end_fields(self):
+        return [
+            self[name]
+            for names in self.RECORDED_BY_A_STEP.values()
+            for name in names
+            if name in self.fields
+        ]
 
     def changes(self) -> dict:
         return {n: self.cleaned_data[n] for n in self.FIELDS if n in self.fields}
+
+
+# ------------------------------------------------------------------------------------------
+# End of treatment, end of study, death
+
+
+class EndTreatmentForm(SiteForm):
+    end_of_treatment_date = date_field(
+        "Date of end of treatment",
+        help_text="The site's local date; not before the last dose, not in the future.",
+    )
+    end_of_treatment_reason = end_reason_field(
+        "Reason treatment ended",
+        help_text="E.g. progressive disease, adverse event, the subject's decision, the "
+        "investigator's decision. The subject stays in follow-up.",
+        required_message="Give the reason treatment ended.",
+    )
+    version = version_field()
+
+
+class EndStudyForm(SiteForm):
+    end_of_study_date = date_field(
+        "Date of end of study",
+        help_text="The site's local date; not before the end of treatment, not in the future.",
+    )
+    end_of_study_reason = end_reason_field(
+        "Reason the subject left the study",
+        help_text="E.g. follow-up completed, consent withdrawn, lost to follow-up, sponsor's "
+        "decision.",
+        required_message="Give the reason the subject left the study.",
+    )
+    version = version_field()
+
+
+class DeathForm(SiteForm):
+    death_date = date_field("Date of death", help_text="The site's local date; not in the future.")
+    version = version_field()
 
 
 # ------------------------------------------------------------------------------------------

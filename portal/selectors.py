@@ -27,6 +27,7 @@ from escalation.models import Notification, Recommendation, SubjectDltStatus
 from escalation.rules import dlt_window
 from safety.models import AdverseEvent, CtcaeTerm
 from subjects.models import Subject
+from subjects.selectors import occupied_places_annotation, place_holders
 from subjects.services import cohort_closed_reason
 from trial.models import Cohort, EscalationTrack, Site
 
@@ -218,12 +219,48 @@ def _count(queryset_filter: Q):
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
+def replacements_prefetch() -> Prefetch:
+    """The (non-voided) subject who replaced each subject, as `subject.replacements`."""
+    return Prefetch(
+        "replaced_by",
+        queryset=Subject.objects.only(
+            "id", "replaces_id", "subject_number", "screening_number", "site_id", "enrollment_date"
+        ).order_by("id"),
+        to_attr="replacements",
+    )
+
+
+def replacement_task(subject: Subject) -> Task | None:
+    """A subject the escalation evaluation found not evaluable and nobody replaced yet."""
+    stored = getattr(subject, "dlt_status", None)
+    if stored is None or stored.status != SubjectDltStatus.Status.NOT_EVALUABLE:
+        return None
+    if getattr(subject, "replacements", None) or subject.cohort_id is None:
+        return None
+    cohort = subject.cohort
+    if cohort.track.status != EscalationTrack.Status.ACTIVE or cohort.status not in (
+        Cohort.Status.OPEN,
+        Cohort.Status.FULL,
+    ):
+        return None
+    return Task(
+        f"Not evaluable ({stored.reason or 'see the DLT status'}): a screened, eligible subject "
+        "can be enrolled as the replacement",
+        urgent=True,
+    )
+
+
 def subjects_for_listing(user):
     """The user's subjects with what the listing shows, in a fixed number of queries."""
     return (
         restrict(
             Subject.objects.select_related(
-                "site", "study", "cohort__dose_level", "cohort__track__regimen", "dlt_status"
+                "site",
+                "study",
+                "cohort__dose_level",
+                "cohort__track__regimen",
+                "dlt_status",
+                "replaces",
             ),
             user,
         )
@@ -239,7 +276,8 @@ def subjects_for_listing(user):
                     "id", "subject_id", "cycle", "day", "administered_on"
                 ),
                 to_attr="loaded_doses",
-            )
+            ),
+            replacements_prefetch(),
         )
         .order_by("site__number", "subject_number", "screening_number")
     )
@@ -264,7 +302,15 @@ def home_sites(user, status_filter: str = "active") -> list[SiteBlock]:
         if block is None:
             continue
         doses = subject.loaded_doses
-        tasks = [t for t in (screening_task(subject), dose_task(subject, doses, block.today)) if t]
+        tasks = [
+            t
+            for t in (
+                screening_task(subject),
+                dose_task(subject, doses, block.today),
+                replacement_task(subject),
+            )
+            if t
+        ]
         if subject.open_aes:
             tasks.append(
                 Task(
@@ -285,15 +331,6 @@ def home_sites(user, status_filter: str = "active") -> list[SiteBlock]:
     return list(blocks.values())
 
 
-def occupied_count():
-    """Places taken in a cohort: enrolled subjects not replaced (as subjects.services counts)."""
-    return Count(
-        "subjects",
-        filter=Q(subjects__voided_at__isnull=True, subjects__replaced_by__isnull=True),
-        distinct=True,
-    )
-
-
 def escalation_tracks(user) -> list[TrackBlock]:
     """Each track of the user's studies: its cohorts (open, full, planned) and its current
     recommendation from the escalation evaluation."""
@@ -305,7 +342,7 @@ def escalation_tracks(user) -> list[TrackBlock]:
     cohorts = (
         restrict(Cohort.objects.select_related("dose_level", "track__regimen", "track"), user)
         .exclude(status=Cohort.Status.CLOSED)
-        .annotate(occupied=occupied_count())
+        .annotate(occupied=occupied_places_annotation())
         .order_by("number")
     )
     by_track: dict[int, list[CohortLine]] = defaultdict(list)
@@ -336,43 +373,110 @@ def escalation_tracks(user) -> list[TrackBlock]:
 
 
 @dataclass
+class ReplacementLine:
+    """A subject found not evaluable and not yet replaced, whose cohort place a new subject can
+    take (`subjects.services.subject_enroll(..., replaces=subject)` checks it again)."""
+
+    subject: Subject
+    cohort: Cohort
+    reason: str  # why the escalation evaluation found the subject not evaluable
+    recommendation: Recommendation | None  # the track's current recommendation
+
+    @property
+    def requested(self) -> bool:
+        """Does the current recommendation name this subject for replacement?"""
+        if self.recommendation is None:
+            return False
+        named = (self.recommendation.data or {}).get("subjects_to_replace") or []
+        return self.subject.subject_number in named
+
+
+@dataclass
 class EnrollmentOptions:
     open_cohorts: list[CohortLine]
     reasons: list[str]  # why no cohort takes a subject, per active track
+    replacements: list[ReplacementLine] = field(default_factory=list)
+
+    @property
+    def cohort_ids(self) -> list[int]:
+        """Cohorts a subject can be enrolled into now: a new place, or as a replacement."""
+        ids = [line.cohort.pk for line in self.open_cohorts]
+        return ids + [r.cohort.pk for r in self.replacements if r.cohort.pk not in ids]
+
+
+def replacement_candidates(cohorts, recommendations: dict) -> list[ReplacementLine]:
+    """Not-evaluable, not-replaced subjects of the given cohorts that take a replacement: an
+    open or full cohort of an active track (a full cohort accepts a replacement only)."""
+    takes_replacement = [
+        c.pk
+        for c in cohorts
+        if c.track.status == EscalationTrack.Status.ACTIVE
+        and c.status in (Cohort.Status.OPEN, Cohort.Status.FULL)
+    ]
+    if not takes_replacement:
+        return []
+    by_id = {c.pk: c for c in cohorts}
+    subjects = (
+        place_holders()
+        .filter(
+            cohort_id__in=takes_replacement,
+            dlt_status__status=SubjectDltStatus.Status.NOT_EVALUABLE,
+        )
+        .select_related("dlt_status")
+        .order_by("subject_number")
+    )
+    lines = [
+        ReplacementLine(
+            subject=subject,
+            cohort=by_id[subject.cohort_id],
+            reason=subject.dlt_status.reason or "not evaluable",
+            recommendation=recommendations.get(by_id[subject.cohort_id].track_id),
+        )
+        for subject in subjects
+    ]
+    order = {pk: index for index, pk in enumerate(takes_replacement)}
+    lines.sort(key=lambda line: order[line.cohort.pk])
+    return lines
 
 
 def enrollment_options(user, study) -> EnrollmentOptions:
-    """Cohorts with a free place now, or in words why none is open."""
+    """Cohorts with a free place now, places a replacement can take, or in words why no cohort
+    takes a subject. Cohort states and wording come from `subjects.services`."""
     cohorts = list(
         restrict(Cohort.objects.select_related("dose_level", "track__regimen", "track"), user)
         .filter(study=study)
         .exclude(status=Cohort.Status.CLOSED)
-        .annotate(occupied=occupied_count())
+        .annotate(occupied=occupied_places_annotation())
         .order_by("track__display_order", "number")
     )
+    current = {
+        r.track_id: r
+        for r in restrict(Recommendation.objects.filter(status__in=Recommendation.CURRENT), user)
+        .filter(track__study=study)
+        .select_related("track")
+    }
     open_lines, reasons = [], []
     for cohort in cohorts:
         reason = cohort_closed_reason(cohort)
-        if reason is None and cohort.occupied >= cohort.planned_size:
-            reason = f"{cohort} is full ({cohort.planned_size} subjects)."
         if reason is None:
             open_lines.append(CohortLine(cohort, cohort.occupied, None))
         else:
             reasons.append(reason)
     if not open_lines:
-        pending = (
-            restrict(Recommendation.objects.filter(status=Recommendation.Status.PENDING), user)
-            .filter(track__study=study)
-            .select_related("track")
-        )
-        for recommendation in pending:
+        for recommendation in current.values():
+            if not recommendation.needs_decision:
+                continue
             reasons.append(
                 f"{recommendation.track.name}: waiting for the Safety Review Committee to "
                 f"confirm the recommendation \u201c{recommendation.text}\u201d."
             )
         if not cohorts:
             reasons.append("No cohort is open: waiting for the Safety Review Committee.")
-    return EnrollmentOptions(open_cohorts=open_lines, reasons=reasons)
+    return EnrollmentOptions(
+        open_cohorts=open_lines,
+        reasons=reasons,
+        replacements=replacement_candidates(cohorts, current),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -420,7 +524,23 @@ class Timeline:
         return sorted(self.items, key=lambda i: (i.start, i.kind != "milestone"))
 
 
-def build_timeline(subject, doses, adverse_events, dlt: DltInfo | None, today: date) -> Timeline:
+def _enrollment_label(subject) -> str:
+    if not subject.cohort_id:
+        return ""
+    label = f"Enrolled in {subject.cohort}"
+    if subject.replaces_id:
+        label += f", replacing {subject.replaces} (not evaluable)"
+    return label
+
+
+def build_timeline(
+    subject,
+    doses,
+    adverse_events,
+    dlt: DltInfo | None,
+    today: date,
+    replacement: Subject | None = None,
+) -> Timeline:
     items: list[TimelineItem] = []
     for when, label in (
         (subject.screening_date, "Screening"),
@@ -429,10 +549,17 @@ def build_timeline(subject, doses, adverse_events, dlt: DltInfo | None, today: d
             subject.eligibility_assessed_on,
             f"Eligibility: {subject.get_eligibility_outcome_display()}",
         ),
-        (subject.enrollment_date, f"Enrolled in {subject.cohort}" if subject.cohort_id else ""),
-        (subject.end_of_treatment_date, "End of treatment"),
-        (subject.end_of_study_date, "End of study"),
+        (subject.enrollment_date, _enrollment_label(subject)),
+        (
+            subject.end_of_treatment_date,
+            f"End of treatment: {subject.end_of_treatment_reason}",
+        ),
+        (subject.end_of_study_date, f"End of study: {subject.end_of_study_reason}"),
         (subject.death_date, "Death"),
+        (
+            replacement.enrollment_date if replacement is not None else None,
+            f"Replaced by {replacement} (this subject is not evaluable)",
+        ),
     ):
         if when is not None and label:
             items.append(TimelineItem("milestone", label, when))
@@ -611,13 +738,20 @@ class Casebook:
     notifications: dict[int, list[Notification]]
     voided_doses: list[DoseAdministration]
     voided_adverse_events: list[AdverseEvent]
+    replacement: Subject | None = None  # who took this subject's cohort place
+    visible_subject_ids: frozenset[int] = frozenset()  # related subjects the user may open
 
 
 def subject_for(user, pk: int, capability: Capability = Capability.VIEW):
     """The subject, scoped to the user (another site's subject is not found)."""
     return restrict(
         Subject.objects.select_related(
-            "site", "study", "cohort__dose_level", "cohort__track__regimen", "dlt_status"
+            "site",
+            "study",
+            "cohort__dose_level",
+            "cohort__track__regimen",
+            "dlt_status",
+            "replaces",
         ),
         user,
         capability,
@@ -639,6 +773,19 @@ def casebook(user, subject: Subject) -> Casebook:
     )
     events = [e for e in all_events if e.voided_at is None]
     dlt = dlt_info(subject, doses, today)
+    replacement = (
+        Subject.objects.filter(replaces=subject).order_by("id").first()
+        if subject.cohort_id
+        else None
+    )
+    related = [s.pk for s in (subject.replaces, replacement) if s is not None]
+    visible_ids = (
+        frozenset(
+            restrict(Subject.objects.filter(pk__in=related), user).values_list("pk", flat=True)
+        )
+        if related
+        else frozenset()
+    )
     dose_names = {d.pk: f"Dose C{d.cycle}D{d.day}" for d in all_doses}
     ae_names = {
         e.pk: f"Adverse event: {e.ctcae_term.term} (onset {e.onset_date:%Y-%m-%d})"
@@ -686,11 +833,13 @@ def casebook(user, subject: Subject) -> Casebook:
         doses=doses,
         adverse_events=events,
         dlt=dlt,
-        timeline=build_timeline(subject, doses, events, dlt, today),
+        timeline=build_timeline(subject, doses, events, dlt, today, replacement),
         histories=histories,
         notifications=dict(notes),
         voided_doses=[d for d in all_doses if d.voided_at is not None],
         voided_adverse_events=[e for e in all_events if e.voided_at is not None],
+        replacement=replacement,
+        visible_subject_ids=visible_ids,
     )
 
 

@@ -14,6 +14,10 @@ urlpatterns = [
     path("subjects/<int:pk>/screen-failure/", views.screen_fail, name="screen_fail"),
     path("subjects/<int:pk>/enroll/", views.enroll, name="enroll"),
     path("subjects/<int:pk>/edit/", views.subject_edit, name="subject_edit"),
+    # End of participation
+    path("subjects/<int:pk>/end-of-treatment/", views.end_treatment, name="end_treatment"),
+    path("subjects/<int:pk>/end-of-study/", views.end_study, name="end_study"),
+    path("subjects/<int:pk>/death/", views.record_death, name="record_death"),
     # Dosing
     path("subjects/<int:pk>/doses/new/", views.dose_new, name="dose_new"),
     path("subjects/<int:pk>/doses/total/", views.dose_total, name="dose_total"),

@@ -9,6 +9,7 @@ from .adverse_events import (
 )
 from .dosing import dose_edit, dose_new, dose_total, dose_void_view
 from .home import home, keepalive, subject_detail
+from .participation import end_study, end_treatment, record_death
 from .screening import (
     consent,
     eligibility,
@@ -31,9 +32,12 @@ __all__ = [
     "dose_total",
     "dose_void_view",
     "eligibility",
+    "end_study",
+    "end_treatment",
     "enroll",
     "home",
     "keepalive",
+    "record_death",
     "screen_fail",
     "screening",
     "subject_detail",

@@ -23,6 +23,7 @@ from portal.forms import (
     apply_errors,
 )
 from subjects.models import Subject
+from subjects.selectors import occupied_places_annotation
 from subjects.services import (
     subject_enroll,
     subject_record_consent,
@@ -256,53 +257,54 @@ def screen_fail(request, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def enroll(request, pk: int):
-    """Enrollment into the cohort with an open place; the page says which dose and regimen, or
-    why no cohort takes a subject now. The subject number is assigned on enrollment."""
+    """Enrollment into the cohort with an open place, or as the replacement of a subject found
+    not evaluable (a full cohort takes a replacement only); the page says which dose and
+    regimen, why a replacement is asked for, or why no cohort takes a subject now. The subject
+    number is assigned on enrollment."""
     subject = visible_subject(request.user, pk)
     require_capability(request.user, Capability.ENTER_DATA, subject)
     if subject.status != Subject.Status.SCREENING:
         messages.info(request, f"{subject} is already {subject.get_status_display().lower()}.")
         return redirect("subject_detail", pk=pk)
     options = selectors.enrollment_options(request.user, subject.study)
-    cohort_ids = [line.cohort.pk for line in options.open_cohorts]
     cohorts = (
-        Cohort.objects.filter(pk__in=cohort_ids)
+        Cohort.objects.filter(pk__in=options.cohort_ids)
         .select_related("dose_level", "track__regimen", "track")
-        .annotate(occupied=selectors.occupied_count())
+        .annotate(occupied=occupied_places_annotation())
         .order_by("track__display_order", "number")
     )
     today = site_today(subject.site.timezone)
+    kwargs = {"cohorts": cohorts, "replacements": options.replacements, "site_today": today}
     if request.method == "POST":
-        form = EnrollForm(request.POST, cohorts=cohorts, site_today=today)
+        form = EnrollForm(request.POST, **kwargs)
         if form.is_valid():
+            replaced = form.cleaned_data.get("replaces")
             try:
                 subject = subject_enroll(
                     by=request.user,
                     subject=subject,
                     cohort=form.cleaned_data["cohort"],
                     enrollment_date=form.cleaned_data["enrollment_date"],
+                    replaces=replaced,
                     expected_version=form.cleaned_data["version"],
                 )
             except StaleRecord as error:
                 _stale_message(request, error)
                 data = request.POST.copy()
                 data["version"] = str(error.current_version)
-                form = EnrollForm(data, cohorts=cohorts, site_today=today)
+                form = EnrollForm(data, **kwargs)
             except ValidationError as error:
                 apply_errors(form, error)
             else:
                 messages.success(
                     request,
-                    f"Enrolled: subject number {subject.subject_number}, {subject.cohort}. "
-                    "Record Cycle 1 Day 1 when it is given.",
+                    f"Enrolled: subject number {subject.subject_number}, {subject.cohort}"
+                    + (f", replacing {replaced} (not evaluable)" if replaced else "")
+                    + ". Record Cycle 1 Day 1 when it is given.",
                 )
                 return redirect("subject_detail", pk=pk)
     else:
-        form = EnrollForm(
-            initial={"enrollment_date": today, "version": subject.version},
-            cohorts=cohorts,
-            site_today=today,
-        )
+        form = EnrollForm(initial={"enrollment_date": today, "version": subject.version}, **kwargs)
     return render(
         request,
         "portal/enroll.html",

@@ -39,3 +39,21 @@ def populate_site(by, site, cohort, count, *, start=0):
             )
         made.append(subject)
     return made
+
+
+def under_dosed_subject(by, site, number, cohort, *, days_ago=12):
+    """An enrolled subject given half of the C1D1 infusion: under-dosed, so the escalation
+    evaluation finds them not evaluable at once (to be replaced)."""
+    today = site_today(site.timezone)
+    subject = enrolled_subject(by, site, number, cohort, days_ago=days_ago)
+    dosed(
+        by,
+        subject,
+        on=today - timedelta(days=days_ago - 2),
+        amount=cohort.dose_level.amount / 2,
+        dose_change_reason="Infusion stopped at half: reaction",
+        interrupted=True,
+        interruption_details="Stopped after 45 minutes",
+    )
+    subject.refresh_from_db()
+    return subject

@@ -12,8 +12,9 @@ from core.dates import site_today
 from escalation.models import SubjectDltStatus
 from safety.models import CtcaeTerm
 from safety.services import adverse_event_report
+from subjects.services import subject_enroll
 from tests.factories import dosed, enrolled_subject, screened_subject
-from tests.integration.portal.portal_data import populate_site
+from tests.integration.portal.portal_data import populate_site, under_dosed_subject
 
 pytestmark = pytest.mark.django_db
 
@@ -84,7 +85,20 @@ def test_page_queries_do_not_grow_with_the_number_of_subjects(
     # exist as they would in production.
     with django_capture_on_commit_callbacks(execute=True):
         subjects = populate_site(coordinator_a, site_a, roomy_cohort, 5)
-    assert SubjectDltStatus.objects.exists()
+        # Not-evaluable subjects: one replaced, the other listed on the enrollment page as a
+        # place to take.
+        not_evaluable = [
+            under_dosed_subject(coordinator_a, site_a, f"X-{index:03d}", roomy_cohort)
+            for index in range(2)
+        ]
+    assert SubjectDltStatus.objects.filter(status="not_evaluable").count() == 2
+    replacement = subject_enroll(
+        by=coordinator_a,
+        subject=screened_subject(coordinator_a, site_a, "R-000"),
+        cohort=roomy_cohort,
+        enrollment_date=site_today(site_a.timezone),
+        replaces=not_evaluable[0],
+    )
     dosed_subject = next(s for s in subjects if s.dose_administrations.exists())
     screening = next(s for s in subjects if s.status == "screening")
     client.force_login(coordinator_a)
@@ -92,10 +106,15 @@ def test_page_queries_do_not_grow_with_the_number_of_subjects(
         "home": reverse("home") + "?show=all",
         "home (active)": reverse("home"),
         "casebook": reverse("subject_detail", args=[dosed_subject.pk]),
+        "casebook (replaced)": reverse("subject_detail", args=[not_evaluable[0].pk]),
+        "casebook (replacement)": reverse("subject_detail", args=[replacement.pk]),
         "dose form": reverse("dose_new", args=[dosed_subject.pk]),
         "adverse event form": reverse("ae_new", args=[dosed_subject.pk]),
         "screening": reverse("screening", args=[screening.pk]),
         "enrollment": reverse("enroll", args=[screening.pk]),
+        "end of treatment": reverse("end_treatment", args=[dosed_subject.pk]),
+        "end of study": reverse("end_study", args=[dosed_subject.pk]),
+        "death": reverse("record_death", args=[dosed_subject.pk]),
     }
     for url in pages.values():
         client.get(url)  # warm caches (content types, sessions) that are not per-page work
@@ -103,6 +122,10 @@ def test_page_queries_do_not_grow_with_the_number_of_subjects(
 
     with django_capture_on_commit_callbacks(execute=True):
         populate_site(coordinator_a, site_a, roomy_cohort, 45, start=5)
+        for index in range(2, 6):
+            under_dosed_subject(coordinator_a, site_a, f"X-{index:03d}", roomy_cohort)
+    enrollment = client.get(pages["enrollment"]).content.decode()
+    assert enrollment.count("data-replacement=") == 5
     with_50 = {name: _queries(client, url) for name, url in pages.items()}
     print(
         f"\nSQL queries per page, 5 subjects: {with_5}\nSQL queries per page, 50 subjects: {with_50}"

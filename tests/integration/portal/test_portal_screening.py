@@ -76,7 +76,7 @@ def test_enroll_page_says_why_no_cohort_is_open(signed_in, coordinator_a, site_a
     waiting = screened_subject(coordinator_a, site_a, "S-2")
     page = signed_in.get(reverse("enroll", args=[waiting.pk])).content.decode()
     assert "No cohort is open for enrollment now" in page
-    assert "is full (1 subjects)" in page or "is full" in page
+    assert "Cohort 1: 0.01 mg/kg Q3W is full (1 place)." in page  # the service's wording
     assert 'name="cohort"' not in page  # nothing to submit
 
 
