@@ -5,13 +5,17 @@ their own record and then call these, so the audit trail, the version check and 
 invalidation are the same for every record type.
 """
 
+import copy
 import hashlib
 import json
 from collections.abc import Callable, Iterable
 
+from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.http import QueryDict
 from django.utils import timezone
 
 from .errors import StaleRecord, ValidationError, field_error
@@ -134,10 +138,12 @@ def record_digest(instance) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def sign_record(instance, *, by, password: str, meaning: str) -> Signature:
-    """Sign the current version of a record. Signing asks for the password again (21 CFR 11.200)."""
-    if not password or not by.check_password(password):
-        raise field_error("password", "The password is not correct; nothing was signed.", "invalid")
+def sign_record(instance, *, by, password: str, meaning: str, request=None) -> Signature:
+    """Sign the current version of a record. Signing asks for the password again (21 CFR 11.200).
+
+    `request`: the page's request when a signed-in user signs; see `check_signing_password`.
+    """
+    check_signing_password(by, password, request=request)
     printed_name = by.get_full_name().strip() or by.get_username()
     signature = Signature(
         signer=by,
@@ -154,6 +160,60 @@ def sign_record(instance, *, by, password: str, meaning: str) -> Signature:
     signature._change_reason = f"Signed: {meaning}"
     signature.save()
     return signature
+
+
+def check_signing_password(by, password: str, *, request=None) -> None:
+    """The signer's password, asked again to sign (21 CFR 11.200); a field error on `password`.
+
+    With the request (a page where a signed-in user signs), guessing at the signing prompt counts
+    as guessing at the sign-in page (21 CFR 11.300(d)): a wrong password is recorded as a failed
+    sign-in for the account lockout (django-axes), and a locked account cannot sign. The failure
+    is written at once, so call this outside any transaction the refusal rolls back (the
+    committee checks it before its transaction opens). Without a request (tasks, tests) only the
+    password is checked.
+    """
+    lockout = _lockout_request(request) if request is not None else None
+    credentials = {"username": by.get_username()}
+    if lockout is not None and _locked_out(lockout, credentials):
+        raise field_error("password", _locked_message(), "locked")
+    if password and by.check_password(password):
+        return
+    message = "The password is not correct; nothing was signed."
+    if lockout is not None:
+        user_login_failed.send(sender=__name__, credentials=credentials, request=lockout)
+        if _locked_out(lockout, credentials):
+            message += " " + _locked_message(now=True)
+    raise field_error("password", message, "invalid")
+
+
+def _lockout_request(request):
+    """The request as the lockout records see it: without its form data, because django-axes
+    stores a failure's POST data and masks only a field named "password" (the signing forms name
+    theirs otherwise), and without axes' marks, which would turn the page's own answer (the
+    refusal shown on the form) into the bare lockout page."""
+    lockout = copy.copy(request)
+    for name in [name for name in vars(lockout) if name.startswith("axes_")]:
+        delattr(lockout, name)
+    lockout.POST = QueryDict()
+    return lockout
+
+
+def _locked_out(request, credentials: dict) -> bool:
+    if not getattr(settings, "AXES_ENABLED", False):
+        return False
+    from axes.handlers.proxy import AxesProxyHandler
+
+    return AxesProxyHandler.is_locked(request, credentials)
+
+
+def _locked_message(*, now: bool = False) -> str:
+    cooloff = settings.AXES_COOLOFF_TIME
+    until = f"for {int(cooloff.total_seconds() // 60)} minutes or " if cooloff else ""
+    return (
+        f"Your account is {'now ' if now else ''}locked after {settings.AXES_FAILURE_LIMIT} wrong "
+        f"passwords (at sign-in or when signing): signing and signing in are refused {until}"
+        f"until an administrator unlocks it.{'' if now else ' Nothing was signed.'}"
+    )
 
 
 def _invalidate_signatures(instance, reason: str) -> None:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.roles import Capability
 from accounts.scoping import require
 from core.errors import ValidationError, field_error
-from core.records import sign_record
+from core.records import check_signing_password, sign_record
 from trial.models import Cohort, DoseLevel, EscalationTrack
 
 from . import rules
@@ -36,8 +36,11 @@ CONFIRM_STEP = {
 }
 
 
-def committee_confirm(*, by, recommendation: Recommendation, password: str) -> CommitteeDecision:
-    """Confirm the recommendation as it stands and carry it out."""
+def committee_confirm(
+    *, by, recommendation: Recommendation, password: str, request=None
+) -> CommitteeDecision:
+    """Confirm the recommendation as it stands and carry it out. `request`: the signing page's
+    (a wrong password then counts towards the account lockout, see core.records)."""
     action = rules.Action(recommendation.action)
     step = CONFIRM_STEP.get(action)
     if step is None:
@@ -54,6 +57,7 @@ def committee_confirm(*, by, recommendation: Recommendation, password: str) -> C
         dose_level=recommendation.dose_level,
         n_subjects=recommendation.n_subjects,
         rationale="",
+        request=request,
     )
 
 
@@ -70,6 +74,7 @@ def committee_override(
     n_subjects: int = 0,
     target_track: EscalationTrack | None = None,
     new_expansion_regimen=None,
+    request=None,
 ) -> CommitteeDecision:
     """Decide otherwise than recommended (e.g. an intermediate dose), or act on the committee's
     own initiative (open the Q2W track, an expansion cohort), always with a rationale.
@@ -104,6 +109,7 @@ def committee_override(
         rationale=rationale,
         target_track=target_track,
         new_expansion_regimen=new_expansion_regimen,
+        request=request,
     )
 
 
@@ -121,8 +127,13 @@ def _decide(
     new_dose_amount=None,
     target_track=None,
     new_expansion_regimen=None,
+    request=None,
 ) -> CommitteeDecision:
     require(by, Capability.SIGN_COMMITTEE_DECISION, study_id=track.study_id)
+    if request is not None:
+        # Checked before the transaction: a wrong password counts towards the account lockout,
+        # and that count must not roll back with the refused decision.
+        check_signing_password(by, password, request=request)
     with transaction.atomic():
         if recommendation is not None:
             recommendation = Recommendation.objects.select_for_update().get(pk=recommendation.pk)
