@@ -81,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "monitoring.context_processors.safety_dashboards",
             ],
         },
     },
@@ -108,7 +109,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+# After sign-in without ?next=: the dashboards for study-wide roles only, else the home page.
+LOGIN_REDIRECT_URL = "monitoring:after_sign_in"
 LOGOUT_REDIRECT_URL = "login"
 
 # 21 CFR Part 11 / DOMAIN.md section 7: repeated failed logins lock the account, idle sessions

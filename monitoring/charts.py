@@ -313,6 +313,7 @@ class TimelineEvent:
     term: str
     is_dlt: bool = False
     serious: bool = False
+    calls: str = ""  # both DLT calls in words, when either was made
 
 
 @dataclass(frozen=True)
@@ -524,7 +525,8 @@ def timeline_chart(
                             if event.resolution
                             else ", ongoing"
                         )
-                        + (f" ({', '.join(flags)})" if flags else ""),
+                        + (f" ({', '.join(flags)})" if flags else "")
+                        + (f"; DLT calls: {event.calls}" if event.calls else ""),
                     }
                 )
             lines.append(line)

@@ -140,3 +140,44 @@ def add_service_errors(form: forms.Form, error) -> None:
         target = field if field in form.fields else None
         for message in messages:
             form.add_error(target, message)
+
+
+class AdjudicationForm(forms.Form):
+    """The committee's DLT call on one adverse event, kept apart from the investigator's.
+
+    `version` is the version of the adverse event the monitor saw: if the site changed it since,
+    the call is refused and what changed is shown (nothing is saved on a stale view).
+    """
+
+    CALLS = [("dlt", "DLT"), ("not_dlt", "Not a DLT")]
+
+    call = forms.ChoiceField(
+        label="The committee's call",
+        choices=CALLS,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose DLT or not a DLT."},
+    )
+    note = forms.CharField(
+        label="Note",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why, under the protocol's DLT definition; kept in the audit trail.",
+        error_messages={"required": "Say why: the note is kept with the call."},
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    next = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
+
+    @property
+    def is_dlt(self) -> bool:
+        return self.cleaned_data["call"] == "dlt"
+
+
+# The adjudication service's field names, as the form's.
+ADJUDICATION_FIELDS = {"dlt_adjudicated": "call", "dlt_adjudication_note": "note"}
+
+
+def add_adjudication_errors(form: AdjudicationForm, error) -> None:
+    for field, messages in error.message_dict.items():
+        target = ADJUDICATION_FIELDS.get(field, field if field in form.fields else None)
+        for message in messages:
+            form.add_error(target, message)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date
 
-from django.db.models import Min, OuterRef, Prefetch, Q, Subquery
+from django.db.models import CharField, Min, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -24,6 +25,7 @@ from dosing.models import DoseAdministration
 from escalation.committee import CONFIRM_STEP
 from escalation.models import (
     CommitteeDecision,
+    Notification,
     Recommendation,
     SubjectDltStatus,
     TrackEvaluationState,
@@ -54,6 +56,28 @@ def monitoring_studies(user) -> list[Study]:
 
 def can_sign(user, study_id: int) -> bool:
     return can(user, Capability.SIGN_COMMITTEE_DECISION, study_id=study_id)
+
+
+def can_adjudicate(user, study_id: int) -> bool:
+    return can(user, Capability.ADJUDICATE_DLT, study_id=study_id)
+
+
+def has_study_role(user) -> bool:
+    """Does the user hold a study-wide role anywhere (so the safety dashboards are theirs)?
+    Uses the memberships already loaded for the request."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return any(Role(m.role) in STUDY_ROLES for m in user.memberships_cached())
+
+
+def only_study_roles(user) -> bool:
+    """Are all the user's roles study-wide (no site work to start from)?"""
+    if user is None or not user.is_authenticated or user.is_superuser:
+        return False
+    roles = {Role(m.role) for m in user.memberships_cached()}
+    return bool(roles) and roles <= STUDY_ROLES
 
 
 @dataclass
@@ -194,6 +218,30 @@ def dlt_status_of(subject: Subject) -> SubjectDltStatus | None:
 
 def subject_url(subject_id: int) -> str:
     return reverse("subject_detail", args=[subject_id])
+
+
+def with_adjudicator(queryset):
+    """Adverse events annotated with who made the committee's DLT call (`adjudicator`, None when
+    not adjudicated), from the audit trail: the first history row carrying the call's current
+    time. A subquery of the same query, so pages keep a fixed number of queries."""
+    rows = AdverseEvent.history.filter(
+        id=OuterRef("pk"), dlt_adjudicated_at=OuterRef("dlt_adjudicated_at")
+    ).order_by("history_id")
+    name = NullIf(
+        Trim(Concat("history_user__first_name", Value(" "), "history_user__last_name")), Value("")
+    )
+    who = rows.annotate(who=Coalesce(name, "history_user__username")).values("who")[:1]
+    return queryset.annotate(adjudicator=Subquery(who, output_field=CharField()))
+
+
+def dlt_calls_text(event) -> str:
+    """Both DLT calls in words, e.g. "investigator: DLT; committee: not a DLT"."""
+    investigator = "DLT" if event.dlt_investigator else "not a DLT"
+    if event.dlt_adjudicated is None:
+        committee = "not adjudicated"
+    else:
+        committee = "DLT" if event.dlt_adjudicated else "not a DLT"
+    return f"investigator: {investigator}; committee: {committee}"
 
 
 def regimen_order(tracks: list[EscalationTrack]) -> dict[int, int]:
@@ -556,6 +604,7 @@ class TimelinePage:
             "Doses",
             "Adverse events (onset, grade)",
             "DLTs",
+            "DLT calls (investigator; committee)",
         ]
         rows = []
         for group in self.groups:
@@ -571,6 +620,7 @@ class TimelinePage:
                         "; ".join(f"{d.label} {d.given_on.isoformat()}" for d in s.doses),
                         "; ".join(f"{e.term} G{e.grade} {e.onset.isoformat()}" for e in s.events),
                         "; ".join(f"{e.term} G{e.grade}" for e in s.events if e.is_dlt),
+                        " | ".join(f"{e.term} G{e.grade}: {e.calls}" for e in s.events if e.calls),
                     ]
                 )
         return header, rows
@@ -632,6 +682,9 @@ def dlt_timeline(user, scope: Scope) -> TimelinePage:
                     term=e.ctcae_term.term,
                     is_dlt=e.is_dlt or e.pk == dlt_event_id,
                     serious=e.serious,
+                    calls=dlt_calls_text(e)
+                    if e.dlt_investigator or e.dlt_adjudicated is not None
+                    else "",
                 )
                 for e in subject.loaded_events
             ),
@@ -788,6 +841,9 @@ LISTING_HEADER = [
     "DLT (adjudicated)",
     "DLT (final call)",
     "Onset in DLT window",
+    "DLT adjudicated at (UTC)",
+    "DLT adjudicated by",
+    "Adjudication note",
 ]
 
 
@@ -816,6 +872,11 @@ def listing_csv_row(row: ListingRow) -> list:
         "" if e.dlt_adjudicated is None else e.dlt_adjudicated,
         e.is_dlt,
         "" if row.in_window is None else row.in_window,
+        e.dlt_adjudicated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        if e.dlt_adjudicated_at
+        else "",
+        getattr(e, "adjudicator", None) or "",
+        e.dlt_adjudication_note,
     ]
 
 
@@ -823,9 +884,11 @@ def listing_csv_row(row: ListingRow) -> list:
 class ListingsPage:
     saes: list[ListingRow]
     dlts: list[ListingRow]
+    # The investigator called a DLT, the committee adjudicated it as not a DLT.
+    not_upheld: list[ListingRow] = field(default_factory=list)
 
     def csv(self, table: str):
-        rows = {"sae": self.saes, "dlt": self.dlts}[table]
+        rows = {"sae": self.saes, "dlt": self.dlts, "dlt_not_upheld": self.not_upheld}[table]
         return LISTING_HEADER, [listing_csv_row(r) for r in rows]
 
 
@@ -840,8 +903,10 @@ def listings(user, scope: Scope) -> ListingsPage:
         .values("administered_on")[:1]
     )
     events = (
-        restrict(AdverseEvent.objects.filter(subject__in=subjects.values("pk")), user)
-        .filter(Q(serious=True) | DLT_FINAL)
+        with_adjudicator(
+            restrict(AdverseEvent.objects.filter(subject__in=subjects.values("pk")), user)
+        )
+        .filter(Q(serious=True) | DLT_FINAL | Q(dlt_investigator=True))
         .select_related(
             "ctcae_term",
             "subject__site",
@@ -856,7 +921,7 @@ def listings(user, scope: Scope) -> ListingsPage:
         events = events.filter(onset_date__gte=scope.date_from)
     if scope.date_to:
         events = events.filter(onset_date__lte=scope.date_to)
-    saes, dlts = [], []
+    saes, dlts, not_upheld = [], [], []
     for event in events:
         status = dlt_status_of(event.subject)
         in_window = None
@@ -867,7 +932,9 @@ def listings(user, scope: Scope) -> ListingsPage:
             saes.append(row)
         if event.is_dlt:
             dlts.append(row)
-    return ListingsPage(saes=saes, dlts=dlts)
+        elif event.dlt_investigator:
+            not_upheld.append(row)
+    return ListingsPage(saes=saes, dlts=dlts, not_upheld=not_upheld)
 
 
 # --------------------------------------------------------------------------------------------
@@ -959,9 +1026,9 @@ def recommendation_review(user, recommendation: Recommendation) -> Review:
             ),
             Prefetch(
                 "adverse_events",
-                queryset=AdverseEvent.objects.select_related("ctcae_term").order_by(
-                    "onset_date", "id"
-                ),
+                queryset=with_adjudicator(
+                    AdverseEvent.objects.select_related("ctcae_term")
+                ).order_by("onset_date", "id"),
                 to_attr="loaded_events",
             ),
         )
@@ -1032,3 +1099,214 @@ def study_choices(user, study: Study):
     )
     regimens = list(restrict(Regimen.objects.filter(study=study), user).order_by("code"))
     return levels, tracks, regimens
+
+
+# --------------------------------------------------------------------------------------------
+# DLT adjudication
+
+
+def visible_adverse_event(user, pk: int) -> AdverseEvent:
+    """An adverse event of one of the user's dashboard studies (else DoesNotExist), with what
+    its page shows: the subject, site, cohort, DLT status and who adjudicated it."""
+    studies = [s.pk for s in monitoring_studies(user)]
+    return (
+        with_adjudicator(restrict(AdverseEvent.objects.filter(subject__study_id__in=studies), user))
+        .select_related(
+            "ctcae_term",
+            "subject__study",
+            "subject__site",
+            "subject__cohort__dose_level",
+            "subject__cohort__track__regimen",
+            "subject__dlt_status",
+        )
+        .get(pk=pk)
+    )
+
+
+def track_recommendation(user, event: AdverseEvent) -> tuple[Recommendation | None, bool]:
+    """The current recommendation of the event's subject's track, and whether the track still
+    owes an evaluation (data changed since the last one). (None, False) outside a cohort."""
+    cohort = event.subject.cohort
+    if cohort is None:
+        return None, False
+    current = (
+        restrict(Recommendation.objects.filter(track_id=cohort.track_id), user)
+        .filter(status__in=Recommendation.CURRENT)
+        .select_related("track")
+        .first()
+    )
+    state = TrackEvaluationState.objects.filter(track_id=cohort.track_id).first()
+    owed = state is not None and state.requested_at is not None
+    return current, owed
+
+
+# --------------------------------------------------------------------------------------------
+# Notifications: who was told what, when
+
+
+def delivery(notification: Notification) -> tuple[str, str]:
+    """(state, words) of the e-mail of a recorded notification."""
+    if notification.sent_at is not None:
+        return "sent", f"e-mailed {notification.sent_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+    if not notification.recipient.email:
+        return "no_email", "no e-mail address: shown in the app only"
+    if notification.error:
+        return "error", f"not sent: {notification.error}"
+    return "queued", "not e-mailed yet (queued)"
+
+
+def notification_target(notification: Notification) -> tuple[str, str]:
+    """(url, label) of what the notification is about: the subject's casebook, or the
+    recommendation's review page."""
+    if notification.subject_id is not None:
+        return subject_url(notification.subject_id), str(notification.subject.subject_number)
+    kind, _, pk = notification.key.partition(":")
+    if kind == "recommendation" and pk.isdigit():
+        return reverse("monitoring:review", args=[int(pk)]), f"recommendation #{pk}"
+    return "", ""
+
+
+NOTIFICATION_KINDS = [("", "All")] + [(k.value, k.label) for k in Notification.Kind]
+NOTIFICATIONS_PER_PAGE = 50
+
+NOTIFICATION_HEADER = [
+    "Recorded (UTC)",
+    "Kind",
+    "Title",
+    "Recipient",
+    "Recipient e-mail",
+    "E-mailed at (UTC)",
+    "Delivery",
+    "Subject",
+    "Site",
+    "About",
+    "Message",
+]
+
+
+@dataclass
+class NotificationsPage:
+    queryset: object  # every notification of the selection, newest first
+    rows: list[Notification]  # this page's
+    kind: str
+    number: int
+    pages: int
+    total: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+    def csv(self, table: str):
+        if table != "notifications":
+            raise KeyError(table)
+        rows = []
+        for n in self.queryset:
+            state, words = delivery(n)
+            rows.append(
+                [
+                    n.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                    n.get_kind_display(),
+                    n.title,
+                    n.recipient.get_full_name() or n.recipient.get_username(),
+                    n.recipient.email,
+                    n.sent_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if n.sent_at else "",
+                    words,
+                    n.subject.subject_number if n.subject_id else "",
+                    n.subject.site.number if n.subject_id else "",
+                    n.key,
+                    n.body,
+                ]
+            )
+        return NOTIFICATION_HEADER, rows
+
+
+def _notifications(user, study: Study):
+    return (
+        restrict(Notification.objects.filter(study=study), user)
+        .select_related("recipient", "subject__site")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def notifications(user, scope: Scope, *, kind: str = "", page: int = 1) -> NotificationsPage:
+    """The study's recorded notifications, newest first, a page at a time: two queries (the
+    count and the page) whatever their number."""
+    rows = _notifications(user, scope.study)
+    if kind:
+        rows = rows.filter(kind=kind)
+    if scope.site:
+        rows = rows.filter(subject__site=scope.site)
+    if scope.date_from:
+        rows = rows.filter(created_at__date__gte=scope.date_from)
+    if scope.date_to:
+        rows = rows.filter(created_at__date__lte=scope.date_to)
+    total = rows.count()
+    pages = max(1, -(-total // NOTIFICATIONS_PER_PAGE))
+    number = min(max(1, page), pages)
+    start = (number - 1) * NOTIFICATIONS_PER_PAGE
+    shown = list(rows[start : start + NOTIFICATIONS_PER_PAGE]) if total else []
+    return NotificationsPage(
+        queryset=rows, rows=shown, kind=kind, number=number, pages=pages, total=total
+    )
+
+
+@dataclass
+class Alert:
+    """A DLT or an SAE as announced to the monitors: one line per event, with each recipient."""
+
+    kind: str
+    kind_label: str
+    title: str
+    created_at: object
+    subject: Subject | None
+    event: AdverseEvent | None  # the adverse event as it stands now (None if voided since)
+    told: list[Notification] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return subject_url(self.subject.pk) if self.subject else ""
+
+
+RECENT_ALERTS = 8
+
+
+def recent_alerts(user, study: Study, *, limit: int = RECENT_ALERTS) -> list[Alert]:
+    """The latest DLT and SAE announcements of the study, with whom each reached and the
+    adverse event's calls as they stand now. Two or three queries whatever the study's size."""
+    rows = list(
+        _notifications(user, study).filter(
+            kind__in=[Notification.Kind.NEW_DLT, Notification.Kind.SAE]
+        )[: limit * 12]
+    )
+    alerts: dict[tuple[str, str], Alert] = {}
+    for n in rows:
+        key = (n.kind, n.key)
+        if key not in alerts:
+            if len(alerts) == limit:
+                continue
+            alerts[key] = Alert(
+                kind=n.kind,
+                kind_label=n.get_kind_display(),
+                title=n.title,
+                created_at=n.created_at,
+                subject=n.subject,
+                event=None,
+            )
+        alerts[key].told.append(n)
+    ids = {int(k[3:]) for _, k in alerts if k.startswith("ae:") and k[3:].isdigit()}
+    events = {
+        e.pk: e
+        for e in with_adjudicator(
+            restrict(AdverseEvent.objects.filter(pk__in=ids), user)
+        ).select_related("ctcae_term")
+    }
+    for (_, key), alert in alerts.items():
+        if key.startswith("ae:") and key[3:].isdigit():
+            alert.event = events.get(int(key[3:]))
+        alert.told.sort(key=lambda n: (n.recipient.last_name, n.recipient.username))
+    return list(alerts.values())

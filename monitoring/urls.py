@@ -12,4 +12,7 @@ urlpatterns = [
     path("committee/", views.committee, name="committee"),
     path("committee/recommendations/<int:pk>/", views.review, name="review"),
     path("committee/tracks/<int:pk>/decide/", views.track_decision, name="track_decision"),
+    path("adverse-events/<int:pk>/adjudicate/", views.adjudicate, name="adjudicate"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("start/", views.after_sign_in, name="after_sign_in"),
 ]

@@ -12,18 +12,29 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.scoping import restrict
-from core.errors import PermissionDenied, ValidationError
+from core.errors import PermissionDenied, StaleRecord, ValidationError
 from core.exports import csv_text
 from escalation.committee import committee_confirm, committee_override
+from portal.selectors import describe_changes
+from safety.models import AdverseEvent
+from safety.services import adverse_event_adjudicate
 from trial.models import EscalationTrack
 
 from . import selectors, tables
-from .forms import ConfirmForm, OverrideForm, add_service_errors
+from .forms import (
+    AdjudicationForm,
+    ConfirmForm,
+    OverrideForm,
+    add_adjudication_errors,
+    add_service_errors,
+)
 
 ONSET_HELP = "Adverse events by onset date."
+NOTIFIED_HELP = "Notifications by the date they were recorded (UTC)."
 WINDOW_HELP = "Subjects whose DLT window (or enrollment, before the first dose) meets the range."
 
 
@@ -68,6 +79,7 @@ def overview(request):
             "scope": scope,
             "page": page,
             "can_sign": selectors.can_sign(request.user, scope.study.pk),
+            "alerts": selectors.recent_alerts(request.user, scope.study),
         },
     )
 
@@ -123,7 +135,15 @@ def listings(request):
     page = selectors.listings(request.user, scope)
     if _wants_csv(request):
         return _csv(request, scope, page, "listing")
-    return render(request, "monitoring/listings.html", {"scope": scope, "page": page})
+    return render(
+        request,
+        "monitoring/listings.html",
+        {
+            "scope": scope,
+            "page": page,
+            "can_adjudicate": selectors.can_adjudicate(request.user, scope.study.pk),
+        },
+    )
 
 
 @login_required
@@ -175,6 +195,7 @@ def _review_context(request, recommendation, *, confirm_form=None, override_form
         "recommendation": recommendation,
         "study": study,
         "can_sign": selectors.can_sign(request.user, study.pk),
+        "can_adjudicate": selectors.can_adjudicate(request.user, study.pk),
         "confirm_form": confirm_form or ConfirmForm(prefix="confirm"),
         "override_form": override_form
         or OverrideForm(
@@ -213,6 +234,7 @@ def review(request, pk: int):
                     by=request.user,
                     recommendation=recommendation,
                     password=form.cleaned_data["password"],
+                    request=request,
                 )
             except ValidationError as error:
                 add_service_errors(form, error)
@@ -236,6 +258,7 @@ def review(request, pk: int):
                     by=request.user,
                     password=form.cleaned_data["password"],
                     recommendation=recommendation,
+                    request=request,
                     **form.service_arguments(levels=levels, tracks=tracks, regimens=regimens),
                 )
             except ValidationError as error:
@@ -279,6 +302,7 @@ def track_decision(request, pk: int):
                     by=request.user,
                     password=form.cleaned_data["password"],
                     track=track,
+                    request=request,
                     **form.service_arguments(levels=levels, tracks=tracks, regimens=regimens),
                 )
             except ValidationError as error:
@@ -312,3 +336,201 @@ def _signed(request, decision, recommendation):
     if recommendation is not None:
         return redirect("monitoring:review", pk=recommendation.pk)
     return redirect(f"{reverse('monitoring:committee')}?study={decision.track.study_id}")
+
+
+# --------------------------------------------------------------------------------------------
+# The committee's DLT call
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def adjudicate(request, pk: int):
+    """One adverse event's two DLT calls, and (for the committee) the form to make its own.
+
+    The call goes through safety.services.adverse_event_adjudicate with the version the monitor
+    saw: if the site changed the event since, nothing is saved and what changed is shown. The
+    escalation evaluation re-runs after the commit, so the message says whether the track's
+    recommendation changed, or that it may.
+    """
+    if not selectors.monitoring_studies(request.user):
+        raise PermissionDenied("The DLT adjudication is for the study team.")
+    try:
+        event = selectors.visible_adverse_event(request.user, pk)
+    except ObjectDoesNotExist:
+        raise Http404("No such adverse event.") from None
+    study_id = event.subject.study_id
+    can_adjudicate = selectors.can_adjudicate(request.user, study_id)
+    default_next = f"{reverse('monitoring:listings')}?study={study_id}"
+    stale, status = None, 200
+    if request.method == "POST":
+        if not can_adjudicate:
+            raise PermissionDenied(
+                "Only a medical monitor of the Safety Review Committee adjudicates DLTs."
+            )
+        form = AdjudicationForm(request.POST)
+        status = 400
+        if form.is_valid():
+            before, _ = selectors.track_recommendation(request.user, event)
+            try:
+                updated = adverse_event_adjudicate(
+                    by=request.user,
+                    adverse_event=event,
+                    is_dlt=form.is_dlt,
+                    note=form.cleaned_data["note"],
+                    expected_version=form.cleaned_data["version"],
+                )
+            except StaleRecord as error:
+                stale = _stale(error)
+                data = request.POST.copy()
+                data["version"] = str(error.current_version)
+                form = AdjudicationForm(data)
+                form.is_valid()
+                form.add_error(
+                    None,
+                    "Someone changed this adverse event after you opened the page, so nothing "
+                    "was saved: check what changed (below), then save your call again.",
+                )
+                event = selectors.visible_adverse_event(request.user, pk)
+                status = 409
+            except ValidationError as error:
+                add_adjudication_errors(form, error)
+            else:
+                updated = selectors.visible_adverse_event(request.user, updated.pk)
+                after, owed = selectors.track_recommendation(request.user, updated)
+                messages.success(request, _adjudicated(updated, before, after, owed))
+                return redirect(_safe_next(request, form.cleaned_data["next"], default_next))
+    else:
+        form = AdjudicationForm(
+            initial={
+                "version": event.version,
+                "call": _call_of(event),
+                "next": request.GET.get("next", ""),
+            }
+        )
+    current, owed = selectors.track_recommendation(request.user, event)
+    return render(
+        request,
+        "monitoring/adjudicate.html",
+        {
+            "event": event,
+            "subject": event.subject,
+            "study": event.subject.study,
+            "form": form,
+            "can_adjudicate": can_adjudicate,
+            "stale": stale,
+            "current": current,
+            "evaluation_owed": owed,
+            "back": _safe_next(request, form["next"].value() or "", default_next),
+        },
+        status=status,
+    )
+
+
+def _call_of(event: AdverseEvent) -> str:
+    if event.dlt_adjudicated is None:
+        return ""
+    return "dlt" if event.dlt_adjudicated else "not_dlt"
+
+
+def _stale(error: StaleRecord) -> dict:
+    latest = error.record.history.select_related("history_user").order_by("-history_id").first()
+    changes = [c for c in error.changes if c["field"] not in ("version", "updated_at")]
+    return {
+        "changes": describe_changes(AdverseEvent, changes),
+        "user": getattr(latest, "history_user", None),
+        "at": getattr(latest, "history_date", None),
+        "reason": getattr(latest, "history_change_reason", ""),
+        "version": error.current_version,
+        "seen": error.expected_version,
+    }
+
+
+def _safe_next(request, url: str, default: str) -> str:
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return default
+
+
+def _words(call: bool | None) -> str:
+    return "not adjudicated" if call is None else ("a DLT" if call else "not a DLT")
+
+
+def _adjudicated(event: AdverseEvent, before, after, owed: bool) -> str:
+    text = (
+        f"The committee's DLT call is saved: {event.subject.subject_number} "
+        f"{event.ctcae_term.term} grade {event.grade} is {_words(event.dlt_adjudicated)} "
+        f"(the investigator's call, kept as it was: {_words(event.dlt_investigator)})."
+    )
+    if event.subject.cohort_id is None:
+        return text + " The subject is in no cohort, so no escalation decision rests on it."
+    track = event.subject.cohort.track.name
+    if (before.pk if before else None) != (after.pk if after else None):
+        was = f" (was \u201c{before.text}\u201d)" if before else ""
+        now = f"\u201c{after.text}\u201d" if after else "none"
+        return (
+            f"{text} The escalation evaluation re-ran with this call and the recommendation on "
+            f"{track} changed: now {now}{was}. Review it before the committee decides."
+        )
+    if owed:
+        return (
+            f"{text} The escalation evaluation of {track} re-runs with this call, so its "
+            "recommendation may change: reload the overview in a moment."
+        )
+    kept = f": \u201c{after.text}\u201d" if after else ""
+    return (
+        f"{text} The escalation evaluation of {track} re-ran with this call; the "
+        f"recommendation did not change{kept}."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Notifications
+
+
+@login_required
+@require_GET
+def notifications(request):
+    """Who was told what, when: every recorded notification of the study, newest first."""
+    scope = selectors.load_scope(request.user, request.GET, date_help=NOTIFIED_HELP)
+    kinds = dict(selectors.NOTIFICATION_KINDS)
+    kind = request.GET.get("kind", "")
+    if kind not in kinds:
+        kind = ""
+    if not scope.valid:
+        return _invalid_filters(request, scope, "monitoring/notifications.html")
+    try:
+        number = int(request.GET.get("page") or 1)
+    except ValueError:
+        number = 1
+    page = selectors.notifications(request.user, scope, kind=kind, page=number)
+    if _wants_csv(request):
+        return _csv(request, scope, page, "notifications")
+    return render(
+        request,
+        "monitoring/notifications.html",
+        {
+            "scope": scope,
+            "page": page,
+            "kind": kind,
+            "kinds": selectors.NOTIFICATION_KINDS,
+            "kind_hidden": [("kind", kind)] if kind else [],
+            "filter_fields": ("study", "site", "date_from", "date_to"),
+        },
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# After sign-in
+
+
+@login_required
+@require_GET
+def after_sign_in(request):
+    """Where signing in leads when no page was asked for (`?next=` wins, see LoginView): the
+    safety dashboards for the study team whose roles all span the study; the portal's home
+    page for everyone else (site roles, mixed roles, administrators)."""
+    if selectors.only_study_roles(request.user):
+        return redirect("monitoring:overview")
+    return redirect("home")

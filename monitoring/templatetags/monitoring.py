@@ -210,3 +210,19 @@ def timeline_events(line):
         )
         out.append("".join(parts))
     return mark_safe("\n".join(out))
+
+
+@register.filter
+def delivery_state(notification):
+    """(state, words) of a notification's e-mail: sent, error, no_email or queued."""
+    from monitoring.selectors import delivery
+
+    return delivery(notification)
+
+
+@register.filter
+def notification_target(notification):
+    """(url, label) of what a notification is about: the casebook or the recommendation."""
+    from monitoring.selectors import notification_target as target
+
+    return target(notification)

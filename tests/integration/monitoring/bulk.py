@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from core.models import Signature
 from dosing.models import DoseAdministration
-from escalation.models import CommitteeDecision, Recommendation, SubjectDltStatus
+from escalation.models import CommitteeDecision, Notification, Recommendation, SubjectDltStatus
 from safety.models import AdverseEvent, CtcaeTerm
 from subjects.models import Subject
 from trial.models import Cohort, DoseLevel, EscalationTrack
@@ -26,7 +26,9 @@ RELATIONSHIPS = ["not_related", "unlikely", "possible", "probable", "definite"]
 
 def build(study, sites, user, *, n_subjects: int, n_events: int, seed: int = 7) -> dict:
     """`n_subjects` enrolled and dosed subjects in cohorts of 3 over the Q3W and Q2W tracks,
-    `n_events` adverse events among them, DLT statuses, recommendations and signed decisions."""
+    `n_events` adverse events among them (some DLT calls adjudicated by the committee), DLT
+    statuses, recommendations and signed decisions, and a notification to `user` per DLT, SAE
+    and recommendation."""
     rng = random.Random(seed)
     today = timezone.now().date()
     levels = list(DoseLevel.objects.filter(study=study, number__isnull=False).order_by("amount"))
@@ -165,7 +167,18 @@ def build(study, sites, user, *, n_subjects: int, n_events: int, seed: int = 7) 
         events.append(event)
         if dlt:
             dlt_of[subject.pk] = event
+    # The committee upheld every other DLT call, and found a few related events not DLTs.
+    adjudicated = []
+    for n, event in enumerate(events):
+        if (event.dlt_investigator and n % 2) or (
+            event.relationship in ("possible", "probable", "definite") and n % 97 == 0
+        ):
+            event.dlt_adjudicated = event.dlt_investigator
+            event.dlt_adjudicated_at = timezone.now()
+            event.dlt_adjudication_note = "bulk adjudication"
+            adjudicated.append(event)
     events = AdverseEvent.objects.bulk_create(events)
+    AdverseEvent.history.bulk_history_create(adjudicated, default_user=user)
 
     now = timezone.now()
     statuses = []
@@ -213,6 +226,26 @@ def build(study, sites, user, *, n_subjects: int, n_events: int, seed: int = 7) 
         sequence[track.pk] += 1
         last = previous_on_track.get(track.pk)
         recommendations.append(_recommendation(track, sequence[track.pk], last, "pending"))
+    for recommendation in recommendations:  # the pending ones show every subject of the track
+        if recommendation.status == "pending":
+            recommendation.data["levels"] = [
+                {
+                    "dose_level": {"label": "bulk"},
+                    "subjects": [
+                        {
+                            "number": s.subject_number,
+                            "status": "evaluable_no_dlt",
+                            "window_start": first_dose[s.pk].isoformat(),
+                            "window_end": (
+                                first_dose[s.pk]
+                                + timedelta(days=s.cohort.track.regimen.dlt_window_days - 1)
+                            ).isoformat(),
+                        }
+                        for s in subjects
+                        if s.cohort.track_id == recommendation.track_id
+                    ],
+                }
+            ]
     recommendations = Recommendation.objects.bulk_create(recommendations)
     signatures = Signature.objects.bulk_create(
         [
@@ -248,7 +281,46 @@ def build(study, sites, user, *, n_subjects: int, n_events: int, seed: int = 7) 
             )
         ]
     )
-    return {"subjects": subjects, "events": events, "cohorts": cohorts, "today": today}
+    notifications = []
+    for event in events:
+        for kind, wanted in (("sae", event.serious), ("new_dlt", event.is_dlt)):
+            if wanted:
+                notifications.append(
+                    Notification(
+                        kind=kind,
+                        key=f"ae:{event.pk}",
+                        recipient=user,
+                        study=study,
+                        subject=event.subject,
+                        title=f"{kind} {event.subject.subject_number} {event.ctcae_term.term}",
+                        body="bulk",
+                        created_at=now - timedelta(minutes=len(notifications)),
+                        sent_at=now if len(notifications) % 2 else None,
+                        error="" if len(notifications) % 3 else "bulk: SMTP refused",
+                    )
+                )
+    notifications += [
+        Notification(
+            kind="recommendation",
+            key=f"recommendation:{r.pk}",
+            recipient=user,
+            study=study,
+            title=r.text,
+            body="bulk",
+            created_at=r.created_at,
+            sent_at=r.created_at,
+        )
+        for r in recommendations
+    ]
+    Notification.objects.bulk_create(notifications)
+    return {
+        "subjects": subjects,
+        "events": events,
+        "cohorts": cohorts,
+        "today": today,
+        "pending": [r for r in recommendations if r.status == "pending"],
+        "notifications": notifications,
+    }
 
 
 def _recommendation(track, sequence: int, cohort: Cohort | None, status: str) -> Recommendation:

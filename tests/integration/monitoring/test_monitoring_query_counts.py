@@ -22,15 +22,21 @@ PAGES = [
     ("monitoring:listings", {}),
     ("monitoring:committee", {}),
     ("monitoring:overview", {"format": "csv", "table": "levels"}),
+    ("monitoring:listings", {"format": "csv", "table": "dlt"}),
+    ("monitoring:notifications", {}),
+    ("monitoring:notifications", {"kind": "new_dlt"}),
+    ("monitoring:notifications", {"format": "csv", "table": "notifications"}),
+    ("monitoring:review", {}),  # the pending Q3W recommendation, every subject as evidence
 ]
 
 
 def measure(client, user, study, sites, n_subjects, n_events):
     counts = {}
     with transaction.atomic():
-        bulk.build(study, sites, user, n_subjects=n_subjects, n_events=n_events)
+        data = bulk.build(study, sites, user, n_subjects=n_subjects, n_events=n_events)
         for name, params in PAGES:
-            url = reverse(name)
+            args = [data["pending"][0].pk] if name == "monitoring:review" else []
+            url = reverse(name, args=args)
             assert client.get(url, params).status_code == 200  # warm-up
             with CaptureQueriesContext(connection) as queries:
                 response = client.get(url, params)
@@ -64,3 +70,15 @@ def test_the_large_study_is_what_the_count_claims(
     overview = client.get(reverse("monitoring:overview")).context["page"]
     assert sum(t.subjects for t in overview.tracks) == 60
     assert sum(len(t.decisions) for t in overview.tracks) == len(data["cohorts"]) - 2
+    # The notifications page and the overview's alerts run on hundreds of notifications.
+    notifications = client.get(reverse("monitoring:notifications")).context["page"]
+    assert notifications.total == len(data["notifications"]) > 100
+    assert len(notifications.rows) == 50 and notifications.pages > 2
+    alerts = client.get(reverse("monitoring:overview")).context["alerts"]
+    assert len(alerts) == 8 and all(a.event is not None for a in alerts)
+    # Adjudicated calls are among the listed DLTs, with who made them (from the audit trail).
+    listings = client.get(reverse("monitoring:listings")).context["page"]
+    adjudicated = [r.event for r in listings.dlts if r.event.dlt_adjudicated is not None]
+    assert adjudicated and all(e.adjudicator for e in adjudicated)
+    review = client.get(reverse("monitoring:review", args=[data["pending"][0].pk]))
+    assert len(review.context["review"].subjects) > 30
