@@ -15,11 +15,18 @@ from core.dates import site_today
 from core.errors import StaleRecord, ValidationError
 from escalation.models import Notification
 from portal import selectors
-from portal.forms import AdverseEventEditForm, AdverseEventForm, VoidForm, apply_errors
+from portal.forms import AdverseEventEditForm, AdverseEventForm, apply_errors
 from safety.models import AdverseEvent, CtcaeTerm
 from safety.services import adverse_event_report, adverse_event_update, adverse_event_void
 
-from .common import merge_stale, require_capability, scoped_record, site_timezone, visible_subject
+from .common import (
+    merge_stale,
+    require_capability,
+    scoped_record,
+    site_timezone,
+    visible_subject,
+    void_page,
+)
 
 NO_SAVE_ACTIONS = {"search", "grades"}
 
@@ -246,38 +253,14 @@ def adverse_event_edit(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def adverse_event_void_view(request, pk: int):
     event = _event(request, pk)
-    subject = event.subject
-    require_capability(request.user, Capability.EDIT_DATA, subject)
-    if request.method == "POST":
-        form = VoidForm(request.POST)
-        if form.is_valid():
-            try:
-                adverse_event_void(
-                    by=request.user,
-                    adverse_event=event,
-                    reason=form.cleaned_data["reason"],
-                    expected_version=form.cleaned_data["version"],
-                )
-            except StaleRecord as error:
-                form.add_error(
-                    None,
-                    f"Someone else changed this adverse event (now version "
-                    f"{error.current_version}); review it before voiding.",
-                )
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(request, f"{event.ctcae_term.term} voided.")
-                return redirect(reverse("subject_detail", args=[subject.pk]) + "#adverse-events")
-    else:
-        form = VoidForm(initial={"version": event.version})
-    return render(
+    return void_page(
         request,
-        "portal/void.html",
-        {
-            "subject": subject,
-            "form": form,
-            "what": f"adverse event {event.ctcae_term.term}, grade {event.grade} "
-            f"(onset {event.onset_date:%Y-%m-%d})",
-        },
+        record=event,
+        subject=event.subject,
+        void=lambda **kw: adverse_event_void(by=request.user, adverse_event=event, **kw),
+        noun="adverse event",
+        what=f"adverse event {event.ctcae_term.term}, grade {event.grade} "
+        f"(onset {event.onset_date:%Y-%m-%d})",
+        done=f"{event.ctcae_term.term} voided.",
+        anchor="#adverse-events",
     )

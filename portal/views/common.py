@@ -8,15 +8,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Capability
 from accounts.scoping import can, restrict
-from core.errors import PermissionDenied, StaleRecord
+from core.errors import PermissionDenied, StaleRecord, ValidationError
 from portal import selectors
-from portal.forms import DATETIME_FORMAT
+from portal.forms import DATETIME_FORMAT, VoidForm, apply_errors
 
 
 @contextmanager
@@ -124,3 +127,32 @@ def merge_stale(form_class, request, error: StaleRecord, model, site, form_kwarg
         "version": error.current_version,
     }
     return form, described, who
+
+
+def void_page(request, *, record, subject, void, noun: str, what: str, done: str, anchor: str):
+    """The void confirmation for any clinical record: a reason and the version the user saw,
+    then `void(reason=..., expected_version=...)`; the record stays on record, out of every count."""
+    require_capability(request.user, Capability.EDIT_DATA, subject)
+    if request.method == "POST":
+        form = VoidForm(request.POST)
+        if form.is_valid():
+            try:
+                void(
+                    reason=form.cleaned_data["reason"],
+                    expected_version=form.cleaned_data["version"],
+                )
+            except StaleRecord as error:
+                form.add_error(
+                    None,
+                    f"Someone else changed this {noun} (now version {error.current_version}); "
+                    "review it before voiding.",
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, done)
+                return redirect(reverse("subject_detail", args=[subject.pk]) + anchor)
+    else:
+        form = VoidForm(initial={"version": record.version})
+    with site_timezone(subject.site):
+        return render(request, "portal/void.html", {"subject": subject, "form": form, "what": what})

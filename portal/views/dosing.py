@@ -14,7 +14,7 @@ from core.dates import site_today
 from core.errors import StaleRecord, ValidationError
 from dosing.models import DoseAdministration
 from dosing.services import dose_record, dose_update, dose_void, next_dose_slot, total_dose_mg
-from portal.forms import DoseEditForm, DoseForm, VoidForm, apply_errors
+from portal.forms import DoseEditForm, DoseForm, apply_errors
 from subjects.models import Subject
 
 from .common import (
@@ -23,6 +23,7 @@ from .common import (
     scoped_record,
     site_timezone,
     visible_subject,
+    void_page,
 )
 
 
@@ -238,38 +239,13 @@ def dose_edit(request, pk: int):
 def dose_void_view(request, pk: int):
     """Void a dose entered in error: it stays on record with who and why, out of every count."""
     dose = _dose(request, pk)
-    subject = dose.subject
-    require_capability(request.user, Capability.EDIT_DATA, subject)
-    if request.method == "POST":
-        form = VoidForm(request.POST)
-        if form.is_valid():
-            try:
-                dose_void(
-                    by=request.user,
-                    dose=dose,
-                    reason=form.cleaned_data["reason"],
-                    expected_version=form.cleaned_data["version"],
-                )
-            except StaleRecord as error:
-                form.add_error(
-                    None,
-                    f"Someone else changed this dose (now version {error.current_version}); "
-                    "review it before voiding.",
-                )
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(request, f"Cycle {dose.cycle} Day {dose.day} voided.")
-                return redirect(reverse("subject_detail", args=[subject.pk]) + "#doses")
-    else:
-        form = VoidForm(initial={"version": dose.version})
-    with site_timezone(subject.site):
-        return render(
-            request,
-            "portal/void.html",
-            {
-                "subject": subject,
-                "form": form,
-                "what": f"dose Cycle {dose.cycle} Day {dose.day} ({dose.administered_on:%Y-%m-%d})",
-            },
-        )
+    return void_page(
+        request,
+        record=dose,
+        subject=dose.subject,
+        void=lambda **kw: dose_void(by=request.user, dose=dose, **kw),
+        noun="dose",
+        what=f"dose Cycle {dose.cycle} Day {dose.day} ({dose.administered_on:%Y-%m-%d})",
+        done=f"Cycle {dose.cycle} Day {dose.day} voided.",
+        anchor="#doses",
+    )
