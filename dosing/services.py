@@ -19,6 +19,13 @@ from .schedule import DoseSlot, slot_after, slot_for
 MG = Decimal("0.001")
 
 
+def _announce(record, action: str, by) -> None:
+    """Tell the layers above (escalation evaluation, notifications) inside this transaction."""
+    events.clinical_data_changed(
+        subject_id=record.subject_id, record="dose", record_id=record.pk, action=action, by=by
+    )
+
+
 def total_dose_mg(dose_per_kg: Decimal, body_weight_kg: Decimal) -> Decimal:
     """mg/kg x kg, to the microgram."""
     return (Decimal(dose_per_kg) * Decimal(body_weight_kg)).quantize(MG, rounding=ROUND_HALF_UP)
@@ -247,9 +254,7 @@ def dose_record(
             raise field_error(
                 "day", f"Cycle {cycle} Day {day} is already recorded for {subject}.", "duplicate"
             ) from error
-        events.clinical_data_changed(
-            subject_id=subject.pk, record="dose", record_id=dose.pk, action="created", by=by
-        )
+        _announce(dose, "created", by)
     return dose
 
 
@@ -305,9 +310,7 @@ def dose_update(
             expected_version=expected_version,
             validate=validate,
         )
-        events.clinical_data_changed(
-            subject_id=subject.pk, record="dose", record_id=dose.pk, action="updated", by=by
-        )
+        _announce(dose, "updated", by)
     return dose
 
 
@@ -318,7 +321,5 @@ def dose_void(
     require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
     with transaction.atomic():
         dose = void_record(dose, by=by, reason=reason, expected_version=expected_version)
-        events.clinical_data_changed(
-            subject_id=subject.pk, record="dose", record_id=dose.pk, action="voided", by=by
-        )
+        _announce(dose, "voided", by)
     return dose

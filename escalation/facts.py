@@ -103,6 +103,7 @@ def subject_facts(
 
 def track_facts(track: EscalationTrack, subjects: list[Subject]) -> rules.Track:
     regimen = track.regimen
+    window_slots = set(regimen.dlt_window_infusions())
     return rules.Track(
         name=track.name,
         regimen=regimen.code,
@@ -110,8 +111,7 @@ def track_facts(track: EscalationTrack, subjects: list[Subject]) -> rules.Track:
         planned_infusion_days=tuple(regimen.dlt_window_infusion_days()),
         dose_levels=tuple(rules.DoseLevel(level.pk, level.label) for level in track.dose_levels()),
         subjects=tuple(
-            subject_facts(s, study=track.study, window_slots=set(regimen.dlt_window_infusions()))
-            for s in subjects
+            subject_facts(s, study=track.study, window_slots=window_slots) for s in subjects
         ),
         titration=track.uses_titration,
         phase=track.phase,

@@ -23,6 +23,7 @@ from trial.models import Cohort, EscalationTrack
 
 from . import facts, rules
 from .models import Recommendation, SubjectDltStatus, TrackEvaluationState
+from .notifications import notify_adverse_event, notify_recommendation
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,6 @@ def on_clinical_data_changed(event: ClinicalDataChanged) -> None:
     if subject.cohort_id is not None:
         request_evaluation(subject.cohort.track_id)
     if event.record == "adverse_event":
-        from .notifications import notify_adverse_event
-
         notify_adverse_event(event.record_id)
 
 
@@ -96,7 +95,6 @@ def recommendation_as_data(recommendation: rules.Recommendation) -> dict:
 
     trigger = recommendation.titration_trigger
     return {
-        "key": recommendation_key(recommendation),
         "action": str(recommendation.action),
         "rule": str(recommendation.rule),
         "text": recommendation.text,
@@ -335,6 +333,4 @@ def _mark_evaluated(state: TrackEvaluationState, started, *, next_on) -> None:
 
 
 def _announce(recommendation_id: int) -> None:
-    from .notifications import notify_recommendation
-
     notify_recommendation(recommendation_id)

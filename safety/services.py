@@ -19,6 +19,17 @@ RESOLVED_OUTCOMES = (AdverseEvent.Outcome.RECOVERED, AdverseEvent.Outcome.SEQUEL
 ONGOING_OUTCOMES = (AdverseEvent.Outcome.RECOVERING, AdverseEvent.Outcome.NOT_RECOVERED)
 
 
+def _announce(record, action: str, by) -> None:
+    """Tell the layers above (escalation evaluation, notifications) inside this transaction."""
+    events.clinical_data_changed(
+        subject_id=record.subject_id,
+        record="adverse_event",
+        record_id=record.pk,
+        action=action,
+        by=by,
+    )
+
+
 def _validate_adverse_event(event: AdverseEvent) -> None:
     """DOMAIN.md sections 5-6, checked on every entry and correction."""
     subject = event.subject
@@ -131,13 +142,7 @@ def adverse_event_report(
     with transaction.atomic():
         _validate_adverse_event(event)
         create_record(event, by=by, reason="Adverse event reported")
-        events.clinical_data_changed(
-            subject_id=subject.pk,
-            record="adverse_event",
-            record_id=event.pk,
-            action="created",
-            by=by,
-        )
+        _announce(event, "created", by)
     return event
 
 
@@ -187,13 +192,7 @@ def adverse_event_update(
             expected_version=expected_version,
             validate=_validate_adverse_event,
         )
-        events.clinical_data_changed(
-            subject_id=subject.pk,
-            record="adverse_event",
-            record_id=adverse_event.pk,
-            action="updated",
-            by=by,
-        )
+        _announce(adverse_event, "updated", by)
     return adverse_event
 
 
@@ -216,13 +215,7 @@ def adverse_event_adjudicate(
             expected_version=expected_version,
             validate=_validate_adjudication,
         )
-        events.clinical_data_changed(
-            subject_id=subject.pk,
-            record="adverse_event",
-            record_id=adverse_event.pk,
-            action="updated",
-            by=by,
-        )
+        _announce(adverse_event, "updated", by)
     return adverse_event
 
 
@@ -242,11 +235,5 @@ def adverse_event_void(
         adverse_event = void_record(
             adverse_event, by=by, reason=reason, expected_version=expected_version
         )
-        events.clinical_data_changed(
-            subject_id=subject.pk,
-            record="adverse_event",
-            record_id=adverse_event.pk,
-            action="voided",
-            by=by,
-        )
+        _announce(adverse_event, "voided", by)
     return adverse_event
