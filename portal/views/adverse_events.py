@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.roles import Capability
 from accounts.scoping import can, restrict
 from core.dates import site_today
-from core.errors import StaleRecord, ValidationError
+from core.errors import ValidationError
 from escalation.models import Notification
 from portal import selectors
 from portal.forms import AdverseEventEditForm, AdverseEventForm, apply_errors
@@ -20,8 +20,9 @@ from safety.models import AdverseEvent, CtcaeTerm
 from safety.services import adverse_event_report, adverse_event_update, adverse_event_void
 
 from .common import (
-    merge_stale,
+    not_stale,
     require_capability,
+    save_correction,
     scoped_record,
     site_timezone,
     visible_subject,
@@ -202,7 +203,7 @@ def adverse_event_edit(request, pk: int):
         ),
         "site_today": site_today(subject.site.timezone),
     }
-    stale_changes, stale_by = None, None
+    stale = not_stale()
     if request.method == "POST":
         form = AdverseEventEditForm(request.POST, **kwargs)
         action = request.POST.get("action", "save")
@@ -210,26 +211,22 @@ def adverse_event_edit(request, pk: int):
             form.is_valid()
             form.errors.clear()
         elif form.is_valid():
-            try:
-                updated = adverse_event_update(
-                    by=request.user,
-                    adverse_event=event,
-                    changes=form.changes(),
-                    reason=form.cleaned_data["reason"],
-                    expected_version=form.cleaned_data["version"],
-                )
-            except StaleRecord as error:
-                form, stale_changes, stale_by = merge_stale(
-                    AdverseEventEditForm, request, error, AdverseEvent, subject.site, kwargs
-                )
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                if updated.version == form.cleaned_data["version"]:
-                    messages.info(request, "Nothing was changed, so nothing was saved.")
-                else:
-                    _notice_for(request, updated, f"corrected (version {updated.version})")
-                return redirect(reverse("subject_detail", args=[subject.pk]) + f"#ae-{event.pk}")
+            done, form, stale = save_correction(
+                request,
+                form,
+                update=lambda **kw: adverse_event_update(
+                    by=request.user, adverse_event=event, **kw
+                ),
+                model=AdverseEvent,
+                site=subject.site,
+                form_kwargs=kwargs,
+                saved=lambda updated: _notice_for(
+                    request, updated, f"corrected (version {updated.version})"
+                ),
+                then=reverse("subject_detail", args=[subject.pk]) + f"#ae-{event.pk}",
+            )
+            if done is not None:
+                return done
     else:
         initial = {name: getattr(event, name) for name in AdverseEventForm.EVENT_FIELDS}
         initial |= {"ctcae_term": event.ctcae_term_id, "version": event.version}
@@ -242,8 +239,7 @@ def adverse_event_edit(request, pk: int):
                 "subject": subject,
                 "form": form,
                 "editing": event,
-                "stale_changes": stale_changes,
-                "stale_by": stale_by,
+                **stale,
                 **_term_context(form),
             },
         )

@@ -1,5 +1,5 @@
-"""What every coordinator view shares: the scoped lookups, the site's timezone, and the handling
-of a stale form (someone else saved the record first)."""
+"""What every coordinator view shares: the scoped lookups, the site's timezone, the handling of a
+stale form (someone else saved the record first), and the correction and void flows."""
 
 from __future__ import annotations
 
@@ -81,7 +81,8 @@ def merge_stale(form_class, request, error: StaleRecord, model, site, form_kwarg
     Fields the other person changed and this user did not touch take the new values; fields both
     changed keep this user's value and say what the other person entered. The version becomes the
     current one, so saving again is a deliberate act after seeing what changed.
-    Returns (form, changes for the message, who and when of the other change).
+    Returns (form, stale): `stale` is the page context of `portal/_stale.html`, the changes for
+    the message and who changed the record when.
     """
     tz = ZoneInfo(site.timezone)
     data = request.POST.copy()
@@ -126,7 +127,40 @@ def merge_stale(form_class, request, error: StaleRecord, model, site, form_kwarg
         "reason": getattr(latest, "history_change_reason", ""),
         "version": error.current_version,
     }
-    return form, described, who
+    return form, {"stale_changes": described, "stale_by": who}
+
+
+def not_stale() -> dict:
+    """The context of `portal/_stale.html` when nobody saved the record meanwhile."""
+    return {"stale_changes": None, "stale_by": None}
+
+
+def save_correction(request, form, *, update, model, site, form_kwargs: dict, saved, then: str):
+    """Save a valid correction form (its `changes()`, a reason and the version the user saw)
+    through `update(changes=..., reason=..., expected_version=...)`.
+
+    Returns (response, form, stale): once saved, the redirect to `then`, after `saved(record)`
+    has said what was saved (or the message that nothing changed); otherwise no response and the
+    form to show again, with a stale save merged by `merge_stale` or the service's refusal on its
+    fields.
+    """
+    try:
+        updated = update(
+            changes=form.changes(),
+            reason=form.cleaned_data["reason"],
+            expected_version=form.cleaned_data["version"],
+        )
+    except StaleRecord as error:
+        form, stale = merge_stale(type(form), request, error, model, site, form_kwargs)
+        return None, form, stale
+    except ValidationError as error:
+        apply_errors(form, error)
+        return None, form, not_stale()
+    if updated.version == form.cleaned_data["version"]:
+        messages.info(request, "Nothing was changed, so nothing was saved.")
+    else:
+        saved(updated)
+    return redirect(then), form, not_stale()
 
 
 def void_page(request, *, record, subject, void, noun: str, what: str, done: str, anchor: str):

@@ -11,15 +11,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.roles import Capability
 from core.dates import site_today
-from core.errors import StaleRecord, ValidationError
+from core.errors import ValidationError
 from dosing.models import DoseAdministration
 from dosing.services import dose_record, dose_update, dose_void, next_dose_slot, total_dose_mg
 from portal.forms import DoseEditForm, DoseForm, apply_errors
 from subjects.models import Subject
 
 from .common import (
-    merge_stale,
+    not_stale,
     require_capability,
+    save_correction,
     scoped_record,
     site_timezone,
     visible_subject,
@@ -175,36 +176,28 @@ def dose_edit(request, pk: int):
     require_capability(request.user, Capability.EDIT_DATA, subject)
     site = subject.site
     kwargs = {"unit": subject.study.dose_unit, "site_today": site_today(site.timezone)}
-    stale_changes, stale_by = None, None
+    stale = not_stale()
     with site_timezone(site):
         if request.method == "POST":
             form = DoseEditForm(request.POST, **kwargs)
             saving = request.POST.get("action") != "preview"
             if form.is_valid() and saving:
-                try:
-                    updated = dose_update(
-                        by=request.user,
-                        dose=dose,
-                        changes=form.changes(),
-                        reason=form.cleaned_data["reason"],
-                        expected_version=form.cleaned_data["version"],
-                    )
-                except StaleRecord as error:
-                    form, stale_changes, stale_by = merge_stale(
-                        DoseEditForm, request, error, DoseAdministration, site, kwargs
-                    )
-                except ValidationError as error:
-                    apply_errors(form, error)
-                else:
-                    if updated.version == form.cleaned_data["version"]:
-                        messages.info(request, "Nothing was changed, so nothing was saved.")
-                    else:
-                        messages.success(
-                            request,
-                            f"Cycle {updated.cycle} Day {updated.day} corrected (version "
-                            f"{updated.version}); total {updated.total_dose_mg} mg.",
-                        )
-                    return redirect(reverse("subject_detail", args=[subject.pk]) + "#doses")
+                done, form, stale = save_correction(
+                    request,
+                    form,
+                    update=lambda **kw: dose_update(by=request.user, dose=dose, **kw),
+                    model=DoseAdministration,
+                    site=site,
+                    form_kwargs=kwargs,
+                    saved=lambda updated: messages.success(
+                        request,
+                        f"Cycle {updated.cycle} Day {updated.day} corrected (version "
+                        f"{updated.version}); total {updated.total_dose_mg} mg.",
+                    ),
+                    then=reverse("subject_detail", args=[subject.pk]) + "#doses",
+                )
+                if done is not None:
+                    return done
             elif not saving:
                 form.errors.clear()
         else:
@@ -227,8 +220,7 @@ def dose_edit(request, pk: int):
                 "form": form,
                 "preview": preview,
                 "editing": dose,
-                "stale_changes": stale_changes,
-                "stale_by": stale_by,
+                **stale,
                 "regimen": subject.cohort.track.regimen,
             },
         )

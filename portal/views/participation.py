@@ -21,7 +21,7 @@ from portal.forms import DeathForm, EndStudyForm, EndTreatmentForm, apply_errors
 from subjects.models import Subject
 from subjects.services import subject_end_study, subject_end_treatment, subject_record_death
 
-from .common import merge_stale, require_capability, site_timezone, visible_subject
+from .common import merge_stale, not_stale, require_capability, site_timezone, visible_subject
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def _record_step(request, pk: int, step: Step):
     site = subject.site
     today = site_today(site.timezone)
     kwargs = {"site_today": today}
-    stale_changes, stale_by = None, None
+    stale = not_stale()
     if request.method == "GET" and not step.allowed(subject):
         messages.info(request, step.not_allowed(subject))
         return redirect("subject_detail", pk=pk)
@@ -52,19 +52,17 @@ def _record_step(request, pk: int, step: Step):
             try:
                 updated = step.save(request.user, subject, form.cleaned_data)
             except StaleRecord as error:
-                form, stale_changes, stale_by = merge_stale(
-                    step.form_class, request, error, Subject, site, kwargs
-                )
+                form, stale = merge_stale(step.form_class, request, error, Subject, site, kwargs)
             except ValidationError as error:
                 if expected != subject.version:
                     # Refused because of what someone else saved meanwhile: show what changed.
-                    stale = StaleRecord(
+                    stale_error = StaleRecord(
                         record=subject,
                         expected_version=expected,
                         changes=changes_since(subject, expected),
                     )
-                    form, stale_changes, stale_by = merge_stale(
-                        step.form_class, request, stale, Subject, site, kwargs
+                    form, stale = merge_stale(
+                        step.form_class, request, stale_error, Subject, site, kwargs
                     )
                 apply_errors(form, error)
             else:
@@ -83,8 +81,7 @@ def _record_step(request, pk: int, step: Step):
                 "form": form,
                 "today": today,
                 "last_dose": _last_dose(subject) if subject.is_enrolled else None,
-                "stale_changes": stale_changes,
-                "stale_by": stale_by,
+                **stale,
             },
         )
 

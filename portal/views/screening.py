@@ -34,7 +34,13 @@ from subjects.services import (
 )
 from trial.models import Cohort
 
-from .common import merge_stale, require_capability, site_timezone, visible_subject
+from .common import (
+    not_stale,
+    require_capability,
+    save_correction,
+    site_timezone,
+    visible_subject,
+)
 
 
 def _entry_sites(user):
@@ -327,30 +333,24 @@ def subject_edit(request, pk: int):
     require_capability(request.user, Capability.EDIT_DATA, subject)
     today = site_today(subject.site.timezone)
     kwargs = {"subject": subject, "site_today": today}
-    changes_seen, who = None, None
+    stale = not_stale()
     if request.method == "POST":
         form = SubjectEditForm(request.POST, **kwargs)
         if form.is_valid():
-            try:
-                updated = subject_update(
-                    by=request.user,
-                    subject=subject,
-                    changes=form.changes(),
-                    reason=form.cleaned_data["reason"],
-                    expected_version=form.cleaned_data["version"],
-                )
-            except StaleRecord as error:
-                form, changes_seen, who = merge_stale(
-                    SubjectEditForm, request, error, Subject, subject.site, kwargs
-                )
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                if updated.version == form.cleaned_data["version"]:
-                    messages.info(request, "Nothing was changed, so nothing was saved.")
-                else:
-                    messages.success(request, f"{updated} corrected (version {updated.version}).")
-                return redirect(reverse("subject_detail", args=[pk]) + "#history")
+            done, form, stale = save_correction(
+                request,
+                form,
+                update=lambda **kw: subject_update(by=request.user, subject=subject, **kw),
+                model=Subject,
+                site=subject.site,
+                form_kwargs=kwargs,
+                saved=lambda updated: messages.success(
+                    request, f"{updated} corrected (version {updated.version})."
+                ),
+                then=reverse("subject_detail", args=[pk]) + "#history",
+            )
+            if done is not None:
+                return done
     else:
         form = SubjectEditForm(
             initial={name: getattr(subject, name) for name in SubjectEditForm.FIELDS}
@@ -361,5 +361,5 @@ def subject_edit(request, pk: int):
         return render(
             request,
             "portal/subject_edit.html",
-            {"subject": subject, "form": form, "stale_changes": changes_seen, "stale_by": who},
+            {"subject": subject, "form": form, **stale},
         )
