@@ -141,7 +141,9 @@ def screening(request, pk: int):
     return _screening_page(request, subject)
 
 
-def _stale_message(request, error: StaleRecord):
+def _refused_as_stale(request, error: StaleRecord, form_class, **form_kwargs):
+    """Someone else saved the subject first: say what changed, and give back the form with the
+    user's entries and the current version, so saving again is a deliberate act."""
     changes = selectors.describe_changes(Subject, error.changes)
     listed = "; ".join(f"{c['field']}: {c['old']} \u2192 {c['new']}" for c in changes)
     messages.error(
@@ -150,6 +152,9 @@ def _stale_message(request, error: StaleRecord):
         f"What changed: {listed or 'the record'}. Your entries are kept below: check them and "
         "save again.",
     )
+    data = request.POST.copy()
+    data["version"] = str(error.current_version)
+    return form_class(data, **form_kwargs)
 
 
 @login_required
@@ -168,11 +173,10 @@ def consent(request, pk: int):
                 expected_version=form.cleaned_data["version"],
             )
         except StaleRecord as error:
-            _stale_message(request, error)
-            data = request.POST.copy()
-            data["version"] = str(error.current_version)
             subject = visible_subject(request.user, pk)
-            form = ConsentForm(data, site_today=site_today(subject.site.timezone))
+            form = _refused_as_stale(
+                request, error, ConsentForm, site_today=site_today(subject.site.timezone)
+            )
         except ValidationError as error:
             apply_errors(form, error)
         else:
@@ -198,11 +202,10 @@ def eligibility(request, pk: int):
                 expected_version=form.cleaned_data["version"],
             )
         except StaleRecord as error:
-            _stale_message(request, error)
-            data = request.POST.copy()
-            data["version"] = str(error.current_version)
             subject = visible_subject(request.user, pk)
-            form = EligibilityForm(data, study=subject.study, site_today=today)
+            form = _refused_as_stale(
+                request, error, EligibilityForm, study=subject.study, site_today=today
+            )
         except ValidationError as error:
             apply_errors(form, error)
         else:
@@ -234,10 +237,7 @@ def screen_fail(request, pk: int):
                     expected_version=form.cleaned_data["version"],
                 )
             except StaleRecord as error:
-                _stale_message(request, error)
-                data = request.POST.copy()
-                data["version"] = str(error.current_version)
-                form = ScreenFailForm(data)
+                form = _refused_as_stale(request, error, ScreenFailForm)
             except ValidationError as error:
                 apply_errors(form, error)
             else:
@@ -295,10 +295,7 @@ def enroll(request, pk: int):
                     expected_version=form.cleaned_data["version"],
                 )
             except StaleRecord as error:
-                _stale_message(request, error)
-                data = request.POST.copy()
-                data["version"] = str(error.current_version)
-                form = EnrollForm(data, **kwargs)
+                form = _refused_as_stale(request, error, EnrollForm, **kwargs)
             except ValidationError as error:
                 apply_errors(form, error)
             else:
