@@ -1,4 +1,4 @@
-"""Display helpers for the monitor's pages: AE table cells, UTC times, query strings."""
+"""Display helpers for the monitor's pages: AE table rows, chart marks, UTC times, legends."""
 
 import datetime as dt
 
@@ -7,29 +7,8 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 from monitoring.charts import GRADE_LABELS, STATUS_MARKERS
-from monitoring.tables import format_cell
 
 register = template.Library()
-
-
-@register.filter
-def cell_text(cell, column):
-    """`n (x.x%)` for one grade column of an AE table cell."""
-    return format_cell(cell.count(column), cell.percent(column))
-
-
-@register.filter
-def cell_html(cell, column):
-    """The count, with the percentage under it in smaller type (the text reads "n (x.x%)")."""
-    n, percent = cell.count(column), cell.percent(column)
-    if percent is None or n == 0:
-        return format_cell(n, percent)
-    return format_html('{} <span class="pct">({}%)</span>', n, f"{percent:.1f}")
-
-
-@register.filter
-def cell_count(cell, column):
-    return cell.count(column)
 
 
 @register.filter
@@ -50,11 +29,6 @@ def local_time(value):
         moment.isoformat().replace("+00:00", "Z"),
         f"{moment:%Y-%m-%d %H:%M} UTC",
     )
-
-
-@register.filter
-def status_label(status):
-    return STATUS_MARKERS.get(status, (status, ""))[0]
 
 
 @register.filter
