@@ -46,15 +46,20 @@ def grade_choices(term: CtcaeTerm | None) -> list[tuple[int, str]]:
     return [(g, term.grade_text(g)) for g in term.grades]
 
 
-def _term_context(form, query: str | None = None) -> dict:
-    selected = _term(form.selected_term_id())
-    query = form.data.get("term_query", "") if query is None and form.is_bound else query or ""
-    results = selectors.search_terms(query) if query else []
+def _chosen_first(results: list[CtcaeTerm], selected: CtcaeTerm | None) -> list[CtcaeTerm]:
+    """The search results with the chosen term at the top, whatever the query."""
     if selected is not None and all(t.pk != selected.pk for t in results):
-        results = [selected, *results]
+        return [selected, *results]
+    return results
+
+
+def _term_context(form) -> dict:
+    selected = _term(form.selected_term_id())
+    query = form.data.get("term_query", "")  # an unbound form's data is empty
+    results = selectors.search_terms(query) if query else []
     return {
         "selected_term": selected,
-        "results": results,
+        "results": _chosen_first(results, selected),
         "term_query": query,
         "grades": grade_choices(selected),
         "selected_grade": form.selected_grade(),
@@ -66,14 +71,15 @@ def _term_context(form, query: str | None = None) -> dict:
 def ctcae_search(request):
     """htmx: matching terms as a radio list (the chosen term stays at the top)."""
     query = request.GET.get("term_query", "")
-    results = selectors.search_terms(query)
     selected = _term(_int(request.GET.get("ctcae_term")))
-    if selected is not None and all(t.pk != selected.pk for t in results):
-        results = [selected, *results]
     return render(
         request,
         "portal/_term_results.html",
-        {"results": results, "selected_term": selected, "term_query": query},
+        {
+            "results": _chosen_first(selectors.search_terms(query), selected),
+            "selected_term": selected,
+            "term_query": query,
+        },
     )
 
 
@@ -136,21 +142,22 @@ def _notice_for(request, event: AdverseEvent, verb: str) -> None:
     )
 
 
+def _form_kwargs(user, subject) -> dict:
+    """The DLT call only for a user who may assess it; no date after the site's today."""
+    return {
+        "can_assess_dlt": can(
+            user, Capability.ASSESS_DLT, study_id=subject.study_id, site_id=subject.site_id
+        ),
+        "site_today": site_today(subject.site.timezone),
+    }
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def adverse_event_new(request, pk: int):
     subject = visible_subject(request.user, pk)
     require_capability(request.user, Capability.ENTER_DATA, subject)
-    today = site_today(subject.site.timezone)
-    kwargs = {
-        "can_assess_dlt": can(
-            request.user,
-            Capability.ASSESS_DLT,
-            study_id=subject.study_id,
-            site_id=subject.site_id,
-        ),
-        "site_today": today,
-    }
+    kwargs = _form_kwargs(request.user, subject)
     if request.method == "POST":
         form = AdverseEventForm(request.POST, **kwargs)
         action = request.POST.get("action", "save")
@@ -194,15 +201,7 @@ def adverse_event_edit(request, pk: int):
     event = _event(request, pk)
     subject = event.subject
     require_capability(request.user, Capability.EDIT_DATA, subject)
-    kwargs = {
-        "can_assess_dlt": can(
-            request.user,
-            Capability.ASSESS_DLT,
-            study_id=subject.study_id,
-            site_id=subject.site_id,
-        ),
-        "site_today": site_today(subject.site.timezone),
-    }
+    kwargs = _form_kwargs(request.user, subject)
     stale = not_stale()
     if request.method == "POST":
         form = AdverseEventEditForm(request.POST, **kwargs)
