@@ -25,11 +25,12 @@ from .common import (
     save_correction,
     scoped_record,
     site_timezone,
+    valid_to_save,
     visible_subject,
     void_page,
 )
 
-NO_SAVE_ACTIONS = {"search", "grades"}
+REDISPLAY_ACTIONS = frozenset({"search", "grades"})
 
 
 def _term(term_id):
@@ -160,11 +161,7 @@ def adverse_event_new(request, pk: int):
     kwargs = _form_kwargs(request.user, subject)
     if request.method == "POST":
         form = AdverseEventForm(request.POST, **kwargs)
-        action = request.POST.get("action", "save")
-        if action in NO_SAVE_ACTIONS:
-            form.is_valid()
-            form.errors.clear()
-        elif form.is_valid():
+        if valid_to_save(request, form, REDISPLAY_ACTIONS):
             try:
                 event = adverse_event_report(
                     by=request.user, subject=subject, **form.report_kwargs()
@@ -205,11 +202,7 @@ def adverse_event_edit(request, pk: int):
     stale = not_stale()
     if request.method == "POST":
         form = AdverseEventEditForm(request.POST, **kwargs)
-        action = request.POST.get("action", "save")
-        if action in NO_SAVE_ACTIONS:
-            form.is_valid()
-            form.errors.clear()
-        elif form.is_valid():
+        if valid_to_save(request, form, REDISPLAY_ACTIONS):
             done, form, stale = save_correction(
                 request,
                 form,

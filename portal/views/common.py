@@ -130,6 +130,17 @@ def merge_stale(form_class, request, error: StaleRecord, model, site, form_kwarg
     return form, {"stale_changes": described, "stale_by": who}
 
 
+def valid_to_save(request, form, redisplay_actions: frozenset[str]) -> bool:
+    """Is the form submitted to be saved, and valid? A button whose `action` only shows the page
+    again (search a term, show its grades, calculate the total) parses the form but shows no
+    errors: the user has not finished typing."""
+    valid = form.is_valid()
+    if request.POST.get("action", "save") in redisplay_actions:
+        form.errors.clear()
+        return False
+    return valid
+
+
 def not_stale() -> dict:
     """The context of `portal/_stale.html` when nobody saved the record meanwhile."""
     return {"stale_changes": None, "stale_by": None}

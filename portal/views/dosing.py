@@ -23,9 +23,12 @@ from .common import (
     save_correction,
     scoped_record,
     site_timezone,
+    valid_to_save,
     visible_subject,
     void_page,
 )
+
+REDISPLAY_ACTIONS = frozenset({"preview"})  # "Calculate the total" without JavaScript
 
 
 def dose_preview(subject, actual: Decimal | None, weight: Decimal | None) -> dict:
@@ -90,8 +93,7 @@ def dose_new(request, pk: int):
     with site_timezone(site):
         if request.method == "POST":
             form = DoseForm(request.POST, **kwargs)
-            saving = request.POST.get("action") != "preview"
-            if form.is_valid() and saving:
+            if valid_to_save(request, form, REDISPLAY_ACTIONS):
                 data = form.cleaned_data
                 try:
                     dose = dose_record(
@@ -120,8 +122,6 @@ def dose_new(request, pk: int):
                         f"{dose.body_weight_kg} kg = {dose.total_dose_mg} mg.",
                     )
                     return redirect(reverse("subject_detail", args=[pk]) + "#doses")
-            elif not saving:
-                form.errors.clear()
         else:
             form = DoseForm(
                 initial={
@@ -180,8 +180,7 @@ def dose_edit(request, pk: int):
     with site_timezone(site):
         if request.method == "POST":
             form = DoseEditForm(request.POST, **kwargs)
-            saving = request.POST.get("action") != "preview"
-            if form.is_valid() and saving:
+            if valid_to_save(request, form, REDISPLAY_ACTIONS):
                 done, form, stale = save_correction(
                     request,
                     form,
@@ -198,8 +197,6 @@ def dose_edit(request, pk: int):
                 )
                 if done is not None:
                     return done
-            elif not saving:
-                form.errors.clear()
         else:
             form = DoseEditForm(
                 initial={name: getattr(dose, name) for name in DoseEditForm.DOSE_FIELDS}
