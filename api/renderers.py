@@ -8,8 +8,6 @@ pandas and SAS read them as they read the JSON; nested values (eligibility answe
 are written as JSON text.
 """
 
-import csv
-import io
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -18,15 +16,16 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 
-from core.exports import neutralise
+from core.exports import csv_text
 
 
 def cell(value):
+    """A JSON value as csv_text takes it: booleans as in the JSON, nested values as JSON text."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list | tuple):
-        value = json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
-    return neutralise(value)
+        return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
+    return value
 
 
 class CsvRenderer(BaseRenderer):
@@ -44,15 +43,11 @@ class CsvRenderer(BaseRenderer):
         else:
             rows = [data]
         columns = self._columns(rows, renderer_context or {})
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow([neutralise(c) for c in columns])
-        for row in rows:
-            if isinstance(row, dict):
-                writer.writerow([cell(row.get(column)) for column in columns])
-            else:
-                writer.writerow([cell(row)])
-        return out.getvalue().encode(self.charset)
+        cells = (
+            [cell(row.get(column)) for column in columns] if isinstance(row, dict) else [cell(row)]
+            for row in rows
+        )
+        return csv_text(columns, cells).encode(self.charset)
 
     @staticmethod
     def _columns(rows, context) -> list[str]:
