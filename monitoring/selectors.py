@@ -960,6 +960,25 @@ def decision_history(user, study: Study, *, track: EscalationTrack | None = None
 
 
 @dataclass
+class CommitteePage:
+    pending: list[Recommendation]  # awaiting a decision, oldest first
+    decisions: list[CommitteeDecision]  # signed, newest first
+
+    def csv(self, table: str):
+        if table != "decisions":
+            raise KeyError(table)
+        return decisions_csv(self.decisions)
+
+
+def committee_page(user, scope: Scope) -> CommitteePage:
+    """The study's recommendations awaiting the committee and its decisions (on the track)."""
+    return CommitteePage(
+        pending=pending_recommendations(user, scope.study),
+        decisions=decision_history(user, scope.study, track=scope.track),
+    )
+
+
+@dataclass
 class SubjectEvidence:
     number: str
     level_label: str

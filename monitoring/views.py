@@ -1,9 +1,11 @@
 """The medical monitor's pages. Each view parses the filters, authorises, calls one selector or
-committee service, and renders (or downloads the page's table as CSV)."""
+committee service, and renders (or downloads the page's table as CSV); the dashboards share that
+course in `_dashboard`."""
 
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -38,13 +40,28 @@ NOTIFIED_HELP = "Notifications by the date they were recorded (UTC)."
 WINDOW_HELP = "Subjects whose DLT window (or enrollment, before the first dose) meets the range."
 
 
+def _dashboard(request, template: str, *, slug: str, build, date_help: str = "", context=None):
+    """The course every dashboard page takes: parse the filters against what the user may see
+    (invalid: 400, and nothing is computed), build the page with `build(user, scope)`, then
+    download one of its tables as CSV (`?format=csv&table=`) or render it, with what
+    `context(scope, page)` adds."""
+    scope = selectors.load_scope(request.user, request.GET, date_help=date_help)
+    if not scope.valid:
+        return render(request, template, {"scope": scope, "page": None}, status=400)
+    page = build(request.user, scope)
+    if request.GET.get("format") == "csv":
+        return _csv(request, scope, page, slug)
+    extra = context(scope, page) if context else {}
+    return render(request, template, {"scope": scope, "page": page, **extra})
+
+
 def _csv(request, scope, page, slug: str):
     """The page's table `?table=` as a CSV download, every cell neutralised."""
+    table = request.GET.get("table", "")
     try:
-        header, rows = page.csv(request.GET.get("table", ""))
+        header, rows = page.csv(table)
     except KeyError:
         raise Http404("No such table on this page.") from None
-    table = request.GET.get("table")
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     protocol = re.sub(r"[^A-Za-z0-9_.-]+", "_", scope.study.protocol_number)
     name = f"{protocol}-{slug}-{table}-{stamp}.csv"
@@ -54,30 +71,17 @@ def _csv(request, scope, page, slug: str):
     return response
 
 
-def _invalid_filters(request, scope, template: str):
-    return render(request, template, {"scope": scope, "page": None}, status=400)
-
-
-def _wants_csv(request) -> bool:
-    return request.GET.get("format") == "csv"
-
-
 @login_required
 @require_GET
 def overview(request):
     """Each track's dose levels: enrolled, evaluable, pending, DLTs; the ladder and the steps."""
-    scope = selectors.load_scope(request.user, request.GET, date_help=WINDOW_HELP)
-    if not scope.valid:
-        return _invalid_filters(request, scope, "monitoring/overview.html")
-    page = selectors.escalation_overview(request.user, scope)
-    if _wants_csv(request):
-        return _csv(request, scope, page, "escalation")
-    return render(
+    return _dashboard(
         request,
         "monitoring/overview.html",
-        {
-            "scope": scope,
-            "page": page,
+        slug="escalation",
+        date_help=WINDOW_HELP,
+        build=selectors.escalation_overview,
+        context=lambda scope, page: {
             "can_sign": selectors.can_sign(request.user, scope.study.pk),
             "alerts": selectors.recent_alerts(request.user, scope.study),
         },
@@ -88,36 +92,31 @@ def overview(request):
 @require_GET
 def timeline(request):
     """One row per subject, grouped by cohort: DLT window, doses, AEs by grade, today."""
-    scope = selectors.load_scope(request.user, request.GET, date_help=WINDOW_HELP)
-    if not scope.valid:
-        return _invalid_filters(request, scope, "monitoring/timeline.html")
-    page = selectors.dlt_timeline(request.user, scope)
-    if _wants_csv(request):
-        return _csv(request, scope, page, "dlt-windows")
-    return render(request, "monitoring/timeline.html", {"scope": scope, "page": page})
+    return _dashboard(
+        request,
+        "monitoring/timeline.html",
+        slug="dlt-windows",
+        date_help=WINDOW_HELP,
+        build=selectors.dlt_timeline,
+    )
 
 
 @login_required
 @require_GET
 def adverse_events(request):
     """Treatment-emergent AEs by SOC and term x worst grade, per dose level and regimen."""
-    scope = selectors.load_scope(request.user, request.GET, date_help=ONSET_HELP)
     related_only = request.GET.get("view") == "related"
     compact = request.GET.get("grades") == "compact"
-    if not scope.valid:
-        return _invalid_filters(request, scope, "monitoring/adverse_events.html")
-    page = selectors.ae_tables(request.user, scope, related_only=related_only)
-    if _wants_csv(request):
-        return _csv(request, scope, page, "ae-table")
     columns = [c for c in tables.COLUMNS if not compact or c[0] in ("any", "ge3")]
-    return render(
+    return _dashboard(
         request,
         "monitoring/adverse_events.html",
-        {
-            "scope": scope,
-            "page": page,
+        slug="ae-table",
+        date_help=ONSET_HELP,
+        build=partial(selectors.ae_tables, related_only=related_only),
+        context=lambda scope, page: {
             "related_only": related_only,
-            "related_hidden": [("view", "related")],
+            "related_hidden": [("view", "related")] if related_only else [],
             "compact": compact,
             "columns": columns,
             "rows": tables.display_rows(page.table, [key for key, _ in columns]),
@@ -129,18 +128,13 @@ def adverse_events(request):
 @require_GET
 def listings(request):
     """Listings of serious adverse events and of DLTs, each row linked to the casebook."""
-    scope = selectors.load_scope(request.user, request.GET, date_help=ONSET_HELP)
-    if not scope.valid:
-        return _invalid_filters(request, scope, "monitoring/listings.html")
-    page = selectors.listings(request.user, scope)
-    if _wants_csv(request):
-        return _csv(request, scope, page, "listing")
-    return render(
+    return _dashboard(
         request,
         "monitoring/listings.html",
-        {
-            "scope": scope,
-            "page": page,
+        slug="listing",
+        date_help=ONSET_HELP,
+        build=selectors.listings,
+        context=lambda scope, page: {
             "can_adjudicate": selectors.can_adjudicate(request.user, scope.study.pk),
         },
     )
@@ -150,35 +144,18 @@ def listings(request):
 @require_GET
 def committee(request):
     """The recommendations awaiting the committee, and the signed decisions."""
-    scope = selectors.load_scope(request.user, request.GET)
-    if not scope.valid:
-        return _invalid_filters(request, scope, "monitoring/committee.html")
-    pending = selectors.pending_recommendations(request.user, scope.study)
-    decisions = selectors.decision_history(request.user, scope.study, track=scope.track)
-    if _wants_csv(request):
-        return _csv(request, scope, _DecisionTable(decisions), "committee")
-    return render(
+    return _dashboard(
         request,
         "monitoring/committee.html",
-        {
-            "scope": scope,
-            "pending": pending,
-            "decisions": decisions,
+        slug="committee",
+        build=selectors.committee_page,
+        context=lambda scope, page: {
+            "pending": page.pending,
+            "decisions": page.decisions,
             "can_sign": selectors.can_sign(request.user, scope.study.pk),
-            "tracks": scope.tracks,
             "filter_fields": ("study", "track"),
         },
     )
-
-
-class _DecisionTable:
-    def __init__(self, decisions):
-        self.decisions = decisions
-
-    def csv(self, table: str):
-        if table != "decisions":
-            raise KeyError(table)
-        return selectors.decisions_csv(self.decisions)
 
 
 def _review_context(request, recommendation, *, confirm_form=None, override_form=None):
@@ -493,26 +470,20 @@ def _adjudicated(event: AdverseEvent, before, after, owed: bool) -> str:
 @require_GET
 def notifications(request):
     """Who was told what, when: every recorded notification of the study, newest first."""
-    scope = selectors.load_scope(request.user, request.GET, date_help=NOTIFIED_HELP)
-    kinds = dict(selectors.NOTIFICATION_KINDS)
     kind = request.GET.get("kind", "")
-    if kind not in kinds:
+    if kind not in dict(selectors.NOTIFICATION_KINDS):
         kind = ""
-    if not scope.valid:
-        return _invalid_filters(request, scope, "monitoring/notifications.html")
     try:
         number = int(request.GET.get("page") or 1)
     except ValueError:
         number = 1
-    page = selectors.notifications(request.user, scope, kind=kind, page=number)
-    if _wants_csv(request):
-        return _csv(request, scope, page, "notifications")
-    return render(
+    return _dashboard(
         request,
         "monitoring/notifications.html",
-        {
-            "scope": scope,
-            "page": page,
+        slug="notifications",
+        date_help=NOTIFIED_HELP,
+        build=partial(selectors.notifications, kind=kind, page=number),
+        context=lambda scope, page: {
             "kind": kind,
             "kinds": selectors.NOTIFICATION_KINDS,
             "kind_hidden": [("kind", kind)] if kind else [],
