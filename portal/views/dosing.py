@@ -31,9 +31,11 @@ from .common import (
 REDISPLAY_ACTIONS = frozenset({"preview"})  # "Calculate the total" without JavaScript
 
 
-def dose_preview(subject, actual: Decimal | None, weight: Decimal | None) -> dict:
-    """What the page shows before saving: the total in mg and early warnings. The service
-    checks the same rules again on save."""
+def dose_preview(subject, form) -> dict:
+    """What the page shows before saving, from what is typed in the form so far: the total in mg
+    and early warnings. The service checks the same rules again on save."""
+    actual = form.raw_decimal("actual_dose_per_kg")
+    weight = form.raw_decimal("body_weight_kg")
     study = subject.study
     planned = subject.cohort.dose_level.amount if subject.cohort_id else None
     preview = {
@@ -67,12 +69,6 @@ def dose_preview(subject, actual: Decimal | None, weight: Decimal | None) -> dic
     return preview
 
 
-def _slot_context(subject):
-    slot = next_dose_slot(subject)
-    regimen = subject.cohort.track.regimen
-    return {"slot": slot, "regimen": regimen}
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def dose_new(request, pk: int):
@@ -87,8 +83,7 @@ def dose_new(request, pk: int):
         return redirect("subject_detail", pk=pk)
     site = subject.site
     today = site_today(site.timezone)
-    context = _slot_context(subject)
-    slot = context["slot"]
+    slot = next_dose_slot(subject)
     kwargs = {"unit": subject.study.dose_unit, "site_today": today}
     with site_timezone(site):
         if request.method == "POST":
@@ -131,13 +126,18 @@ def dose_new(request, pk: int):
                 },
                 **kwargs,
             )
-        preview = dose_preview(
-            subject, form.raw_decimal("actual_dose_per_kg"), form.raw_decimal("body_weight_kg")
-        )
+        preview = dose_preview(subject, form)
         return render(
             request,
             "portal/dose_form.html",
-            {"subject": subject, "form": form, "preview": preview, "editing": None, **context},
+            {
+                "subject": subject,
+                "form": form,
+                "preview": preview,
+                "editing": None,
+                "slot": slot,
+                "regimen": subject.cohort.track.regimen,
+            },
         )
 
 
@@ -147,9 +147,7 @@ def dose_total(request, pk: int):
     """The total dose for what is typed so far (htmx: updated as the coordinator types)."""
     subject = visible_subject(request.user, pk)
     form = DoseForm(request.GET, unit=subject.study.dose_unit)
-    preview = dose_preview(
-        subject, form.raw_decimal("actual_dose_per_kg"), form.raw_decimal("body_weight_kg")
-    )
+    preview = dose_preview(subject, form)
     return render(request, "portal/_dose_total.html", {"preview": preview})
 
 
@@ -206,9 +204,7 @@ def dose_edit(request, pk: int):
                 },
                 **kwargs,
             )
-        preview = dose_preview(
-            subject, form.raw_decimal("actual_dose_per_kg"), form.raw_decimal("body_weight_kg")
-        )
+        preview = dose_preview(subject, form)
         return render(
             request,
             "portal/dose_form.html",
@@ -218,7 +214,6 @@ def dose_edit(request, pk: int):
                 "preview": preview,
                 "editing": dose,
                 **stale,
-                "regimen": subject.cohort.track.regimen,
             },
         )
 
