@@ -230,6 +230,15 @@ def replacements_prefetch() -> Prefetch:
     )
 
 
+def takes_replacement(cohort: Cohort) -> bool:
+    """Can a new subject take a not-evaluable subject's place in this cohort? An open or full
+    cohort of an active track (a full cohort accepts a replacement only)."""
+    return cohort.track.status == EscalationTrack.Status.ACTIVE and cohort.status in (
+        Cohort.Status.OPEN,
+        Cohort.Status.FULL,
+    )
+
+
 def replacement_task(subject: Subject) -> Task | None:
     """A subject the escalation evaluation found not evaluable and nobody replaced yet."""
     stored = getattr(subject, "dlt_status", None)
@@ -237,11 +246,7 @@ def replacement_task(subject: Subject) -> Task | None:
         return None
     if getattr(subject, "replacements", None) or subject.cohort_id is None:
         return None
-    cohort = subject.cohort
-    if cohort.track.status != EscalationTrack.Status.ACTIVE or cohort.status not in (
-        Cohort.Status.OPEN,
-        Cohort.Status.FULL,
-    ):
+    if not takes_replacement(subject.cohort):
         return None
     return Task(
         f"Not evaluable ({stored.reason or 'see the DLT status'}): a screened, eligible subject "
@@ -250,20 +255,22 @@ def replacement_task(subject: Subject) -> Task | None:
     )
 
 
+# What the pages show with a subject: its site, study, cohort (dose level, regimen), DLT status and
+# the subject it replaces, joined in the subject's own query.
+SUBJECT_RELATED = (
+    "site",
+    "study",
+    "cohort__dose_level",
+    "cohort__track__regimen",
+    "dlt_status",
+    "replaces",
+)
+
+
 def subjects_for_listing(user):
     """The user's subjects with what the listing shows, in a fixed number of queries."""
     return (
-        restrict(
-            Subject.objects.select_related(
-                "site",
-                "study",
-                "cohort__dose_level",
-                "cohort__track__regimen",
-                "dlt_status",
-                "replaces",
-            ),
-            user,
-        )
+        restrict(Subject.objects.select_related(*SUBJECT_RELATED), user)
         .annotate(
             open_aes=_count(Q(resolution_date__isnull=True)),
             serious_aes=_count(Q(serious=True)),
@@ -405,21 +412,16 @@ class EnrollmentOptions:
 
 
 def replacement_candidates(cohorts, recommendations: dict) -> list[ReplacementLine]:
-    """Not-evaluable, not-replaced subjects of the given cohorts that take a replacement: an
-    open or full cohort of an active track (a full cohort accepts a replacement only)."""
-    takes_replacement = [
-        c.pk
-        for c in cohorts
-        if c.track.status == EscalationTrack.Status.ACTIVE
-        and c.status in (Cohort.Status.OPEN, Cohort.Status.FULL)
-    ]
-    if not takes_replacement:
+    """Not-evaluable, not-replaced subjects of the given cohorts whose place a new subject can
+    take (`takes_replacement`)."""
+    taking = [c.pk for c in cohorts if takes_replacement(c)]
+    if not taking:
         return []
     by_id = {c.pk: c for c in cohorts}
     subjects = (
         place_holders()
         .filter(
-            cohort_id__in=takes_replacement,
+            cohort_id__in=taking,
             dlt_status__status=SubjectDltStatus.Status.NOT_EVALUABLE,
         )
         .select_related("dlt_status")
@@ -434,7 +436,7 @@ def replacement_candidates(cohorts, recommendations: dict) -> list[ReplacementLi
         )
         for subject in subjects
     ]
-    order = {pk: index for index, pk in enumerate(takes_replacement)}
+    order = {pk: index for index, pk in enumerate(taking)}
     lines.sort(key=lambda line: order[line.cohort.pk])
     return lines
 
@@ -744,18 +746,7 @@ class Casebook:
 
 def subject_for(user, pk: int, capability: Capability = Capability.VIEW):
     """The subject, scoped to the user (another site's subject is not found)."""
-    return restrict(
-        Subject.objects.select_related(
-            "site",
-            "study",
-            "cohort__dose_level",
-            "cohort__track__regimen",
-            "dlt_status",
-            "replaces",
-        ),
-        user,
-        capability,
-    ).get(pk=pk)
+    return restrict(Subject.objects.select_related(*SUBJECT_RELATED), user, capability).get(pk=pk)
 
 
 def casebook(user, subject: Subject) -> Casebook:
