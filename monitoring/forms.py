@@ -60,6 +60,9 @@ class ConfirmForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
+    def service_arguments(self) -> dict:
+        return {}  # the recommendation as it stands: nothing to choose
+
 
 class OverrideForm(forms.Form):
     """Decide otherwise than recommended (or on the committee's own initiative), with a rationale.
@@ -113,21 +116,22 @@ class OverrideForm(forms.Form):
         )
         if unit:
             self.fields["new_dose_amount"].label = f"Or a new intermediate dose ({unit})"
-
-    def service_arguments(self, *, levels, tracks, regimens) -> dict:
-        data = self.cleaned_data
-        by_pk = {
+        self._rows = {
             "dose_level": {lv.pk: lv for lv in levels},
             "target_track": {t.pk: t for t in tracks},
             "new_expansion_regimen": {r.pk: r for r in regimens},
         }
+
+    def service_arguments(self) -> dict:
+        """The cleaned data as `committee_override`'s arguments: the rows chosen, not their ids."""
+        data = self.cleaned_data
         return {
             "step": data["step"],
-            "dose_level": by_pk["dose_level"].get(data.get("dose_level")),
+            "dose_level": self._rows["dose_level"].get(data.get("dose_level")),
             "new_dose_amount": data.get("new_dose_amount"),
             "n_subjects": data.get("n_subjects") or 0,
-            "target_track": by_pk["target_track"].get(data.get("target_track")),
-            "new_expansion_regimen": by_pk["new_expansion_regimen"].get(
+            "target_track": self._rows["target_track"].get(data.get("target_track")),
+            "new_expansion_regimen": self._rows["new_expansion_regimen"].get(
                 data.get("new_expansion_regimen")
             ),
             "rationale": data["rationale"],

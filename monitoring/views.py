@@ -21,6 +21,7 @@ from accounts.scoping import restrict
 from core.errors import PermissionDenied, StaleRecord, ValidationError
 from core.exports import csv_text
 from escalation.committee import committee_confirm, committee_override
+from escalation.models import CommitteeDecision
 from portal.selectors import describe_changes
 from safety.models import AdverseEvent
 from safety.services import adverse_event_adjudicate
@@ -158,15 +159,53 @@ def committee(request):
     )
 
 
+def _printed_name(user) -> str:
+    """The name the signature will carry (as core.records.sign_record prints it)."""
+    return user.get_full_name().strip() or user.get_username()
+
+
+def _override_form(user, study, data=None, **kwargs) -> OverrideForm:
+    """The override form, offering the study's dose levels, tracks and regimens."""
+    levels, tracks, regimens = selectors.study_choices(user, study)
+    return OverrideForm(
+        data,
+        prefix="override",
+        levels=levels,
+        tracks=tracks,
+        regimens=regimens,
+        unit=study.dose_unit,
+        **kwargs,
+    )
+
+
+def _sign(request, form, service, **subject) -> CommitteeDecision | None:
+    """Sign with `service` (committee_confirm or committee_override) once the form is valid:
+    the decision, or None with the form's errors (the service's refusals on their fields)."""
+    if not form.is_valid():
+        return None
+    try:
+        return service(
+            by=request.user,
+            password=form.cleaned_data["password"],
+            request=request,
+            **subject,
+            **form.service_arguments(),
+        )
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return None
+
+
 def _review_context(request, recommendation, *, confirm_form=None, override_form=None):
     study = recommendation.track.study
     review = selectors.recommendation_review(request.user, recommendation)
-    levels, tracks, regimens = selectors.study_choices(request.user, study)
-    initial = {
-        "step": review.confirm_step or "",
-        "dose_level": recommendation.dose_level_id,
-        "n_subjects": recommendation.n_subjects or None,
-    }
+    if override_form is None:
+        initial = {
+            "step": review.confirm_step or "",
+            "dose_level": recommendation.dose_level_id,
+            "n_subjects": recommendation.n_subjects or None,
+        }
+        override_form = _override_form(request.user, study, initial=initial)
     return {
         "review": review,
         "recommendation": recommendation,
@@ -174,16 +213,8 @@ def _review_context(request, recommendation, *, confirm_form=None, override_form
         "can_sign": selectors.can_sign(request.user, study.pk),
         "can_adjudicate": selectors.can_adjudicate(request.user, study.pk),
         "confirm_form": confirm_form or ConfirmForm(prefix="confirm"),
-        "override_form": override_form
-        or OverrideForm(
-            prefix="override",
-            initial=initial,
-            levels=levels,
-            tracks=tracks,
-            regimens=regimens,
-            unit=study.dose_unit,
-        ),
-        "printed_name": request.user.get_full_name().strip() or request.user.get_username(),
+        "override_form": override_form,
+        "printed_name": _printed_name(request.user),
         "history": selectors.decision_history(request.user, study, track=recommendation.track),
     }
 
@@ -205,46 +236,18 @@ def review(request, pk: int):
     action = request.POST.get("decision")
     if action == "confirm":
         form = ConfirmForm(request.POST, prefix="confirm")
-        if form.is_valid():
-            try:
-                decision = committee_confirm(
-                    by=request.user,
-                    recommendation=recommendation,
-                    password=form.cleaned_data["password"],
-                    request=request,
-                )
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                return _signed(request, decision, recommendation)
-        context = _review_context(request, recommendation, confirm_form=form)
-        return render(request, "monitoring/review.html", context, status=400)
-    if action == "override":
-        levels, tracks, regimens = selectors.study_choices(request.user, study)
-        form = OverrideForm(
-            request.POST,
-            prefix="override",
-            levels=levels,
-            tracks=tracks,
-            regimens=regimens,
-            unit=study.dose_unit,
-        )
-        if form.is_valid():
-            try:
-                decision = committee_override(
-                    by=request.user,
-                    password=form.cleaned_data["password"],
-                    recommendation=recommendation,
-                    request=request,
-                    **form.service_arguments(levels=levels, tracks=tracks, regimens=regimens),
-                )
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                return _signed(request, decision, recommendation)
-        context = _review_context(request, recommendation, override_form=form)
-        return render(request, "monitoring/review.html", context, status=400)
-    raise Http404("Choose confirm or override.")
+        decision = _sign(request, form, committee_confirm, recommendation=recommendation)
+        refused = {"confirm_form": form}
+    elif action == "override":
+        form = _override_form(request.user, study, request.POST)
+        decision = _sign(request, form, committee_override, recommendation=recommendation)
+        refused = {"override_form": form}
+    else:
+        raise Http404("Choose confirm or override.")
+    if decision is not None:
+        return _signed(request, decision, recommendation)
+    context = _review_context(request, recommendation, **refused)
+    return render(request, "monitoring/review.html", context, status=400)
 
 
 @login_required
@@ -263,32 +266,14 @@ def track_decision(request, pk: int):
     study = track.study
     if not selectors.can_sign(request.user, study.pk):
         raise PermissionDenied("Only a member of the Safety Review Committee signs decisions.")
-    levels, tracks, regimens = selectors.study_choices(request.user, study)
-    form_kwargs = {
-        "prefix": "override",
-        "levels": levels,
-        "tracks": tracks,
-        "regimens": regimens,
-        "unit": study.dose_unit,
-    }
     if request.method == "POST":
-        form = OverrideForm(request.POST, **form_kwargs)
-        if form.is_valid():
-            try:
-                decision = committee_override(
-                    by=request.user,
-                    password=form.cleaned_data["password"],
-                    track=track,
-                    request=request,
-                    **form.service_arguments(levels=levels, tracks=tracks, regimens=regimens),
-                )
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                return _signed(request, decision, None)
+        form = _override_form(request.user, study, request.POST)
+        decision = _sign(request, form, committee_override, track=track)
+        if decision is not None:
+            return _signed(request, decision, None)
         status = 400
     else:
-        form = OverrideForm(initial={"step": "open_track"}, **form_kwargs)
+        form = _override_form(request.user, study, initial={"step": "open_track"})
         status = 200
     return render(
         request,
@@ -297,7 +282,7 @@ def track_decision(request, pk: int):
             "track": track,
             "study": study,
             "form": form,
-            "printed_name": request.user.get_full_name().strip() or request.user.get_username(),
+            "printed_name": _printed_name(request.user),
             "history": selectors.decision_history(request.user, study, track=track),
         },
         status=status,
