@@ -193,7 +193,8 @@ SERIOUSNESS_FIELDS = [name for name, _ in AdverseEvent.SERIOUSNESS_CRITERIA]
 
 
 class MeddraCodeField(serializers.IntegerField):
-    """The CTCAE v5.0 term, named by its MedDRA code (e.g. 10028813 for Nausea)."""
+    """The CTCAE v5.0 term, named by its MedDRA code (e.g. 10028813 for Nausea); the parsed
+    value is the term itself."""
 
     default_error_messages = {"unknown": "No CTCAE v5.0 term has MedDRA code {code}."}
 
@@ -215,7 +216,9 @@ def _criterion():
 
 
 class AdverseEventFields(StrictInput):
-    meddra_code = MeddraCodeField(help_text="The CTCAE v5.0 term, by its MedDRA code.")
+    meddra_code = MeddraCodeField(
+        source="ctcae_term", help_text="The CTCAE v5.0 term, by its MedDRA code."
+    )
     verbatim_term = serializers.CharField(max_length=300)
     grade = serializers.IntegerField(
         min_value=1, max_value=5, help_text="CTCAE grade; only grades the term defines."

@@ -289,16 +289,9 @@ class AdverseEventViewSet(HistoryMixin, ClinicalWriteViewSet):
 
     def service_create(self, data):
         seriousness = tuple(name for name in inputs.SERIOUSNESS_FIELDS if data.pop(name, False))
-        return safety.adverse_event_report(
-            by=self.request.user,
-            ctcae_term=data.pop("meddra_code"),
-            seriousness=seriousness,
-            **data,
-        )
+        return safety.adverse_event_report(by=self.request.user, seriousness=seriousness, **data)
 
     def service_update(self, record, *, changes, reason, version):
-        if "meddra_code" in changes:
-            changes["ctcae_term"] = changes.pop("meddra_code")
         return safety.adverse_event_update(
             by=self.request.user,
             adverse_event=record,
