@@ -338,6 +338,14 @@ def home_sites(user, status_filter: str = "active") -> list[SiteBlock]:
     return list(blocks.values())
 
 
+def cohorts_with_places(queryset):
+    """The cohorts with their dose level, track and regimen joined, and `occupied`: the places
+    held (`subjects.selectors.occupied_places_annotation`), in the one query."""
+    return queryset.select_related("dose_level", "track__regimen").annotate(
+        occupied=occupied_places_annotation()
+    )
+
+
 def escalation_tracks(user) -> list[TrackBlock]:
     """Each track of the user's studies: its cohorts (open, full, planned) and its current
     recommendation from the escalation evaluation."""
@@ -347,9 +355,8 @@ def escalation_tracks(user) -> list[TrackBlock]:
         )
     )
     cohorts = (
-        restrict(Cohort.objects.select_related("dose_level", "track__regimen", "track"), user)
+        cohorts_with_places(restrict(Cohort.objects.all(), user))
         .exclude(status=Cohort.Status.CLOSED)
-        .annotate(occupied=occupied_places_annotation())
         .order_by("number")
     )
     by_track: dict[int, list[CohortLine]] = defaultdict(list)
@@ -445,10 +452,8 @@ def enrollment_options(user, study) -> EnrollmentOptions:
     """Cohorts with a free place now, places a replacement can take, or in words why no cohort
     takes a subject. Cohort states and wording come from `subjects.services`."""
     cohorts = list(
-        restrict(Cohort.objects.select_related("dose_level", "track__regimen", "track"), user)
-        .filter(study=study)
+        cohorts_with_places(restrict(Cohort.objects.filter(study=study), user))
         .exclude(status=Cohort.Status.CLOSED)
-        .annotate(occupied=occupied_places_annotation())
         .order_by("track__display_order", "number")
     )
     current = {

@@ -23,7 +23,6 @@ from portal.forms import (
     apply_errors,
 )
 from subjects.models import Subject
-from subjects.selectors import occupied_places_annotation
 from subjects.services import (
     subject_enroll,
     subject_record_consent,
@@ -273,12 +272,9 @@ def enroll(request, pk: int):
         messages.info(request, f"{subject} is already {subject.get_status_display().lower()}.")
         return redirect("subject_detail", pk=pk)
     options = selectors.enrollment_options(request.user, subject.study)
-    cohorts = (
+    cohorts = selectors.cohorts_with_places(
         Cohort.objects.filter(pk__in=options.cohort_ids)
-        .select_related("dose_level", "track__regimen", "track")
-        .annotate(occupied=occupied_places_annotation())
-        .order_by("track__display_order", "number")
-    )
+    ).order_by("track__display_order", "number")
     today = site_today(subject.site.timezone)
     kwargs = {"cohorts": cohorts, "replacements": options.replacements, "site_today": today}
     if request.method == "POST":
