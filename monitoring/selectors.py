@@ -1027,6 +1027,16 @@ def visible_recommendation(user, pk: int) -> Recommendation:
     )
 
 
+def visible_track(user, pk: int) -> EscalationTrack:
+    """The track if it is in one of the user's dashboard studies (else DoesNotExist)."""
+    studies = [s.pk for s in monitoring_studies(user)]
+    return (
+        restrict(EscalationTrack.objects.filter(study_id__in=studies), user)
+        .select_related("study")
+        .get(pk=pk)
+    )
+
+
 def recommendation_review(user, recommendation: Recommendation) -> Review:
     track = recommendation.track
     data = recommendation.data or {}

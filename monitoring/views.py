@@ -17,7 +17,6 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.scoping import restrict
 from core.errors import PermissionDenied, StaleRecord, ValidationError
 from core.exports import csv_text
 from escalation.committee import committee_confirm, committee_override
@@ -25,7 +24,6 @@ from escalation.models import CommitteeDecision
 from portal.selectors import describe_changes
 from safety.models import AdverseEvent
 from safety.services import adverse_event_adjudicate
-from trial.models import EscalationTrack
 
 from . import selectors, tables
 from .forms import (
@@ -255,12 +253,8 @@ def review(request, pk: int):
 def track_decision(request, pk: int):
     """A decision on the committee's own initiative about a track (no recommendation asked for
     it): open the Q2W track at a cleared level, open an expansion cohort, pause or stop."""
-    studies = [s.pk for s in selectors.monitoring_studies(request.user)]
     try:
-        track = restrict(
-            EscalationTrack.objects.filter(study_id__in=studies).select_related("study"),
-            request.user,
-        ).get(pk=pk)
+        track = selectors.visible_track(request.user, pk)
     except ObjectDoesNotExist:
         raise Http404("No such track.") from None
     study = track.study
