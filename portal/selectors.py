@@ -46,7 +46,6 @@ class DltInfo:
     is_open: bool
     reason: str = ""
     evaluated: bool = False  # True: from the escalation evaluation; False: computed here
-    convention: str = ""
 
     @property
     def summary(self) -> str:
@@ -103,7 +102,6 @@ def dlt_info(subject: Subject, doses: list, today: date) -> DltInfo | None:
         start=window.start,
         end=window.end,
         is_open=open_,
-        convention=window.describe(),
     )
 
 

@@ -10,16 +10,8 @@ register = template.Library()
 
 
 @register.filter
-def in_tz(value, tz_name):
-    """An aware datetime shown in the given timezone, with its abbreviation."""
-    if not value:
-        return "\u2014"
-    local = value.astimezone(ZoneInfo(tz_name))
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
-
-
-@register.filter
 def time_in_tz(value, tz_name):
+    """The time of day of an aware datetime in the given timezone (the page names the zone)."""
     if not value:
         return "\u2014"
     local = value.astimezone(ZoneInfo(tz_name))
