@@ -160,12 +160,9 @@ def screening_task(subject: Subject) -> Task | None:
 
 @dataclass
 class SubjectRow:
-    subject: Subject
+    subject: Subject  # annotated with its open_aes, serious_aes and dlt_aes counts
     dlt: DltInfo | None
     tasks: list[Task]
-    open_aes: int
-    serious_aes: int
-    dlt_aes: int
 
 
 @dataclass
@@ -328,9 +325,6 @@ def home_sites(user, status_filter: str = "active") -> list[SiteBlock]:
                 subject=subject,
                 dlt=dlt_info(subject, doses, block.today),
                 tasks=tasks,
-                open_aes=subject.open_aes,
-                serious_aes=subject.serious_aes,
-                dlt_aes=subject.dlt_aes,
             )
         )
     return list(blocks.values())
