@@ -48,17 +48,22 @@ class FilterForm(forms.Form):
         return data
 
 
+def _password() -> forms.CharField:
+    """The signing password (21 CFR 11.200: asked again at each signature)."""
+    return forms.CharField(
+        label="Your password, to sign",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
 STEP_CHOICES = [("", "Choose the committee's step")] + list(CommitteeDecision.Step.choices)
 
 
 class ConfirmForm(forms.Form):
     """Confirm the recommendation as it stands: the password signs the decision."""
 
-    password = forms.CharField(
-        label="Your password, to sign",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
+    password = _password()
 
     def service_arguments(self) -> dict:
         return {}  # the recommendation as it stands: nothing to choose
@@ -101,11 +106,7 @@ class OverrideForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Why the committee decides otherwise; kept with the signed decision.",
     )
-    password = forms.CharField(
-        label="Your password, to sign",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
+    password = _password()
 
     def __init__(self, *args, levels=(), tracks=(), regimens=(), unit: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -138,10 +139,12 @@ class OverrideForm(forms.Form):
         }
 
 
-def add_service_errors(form: forms.Form, error) -> None:
-    """A committee service's ValidationError, each message on its field (others on the form)."""
+def add_service_errors(form: forms.Form, error, fields: dict | None = None) -> None:
+    """A service's ValidationError, each message on its field (`fields` maps the service's
+    field names to the form's where they differ); others on the form."""
+    fields = fields or {}
     for field, messages in error.message_dict.items():
-        target = field if field in form.fields else None
+        target = fields.get(field, field if field in form.fields else None)
         for message in messages:
             form.add_error(target, message)
 
@@ -181,7 +184,4 @@ ADJUDICATION_FIELDS = {"dlt_adjudicated": "call", "dlt_adjudication_note": "note
 
 
 def add_adjudication_errors(form: AdjudicationForm, error) -> None:
-    for field, messages in error.message_dict.items():
-        target = ADJUDICATION_FIELDS.get(field, field if field in form.fields else None)
-        for message in messages:
-            form.add_error(target, message)
+    add_service_errors(form, error, ADJUDICATION_FIELDS)
