@@ -125,8 +125,10 @@ VOID_REASON = OpenApiParameter(
 class ClinicalWriteViewSet(ScopedReadViewSet):
     """A clinical record that integrations may create, correct (PATCH) and void (DELETE).
 
-    Subclasses name their input serializers and call their app's service in `service_create`,
-    `service_update` and `service_void`; nothing here saves a model.
+    Subclasses name their input serializers and their app's services, and call the create
+    service in `service_create`; nothing here saves a model. Every service on an existing record
+    is called the same way: `service(by=user, <record_argument>=record, expected_version=...,
+    **what the input parsed)`.
     """
 
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -139,16 +141,23 @@ class ClinicalWriteViewSet(ScopedReadViewSet):
 
     # --- what subclasses provide ---
 
+    record_argument = ""  # the keyword the app's services take the record by: "dose", ...
+    update_service = None  # staticmethod(app.services.<record>_update)
+    void_service = None  # staticmethod(app.services.<record>_void)
+
     def service_create(self, data: dict):
         raise NotImplementedError
 
-    def service_update(self, record, *, changes: dict, reason: str, version: int):
-        raise NotImplementedError
-
-    def service_void(self, record, *, reason: str, version: int):
-        raise NotImplementedError
-
     # --- the pattern ---
+
+    def call_service(self, service, record, version: int, **data):
+        """One service call on an existing record, by the caller, at the version they saw."""
+        return service(
+            by=self.request.user,
+            **{self.record_argument: record},
+            expected_version=version,
+            **data,
+        )
 
     def parse(self, input_class, data=None):
         serializer = input_class(
@@ -176,7 +185,9 @@ class ClinicalWriteViewSet(ScopedReadViewSet):
         version = expected_version(request, record)
         changes = self.parse(self.update_input)
         reason = changes.pop("reason")
-        record = self.service_update(record, changes=changes, reason=reason, version=version)
+        record = self.call_service(
+            self.update_service, record, version, changes=changes, reason=reason
+        )
         return self.record_response(record)
 
     def update(self, request, *args, **kwargs):  # PUT is not offered: send only what changes
@@ -190,13 +201,12 @@ class ClinicalWriteViewSet(ScopedReadViewSet):
         if reason is None:
             reason = request.query_params.get("reason")
         data = self.parse(ReasonInput, {"reason": reason} if reason is not None else {})
-        record = self.service_void(record, reason=data["reason"], version=version)
+        record = self.call_service(self.void_service, record, version, reason=data["reason"])
         return self.record_response(record)
 
-    def action_on_record(self, input_class, call):
+    def action_on_record(self, input_class, service):
         """A detail action (consent, enroll, ...): If-Match, parse, one service call."""
         record = self.get_object()
         version = expected_version(self.request, record)
         data = self.parse(input_class)
-        updated = call(record, data, version)
-        return self.record_response(updated)
+        return self.record_response(self.call_service(service, record, version, **data))

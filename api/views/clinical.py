@@ -73,6 +73,9 @@ class SubjectViewSet(HistoryMixin, ClinicalWriteViewSet):
     create_input = inputs.SubjectScreenInput
     update_input = inputs.SubjectUpdateInput
     detail_route_name = "api:subject-detail"
+    record_argument = "subject"
+    update_service = staticmethod(subjects.subject_update)
+    void_service = staticmethod(subjects.subject_void)
     if_match_actions = (
         "partial_update",
         "destroy",
@@ -96,29 +99,10 @@ class SubjectViewSet(HistoryMixin, ClinicalWriteViewSet):
     def service_create(self, data):
         return subjects.subject_screen(by=self.request.user, **data)
 
-    def service_update(self, record, *, changes, reason, version):
-        return subjects.subject_update(
-            by=self.request.user,
-            subject=record,
-            changes=changes,
-            reason=reason,
-            expected_version=version,
-        )
-
-    def service_void(self, record, *, reason, version):
-        return subjects.subject_void(
-            by=self.request.user, subject=record, reason=reason, expected_version=version
-        )
-
     @_write_schema("Record informed consent", inputs.SubjectConsentInput, SubjectSerializer)
     @action(detail=True, methods=["post"])
     def consent(self, request, pk=None):
-        return self.action_on_record(
-            inputs.SubjectConsentInput,
-            lambda subject, data, version: subjects.subject_record_consent(
-                by=request.user, subject=subject, expected_version=version, **data
-            ),
-        )
+        return self.action_on_record(inputs.SubjectConsentInput, subjects.subject_record_consent)
 
     @_write_schema(
         "Record the eligibility checklist",
@@ -130,10 +114,7 @@ class SubjectViewSet(HistoryMixin, ClinicalWriteViewSet):
     @action(detail=True, methods=["post"])
     def eligibility(self, request, pk=None):
         return self.action_on_record(
-            inputs.SubjectEligibilityInput,
-            lambda subject, data, version: subjects.subject_record_eligibility(
-                by=request.user, subject=subject, expected_version=version, **data
-            ),
+            inputs.SubjectEligibilityInput, subjects.subject_record_eligibility
         )
 
     @_write_schema(
@@ -145,42 +126,22 @@ class SubjectViewSet(HistoryMixin, ClinicalWriteViewSet):
     )
     @action(detail=True, methods=["post"])
     def enroll(self, request, pk=None):
-        return self.action_on_record(
-            inputs.SubjectEnrollInput,
-            lambda subject, data, version: subjects.subject_enroll(
-                by=request.user, subject=subject, expected_version=version, **data
-            ),
-        )
+        return self.action_on_record(inputs.SubjectEnrollInput, subjects.subject_enroll)
 
     @_write_schema("Record a screen failure", inputs.SubjectScreenFailInput, SubjectSerializer)
     @action(detail=True, methods=["post"], url_path="screen-failure")
     def screen_failure(self, request, pk=None):
-        return self.action_on_record(
-            inputs.SubjectScreenFailInput,
-            lambda subject, data, version: subjects.subject_screen_fail(
-                by=request.user, subject=subject, reason=data["reason"], expected_version=version
-            ),
-        )
+        return self.action_on_record(inputs.SubjectScreenFailInput, subjects.subject_screen_fail)
 
     @_write_schema("Record the end of treatment", inputs.SubjectEndInput, SubjectSerializer)
     @action(detail=True, methods=["post"], url_path="end-treatment")
     def end_treatment(self, request, pk=None):
-        return self.action_on_record(
-            inputs.SubjectEndInput,
-            lambda subject, data, version: subjects.subject_end_treatment(
-                by=request.user, subject=subject, expected_version=version, **data
-            ),
-        )
+        return self.action_on_record(inputs.SubjectEndInput, subjects.subject_end_treatment)
 
     @_write_schema("Record the end of study", inputs.SubjectEndInput, SubjectSerializer)
     @action(detail=True, methods=["post"], url_path="end-study")
     def end_study(self, request, pk=None):
-        return self.action_on_record(
-            inputs.SubjectEndInput,
-            lambda subject, data, version: subjects.subject_end_study(
-                by=request.user, subject=subject, expected_version=version, **data
-            ),
-        )
+        return self.action_on_record(inputs.SubjectEndInput, subjects.subject_end_study)
 
     @_write_schema(
         "Record a death",
@@ -190,12 +151,7 @@ class SubjectViewSet(HistoryMixin, ClinicalWriteViewSet):
     )
     @action(detail=True, methods=["post"])
     def death(self, request, pk=None):
-        return self.action_on_record(
-            inputs.SubjectDeathInput,
-            lambda subject, data, version: subjects.subject_record_death(
-                by=request.user, subject=subject, expected_version=version, **data
-            ),
-        )
+        return self.action_on_record(inputs.SubjectDeathInput, subjects.subject_record_death)
 
 
 @extend_schema_view(
@@ -220,6 +176,9 @@ class DoseAdministrationViewSet(HistoryMixin, ClinicalWriteViewSet):
     create_input = inputs.DoseCreateInput
     update_input = inputs.DoseUpdateInput
     detail_route_name = "api:dose-administration-detail"
+    record_argument = "dose"
+    update_service = staticmethod(dosing.dose_update)
+    void_service = staticmethod(dosing.dose_void)
 
     def base_queryset(self):
         return DoseAdministration.all_objects.annotate(
@@ -233,20 +192,6 @@ class DoseAdministrationViewSet(HistoryMixin, ClinicalWriteViewSet):
     def service_create(self, data):
         data["confirm_outside_window"] = data.pop("outside_visit_window_confirmed", False)
         return dosing.dose_record(by=self.request.user, **data)
-
-    def service_update(self, record, *, changes, reason, version):
-        return dosing.dose_update(
-            by=self.request.user,
-            dose=record,
-            changes=changes,
-            reason=reason,
-            expected_version=version,
-        )
-
-    def service_void(self, record, *, reason, version):
-        return dosing.dose_void(
-            by=self.request.user, dose=record, reason=reason, expected_version=version
-        )
 
 
 @extend_schema_view(
@@ -273,6 +218,9 @@ class AdverseEventViewSet(HistoryMixin, ClinicalWriteViewSet):
     create_input = inputs.AdverseEventCreateInput
     update_input = inputs.AdverseEventUpdateInput
     detail_route_name = "api:adverse-event-detail"
+    record_argument = "adverse_event"
+    update_service = staticmethod(safety.adverse_event_update)
+    void_service = staticmethod(safety.adverse_event_void)
 
     def base_queryset(self):
         return AdverseEvent.all_objects.annotate(
@@ -290,17 +238,3 @@ class AdverseEventViewSet(HistoryMixin, ClinicalWriteViewSet):
     def service_create(self, data):
         seriousness = tuple(name for name in inputs.SERIOUSNESS_FIELDS if data.pop(name, False))
         return safety.adverse_event_report(by=self.request.user, seriousness=seriousness, **data)
-
-    def service_update(self, record, *, changes, reason, version):
-        return safety.adverse_event_update(
-            by=self.request.user,
-            adverse_event=record,
-            changes=changes,
-            reason=reason,
-            expected_version=version,
-        )
-
-    def service_void(self, record, *, reason, version):
-        return safety.adverse_event_void(
-            by=self.request.user, adverse_event=record, reason=reason, expected_version=version
-        )
