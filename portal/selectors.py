@@ -709,7 +709,8 @@ def describe_changes(model, changes: list[dict], labels: dict | None = None) -> 
 
 
 def _histories(model, rows, record_label) -> list[RecordHistory]:
-    entries = history_for_rows(rows)
+    """One RecordHistory per record among the history rows, with readable changes."""
+    entries = history_for_rows(rows.select_related("history_user").order_by("history_id"))
     labels = _labels_for(model, [c for e in entries for c in e["changes"]])
     grouped: dict[int, list[dict]] = defaultdict(list)
     for entry in entries:
@@ -779,29 +780,21 @@ def casebook(user, subject: Subject) -> Casebook:
         e.pk: f"Adverse event: {e.ctcae_term.term} (onset {e.onset_date:%Y-%m-%d})"
         for e in all_events
     }
-    histories = (
-        _histories(
-            Subject,
-            Subject.history.filter(id=subject.pk)
-            .select_related("history_user")
-            .order_by("history_id"),
-            lambda _pk: f"Subject {subject}",
-        )
-        + _histories(
+    histories = [
+        *_histories(
+            Subject, Subject.history.filter(id=subject.pk), lambda _pk: f"Subject {subject}"
+        ),
+        *_histories(
             DoseAdministration,
-            DoseAdministration.history.filter(subject_id=subject.pk)
-            .select_related("history_user")
-            .order_by("history_id"),
+            DoseAdministration.history.filter(subject_id=subject.pk),
             lambda pk: dose_names.get(pk, f"Dose {pk}"),
-        )
-        + _histories(
+        ),
+        *_histories(
             AdverseEvent,
-            AdverseEvent.history.filter(subject_id=subject.pk)
-            .select_related("history_user")
-            .order_by("history_id"),
+            AdverseEvent.history.filter(subject_id=subject.pk),
             lambda pk: ae_names.get(pk, f"Adverse event {pk}"),
-        )
-    )
+        ),
+    ]
     # The record changed most recently first: that is usually the one being looked for.
     histories.sort(key=lambda h: h.entries[0]["at"], reverse=True)
     notes: dict[int, list[Notification]] = defaultdict(list)
