@@ -186,6 +186,27 @@ def timeline_events(line):
     return mark_safe("\n".join(out))
 
 
+@register.simple_tag
+def timeline_event_list(events):
+    """One subject's adverse events in the timeline's table, one a line: the grade, the term,
+    the onset, DLT and SAE badges and both DLT calls ("—" without any). Built here rather than
+    in a template loop, as timeline_events is: the table lists every event of the study."""
+    lines = []
+    for ev in events:
+        grade = int(ev.grade)
+        line = f'<span class="ae-inline g{grade}">G{grade}</span> {escape(ev.term)}, {ev.onset:%Y-%m-%d}'
+        if ev.is_dlt:
+            line += ' <span class="badge badge-dlt">DLT</span>'
+        if ev.serious:
+            line += ' <span class="badge badge-sae">SAE</span>'
+        if ev.calls:
+            line += (
+                f' <span class="muted small" data-dlt-calls>(DLT calls: {escape(ev.calls)})</span>'
+            )
+        lines.append(line)
+    return mark_safe("<br>".join(lines)) if lines else "\u2014"
+
+
 @register.filter
 def delivery_state(notification):
     """(state, words) of a notification's e-mail: sent, error, no_email or queued."""
