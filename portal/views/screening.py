@@ -31,7 +31,7 @@ from subjects.services import (
     subject_screen_fail,
     subject_update,
 )
-from trial.models import Cohort
+from trial.models import Cohort, Site
 
 from .common import (
     not_stale,
@@ -54,8 +54,6 @@ def subject_new(request):
     sites = _entry_sites(request.user)
     if not sites:
         raise PermissionDenied("You have no active site where you may register subjects.")
-    from trial.models import Site
-
     queryset = Site.objects.filter(pk__in=[s.pk for s in sites]).select_related("study")
     chosen = next((s for s in sites if str(s.pk) == request.POST.get("site")), sites[0])
     today = site_today(chosen.timezone)
