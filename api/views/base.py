@@ -134,7 +134,6 @@ class ClinicalWriteViewSet(ScopedReadViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     permission_classes = [permissions.IsAuthenticated, MayWriteClinicalData]
     etag_actions = ("retrieve", "create")
-    if_match_actions = ("partial_update", "destroy")
     create_input = None
     update_input = None
     detail_route_name = ""
@@ -149,6 +148,12 @@ class ClinicalWriteViewSet(ScopedReadViewSet):
         raise NotImplementedError
 
     # --- the pattern ---
+
+    @property
+    def if_match_actions(self) -> tuple[str, ...]:
+        """Every write to an existing record: PATCH, DELETE and each POST action on one."""
+        posts = (a.__name__ for a in self.get_extra_actions() if a.detail and "post" in a.mapping)
+        return ("partial_update", "destroy", *posts)
 
     def call_service(self, service, record, version: int, **data):
         """One service call on an existing record, by the caller, at the version they saw."""

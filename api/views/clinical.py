@@ -76,17 +76,6 @@ class SubjectViewSet(HistoryMixin, ClinicalWriteViewSet):
     record_argument = "subject"
     update_service = staticmethod(subjects.subject_update)
     void_service = staticmethod(subjects.subject_void)
-    if_match_actions = (
-        "partial_update",
-        "destroy",
-        "consent",
-        "eligibility",
-        "enroll",
-        "screen_failure",
-        "end_treatment",
-        "end_study",
-        "death",
-    )
 
     def base_queryset(self):
         return Subject.all_objects.annotate(
