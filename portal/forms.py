@@ -61,6 +61,14 @@ def reason_field(label="Reason for change"):
     )
 
 
+def as_int(value) -> int | None:
+    """A submitted number or id, or None where there is none or it is not a number."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 class PortalForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
@@ -521,20 +529,16 @@ class AdverseEventForm(SiteForm):
     def seriousness_fields(self):
         return [self[name] for name in self.SERIOUSNESS]
 
-    def selected_term_id(self):
-        value = self.data.get("ctcae_term") if self.is_bound else self.initial.get("ctcae_term")
-        value = getattr(value, "pk", value)
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            return None
+    def _chosen(self, name):
+        """The field's value so far: as submitted, or the initial one."""
+        return self.data.get(name) if self.is_bound else self.initial.get(name)
 
-    def selected_grade(self):
-        value = self.data.get("grade") if self.is_bound else self.initial.get("grade")
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            return None
+    def selected_term_id(self) -> int | None:
+        value = self._chosen("ctcae_term")
+        return as_int(getattr(value, "pk", value))
+
+    def selected_grade(self) -> int | None:
+        return as_int(self._chosen("grade"))
 
     def report_kwargs(self) -> dict:
         data = self.cleaned_data

@@ -15,7 +15,7 @@ from core.dates import site_today
 from core.errors import ValidationError
 from escalation.models import Notification
 from portal import selectors
-from portal.forms import AdverseEventEditForm, AdverseEventForm, apply_errors
+from portal.forms import AdverseEventEditForm, AdverseEventForm, apply_errors, as_int
 from safety.models import AdverseEvent, CtcaeTerm
 from safety.services import adverse_event_report, adverse_event_update, adverse_event_void
 
@@ -72,7 +72,7 @@ def _term_context(form) -> dict:
 def ctcae_search(request):
     """htmx: matching terms as a radio list (the chosen term stays at the top)."""
     query = request.GET.get("term_query", "")
-    selected = _term(_int(request.GET.get("ctcae_term")))
+    selected = _term(as_int(request.GET.get("ctcae_term")))
     return render(
         request,
         "portal/_term_results.html",
@@ -88,24 +88,17 @@ def ctcae_search(request):
 @require_GET
 def ctcae_grades(request):
     """htmx: the grade choices of the chosen term, each with its CTCAE v5.0 text."""
-    term = _term(_int(request.GET.get("ctcae_term")))
+    term = _term(as_int(request.GET.get("ctcae_term")))
     return render(
         request,
         "portal/_grades.html",
         {
             "selected_term": term,
             "grades": grade_choices(term),
-            "selected_grade": _int(request.GET.get("grade")),
+            "selected_grade": as_int(request.GET.get("grade")),
             "swap": True,
         },
     )
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _notice_for(request, event: AdverseEvent, verb: str) -> None:
