@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date
 
-from django.db.models import CharField, Min, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import CharField, F, Min, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -197,9 +197,7 @@ def scoped_subjects(user, scope: Scope):
     """Enrolled subjects (a cohort assigned) of the study under the filters, voided left out."""
     subjects = restrict(
         Subject.objects.filter(study=scope.study, cohort__isnull=False), user
-    ).select_related(
-        "site", "cohort__dose_level", "cohort__track__regimen", "dlt_status__dlt_adverse_event"
-    )
+    ).select_related("site", "cohort__dose_level", "cohort__track__regimen", "dlt_status")
     if scope.site:
         subjects = subjects.filter(site=scope.site)
     if scope.track:
@@ -635,7 +633,10 @@ def dlt_timeline(user, scope: Scope) -> TimelinePage:
         ),
         Prefetch(
             "adverse_events",
-            queryset=AdverseEvent.objects.select_related("ctcae_term").order_by("onset_date", "id"),
+            # The term's name, not a CtcaeTerm object per event: the page draws thousands.
+            queryset=AdverseEvent.objects.annotate(term=F("ctcae_term__term")).order_by(
+                "onset_date", "id"
+            ),
             to_attr="loaded_events",
         ),
     )
@@ -679,7 +680,7 @@ def dlt_timeline(user, scope: Scope) -> TimelinePage:
                     onset=e.onset_date,
                     resolution=e.resolution_date,
                     grade=e.grade,
-                    term=e.ctcae_term.term,
+                    term=e.term,
                     is_dlt=e.is_dlt or e.pk == dlt_event_id,
                     serious=e.serious,
                     calls=dlt_calls_text(e)
