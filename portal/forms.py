@@ -569,7 +569,15 @@ class AdverseEventEditForm(AdverseEventForm):
 # Service errors onto form fields
 
 
-SERVICE_FIELD_ALIASES = {"seriousness": "serious", "eligibility_outcome": None, "answers": None}
+# Where a service's field error goes when the form has no field of that name: onto another
+# field, or (None) at the top of the form without a field name, being about the whole record.
+SERVICE_FIELD_ALIASES = {
+    "seriousness": "serious",
+    "eligibility_outcome": None,
+    "answers": None,
+    "subject": None,
+    "__all__": None,
+}
 
 
 def apply_errors(form: forms.Form, error) -> None:
@@ -582,9 +590,9 @@ def apply_errors(form: forms.Form, error) -> None:
     for key, messages in items:
         name = SERVICE_FIELD_ALIASES.get(key, key)
         for message in messages:
-            if name and name != "__all__" and name in form.fields:
+            if name in form.fields:
                 form.add_error(name, message)
-            elif key in ("__all__", "answers", "eligibility_outcome", "subject") or not key:
+            elif not name:
                 form.add_error(None, message)
             else:
                 label = key.replace("_", " ").capitalize()
