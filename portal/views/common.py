@@ -67,10 +67,12 @@ def _as_widget_value(value, tz: ZoneInfo) -> str | None:
     return str(value)
 
 
-def _clean_or_none(form_field, raw):
+def _typed_value(form_field, raw):
+    """What the user typed, as the field cleans it (a related object as its pk). Input that does
+    not parse comes back as a value equal to nothing: it is the user's own, so it is kept."""
     try:
         value = form_field.clean(raw)
-    except Exception:  # the user's input does not parse: it is theirs, keep it
+    except Exception:
         return object()
     return getattr(value, "pk", value)
 
@@ -95,7 +97,7 @@ def merge_stale(form_class, request, error: StaleRecord, model, site, form_kwarg
                 continue
             form_field = probe.fields[name]
             raw = form_field.widget.value_from_datadict(request.POST, None, probe.add_prefix(name))
-            if _clean_or_none(form_field, raw) == change["old"]:
+            if _typed_value(form_field, raw) == change["old"]:
                 value = _as_widget_value(change["new"], tz)
                 if value is None:
                     data.pop(name, None)
