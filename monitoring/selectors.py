@@ -488,7 +488,7 @@ def _ladder(track, levels, cohorts, by_cohort, opened_by, recommendation) -> cha
         how = ""
         if decision is not None:
             how = (
-                f"{decision.get_outcome_display().split(' (')[0].lower()} by "
+                f"{outcome_word(decision).lower()} by "
                 f"{decision.signature.printed_name} on {decision.decided_at:%Y-%m-%d}"
             )
         marks = []
@@ -537,6 +537,11 @@ def _ladder(track, levels, cohorts, by_cohort, opened_by, recommendation) -> cha
         ladder_cohorts,
         next_step,
     )
+
+
+def outcome_word(decision: CommitteeDecision) -> str:
+    """The outcome in one word, "Confirmed" or "Overridden" (its label without the gloss)."""
+    return decision.get_outcome_display().split(" (")[0]
 
 
 def decisions_csv(decisions: list[CommitteeDecision]):

@@ -284,7 +284,7 @@ def track_decision(request, pk: int):
 
 
 def _signed(request, decision, recommendation):
-    text = f"Decision signed: {decision.get_outcome_display().split(' (')[0]}, {decision.get_step_display().lower()}"
+    text = f"Decision signed: {selectors.outcome_word(decision)}, {decision.get_step_display().lower()}"
     if decision.opened_cohort is not None:
         cohort = decision.opened_cohort
         text += f". {cohort.label} is open for {cohort.planned_size} subject{'s' if cohort.planned_size != 1 else ''}."

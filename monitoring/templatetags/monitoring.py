@@ -6,6 +6,7 @@ from django import template
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
+from monitoring import selectors
 from monitoring.charts import GRADE_LABELS, STATUS_MARKERS
 
 register = template.Library()
@@ -129,7 +130,7 @@ def grade_legend():
 
 @register.filter
 def outcome_word(decision):
-    return "Confirmed" if decision.outcome == "confirmed" else "Overridden"
+    return selectors.outcome_word(decision)
 
 
 @register.simple_tag
@@ -210,14 +211,10 @@ def timeline_event_list(events):
 @register.filter
 def delivery_state(notification):
     """(state, words) of a notification's e-mail: sent, error, no_email or queued."""
-    from monitoring.selectors import delivery
-
-    return delivery(notification)
+    return selectors.delivery(notification)
 
 
 @register.filter
 def notification_target(notification):
     """(url, label) of what a notification is about: the casebook or the recommendation."""
-    from monitoring.selectors import notification_target as target
-
-    return target(notification)
+    return selectors.notification_target(notification)
