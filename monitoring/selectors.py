@@ -289,10 +289,13 @@ class TrackOverview:
     decisions: list[CommitteeDecision]  # oldest first
     cohorts: list[Cohort]
     ladder: charts.Ladder | None
-    subjects: int
 
     enrolled_by_cohort: dict[int, int] = field(default_factory=dict)
     evaluation: TrackEvaluationState | None = None
+
+    @property
+    def subjects(self) -> int:
+        return sum(line.enrolled for line in self.levels)
 
     @property
     def evaluation_owed(self) -> bool:
@@ -450,7 +453,6 @@ def escalation_overview(user, scope: Scope) -> Overview:
                 decisions=track_decisions,
                 cohorts=track_cohorts,
                 ladder=ladder,
-                subjects=sum(line.enrolled for line in ordered),
                 enrolled_by_cohort={c.pk: len(by_cohort.get(c.pk, [])) for c in track_cohorts},
                 evaluation=states.get(track.pk),
             )
@@ -803,9 +805,19 @@ def ae_tables(user, scope: Scope, *, related_only: bool = False) -> AeTablesPage
 
 @dataclass
 class ListingRow:
-    event: AdverseEvent
-    first_dose: date | None
-    in_window: bool | None
+    event: AdverseEvent  # annotated with the subject's first dose (and the adjudicator)
+
+    @property
+    def first_dose(self) -> date | None:
+        return self.event.first_dose
+
+    @property
+    def in_window(self) -> bool | None:
+        """Onset inside the subject's DLT window (None while the window is unknown)."""
+        status = dlt_status_of(self.event.subject)
+        if status and status.window_start and status.window_end:
+            return status.window_start <= self.event.onset_date <= status.window_end
+        return None
 
     @property
     def study_day(self) -> int | None:
@@ -929,11 +941,7 @@ def listings(user, scope: Scope) -> ListingsPage:
         events = events.filter(onset_date__lte=scope.date_to)
     saes, dlts, not_upheld = [], [], []
     for event in events:
-        status = dlt_status_of(event.subject)
-        in_window = None
-        if status and status.window_start and status.window_end:
-            in_window = status.window_start <= event.onset_date <= status.window_end
-        row = ListingRow(event=event, first_dose=event.first_dose, in_window=in_window)
+        row = ListingRow(event)
         if event.serious:
             saes.append(row)
         if event.is_dlt:
@@ -1223,7 +1231,6 @@ NOTIFICATION_HEADER = [
 class NotificationsPage:
     queryset: object  # every notification of the selection, newest first
     rows: list[Notification]  # this page's
-    kind: str
     number: int
     pages: int
     total: int
@@ -1285,9 +1292,7 @@ def notifications(user, scope: Scope, *, kind: str = "", page: int = 1) -> Notif
     number = min(max(1, page), pages)
     start = (number - 1) * NOTIFICATIONS_PER_PAGE
     shown = list(rows[start : start + NOTIFICATIONS_PER_PAGE]) if total else []
-    return NotificationsPage(
-        queryset=rows, rows=shown, kind=kind, number=number, pages=pages, total=total
-    )
+    return NotificationsPage(queryset=rows, rows=shown, number=number, pages=pages, total=total)
 
 
 @dataclass
