@@ -336,16 +336,7 @@ def adjudicate(request, pk: int):
                     expected_version=form.cleaned_data["version"],
                 )
             except StaleRecord as error:
-                stale = _stale(error)
-                data = request.POST.copy()
-                data["version"] = str(error.current_version)
-                form = AdjudicationForm(data)
-                form.is_valid()
-                form.add_error(
-                    None,
-                    "Someone changed this adverse event after you opened the page, so nothing "
-                    "was saved: check what changed (below), then save your call again.",
-                )
+                form, stale = _stale(request, error)
                 event = selectors.visible_adverse_event(request.user, pk)
                 status = 409
             except ValidationError as error:
@@ -388,10 +379,22 @@ def _call_of(event: AdverseEvent) -> str:
     return "dlt" if event.dlt_adjudicated else "not_dlt"
 
 
-def _stale(error: StaleRecord) -> dict:
+def _stale(request, error: StaleRecord) -> tuple[AdjudicationForm, dict]:
+    """A call refused because the site changed the event meanwhile: the form again, the monitor's
+    call and note kept and the version now current (saving again is a deliberate act), and what
+    changed, by whom and when."""
+    data = request.POST.copy()
+    data["version"] = str(error.current_version)
+    form = AdjudicationForm(data)
+    form.is_valid()
+    form.add_error(
+        None,
+        "Someone changed this adverse event after you opened the page, so nothing "
+        "was saved: check what changed (below), then save your call again.",
+    )
     latest = error.record.history.select_related("history_user").order_by("-history_id").first()
     changes = [c for c in error.changes if c["field"] not in ("version", "updated_at")]
-    return {
+    return form, {
         "changes": describe_changes(AdverseEvent, changes),
         "user": getattr(latest, "history_user", None),
         "at": getattr(latest, "history_date", None),
