@@ -218,6 +218,22 @@ def subject_url(subject_id: int) -> str:
     return reverse("subject_detail", args=[subject_id])
 
 
+def loaded_doses() -> Prefetch:
+    """Each subject's doses as `loaded_doses`, in the order given."""
+    return Prefetch(
+        "dose_administrations",
+        queryset=DoseAdministration.objects.order_by("administered_on", "cycle", "day"),
+        to_attr="loaded_doses",
+    )
+
+
+def loaded_events(queryset) -> Prefetch:
+    """Each subject's adverse events of `queryset` as `loaded_events`, by onset."""
+    return Prefetch(
+        "adverse_events", queryset=queryset.order_by("onset_date", "id"), to_attr="loaded_events"
+    )
+
+
 def with_adjudicator(queryset):
     """Adverse events annotated with who made the committee's DLT call (`adjudicator`, None when
     not adjudicated), from the audit trail: the first history row carrying the call's current
@@ -633,19 +649,9 @@ class TimelinePage:
 
 def dlt_timeline(user, scope: Scope) -> TimelinePage:
     subjects = scoped_subjects(user, scope).prefetch_related(
-        Prefetch(
-            "dose_administrations",
-            queryset=DoseAdministration.objects.order_by("administered_on", "cycle", "day"),
-            to_attr="loaded_doses",
-        ),
-        Prefetch(
-            "adverse_events",
-            # The term's name, not a CtcaeTerm object per event: the page draws thousands.
-            queryset=AdverseEvent.objects.annotate(term=F("ctcae_term__term")).order_by(
-                "onset_date", "id"
-            ),
-            to_attr="loaded_events",
-        ),
+        loaded_doses(),
+        # The term's name, not a CtcaeTerm object per event: the page draws thousands.
+        loaded_events(AdverseEvent.objects.annotate(term=F("ctcae_term__term"))),
     )
     groups: dict[int, tuple[tuple, str, list]] = {}
     order = {t.pk: t.display_order for t in scope.tracks}
@@ -1062,18 +1068,8 @@ def recommendation_review(user, recommendation: Recommendation) -> Review:
         )
         .select_related("site")
         .prefetch_related(
-            Prefetch(
-                "dose_administrations",
-                queryset=DoseAdministration.objects.order_by("administered_on", "cycle", "day"),
-                to_attr="loaded_doses",
-            ),
-            Prefetch(
-                "adverse_events",
-                queryset=with_adjudicator(
-                    AdverseEvent.objects.select_related("ctcae_term")
-                ).order_by("onset_date", "id"),
-                to_attr="loaded_events",
-            ),
+            loaded_doses(),
+            loaded_events(with_adjudicator(AdverseEvent.objects.select_related("ctcae_term"))),
         )
     }
     evidence = []
