@@ -1199,10 +1199,16 @@ def notification_target(notification: Notification) -> tuple[str, str]:
     recommendation's review page."""
     if notification.subject_id is not None:
         return subject_url(notification.subject_id), str(notification.subject.subject_number)
-    kind, _, pk = notification.key.partition(":")
-    if kind == "recommendation" and pk.isdigit():
-        return reverse("monitoring:review", args=[int(pk)]), f"recommendation #{pk}"
+    pk = _keyed_id(notification.key, "recommendation")
+    if pk is not None:
+        return reverse("monitoring:review", args=[pk]), f"recommendation #{pk}"
     return "", ""
+
+
+def _keyed_id(key: str, kind: str) -> int | None:
+    """The id in a notification's key ("ae:12", "recommendation:3") when it names a `kind`."""
+    prefix, _, pk = key.partition(":")
+    return int(pk) if prefix == kind and pk.isdigit() else None
 
 
 NOTIFICATION_KINDS = [("", "All")] + [(k.value, k.label) for k in Notification.Kind]
@@ -1334,7 +1340,7 @@ def recent_alerts(user, study: Study, *, limit: int = RECENT_ALERTS) -> list[Ale
                 event=None,
             )
         alerts[key].told.append(n)
-    ids = {int(k[3:]) for _, k in alerts if k.startswith("ae:") and k[3:].isdigit()}
+    ids = {_keyed_id(key, "ae") for _, key in alerts} - {None}
     events = {
         e.pk: e
         for e in with_adjudicator(
@@ -1342,7 +1348,6 @@ def recent_alerts(user, study: Study, *, limit: int = RECENT_ALERTS) -> list[Ale
         ).select_related("ctcae_term")
     }
     for (_, key), alert in alerts.items():
-        if key.startswith("ae:") and key[3:].isdigit():
-            alert.event = events.get(int(key[3:]))
+        alert.event = events.get(_keyed_id(key, "ae"))
         alert.told.sort(key=lambda n: (n.recipient.last_name, n.recipient.username))
     return list(alerts.values())
