@@ -30,7 +30,8 @@ from escalation.models import (
     SubjectDltStatus,
     TrackEvaluationState,
 )
-from escalation.rules import Action, dlt_window
+from escalation.rules import Action
+from portal.selectors import dlt_info
 from safety.models import AdverseEvent
 from subjects.models import Subject
 from trial.models import Cohort, DoseLevel, EscalationTrack, Regimen, Site, Study
@@ -648,26 +649,24 @@ class TimelinePage:
 
 
 def dlt_timeline(user, scope: Scope) -> TimelinePage:
-    subjects = scoped_subjects(user, scope).prefetch_related(
-        loaded_doses(),
-        # The term's name, not a CtcaeTerm object per event: the page draws thousands.
-        loaded_events(AdverseEvent.objects.annotate(term=F("ctcae_term__term"))),
+    subjects = (
+        scoped_subjects(user, scope)
+        .select_related("study")  # its day-count convention, for windows not evaluated yet
+        .prefetch_related(
+            loaded_doses(),
+            # The term's name, not a CtcaeTerm object per event: the page draws thousands.
+            loaded_events(AdverseEvent.objects.annotate(term=F("ctcae_term__term"))),
+        )
     )
     groups: dict[int, tuple[tuple, str, list]] = {}
     order = {t.pk: t.display_order for t in scope.tracks}
     for subject in subjects:
         status = dlt_status_of(subject)
         cohort = subject.cohort
-        start = status.window_start if status else None
-        end = status.window_end if status else None
-        if status is None and subject.loaded_doses:
-            window = dlt_window(
-                subject.loaded_doses[0].administered_on,
-                cohort.track.regimen.dlt_window_days,
-                scope.study.dlt_window_convention,
-            )
-            start, end = window.start, window.end
-        if not scope.overlaps(start or subject.enrollment_date, end):
+        today = site_today(subject.site.timezone)
+        # The evaluation's window, else the one the first dose opens (as the casebook shows it).
+        window = dlt_info(subject, subject.loaded_doses, today)
+        if not scope.overlaps(window.start or subject.enrollment_date, window.end):
             continue
         dlt_event_id = status.dlt_adverse_event_id if status else None
         row = charts.TimelineSubject(
@@ -677,9 +676,9 @@ def dlt_timeline(user, scope: Scope) -> TimelinePage:
             status=status.status if status else "unevaluated",
             status_label=(status.get_status_display() if status else STATUS_LABELS["unevaluated"])
             + (f": {status.reason}" if status and status.reason else ""),
-            window_start=start,
-            window_end=end,
-            today=site_today(subject.site.timezone),
+            window_start=window.start,
+            window_end=window.end,
+            today=today,
             doses=tuple(
                 charts.TimelineDose(
                     given_on=d.administered_on,
