@@ -7,6 +7,7 @@ from datetime import UTC
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import F
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
@@ -222,6 +223,25 @@ class ClinicalRecordFields(serializers.Serializer):
     AUDIT_FIELDS = ["version", "created_at", "updated_at", "voided", "voided_at", "void_reason"]
 
 
+class SubjectColumns(serializers.Serializer):
+    """A dose's or adverse event's subject, as columns of its row: read from the annotations
+    `ANNOTATIONS` (the view's queryset adds them), so a row needs no related object."""
+
+    study = serializers.IntegerField(source="api_study", read_only=True)
+    site = serializers.IntegerField(source="api_site", read_only=True)
+    site_number = serializers.CharField(source="api_site_number", read_only=True)
+    subject_number = serializers.CharField(
+        source="api_subject_number", read_only=True, allow_null=True
+    )
+
+    ANNOTATIONS = {
+        "api_study": F("subject__study_id"),
+        "api_site": F("subject__site_id"),
+        "api_site_number": F("subject__site__number"),
+        "api_subject_number": F("subject__subject_number"),
+    }
+
+
 class SubjectSerializer(ClinicalRecordFields, FlatRowSerializer):
     """Reads `api_*` values annotated by the view's queryset (one query, no related objects)."""
 
@@ -267,15 +287,9 @@ class SubjectSerializer(ClinicalRecordFields, FlatRowSerializer):
         ]
 
 
-class DoseAdministrationSerializer(ClinicalRecordFields, FlatRowSerializer):
+class DoseAdministrationSerializer(ClinicalRecordFields, SubjectColumns, FlatRowSerializer):
     """Reads `api_*` values annotated by the view's queryset (one query, no related objects)."""
 
-    study = serializers.IntegerField(source="api_study", read_only=True)
-    site = serializers.IntegerField(source="api_site", read_only=True)
-    site_number = serializers.CharField(source="api_site_number", read_only=True)
-    subject_number = serializers.CharField(
-        source="api_subject_number", read_only=True, allow_null=True
-    )
     cohort_number = serializers.IntegerField(source="api_cohort_number", read_only=True)
 
     class Meta:
@@ -309,15 +323,9 @@ class DoseAdministrationSerializer(ClinicalRecordFields, FlatRowSerializer):
         ]
 
 
-class AdverseEventSerializer(ClinicalRecordFields, FlatRowSerializer):
+class AdverseEventSerializer(ClinicalRecordFields, SubjectColumns, FlatRowSerializer):
     """Reads `api_*` values annotated by the view's queryset (one query, no related objects)."""
 
-    study = serializers.IntegerField(source="api_study", read_only=True)
-    site = serializers.IntegerField(source="api_site", read_only=True)
-    site_number = serializers.CharField(source="api_site_number", read_only=True)
-    subject_number = serializers.CharField(
-        source="api_subject_number", read_only=True, allow_null=True
-    )
     cohort = serializers.IntegerField(source="api_cohort", read_only=True, allow_null=True)
     ctcae_term = serializers.CharField(
         source="api_term", read_only=True, help_text="CTCAE v5.0 term."

@@ -7,7 +7,12 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
 
 from api import filters, inputs
-from api.serializers import AdverseEventSerializer, DoseAdministrationSerializer, SubjectSerializer
+from api.serializers import (
+    AdverseEventSerializer,
+    DoseAdministrationSerializer,
+    SubjectColumns,
+    SubjectSerializer,
+)
 from dosing import services as dosing
 from dosing.models import DoseAdministration
 from safety import services as safety
@@ -171,10 +176,7 @@ class DoseAdministrationViewSet(HistoryMixin, ClinicalWriteViewSet):
 
     def base_queryset(self):
         return DoseAdministration.all_objects.annotate(
-            api_study=F("subject__study_id"),
-            api_site=F("subject__site_id"),
-            api_site_number=F("subject__site__number"),
-            api_subject_number=F("subject__subject_number"),
+            **SubjectColumns.ANNOTATIONS,
             api_cohort_number=F("cohort__number"),
         )
 
@@ -213,10 +215,7 @@ class AdverseEventViewSet(HistoryMixin, ClinicalWriteViewSet):
 
     def base_queryset(self):
         return AdverseEvent.all_objects.annotate(
-            api_study=F("subject__study_id"),
-            api_site=F("subject__site_id"),
-            api_site_number=F("subject__site__number"),
-            api_subject_number=F("subject__subject_number"),
+            **SubjectColumns.ANNOTATIONS,
             api_cohort=F("subject__cohort_id"),
             api_term=F("ctcae_term__term"),
             api_meddra_code=F("ctcae_term__meddra_code"),
