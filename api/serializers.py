@@ -466,38 +466,25 @@ class RecommendationSummarySerializer(serializers.ModelSerializer):
         ]
 
 
+def _of_decision(field_class, attribute: str):
+    """A column from the committee's decision on a recommendation: null until there is one."""
+    return field_class(source=f"committee_decision.{attribute}", read_only=True, allow_null=True)
+
+
 class RecommendationSerializer(RecommendationSummarySerializer):
     """A recommendation with the committee's decision on it, if there is one yet."""
 
     study = serializers.IntegerField(source="track.study_id", read_only=True)
     track_code = serializers.CharField(source="track.code", read_only=True)
-    decision = serializers.IntegerField(
-        source="committee_decision.id", read_only=True, allow_null=True
-    )
-    decision_outcome = serializers.CharField(
-        source="committee_decision.outcome", read_only=True, allow_null=True
-    )
-    decision_step = serializers.CharField(
-        source="committee_decision.step", read_only=True, allow_null=True
-    )
-    decision_dose_level = serializers.IntegerField(
-        source="committee_decision.dose_level_id", read_only=True, allow_null=True
-    )
-    decision_n_subjects = serializers.IntegerField(
-        source="committee_decision.n_subjects", read_only=True, allow_null=True
-    )
-    decision_rationale = serializers.CharField(
-        source="committee_decision.rationale", read_only=True, allow_null=True
-    )
-    decided_by_name = serializers.CharField(
-        source="committee_decision.signature.printed_name", read_only=True, allow_null=True
-    )
-    decided_at = serializers.DateTimeField(
-        source="committee_decision.decided_at", read_only=True, allow_null=True
-    )
-    opened_cohort = serializers.IntegerField(
-        source="committee_decision.opened_cohort_id", read_only=True, allow_null=True
-    )
+    decision = _of_decision(serializers.IntegerField, "id")
+    decision_outcome = _of_decision(serializers.CharField, "outcome")
+    decision_step = _of_decision(serializers.CharField, "step")
+    decision_dose_level = _of_decision(serializers.IntegerField, "dose_level_id")
+    decision_n_subjects = _of_decision(serializers.IntegerField, "n_subjects")
+    decision_rationale = _of_decision(serializers.CharField, "rationale")
+    decided_by_name = _of_decision(serializers.CharField, "signature.printed_name")
+    decided_at = _of_decision(serializers.DateTimeField, "decided_at")
+    opened_cohort = _of_decision(serializers.IntegerField, "opened_cohort_id")
 
     class Meta(RecommendationSummarySerializer.Meta):
         fields = [
