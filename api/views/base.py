@@ -70,7 +70,8 @@ class ScopedReadViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     if_match_actions: tuple[str, ...] = ()
 
     def base_queryset(self):
-        raise NotImplementedError
+        """The rows before scoping: the view's `queryset`, or what a view builds per request."""
+        return self.queryset.all()
 
     def get_queryset(self):
         return restrict(self.base_queryset(), self.request.user)

@@ -55,9 +55,7 @@ class EscalationDecisionViewSet(ScopedReadViewSet):
 class CommitteeDecisionViewSet(HistoryMixin, ScopedReadViewSet):
     serializer_class = CommitteeDecisionSerializer
     filterset_class = filters.CommitteeDecisionFilterSet
-
-    def base_queryset(self):
-        return CommitteeDecision.objects.select_related("track", "decided_by", "signature")
+    queryset = CommitteeDecision.objects.select_related("track", "decided_by", "signature")
 
 
 @extend_schema_view(
@@ -72,6 +70,4 @@ class CommitteeDecisionViewSet(HistoryMixin, ScopedReadViewSet):
 class DltEvaluationViewSet(ScopedReadViewSet):
     serializer_class = DltEvaluationSerializer
     filterset_class = filters.DltEvaluationFilterSet
-
-    def base_queryset(self):
-        return SubjectDltStatus.objects.select_related("subject__site", "track")
+    queryset = SubjectDltStatus.objects.select_related("subject__site", "track")

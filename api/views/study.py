@@ -26,9 +26,7 @@ from .base import HistoryMixin, ScopedReadViewSet
 class StudyViewSet(HistoryMixin, ScopedReadViewSet):
     serializer_class = StudySerializer
     filter_backends: list = []
-
-    def base_queryset(self):
-        return Study.objects.all()
+    queryset = Study.objects.all()
 
 
 @extend_schema_view(
@@ -38,9 +36,7 @@ class StudyViewSet(HistoryMixin, ScopedReadViewSet):
 class SiteViewSet(HistoryMixin, ScopedReadViewSet):
     serializer_class = SiteSerializer
     filterset_class = filters.SiteFilterSet
-
-    def base_queryset(self):
-        return Site.objects.all()
+    queryset = Site.objects.all()
 
 
 @extend_schema_view(
@@ -50,9 +46,7 @@ class SiteViewSet(HistoryMixin, ScopedReadViewSet):
 class RegimenViewSet(HistoryMixin, ScopedReadViewSet):
     serializer_class = RegimenSerializer
     filterset_class = filters.RegimenFilterSet
-
-    def base_queryset(self):
-        return Regimen.objects.all()
+    queryset = Regimen.objects.all()
 
 
 @extend_schema_view(
@@ -62,9 +56,7 @@ class RegimenViewSet(HistoryMixin, ScopedReadViewSet):
 class DoseLevelViewSet(HistoryMixin, ScopedReadViewSet):
     serializer_class = DoseLevelSerializer
     filterset_class = filters.DoseLevelFilterSet
-
-    def base_queryset(self):
-        return DoseLevel.objects.all()
+    queryset = DoseLevel.objects.all()
 
 
 @extend_schema_view(
