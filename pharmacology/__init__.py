@@ -1,0 +1,1 @@
+"""Pharmacokinetics, immunogenicity and biomarkers. `pharmacology.rules` is the pure core."""
