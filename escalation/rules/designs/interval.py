@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
 
 from .common import (
     Action,
+    LevelData,
     DecisionTable,
     DesignDecision,
     DesignFacts,
@@ -102,9 +104,12 @@ def table_codes(design: IntervalDesign, n_max: int) -> np.ndarray:
     return codes
 
 
-def eliminated_flags(design: IntervalDesign, facts: DesignFacts) -> tuple[bool, ...]:
+def eliminated_flags(
+    design: IntervalDesign, facts: DesignFacts, *, pending_as_no_dlt: bool = False
+) -> tuple[bool, ...]:
     trial = design.trial
-    n = np.array([facts.n], dtype=np.int64)
+    counts = [lv.treated if pending_as_no_dlt else lv.evaluable for lv in facts.levels]
+    n = np.array([counts], dtype=np.int64)
     y = np.array([facts.y], dtype=np.int64)
     boundary = elimination_boundary(trial.target, trial.cutoff, int(n.max()))
     return tuple(bool(v) for v in eliminated_levels(boundary, n, y)[0])
@@ -115,13 +120,24 @@ def elimination_cell(trial: TrialSettings, n: int, y: int) -> bool:
     return n >= 3 and prob_above(trial.target, n, y) > trial.cutoff
 
 
-def decide_interval(design: IntervalDesign, facts: DesignFacts) -> DesignDecision:
-    """The next cohort's dose under an interval design (the rules in this module's docstring)."""
+PendingRule = Callable[[LevelData], "Letter | None"]
+
+
+def decide_interval(
+    design: IntervalDesign, facts: DesignFacts, *, pending_rule: PendingRule | None = None
+) -> DesignDecision:
+    """The next cohort's dose under an interval design (the rules in this module's docstring).
+
+    `pending_rule` is the time-to-event designs' decision at a dose with pending subjects (None
+    from it = suspend accrual); without it, pending outcomes at the current dose mean waiting.
+    With it, pending subjects count as treated without a DLT for elimination and n.earlystop.
+    """
     trial = design.trial
     levels = facts.levels
     top = len(levels) - 1
     d = facts.current
-    eliminated = eliminated_flags(design, facts)
+    tite = pending_rule is not None
+    eliminated = eliminated_flags(design, facts, pending_as_no_dlt=tite)
     table = decision_table(design, max(trial.max_subjects, max(facts.n), 1))
 
     def make(
@@ -161,7 +177,7 @@ def decide_interval(design: IntervalDesign, facts: DesignFacts) -> DesignDecisio
     if early is not None:
         return early
     level = levels[d]
-    if level.pending:
+    if level.pending and not tite:
         return make(
             Action.SUSPEND_ACCRUAL,
             "pending: outcomes at the current dose are pending -> wait",
@@ -169,8 +185,15 @@ def decide_interval(design: IntervalDesign, facts: DesignFacts) -> DesignDecisio
             d,
         )
     if facts.treated >= trial.max_subjects:
+        if any(lv.pending for lv in levels):
+            return make(
+                Action.SUSPEND_ACCRUAL,
+                "maximum sample size reached: the MTD is selected once no outcome is pending",
+                "wait: accrual complete, outcomes pending",
+                None,
+            )
         return _final(design, facts, make, "maximum sample size reached -> select the MTD")
-    n, y = level.evaluable, level.dlts
+    n, y = (level.treated if tite else level.evaluable), level.dlts
     if n == 0:
         return make(Action.STAY, "start: no data at this dose yet", f"treat at level {d + 1}", d)
     if (
@@ -185,7 +208,18 @@ def decide_interval(design: IntervalDesign, facts: DesignFacts) -> DesignDecisio
             f"stop: level 1 too toxic by the extra safety rule ({y}/{n}); no MTD",
             None,
         )
-    letter = table.cell(n, y)
+    if level.pending and pending_rule is not None:
+        pending_letter = pending_rule(level)
+        if pending_letter is None:
+            return make(
+                Action.SUSPEND_ACCRUAL,
+                "TITE: too many subjects pending at the current dose -> suspend accrual",
+                f"suspend accrual: {len(level.pending)} of {n} pending at level {d + 1}",
+                d,
+            )
+        letter = pending_letter
+    else:
+        letter = table.cell(n, y)
     blocked_up = d == top or eliminated[d + 1]
     stays = (
         letter is Letter.S
