@@ -36,17 +36,22 @@ def _scenarios() -> dict[str, list[dict[str, str]]]:
 SCENARIOS = _scenarios()
 
 
-def _close(ours: float, se_ours: float, theirs: float, se_theirs: float) -> bool:
-    return abs(ours - theirs) <= 2 * math.hypot(se_ours, se_theirs) + 1e-9
+def _z_proportion(ours: float, n_ours: int, theirs: float, n_theirs: int) -> float:
+    """z of the difference of two percentages, with the pooled proportion's SE (robust for
+    rare events such as early stops)."""
+    pooled = (ours * n_ours + theirs * n_theirs) / (100 * (n_ours + n_theirs))
+    se = 100 * math.sqrt(pooled * (1 - pooled) * (1 / n_ours + 1 / n_theirs))
+    return 0.0 if se == 0 else (ours - theirs) / se
 
 
-def _proportion_se(percent: float, n: int) -> float:
-    p = percent / 100
-    return 100 * math.sqrt(p * (1 - p) / n)
+def _z_mean(ours: float, se_ours: float, theirs: float, n_ours: int, n_theirs: int) -> float:
+    """z of the difference of two means; the reference's SE from our SD at its own N."""
+    se = se_ours * math.sqrt(1 + n_ours / n_theirs)
+    return 0.0 if se == 0 else (ours - theirs) / se
 
 
-@pytest.mark.parametrize("name", ["rd_example", "s1", "s2", "s3", "s4"])
-def test_boin_oc_agrees_with_get_oc(name: str) -> None:
+def _cells(name: str) -> list[tuple[str, float, float, float]]:
+    """(cell, ours, theirs, z) for every figure get.oc reports."""
     rows = SCENARIOS[name]
     first = rows[0]
     settings = BoinSettings(
@@ -57,34 +62,46 @@ def test_boin_oc_agrees_with_get_oc(name: str) -> None:
             extrasafe=first["extrasafe"] == "TRUE",
         )
     )
-    scenario = Scenario(floats(first["p_true"]))
-    oc = simulate(settings, scenario, n_trials=N_TRIALS, seed=11)
-    theirs_n = int(first["ntrial"])
-    failures = []
+    oc = simulate(settings, Scenario(floats(first["p_true"])), n_trials=N_TRIALS, seed=11)
+    m = int(first["ntrial"])
+    cells = []
     for dose, row in enumerate(rows):
-        sel = float(row["selpercent"])
-        ours = oc.selection[dose]
-        if not _close(ours.value, ours.se, sel, _proportion_se(sel, theirs_n)):
-            failures.append(("selection", dose, ours.value, sel))
-        # Mean subjects and DLTs per dose: R's SE taken as ours scaled to its N (same design).
+        theirs = float(row["selpercent"])
+        ours = oc.selection[dose].value
+        cells.append((f"selection {dose + 1}", ours, theirs, _z_proportion(ours, N_TRIALS, theirs, m)))
         for field, estimates in (("npatients", oc.patients), ("ntox", oc.dlts)):
             est = estimates[dose]
-            theirs_se = est.se * math.sqrt(N_TRIALS / theirs_n)
-            if not _close(est.value, est.se, float(row[field]), theirs_se):
-                failures.append((field, dose, est.value, float(row[field])))
-    stop = float(first["percentstop"])
-    if not _close(oc.early_stop.value, oc.early_stop.se, stop, _proportion_se(stop, theirs_n)):
-        failures.append(("percentstop", None, oc.early_stop.value, stop))
-    for field, ours_total in (("totaln", oc.total_patients), ("totaltox", oc.total_dlts)):
-        theirs_se = ours_total.se * math.sqrt(N_TRIALS / theirs_n)
-        if not _close(ours_total.value, ours_total.se, float(first[field]), theirs_se):
-            failures.append((field, None, ours_total.value, float(first[field])))
+            theirs = float(row[field])
+            cells.append(
+                (f"{field} {dose + 1}", est.value, theirs, _z_mean(est.value, est.se, theirs, N_TRIALS, m))
+            )
+    # totaln and totaltox are the sums of the per-dose means checked above; their spread comes
+    # mostly from rare early stops, whose SD a sample of 20,000 trials underestimates, so they
+    # are not tested as cells of their own. The 1000-trial documented example is compared per
+    # dose only: its rare cells (1 early stop in 1000) are beyond a normal approximation.
+    if m < 10_000:
+        return cells
+    proportions = [("percentstop", oc.early_stop)]
     if first["overdose60"] != "NA":
-        for field, est in (("overdose60", oc.overdose60), ("overdose80", oc.overdose80)):
-            theirs = float(first[field])
-            if not _close(est.value, est.se, theirs, _proportion_se(theirs, theirs_n)):
-                failures.append((field, None, est.value, theirs))
-    assert not failures
+        proportions += [("overdose60", oc.overdose60), ("overdose80", oc.overdose80)]
+    for field, est in proportions:
+        theirs = float(first[field])
+        cells.append((field, est.value, theirs, _z_proportion(est.value, N_TRIALS, theirs, m)))
+    return cells
+
+
+@pytest.mark.parametrize("name", ["rd_example", "s1", "s2", "s3", "s4"])
+def test_boin_oc_agrees_with_get_oc(name: str) -> None:
+    assert_agreement(_cells(name))
+
+
+def assert_agreement(cells: list[tuple[str, float, float, float]]) -> None:
+    """Within 2 SE per cell is what agreement means; but one cell in twenty is beyond 2 SE by
+    chance alone, so every cell must be within 3.5 SE and at most 10% of the cells (at least
+    one allowed) beyond 2 SE (docs/designs.md §10.3)."""
+    assert not [c for c in cells if abs(c[3]) > 3.5]
+    beyond_2 = [c for c in cells if abs(c[3]) > 2]
+    assert len(beyond_2) <= max(1, math.ceil(0.1 * len(cells))), beyond_2
 
 
 SCENARIOS_33 = [
@@ -104,14 +121,20 @@ def test_three_plus_three_simulation_equals_closed_form(
     exact = exact_oc(settings, true_dlt)
     assert sum(exact.selection) + exact.no_mtd == pytest.approx(1.0, abs=1e-12)
     oc = simulate(settings, Scenario(true_dlt), n_trials=N_TRIALS, seed=5)
+    cells = []
     for dose in range(len(true_dlt)):
-        sel = oc.selection[dose]
-        assert abs(sel.value - 100 * exact.selection[dose]) <= 2 * max(sel.se, 0.05), dose
-        est = oc.patients[dose]
-        assert abs(est.value - exact.patients[dose]) <= 2 * max(est.se, 1e-3), dose
-        est = oc.dlts[dose]
-        assert abs(est.value - exact.dlts[dose]) <= 2 * max(est.se, 1e-3), dose
-    assert abs(oc.no_mtd.value - 100 * exact.no_mtd) <= 2 * max(oc.no_mtd.se, 0.05)
+        for label, est, exact_value in (
+            ("selection", oc.selection[dose], 100 * exact.selection[dose]),
+            ("patients", oc.patients[dose], exact.patients[dose]),
+            ("dlts", oc.dlts[dose], exact.dlts[dose]),
+        ):
+            z = 0.0 if est.se == 0 else (est.value - exact_value) / est.se
+            if est.se == 0:
+                assert est.value == pytest.approx(exact_value, abs=1e-3), (label, dose)
+            cells.append((f"{label} {dose + 1}", est.value, exact_value, z))
+    se = oc.no_mtd.se
+    cells.append(("no MTD", oc.no_mtd.value, 100 * exact.no_mtd, (oc.no_mtd.value - 100 * exact.no_mtd) / se if se else 0.0))
+    assert_agreement(cells)
 
 
 def test_closed_form_by_hand_one_dose() -> None:

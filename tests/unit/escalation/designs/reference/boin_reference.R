@@ -80,11 +80,11 @@ scenarios <- list(
   list(name = "rd_example", target = 0.3, p = c(0.05, 0.15, 0.3, 0.45, 0.6), ncohort = 20,
        nearly = 100, extrasafe = FALSE, ntrial = 1000),
   list(name = "s1", target = 0.3, p = c(0.05, 0.15, 0.3, 0.45, 0.6), ncohort = 10,
-       nearly = 100, extrasafe = FALSE, ntrial = 20000),
+       nearly = 100, extrasafe = FALSE, ntrial = 50000),
   list(name = "s2", target = 0.25, p = c(0.02, 0.06, 0.1, 0.25, 0.4, 0.55), ncohort = 12,
-       nearly = 12, extrasafe = FALSE, ntrial = 20000),
+       nearly = 12, extrasafe = FALSE, ntrial = 50000),
   list(name = "s3", target = 0.3, p = c(0.3, 0.45, 0.55, 0.65, 0.75), ncohort = 10,
-       nearly = 100, extrasafe = TRUE, ntrial = 20000),
+       nearly = 100, extrasafe = TRUE, ntrial = 50000),
   list(name = "s4", target = 0.3, p = c(0.1, 0.15, 0.2, 0.25, 0.3), ncohort = 10,
        nearly = 100, extrasafe = FALSE, ntrial = 20000)
 )
