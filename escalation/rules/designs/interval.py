@@ -32,7 +32,7 @@ from .common import (
     check_target,
     prob_above,
 )
-from .isotonic import elimination_boundary, eliminated_levels, select_mtd
+from .isotonic import elimination_counts, select_mtd
 from .titration import Titration, titration_decision
 
 
@@ -109,10 +109,11 @@ def eliminated_flags(
 ) -> tuple[bool, ...]:
     trial = design.trial
     counts = [lv.treated if pending_as_no_dlt else lv.evaluable for lv in facts.levels]
-    n = np.array([counts], dtype=np.int64)
-    y = np.array([facts.y], dtype=np.int64)
-    boundary = elimination_boundary(trial.target, trial.cutoff, int(n.max()))
-    return tuple(bool(v) for v in eliminated_levels(boundary, n, y)[0])
+    boundary = elimination_counts(trial.target, trial.cutoff, max(counts))
+    flags: list[bool] = []
+    for n, level in zip(counts, facts.levels, strict=True):
+        flags.append(bool(flags and flags[-1]) or level.dlts >= boundary[n])
+    return tuple(flags)
 
 
 def elimination_cell(trial: TrialSettings, n: int, y: int) -> bool:

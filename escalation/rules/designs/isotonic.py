@@ -15,6 +15,8 @@ batch of one) and the simulator run the very same code.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import numpy.typing as npt
 
@@ -59,12 +61,19 @@ def isotonic_fit(values: FloatArray, weights: FloatArray, mask: BoolArray) -> Fl
 def elimination_boundary(target: float, cutoff: float, n_max: int, min_n: int = 3) -> IntArray:
     """For n = 0..n_max: the fewest DLTs with Pr(p > target | y, n) > cutoff (n >= min_n);
     n + 1 (never) where no count qualifies. BOIN's elimination rule (docs/designs.md §2.3)."""
-    out = np.empty(n_max + 1, dtype=np.int64)
+    return np.array(elimination_counts(target, cutoff, n_max, min_n), dtype=np.int64)
+
+
+@lru_cache(maxsize=1024)
+def elimination_counts(target: float, cutoff: float, n_max: int, min_n: int = 3) -> tuple[int, ...]:
+    """`elimination_boundary` as a tuple (cached: the live decision asks for it every time)."""
+    out = []
     for n in range(n_max + 1):
-        out[n] = n + 1
+        value = n + 1
         if n >= min_n:
-            out[n] = next((y for y in range(n + 1) if prob_above(target, n, y) > cutoff), n + 1)
-    return out
+            value = next((y for y in range(n + 1) if prob_above(target, n, y) > cutoff), n + 1)
+        out.append(value)
+    return tuple(out)
 
 
 def eliminated_levels(boundary: IntArray, n: IntArray, y: IntArray) -> BoolArray:

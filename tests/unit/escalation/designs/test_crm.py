@@ -1,10 +1,19 @@
 """The CRM against the R package dfcrm 0.2-2.1 (reference/dfcrm_examples.txt: the documented
 examples of crm, getprior and titecrm; reference/dfcrm_crm_cases.csv: 150 seeded data sets,
-power and logistic models). Posterior means agree to 1e-9 (the same QUADPACK integration)."""
+power and logistic models).
+
+dfcrm integrates with R's `integrate` at its default relative tolerance (1.2e-4), which leaves
+errors up to about 1.4e-6 in beta_hat on these cases; the project's fixed Gauss-Legendre rule
+agrees with an independent high-precision integration (QUADPACK at 1e-13) to 1e-12. So beta_hat
+is compared to dfcrm within 5e-6, to the high-precision value within 1e-12, and the recommended
+dose must be dfcrm's in every case."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
+from scipy.integrate import quad
 
 from escalation.rules.designs import Action, DesignFacts, LevelData
 from escalation.rules.designs.crm import (
@@ -34,12 +43,33 @@ def _counts(levels: tuple[int, ...], tox: tuple[int, ...], k: int) -> tuple[tupl
     return tuple(n), tuple(y)
 
 
+def settings_for(model: str) -> CrmSettings:
+    return CrmSettings(skeleton=PRIOR, target=0.2, model=CrmModel(model))
+
+
+def _high_precision(settings: CrmSettings, n: tuple[int, ...], y: tuple[int, ...]) -> float:
+    """beta_hat by adaptive quadrature at 1e-13, independently of the project's rule."""
+
+    def density(a: float) -> float:
+        value = math.exp(-(a**2) / 2 / settings.prior_variance)
+        for d, (n_d, y_d) in enumerate(zip(n, y, strict=True)):
+            if n_d:
+                p = settings.dlt_probability(d, a)
+                value *= p**y_d * (1 - p) ** (n_d - y_d)
+        return value
+
+    den = quad(density, -math.inf, math.inf, epsabs=0, epsrel=1e-13, limit=500)[0]
+    num = quad(lambda a: a * density(a), -10, 10, epsabs=0, epsrel=1e-13, limit=500)[0]
+    return float(num / den)
+
+
 @pytest.mark.parametrize(("model", "key"), [("empiric", "crm"), ("logistic", "crm_logistic")])
 def test_crm_documented_example(model: str, key: str) -> None:
     n, y = _counts((3, 4, 4, 3, 3, 4, 3, 2, 2, 2), (0, 0, 1, 0, 0, 1, 1, 0, 0, 0), 6)
-    fit = posterior(CrmSettings(skeleton=PRIOR, target=0.2, model=CrmModel(model)), n, y)
+    fit = posterior(settings_for(model), n, y)
     assert fit.beta == pytest.approx(float(EXAMPLES[f"{key}.estimate"]), abs=1e-9)
     assert fit.probabilities == pytest.approx(floats(EXAMPLES[f"{key}.ptox"]), abs=1e-9)
+    assert fit.beta == pytest.approx(_high_precision(settings_for(model), n, y), abs=1e-12)
     assert fit.recommended + 1 == int(EXAMPLES[f"{key}.mtd"])
 
 
@@ -89,8 +119,10 @@ def test_every_reference_case() -> None:
         )
         n, y = _counts(ints(row["level"]), ints(row["tox"]), len(skeleton))
         fit = posterior(settings, n, y)
-        assert fit.beta == pytest.approx(float(row["estimate"]), abs=1e-9), row
+        assert fit.beta == pytest.approx(float(row["estimate"]), abs=5e-6), row
         assert fit.recommended + 1 == int(row["mtd"]), row
+        if int(row["case"]) % 10 == 0:
+            assert fit.beta == pytest.approx(_high_precision(settings, n, y), abs=1e-12), row
 
 
 def _facts(n: tuple[int, ...], y: tuple[int, ...], current: int, last: tuple[int, int]) -> DesignFacts:
