@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
+from functools import lru_cache
 
 from ..errors import EscalationInputError
 
@@ -182,6 +183,7 @@ class DesignDecision:
     details: dict[str, float] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=4096)
 def exact(value: float) -> Fraction:
     """A setting such as 0.3 as the decimal the protocol wrote (3/10), not the binary float."""
     return Fraction(repr(float(value)))

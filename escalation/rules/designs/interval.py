@@ -142,10 +142,14 @@ def decide_interval(
     table = decision_table(design, max(trial.max_subjects, max(facts.n), 1))
 
     def make(
-        action: Action, rule: str, text: str, dose: int | None, mtd: int | None = None
+        action: Action,
+        rule: str,
+        text: str,
+        dose: int | None,
+        mtd: int | None = None,
+        estimates: tuple[float | None, ...] = (),
     ) -> DesignDecision:
-        estimates: tuple[float | None, ...] = ()
-        if action in (Action.SELECT_MTD, Action.STOP) and any(facts.n):
+        if not estimates and action in (Action.SELECT_MTD, Action.STOP) and any(facts.n):
             _, estimates = _selection(design, facts)
         return DesignDecision(
             design=design.name,
@@ -277,16 +281,31 @@ def _selection(
 
 class _Make(Protocol):
     def __call__(
-        self, action: Action, rule: str, text: str, dose: int | None, mtd: int | None = None
+        self,
+        action: Action,
+        rule: str,
+        text: str,
+        dose: int | None,
+        mtd: int | None = None,
+        estimates: tuple[float | None, ...] = (),
     ) -> DesignDecision: ...
 
 
 def _final(design: IntervalDesign, facts: DesignFacts, make: _Make, why: str) -> DesignDecision:
-    mtd, _ = _selection(design, facts)
+    mtd, estimates = _selection(design, facts)
     if mtd is None:
         return make(
-            Action.STOP, f"{why}: no dose qualifies (isotonic selection)", "stop: no MTD", None
+            Action.STOP,
+            f"{why}: no dose qualifies (isotonic selection)",
+            "stop: no MTD",
+            None,
+            estimates=estimates,
         )
     return make(
-        Action.SELECT_MTD, f"{why} (isotonic regression)", f"MTD = level {mtd + 1}", None, mtd
+        Action.SELECT_MTD,
+        f"{why} (isotonic regression)",
+        f"MTD = level {mtd + 1}",
+        None,
+        mtd,
+        estimates=estimates,
     )
