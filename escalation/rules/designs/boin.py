@@ -61,7 +61,7 @@ class BoinSettings:
             raise DesignInputError("phi1: must be below the target by at least 10% of it")
         if self.high - target < 0.1 * target:
             raise DesignInputError("phi2: must be above the target by at least 10% of it")
-        if not 0 < self.low or not self.high < 1:
+        if not self.low > 0 or not self.high < 1:
             raise DesignInputError("phi1, phi2: must lie strictly between 0 and 1")
         if self.stay_at_1_of_3 and not 0.25 <= target <= 0.279:
             raise DesignInputError("stay_at_1_of_3: only for targets from 0.25 to 0.279")

@@ -14,7 +14,7 @@ from enum import StrEnum
 from fractions import Fraction
 from functools import lru_cache
 
-from ..errors import EscalationInputError
+from escalation.rules.errors import EscalationInputError
 
 DESIGNS_VERSION = "escalation-designs 1.0.0 (2026-03)"
 

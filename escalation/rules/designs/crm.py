@@ -25,7 +25,7 @@ O'Quigley, Pepe & Fisher, Biometrics 1990;46:33-48; as the R package dfcrm (Cheu
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
@@ -98,7 +98,9 @@ class CrmSettings:
         if tox is not None and (
             not 0 <= tox.dose < len(self.skeleton) or not 0 < tox.confidence < 1
         ):
-            raise DesignInputError("stop_when_too_toxic: a dose of the skeleton, confidence in (0, 1)")
+            raise DesignInputError(
+                "stop_when_too_toxic: a dose of the skeleton, confidence in (0, 1)"
+            )
 
     @property
     def name(self) -> str:
@@ -264,9 +266,14 @@ def crm_decide(settings: CrmSettings, facts: DesignFacts) -> DesignDecision:
     pending_any = any(level.pending for level in levels)
     if pending_any and not settings.tite:
         return _make(
-            settings, facts, Action.SUSPEND_ACCRUAL,
+            settings,
+            facts,
+            Action.SUSPEND_ACCRUAL,
             "pending: outcomes pending -> wait (CRM without time-to-event weights)",
-            "wait for pending outcomes", d, None, (),
+            "wait for pending outcomes",
+            d,
+            None,
+            (),
         )
     n = facts.n
     y = facts.y
@@ -280,22 +287,36 @@ def crm_decide(settings: CrmSettings, facts: DesignFacts) -> DesignDecision:
         confidence = rule.confidence
         if probability > confidence:
             return _make(
-                settings, facts, Action.STOP,
+                settings,
+                facts,
+                Action.STOP,
                 "stop_when_too_toxic: Pr(DLT rate at the dose > threshold) > confidence",
                 f"stop: Pr(too toxic at level {rule.dose + 1}) = {probability:.3f}; no MTD",
-                None, None, fit.probabilities,
+                None,
+                None,
+                fit.probabilities,
             )
     if facts.treated >= settings.stop_at_n:
         if pending_any:
             return _make(
-                settings, facts, Action.SUSPEND_ACCRUAL,
+                settings,
+                facts,
+                Action.SUSPEND_ACCRUAL,
                 "stop_at_n: accrual complete; the MTD is selected once no outcome is pending",
-                "wait: accrual complete, outcomes pending", None, None, fit.probabilities,
+                "wait: accrual complete, outcomes pending",
+                None,
+                None,
+                fit.probabilities,
             )
         return _make(
-            settings, facts, Action.SELECT_MTD,
+            settings,
+            facts,
+            Action.SELECT_MTD,
             "stop_at_n: maximum sample size -> the dose closest to the target",
-            f"MTD = level {fit.recommended + 1}", None, fit.recommended, fit.probabilities,
+            f"MTD = level {fit.recommended + 1}",
+            None,
+            fit.recommended,
+            fit.probabilities,
         )
     dose = fit.recommended
     rule_text = "CRM: the dose whose estimate is closest to the target"
@@ -309,14 +330,26 @@ def crm_decide(settings: CrmSettings, facts: DesignFacts) -> DesignDecision:
         settings.stop_when_n_at_dose
     ):
         return _make(
-            settings, facts, Action.SELECT_MTD,
+            settings,
+            facts,
+            Action.SELECT_MTD,
             "stop_when_n_at_dose: the recommended dose already has enough subjects",
-            f"MTD = level {dose + 1}", None, dose, fit.probabilities,
+            f"MTD = level {dose + 1}",
+            None,
+            dose,
+            fit.probabilities,
         )
     action = Action.ESCALATE if dose > d else Action.DE_ESCALATE if dose < d else Action.STAY
     return _make(
-        settings, facts, action, rule_text, f"{action} to level {dose + 1}", dose, None,
-        fit.probabilities, beta=fit.beta,
+        settings,
+        facts,
+        action,
+        rule_text,
+        f"{action} to level {dose + 1}",
+        dose,
+        None,
+        fit.probabilities,
+        beta=fit.beta,
     )
 
 
@@ -347,7 +380,11 @@ def _make(
 
 
 def getprior(
-    halfwidth: float, target: float, nu: int, n_levels: int, model: CrmModel = CrmModel.EMPIRIC,
+    halfwidth: float,
+    target: float,
+    nu: int,
+    n_levels: int,
+    model: CrmModel = CrmModel.EMPIRIC,
     intercept: float = 3.0,
 ) -> tuple[float, ...]:
     """A skeleton by indifference intervals (Lee & Cheung, Clin Trials 2009;6:227-238; dfcrm
@@ -368,7 +405,10 @@ def getprior(
             b = math.log(math.log(lo) / math.log(scaled[k]))
             scaled[k + 1] = math.exp(math.log(hi) / math.exp(b))
         return tuple(scaled)
-    logit = lambda p: math.log(p / (1 - p))  # noqa: E731
+
+    def logit(p: float) -> float:
+        return math.log(p / (1 - p))
+
     scaled[nu - 1] = logit(target) - intercept
     for k in range(nu - 1, 0, -1):
         b = math.log((logit(hi) - intercept) / scaled[k])

@@ -13,21 +13,21 @@ rest is common and follows BOIN's `get.oc` (R package BOIN 2.7.2; Liu & Yuan 201
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
 
 from .common import (
     Action,
-    LevelData,
     DecisionTable,
     DesignDecision,
     DesignFacts,
     DesignInputError,
     Letter,
+    LevelData,
     check_positive,
     check_target,
     prob_above,
@@ -81,6 +81,8 @@ class IntervalDesign(Protocol):
 
     @property
     def bound(self) -> float | None: ...
+
+    def __hash__(self) -> int: ...
 
 
 def decision_table(design: IntervalDesign, n_max: int = 30) -> DecisionTable:

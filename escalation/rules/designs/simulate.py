@@ -27,12 +27,18 @@ import numpy as np
 import numpy.typing as npt
 
 from .boin import BoinSettings, boin_decide
-from .common import DESIGNS_VERSION, Action, DesignDecision, DesignFacts, DesignInputError
-from .common import LevelData
+from .common import (
+    DESIGNS_VERSION,
+    Action,
+    DesignDecision,
+    DesignFacts,
+    DesignInputError,
+    LevelData,
+)
 from .crm import CrmSettings, crm_decide
 from .i3plus3 import I3plus3Settings
 from .interval import IntervalDesign, table_codes
-from .isotonic import NO_MTD, elimination_boundary, eliminated_levels, select_mtd_batch
+from .isotonic import NO_MTD, eliminated_levels, elimination_boundary, select_mtd_batch
 from .mtpi2 import Mtpi2Settings
 from .three_plus_three import ThreePlusThreeSettings, next_step
 from .tite_boin import TiteBoinSettings, tite_boin_decide
@@ -327,7 +333,11 @@ class _Subject:
 
 
 def _facts_at(
-    subjects: list[_Subject], k: int, now: float, window: float, current: int,
+    subjects: list[_Subject],
+    k: int,
+    now: float,
+    window: float,
+    current: int,
     last: tuple[int, int] | None,
 ) -> DesignFacts:
     evaluable = [0] * k
@@ -341,9 +351,7 @@ def _facts_at(
             evaluable[s.dose] += 1
         else:
             pending[s.dose].append(min((now - s.arrival) / window, 1.0 - 1e-12))
-    levels = tuple(
-        LevelData(evaluable[j], dlts[j], tuple(pending[j])) for j in range(k)
-    )
+    levels = tuple(LevelData(evaluable[j], dlts[j], tuple(pending[j])) for j in range(k))
     return DesignFacts(levels=levels, current=current, last_cohort=last)
 
 
@@ -432,9 +440,9 @@ def _calendar(
         for s in subjects:
             n_all[r, s.dose] += 1
             y_all[r, s.dose] += int(s.dlt_at < math.inf)
-        duration[r] = max(
-            [now] + [min(s.dlt_at, s.arrival + window) for s in subjects]
-        ) if subjects else 0.0
+        duration[r] = (
+            max([now] + [min(s.dlt_at, s.arrival + window) for s in subjects]) if subjects else 0.0
+        )
         if r < keep:
             history.append(tuple(steps))
     return TrialRecords(n_all, y_all, selected, early, duration, tuple(history))

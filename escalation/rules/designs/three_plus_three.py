@@ -98,9 +98,7 @@ class Step:
     selected: int | None = None  # the MTD (or MAD) when finished; None with dose None = no MTD
 
 
-def next_step(
-    settings: ThreePlusThreeSettings, n: list[int], y: list[int], current: int
-) -> Step:
+def next_step(settings: ThreePlusThreeSettings, n: list[int], y: list[int], current: int) -> Step:
     """The decision after the latest cohort at `current` (all subjects evaluable)."""
     top = len(n) - 1
     d = current

@@ -61,8 +61,11 @@ def titration_decision(
                 return None  # the history left titration (a committee override)
             if j == 0:
                 return make(
-                    Action.STAY, "titration: start with one subject", "start: one subject",
-                    0, 1,
+                    Action.STAY,
+                    "titration: start with one subject",
+                    "start: one subject",
+                    0,
+                    1,
                 )
             return make(
                 Action.ESCALATE,

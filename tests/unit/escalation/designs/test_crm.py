@@ -90,9 +90,7 @@ def test_titecrm_documented_example() -> None:
     levels = (3, 3, 3, 4, 4, 3, 2, 2, 2, 3)
     tox = (0, 0, 1, 0, 1, 0, 0, 0, 0, 0)
     followup = (178, 181, 168, 181, 24, 181, 179, 102, 42, 3)
-    weights = [
-        1.0 if t else min(u / 180, 1.0) for t, u in zip(tox, followup, strict=True)
-    ]
+    weights = [1.0 if t else min(u / 180, 1.0) for t, u in zip(tox, followup, strict=True)]
     assert weights == pytest.approx(floats(EXAMPLES["titecrm.weights"]), abs=1e-12)
     n, y = [0] * 6, [0] * 6
     pending: list[list[float]] = [[] for _ in range(6)]
@@ -125,7 +123,9 @@ def test_every_reference_case() -> None:
             assert fit.beta == pytest.approx(_high_precision(settings, n, y), abs=1e-12), row
 
 
-def _facts(n: tuple[int, ...], y: tuple[int, ...], current: int, last: tuple[int, int]) -> DesignFacts:
+def _facts(
+    n: tuple[int, ...], y: tuple[int, ...], current: int, last: tuple[int, int]
+) -> DesignFacts:
     return DesignFacts.from_counts(n, y, current, last_cohort=last)
 
 
@@ -142,9 +142,10 @@ def test_no_skipping_and_coherence() -> None:
     decision = crm_decide(settings, _facts(n, y, 2, (3, 1)))
     assert decision.action is Action.STAY and decision.rule.startswith("coherence")
     unrestricted = CrmSettings(skeleton=PRIOR, target=0.2, restrict=False)
-    assert crm_decide(unrestricted, _facts(n, y, 2, (3, 1))).dose == posterior(
-        settings, n, y
-    ).recommended
+    assert (
+        crm_decide(unrestricted, _facts(n, y, 2, (3, 1))).dose
+        == posterior(settings, n, y).recommended
+    )
 
 
 def test_stopping_rules() -> None:

@@ -23,7 +23,7 @@ from escalation.rules.designs.three_plus_three import (
 
 from .reference_data import floats, read_reference_csv
 
-N_TRIALS = 20_000
+N_TRIALS = 100_000
 
 
 def _scenarios() -> dict[str, list[dict[str, str]]]:
@@ -68,12 +68,19 @@ def _cells(name: str) -> list[tuple[str, float, float, float]]:
     for dose, row in enumerate(rows):
         theirs = float(row["selpercent"])
         ours = oc.selection[dose].value
-        cells.append((f"selection {dose + 1}", ours, theirs, _z_proportion(ours, N_TRIALS, theirs, m)))
+        cells.append(
+            (f"selection {dose + 1}", ours, theirs, _z_proportion(ours, N_TRIALS, theirs, m))
+        )
         for field, estimates in (("npatients", oc.patients), ("ntox", oc.dlts)):
             est = estimates[dose]
             theirs = float(row[field])
             cells.append(
-                (f"{field} {dose + 1}", est.value, theirs, _z_mean(est.value, est.se, theirs, N_TRIALS, m))
+                (
+                    f"{field} {dose + 1}",
+                    est.value,
+                    theirs,
+                    _z_mean(est.value, est.se, theirs, N_TRIALS, m),
+                )
             )
     # totaln and totaltox are the sums of the per-dose means checked above; their spread comes
     # mostly from rare early stops, whose SD a sample of 20,000 trials underestimates, so they
@@ -81,7 +88,9 @@ def _cells(name: str) -> list[tuple[str, float, float, float]]:
     # dose only: its rare cells (1 early stop in 1000) are beyond a normal approximation.
     if m < 10_000:
         return cells
-    proportions = [("percentstop", oc.early_stop)]
+    # get.oc's percentstop counts every trial that selects no dose (its select.mtd returns 99
+    # also at the end of a complete trial), so it is our no-MTD percentage.
+    proportions = [("percentstop", oc.no_mtd)]
     if first["overdose60"] != "NA":
         proportions += [("overdose60", oc.overdose60), ("overdose80", oc.overdose80)]
     for field, est in proportions:
@@ -133,7 +142,14 @@ def test_three_plus_three_simulation_equals_closed_form(
                 assert est.value == pytest.approx(exact_value, abs=1e-3), (label, dose)
             cells.append((f"{label} {dose + 1}", est.value, exact_value, z))
     se = oc.no_mtd.se
-    cells.append(("no MTD", oc.no_mtd.value, 100 * exact.no_mtd, (oc.no_mtd.value - 100 * exact.no_mtd) / se if se else 0.0))
+    cells.append(
+        (
+            "no MTD",
+            oc.no_mtd.value,
+            100 * exact.no_mtd,
+            (oc.no_mtd.value - 100 * exact.no_mtd) / se if se else 0.0,
+        )
+    )
     assert_agreement(cells)
 
 

@@ -15,8 +15,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from escalation.rules import AdverseEvent, Dose, DoseLevel, Subject, Track, recommend
 from escalation.rules import Action as CoreAction
+from escalation.rules import AdverseEvent, Dose, DoseLevel, Subject, Track, recommend
 from escalation.rules import DesignSettings as CoreSettings
 from escalation.rules.designs import (
     Action,
@@ -98,18 +98,26 @@ def _track(history: list[tuple[int, int, int]], levels: int) -> Track:
             if j < dlts:
                 events = (
                     AdverseEvent(
-                        onset=given + timedelta(days=3), grade=3, related=True,
-                        dlt_investigator=True, term="DLT",
+                        onset=given + timedelta(days=3),
+                        grade=3,
+                        related=True,
+                        dlt_investigator=True,
+                        term="DLT",
                     ),
                 )
             subjects.append(
                 Subject(
-                    f"S{number:03d}", dose_level=dose + 1, doses=(Dose(given),),
+                    f"S{number:03d}",
+                    dose_level=dose + 1,
+                    doses=(Dose(given),),
                     adverse_events=events,
                 )
             )
     return Track(
-        name="sim", regimen="Q3W", dlt_window_days=21, planned_infusion_days=(1,),
+        name="sim",
+        regimen="Q3W",
+        dlt_window_days=21,
+        planned_infusion_days=(1,),
         dose_levels=tuple(DoseLevel(i + 1, f"L{i + 1}") for i in range(levels)),
         subjects=tuple(subjects),
     )
@@ -118,7 +126,9 @@ def _track(history: list[tuple[int, int, int]], levels: int) -> Track:
 @pytest.mark.parametrize(
     ("variant", "core_variant"), [(Variant.SIMPLE, "simple"), (Variant.EXPAND, "expand_lower")]
 )
-def test_three_plus_three_paths_equal_the_escalation_core(variant: Variant, core_variant: str) -> None:
+def test_three_plus_three_paths_equal_the_escalation_core(
+    variant: Variant, core_variant: str
+) -> None:
     # The core's top-dose rule differs by setting; the paths are compared up to the top dose.
     scenario = Scenario((0.1, 0.25, 0.4, 0.55, 0.7))
     records = simulate_trials(
