@@ -57,9 +57,15 @@ class LabTest:
     def units(self) -> tuple[str, ...]:
         return tuple(conversion.unit for conversion in self.conversions)
 
+    @property
+    def dimensionless(self) -> bool:
+        return self.standard_unit in ("ratio", "pH")
+
     def conversion(self, unit: str) -> Conversion:
         """The accepted unit `unit` stands for, or an error naming the test and its units."""
         canonical = canonical_unit(unit)
+        if canonical == "ratio" and self.dimensionless:
+            canonical = self.standard_unit  # a blank unit is accepted for INR and pH
         for conversion in self.conversions:
             if conversion.unit == canonical:
                 return conversion
@@ -123,7 +129,7 @@ _ALIASES: dict[str, str] = {
     "s": "s",
     "sec": "s",
     "seconds": "s",
-    "": "ratio",
+    "": "ratio",  # INR and pH only (LabTest.dimensionless)
     "ratio": "ratio",
     "inr": "ratio",
     "ph": "pH",
