@@ -374,23 +374,38 @@ def _cycle_visits(
     else:
         return  # Cycle 1 Day 1 is whenever it happens: nothing to anchor cycle visits on yet
     through = last_cycle if facts.end_of_treatment_on else last_cycle + schedule.projected_cycles
-    for cycle in range(1, max(through, last_cycle) + 1):
+    previous: tuple[date, str] | None = None
+    for cycle in range(1, through + 1):
         start, anchor, projected = _cycle_start(schedule, facts, day1, cycle)
         for visit in schedule.visits_of_cycle(cycle):
+            target = start + timedelta(days=visit.day - 1)
+            visit_anchor = anchor
+            if visit.day == 1:
+                # Day 1 is due one cycle after the previous Day 1 (actual or projected); the
+                # actual Day 1 is then compared with that window, so a delay shows.
+                if previous is not None:
+                    target = previous[0] + timedelta(days=schedule.cycle_days)
+                    visit_anchor = f"{schedule.cycle_days} days after {previous[1]}"
+                elif facts.planned_first_dose_on is not None:
+                    target = facts.planned_first_dose_on
+                    visit_anchor = f"planned first dose {target.isoformat()}"
             yield _Planned(
                 f"C{cycle}D{visit.day}",
                 f"Cycle {cycle} Day {visit.day}",
-                start + timedelta(days=visit.day - 1),
+                target,
                 visit.window,
                 visit.forms,
-                anchor,
+                visit_anchor,
                 projected,
             )
+        label = "actual" if cycle in day1 else "projected"
+        previous = (start, f"Cycle {cycle} Day 1 ({label} {start.isoformat()})")
 
 
 def _cycle_start(
     schedule: Schedule, facts: SubjectVisitFacts, day1: dict[int, date], cycle: int
 ) -> tuple[date, str, bool]:
+    """The date a cycle's visits are anchored on: its actual Day 1, else projected."""
     if cycle in day1:
         return day1[cycle], f"Cycle {cycle} Day 1 {day1[cycle].isoformat()}", False
     earlier = [started for started in day1 if started < cycle]
