@@ -157,7 +157,7 @@ ROWS = [
     case("Anemia", 1, "HGB", "10.0", "g/dL", normal=("12.0", "16.0", "g/dL")),  # graded in g/dL
     case("Anemia", 2, "HGB", "9.9", "g/dL", normal=("12.0", "16.0", "g/dL")),  # <10.0 g/dL
     case("Anemia", 3, "HGB", "7.9", "g/dL", normal=("12.0", "16.0", "g/dL")),  # <8.0 g/dL
-    # 6.2 mmol/L is G1 by the workbook's mmol/L cut-offs, although it is 99.9 g/L (docs §4.2).
+    # 6.2 mmol/L is G1 by the workbook's mmol/L cut-offs, although it is 99.9 g/L (docs/visits.md §4.2).
     case("Anemia", 1, "HGB", "6.2", "mmol/L", normal=("7.4", "9.9", "mmol/L")),
     case("Anemia", 3, "HGB", "4.8", "mmol/L", normal=("7.4", "9.9", "mmol/L")),  # <4.9 mmol/L
     # --- Hemoglobin increased (above the ULN): G1 >0-2 g/dL; G2 >2-4; G3 >4
@@ -299,7 +299,7 @@ ROWS = [
     case("Hypoglycemia", 4, "GLUC", "1.69", "mmol/L"),
     case("Hypoglycemia", 1, "GLUC", "55", "mg/dL", normal=("70", "100", "mg/dL")),
     case("Hypoglycemia", 2, "GLUC", "54", "mg/dL", normal=("70", "100", "mg/dL")),
-    # 30 mg/dL is G3 by the mg/dL cut-offs, although 30 / 18.016 = 1.665 mmol/L (docs §4.2).
+    # 30 mg/dL is G3 by the mg/dL cut-offs, although 30 / 18.016 = 1.665 mmol/L (docs/visits.md §4.2).
     case("Hypoglycemia", 3, "GLUC", "30", "mg/dL", normal=("70", "100", "mg/dL")),
     case("Hypoglycemia", 4, "GLUC", "29", "mg/dL", normal=("70", "100", "mg/dL")),
     # --- Hypoalbuminemia: G1 <LLN-30 g/L (3 g/dL); G2 <30-20; G3 <20; G4 clinical
