@@ -90,6 +90,7 @@ from .schedule import (
     subject_calendar,
 )
 from .units import LAB_TESTS, LabTest, Measurement, lab_test, to_standard
+from .version import RULES_VERSION
 from .vitals import (
     VitalSign,
     VitalSignsSettings,
@@ -99,10 +100,6 @@ from .vitals import (
     vital_sign,
     weight_change,
 )
-
-# The version of these rules; stored with every derived grade and calendar so that a later change
-# of the rules can be told apart from a change of the data.
-RULES_VERSION = "visits-rules 1 (CTCAE v5.0)"
 
 __all__ = [
     "ECOG_TEXTS",

@@ -132,6 +132,15 @@ class TermCriteria:
     def uses_baseline_status(self) -> bool:
         return any(clause.baseline is not None for grade in self.grades for clause in grade.clauses)
 
+    @property
+    def uses_limits(self) -> bool:
+        """Whether any criterion of the term needs the LLN or ULN."""
+        return any(
+            isinstance(clause.bound, TimesLimit | LimitPlus)
+            for grade in self.grades
+            for clause in grade.clauses
+        )
+
     def cutoff_units(self) -> frozenset[str] | None:
         """The units every absolute cut-off of the term is stated in (None: no absolute one)."""
         units: frozenset[str] | None = None

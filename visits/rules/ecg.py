@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from .errors import Number, VisitsInputError, as_choice, as_decimal
 from .units import format_number
+from .version import RULES_VERSION
 
 CTCAE_VERSION = "5.0"
 QTC_TERM = "Electrocardiogram QT corrected interval prolonged"
@@ -150,6 +151,7 @@ class QtcGrade:
     baseline_ms: int | None
     change_ms: int | None
     ctcae_version: str = CTCAE_VERSION
+    rules_version: str = RULES_VERSION
     not_computed: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
 

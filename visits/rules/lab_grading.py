@@ -35,6 +35,7 @@ from .criteria import (
 )
 from .errors import Number, VisitsInputError, as_choice, as_decimal
 from .units import LabTest, Measurement, lab_test
+from .version import RULES_VERSION
 
 # The criteria each supported CTCAE version grades with. The version is a study setting.
 CRITERIA: dict[str, tuple[TermCriteria, ...]] = {ctcae_v5.VERSION: ctcae_v5.TERMS}
@@ -170,6 +171,7 @@ class LabGrading:
     grades: tuple[LabGrade, ...]
     ctcae_version: str
     reference: str = ""
+    rules_version: str = RULES_VERSION
 
     @property
     def worst(self) -> LabGrade | None:
@@ -266,7 +268,7 @@ def _context(term: TermCriteria, result: LabResult, test: LabTest) -> _Context:
     )
     if term.uses_baseline_status:
         context.baseline_status = _baseline_status(result, context)
-    if normal is None:
+    if normal is None and term.uses_limits:
         context.note("no normal range on file for this result", LabFlag.NO_NORMAL_RANGE)
     return context
 
@@ -538,6 +540,7 @@ class NeutropeniaDurationFlag:
     gap_policy: GapPolicy
     window_start: date
     window_end: date
+    rules_version: str = RULES_VERSION
 
     @property
     def possible_dlt(self) -> bool:

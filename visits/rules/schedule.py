@@ -29,6 +29,7 @@ from enum import StrEnum
 from typing import Any
 
 from .errors import VisitsInputError
+from .version import RULES_VERSION
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,7 @@ class SubjectCalendar:
     first_dose_on: date | None
     horizon: date | None
     notes: tuple[str, ...] = field(default=())
+    rules_version: str = RULES_VERSION
 
     def visit(self, code: str) -> ScheduledVisit:
         for visit in self.visits:
@@ -336,6 +338,12 @@ def _cycle_of(code: str) -> int | None:
 
 
 def _check_facts(schedule: Schedule, facts: SubjectVisitFacts, day1: dict[int, date]) -> None:
+    slots = [(dose.cycle, dose.day) for dose in facts.doses]
+    for cycle, day in sorted({slot for slot in slots if slots.count(slot) > 1}):
+        raise VisitsInputError(f"Cycle {cycle} Day {day}: more than one dose recorded")
+    codes = [record.code for record in facts.visits]
+    for code in sorted({code for code in codes if codes.count(code) > 1}):
+        raise VisitsInputError(f"visit {code}: recorded more than once")
     for dose in facts.doses:
         if dose.cycle < 1 or dose.day not in schedule.dose_days:
             raise VisitsInputError(

@@ -275,6 +275,11 @@ def test_add_months(day, months, expected) -> None:
          "end of treatment 2026-01-11 is before the last dose 2026-01-12"),
         (SubjectVisitFacts(CONSENT, visits=(VisitRecord("C9D3", done_on=C1D1),)),
          "visit record.* C9D3: no such visit"),
+        (SubjectVisitFacts(CONSENT, doses=(DoseGiven(1, 1, C1D1), DoseGiven(1, 1, D(2026, 1, 13)))),
+         "Cycle 1 Day 1: more than one dose recorded"),
+        (SubjectVisitFacts(CONSENT, visits=(VisitRecord("SCR", done_on=CONSENT),
+                                            VisitRecord("SCR", not_done=True))),
+         "visit SCR: recorded more than once"),
     ],
 )  # fmt: skip
 def test_inconsistent_facts_are_refused(facts, message) -> None:

@@ -129,3 +129,29 @@ def test_package_docstring_example_runs() -> None:
         date(2026, 1, 13),
     )
     assert c1d8.status == "due"
+
+
+def test_results_carry_the_rules_version() -> None:
+    from visits.rules import grade_qtc, q3w_schedule, subject_calendar
+    from visits.rules.lab_grading import grade4_neutropenia_duration, grade_lab_result
+    from visits.rules.schedule import SubjectVisitFacts
+
+    assert grade_lab_result(LabResult("K", "4", "mmol/L")).rules_version == RULES_VERSION
+    assert grade_qtc(440).rules_version == RULES_VERSION
+    flag = grade4_neutropenia_duration(
+        [], window_start=date(2026, 1, 1), window_end=date(2026, 1, 21)
+    )
+    assert flag.rules_version == RULES_VERSION
+    calendar = subject_calendar(
+        q3w_schedule(), SubjectVisitFacts(date(2026, 1, 1)), date(2026, 1, 2)
+    )
+    assert calendar.rules_version == RULES_VERSION
+
+
+def test_missing_range_is_flagged_only_where_a_criterion_needs_one() -> None:
+    from visits.rules import LabFlag, grade_lab_result
+
+    inr = grade_lab_result(LabResult("INR", "1.3", "")).term("INR increased")
+    assert (inr.grade, inr.flags) == (1, ())
+    potassium = grade_lab_result(LabResult("K", "6.5", "mmol/L")).term("Hyperkalemia")
+    assert potassium.grade == 3 and LabFlag.NO_NORMAL_RANGE in potassium.flags
