@@ -309,7 +309,11 @@ class _Outcome(StrEnum):
 def _evaluate(clause: Clause, grade: int, context: _Context) -> tuple[_Outcome, Decimal | None]:
     if clause.baseline is not None and clause.baseline is not context.baseline_status:
         return _Outcome.SKIPPED, None
-    if clause.anticoagulated is not None and context.on_anticoagulation is False:
+    # Not on anticoagulation, or not recorded and no baseline to compare with: nothing to say.
+    not_anticoagulated = context.on_anticoagulation is False or (
+        context.on_anticoagulation is None and context.baseline is None
+    )
+    if clause.anticoagulated is not None and not_anticoagulated:
         return _Outcome.SKIPPED, None
     symptoms_known = context.symptomatic is not None
     if symptoms_known and clause.symptomatic not in (None, context.symptomatic):
