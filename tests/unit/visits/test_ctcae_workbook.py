@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from visits.rules.ctcae_v5 import TERMS
@@ -27,7 +28,6 @@ def workbook_rows() -> dict[int, tuple[object, ...]]:
         if REQUIRE:
             pytest.fail(f"CTCAE_WORKBOOK must point at the NCI workbook in CI (got {path!r})")
         pytest.skip("set CTCAE_WORKBOOK to the NCI CTCAE v5.0 workbook")
-    openpyxl = pytest.importorskip("openpyxl")
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     sheet = next(name for name in workbook.sheetnames if "clean copy" in name.lower())
     rows = {}
