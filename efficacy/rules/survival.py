@@ -144,8 +144,9 @@ class KaplanMeier:
         risk = next((row.n_risk for row in self.rows if row.time >= t), 0)
         before = [row for row in self.rows if row.time <= t]
         if not before:
-            lower, upper = _band(Fraction(1), 0.0, self.conf_type, _z(self.confidence))
-            return Estimate(t, risk, Fraction(1), 0.0, lower, upper)
+            # Before the first observed time the curve is 1 with no uncertainty; R's summary
+            # gives the interval (1, 1) there whatever the transform.
+            return Estimate(t, risk, Fraction(1), 0.0, 1.0, 1.0)
         row = before[-1]
         return Estimate(t, risk, row.survival, row.std_err_log, row.lower, row.upper)
 
