@@ -942,11 +942,11 @@ def _overall(
     """RECIST 1.1 Table 1 (measurable disease) and Table 2 (non-target disease only); §5."""
     parts = []
     if target is not None:
-        parts.append(f"target {target.response}")
+        parts.append(f"target {target.response} ({target.reason})")
     if non_target is not None:
-        parts.append(f"non-target {non_target.response}")
-    parts.append("new lesion" if new.progression else "no new lesion")
-    summary = ", ".join(parts)
+        parts.append(f"non-target {non_target.response} ({non_target.reason})")
+    parts.append(new.reason)
+    summary = "; ".join(parts)
     if (
         (target is not None and target.response is Response.PD)
         or (non_target is not None and non_target.response is Response.PD)
