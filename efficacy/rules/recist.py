@@ -58,7 +58,7 @@ class LesionRole(StrEnum):
 
 
 class MeasurementStatus(StrEnum):
-    """A target lesion at a follow-up assessment (RECIST 1.1 §4.3.2; §4)."""
+    """A target lesion at a follow-up assessment (RECIST 1.1 §4.3.2; docs/efficacy.md §3)."""
 
     MEASURED = "measured"  # size_mm: longest diameter, or short axis for a node
     TOO_SMALL = "too small to measure"  # present but too small: the default 5 mm
@@ -90,7 +90,7 @@ class Disease(StrEnum):
 
 
 class Rule(StrEnum):
-    """The rule behind each derived value (docs/efficacy.md §§1-6)."""
+    """The rule behind each derived value (docs/efficacy.md §1-§6). The values are stored."""
 
     # measurability (§1)
     MEASURABLE = "measurable: size at or above the method's minimum (RECIST 1.1 §3.1.1)"
@@ -141,15 +141,26 @@ class Rule(StrEnum):
     OVERALL_NT_NON_CR_NON_PD = "overall non-CR/non-PD: non-target disease only (RECIST 1.1 Table 2)"
     OVERALL_NT_NE = "overall NE: non-target not all evaluated (RECIST 1.1 Table 2)"
     # best overall response (§6)
-    BOR_CR = "BOR CR: CR confirmed by a CR at least the confirmation interval later (§6)"
-    BOR_PR = "BOR PR: PR confirmed by a CR or PR at least the confirmation interval later (§6)"
-    BOR_CR_UNCONFIRMED = "BOR CR: confirmation not required (§6)"
-    BOR_PR_UNCONFIRMED = "BOR PR: confirmation not required (§6)"
-    BOR_SD = "BOR SD: SD (or an unconfirmed CR/PR) at or after the SD minimum duration (§6)"
-    BOR_NON_CR_NON_PD = "BOR non-CR/non-PD: at or after the SD minimum duration (§6)"
-    BOR_PD = "BOR PD: PD, nothing better before it (§6)"
-    BOR_NE = "BOR NE: only NE, or SD/unconfirmed response before the SD minimum duration (§6)"
-    BOR_MISSING = "BOR missing: no post-baseline assessment (§6)"
+    BOR_CR = (
+        "BOR CR: confirmed by a CR at least the confirmation interval later (RECIST 1.1 §4.6.1)"
+    )
+    BOR_PR = (
+        "BOR PR: confirmed by a CR or PR at least the confirmation interval later "
+        "(RECIST 1.1 §4.6.1)"
+    )
+    BOR_CR_UNCONFIRMED = "BOR CR: confirmation not required by the settings"
+    BOR_PR_UNCONFIRMED = "BOR PR: confirmation not required by the settings"
+    BOR_SD = (
+        "BOR SD: SD, or a CR/PR not confirmed, at or after the SD minimum duration "
+        "(RECIST 1.1 Table 3)"
+    )
+    BOR_NON_CR_NON_PD = "BOR non-CR/non-PD: at or after the SD minimum duration (RECIST 1.1 §4.6.1)"
+    BOR_PD = "BOR PD: PD with nothing better before it (RECIST 1.1 Table 3)"
+    BOR_NE = (
+        "BOR NE: only NE, or SD/unconfirmed response before the SD minimum duration "
+        "(RECIST 1.1 Table 3)"
+    )
+    BOR_MISSING = "BOR missing: no post-baseline assessment"
 
 
 # Rank of the best overall response, best first (admiralonco aval_resp; §6).

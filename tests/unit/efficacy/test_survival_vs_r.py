@@ -4,7 +4,8 @@ The reference numbers are R 4.2.2 with survival 3.5-3 (reference/versions.csv), 
 reference/km_reference.R on datasets that package ships (reference/*.csv): veteran (ties; in
 trt 2 S is exactly 0.5 on a flat stretch, median 52.5), aml (ties; S reaches 0; the "log" upper
 band is not monotone), gbsg (an event and a censoring tied at the median, 1807), ovarian (rx 2:
-median not reached), lung. Both conf.type "log" and "log-log".
+median not reached), lung, and tail05 (four made-up subjects, S ends exactly at 0.5: print.survfit
+says 2 where quantile.survfit says 3). Both conf.type "log" and "log-log".
 
 R prints 17 significant digits; floats are compared within 1e-10, counts and times exactly.
 """

@@ -9,7 +9,8 @@
 # Groups: veteran (ties; trt 2 has S exactly 0.5 on a flat stretch: median 52.5), aml (ties;
 # S reaches 0 in the Nonmaintained group; the log upper band is not monotone), gbsg (an event
 # and a censoring tied at the median, 1807), ovarian (rx 2: median not reached), lung (status
-# coded 1/2). Each with conf.type "log" (survfit's default) and "log-log".
+# coded 1/2), tail05 (4 made-up subjects: S ends exactly at 0.5). Each with conf.type "log"
+# (survfit's default) and "log-log".
 
 suppressPackageStartupMessages(library(survival))
 
@@ -27,14 +28,18 @@ datasets <- list(
   aml = data.frame(time = aml$time, status = aml$status, group = as.character(aml$x)),
   gbsg = data.frame(time = gbsg$rfstime, status = gbsg$status, group = 0),
   ovarian = data.frame(time = ovarian$futime, status = ovarian$fustat, group = ovarian$rx),
-  lung = data.frame(time = lung$time, status = lung$status - 1, group = lung$sex)
+  lung = data.frame(time = lung$time, status = lung$status - 1, group = lung$sex),
+  # Made here, not shipped with survival: S ends exactly at 0.5, where print.survfit (2) and
+  # quantile.survfit (3, the midpoint with the last follow-up) differ.
+  tail05 = data.frame(time = c(1, 2, 3, 4), status = c(1, 1, 0, 0), group = 0)
 )
 at_times <- list(
   veteran = c(0, 1, 30, 52, 90, 180, 365, 999, 1000),
   aml = c(0, 5, 10, 27, 50, 100, 161, 200),
   gbsg = c(0, 72, 365, 730, 1807, 2000, 3000),
   ovarian = c(0, 59, 100, 365, 638, 1000, 1500),
-  lung = c(0, 5, 100, 310, 500, 1000, 2000)
+  lung = c(0, 5, 100, 310, 500, 1000, 2000),
+  tail05 = c(0, 1, 2, 4, 5)
 )
 
 rows <- list(); medians <- list(); points <- list()
@@ -42,7 +47,7 @@ for (name in names(datasets)) {
   write.csv(datasets[[name]], paste0(name, ".csv"), row.names = FALSE)
   d <- datasets[[name]]
   subsets <- list(all = rep(TRUE, nrow(d)))
-  if (name != "gbsg") {  # gbsg (686 subjects) as a whole only, to keep the output small
+  if (!(name %in% c("gbsg", "tail05"))) {  # gbsg (686 subjects) whole, to keep the output small
     subsets <- c(subsets, setNames(lapply(sort(unique(d$group)), function(g) d$group == g),
                                    paste0("group=", sort(unique(d$group)))))
   }
