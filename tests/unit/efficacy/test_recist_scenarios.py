@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -35,18 +36,27 @@ from efficacy.rules import (
     Assessment,
     Baseline,
     BaselineLesion,
+    EndpointRule,
+    EndpointSettings,
     MeasurementStatus,
     NewLesion,
     NonTargetObservation,
+    Observation,
     RecistSettings,
     Response,
     Rule,
+    SubjectFollowUp,
     SubjectImaging,
     SubjectRecist,
     TargetMeasurement,
     TimePointResponse,
     best_overall_response,
+    duration_of_response,
     evaluate_subject,
+    from_time_points,
+    kaplan_meier,
+    objective_response_rate,
+    progression_free_survival,
 )
 
 FIRST_DOSE = date(2026, 1, 5)
@@ -414,3 +424,53 @@ def test_disagreement_with_the_investigator_is_flagged() -> None:
         ("best overall response", Response.SD, Response.PR),
     ]
     assert "-29.9%" in result.disagreements[0].reason
+
+
+# --- from lesion records to endpoints and a Kaplan-Meier median (docs/efficacy.md §9-§12) ---
+
+
+def test_equivocal_new_lesion_dates_the_pfs_event_from_its_first_scan() -> None:
+    # RECIST 1.1 §4.3.5 and the FDA rule "progression at the first scan showing it".
+    subject = imaging(
+        "STANDARD",
+        (v(43, *STABLE, new=(("L1", "e"),)), v(85, *STABLE, new=(("L1", "u"),))),
+    )
+    result = evaluate_subject(RecistSettings(), subject)
+    pfs = progression_free_survival(
+        EndpointSettings(),
+        SubjectFollowUp("101-001", FIRST_DOSE, from_time_points(result.time_points)),
+    )
+    assert (pfs.rule, pfs.end_on, pfs.days) == (EndpointRule.PROGRESSION, _day(43), 43)
+
+
+def test_cohort_from_lesions_to_orr_pfs_and_km() -> None:
+    visits = {
+        "101-001": (v(43, *PR60), v(85, *PR60), v(127, 38, 22, 15)),  # PR, PD on day 127
+        "101-002": (v(43, *STABLE), v(85, 60, 36, 24)),  # SD, PD on day 85
+        "101-003": (v(43, *STABLE), v(85, *STABLE)),  # SD, censored on day 85
+        "101-004": (v(43, 60, 36, 24),),  # PD on day 43
+    }
+    settings = RecistSettings()
+    results = {}
+    pfs = {}
+    dor = {}
+    for number, subject_visits in visits.items():
+        subject = imaging("STANDARD", subject_visits)
+        result = evaluate_subject(settings, subject)
+        results[number] = result.best
+        follow_up = SubjectFollowUp(number, FIRST_DOSE, from_time_points(result.time_points))
+        pfs[number] = progression_free_survival(EndpointSettings(), follow_up)
+        dor[number] = duration_of_response(EndpointSettings(), follow_up, result.best)
+    orr = objective_response_rate(results, denominator_name="treated, measurable disease")
+    assert (orr.numerator, orr.denominator, orr.subjects) == (1, 4, ("101-001",))
+    assert [p.days for p in pfs.values()] == [127, 85, 85, 43]
+    assert [p.event for p in pfs.values()] == [True, True, False, True]
+    response = dor["101-001"]
+    assert response is not None and (response.start_on, response.days) == (_day(43), 85)
+    assert [d is None for d in dor.values()] == [False, True, True, True]
+    curve = kaplan_meier([Observation.from_time_to_event(p) for p in pfs.values()])
+    # 4 at risk: event at 43 (3/4), at 85 one event and one censoring (3/4 x 2/3 = 1/2), the
+    # last at risk has its event at 127 (0): S is exactly 1/2 from day 85 to day 127.
+    assert [row.survival for row in curve.rows] == [Fraction(3, 4), Fraction(1, 2), Fraction(0)]
+    assert curve.median.estimate == (85 + 127) / Fraction(2)
+    assert curve.at_risk(86) == 1
