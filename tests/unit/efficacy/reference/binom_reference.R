@@ -1,4 +1,4 @@
-# Reference exact (Clopper-Pearson) intervals for tests/unit/efficacy/test_rates.py.
+# Reference exact (Clopper-Pearson) intervals for tests/unit/efficacy/test_response_rates.py.
 #
 # Run from this folder:  Rscript binom_reference.R
 # Writes binom_test.csv: for each (x, n, conf.level), R's binom.test(x, n)$conf.int, printed to
