@@ -26,10 +26,12 @@ run: $(STAMP)
 	@echo "Serving on http://$(HOST):$(PORT)/  (sign in with a demo user above)"
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-## The whole suite: lint, Django checks, migrations up to date, then pytest.
+## The whole suite: lint, mypy --strict on the pure rules, Django checks, migrations up to date,
+## then pytest.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
