@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "escalation",
     "portal",
     "monitoring",
+    "standards",
     "api",
 ]
 
