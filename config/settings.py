@@ -160,6 +160,9 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 # The official NCI CTCAE v5.0 workbook (not shipped: users download it from NCI).
 CTCAE_WORKBOOK = env("CTCAE_WORKBOOK", default="")
 
+# Sponsor data standards: every export's zip is kept here (standards/; never deleted).
+STANDARDS_EXPORT_DIR = Path(env("STANDARDS_EXPORT_DIR", default=str(VAR_DIR / "exports")))
+
 # Celery. Without REDIS_URL, tasks run in process (eager) so no broker is needed.
 REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
