@@ -246,6 +246,7 @@ SPECTACULAR_SETTINGS = {
         "SubjectStatusEnum": "subjects.models.Subject.Status",
         "RecommendationStatusEnum": "escalation.models.Recommendation.Status",
         "DltStatusEnum": "escalation.models.SubjectDltStatus.Status",
+        "ExportStatusEnum": "standards.models.Export.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
