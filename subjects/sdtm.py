@@ -305,7 +305,8 @@ DS = register(
         observation_class="EVENTS",
         structure="One record per disposition status or protocol milestone per subject",
         keys=("STUDYID", "USUBJID", "DSSTDTC", "DSDECOD"),
-        sort=("USUBJID", "DSSTDTC", "DSCAT", "DSSCAT"),
+        # Same-day events keep the order they happen in (consent before a screen failure).
+        sort=("USUBJID", "DSSTDTC"),
         variables=(
             *identifiers("DS"),
             V(
