@@ -83,19 +83,22 @@ def _sort_key(names: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple]:
 
 
 def _split_text(value: str) -> list[str]:
-    """200-character pieces, cut at a space where one falls in the last quarter of a piece
-    (SDTMIG 3.4 §4.5.3.2 lets the split fall between words)."""
+    """Pieces of at most 200 bytes, cut between words where a space falls in the last quarter
+    of a piece (SDTMIG 3.4 §4.5.3.2). The space at a cut is dropped, since XPT keeps no trailing
+    blanks: the pieces join with one space where they were cut at one."""
     pieces = []
     rest = value
     while len(rest.encode("utf-8")) > MAX_TEXT_BYTES:
         cut = MAX_TEXT_BYTES
         while len(rest[:cut].encode("utf-8")) > MAX_TEXT_BYTES:
             cut -= 1
-        space = rest.rfind(" ", MAX_TEXT_BYTES * 3 // 4, cut)
+        space = rest.rfind(" ", MAX_TEXT_BYTES * 3 // 4, cut + 1)
         if space > 0:
-            cut = space + 1
-        pieces.append(rest[:cut])
-        rest = rest[cut:]
+            pieces.append(rest[:space])
+            rest = rest[space + 1 :]
+        else:
+            pieces.append(rest[:cut])
+            rest = rest[cut:]
     pieces.append(rest)
     return pieces
 

@@ -304,7 +304,7 @@ DS = register(
         label="Disposition",
         observation_class="EVENTS",
         structure="One record per disposition status or protocol milestone per subject",
-        keys=("STUDYID", "USUBJID", "DSSTDTC", "DSDECOD"),
+        keys=("STUDYID", "USUBJID", "DSSCAT", "DSDECOD", "DSSTDTC"),
         # Same-day events keep the order they happen in (consent before a screen failure).
         sort=("USUBJID", "DSSTDTC"),
         variables=(

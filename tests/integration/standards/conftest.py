@@ -15,9 +15,10 @@ from subjects.services import (
     subject_end_study,
     subject_end_treatment,
     subject_record_death,
+    subject_record_eligibility,
     subject_screen_fail,
 )
-from tests.factories import dosed, enrolled_subject, screened_subject
+from tests.factories import dosed, eligible_answers, enrolled_subject, screened_subject
 from trial.models import Cohort, EscalationTrack
 
 LONG_TERM = (
@@ -45,8 +46,18 @@ def term(name: str) -> CtcaeTerm:
 
 
 @pytest.fixture
-def trial_data(study, site_a, site_b, coordinator_a, coordinator_b, investigator_a, monitor,
-               cohort1, cohort2, ctcae):
+def trial_data(
+    study,
+    site_a,
+    site_b,
+    coordinator_a,
+    coordinator_b,
+    investigator_a,
+    monitor,
+    cohort1,
+    cohort2,
+    ctcae,
+):
     today = site_today(site_a.timezone)
     s1 = enrolled_subject(coordinator_a, site_a, "S-001", cohort1, days_ago=40)
     d1 = dosed(investigator_a, s1, on=today - timedelta(days=35))
@@ -120,10 +131,22 @@ def trial_data(study, site_a, site_b, coordinator_a, coordinator_b, investigator
         expected_version=s3.version,
     )
     s3 = subject_record_death(
-        by=coordinator_a, subject=s3, death_date=today - timedelta(days=3), expected_version=s3.version
+        by=coordinator_a,
+        subject=s3,
+        death_date=today - timedelta(days=3),
+        expected_version=s3.version,
     )
 
     failed = screened_subject(coordinator_a, site_a, "S-004", days_ago=10, eligible=False)
+    answers = eligible_answers(study)
+    answers[study.inclusion_criteria()[3]] = False
+    failed = subject_record_eligibility(
+        by=coordinator_a,
+        subject=failed,
+        answers=answers,
+        assessed_on=today - timedelta(days=8),
+        expected_version=failed.version,
+    )
     failed = subject_screen_fail(
         by=coordinator_a,
         subject=failed,
@@ -144,3 +167,18 @@ def trial_data(study, site_a, site_b, coordinator_a, coordinator_b, investigator
         "ae_before": before,
         "dlt": dlt,
     }
+
+
+@pytest.fixture
+def api():
+    """api(user) -> an APIClient authenticated with a fresh token of that user."""
+    from rest_framework.test import APIClient
+
+    from api.tokens import token_create
+
+    def client(user):
+        made = APIClient()
+        made.credentials(HTTP_AUTHORIZATION=f"Bearer {token_create(by=user, name='t').secret}")
+        return made
+
+    return client

@@ -14,7 +14,9 @@ V = Variable
 
 def _dataset(name, label, variables, rows, *, domain=None, parent=None, qualifiers=(), keys=()):
     columns = [
-        Column(v, 8 if v.type == "Num" else max([len(str(r.get(v.name) or "")) for r in rows] + [1]))
+        Column(
+            v, 8 if v.type == "Num" else max([len(str(r.get(v.name) or "")) for r in rows] + [1])
+        )
         for v in variables
     ]
     return Dataset(
@@ -193,8 +195,15 @@ def conforming() -> Submission:
         "Trial Arms",
         TA_VARS,
         [
-            {"STUDYID": "S", "DOMAIN": "TA", "ARMCD": "COH01_Q3W", "ARM": "Cohort 1",
-             "TAETORD": o, "ETCD": e, "EPOCH": p}
+            {
+                "STUDYID": "S",
+                "DOMAIN": "TA",
+                "ARMCD": "COH01_Q3W",
+                "ARM": "Cohort 1",
+                "TAETORD": o,
+                "ETCD": e,
+                "EPOCH": p,
+            }
             for o, e, p in ((1, "SCRN", "SCREENING"), (2, "L1Q3W", "TREATMENT"))
         ],
     )
@@ -282,8 +291,7 @@ CASES = [
 def test_each_check_finds_what_is_broken(check, change, dataset, variable, message):
     findings = CHECKS[check].run(broken(change))
     assert any(
-        f.dataset == dataset and f.variable == variable and message in f.message
-        for f in findings
+        f.dataset == dataset and f.variable == variable and message in f.message for f in findings
     ), findings
     assert all(f.severity == CHECKS[check].severity for f in findings)
 

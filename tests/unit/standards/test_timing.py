@@ -28,8 +28,11 @@ from standards.timing import (
         (datetime(2025, 7, 4, 14, 15, tzinfo=UTC), "America/New_York", "2025-07-04T10:15"),
         (datetime(2025, 3, 4, 23, 30, tzinfo=UTC), "Australia/Sydney", "2025-03-05T10:30"),
         (datetime(2025, 3, 4, 10, 15), None, "2025-03-04T10:15"),
-        (datetime(2025, 3, 4, 10, 15, tzinfo=ZoneInfo("Europe/Paris")), "Europe/Paris",
-         "2025-03-04T10:15"),
+        (
+            datetime(2025, 3, 4, 10, 15, tzinfo=ZoneInfo("Europe/Paris")),
+            "Europe/Paris",
+            "2025-03-04T10:15",
+        ),
     ],
 )
 def test_dtc_keeps_the_collected_precision(value, tz, expected):
@@ -90,8 +93,7 @@ def test_iso8601_dates(text, valid):
 
 @pytest.mark.parametrize(
     ("text", "valid"),
-    [("PT30M", True), ("P28D", True), ("P1Y2M", True), ("P", False), ("PT", False),
-     ("30M", False)],
+    [("PT30M", True), ("P28D", True), ("P1Y2M", True), ("P", False), ("PT", False), ("30M", False)],
 )
 def test_iso8601_durations(text, valid):
     assert is_iso8601_duration(text) is valid
