@@ -43,13 +43,13 @@ def define(trial_data, study):
 def test_every_dataset_and_variable_is_described(define):
     datasets, root = define
     mdv = root.find(".//odm:MetaDataVersion", NS)
-    assert mdv.get("{%s}DefineVersion" % NS["def"]) == "2.1.0"
+    assert mdv.get(f"{{{NS['def']}}}DefineVersion") == "2.1.0"
     item_defs = {i.get("OID"): i for i in mdv.findall("odm:ItemDef", NS)}
     for dataset in datasets:
         group = mdv.find(f"odm:ItemGroupDef[@OID='IG.{dataset.name}']", NS)
         assert group is not None, dataset.name
         leaf = group.find("def:leaf", NS)
-        assert leaf.get("{%s}href" % NS["xlink"]) == f"{dataset.filename}.xpt"
+        assert leaf.get(f"{{{NS['xlink']}}}href") == f"{dataset.filename}.xpt"
         refs = group.findall("odm:ItemRef", NS)
         assert [item_defs[r.get("ItemOID")].get("Name") for r in refs] == [
             c.name for c in dataset.columns
@@ -89,7 +89,7 @@ def test_codelists_carry_the_nci_codes_of_the_pinned_ct(define):
     for codelist in root.findall(".//odm:CodeList", NS):
         for item in codelist.findall("odm:EnumeratedItem", NS):
             alias = item.find("odm:Alias", NS)
-            if item.get("{%s}ExtendedValue" % NS["def"]) == "Yes":
+            if item.get(f"{{{NS['def']}}}ExtendedValue") == "Yes":
                 continue
             codes = {
                 t.code
