@@ -44,8 +44,9 @@ def test_the_progress_bar_moves_and_the_download_arrives(
 
     settings.STANDARDS_EXPORT_DIR = tmp_path
     subject = enrolled_subject(coordinator_a, site_a, "S-0100", cohort1, days_ago=10)
-    from core.dates import site_today
     from datetime import timedelta
+
+    from core.dates import site_today
 
     dosed(coordinator_a, subject, on=site_today(site_a.timezone) - timedelta(days=8))
     # The job is run below, by this test, slowly enough for the page's polls to see it move.
