@@ -3,13 +3,17 @@ the zip arrives with the checksum the page shows (docs/standards.md §11)."""
 
 import hashlib
 import time
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from core.dates import site_today
 from standards import services
 from standards.models import Export
 from tests.conftest import PASSWORD
+from tests.factories import dosed, enrolled_subject
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,13 +44,8 @@ def test_the_progress_bar_moves_and_the_download_arrives(
     cohort1,
     ctcae,
 ):
-    from tests.factories import dosed, enrolled_subject
-
     settings.STANDARDS_EXPORT_DIR = tmp_path
     subject = enrolled_subject(coordinator_a, site_a, "S-0100", cohort1, days_ago=10)
-    from datetime import timedelta
-
-    from core.dates import site_today
 
     dosed(coordinator_a, subject, on=site_today(site_a.timezone) - timedelta(days=8))
     # The job is run below, by this test, slowly enough for the page's polls to see it move.
@@ -86,5 +85,5 @@ def test_the_progress_bar_moves_and_the_download_arrives(
     download = download_info.value
     export.refresh_from_db()
     assert download.suggested_filename == f"MIL97-001-export-{export.pk}.zip"
-    assert hashlib.sha256(open(download.path(), "rb").read()).hexdigest() == export.sha256
+    assert hashlib.sha256(Path(download.path()).read_bytes()).hexdigest() == export.sha256
     expect(page.get_by_text(export.sha256)).to_be_visible()
