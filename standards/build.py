@@ -11,7 +11,7 @@ from typing import Any
 from . import registry
 from .mapping import SUPP, Domain, Qualifier, Variable
 
-MAX_TEXT_BYTES = 200  # SAS XPORT v5 character variables (FDA Study Data TCG §3.3.2)
+MAX_TEXT_BYTES = 200  # SAS XPORT v5 character variables (docs/standards.md §7.1)
 
 
 class ExportRefused(Exception):
@@ -223,7 +223,8 @@ def _columns(variables, rows) -> list[Column]:
 
 
 def build_datasets(ctx, *, on_domain: Callable[[str], None] | None = None) -> list[Dataset]:
-    """Every registered domain with records; empty domains are not produced (FDA TCG §4.1.1)."""
+    """Every registered domain with records; empty domains are not produced
+    (docs/standards.md §7.1)."""
     datasets = []
     for domain in registry.domains():
         if on_domain:

@@ -23,7 +23,7 @@ from .timing import complete_date, is_iso8601, is_iso8601_duration, study_day
 
 Severity = Literal["error", "warning"]
 # Variables of the SDTM v2.0 model that any subject domain may carry although its SDTMIG table
-# does not list them (SDTMIG 3.4 §2.7, timing variables).
+# does not list them (SDTMIG 3.4 §4.1.3, additional timing variables).
 MODEL_TIMING = {
     "VISITNUM": ("Visit Number", "Num"),
     "VISIT": ("Visit Name", "Char"),
@@ -165,7 +165,7 @@ def expected_present(submission: Submission) -> Iterator[tuple[str, str, int | N
 @check(
     "STD0004",
     "Names fit SAS XPORT v5",
-    source="FDA Study Data TCG §3.3.2; SAS TS-140 (names of 1-8 letters, digits, underscores)",
+    source="FDA Study Data TCG (SAS XPORT v5); SAS TS-140: names of 1-8 letters, digits, _",
 )
 def names_v5(submission: Submission) -> Iterator[tuple[str, str, int | None, str]]:
     for dataset in submission.datasets:
@@ -184,7 +184,7 @@ def names_v5(submission: Submission) -> Iterator[tuple[str, str, int | None, str
 @check(
     "STD0005",
     "Labels of at most 40 characters",
-    source="FDA Study Data TCG §3.3.2; SDTMIG 3.4 §8.4.1 (QLABEL <= 40)",
+    source="FDA Study Data TCG (SAS XPORT v5); SDTMIG 3.4 §8.4 (QLABEL <= 40)",
 )
 def labels_v5(submission: Submission) -> Iterator[tuple[str, str, int | None, str]]:
     for dataset in submission.datasets:
@@ -202,7 +202,7 @@ def labels_v5(submission: Submission) -> Iterator[tuple[str, str, int | None, st
 @check(
     "STD0006",
     "Character values ASCII, at most 200 bytes",
-    source="FDA Study Data TCG §3.3.2 (XPT v5); SDTMIG 3.4 §4.5.3.2 (longer text split)",
+    source="FDA Study Data TCG (SAS XPORT v5); SDTMIG 3.4 §4.5.3.2 (longer text split)",
 )
 def text_v5(submission: Submission) -> Iterator[tuple[str, str, int | None, str]]:
     for dataset in submission.datasets:
@@ -222,7 +222,7 @@ def text_v5(submission: Submission) -> Iterator[tuple[str, str, int | None, str]
 @check(
     "STD0007",
     "Values match the variable type",
-    source="SDTMIG 3.4 §2.4 (Char/Num); Define-XML 2.1 §5.3.11 (DataType)",
+    source="SDTMIG 3.4 variable tables (Char/Num); Define-XML 2.1 ItemDef DataType",
 )
 def types(submission: Submission) -> Iterator[tuple[str, str, int | None, str]]:
     for dataset in submission.datasets:
@@ -241,7 +241,7 @@ def types(submission: Submission) -> Iterator[tuple[str, str, int | None, str]]:
 @check(
     "STD0008",
     "Variables, labels, types and order as in the SDTMIG",
-    source="SDTMIG 3.4 §2.4 and its domain tables (standards/spec/)",
+    source="SDTMIG 3.4 §4.1.4 (variable order) and its domain tables (standards/spec/)",
 )
 def ig_structure(submission: Submission) -> Iterator[tuple[str, str, int | None, str]]:
     for dataset in submission.datasets:
@@ -358,7 +358,7 @@ def unique_keys(submission: Submission) -> Iterator[tuple[str, str, int | None, 
 @check(
     "STD0012",
     "Dates and durations in ISO 8601",
-    source="SDTMIG 3.4 §4.4.2 (--DTC), §4.4.3 (--DUR)",
+    source="SDTMIG 3.4 §4.4.1 (--DTC), §4.4.3 (--DUR)",
 )
 def iso8601(submission: Submission) -> Iterator[tuple[str, str, int | None, str]]:
     for dataset in submission.datasets:

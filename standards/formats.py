@@ -1,7 +1,7 @@
 """Dataset files: SAS XPORT version 5 (.xpt) and CDISC Dataset-JSON v1.1 (.json).
 
-XPT v5 (FDA Study Data Technical Conformance Guide §3.3.2; the format SAS documents as
-TS-140): one dataset per file, names of up to 8 characters, labels of up to 40, character
+XPT v5 (FDA Study Data Technical Conformance Guide, SAS transport files; the format SAS
+documents as TS-140): one dataset per file, names of up to 8 characters, labels of up to 40, character
 values of up to 200 bytes, ASCII only. Written with pyreadstat's `write_xport(...,
 file_format_version=5)`; anything outside those limits is refused with a message naming the
 dataset, variable and record rather than written altered.

@@ -40,7 +40,7 @@ class Variable:
     source: str  # what the value is made from, in words define.xml shows
     codelist: str | None = None  # CT short name ("NY"), a sponsor list, or a dictionary
     data_type: str | None = None  # define.xml DataType; default: text / integer / float
-    length: int | None = None  # fixed length; default: the longest value (FDA TCG §4.1.5)
+    length: int | None = None  # fixed length; default: the longest value (docs/standards.md §7.1)
     significant_digits: int | None = None
 
     @property

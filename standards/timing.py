@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-# SDTMIG 3.4 §4.4.2: the ISO 8601 extended forms SDTM uses, each part optional from the right
+# SDTMIG 3.4 §4.4.1: the ISO 8601 extended forms SDTM uses, each part optional from the right
 # (a missing middle part is written as "-", e.g. "2025---15"; not produced here but accepted).
 _DATE = r"(\d{4})(-(\d{2}|-)(-(\d{2}|-))?)?"
 _TIME = r"T(\d{2}|-)(:(\d{2}|-)(:(\d{2}(\.\d+)?))?)?"
