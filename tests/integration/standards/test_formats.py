@@ -46,7 +46,7 @@ def test_xpt_v5_files_read_back_equal_the_rows(datasets, tmp_path):
         assert meta.column_labels == [c.variable.label for c in dataset.columns]
         for column in dataset.columns:
             if column.variable.type == "Char":
-                # Stored at the longest value's length (FDA TCG: no padding to 200).
+                # Stored at the longest value's length (docs/standards.md §7.1: no padding to 200).
                 assert meta.variable_storage_width[column.name] == column.length
         assert len(frame) == len(dataset.rows)
         for index, row in enumerate(dataset.rows):
