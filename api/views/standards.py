@@ -113,12 +113,13 @@ class ExportInput(StrictInput):
     retrieve=extend_schema(summary="An export: its progress, and its validation findings"),
     create=extend_schema(
         summary="Start an export",
-        description="Records the request and starts the export job after the commit (202). "
+        description="Records the export (201, its address in Location) and starts the export "
+        "job after the commit. "
         "Follow `progress` on the export until `status` is completed or failed, then "
         "download the zip. Sponsor, data manager, medical monitor and study administrator "
         "only (403 for site roles).",
         request=ExportInput,
-        responses={202: ExportSerializer},
+        responses={201: ExportSerializer},
     ),
 )
 class ExportViewSet(
@@ -127,6 +128,7 @@ class ExportViewSet(
     lookup_value_converter = "int"
     http_method_names = ["get", "post", "head", "options"]
     queryset = Export.objects.none()
+    etag_actions = ("create",)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -157,8 +159,10 @@ class ExportViewSet(
             by=request.user, study=study, data_cut_at=serializer.validated_data.get("data_cut_at")
         )
         export = self.get_queryset().get(pk=export.pk)
-        response = Response(ExportSerializer(export).data, status=status.HTTP_202_ACCEPTED)
+        response = Response(ExportSerializer(export).data, status=status.HTTP_201_CREATED)
         response["Location"] = reverse("api:export-detail", args=[export.pk])
+        # The export changes as its job runs: a weak tag of its state, not a record version.
+        response["ETag"] = f'W/"{export.pk}.{export.status}.{export.progress}"'
         return response
 
     @extend_schema(

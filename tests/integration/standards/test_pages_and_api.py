@@ -75,7 +75,8 @@ def test_the_navigation_links_the_exports_for_study_roles(client, sponsor):
 def test_api_sponsor_starts_follows_and_downloads(api, study, sponsor, trial_data):
     client = api(sponsor)
     response = client.post("/api/v1/exports/", {"study": study.pk}, format="json")
-    assert response.status_code == 202, response.content
+    assert response.status_code == 201, response.content
+    assert response["ETag"].startswith("W/")
     export_id = response.json()["id"]
     assert response["Location"] == f"/api/v1/exports/{export_id}/"
     assert response.json()["status"] == "queued" and response.json()["download_url"] is None
