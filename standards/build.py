@@ -71,9 +71,9 @@ SUPPQUAL_VARIABLES = (
 )
 
 
-def _sort_key(names: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple]:
-    def key(row: dict[str, Any]) -> tuple:
-        parts: list[tuple] = []
+def _sort_key(names: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    def key(row: dict[str, Any]) -> tuple[Any, ...]:
+        parts: list[tuple[int, Any]] = []
         for name in names:
             value = row.get(name)
             parts.append((1, 0) if value is None or value == "" else (0, value))
@@ -110,9 +110,9 @@ def overflow_qnam(name: str, index: int) -> str:
     return name[: 8 - len(suffix)] + suffix
 
 
-def build_domain(domain: Domain, ctx) -> tuple[Dataset, Dataset | None]:
+def build_domain(domain: Domain, ctx: Any) -> tuple[Dataset, Dataset | None]:
     declared = {v.name for v in domain.variables}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for raw in domain.rows(ctx):
         unknown = set(raw) - declared - {SUPP}
         if unknown:
@@ -124,7 +124,7 @@ def build_domain(domain: Domain, ctx) -> tuple[Dataset, Dataset | None]:
         row[SUPP] = dict(raw.get(SUPP) or {})
         rows.append(row)
     rows.sort(key=_sort_key(domain.sort or domain.keys))
-    seq = domain.seq_variable if domain.subject_level else None
+    seq: str | None = domain.seq_variable if domain.subject_level else None
     if seq:
         counters: dict[str, int] = defaultdict(int)
         for row in rows:
@@ -162,12 +162,15 @@ def build_domain(domain: Domain, ctx) -> tuple[Dataset, Dataset | None]:
     by_qnam = {q.qnam: q for q in qualifiers}
     supp_rows = []
     for row in rows:
-        for qnam, value in row.pop(SUPP).items():
+        supplements: dict[str, Any] = row.pop(SUPP)
+        for qnam, value in supplements.items():
             if value is None or value == "":
                 continue
             qualifier = by_qnam.get(qnam)
             if qualifier is None:
                 raise ExportRefused(f"{domain.code}: qualifier {qnam} is not declared")
+            if seq is None:
+                raise ExportRefused(f"{domain.code}: supplemental qualifiers need a --SEQ")
             supp_rows.append(
                 {
                     "STUDYID": row["STUDYID"],
@@ -209,7 +212,7 @@ def build_domain(domain: Domain, ctx) -> tuple[Dataset, Dataset | None]:
     return dataset, supp
 
 
-def _columns(variables, rows) -> list[Column]:
+def _columns(variables: tuple[Variable, ...], rows: list[dict[str, Any]]) -> list[Column]:
     columns = []
     for variable in variables:
         if variable.type == "Num":
@@ -222,7 +225,7 @@ def _columns(variables, rows) -> list[Column]:
     return columns
 
 
-def build_datasets(ctx, *, on_domain: Callable[[str], None] | None = None) -> list[Dataset]:
+def build_datasets(ctx: Any, *, on_domain: Callable[[str], None] | None = None) -> list[Dataset]:
     """Every registered domain with records; empty domains are not produced
     (docs/standards.md §7.1)."""
     datasets = []

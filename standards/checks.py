@@ -405,7 +405,8 @@ def study_days(submission: Submission) -> Iterator[tuple[str, str, int | None, s
                 value = row.get(name)
                 if value == 0:
                     yield dataset.name, name, index, "Study day 0 does not exist"
-                expected = study_day(row.get(source) or "", starts.get(row.get("USUBJID"), ""))
+                reference = starts.get(str(row.get("USUBJID")), "")
+                expected = study_day(row.get(source) or "", reference)
                 if value != expected:
                     yield dataset.name, name, index, f"{value} but {source} gives {expected}"
 
@@ -476,7 +477,7 @@ def supp_integrity(submission: Submission) -> Iterator[tuple[str, str, int | Non
                     value = row.get(column.name)
                     if value is not None:
                         parents.add((row.get("USUBJID"), column.name, str(value)))
-        seen = Counter()
+        seen: Counter[tuple[Any, ...]] = Counter()
         for index, row in _records(dataset):
             if row.get("RDOMAIN") != dataset.parent:
                 yield dataset.name, "RDOMAIN", index, f"RDOMAIN {row.get('RDOMAIN')!r}"

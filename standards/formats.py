@@ -16,11 +16,12 @@ import json
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyreadstat
 
-from .build import MAX_TEXT_BYTES, Dataset, ExportRefused
+from .build import MAX_TEXT_BYTES, Column, Dataset, ExportRefused
 
 NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,7}$")
 MAX_LABEL = 40
@@ -98,7 +99,7 @@ def write_xpt(dataset: Dataset, path: Path) -> None:
     )
 
 
-def _json_type(dataset: Dataset, column) -> str:
+def _json_type(dataset: Dataset, column: Column) -> str:
     if column.variable.type == "Char":
         return "string"
     data_type = column.variable.define_data_type(r.get(column.name) for r in dataset.rows)
@@ -114,12 +115,12 @@ def dataset_json(
     data_cut: datetime,
     originator: str,
     source_system: tuple[str, str],
-) -> dict:
+) -> dict[str, Any]:
     """The dataset as a CDISC Dataset-JSON v1.1 document."""
     keys = {name: i for i, name in enumerate(dataset.keys, start=1)}
-    columns = []
+    columns: list[dict[str, Any]] = []
     for column in dataset.columns:
-        entry = {
+        entry: dict[str, Any] = {
             "itemOID": item_oid(dataset, column.name),
             "name": column.name,
             "label": column.variable.label,
@@ -132,7 +133,7 @@ def dataset_json(
         columns.append(entry)
     types = {c["name"]: c["dataType"] for c in columns}
 
-    def cell(name, value):
+    def cell(name: str, value: Any) -> Any:
         if value is None:
             return None
         if types[name] == "integer":
@@ -160,11 +161,12 @@ def dataset_json(
     }
 
 
-def write_dataset_json(dataset: Dataset, path: Path, **metadata) -> None:
+def write_dataset_json(dataset: Dataset, path: Path, **metadata: Any) -> None:
     document = dataset_json(dataset, **metadata)
     path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
 
 
-def read_xpt(path: Path) -> tuple[pd.DataFrame, object]:
+def read_xpt(path: Path) -> tuple[pd.DataFrame, Any]:
     """Read an XPT file back (a second reader, for the checks and the tests)."""
-    return pyreadstat.read_xport(str(path))
+    frame, meta = pyreadstat.read_xport(str(path))
+    return frame, meta
