@@ -169,7 +169,10 @@ def build_domain(domain: Domain, ctx: Any) -> tuple[Dataset, Dataset | None]:
             qualifier = by_qnam.get(qnam)
             if qualifier is None:
                 raise ExportRefused(f"{domain.code}: qualifier {qnam} is not declared")
-            if seq is None:
+            # SUPPDM and the like: a one-record-per-subject parent is identified by USUBJID
+            # alone, with IDVAR and IDVARVAL null (SDTMIG 3.4 §8.4).
+            per_subject = domain.keys == ("STUDYID", "USUBJID")
+            if seq is None and not per_subject:
                 raise ExportRefused(f"{domain.code}: supplemental qualifiers need a --SEQ")
             supp_rows.append(
                 {
@@ -177,7 +180,7 @@ def build_domain(domain: Domain, ctx: Any) -> tuple[Dataset, Dataset | None]:
                     "RDOMAIN": domain.code,
                     "USUBJID": row["USUBJID"],
                     "IDVAR": seq,
-                    "IDVARVAL": str(row[seq]),
+                    "IDVARVAL": str(row[seq]) if seq else None,
                     "QNAM": qnam,
                     "QLABEL": qualifier.qlabel,
                     "QVAL": value,
@@ -197,7 +200,7 @@ def build_domain(domain: Domain, ctx: Any) -> tuple[Dataset, Dataset | None]:
     )
     supp = None
     if supp_rows:
-        supp_rows.sort(key=lambda r: (r["USUBJID"], int(r["IDVARVAL"]), r["QNAM"]))
+        supp_rows.sort(key=lambda r: (r["USUBJID"], int(r["IDVARVAL"] or 0), r["QNAM"]))
         supp = Dataset(
             name=f"SUPP{domain.code}",
             label=f"Supplemental Qualifiers for {domain.code}",

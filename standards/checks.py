@@ -470,9 +470,10 @@ def supp_integrity(submission: Submission) -> Iterator[tuple[str, str, int | Non
         if not dataset.parent:
             continue
         parent = submission.dataset(dataset.parent)
-        parents = set()
+        parents: set[tuple[Any, ...]] = set()
         if parent is not None:
             for row in parent.rows:
+                parents.add((row.get("USUBJID"), None, None))  # IDVAR null: the subject's record
                 for column in parent.columns:
                     value = row.get(column.name)
                     if value is not None:

@@ -130,3 +130,36 @@ def test_lengths_are_the_longest_value():
     )
     assert dataset.column("AETERM").length == 8
     assert dataset.column("AESEQ").length == 8
+
+
+def test_a_one_record_per_subject_parent_takes_supp_records_without_idvar():
+    """SUPPDM for several races: IDVAR and IDVARVAL are null (SDTMIG 3.4 §8.4)."""
+    dm = Domain(
+        code="DM",
+        label="Demographics",
+        observation_class="SPECIAL PURPOSE",
+        structure="One record per subject",
+        keys=("STUDYID", "USUBJID"),
+        variables=(
+            *identifiers("DM", seq=False),
+            V("RACE", "Race", "Char", "Exp", "Collected", "", "RACE"),
+        ),
+        qualifiers=(
+            Qualifier("RACE1", "Race 1", "Collected", ""),
+            Qualifier("RACE2", "Race 2", "Collected", ""),
+        ),
+        rows=lambda ctx: [
+            {
+                "STUDYID": "S",
+                "DOMAIN": "DM",
+                "USUBJID": "S-1",
+                "RACE": "MULTIPLE",
+                SUPP: {"RACE1": "ASIAN", "RACE2": "WHITE"},
+            }
+        ],
+    )
+    _, supp = build_domain(dm, None)
+    assert [(r["IDVAR"], r["IDVARVAL"], r["QNAM"], r["QVAL"]) for r in supp.rows] == [
+        (None, None, "RACE1", "ASIAN"),
+        (None, None, "RACE2", "WHITE"),
+    ]

@@ -281,6 +281,7 @@ CASES = [
     ("STD0015", _set("AE", 0, "USUBJID", "S-999"), "AE", "USUBJID", "S-999 is not in DM"),
     ("STD0016", _set("SUPPAE", 0, "IDVARVAL", "7"), "SUPPAE", "IDVARVAL", "No AE record"),
     ("STD0016", _set("SUPPAE", 0, "RDOMAIN", "CM"), "SUPPAE", "RDOMAIN", "RDOMAIN 'CM'"),
+    ("STD0016", _set("SUPPAE", 0, "IDVAR", None), "SUPPAE", "IDVARVAL", "No AE record"),
     ("STD0017", _set("DM", 0, "ARMCD", "COH02_Q3W"), "DM", "ARMCD", "not an arm of TA"),
     ("STD0017", _set("TA", 0, "ARMCD", "C" * 21), "TA", "ARMCD", "longer than 20"),
     ("STD0017", _set("AE", 1, "EPOCH", "FOLLOW-UP"), "AE", "EPOCH", "not an epoch of TA"),
