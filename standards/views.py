@@ -1,7 +1,7 @@
 """Pages: start an export (optionally as of a data cut), watch its progress, download it with
 its validation report (docs/standards.md §11). For the study-wide roles that may export."""
 
-from datetime import UTC, datetime
+from datetime import UTC
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -124,7 +124,3 @@ def export_download(request, pk):
     response["Digest"] = f"sha-256={export.sha256}"
     response["X-Checksum-SHA256"] = export.sha256
     return response
-
-
-def utc(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
