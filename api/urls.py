@@ -12,6 +12,7 @@ from .views.escalation import (
     DltEvaluationViewSet,
     EscalationDecisionViewSet,
 )
+from .views.standards import ExportViewSet
 from .views.study import (
     CohortViewSet,
     DoseLevelViewSet,
@@ -36,6 +37,7 @@ router.register("dlt-evaluations", DltEvaluationViewSet, basename="dlt-evaluatio
 router.register("escalation-decisions", EscalationDecisionViewSet, basename="escalation-decision")
 router.register("committee-decisions", CommitteeDecisionViewSet, basename="committee-decision")
 router.register("tokens", ApiTokenViewSet, basename="token")
+router.register("exports", ExportViewSet, basename="export")
 
 
 @csrf_exempt  # answers 404 to any method; there is nothing to protect

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "escalation",
     "portal",
     "monitoring",
+    "standards",
     "api",
 ]
 
@@ -159,6 +160,9 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 # The official NCI CTCAE v5.0 workbook (not shipped: users download it from NCI).
 CTCAE_WORKBOOK = env("CTCAE_WORKBOOK", default="")
 
+# Sponsor data standards: every export's zip is kept here (standards/; never deleted).
+STANDARDS_EXPORT_DIR = Path(env("STANDARDS_EXPORT_DIR", default=str(VAR_DIR / "exports")))
+
 # Celery. Without REDIS_URL, tasks run in process (eager) so no broker is needed.
 REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -242,6 +246,7 @@ SPECTACULAR_SETTINGS = {
         "SubjectStatusEnum": "subjects.models.Subject.Status",
         "RecommendationStatusEnum": "escalation.models.Recommendation.Status",
         "DltStatusEnum": "escalation.models.SubjectDltStatus.Status",
+        "ExportStatusEnum": "standards.models.Export.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -6,6 +6,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("api/", include("api.urls")),
     path("monitoring/", include("monitoring.urls")),
+    path("standards/", include("standards.urls")),
     path("", include("core.urls")),
     path("", include("portal.urls")),
 ]
