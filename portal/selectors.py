@@ -708,9 +708,44 @@ def describe_changes(model, changes: list[dict], labels: dict | None = None) -> 
     return out
 
 
+# Bookkeeping, not data entered: left out of the values a "created" entry lists.
+NOT_ENTERED = {
+    "id",
+    "version",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "voided_at",
+    "voided_by",
+    "void_reason",
+    "subject",
+    "study",
+}
+
+
+def initial_values(model, row) -> list[dict]:
+    """What was first entered, as changes from nothing: every data field of the record's first
+    history row that holds a value."""
+    values = []
+    for field_obj in model._meta.concrete_fields:
+        if field_obj.name in NOT_ENTERED:
+            continue
+        value = getattr(row, field_obj.attname, None)
+        if value is None or value is False or value in ("", {}, []):
+            continue
+        values.append({"field": field_obj.name, "old": None, "new": value})
+    return values
+
+
 def _histories(model, rows, record_label) -> list[RecordHistory]:
-    """One RecordHistory per record among the history rows, with readable changes."""
-    entries = history_for_rows(rows.select_related("history_user").order_by("history_id"))
+    """One RecordHistory per record among the history rows, with readable changes; a
+    "created" entry lists the values first entered."""
+    rows = list(rows.select_related("history_user").order_by("history_id"))
+    entries = history_for_rows(rows)
+    for entry, row in zip(entries, rows, strict=True):
+        if entry["type"] == "created":
+            entry["changes"] = initial_values(model, row)
+            entry["initial"] = True
     labels = _labels_for(model, [c for e in entries for c in e["changes"]])
     grouped: dict[int, list[dict]] = defaultdict(list)
     for entry in entries:
@@ -828,7 +863,7 @@ def casebook(user, subject: Subject) -> Casebook:
 # CTCAE
 
 
-def search_terms(query: str, limit: int = 25) -> list[CtcaeTerm]:
+def search_terms(query: str, limit: int = 30) -> list[CtcaeTerm]:
     """By term (words in any order) or by MedDRA code; terms starting with the query first."""
     query = (query or "").strip()
     if not query:

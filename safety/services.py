@@ -13,7 +13,7 @@ from core.errors import ValidationError, field_error
 from core.records import create_record, update_record, void_record
 from subjects.models import Subject
 
-from .models import AdverseEvent, CtcaeTerm
+from .models import ADJUDICATED_DLT_RELATED, AdverseEvent, CtcaeTerm
 
 RESOLVED_OUTCOMES = (AdverseEvent.Outcome.RECOVERED, AdverseEvent.Outcome.SEQUELAE)
 ONGOING_OUTCOMES = (AdverseEvent.Outcome.RECOVERING, AdverseEvent.Outcome.NOT_RECOVERED)
@@ -87,6 +87,9 @@ def _validate_adverse_event(event: AdverseEvent) -> None:
     related = event.relationship in AdverseEvent.RELATED
     if event.dlt_investigator and not related:
         add("dlt_investigator", "A DLT must be at least possibly related to the study drug.")
+    if event.dlt_adjudicated and not related:
+        # The committee's call is the committee's to change (docs/safety.md §1).
+        add("relationship", ADJUDICATED_DLT_RELATED)
     if errors:
         raise ValidationError(errors)
 
