@@ -68,6 +68,12 @@ class CtcaeTerm(models.Model):
     def grades(self) -> list[int]:
         return [g for g in GRADES if self.grade_text(g) is not None]
 
+    @property
+    def is_other_specify(self) -> bool:
+        """A system organ class's "<SOC> - Other, specify" term: for an event no CTCAE term
+        names, reported with the event in the verbatim term (NCI CTCAE v5.0)."""
+        return self.term.casefold().endswith("- other, specify")
+
 
 class AdverseEvent(ClinicalRecord):
     class Relationship(models.TextChoices):

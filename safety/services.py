@@ -45,8 +45,20 @@ def _validate_adverse_event(event: AdverseEvent) -> None:
             "grade",
             f"CTCAE v5.0 defines no grade {event.grade} for '{term.term}' (grades: {allowed}).",
         )
-    if not event.verbatim_term.strip():
+    verbatim = event.verbatim_term.strip()
+    if not verbatim:
         add("verbatim_term", "Enter the event as the investigator described it.")
+    elif term.is_other_specify and verbatim.casefold() in (
+        term.term.casefold(),
+        "other",
+        "other, specify",
+    ):
+        # CTCAE v5.0: an "Other, specify" term is reported with the event named (docs/safety.md §2).
+        add(
+            "verbatim_term",
+            f"'{term.term}' is reported with the event named: enter what happened, as the "
+            "investigator described it.",
+        )
     tz = subject.site.timezone
     for name in ("onset_date", "resolution_date"):
         try:
