@@ -40,7 +40,11 @@ def adjudicated_dlt(coordinator_a, monitor, site_a, cohort1, ctcae):
         dlt_investigator=True,
     )
     return adverse_event_adjudicate(
-        by=monitor, adverse_event=event, is_dlt=True, note="Meets the definition", expected_version=1
+        by=monitor,
+        adverse_event=event,
+        is_dlt=True,
+        note="Meets the definition",
+        expected_version=1,
     )
 
 

@@ -76,7 +76,9 @@ def test_the_dose_page_proposes_the_shifted_date(signed_in, coordinator_a, subje
     page = signed_in.get(reverse("dose_new", args=[subject.pk])).content.decode()
     planned = c2d1 + timedelta(days=21)
     assert f"Planned {planned:%Y-%m-%d}" in page
-    assert f"{planned - timedelta(days=3):%Y-%m-%d} to {planned + timedelta(days=3):%Y-%m-%d}" in page
+    assert (
+        f"{planned - timedelta(days=3):%Y-%m-%d} to {planned + timedelta(days=3):%Y-%m-%d}" in page
+    )
 
 
 def test_an_infusion_too_soon_after_the_previous_one_needs_a_confirmation_and_a_reason(
@@ -179,18 +181,28 @@ def test_q2w_day_15_is_planned_from_its_own_cycle_day_1(coordinator_a, site_a, q
 # --- D-2: a real overdose is recorded as given ------------------------------------------------
 
 
-def test_an_overdose_is_recorded_with_a_confirmation_and_a_reason(
-    coordinator_a, monitor, subject
-):
+def test_an_overdose_is_recorded_with_a_confirmation_and_a_reason(coordinator_a, monitor, subject):
     """0.02 mg/kg given for a planned 0.01 (the pharmacy prepared the next level's dose)."""
     reason = "Medication error: pharmacy prepared 0.02 mg/kg"
     with pytest.raises(ValidationError) as excinfo:
-        dosed(coordinator_a, subject, on=subject.enrollment_date, amount="0.02", dose_change_reason=reason)
+        dosed(
+            coordinator_a,
+            subject,
+            on=subject.enrollment_date,
+            amount="0.02",
+            dose_change_reason=reason,
+        )
     found = errors(excinfo)
     assert "100% above the planned 0.01 mg/kg" in found["actual_dose_per_kg"]
     assert "confirm the overdose" in found["overdose_confirmed"]
     with pytest.raises(ValidationError) as excinfo:
-        dosed(coordinator_a, subject, on=subject.enrollment_date, amount="0.02", overdose_confirmed=True)
+        dosed(
+            coordinator_a,
+            subject,
+            on=subject.enrollment_date,
+            amount="0.02",
+            overdose_confirmed=True,
+        )
     assert "reason for the overdose" in errors(excinfo)["dose_change_reason"]
     assert not DoseAdministration.all_objects.exists()
 
@@ -260,7 +272,8 @@ def test_an_overdose_on_the_page_shows_on_the_casebook_and_the_listings(
     listings = client.get(reverse("monitoring:listings"), {"study": study.pk}).content.decode()
     assert "Dose deviations" in listings and "Overdose" in listings and "Wrong vial" in listings
     csv = client.get(
-        reverse("monitoring:listings"), {"study": study.pk, "format": "csv", "table": "dose_deviations"}
+        reverse("monitoring:listings"),
+        {"study": study.pk, "format": "csv", "table": "dose_deviations"},
     ).content.decode()
     assert "Overdose" in csv and "Wrong vial" in csv
 
@@ -288,7 +301,9 @@ def test_a_correction_into_an_overdose_needs_the_confirmation_too(coordinator_a,
         expected_version=1,
     )
     assert dose.overdose_confirmed
-    assert Notification.objects.filter(kind=Notification.Kind.OVERDOSE, key=f"dose:{dose.pk}").exists()
+    assert Notification.objects.filter(
+        kind=Notification.Kind.OVERDOSE, key=f"dose:{dose.pk}"
+    ).exists()
 
 
 # --- Weight: the range and the change from the previous dose (m10, O-1, O-2) -------------------
@@ -323,7 +338,9 @@ def test_a_weight_outside_the_range_is_recorded_with_a_confirmation_and_a_reason
     assert dose.confirmed_values == ["Weight outside the plausible range"]
 
 
-@pytest.mark.parametrize(("weight", "asked"), [("56", True), ("154", True), ("63", False), ("77", False)])
+@pytest.mark.parametrize(
+    ("weight", "asked"), [("56", True), ("154", True), ("63", False), ("77", False)]
+)
 def test_a_large_weight_change_since_the_previous_dose_asks_for_a_confirmation(
     coordinator_a, subject, weight, asked
 ):
@@ -332,14 +349,18 @@ def test_a_large_weight_change_since_the_previous_dose_asks_for_a_confirmation(
     dosed(coordinator_a, subject, on=c1d1, weight="70")
     c2d1 = c1d1 + timedelta(days=21)
     if not asked:
-        assert not dosed(coordinator_a, subject, on=c2d1, cycle=2, weight=weight).weight_change_confirmed
+        assert not dosed(
+            coordinator_a, subject, on=c2d1, cycle=2, weight=weight
+        ).weight_change_confirmed
         return
     with pytest.raises(ValidationError) as excinfo:
         dosed(coordinator_a, subject, on=c2d1, cycle=2, weight=weight)
     found = errors(excinfo)
     assert "the 70.0 kg of C1D1" in found["body_weight_kg"]
     assert "weight_change_confirmed" in found
-    dose = dosed(coordinator_a, subject, on=c2d1, cycle=2, weight=weight, weight_change_confirmed=True)
+    dose = dosed(
+        coordinator_a, subject, on=c2d1, cycle=2, weight=weight, weight_change_confirmed=True
+    )
     assert dose.weight_change_confirmed
 
 
@@ -402,11 +423,16 @@ def test_an_infusion_later_today_is_refused_to_the_minute(study, site_la, cohort
 
         with pytest.raises(ValidationError) as excinfo:
             record(*at(18, 0))
-        assert "2026-06-15 18:00 is in the future (it is 2026-06-15 13:00 at the site" in errors(
-            excinfo
-        )["infusion_start"]
+        assert (
+            "2026-06-15 18:00 is in the future (it is 2026-06-15 13:00 at the site"
+            in errors(excinfo)["infusion_start"]
+        )
         with pytest.raises(ValidationError) as excinfo:  # ends a minute from now
-            record(datetime.combine(today, time(12, 0), la), datetime.combine(today, time(13, 1), la))
+            record(
+                datetime.combine(today, time(12, 0), la), datetime.combine(today, time(13, 1), la)
+            )
         assert "in the future" in errors(excinfo)["infusion_end"]
-        dose = record(datetime.combine(today, time(12, 0), la), datetime.combine(today, time(13, 0), la))
+        dose = record(
+            datetime.combine(today, time(12, 0), la), datetime.combine(today, time(13, 0), la)
+        )
         assert dose.administered_on == today

@@ -33,7 +33,11 @@ def casebook(signed_in, coordinator_a, monitor, site_a, cohort1, ctcae):
         dlt_investigator=True,
     )
     adverse_event_adjudicate(
-        by=monitor, adverse_event=event, is_dlt=True, note="Meets the definition", expected_version=1
+        by=monitor,
+        adverse_event=event,
+        is_dlt=True,
+        note="Meets the definition",
+        expected_version=1,
     )
     return signed_in.get(reverse("subject_detail", args=[subject.pk])).content.decode()
 
@@ -49,7 +53,12 @@ def test_a_created_entry_lists_the_values_first_entered(casebook):
     created = casebook.split("Adverse event reported")[1].split("</table>")[0]
     assert "data-initial-values" in casebook
     assert "Value entered" in created
-    for shown in ("CTCAE term", "Nausea (10028813)", "queasy after the infusion", "Possibly related"):
+    for shown in (
+        "CTCAE term",
+        "Nausea (10028813)",
+        "queasy after the infusion",
+        "Possibly related",
+    ):
         assert shown in created
     dose = casebook.split("Reason: Dose recorded")[1].split("</table>")[0]
     assert "Body weight (kg)" in dose and "72.5" in dose and "Lot number" in dose
