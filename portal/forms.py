@@ -114,7 +114,15 @@ class ConsentForm(SiteForm):
     consent_version = forms.CharField(
         label="Consent form version", max_length=50, help_text="As printed on the form, e.g. v2.0."
     )
+    # Asked only when the year of birth leaves the age at consent either side of the minimum.
+    age_confirmed = forms.BooleanField(
+        label="I confirm from the source documents that the subject was old enough at consent",
+        required=False,
+    )
     version = version_field()
+
+    def asks_age(self) -> bool:
+        return bool(self["age_confirmed"].errors or self["age_confirmed"].value())
 
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -145,6 +153,8 @@ class EligibilityForm(SiteForm):
                 if text in answers:
                     self.fields[name].initial = "yes" if answers[text] else "no"
                 self.criteria.append((name, kind, text))
+        # A service error keyed by a criterion's text goes on that criterion's answer.
+        self.service_fields = {text: name for name, _, text in self.criteria}
 
     def inclusion_fields(self):
         return [self[name] for name, kind, _ in self.criteria if kind == "inclusion"]
@@ -643,8 +653,9 @@ def apply_errors(form: forms.Form, error) -> None:
         items = error.message_dict.items()
     else:
         items = [("__all__", error.messages)]
+    aliases = {**SERVICE_FIELD_ALIASES, **getattr(form, "service_fields", {})}
     for key, messages in items:
-        name = SERVICE_FIELD_ALIASES.get(key, key)
+        name = aliases.get(key, key)
         for message in messages:
             if name in form.fields:
                 form.add_error(name, message)

@@ -168,6 +168,7 @@ def consent(request, pk: int):
                 consent_date=form.cleaned_data["consent_date"],
                 consent_version=form.cleaned_data["consent_version"],
                 expected_version=form.cleaned_data["version"],
+                age_confirmed=form.cleaned_data["age_confirmed"],
             )
         except StaleRecord as error:
             subject = visible_subject(request.user, pk)
