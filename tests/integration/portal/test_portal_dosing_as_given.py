@@ -75,7 +75,7 @@ def test_the_dose_page_proposes_the_shifted_date(signed_in, coordinator_a, subje
     dosed(coordinator_a, subject, on=c2d1, cycle=2, confirm_outside_window=True)
     page = signed_in.get(reverse("dose_new", args=[subject.pk])).content.decode()
     planned = c2d1 + timedelta(days=21)
-    assert f"Planned {planned:%Y-%m-%d}" in page
+    assert f"Planned {planned:%Y-%m-%d} (counted from C2D1 as given, {c2d1:%Y-%m-%d})" in page
     assert (
         f"{planned - timedelta(days=3):%Y-%m-%d} to {planned + timedelta(days=3):%Y-%m-%d}" in page
     )
