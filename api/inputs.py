@@ -109,6 +109,11 @@ class SubjectUpdateInput(StrictInput):
 class SubjectConsentInput(StrictInput):
     consent_date = day_field()
     consent_version = serializers.CharField(max_length=50)
+    age_confirmed = serializers.BooleanField(
+        required=False,
+        help_text="Confirms, from the source documents, the minimum age at consent when the year "
+        "of birth allows either side of it.",
+    )
 
 
 class SubjectEligibilityInput(StrictInput):
@@ -174,6 +179,27 @@ class DoseFields(StrictInput):
     outside_visit_window_confirmed = serializers.BooleanField(
         required=False, help_text="Confirms a dose given outside its visit window."
     )
+    overdose_confirmed = serializers.BooleanField(
+        required=False,
+        help_text="Confirms an overdose given (more than the protocol's margin above the planned "
+        "dose): recorded as given, a protocol deviation; dose_change_reason is required.",
+    )
+    short_interval_confirmed = serializers.BooleanField(
+        required=False,
+        help_text="Confirms an infusion given sooner after the previous one than the regimen's "
+        "minimum interval: a protocol deviation; deviation_reason is required.",
+    )
+    weight_outside_range_confirmed = serializers.BooleanField(
+        required=False,
+        help_text="Confirms a body weight outside the study's plausible range; deviation_reason "
+        "is required.",
+    )
+    weight_change_confirmed = serializers.BooleanField(
+        required=False,
+        help_text="Confirms a body weight that changed more than the study's margin since the "
+        "previous dose.",
+    )
+    deviation_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 
 class DoseCreateInput(DoseFields):

@@ -318,6 +318,11 @@ class DoseAdministrationSerializer(ClinicalRecordFields, SubjectColumns, FlatRow
             "interruption_details",
             "dose_change_reason",
             "outside_visit_window_confirmed",
+            "overdose_confirmed",
+            "short_interval_confirmed",
+            "weight_outside_range_confirmed",
+            "weight_change_confirmed",
+            "deviation_reason",
             "lot_number",
             *ClinicalRecordFields.AUDIT_FIELDS,
         ]

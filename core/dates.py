@@ -17,14 +17,26 @@ def local_date(moment: datetime, tz_name: str) -> date:
 
 
 def refuse_future(value: date | datetime | None, *, field: str, tz_name: str) -> None:
-    """DOMAIN.md section 6: no date in the future, judged in the site's timezone."""
+    """No date in the future, judged in the site's timezone; a time (an infusion start) is
+    judged to the minute: five hours from now is refused even on today's date."""
     if value is None:
         return
+    if isinstance(value, datetime):
+        zone = ZoneInfo(tz_name)
+        now = timezone.now().astimezone(zone).replace(second=0, microsecond=0)
+        moment = value.astimezone(zone).replace(second=0, microsecond=0)
+        if moment > now:
+            raise field_error(
+                field,
+                f"{moment:%Y-%m-%d %H:%M} is in the future (it is {now:%Y-%m-%d %H:%M} at the "
+                f"site, {tz_name}).",
+                "future_date",
+            )
+        return
     today = site_today(tz_name)
-    day = local_date(value, tz_name) if isinstance(value, datetime) else value
-    if day > today:
+    if value > today:
         raise field_error(
             field,
-            f"{day:%Y-%m-%d} is in the future (today is {today:%Y-%m-%d} at the site, {tz_name}).",
+            f"{value:%Y-%m-%d} is in the future (today is {today:%Y-%m-%d} at the site, {tz_name}).",
             "future_date",
         )

@@ -1,9 +1,11 @@
-"""Every write to a dose administration: record, correct, void (DOMAIN.md section 6 checks)."""
+"""Every write to a dose administration: record, correct, void (DOMAIN.md section 6 checks;
+the schedule, deviations and confirmations of docs/dosing.md)."""
 
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from accounts.roles import Capability
 from accounts.scoping import require
@@ -14,7 +16,7 @@ from core.records import create_record, update_record, void_record
 from subjects.models import Subject
 
 from .models import DoseAdministration
-from .schedule import DoseSlot, slot_after, slot_for
+from .schedule import DoseSlot, GivenDose, slot_after, slot_for, too_close
 
 MG = Decimal("0.001")
 
@@ -31,28 +33,23 @@ def total_dose_mg(dose_per_kg: Decimal, body_weight_kg: Decimal) -> Decimal:
     return (Decimal(dose_per_kg) * Decimal(body_weight_kg)).quantize(MG, rounding=ROUND_HALF_UP)
 
 
+def given_doses(subject: Subject, *, excluding: int | None = None) -> list[GivenDose]:
+    """The subject's doses as the schedule arithmetic takes them (voided doses left out)."""
+    rows = subject.dose_administrations.order_by("cycle", "day")
+    if excluding is not None:
+        rows = rows.exclude(pk=excluding)
+    return [GivenDose(*row) for row in rows.values_list("cycle", "day", "administered_on")]
+
+
 def next_dose_slot(subject: Subject) -> DoseSlot:
-    """The cycle and day the next dose is due, with its visit window."""
-    doses = list(
-        subject.dose_administrations.order_by("cycle", "day").values_list(
-            "cycle", "day", "administered_on"
-        )
-    )
-    return slot_following(subject.cohort.track.regimen, doses)
+    """The cycle and day the next dose is due, with its visit window (docs/dosing.md §1)."""
+    return slot_after(given_doses(subject), subject.cohort.track.regimen.schedule())
 
 
 def slot_following(regimen, doses: list[tuple[int, int, date]]) -> DoseSlot:
-    """The next slot after already-loaded (cycle, day, administered_on) doses, ordered by cycle
-    and day: for pages that list many subjects with their doses prefetched."""
-    first = next((d[2] for d in doses if (d[0], d[1]) == (1, regimen.infusion_days[0])), None)
-    last = (doses[-1][0], doses[-1][1]) if doses else None
-    return slot_after(
-        last,
-        first_dose=first,
-        infusion_days=regimen.infusion_days,
-        cycle_length_days=regimen.cycle_length_days,
-        window_days=regimen.visit_window_days,
-    )
+    """The next slot after already-loaded (cycle, day, administered_on) doses: for pages that
+    list many subjects with their doses prefetched."""
+    return slot_after([GivenDose(*dose) for dose in doses], regimen.schedule())
 
 
 def _decimal(value, field: str) -> Decimal:
@@ -65,54 +62,158 @@ def _decimal(value, field: str) -> Decimal:
     return number
 
 
-def _validate_dose(
-    dose: DoseAdministration, subject: Subject, *, confirm_outside_window: bool
-) -> None:
-    """The rules of one dose against its subject, regimen and study. Raises with every problem."""
+def _amount(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def _percent_off(value: Decimal, reference: Decimal) -> Decimal:
+    """How far `value` is from `reference`, in % of it, to the whole percent (half up)."""
+    return (abs(value - reference) * 100 / reference).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+
+
+class _Errors(dict):
+    def add(self, field: str, message: str) -> None:
+        self.setdefault(field, []).append(message)
+
+
+def _check_amount(dose: DoseAdministration, study, errors: _Errors) -> bool:
+    """The dose given against the planned dose (docs/dosing.md §3). An overdose is recorded as
+    given once confirmed with a reason; a value implausible as mg/kg (a total in mg typed as
+    mg/kg) is refused. Returns whether the dose is a (real) overdose."""
+    unit, planned, actual = study.dose_unit, dose.planned_dose_per_kg, dose.actual_dose_per_kg
+    if actual <= 0:
+        errors.add("actual_dose_per_kg", "The dose given must be above 0.")
+        return False
+    if actual >= planned * study.implausible_dose_factor:
+        errors.add(
+            "actual_dose_per_kg",
+            f"{_amount(actual)} {unit} is {_amount((actual / planned).quantize(Decimal('0.1')))} "
+            f"times the planned {_amount(planned)} {unit}: was a total dose in mg entered as "
+            f"{unit}? A dose {study.implausible_dose_factor} times the planned one or more is "
+            "not accepted as mg/kg.",
+        )
+        return False
+    overdose = actual > planned * (1 + Decimal(study.max_dose_over_planned_percent) / 100)
+    if overdose and not dose.overdose_confirmed:
+        errors.add(
+            "actual_dose_per_kg",
+            f"{_amount(actual)} {unit} is {_percent_off(actual, planned)}% above the planned "
+            f"{_amount(planned)} {unit} (more than {study.max_dose_over_planned_percent}%): an "
+            "overdose.",
+        )
+        errors.add(
+            "overdose_confirmed",
+            "If this dose was given, confirm the overdose and give the reason: it is recorded "
+            "as given, as a protocol deviation, and the medical monitors are notified.",
+        )
+    if actual != planned and not dose.dose_change_reason.strip():
+        errors.add(
+            "dose_change_reason",
+            f"The dose differs from the cohort's {_amount(planned)} {unit}: give the reason"
+            + (" for the overdose." if overdose else "."),
+        )
+    return overdose
+
+
+def _check_weight(dose: DoseAdministration, study, previous, errors: _Errors) -> tuple[bool, bool]:
+    """The body weight against the study's plausible range and the previous dose's weight
+    (docs/dosing.md §4). Returns (outside the range, changed by more than the margin)."""
+    weight = dose.body_weight_kg
+    if weight <= 0:
+        errors.add("body_weight_kg", "Body weight must be above 0 kg.")
+        return False, False
+    outside = not (study.min_weight_kg <= weight <= study.max_weight_kg)
+    if outside and not dose.weight_outside_range_confirmed:
+        errors.add(
+            "body_weight_kg",
+            f"{weight} kg is outside the plausible range {study.min_weight_kg}-"
+            f"{study.max_weight_kg} kg: check the unit (kg, not lb).",
+        )
+        errors.add(
+            "weight_outside_range_confirmed",
+            f"If {weight} kg is right (e.g. a cachectic adult), confirm it and give the reason.",
+        )
+    changed = False
+    if previous is not None and previous.body_weight_kg > 0:
+        off = _percent_off(weight, previous.body_weight_kg)
+        changed = off > study.max_weight_change_percent
+        if changed and not dose.weight_change_confirmed:
+            direction = "above" if weight > previous.body_weight_kg else "below"
+            errors.add(
+                "body_weight_kg",
+                f"{weight} kg is {off}% {direction} the {previous.body_weight_kg} kg of "
+                f"C{previous.cycle}D{previous.day} ({previous.administered_on:%Y-%m-%d}): more "
+                f"than the {study.max_weight_change_percent}% change the protocol takes without "
+                "a check (kg, not lb?).",
+            )
+            errors.add(
+                "weight_change_confirmed",
+                f"Re-weigh if you can; if {weight} kg is right, confirm it.",
+            )
+    return outside, changed
+
+
+def _check_schedule(
+    dose: DoseAdministration, subject: Subject, regimen, study, errors: _Errors
+) -> tuple[bool, bool]:
+    """The visit window (from the previous cycle's actual Day 1) and the minimum interval
+    between infusions (docs/dosing.md §1-2). Returns (outside the window, too close)."""
+    given = given_doses(subject, excluding=dose.pk)
+    schedule = regimen.schedule()
+    day = dose.administered_on
+    slot = slot_for(dose.cycle, dose.day, given, schedule)
+    outside = not slot.contains(day)
+    if outside and not dose.outside_visit_window_confirmed:
+        since = (
+            f", {schedule.cycle_length_days} days after {slot.anchor.code} given "
+            f"{slot.anchor.given_on:%Y-%m-%d}"
+            if slot.anchor is not None and slot.anchor.cycle < dose.cycle
+            else ""
+        )
+        errors.add(
+            "outside_visit_window_confirmed",
+            f"{slot.label} was planned for {slot.planned_on}{since} (window {slot.earliest} to "
+            f"{slot.latest}); confirm to record a dose outside its visit window.",
+        )
+    close = too_close(dose.cycle, dose.day, day, given, schedule)
+    if close is None:
+        return outside, False
+    described = close.describe(f"C{dose.cycle}D{dose.day}")
+    if study.short_interval_policy == study.ShortIntervalPolicy.REFUSE:
+        errors.add("infusion_start", f"{described}: the protocol does not allow it.")
+    elif not dose.short_interval_confirmed:
+        errors.add("infusion_start", f"{described}.")
+        errors.add(
+            "short_interval_confirmed",
+            "If it was given on that day, confirm it and give the reason: it is recorded as "
+            "given, as a protocol deviation.",
+        )
+    return outside, True
+
+
+def _validate_dose(dose: DoseAdministration, subject: Subject) -> None:
+    """The rules of one dose against its subject, regimen and study. Raises with every problem.
+
+    The dose's confirmations (`outside_visit_window_confirmed`, `overdose_confirmed`,
+    `short_interval_confirmed`, `weight_outside_range_confirmed`, `weight_change_confirmed`)
+    are what the coordinator confirmed; each one the dose does not need is cleared, so a saved
+    flag always names a deviation or an unusual value the record holds.
+    """
     study = subject.study
     site = subject.site
     regimen = subject.cohort.track.regimen
-    errors: dict[str, list[str]] = {}
-
-    def add(field: str, message: str) -> None:
-        errors.setdefault(field, []).append(message)
+    errors = _Errors()
+    add = errors.add
 
     if dose.dose_unit != study.dose_unit:
         add(
             "dose_unit",
             f"Doses in this study are entered in {study.dose_unit}; a total in mg is computed from the weight.",
         )
-    if dose.body_weight_kg <= 0:
-        add("body_weight_kg", "Body weight must be above 0 kg.")
-    elif not (study.min_weight_kg <= dose.body_weight_kg <= study.max_weight_kg):
-        add(
-            "body_weight_kg",
-            f"{dose.body_weight_kg} kg is outside the plausible range "
-            f"{study.min_weight_kg}-{study.max_weight_kg} kg: check the unit (kg, not lb).",
-        )
-    if dose.actual_dose_per_kg <= 0:
-        add("actual_dose_per_kg", "The dose given must be above 0.")
-    else:
-        ceiling = dose.planned_dose_per_kg * (
-            1 + Decimal(study.max_dose_over_planned_percent) / 100
-        )
-        if dose.actual_dose_per_kg > ceiling:
-            add(
-                "actual_dose_per_kg",
-                f"{dose.actual_dose_per_kg} {study.dose_unit} is more than "
-                f"{study.max_dose_over_planned_percent}% above the planned "
-                f"{dose.planned_dose_per_kg.normalize():f} {study.dose_unit}: was a total dose in mg "
-                f"entered as {study.dose_unit}?",
-            )
-        elif (
-            dose.actual_dose_per_kg != dose.planned_dose_per_kg
-            and not dose.dose_change_reason.strip()
-        ):
-            add(
-                "dose_change_reason",
-                f"The dose differs from the cohort's {dose.planned_dose_per_kg.normalize():f} "
-                f"{study.dose_unit}: give the reason.",
-            )
+    others = subject.dose_administrations.exclude(pk=dose.pk).order_by("cycle", "day")
+    previous = others.filter(Q(cycle__lt=dose.cycle) | Q(cycle=dose.cycle, day__lt=dose.day)).last()
+    overdose = _check_amount(dose, study, errors)
+    weight_outside, weight_changed = _check_weight(dose, study, previous, errors)
     if dose.interrupted and not dose.interruption_details.strip():
         add("interruption_details", "Describe the interruption.")
     if not dose.lot_number.strip():
@@ -123,66 +224,84 @@ def _validate_dose(
         try:
             refuse_future(getattr(dose, name), field=name, tz_name=site.timezone)
         except ValidationError as error:
-            errors.update(error.message_dict)
+            for field, messages in error.message_dict.items():
+                for message in messages:
+                    add(field, message)
     day = dose.administered_on
+    dates_ok = True
     if subject.consent_date is None or day < subject.consent_date:
         add(
             "infusion_start",
             f"A dose cannot be given before informed consent ({subject.consent_date}).",
         )
+        dates_ok = False
     elif subject.enrollment_date is None or day < subject.enrollment_date:
         add(
             "infusion_start",
             f"A dose cannot be given before enrollment ({subject.enrollment_date}).",
         )
+        dates_ok = False
     if subject.death_date and day > subject.death_date:
         add(
             "infusion_start",
             f"A dose cannot be given after the date of death ({subject.death_date}).",
         )
+        dates_ok = False
     if subject.end_of_treatment_date and day > subject.end_of_treatment_date:
         add(
             "infusion_start",
             f"A dose cannot be given after end of treatment ({subject.end_of_treatment_date}).",
         )
+        dates_ok = False
     if dose.day not in regimen.infusion_days:
         add(
             "day",
             f"{regimen.code} doses on days {', '.join(map(str, regimen.infusion_days))} of each cycle.",
         )
-    others = subject.dose_administrations.exclude(pk=dose.pk).order_by("cycle", "day")
+        dates_ok = False
     if others.filter(cycle=dose.cycle, day=dose.day).exists():
         add("day", f"Cycle {dose.cycle} Day {dose.day} is already recorded for {subject}.")
+        dates_ok = False
     first = others.filter(cycle=1, day=regimen.infusion_days[0]).first()
     is_first = dose.cycle == 1 and dose.day == regimen.infusion_days[0]
     if first is None and not is_first:
         add("cycle", "The first dose recorded must be Cycle 1 Day 1.")
-    if first is not None and not errors:
-        slot = slot_for(
-            dose.cycle,
-            dose.day,
-            first_dose=first.administered_on,
-            cycle_length_days=regimen.cycle_length_days,
-            window_days=regimen.visit_window_days,
-        )
-        earlier = (
-            others.filter(administered_on__gt=day, cycle__lt=dose.cycle).exists()
-            or others.filter(administered_on__gt=day, cycle=dose.cycle, day__lt=dose.day).exists()
-        )
-        if earlier:
-            add("infusion_start", "This date is before a dose of an earlier cycle or day.")
-        elif not slot.contains(day) and not confirm_outside_window:
-            add(
-                "outside_visit_window_confirmed",
-                f"{slot.label} was planned for {slot.planned_on} (window {slot.earliest} to "
-                f"{slot.latest}); confirm to record a dose outside its visit window.",
-            )
-    if is_first and first is None:
-        later = others.filter(administered_on__lt=day).first()
+        dates_ok = False
+    out_of_order = (
+        others.filter(administered_on__gt=day, cycle__lt=dose.cycle).exists()
+        or others.filter(administered_on__gt=day, cycle=dose.cycle, day__lt=dose.day).exists()
+        or others.filter(administered_on__lt=day, cycle__gt=dose.cycle).exists()
+        or others.filter(administered_on__lt=day, cycle=dose.cycle, day__gt=dose.day).exists()
+    )
+    if out_of_order:
+        later = others.filter(
+            Q(cycle__gt=dose.cycle) | Q(cycle=dose.cycle, day__gt=dose.day),
+            administered_on__lt=day,
+        ).first()
         if later is not None:
-            add("infusion_start", f"Cycle 1 Day 1 cannot follow {later} ({later.administered_on}).")
+            add(
+                "infusion_start",
+                f"Cycle {dose.cycle} Day {dose.day} cannot follow C{later.cycle}D{later.day} "
+                f"({later.administered_on}).",
+            )
+        else:
+            add("infusion_start", "This date is before a dose of an earlier cycle or day.")
+        dates_ok = False
+    outside_window = too_close_found = False
+    if dates_ok:
+        outside_window, too_close_found = _check_schedule(dose, subject, regimen, study, errors)
+    needs_reason = (too_close_found and dose.short_interval_confirmed) or (
+        weight_outside and dose.weight_outside_range_confirmed
+    )
+    if needs_reason and not dose.deviation_reason.strip():
+        add("deviation_reason", "Give the reason for the deviation.")
     if errors:
-        raise ValidationError(errors)
+        raise ValidationError(dict(errors))
+    dose.overdose_confirmed = overdose
+    dose.short_interval_confirmed = too_close_found
+    dose.outside_visit_window_confirmed = outside_window
+    dose.weight_outside_range_confirmed = weight_outside
+    dose.weight_change_confirmed = weight_changed
 
 
 def dose_record(
@@ -201,8 +320,18 @@ def dose_record(
     interruption_details: str = "",
     dose_change_reason: str = "",
     confirm_outside_window: bool = False,
+    overdose_confirmed: bool = False,
+    short_interval_confirmed: bool = False,
+    weight_outside_range_confirmed: bool = False,
+    weight_change_confirmed: bool = False,
+    deviation_reason: str = "",
 ) -> DoseAdministration:
-    """Record one infusion at the subject's cohort dose level; the total mg is computed here."""
+    """Record one infusion at the subject's cohort dose level; the total mg is computed here.
+
+    A deviation (outside the visit window, an overdose, an infusion too soon after the previous
+    one) or an unusual weight is recorded as given once the coordinator confirms it (the
+    `*_confirmed` arguments), with a reason where the protocol asks for one (docs/dosing.md).
+    """
     require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
     if subject.status != Subject.Status.ENROLLED or subject.cohort_id is None:
         raise field_error(
@@ -241,12 +370,17 @@ def dose_record(
         interruption_details=(interruption_details or "").strip(),
         dose_change_reason=(dose_change_reason or "").strip(),
         outside_visit_window_confirmed=confirm_outside_window,
+        overdose_confirmed=overdose_confirmed,
+        short_interval_confirmed=short_interval_confirmed,
+        weight_outside_range_confirmed=weight_outside_range_confirmed,
+        weight_change_confirmed=weight_change_confirmed,
+        deviation_reason=(deviation_reason or "").strip(),
         lot_number=(lot_number or "").strip(),
     )
     with transaction.atomic():
         # Serialise doses of one subject so two entries of the same visit cannot both pass.
         Subject.objects.select_for_update().filter(pk=subject.pk).first()
-        _validate_dose(dose, subject, confirm_outside_window=confirm_outside_window)
+        _validate_dose(dose, subject)
         try:
             with transaction.atomic():
                 create_record(dose, by=by, reason="Dose recorded")
@@ -268,6 +402,11 @@ EDITABLE_FIELDS = {
     "dose_change_reason",
     "lot_number",
     "outside_visit_window_confirmed",
+    "overdose_confirmed",
+    "short_interval_confirmed",
+    "weight_outside_range_confirmed",
+    "weight_change_confirmed",
+    "deviation_reason",
 }
 
 
@@ -297,9 +436,7 @@ def dose_update(
         changes["administered_on"] = local_date(changes["infusion_start"], subject.site.timezone)
 
     def validate(updated: DoseAdministration) -> None:
-        _validate_dose(
-            updated, subject, confirm_outside_window=updated.outside_visit_window_confirmed
-        )
+        _validate_dose(updated, subject)
 
     with transaction.atomic():
         dose = update_record(

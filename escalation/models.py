@@ -220,6 +220,7 @@ class Notification(models.Model):
         NEW_DLT = "new_dlt", "New DLT"
         SAE = "sae", "Serious adverse event"
         RECOMMENDATION = "recommendation", "New recommendation"
+        OVERDOSE = "overdose", "Overdose (protocol deviation)"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     key = models.CharField(

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
+from dosing.models import DoseAdministration
 from safety.models import AdverseEvent
 
 from .models import Notification, Recommendation
@@ -96,6 +97,32 @@ def notify_adverse_event(adverse_event_id: int) -> list[int]:
             body=f"Dose-limiting toxicity ({'adjudicated' if event.dlt_adjudicated else 'investigator'}): {description}.",
         )
     return created
+
+
+def notify_dose_deviation(dose_id: int) -> list[int]:
+    """An overdose recorded as given (confirmed by the site, a protocol deviation): every
+    medical monitor is told once (docs/dosing.md §3)."""
+    dose = (
+        DoseAdministration.objects.select_related("subject__site")
+        .filter(pk=dose_id, overdose_confirmed=True)
+        .first()
+    )
+    if dose is None:  # voided, or not an overdose
+        return []
+    subject = dose.subject
+    given = f"{dose.actual_dose_per_kg.normalize():f} {dose.dose_unit}"
+    planned = f"{dose.planned_dose_per_kg.normalize():f} {dose.dose_unit}"
+    return _record(
+        kind=Notification.Kind.OVERDOSE,
+        key=f"dose:{dose.pk}",
+        study_id=subject.study_id,
+        subject_id=subject.pk,
+        title=f"Overdose recorded: {subject} C{dose.cycle}D{dose.day} {given} (planned {planned})",
+        body=f"Overdose recorded as given, a protocol deviation: {subject} (site "
+        f"{subject.site.number}), Cycle {dose.cycle} Day {dose.day} on {dose.administered_on}, "
+        f"{given} instead of the planned {planned} ({dose.body_weight_kg} kg, total "
+        f"{dose.total_dose_mg} mg). Reason given by the site: {dose.dose_change_reason}",
+    )
 
 
 def notify_recommendation(recommendation_id: int) -> list[int]:

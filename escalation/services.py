@@ -23,7 +23,7 @@ from trial.models import Cohort, EscalationTrack
 
 from . import facts, rules
 from .models import Recommendation, SubjectDltStatus, TrackEvaluationState
-from .notifications import notify_adverse_event, notify_recommendation
+from .notifications import notify_adverse_event, notify_dose_deviation, notify_recommendation
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ def on_clinical_data_changed(event: ClinicalDataChanged) -> None:
         request_evaluation(subject.cohort.track_id)
     if event.record == "adverse_event":
         notify_adverse_event(event.record_id)
+    elif event.record == "dose":
+        notify_dose_deviation(event.record_id)
 
 
 def request_evaluation(track_id: int) -> None:

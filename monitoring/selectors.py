@@ -903,16 +903,86 @@ def listing_csv_row(row: ListingRow) -> list:
     ]
 
 
+DOSE_DEVIATION_HEADER = [
+    "Subject",
+    "Site",
+    "Cohort",
+    "Visit",
+    "Date given",
+    "Planned dose",
+    "Dose given",
+    "Unit",
+    "Body weight (kg)",
+    "Total dose (mg)",
+    "Protocol deviations",
+    "Values confirmed as measured",
+    "Reason the dose differs",
+    "Reason for the deviation",
+    "Recorded by",
+]
+
+
+def dose_deviation_csv_row(dose: DoseAdministration) -> list:
+    s = dose.subject
+    return [
+        s.subject_number,
+        s.site.number,
+        dose.cohort.number,
+        f"C{dose.cycle}D{dose.day}",
+        dose.administered_on.isoformat(),
+        f"{dose.planned_dose_per_kg.normalize():f}",
+        f"{dose.actual_dose_per_kg.normalize():f}",
+        dose.dose_unit,
+        f"{dose.body_weight_kg}",
+        f"{dose.total_dose_mg}",
+        "; ".join(dose.protocol_deviations),
+        "; ".join(dose.confirmed_values),
+        dose.dose_change_reason,
+        dose.deviation_reason,
+        dose.created_by.get_full_name() or dose.created_by.username,
+    ]
+
+
+# A dose recorded with a protocol deviation or an unusual value the site confirmed.
+DOSE_FLAGGED = (
+    Q(overdose_confirmed=True)
+    | Q(short_interval_confirmed=True)
+    | Q(outside_visit_window_confirmed=True)
+    | Q(weight_outside_range_confirmed=True)
+    | Q(weight_change_confirmed=True)
+)
+
+
 @dataclass
 class ListingsPage:
     saes: list[ListingRow]
     dlts: list[ListingRow]
     # The investigator called a DLT, the committee adjudicated it as not a DLT.
     not_upheld: list[ListingRow] = field(default_factory=list)
+    # Doses recorded as given with a confirmed deviation (docs/dosing.md).
+    dose_deviations: list[DoseAdministration] = field(default_factory=list)
 
     def csv(self, table: str):
+        if table == "dose_deviations":
+            return DOSE_DEVIATION_HEADER, [dose_deviation_csv_row(d) for d in self.dose_deviations]
         rows = {"sae": self.saes, "dlt": self.dlts, "dlt_not_upheld": self.not_upheld}[table]
         return LISTING_HEADER, [listing_csv_row(r) for r in rows]
+
+
+def dose_deviations(user, scope: Scope, subjects) -> list[DoseAdministration]:
+    doses = (
+        restrict(DoseAdministration.objects.filter(subject__in=subjects.values("pk")), user)
+        .filter(DOSE_FLAGGED)
+        .select_related(
+            "subject__site", "cohort__dose_level", "cohort__track__regimen", "created_by"
+        )
+        .order_by("administered_on", "subject__subject_number", "cycle", "day")
+    )
+    if scope.date_from:
+        doses = doses.filter(administered_on__gte=scope.date_from)
+    if scope.date_to:
+        doses = doses.filter(administered_on__lte=scope.date_to)
+    return list(doses)
 
 
 DLT_FINAL = Q(dlt_adjudicated=True) | Q(dlt_adjudicated__isnull=True, dlt_investigator=True)
@@ -953,7 +1023,12 @@ def listings(user, scope: Scope) -> ListingsPage:
             dlts.append(row)
         elif event.dlt_investigator:
             not_upheld.append(row)
-    return ListingsPage(saes=saes, dlts=dlts, not_upheld=not_upheld)
+    return ListingsPage(
+        saes=saes,
+        dlts=dlts,
+        not_upheld=not_upheld,
+        dose_deviations=dose_deviations(user, scope, subjects),
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -16,8 +16,19 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 GRADES = (1, 2, 3, 4, 5)
+TENTH = Decimal("0.1")
+
+
+def one_decimal(value: Decimal) -> Decimal:
+    """Rounded to one decimal half away from zero, as SAS ROUND and the w.d formats of PUT
+    round (SAS 9.4 Functions and CALL Routines, ROUND function), so the tables reconcile with the
+    sponsor's TFLs: 1 of 16 = 6.25% is 6.3, not the 6.2 of Python's round-half-to-even on
+    floats. Percentages of subjects are exact in decimal whenever their last digit is a 5 (the
+    denominator then divides a power of ten), so no binary error tips the rounding."""
+    return value.quantize(TENTH, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True, order=True)
@@ -87,10 +98,11 @@ class Cell:
             return self.grade3_or_more
         return self.by_grade[int(column)]
 
-    def percent(self, column: str) -> float | None:
+    def percent(self, column: str) -> Decimal | None:
+        """n / N in %, rounded half up to one decimal (`one_decimal`)."""
         if not self.denominator:
             return None
-        return 100.0 * self.count(column) / self.denominator
+        return one_decimal(Decimal(100 * self.count(column)) / Decimal(self.denominator))
 
 
 COLUMNS = (
@@ -154,18 +166,18 @@ def display_rows(table: AeTable, columns: list[str]) -> list[tuple[Row, list[tup
         for g, cell in enumerate(row.cells):
             for key in columns:
                 n, percent = cell.count(key), cell.percent(key)
-                text = "" if percent is None or n == 0 else f"{percent:.1f}"
+                text = "" if percent is None or n == 0 else f"{percent}"
                 cells.append((f"{g}:{key}", key, n, text, percent is None))
         out.append((row, cells))
     return out
 
 
-def format_cell(n: int, percent: float | None) -> str:
+def format_cell(n: int, percent: Decimal | None) -> str:
     if percent is None:
         return "\u2014"
     if n == 0:
         return "0"
-    return f"{n} ({percent:.1f}%)"
+    return f"{n} ({percent}%)"
 
 
 def build_ae_table(
@@ -253,6 +265,6 @@ def ae_table_csv(table: AeTable) -> tuple[list[str], list[list]]:
             for key, _label in COLUMNS:
                 percent = cell.percent(key)
                 line.append(cell.count(key))
-                line.append("" if percent is None else round(percent, 1))
+                line.append("" if percent is None else percent)
         rows.append(line)
     return header, rows

@@ -114,7 +114,15 @@ class ConsentForm(SiteForm):
     consent_version = forms.CharField(
         label="Consent form version", max_length=50, help_text="As printed on the form, e.g. v2.0."
     )
+    # Asked only when the year of birth leaves the age at consent either side of the minimum.
+    age_confirmed = forms.BooleanField(
+        label="I confirm from the source documents that the subject was old enough at consent",
+        required=False,
+    )
     version = version_field()
+
+    def asks_age(self) -> bool:
+        return bool(self["age_confirmed"].errors or self["age_confirmed"].value())
 
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -145,6 +153,8 @@ class EligibilityForm(SiteForm):
                 if text in answers:
                     self.fields[name].initial = "yes" if answers[text] else "no"
                 self.criteria.append((name, kind, text))
+        # A service error keyed by a criterion's text goes on that criterion's answer.
+        self.service_fields = {text: name for name, _, text in self.criteria}
 
     def inclusion_fields(self):
         return [self[name] for name, kind, _ in self.criteria if kind == "inclusion"]
@@ -399,6 +409,32 @@ class DoseFieldsForm(SiteForm):
     outside_visit_window_confirmed = forms.BooleanField(
         label="I confirm this dose was given outside its visit window", required=False
     )
+    # Recorded as given once confirmed (docs/dosing.md): each box shows when the check asks.
+    overdose_confirmed = forms.BooleanField(
+        label="I confirm this overdose was given (a protocol deviation; the medical monitors "
+        "are notified)",
+        required=False,
+    )
+    short_interval_confirmed = forms.BooleanField(
+        label="I confirm this infusion was given that soon after the previous one (a protocol "
+        "deviation)",
+        required=False,
+    )
+    weight_outside_range_confirmed = forms.BooleanField(
+        label="I confirm this body weight, outside the plausible range, as measured",
+        required=False,
+    )
+    weight_change_confirmed = forms.BooleanField(
+        label="I confirm this body weight, a large change since the previous dose, as measured",
+        required=False,
+    )
+    deviation_reason = forms.CharField(
+        label="Reason for the deviation",
+        required=False,
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why the infusion came early, or why the weight is outside the plausible range.",
+    )
 
     DOSE_FIELDS = (
         "actual_dose_per_kg",
@@ -410,6 +446,18 @@ class DoseFieldsForm(SiteForm):
         "dose_change_reason",
         "lot_number",
         "outside_visit_window_confirmed",
+        "overdose_confirmed",
+        "short_interval_confirmed",
+        "weight_outside_range_confirmed",
+        "weight_change_confirmed",
+        "deviation_reason",
+    )
+    # (confirmation, the value field its check is about) in the order the page shows them.
+    CONFIRMATIONS = (
+        ("overdose_confirmed", "actual_dose_per_kg"),
+        ("weight_outside_range_confirmed", "body_weight_kg"),
+        ("weight_change_confirmed", "body_weight_kg"),
+        ("short_interval_confirmed", "infusion_start"),
     )
 
     def __init__(self, *args, unit="mg/kg", **kwargs):
@@ -417,6 +465,24 @@ class DoseFieldsForm(SiteForm):
         self.fields["actual_dose_per_kg"].label = f"Dose given ({unit})"
         self.fields["actual_dose_per_kg"].widget.attrs.update(
             {"step": "any", "inputmode": "decimal"}
+        )
+
+    def asked_confirmations(self) -> list:
+        """The confirmation boxes to show: those a check asked for (an error on the box) or
+        already ticked."""
+        return [
+            self[name]
+            for name, _ in self.CONFIRMATIONS
+            if self[name].errors or self[name].value() or self.initial.get(name)
+        ]
+
+    def asks_deviation_reason(self) -> bool:
+        names = ("short_interval_confirmed", "weight_outside_range_confirmed")
+        shown = {bound.name for bound in self.asked_confirmations()}
+        return bool(
+            self["deviation_reason"].errors
+            or self["deviation_reason"].value()
+            or shown.intersection(names)
         )
 
     def raw_decimal(self, name) -> Decimal | None:
@@ -587,8 +653,9 @@ def apply_errors(form: forms.Form, error) -> None:
         items = error.message_dict.items()
     else:
         items = [("__all__", error.messages)]
+    aliases = {**SERVICE_FIELD_ALIASES, **getattr(form, "service_fields", {})}
     for key, messages in items:
-        name = SERVICE_FIELD_ALIASES.get(key, key)
+        name = aliases.get(key, key)
         for message in messages:
             if name in form.fields:
                 form.add_error(name, message)

@@ -708,9 +708,44 @@ def describe_changes(model, changes: list[dict], labels: dict | None = None) -> 
     return out
 
 
+# Bookkeeping, not data entered: left out of the values a "created" entry lists.
+NOT_ENTERED = {
+    "id",
+    "version",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "voided_at",
+    "voided_by",
+    "void_reason",
+    "subject",
+    "study",
+}
+
+
+def initial_values(model, row) -> list[dict]:
+    """What was first entered, as changes from nothing: every data field of the record's first
+    history row that holds a value."""
+    values = []
+    for field_obj in model._meta.concrete_fields:
+        if field_obj.name in NOT_ENTERED:
+            continue
+        value = getattr(row, field_obj.attname, None)
+        if value is None or value is False or value in ("", {}, []):
+            continue
+        values.append({"field": field_obj.name, "old": None, "new": value})
+    return values
+
+
 def _histories(model, rows, record_label) -> list[RecordHistory]:
-    """One RecordHistory per record among the history rows, with readable changes."""
-    entries = history_for_rows(rows.select_related("history_user").order_by("history_id"))
+    """One RecordHistory per record among the history rows, with readable changes; a
+    "created" entry lists the values first entered."""
+    rows = list(rows.select_related("history_user").order_by("history_id"))
+    entries = history_for_rows(rows)
+    for entry, row in zip(entries, rows, strict=True):
+        if entry["type"] == "created":
+            entry["changes"] = initial_values(model, row)
+            entry["initial"] = True
     labels = _labels_for(model, [c for e in entries for c in e["changes"]])
     grouped: dict[int, list[dict]] = defaultdict(list)
     for entry in entries:
@@ -726,6 +761,48 @@ def _histories(model, rows, record_label) -> list[RecordHistory]:
     ]
 
 
+ALERT_WORDS = {Notification.Kind.SAE: "SAE", Notification.Kind.NEW_DLT: "DLT"}
+
+
+@dataclass(frozen=True)
+class NotifiedMonitor:
+    """One monitor told about an adverse event: which alerts, and when the e-mail left (the
+    latest; None while one is still queued)."""
+
+    name: str
+    alerts: tuple[str, ...]
+    sent_at: dt.datetime | None
+
+    @property
+    def summary(self) -> str:
+        if self.sent_at is None:
+            return f"{self.name} ({', '.join(self.alerts)}; e-mail queued)"
+        when = f"e-mailed {self.sent_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+        return f"{self.name} ({', '.join(self.alerts)}; {when})"
+
+
+def notified_monitors(notifications: list[Notification]) -> list[NotifiedMonitor]:
+    """Each monitor once, with the alerts they had about the event (SAE, DLT)."""
+    by_recipient: dict[int, list[Notification]] = defaultdict(list)
+    for note in notifications:
+        by_recipient[note.recipient_id].append(note)
+    out = []
+    for rows in by_recipient.values():
+        recipient = rows[0].recipient
+        sent = [n.sent_at for n in rows]
+        out.append(
+            NotifiedMonitor(
+                name=recipient.get_full_name() or recipient.username,
+                alerts=tuple(
+                    ALERT_WORDS.get(n.kind, n.get_kind_display())
+                    for n in sorted(rows, key=lambda n: n.kind != Notification.Kind.SAE)
+                ),
+                sent_at=None if None in sent else max(sent),
+            )
+        )
+    return sorted(out, key=lambda m: m.name)
+
+
 @dataclass
 class Casebook:
     subject: Subject
@@ -735,7 +812,7 @@ class Casebook:
     dlt: DltInfo | None
     timeline: Timeline
     histories: list[RecordHistory]
-    notifications: dict[int, list[Notification]]
+    notifications: dict[int, list[NotifiedMonitor]]  # by adverse event
     voided_doses: list[DoseAdministration]
     voided_adverse_events: list[AdverseEvent]
     replacement: Subject | None = None  # who took this subject's cohort place
@@ -799,9 +876,9 @@ def casebook(user, subject: Subject) -> Casebook:
     histories.sort(key=lambda h: h.entries[0]["at"], reverse=True)
     notes: dict[int, list[Notification]] = defaultdict(list)
     for note in restrict(
-        Notification.objects.filter(subject=subject, key__startswith="ae:").select_related(
-            "recipient"
-        ),
+        Notification.objects.filter(subject=subject, key__startswith="ae:")
+        .select_related("recipient")
+        .order_by("recipient__last_name", "recipient__username", "kind"),
         user,
     ):
         try:
@@ -816,7 +893,7 @@ def casebook(user, subject: Subject) -> Casebook:
         dlt=dlt,
         timeline=build_timeline(subject, doses, events, dlt, today, replacement),
         histories=histories,
-        notifications=dict(notes),
+        notifications={pk: notified_monitors(rows) for pk, rows in notes.items()},
         voided_doses=[d for d in all_doses if d.voided_at is not None],
         voided_adverse_events=[e for e in all_events if e.voided_at is not None],
         replacement=replacement,
@@ -828,7 +905,7 @@ def casebook(user, subject: Subject) -> Casebook:
 # CTCAE
 
 
-def search_terms(query: str, limit: int = 25) -> list[CtcaeTerm]:
+def search_terms(query: str, limit: int = 30) -> list[CtcaeTerm]:
     """By term (words in any order) or by MedDRA code; terms starting with the query first."""
     query = (query or "").strip()
     if not query:

@@ -1,9 +1,13 @@
+from django.templatetags.static import static
 from django.urls import path
+from django.views.generic import RedirectView
 
 from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Browsers and tools ask for /favicon.ico whatever the page says: the app's own icon.
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("session/keepalive/", views.keepalive, name="keepalive"),
     # Screening to enrollment
     path("subjects/new/", views.subject_new, name="subject_new"),

@@ -8,6 +8,15 @@ from core.models import ClinicalRecord
 
 GRADES = (1, 2, 3, 4, 5)
 
+# The refusal when the relationship of an adjudicated DLT is corrected below "possibly related":
+# the committee's call stands until it adjudicates again.
+ADJUDICATED_DLT_RELATED = (
+    "The Safety Review Committee adjudicated this event as a DLT, and a DLT is at least possibly "
+    "related to the study drug: the relationship cannot be set below 'possibly related' while "
+    "that call stands. Ask the committee (the medical monitor) to re-adjudicate the DLT call "
+    "first, then correct the relationship."
+)
+
 
 class CtcaeTerm(models.Model):
     """One CTCAE v5.0 term (NCI, 2017), imported from the official workbook.
@@ -34,7 +43,9 @@ class CtcaeTerm(models.Model):
         indexes = [models.Index(fields=["term"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["version", "term"], name="ctcae_term_unique_per_version"
+                fields=["version", "term"],
+                name="ctcae_term_unique_per_version",
+                violation_error_message="This CTCAE version already has a term of this name.",
             ),
             models.CheckConstraint(
                 condition=Q(grade_1__isnull=False)
@@ -43,6 +54,7 @@ class CtcaeTerm(models.Model):
                 | Q(grade_4__isnull=False)
                 | Q(grade_5__isnull=False),
                 name="ctcae_term_has_a_grade",
+                violation_error_message="A CTCAE term defines at least one grade.",
             ),
         ]
 
@@ -55,6 +67,12 @@ class CtcaeTerm(models.Model):
     @property
     def grades(self) -> list[int]:
         return [g for g in GRADES if self.grade_text(g) is not None]
+
+    @property
+    def is_other_specify(self) -> bool:
+        """A system organ class's "<SOC> - Other, specify" term: for an event no CTCAE term
+        names, reported with the event in the verbatim term (NCI CTCAE v5.0)."""
+        return self.term.casefold().endswith("- other, specify")
 
 
 class AdverseEvent(ClinicalRecord):
@@ -95,20 +113,30 @@ class AdverseEvent(ClinicalRecord):
     subject = models.ForeignKey(
         "subjects.Subject", on_delete=models.PROTECT, related_name="adverse_events"
     )
-    ctcae_term = models.ForeignKey(CtcaeTerm, on_delete=models.PROTECT, related_name="+")
+    ctcae_term = models.ForeignKey(
+        CtcaeTerm, on_delete=models.PROTECT, related_name="+", verbose_name="CTCAE term"
+    )
     verbatim_term = models.CharField(max_length=300)
     grade = models.PositiveSmallIntegerField(choices=[(g, f"Grade {g}") for g in GRADES])
     onset_date = models.DateField()
     resolution_date = models.DateField(null=True, blank=True)
-    serious = models.BooleanField(default=False)
-    serious_death = models.BooleanField(default=False)
-    serious_life_threatening = models.BooleanField(default=False)
-    serious_hospitalisation = models.BooleanField(default=False)
-    serious_disability = models.BooleanField(default=False)
-    serious_congenital_anomaly = models.BooleanField(default=False)
-    serious_important_medical_event = models.BooleanField(default=False)
-    relationship = models.CharField(max_length=20, choices=Relationship.choices)
-    action_taken = models.CharField(max_length=20, choices=ActionTaken.choices)
+    serious = models.BooleanField("serious (SAE)", default=False)
+    serious_death = models.BooleanField("seriousness: results in death", default=False)
+    serious_life_threatening = models.BooleanField("seriousness: life-threatening", default=False)
+    serious_hospitalisation = models.BooleanField("seriousness: hospitalisation", default=False)
+    serious_disability = models.BooleanField("seriousness: disability", default=False)
+    serious_congenital_anomaly = models.BooleanField(
+        "seriousness: congenital anomaly", default=False
+    )
+    serious_important_medical_event = models.BooleanField(
+        "seriousness: important medical event", default=False
+    )
+    relationship = models.CharField(
+        "relationship to study drug", max_length=20, choices=Relationship.choices
+    )
+    action_taken = models.CharField(
+        "action taken with study drug", max_length=20, choices=ActionTaken.choices
+    )
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
     dlt_investigator = models.BooleanField(
         "DLT (investigator)", default=False, help_text="The investigator classes this AE as a DLT."
@@ -119,11 +147,23 @@ class AdverseEvent(ClinicalRecord):
         blank=True,
         help_text="The Safety Review Committee's call; empty until adjudicated.",
     )
-    dlt_adjudicated_at = models.DateTimeField(null=True, blank=True)
-    dlt_adjudication_note = models.TextField(blank=True)
+    dlt_adjudicated_at = models.DateTimeField("DLT adjudicated at", null=True, blank=True)
+    dlt_adjudication_note = models.TextField("DLT adjudication note", blank=True)
 
     scope_study = "subject__study"
     scope_site = "subject__site"
+
+    constraint_fields = {
+        "ae_grade_1_to_5": "grade",
+        "ae_resolution_after_onset": "resolution_date",
+        "ae_serious_has_criterion": "serious",
+        "ae_criteria_only_when_serious": "serious",
+        "ae_grade5_iff_fatal": "outcome",
+        "ae_grade5_is_serious_death": "serious_death",
+        "ae_investigator_dlt_is_related": "dlt_investigator",
+        "ae_adjudicated_dlt_is_related": "relationship",
+        "ae_relationship_valid": "relationship",
+    }
 
     class Meta:
         ordering = ["subject", "onset_date", "id"]
@@ -133,11 +173,14 @@ class AdverseEvent(ClinicalRecord):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(grade__gte=1) & Q(grade__lte=5), name="ae_grade_1_to_5"
+                condition=Q(grade__gte=1) & Q(grade__lte=5),
+                name="ae_grade_1_to_5",
+                violation_error_message="CTCAE grades are 1 to 5.",
             ),
             models.CheckConstraint(
                 condition=Q(resolution_date__isnull=True) | Q(resolution_date__gte=F("onset_date")),
                 name="ae_resolution_after_onset",
+                violation_error_message="Resolution cannot precede onset.",
             ),
             models.CheckConstraint(
                 condition=Q(serious=False)
@@ -148,6 +191,8 @@ class AdverseEvent(ClinicalRecord):
                 | Q(serious_congenital_anomaly=True)
                 | Q(serious_important_medical_event=True),
                 name="ae_serious_has_criterion",
+                violation_error_message="A serious adverse event needs at least one "
+                "seriousness criterion.",
             ),
             models.CheckConstraint(
                 condition=Q(serious=True)
@@ -160,32 +205,41 @@ class AdverseEvent(ClinicalRecord):
                     & Q(serious_important_medical_event=False)
                 ),
                 name="ae_criteria_only_when_serious",
+                violation_error_message="Seriousness criteria are given: mark the event serious.",
             ),
             # CTCAE v5.0: grade 5 is death related to the AE.
             models.CheckConstraint(
                 condition=(Q(grade=5) & Q(outcome="fatal")) | (~Q(grade=5) & ~Q(outcome="fatal")),
                 name="ae_grade5_iff_fatal",
+                violation_error_message="Grade 5 is death related to the event: grade 5 and a "
+                "fatal outcome go together.",
             ),
             models.CheckConstraint(
                 condition=~Q(grade=5) | (Q(serious=True) & Q(serious_death=True)),
                 name="ae_grade5_is_serious_death",
+                violation_error_message="A grade 5 event is serious, with the criterion "
+                "'results in death'.",
             ),
             # DOMAIN.md section 2: a DLT is at least possibly related to the study drug.
             models.CheckConstraint(
                 condition=Q(dlt_investigator=False)
                 | Q(relationship__in=["possible", "probable", "definite"]),
                 name="ae_investigator_dlt_is_related",
+                violation_error_message="A DLT must be at least possibly related to the study "
+                "drug.",
             ),
             models.CheckConstraint(
                 condition=~Q(dlt_adjudicated=True)
                 | Q(relationship__in=["possible", "probable", "definite"]),
                 name="ae_adjudicated_dlt_is_related",
+                violation_error_message=ADJUDICATED_DLT_RELATED,
             ),
             models.CheckConstraint(
                 condition=Q(
                     relationship__in=["not_related", "unlikely", "possible", "probable", "definite"]
                 ),
                 name="ae_relationship_valid",
+                violation_error_message="Choose the relationship to the study drug.",
             ),
         ]
 

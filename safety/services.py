@@ -13,7 +13,7 @@ from core.errors import ValidationError, field_error
 from core.records import create_record, update_record, void_record
 from subjects.models import Subject
 
-from .models import AdverseEvent, CtcaeTerm
+from .models import ADJUDICATED_DLT_RELATED, AdverseEvent, CtcaeTerm
 
 RESOLVED_OUTCOMES = (AdverseEvent.Outcome.RECOVERED, AdverseEvent.Outcome.SEQUELAE)
 ONGOING_OUTCOMES = (AdverseEvent.Outcome.RECOVERING, AdverseEvent.Outcome.NOT_RECOVERED)
@@ -45,8 +45,20 @@ def _validate_adverse_event(event: AdverseEvent) -> None:
             "grade",
             f"CTCAE v5.0 defines no grade {event.grade} for '{term.term}' (grades: {allowed}).",
         )
-    if not event.verbatim_term.strip():
+    verbatim = event.verbatim_term.strip()
+    if not verbatim:
         add("verbatim_term", "Enter the event as the investigator described it.")
+    elif term.is_other_specify and verbatim.casefold() in (
+        term.term.casefold(),
+        "other",
+        "other, specify",
+    ):
+        # CTCAE v5.0: an "Other, specify" term is reported with the event named (docs/safety.md §7).
+        add(
+            "verbatim_term",
+            f"'{term.term}' is reported with the event named: enter what happened, as the "
+            "investigator described it.",
+        )
     tz = subject.site.timezone
     for name in ("onset_date", "resolution_date"):
         try:
@@ -87,6 +99,9 @@ def _validate_adverse_event(event: AdverseEvent) -> None:
     related = event.relationship in AdverseEvent.RELATED
     if event.dlt_investigator and not related:
         add("dlt_investigator", "A DLT must be at least possibly related to the study drug.")
+    if event.dlt_adjudicated and not related:
+        # The committee's call is the committee's to change (docs/safety.md §6).
+        add("relationship", ADJUDICATED_DLT_RELATED)
     if errors:
         raise ValidationError(errors)
 

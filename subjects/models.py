@@ -39,7 +39,7 @@ class Subject(ClinicalRecord):
     )
     screening_date = models.DateField()
     consent_date = models.DateField(null=True, blank=True)
-    consent_version = models.CharField(max_length=50, blank=True)
+    consent_version = models.CharField("consent form version", max_length=50, blank=True)
     eligibility_outcome = models.CharField(
         max_length=20, choices=Eligibility.choices, default=Eligibility.PENDING
     )
@@ -72,15 +72,33 @@ class Subject(ClinicalRecord):
     scope_study = "study"
     scope_site = "site"
 
+    constraint_fields = {
+        "subject_screening_number_unique": "screening_number",
+        "subject_number_unique_in_study": "subject_number",
+        "subject_enrolled_has_number_cohort_dates": "enrollment_date",
+        "subject_not_enrolled_has_no_cohort": "cohort",
+        "subject_screen_failure_has_reason": "screen_failure_reason",
+        "subject_enrolled_after_consent": "enrollment_date",
+        "subject_eot_after_enrollment": "end_of_treatment_date",
+        "subject_eos_after_eot": "end_of_study_date",
+        "subject_death_after_screening": "death_date",
+        "subject_replaced_once": "replaces",
+        "subject_does_not_replace_itself": "replaces",
+    }
+
     class Meta:
         ordering = ["site__number", "screening_number"]
         indexes = [models.Index(fields=["site", "status"]), models.Index(fields=["cohort"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["study", "screening_number"], name="subject_screening_number_unique"
+                fields=["study", "screening_number"],
+                name="subject_screening_number_unique",
+                violation_error_message="This screening number is already used in the study.",
             ),
             models.UniqueConstraint(
-                fields=["study", "subject_number"], name="subject_number_unique_in_study"
+                fields=["study", "subject_number"],
+                name="subject_number_unique_in_study",
+                violation_error_message="This subject number is already used in the study.",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["screening", "screen_failed"])
@@ -91,44 +109,55 @@ class Subject(ClinicalRecord):
                     & Q(consent_date__isnull=False)
                 ),
                 name="subject_enrolled_has_number_cohort_dates",
+                violation_error_message="An enrolled subject has a subject number, a cohort, "
+                "an enrollment date and a consent date.",
             ),
             models.CheckConstraint(
                 condition=~Q(status__in=["screening", "screen_failed"])
                 | (Q(cohort__isnull=True) & Q(enrollment_date__isnull=True)),
                 name="subject_not_enrolled_has_no_cohort",
+                violation_error_message="A subject in screening (or a screen failure) has no "
+                "cohort and no enrollment date.",
             ),
             models.CheckConstraint(
                 condition=~Q(status="screen_failed") | ~Q(screen_failure_reason=""),
                 name="subject_screen_failure_has_reason",
+                violation_error_message="Give the reason for the screen failure.",
             ),
             models.CheckConstraint(
                 condition=Q(enrollment_date__isnull=True)
                 | Q(enrollment_date__gte=F("consent_date")),
                 name="subject_enrolled_after_consent",
+                violation_error_message="Enrollment cannot precede informed consent.",
             ),
             models.CheckConstraint(
                 condition=Q(end_of_treatment_date__isnull=True)
                 | Q(end_of_treatment_date__gte=F("enrollment_date")),
                 name="subject_eot_after_enrollment",
+                violation_error_message="End of treatment cannot precede enrollment.",
             ),
             models.CheckConstraint(
                 condition=Q(end_of_study_date__isnull=True)
                 | Q(end_of_treatment_date__isnull=True)
                 | Q(end_of_study_date__gte=F("end_of_treatment_date")),
                 name="subject_eos_after_eot",
+                violation_error_message="End of study cannot precede end of treatment.",
             ),
             models.CheckConstraint(
                 condition=Q(death_date__isnull=True) | Q(death_date__gte=F("screening_date")),
                 name="subject_death_after_screening",
+                violation_error_message="The date of death cannot precede screening.",
             ),
             models.UniqueConstraint(
                 fields=["replaces"],
                 condition=Q(voided_at__isnull=True, replaces__isnull=False),
                 name="subject_replaced_once",
+                violation_error_message="This subject has already been replaced.",
             ),
             models.CheckConstraint(
                 condition=Q(replaces__isnull=True) | ~Q(replaces=F("id")),
                 name="subject_does_not_replace_itself",
+                violation_error_message="A subject cannot replace themselves.",
             ),
         ]
 

@@ -79,9 +79,59 @@ def subject_screen(
     return subject
 
 
+def age_range(year_of_birth: int, on: date) -> tuple[int, int]:
+    """With only the year of birth, the age on a date is one of two: before that year's birthday,
+    or on or after it."""
+    return on.year - year_of_birth - 1, on.year - year_of_birth
+
+
+def _age_words(year_of_birth: int, on: date) -> str:
+    low, high = age_range(year_of_birth, on)
+    return f"born in {year_of_birth}, the subject is {low} or {high} on {on:%Y-%m-%d}"
+
+
+def age_at_consent_refusal(study, year_of_birth: int, consent_date: date) -> str | None:
+    """Why the protocol's age criterion cannot be met at this consent date, when the year of
+    birth rules it out (the subject is under the minimum age whatever their birthday)."""
+    minimum = study.min_age_years
+    if not minimum or year_of_birth is None or consent_date is None:
+        return None
+    if age_range(year_of_birth, consent_date)[1] >= minimum:
+        return None
+    return (
+        f"{_age_words(year_of_birth, consent_date).capitalize()} (informed consent), and the "
+        f"protocol requires {minimum} years or older at consent. Correct the year of birth if "
+        "it is wrong; otherwise the subject cannot take part: record a screen failure."
+    )
+
+
+def age_at_consent_uncertain(study, year_of_birth: int, consent_date: date) -> str | None:
+    """The question to confirm when the year of birth allows either side of the minimum age at
+    consent (the subject turns that age in the consent year), or None."""
+    minimum = study.min_age_years
+    if not minimum or year_of_birth is None or consent_date is None:
+        return None
+    low, high = age_range(year_of_birth, consent_date)
+    if not (low < minimum <= high):
+        return None
+    return (
+        f"{_age_words(year_of_birth, consent_date).capitalize()}, depending on the birthday: "
+        f"confirm from the source documents that they were {minimum} or older at consent."
+    )
+
+
 def subject_record_consent(
-    *, by, subject: Subject, consent_date: date, consent_version: str, expected_version: int | None
+    *,
+    by,
+    subject: Subject,
+    consent_date: date,
+    consent_version: str,
+    expected_version: int | None,
+    age_confirmed: bool = False,
 ) -> Subject:
+    """Record informed consent. The age at consent is checked against the year of birth and the
+    protocol's minimum age: refused when certainly under it, confirmed (`age_confirmed`, kept in
+    the audit trail's reason) when the birthday decides."""
     require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
     consent_version = (consent_version or "").strip()
     if not consent_version:
@@ -93,14 +143,25 @@ def subject_record_consent(
     refuse_future(consent_date, field="consent_date", tz_name=subject.site.timezone)
     if subject.status != Subject.Status.SCREENING:
         raise field_error("__all__", "Consent is recorded during screening.", "wrong_status")
+    study = subject.study
+    refusal = age_at_consent_refusal(study, subject.year_of_birth, consent_date)
+    if refusal:
+        raise field_error("year_of_birth", refusal, "under_age")
+    question = age_at_consent_uncertain(study, subject.year_of_birth, consent_date)
+    if question and not age_confirmed:
+        raise field_error("age_confirmed", question, "confirm_age")
+    reason = "Informed consent recorded" if subject.consent_date is None else "Consent corrected"
+    if question:
+        reason += (
+            f"; age at consent confirmed {study.min_age_years} or older (born "
+            f"{subject.year_of_birth})"
+        )
     with transaction.atomic():
         subject = update_record(
             subject,
             by=by,
             changes={"consent_date": consent_date, "consent_version": consent_version},
-            reason="Informed consent recorded"
-            if subject.consent_date is None
-            else "Consent corrected",
+            reason=reason,
             expected_version=expected_version,
         )
         _announce(subject, "updated", by)
@@ -146,6 +207,7 @@ def subject_record_eligibility(
         raise field_error(
             "answers", f"Not a criterion of this study: {'; '.join(sorted(extra))}.", "unknown"
         )
+    _check_age_answer(study, subject, answers)
     refuse_future(assessed_on, field="assessed_on", tz_name=subject.site.timezone)
     if assessed_on < subject.consent_date:
         raise field_error(
@@ -167,6 +229,32 @@ def subject_record_eligibility(
         )
         _announce(subject, "updated", by)
     return subject
+
+
+def _check_age_answer(study, subject: Subject, answers: dict[str, bool]) -> None:
+    """The age criterion's answer must agree with the year of birth at consent: "yes" when the
+    subject is certainly under the minimum age is refused, and so is "no" when they are
+    certainly over it. The error is keyed by the criterion's text."""
+    criterion = study.age_criterion()
+    if criterion is None or not study.min_age_years or subject.consent_date is None:
+        return
+    low, high = age_range(subject.year_of_birth, subject.consent_date)
+    answer = answers.get(criterion)
+    words = _age_words(subject.year_of_birth, subject.consent_date)
+    if answer is True and high < study.min_age_years:
+        raise field_error(
+            criterion,
+            f"Answered yes, but {words} (informed consent): under {study.min_age_years}. Answer "
+            "no, or correct the year of birth if it is wrong.",
+            "contradicts_year_of_birth",
+        )
+    if answer is False and low >= study.min_age_years:
+        raise field_error(
+            criterion,
+            f"Answered no, but {words} (informed consent): {study.min_age_years} or older. "
+            "Answer yes, or correct the year of birth if it is wrong.",
+            "contradicts_year_of_birth",
+        )
 
 
 def subject_screen_fail(
@@ -400,6 +488,23 @@ def _validate_subject_dates(subject: Subject) -> None:
         raise ValidationError(errors)
 
 
+def _validate_correction(subject: Subject) -> None:
+    """A correction of the subject's data: the date rules, and the age at consent against the
+    protocol's minimum (a corrected year of birth or consent date cannot make a consented
+    subject certainly under age)."""
+    errors: dict[str, list[str]] = {}
+    try:
+        _validate_subject_dates(subject)
+    except ValidationError as error:
+        errors = error.message_dict
+    if subject.consent_date is not None:
+        refusal = age_at_consent_refusal(subject.study, subject.year_of_birth, subject.consent_date)
+        if refusal:
+            errors.setdefault("year_of_birth", []).append(refusal)
+    if errors:
+        raise ValidationError(errors)
+
+
 def subject_update(
     *, by, subject: Subject, changes: dict, reason: str, expected_version: int | None
 ) -> Subject:
@@ -420,7 +525,7 @@ def subject_update(
             changes=changes,
             reason=reason,
             expected_version=expected_version,
-            validate=_validate_subject_dates,
+            validate=_validate_correction,
         )
         _announce(subject, "updated", by)
     return subject

@@ -63,8 +63,8 @@ def infusion(site, day, hour=9):
     return start, start + timedelta(hours=1, minutes=30)
 
 
-def dosed(by, subject, *, on, cycle=1, day=1, weight="70", amount=None, **extra):
-    start, end = infusion(subject.site, on)
+def dosed(by, subject, *, on, cycle=1, day=1, weight="70", amount=None, hour=9, **extra):
+    start, end = infusion(subject.site, on, hour)
     return dose_record(
         by=by,
         subject=subject,

@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from dosing.schedule import Schedule, default_min_days
+
 
 class Study(models.Model):
     class TitrationTrigger(models.TextChoices):
@@ -102,8 +104,41 @@ class Study(models.Model):
     max_weight_kg = models.DecimalField(max_digits=5, decimal_places=1, default=Decimal("250"))
     max_dose_over_planned_percent = models.PositiveSmallIntegerField(
         default=10,
-        help_text="A dose above the planned dose by more than this is refused as a likely unit "
-        "error (mg entered as mg/kg).",
+        help_text="A dose above the planned dose by more than this is an overdose: recorded only "
+        "with an explicit confirmation and a reason, flagged as a protocol deviation, and the "
+        "medical monitors are told.",
+    )
+    implausible_dose_factor = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MinValueValidator(2)],
+        help_text="A dose this many times the planned dose or more is refused as a unit error "
+        "(a total in mg entered as mg/kg is the dose times the body weight, 30 times or more "
+        "for an adult), never recorded as an overdose.",
+    )
+    max_weight_change_percent = models.PositiveSmallIntegerField(
+        default=10,
+        help_text="A body weight that differs from the previous dose's by more than this needs "
+        "the coordinator's confirmation (a change of dose, or a weight in pounds).",
+    )
+
+    class ShortIntervalPolicy(models.TextChoices):
+        # docs/dosing.md section 2: protocols differ on an infusion given early.
+        CONFIRM = (
+            "confirm",
+            "Recorded with an explicit confirmation and a reason, as a protocol deviation",
+        )
+        REFUSE = "refuse", "Refused"
+
+    short_interval_policy = models.CharField(
+        max_length=10,
+        choices=ShortIntervalPolicy.choices,
+        default=ShortIntervalPolicy.CONFIRM,
+        help_text="An infusion closer to the previous one than the regimen's minimum interval.",
+    )
+    min_age_years = models.PositiveSmallIntegerField(
+        default=18,
+        help_text="The age criterion: the minimum age at informed consent, in years. Checked "
+        "against the year of birth at consent and on the eligibility checklist.",
     )
     eligibility_criteria = models.JSONField(
         default=dict,
@@ -121,16 +156,22 @@ class Study(models.Model):
             models.CheckConstraint(
                 condition=Q(min_exposure_fraction__gt=0) & Q(min_exposure_fraction__lte=1),
                 name="study_min_exposure_fraction_range",
+                violation_error_message="The minimum exposure is a share above 0 and at most 1 "
+                "(1.0 = 100%).",
             ),
             models.CheckConstraint(
                 condition=Q(min_weight_kg__gt=0) & Q(max_weight_kg__gt=models.F("min_weight_kg")),
                 name="study_weight_range_valid",
+                violation_error_message="The plausible weight range needs a minimum above 0 kg "
+                "and a maximum above the minimum.",
             ),
             models.CheckConstraint(
                 condition=Q(cohort_size__gte=1)
                 & Q(expanded_cohort_size__gte=models.F("cohort_size"))
                 & Q(expansion_cohort_size__gte=1),
                 name="study_cohort_sizes_valid",
+                violation_error_message="Cohort sizes: at least 1, and the expanded size at "
+                "least the cohort size.",
             ),
         ]
 
@@ -142,6 +183,12 @@ class Study(models.Model):
 
     def exclusion_criteria(self) -> list[str]:
         return list(self.eligibility_criteria.get("exclusion", []))
+
+    def age_criterion(self) -> str | None:
+        """The inclusion criterion that states the minimum age (`min_age_years`), when the
+        protocol file names it: its answer is checked against the year of birth."""
+        text = self.eligibility_criteria.get("age_criterion")
+        return text if text in self.inclusion_criteria() else None
 
 
 def validate_timezone(value: str) -> None:
@@ -168,13 +215,21 @@ class Site(models.Model):
     class Meta:
         ordering = ["study", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["study", "number"], name="site_number_unique_in_study"),
+            models.UniqueConstraint(
+                fields=["study", "number"],
+                name="site_number_unique_in_study",
+                violation_error_message="This site number is already used in the study.",
+            ),
             models.CheckConstraint(
                 condition=~Q(is_active=True) | Q(activated_on__isnull=False),
                 name="site_active_has_activation_date",
+                violation_error_message="An active site needs its activation date.",
             ),
             models.CheckConstraint(
-                condition=Q(number__regex=r"^[0-9A-Za-z]+$"), name="site_number_alnum"
+                condition=Q(number__regex=r"^[0-9A-Za-z]+$"),
+                name="site_number_alnum",
+                violation_error_message="A site number is letters and digits only (it prefixes "
+                "subject numbers).",
             ),
         ]
 
@@ -197,6 +252,13 @@ class Regimen(models.Model):
         default=3,
         help_text="A dose more than this many days from its planned day needs confirmation.",
     )
+    min_days_between_infusions = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Two infusions closer than this are a protocol deviation (the study's "
+        "short-interval policy says whether they are refused or confirmed); empty = the "
+        "interval between infusions minus the visit window.",
+    )
 
     history = HistoricalRecords()
     scope_study = "study"
@@ -204,12 +266,18 @@ class Regimen(models.Model):
     class Meta:
         ordering = ["study", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["study", "code"], name="regimen_code_unique_in_study"),
+            models.UniqueConstraint(
+                fields=["study", "code"],
+                name="regimen_code_unique_in_study",
+                violation_error_message="This regimen code is already used in the study.",
+            ),
             models.CheckConstraint(
                 condition=Q(interval_days__gte=1)
                 & Q(cycle_length_days__gte=1)
                 & Q(dlt_window_days__gte=1),
                 name="regimen_positive_lengths",
+                violation_error_message="The interval, the cycle length and the DLT window are "
+                "at least 1 day.",
             ),
         ]
 
@@ -226,6 +294,22 @@ class Regimen(models.Model):
             raise ValidationError(
                 {"infusion_days": "Ascending day numbers starting at Day 1, within the cycle."}
             )
+
+    @property
+    def minimum_interval_days(self) -> int:
+        """docs/dosing.md section 2: the protocol's minimum between two infusions."""
+        if self.min_days_between_infusions is not None:
+            return self.min_days_between_infusions
+        return default_min_days(self.interval_days, self.visit_window_days)
+
+    def schedule(self) -> Schedule:
+        """The regimen as the pure schedule arithmetic of `dosing.schedule` takes it."""
+        return Schedule(
+            cycle_length_days=self.cycle_length_days,
+            infusion_days=tuple(self.infusion_days),
+            window_days=self.visit_window_days,
+            min_days_between_infusions=self.minimum_interval_days,
+        )
 
     def study_day(self, cycle: int, day: int) -> int:
         """Cycle 1 Day 1 is study day 1."""
@@ -275,26 +359,40 @@ class DoseLevel(models.Model):
     class Meta:
         ordering = ["study", "amount"]
         constraints = [
-            models.UniqueConstraint(fields=["study", "number"], name="dose_level_number_unique"),
+            models.UniqueConstraint(
+                fields=["study", "number"],
+                name="dose_level_number_unique",
+                violation_error_message="This dose level number is already used in the study.",
+            ),
             models.UniqueConstraint(
                 fields=["study", "amount", "unit"],
                 condition=Q(track__isnull=True),
                 name="dose_level_amount_unique",
+                violation_error_message="The study already has a dose level of this amount.",
             ),
             models.UniqueConstraint(
                 fields=["track", "amount", "unit"],
                 condition=Q(track__isnull=False),
                 name="intermediate_dose_amount_unique_in_track",
+                violation_error_message="This track already has an intermediate dose of this "
+                "amount.",
             ),
             models.CheckConstraint(
                 condition=Q(number__isnull=True, track__isnull=False)
                 | Q(number__isnull=False, track__isnull=True),
                 name="dose_level_protocol_or_intermediate",
+                violation_error_message="A dose level is either a protocol level (with a number) "
+                "or an intermediate dose of one track (without one).",
             ),
-            models.CheckConstraint(condition=Q(amount__gt=0), name="dose_level_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="dose_level_amount_positive",
+                violation_error_message="A dose level's amount is above 0.",
+            ),
             models.CheckConstraint(
                 condition=Q(number__isnull=True) | Q(number__gte=1),
                 name="dose_level_number_positive",
+                violation_error_message="Dose level numbers start at 1.",
             ),
         ]
 
@@ -348,10 +446,16 @@ class EscalationTrack(models.Model):
     class Meta:
         ordering = ["study", "display_order", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["study", "code"], name="track_code_unique_in_study"),
+            models.UniqueConstraint(
+                fields=["study", "code"],
+                name="track_code_unique_in_study",
+                violation_error_message="This track code is already used in the study.",
+            ),
             models.CheckConstraint(
                 condition=Q(phase="escalation") | Q(uses_titration=False),
                 name="track_titration_only_in_escalation",
+                violation_error_message="Accelerated titration is used only on an escalation "
+                "track.",
             ),
         ]
 
@@ -406,26 +510,34 @@ class Cohort(models.Model):
         ordering = ["study", "number"]
         constraints = [
             models.UniqueConstraint(
-                fields=["study", "number"], name="cohort_number_unique_in_study"
+                fields=["study", "number"],
+                name="cohort_number_unique_in_study",
+                violation_error_message="This cohort number is already used in the study.",
             ),
             models.CheckConstraint(
-                condition=Q(planned_size__gte=1), name="cohort_planned_size_positive"
+                condition=Q(planned_size__gte=1),
+                name="cohort_planned_size_positive",
+                violation_error_message="A cohort takes at least 1 subject.",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["planned", "open", "full", "closed"]),
                 name="cohort_status_valid",
+                violation_error_message="A cohort is planned, open, full or closed.",
             ),
             models.CheckConstraint(
                 condition=Q(status="planned") | Q(opened_at__isnull=False),
                 name="cohort_opened_has_opened_at",
+                violation_error_message="An opened cohort needs the time it opened.",
             ),
             models.CheckConstraint(
                 condition=~Q(status="closed") | Q(closed_at__isnull=False),
                 name="cohort_closed_has_closed_at",
+                violation_error_message="A closed cohort needs the time it closed.",
             ),
             models.CheckConstraint(
                 condition=Q(is_titration=False) | Q(planned_size=1),
                 name="cohort_titration_single_subject",
+                violation_error_message="An accelerated-titration cohort takes one subject.",
             ),
         ]
 

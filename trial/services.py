@@ -30,6 +30,10 @@ DESIGN_FIELDS = (
     "min_weight_kg",
     "max_weight_kg",
     "max_dose_over_planned_percent",
+    "implausible_dose_factor",
+    "max_weight_change_percent",
+    "short_interval_policy",
+    "min_age_years",
 )
 
 
@@ -108,10 +112,20 @@ def load_study(name_or_path: str, *, by=None) -> LoadSummary:
             if key in ("min_exposure_fraction", "min_weight_kg", "max_weight_kg")
             else value
         )
+    eligibility = data.get("eligibility", {})
     values["eligibility_criteria"] = {
-        "inclusion": list(data.get("eligibility", {}).get("inclusion", [])),
-        "exclusion": list(data.get("eligibility", {}).get("exclusion", [])),
+        "inclusion": list(eligibility.get("inclusion", [])),
+        "exclusion": list(eligibility.get("exclusion", [])),
     }
+    age_criterion = eligibility.get("age_criterion")
+    if age_criterion is not None:
+        if age_criterion not in values["eligibility_criteria"]["inclusion"]:
+            raise ValidationError(
+                {
+                    "eligibility": "age_criterion must be one of the inclusion criteria, word for word."
+                }
+            )
+        values["eligibility_criteria"]["age_criterion"] = age_criterion
     values["protocol_file_digest"] = hashlib.sha256(raw).hexdigest()
     summary = LoadSummary(study=None)  # type: ignore[arg-type]
     study = _sync(

@@ -32,6 +32,18 @@ class TitrationTrigger(StrEnum):
     # accelerated phase when one patient has a DLT or two patients have grade 2 toxicity).
     SECOND_RELATED_GRADE2 = "second_related_grade2"
 
+    @property
+    def label(self) -> str:
+        """The setting in words, as recommendations show it."""
+        return _TRIGGER_LABELS[self]
+
+
+_TRIGGER_LABELS = {
+    TitrationTrigger.DLT_OR_RELATED_GRADE2: "a DLT or a related grade >= 2 AE",
+    TitrationTrigger.DLT_ONLY: "a DLT only",
+    TitrationTrigger.SECOND_RELATED_GRADE2: "a DLT, or a related grade >= 2 AE in a second subject",
+}
+
 
 class ExceededVariant(StrEnum):
     """What a dose that exceeds the MTD means for the dose below it (DOMAIN 3)."""

@@ -100,5 +100,5 @@ def find_titration_trigger(settings: DesignSettings, track: Track) -> TitrationT
         setting=setting,
         dose_level=level,
         events=fired,
-        description=f"titration trigger ({setting.value}) at {track.dose_text(level)}: {what}",
+        description=f"titration trigger: {setting.label}, at {track.dose_text(level)}: {what}",
     )

@@ -27,6 +27,22 @@ def utc(value):
 
 
 @register.filter
+def utc_minute(value):
+    """A time as the pages show times: "YYYY-MM-DD HH:MM UTC", from an aware datetime or the
+    ISO 8601 text an API serializer gives."""
+    if not value:
+        return "\u2014"
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return f"{value.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+
+
+@register.filter
 def number(value):
     """A Decimal without trailing zeros or exponent (0.0100 -> 0.01)."""
     if value is None:

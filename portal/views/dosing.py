@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -14,7 +15,7 @@ from core.dates import site_today
 from core.errors import ValidationError
 from dosing.models import DoseAdministration
 from dosing.services import dose_record, dose_update, dose_void, next_dose_slot, total_dose_mg
-from portal.forms import DoseEditForm, DoseForm, apply_errors
+from portal.forms import DoseEditForm, DoseForm, apply_errors, as_int
 from subjects.models import Subject
 
 from .common import (
@@ -31,42 +32,102 @@ from .common import (
 REDISPLAY_ACTIONS = frozenset({"preview"})  # "Calculate the total" without JavaScript
 
 
-def dose_preview(subject, form) -> dict:
+def _previous_dose(subject, editing=None):
+    """The dose before the one being entered (the last one given) or corrected (the one before
+    it by cycle and day): its weight is what a large change is measured against."""
+    doses = DoseAdministration.objects.filter(subject=subject).order_by("cycle", "day")
+    if editing is not None:
+        doses = doses.exclude(pk=editing.pk).filter(
+            Q(cycle__lt=editing.cycle) | Q(cycle=editing.cycle, day__lt=editing.day)
+        )
+    return doses.only("cycle", "day", "body_weight_kg", "administered_on").last()
+
+
+def dose_preview(subject, form, previous=None) -> dict:
     """What the page shows before saving, from what is typed in the form so far: the total in mg
-    and early warnings. The service checks the same rules again on save."""
+    and early warnings. The service checks the same rules again on save (docs/dosing.md)."""
     actual = form.raw_decimal("actual_dose_per_kg")
     weight = form.raw_decimal("body_weight_kg")
     study = subject.study
     planned = subject.cohort.dose_level.amount if subject.cohort_id else None
+    unit = study.dose_unit
     preview = {
         "actual": actual,
         "weight": weight,
         "planned": planned,
-        "unit": study.dose_unit,
+        "unit": unit,
         "total": None,
         "warnings": [],
     }
+    warn = preview["warnings"].append
     if actual is not None and weight is not None:
         preview["total"] = total_dose_mg(actual, weight)
     if weight is not None and not (study.min_weight_kg <= weight <= study.max_weight_kg):
-        preview["warnings"].append(
+        warn(
             f"{weight} kg is outside the plausible {study.min_weight_kg}-{study.max_weight_kg} kg: "
-            "check the unit (kg, not lb)."
+            "check the unit (kg, not lb). If it is right, you confirm it with a reason."
         )
+    if weight is not None and previous is not None and previous.body_weight_kg > 0:
+        change = abs(weight - previous.body_weight_kg) * 100 / previous.body_weight_kg
+        if change > study.max_weight_change_percent:
+            warn(
+                f"More than {study.max_weight_change_percent}% from the "
+                f"{previous.body_weight_kg} kg of C{previous.cycle}D{previous.day}: re-weigh, "
+                "check the unit; if it is right, you confirm it."
+            )
     if actual is not None and planned is not None and actual != planned:
-        ceiling = planned * (1 + Decimal(study.max_dose_over_planned_percent) / 100)
-        if actual > ceiling:
-            preview["warnings"].append(
+        if actual >= planned * study.implausible_dose_factor:
+            warn(
+                f"{study.implausible_dose_factor} times the planned {planned.normalize():f} "
+                f"{unit} or more: was a total in mg entered as {unit}?"
+            )
+        elif actual > planned * (1 + Decimal(study.max_dose_over_planned_percent) / 100):
+            warn(
                 f"More than {study.max_dose_over_planned_percent}% above the planned "
-                f"{planned.normalize():f} {study.dose_unit}: was a total in mg entered as "
-                f"{study.dose_unit}?"
+                f"{planned.normalize():f} {unit}: an overdose, recorded only with your "
+                "confirmation and the reason (a protocol deviation; the medical monitors are "
+                "notified)."
             )
         else:
-            preview["warnings"].append(
-                f"Differs from the cohort's {planned.normalize():f} {study.dose_unit}: give the "
-                "reason."
-            )
+            warn(f"Differs from the cohort's {planned.normalize():f} {unit}: give the reason.")
     return preview
+
+
+def _dose_arguments(data) -> dict:
+    """The service's arguments from the dose form's cleaned data."""
+    return {
+        "actual_dose_per_kg": data["actual_dose_per_kg"],
+        "body_weight_kg": data["body_weight_kg"],
+        "infusion_start": data["infusion_start"],
+        "infusion_end": data["infusion_end"],
+        "lot_number": data["lot_number"],
+        "interrupted": data["interrupted"],
+        "interruption_details": data["interruption_details"],
+        "dose_change_reason": data["dose_change_reason"],
+        "confirm_outside_window": data["outside_visit_window_confirmed"],
+        "overdose_confirmed": data["overdose_confirmed"],
+        "short_interval_confirmed": data["short_interval_confirmed"],
+        "weight_outside_range_confirmed": data["weight_outside_range_confirmed"],
+        "weight_change_confirmed": data["weight_change_confirmed"],
+        "deviation_reason": data["deviation_reason"],
+    }
+
+
+def _saved_message(dose, verb: str) -> str:
+    text = (
+        f"Cycle {dose.cycle} Day {dose.day} {verb}: {dose.actual_dose_per_kg.normalize():f} "
+        f"{dose.dose_unit} \u00d7 {dose.body_weight_kg} kg = {dose.total_dose_mg} mg."
+    )
+    if dose.protocol_deviations:
+        text += (
+            f" Recorded as a protocol deviation ({', '.join(dose.protocol_deviations).lower()})"
+            + (
+                ": the medical monitors are notified of the overdose."
+                if dose.overdose_confirmed
+                else "."
+            )
+        )
+    return text
 
 
 @login_required
@@ -96,26 +157,14 @@ def dose_new(request, pk: int):
                         subject=subject,
                         cycle=data["cycle"],
                         day=data["day"],
-                        actual_dose_per_kg=data["actual_dose_per_kg"],
-                        body_weight_kg=data["body_weight_kg"],
-                        infusion_start=data["infusion_start"],
-                        infusion_end=data["infusion_end"],
-                        lot_number=data["lot_number"],
                         dose_unit=subject.study.dose_unit,
-                        interrupted=data["interrupted"],
-                        interruption_details=data["interruption_details"],
-                        dose_change_reason=data["dose_change_reason"],
-                        confirm_outside_window=data["outside_visit_window_confirmed"],
+                        **_dose_arguments(data),
                     )
                 except ValidationError as error:
                     apply_errors(form, error)
                 else:
-                    messages.success(
-                        request,
-                        f"Cycle {dose.cycle} Day {dose.day} recorded: "
-                        f"{dose.actual_dose_per_kg.normalize():f} {dose.dose_unit} \u00d7 "
-                        f"{dose.body_weight_kg} kg = {dose.total_dose_mg} mg.",
-                    )
+                    done = messages.warning if dose.protocol_deviations else messages.success
+                    done(request, _saved_message(dose, "recorded"))
                     return redirect(reverse("subject_detail", args=[pk]) + "#doses")
         else:
             form = DoseForm(
@@ -126,7 +175,7 @@ def dose_new(request, pk: int):
                 },
                 **kwargs,
             )
-        preview = dose_preview(subject, form)
+        preview = dose_preview(subject, form, _previous_dose(subject))
         return render(
             request,
             "portal/dose_form.html",
@@ -147,7 +196,12 @@ def dose_total(request, pk: int):
     """The total dose for what is typed so far (htmx: updated as the coordinator types)."""
     subject = visible_subject(request.user, pk)
     form = DoseForm(request.GET, unit=subject.study.dose_unit)
-    preview = dose_preview(subject, form)
+    editing = None
+    if as_int(request.GET.get("editing")) is not None:
+        editing = DoseAdministration.objects.filter(
+            subject=subject, pk=as_int(request.GET["editing"])
+        ).first()
+    preview = dose_preview(subject, form, _previous_dose(subject, editing))
     return render(request, "portal/_dose_total.html", {"preview": preview})
 
 
@@ -186,11 +240,9 @@ def dose_edit(request, pk: int):
                     model=DoseAdministration,
                     site=site,
                     form_kwargs=kwargs,
-                    saved=lambda updated: messages.success(
-                        request,
-                        f"Cycle {updated.cycle} Day {updated.day} corrected (version "
-                        f"{updated.version}); total {updated.total_dose_mg} mg.",
-                    ),
+                    saved=lambda updated: (
+                        messages.warning if updated.protocol_deviations else messages.success
+                    )(request, _saved_message(updated, f"corrected (version {updated.version})")),
                     then=reverse("subject_detail", args=[subject.pk]) + "#doses",
                 )
                 if done is not None:
@@ -204,7 +256,7 @@ def dose_edit(request, pk: int):
                 },
                 **kwargs,
             )
-        preview = dose_preview(subject, form)
+        preview = dose_preview(subject, form, _previous_dose(subject, dose))
         return render(
             request,
             "portal/dose_form.html",

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from accounts.roles import Capability
 from accounts.scoping import can, visible_sites
@@ -155,9 +155,11 @@ def _refused_as_stale(request, error: StaleRecord, form_class, **form_kwargs):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def consent(request, pk: int):
     subject = visible_subject(request.user, pk)
+    if request.method == "GET":  # a reload or a link: the form lives on the screening page
+        return redirect(reverse("screening", args=[pk]) + "#consent")
     require_capability(request.user, Capability.ENTER_DATA, subject)
     form = ConsentForm(request.POST, site_today=site_today(subject.site.timezone))
     if form.is_valid():
@@ -168,6 +170,7 @@ def consent(request, pk: int):
                 consent_date=form.cleaned_data["consent_date"],
                 consent_version=form.cleaned_data["consent_version"],
                 expected_version=form.cleaned_data["version"],
+                age_confirmed=form.cleaned_data["age_confirmed"],
             )
         except StaleRecord as error:
             subject = visible_subject(request.user, pk)
@@ -183,9 +186,11 @@ def consent(request, pk: int):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def eligibility(request, pk: int):
     subject = visible_subject(request.user, pk)
+    if request.method == "GET":  # a reload or a link: the form lives on the screening page
+        return redirect(reverse("screening", args=[pk]) + "#eligibility")
     require_capability(request.user, Capability.ENTER_DATA, subject)
     today = site_today(subject.site.timezone)
     form = EligibilityForm(request.POST, study=subject.study, site_today=today)

@@ -6,10 +6,32 @@
  * - Never lose what was typed: before an idle sign-out, forms marked data-draft are kept in this
  *   tab's sessionStorage (cleared when the tab closes) and restored after signing in again, with
  *   a notice; the server's version check still refuses a stale save.
+ * - Copy buttons: a button with data-copy="#id" copies that field's value (an API token) and
+ *   says so; without the script the field can still be selected and copied by hand.
  */
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
+
+  /* ------------------------------------------------------------ copy buttons */
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button[data-copy]") : null;
+    if (!button) return;
+    var field = document.querySelector(button.getAttribute("data-copy"));
+    var status = document.getElementById(button.getAttribute("aria-describedby") || "");
+    if (!field) return;
+    var done = function (ok) {
+      if (status) status.textContent = ok ? "Copied." : "Select the text and copy it (Ctrl+C).";
+    };
+    field.select();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(function () { done(true); }, function () {
+        done(document.execCommand && document.execCommand("copy"));
+      });
+    } else {
+      done(document.execCommand && document.execCommand("copy"));
+    }
+  });
 
   var meta = function (name) {
     var el = document.querySelector('meta[name="' + name + '"]');

@@ -53,7 +53,7 @@ def test_make_run_serves_the_login_page_on_sqlite_without_services(tmp_path):
         assert body is not None, output[-3000:]
         assert "Sign in" in body and 'name="password"' in body
         assert "coordinator_a" in output and "monitor" in output  # demo users printed on start
-        assert "50 terms" in output  # the starter CTCAE set, no workbook configured
+        assert "76 terms" in output  # the starter CTCAE set, no workbook configured
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=20)

@@ -22,7 +22,7 @@ class Command(BaseCommand):
                 source = path
             else:
                 summary = import_terms(read_starter_set())
-                source = "the starter set of common oncology terms"
+                source = 'the starter set (common oncology terms and every "Other, specify")'
         except ValidationError as error:
             raise CommandError(
                 "; ".join(" ".join(v) for v in error.message_dict.values())

@@ -21,10 +21,17 @@ from escalation.services import evaluate_track
 from safety.models import CtcaeTerm
 from safety.services import adverse_event_adjudicate, adverse_event_report
 from tests.conftest import PASSWORD
-from tests.factories import dosed, enrolled_subject
+from tests.factories import dosed as dosed_at_nine
+from tests.factories import enrolled_subject
 from trial.models import DoseLevel, EscalationTrack
 
 START_DAYS_AGO = 150
+
+
+def dosed(*args, **kwargs):
+    """Infusions at 01:00-02:30 site time: the clock stands at 17:00 UTC, already 03:00 of the
+    next day in Sydney, and an infusion cannot start later than now at the site."""
+    return dosed_at_nine(*args, hour=1, **kwargs)
 
 
 def _at(day: date):

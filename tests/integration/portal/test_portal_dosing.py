@@ -84,7 +84,8 @@ def test_a_dose_is_saved_with_times_typed_in_the_site_timezone(signed_in, subjec
 
 
 def test_a_dose_other_than_the_cohort_level_needs_a_reason(signed_in, subject):
-    day = site_today(subject.site.timezone)
+    # Yesterday: an infusion at 09:30 today is still in the future before 09:30 at the site.
+    day = site_today(subject.site.timezone) - timedelta(days=1)
     response = signed_in.post(
         reverse("dose_new", args=[subject.pk]), dose_form(day, actual_dose_per_kg="0.008")
     )

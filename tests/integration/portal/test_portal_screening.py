@@ -17,7 +17,8 @@ pytestmark = pytest.mark.django_db
 def checklist(study, *, all_met=True):
     data = {}
     for index, _ in enumerate(study.inclusion_criteria(), start=1):
-        data[f"inc_{index}"] = "yes" if all_met else ("no" if index == 1 else "yes")
+        # Not met: the histology criterion (the age one must agree with the year of birth).
+        data[f"inc_{index}"] = "yes" if all_met else ("no" if index == 2 else "yes")
     for index, _ in enumerate(study.exclusion_criteria(), start=1):
         data[f"exc_{index}"] = "no"
     return data
@@ -128,7 +129,7 @@ def test_not_eligible_leads_to_a_screen_failure_with_its_reason(
     subject.refresh_from_db()
     assert subject.eligibility_outcome == Subject.Eligibility.INELIGIBLE
     form = signed_in.get(reverse("screen_fail", args=[subject.pk])).content.decode()
-    assert study.inclusion_criteria()[0] in form  # the unmet criterion is proposed as the reason
+    assert study.inclusion_criteria()[1] in form  # the unmet criterion is proposed as the reason
 
     response = signed_in.post(
         reverse("screen_fail", args=[subject.pk]), {"screen_failure_reason": "", "version": 3}
@@ -136,11 +137,11 @@ def test_not_eligible_leads_to_a_screen_failure_with_its_reason(
     assert "Give the reason for the screen failure." in response.content.decode()
     signed_in.post(
         reverse("screen_fail", args=[subject.pk]),
-        {"screen_failure_reason": "Age criterion not met", "version": subject.version},
+        {"screen_failure_reason": "No histological confirmation", "version": subject.version},
     )
     subject.refresh_from_db()
     assert subject.status == Subject.Status.SCREEN_FAILED
-    assert subject.screen_failure_reason == "Age criterion not met"
+    assert subject.screen_failure_reason == "No histological confirmation"
 
 
 def test_an_unanswered_criterion_is_marked_and_the_other_answers_kept(
