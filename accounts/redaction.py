@@ -14,7 +14,6 @@ The stored recommendation is never changed: redaction is applied when it is read
 API's serializers and the portal's pages alike.
 """
 
-import copy
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -226,56 +225,39 @@ def _event_descriptions(inputs: dict) -> dict[str, set[str]]:
     return described
 
 
+# What an entry about another site's subject keeps: what the counts already say.
+_KEPT = ("status", "dose_level", "kind", "replaced")
+_IDENTITY = ("number", "subject")
+
+
+def _reduced(entry: dict) -> dict:
+    """An entry about another site's subject (a subject's facts, its evaluation, a trigger
+    event): who becomes "a subject at another site", the rest is emptied but for _KEPT."""
+    reduced = {
+        key: OTHER_SITE if key in _IDENTITY else (value if key in _KEPT else None)
+        for key, value in entry.items()
+    }
+    reduced["other_site"] = True
+    return reduced
+
+
+def _redact_json(node, hidden, hidden_events):
+    """Every part of a stored JSON document, whatever its layout: entries about a hidden subject
+    reduced, lists naming one get the placeholder, texts redacted."""
+    if isinstance(node, dict):
+        if any(node.get(key) in hidden for key in _IDENTITY if isinstance(node.get(key), str)):
+            return _reduced(node)
+        return {key: _redact_json(value, hidden, hidden_events) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_redact_json(value, hidden, hidden_events) for value in node]
+    if isinstance(node, str):
+        return OTHER_SITE if node in hidden else redact_text(node, hidden, hidden_events)
+    return node
+
+
 def _redact_inputs(inputs, hidden) -> Any:
-    if not isinstance(inputs, dict) or not isinstance(inputs.get("subjects"), list):
-        return inputs
-    redacted = dict(inputs)
-    redacted["subjects"] = [
-        {"number": OTHER_SITE, "dose_level": s.get("dose_level"), "other_site": True}
-        if isinstance(s, dict) and s.get("number") in hidden
-        else s
-        for s in inputs["subjects"]
-    ]
-    return redacted
+    return _redact_json(inputs, hidden, frozenset())
 
 
 def _redact_data(data, hidden, hidden_events) -> Any:
-    if not isinstance(data, dict):
-        return data
-    data = copy.deepcopy(data)
-
-    def text(value):
-        return redact_text(value, hidden, hidden_events) if isinstance(value, str) else value
-
-    def numbers(values):
-        return [OTHER_SITE if v in hidden else v for v in values or []]
-
-    data["text"] = text(data.get("text"))
-    for key in ("subjects_to_replace", "pending_subjects"):
-        if key in data:
-            data[key] = numbers(data[key])
-    if isinstance(data.get("notes"), list):
-        data["notes"] = [text(note) for note in data["notes"]]
-    trigger = data.get("titration_trigger")
-    if isinstance(trigger, dict):
-        trigger["description"] = text(trigger.get("description"))
-        for event in trigger.get("events", []) or []:
-            if event.get("subject") in hidden:
-                event.update(subject=OTHER_SITE, event=OTHER_EVENT, ae_id=None)
-    for level in data.get("levels", []) or []:
-        level["subjects"] = [
-            {
-                "number": OTHER_SITE,
-                "status": s.get("status"),
-                "window_start": None,
-                "window_end": None,
-                "reason": "",
-                "dlt": "",
-                "replaced": s.get("replaced"),
-                "other_site": True,
-            }
-            if isinstance(s, dict) and s.get("number") in hidden
-            else s
-            for s in level.get("subjects", []) or []
-        ]
-    return data
+    return _redact_json(data, hidden, hidden_events)

@@ -214,10 +214,14 @@ class ClinicalWriteViewSet(ScopedReadViewSet):
         record = self.service_create(data)
         return self.record_response(record, status.HTTP_201_CREATED)
 
+    # The body is read before If-Match: a request that would fail anyway answers its own error,
+    # not 412/428 (RFC 9110 section 13.2.1: preconditions are evaluated only for a request that
+    # would otherwise succeed).
+
     def partial_update(self, request, *args, **kwargs):
         record = self.get_object()
-        version = expected_version(request, record)
         changes = self.parse(self.update_input)
+        version = expected_version(request, record)
         reason = changes.pop("reason")
         record = self.call_service(
             self.update_service, record, version, changes=changes, reason=reason
@@ -229,18 +233,18 @@ class ClinicalWriteViewSet(ScopedReadViewSet):
 
     def destroy(self, request, *args, **kwargs):
         record = self.get_object()
-        version = expected_version(request, record)
         body = request.data if hasattr(request.data, "get") else {}
         reason = body.get("reason")
         if reason is None:
             reason = request.query_params.get("reason")
         data = self.parse(ReasonInput, {"reason": reason} if reason is not None else {})
+        version = expected_version(request, record)
         record = self.call_service(self.void_service, record, version, reason=data["reason"])
         return self.record_response(record)
 
     def action_on_record(self, input_class, service):
         """A detail action (consent, enroll, ...): If-Match, parse, one service call."""
         record = self.get_object()
-        version = expected_version(self.request, record)
         data = self.parse(input_class)
+        version = expected_version(self.request, record)
         return self.record_response(self.call_service(service, record, version, **data))
