@@ -85,7 +85,16 @@ def remember_active(sender, instance, **kwargs) -> None:
 def on_user_saved(sender, instance, created, **kwargs) -> None:
     """post_save of User: deactivating an account ends its access in the same transaction."""
     if not created and getattr(instance, "_was_active", None) and not instance.is_active:
-        end_access(instance, reason="account deactivated")
+        end_access(instance, reason="account deactivated", request=_current_request())
+
+
+def _current_request():
+    """The request being served, if any (simple-history's middleware keeps it for the audit
+    trail's user): an administrator who deactivates their own account has their session
+    flushed, not deleted under the running request."""
+    from simple_history.models import HistoricalRecords
+
+    return getattr(HistoricalRecords.context, "request", None)
 
 
 def update_last_login(sender, user, **kwargs) -> None:

@@ -37,10 +37,13 @@ PRODUCTION = {
 
 
 def deploy_check(env: dict) -> subprocess.CompletedProcess:
+    # The test run's own settings stay out (the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE).
     environment = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("SECURE_", "DEBUG", "SECRET_KEY", "NUM_PROXIES"))
+        if not k.startswith(
+            ("SECURE_", "DEBUG", "SECRET_KEY", "NUM_PROXIES", "DJANGO_ALLOW_ASYNC_UNSAFE")
+        )
     }
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

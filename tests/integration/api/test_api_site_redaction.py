@@ -78,7 +78,8 @@ def test_site_roles_read_no_other_sites_subject_anywhere(
     assert other["window_start"] is None and other["dlt"] is None
     inputs = {s["number"]: s for s in detail["inputs"]["subjects"]}
     assert inputs[subject_a.subject_number]["doses"]  # own subject in full
-    assert inputs[OTHER_SITE]["dose_level"] == 1 and inputs[OTHER_SITE]["other_site"] is True
+    assert inputs[OTHER_SITE]["dose_level"] == cohort_b.dose_level_id
+    assert inputs[OTHER_SITE]["other_site"] is True
     assert inputs[OTHER_SITE]["doses"] is None and inputs[OTHER_SITE]["adverse_events"] is None
     assert detail["data"]["titration_trigger"]["events"] == [
         {"subject": OTHER_SITE, "kind": "DLT", "event": None, "ae_id": None, "other_site": True}
