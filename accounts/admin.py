@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from simple_history.admin import SimpleHistoryAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from .audited_admin import AuditedAdmin, ReasonForm
 from .models import Membership, User
 
 
@@ -12,21 +13,39 @@ class MembershipInline(admin.TabularInline):
     can_delete = False
 
 
+class UserChangeReasonForm(ReasonForm, UserChangeForm):
+    pass
+
+
+class UserCreationReasonForm(ReasonForm, AdminUserCreationForm):
+    pass
+
+
+# Who may grant administrative powers: only a superuser. A study administrator (staff with
+# configuration rights) manages accounts and roles but cannot make anyone, themselves included,
+# a superuser or hand out Django permissions.
+SUPERUSER_ONLY_FIELDS = ("is_superuser", "groups", "user_permissions")
+
+
 @admin.register(User)
-class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
+class UserAdmin(AuditedAdmin, BaseUserAdmin):
+    """People who signed or entered data stay on record: deactivate them instead of deleting
+    (deactivating ends their sessions and API tokens at once, accounts/access.py)."""
+
+    form = UserChangeReasonForm
+    add_form = UserCreationReasonForm
     inlines = [MembershipInline]
     list_display = ["username", "first_name", "last_name", "email", "is_active", "is_staff"]
 
-    def has_delete_permission(self, request, obj=None):
-        # People who signed or entered data stay on record; deactivate them instead.
-        return False
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += [f for f in SUPERUSER_ONLY_FIELDS if f not in fields]
+        return fields
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(AuditedAdmin):
     list_display = ["user", "study", "role", "is_active"]
     list_filter = ["study", "role", "is_active"]
     filter_horizontal = ["sites"]
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -10,6 +10,11 @@ naming the path from itself to its study and (for site-level data) to its site:
 Study-level configuration (dose levels, cohorts) has no `scope_site`: every member of the study
 sees it. A row outside the user's scope is simply absent from the queryset, so detail views
 answer 404 for another site's record rather than revealing that it exists.
+
+Access to clinical data comes from study roles only. A Django superuser (or staff member) has
+configuration rights in the admin, not clinical powers: without a membership they see and do
+nothing here, so entering, correcting, adjudicating and signing stay with the people whose role
+allows it (segregation of duties, 21 CFR 11.10(d) and (g)).
 """
 
 from django.db.models import Q, QuerySet
@@ -28,8 +33,6 @@ def restrict(queryset: QuerySet, user, capability: Capability = Capability.VIEW)
     """`queryset` narrowed to what `user` may do `capability` on."""
     if user is None or not user.is_authenticated or not user.is_active:
         return queryset.none()
-    if user.is_superuser:
-        return queryset
     model = queryset.model
     study_path = getattr(model, "scope_study", None)
     if study_path is None:
@@ -48,8 +51,6 @@ def restrict(queryset: QuerySet, user, capability: Capability = Capability.VIEW)
 
 
 def roles_in_study(user, study_id: int) -> set[Role]:
-    if user.is_superuser:
-        return set(Role)
     return {Role(m.role) for m in user.memberships_cached() if m.study_id == study_id}
 
 
@@ -57,8 +58,6 @@ def can(user, capability: Capability, *, study_id: int, site_id: int | None = No
     """May `user` do `capability` in this study (at this site, for site-level data)?"""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
-    if user.is_superuser:
-        return True
     for membership in user.memberships_cached():
         if membership.study_id != study_id:
             continue
@@ -72,6 +71,27 @@ def can(user, capability: Capability, *, study_id: int, site_id: int | None = No
             continue
         return True
     return False
+
+
+def spans_study(user, study_id: int) -> bool:
+    """Does the user hold a study-wide role (medical monitor, data manager, sponsor,
+    administrator) in this study, so that they read every site's subjects?"""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return any(
+        m.study_id == study_id and Role(m.role) not in SITE_ROLES for m in user.memberships_cached()
+    )
+
+
+def visible_site_ids(user, study_id: int) -> set[int]:
+    """The sites of this study whose subjects a site role of the user sees."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return set()
+    ids: set[int] = set()
+    for membership in user.memberships_cached():
+        if membership.study_id == study_id and Role(membership.role) in SITE_ROLES:
+            ids |= membership.site_ids()
+    return ids
 
 
 def require(user, capability: Capability, *, study_id: int, site_id: int | None = None) -> None:

@@ -15,7 +15,7 @@ from core.records import changes_since
 
 from .errors import PreconditionFailed, PreconditionRequired
 
-_ENTITY_TAG = re.compile(r'^"(\d{1,19})\.(\d{1,10})"$')
+_ENTITY_TAG = re.compile(r'^"([0-9]{1,19})\.([0-9]{1,10})"$')
 
 
 def etag_for(record) -> str:

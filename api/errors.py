@@ -13,7 +13,9 @@ import json
 import logging
 import math
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, JsonResponse
@@ -113,6 +115,13 @@ def exception_handler(exc, context):
         message = str(exc) or exceptions.PermissionDenied.default_detail
     elif isinstance(exc, Http404):
         status_code, code, message = 404, "not_found", "Not found."
+    elif isinstance(exc, RequestDataTooBig):
+        # A client error, not a defect: the body is over DATA_UPLOAD_MAX_MEMORY_SIZE.
+        status_code, code = 413, "payload_too_large"
+        message = (
+            f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes; "
+            "nothing was saved."
+        )
     elif isinstance(exc, exceptions.APIException):
         status_code = exc.status_code
         code = getattr(exc, "default_code", "error")
@@ -176,8 +185,8 @@ class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(
         help_text="Stable machine-readable reason: invalid, parse_error, not_authenticated, "
         "authentication_failed, permission_denied, not_found, method_not_allowed, "
-        "not_acceptable, unsupported_media_type, precondition_failed, stale_record, "
-        "precondition_required, throttled, server_error."
+        "not_acceptable, payload_too_large, unsupported_media_type, precondition_failed, "
+        "stale_record, precondition_required, throttled, server_error."
     )
     message = serializers.CharField(help_text="For people: what went wrong and what to do.")
     fields = serializers.DictField(

@@ -3,7 +3,9 @@
 checks. A field the endpoint does not know is refused by name rather than silently dropped: an
 integration that misspells `grade` must hear about it, not lose the value."""
 
+import re
 from collections.abc import Mapping
+from datetime import date
 
 from rest_framework import serializers
 
@@ -13,6 +15,53 @@ from subjects.models import Subject
 from trial.models import Cohort, Site
 
 REASON_HELP = "Why the record is changed (kept in its audit history). Required."
+
+
+# What the OpenAPI document promises (format: date, date-time): ISO 8601 extended format only.
+# Python's own parsers also read the basic (20261123) and week (2026-W47-1) forms and other
+# scripts' digits, which a sending system did not mean and a reader of the schema cannot expect.
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+ISO_DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?"
+    r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})",
+    re.ASCII,
+)
+ASCII_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+ASCII_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+
+
+class IsoDateField(serializers.DateField):
+    """A calendar date as YYYY-MM-DD."""
+
+    default_error_messages = {"invalid": "Give the date as YYYY-MM-DD, e.g. 2026-11-23."}
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not ISO_DATE.fullmatch(value.strip()):
+            self.fail("invalid", format="YYYY-MM-DD")
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            self.fail("invalid", format="YYYY-MM-DD")
+
+
+class AsciiIntegerField(serializers.IntegerField):
+    """A whole number: a JSON number, or a string of ASCII digits (never other scripts' digits,
+    which int() would read)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not ASCII_INTEGER.fullmatch(data.strip()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class AsciiDecimalField(serializers.DecimalField):
+    """A decimal as the document's pattern states it: ASCII digits, an optional minus sign and
+    point, at least one digit; nothing around it."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not ASCII_DECIMAL.fullmatch(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -27,6 +76,8 @@ class AwareDateTimeField(serializers.DateTimeField):
             text = value.strip()
             if not (text.endswith(("Z", "z")) or "+" in text[10:] or "-" in text[10:]):
                 self.fail("naive")
+            if not ISO_DATE_TIME.fullmatch(text):
+                self.fail("invalid", format="ISO 8601, e.g. 2026-03-02T09:30:00+01:00")
         try:
             return super().to_internal_value(value)
         except (OverflowError, ValueError):
@@ -59,6 +110,8 @@ class ScopedPrimaryKey(serializers.PrimaryKeyRelatedField):
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int | str):
             self.fail("incorrect_type", data_type=type(data).__name__)
+        if isinstance(data, str) and not ASCII_INTEGER.fullmatch(data):
+            self.fail("incorrect_type", data_type="str")
         return super().to_internal_value(data)
 
 
@@ -72,7 +125,7 @@ class ReasonInput(StrictInput):
 
 
 def day_field(**kwargs):
-    return serializers.DateField(**kwargs)
+    return IsoDateField(**kwargs)
 
 
 # --- Subjects ---
@@ -82,7 +135,7 @@ class SubjectScreenInput(StrictInput):
     site = ScopedPrimaryKey(Site)
     screening_number = serializers.CharField(max_length=30)
     sex = serializers.ChoiceField(choices=Subject.Sex.choices)
-    year_of_birth = serializers.IntegerField(min_value=1900, max_value=2100)
+    year_of_birth = AsciiIntegerField(min_value=1900, max_value=2100)
     screening_date = day_field()
 
 
@@ -90,7 +143,7 @@ class SubjectUpdateInput(StrictInput):
     """A correction: only the fields sent change; `reason` is required."""
 
     sex = serializers.ChoiceField(choices=Subject.Sex.choices, required=False)
-    year_of_birth = serializers.IntegerField(min_value=1900, max_value=2100, required=False)
+    year_of_birth = AsciiIntegerField(min_value=1900, max_value=2100, required=False)
     screening_date = day_field(required=False)
     consent_date = day_field(required=False, allow_null=True)
     consent_version = serializers.CharField(max_length=50, required=False, allow_blank=True)
@@ -166,10 +219,10 @@ class CorrectionInput(StrictInput):
 
 
 class DoseFields(StrictInput):
-    actual_dose_per_kg = serializers.DecimalField(
+    actual_dose_per_kg = AsciiDecimalField(
         max_digits=8, decimal_places=4, help_text="The dose given, in the study's unit (mg/kg)."
     )
-    body_weight_kg = serializers.DecimalField(max_digits=5, decimal_places=1)
+    body_weight_kg = AsciiDecimalField(max_digits=5, decimal_places=1)
     infusion_start = AwareDateTimeField()
     infusion_end = AwareDateTimeField()
     lot_number = serializers.CharField(max_length=50)
@@ -204,8 +257,8 @@ class DoseFields(StrictInput):
 
 class DoseCreateInput(DoseFields):
     subject = ScopedPrimaryKey(Subject)
-    cycle = serializers.IntegerField(min_value=1, max_value=32767)
-    day = serializers.IntegerField(min_value=1, max_value=32767)
+    cycle = AsciiIntegerField(min_value=1, max_value=32767)
+    day = AsciiIntegerField(min_value=1, max_value=32767)
     dose_unit = serializers.CharField(max_length=20, required=False, default="mg/kg")
 
 
@@ -218,7 +271,7 @@ class DoseUpdateInput(CorrectionInput, DoseFields):
 SERIOUSNESS_FIELDS = [name for name, _ in AdverseEvent.SERIOUSNESS_CRITERIA]
 
 
-class MeddraCodeField(serializers.IntegerField):
+class MeddraCodeField(AsciiIntegerField):
     """The CTCAE v5.0 term, named by its MedDRA code (e.g. 10028813 for Nausea); the parsed
     value is the term itself."""
 
@@ -246,7 +299,7 @@ class AdverseEventFields(StrictInput):
         source="ctcae_term", help_text="The CTCAE v5.0 term, by its MedDRA code."
     )
     verbatim_term = serializers.CharField(max_length=300)
-    grade = serializers.IntegerField(
+    grade = AsciiIntegerField(
         min_value=1, max_value=5, help_text="CTCAE grade; only grades the term defines."
     )
     onset_date = day_field()
@@ -279,6 +332,6 @@ class AdverseEventUpdateInput(CorrectionInput, AdverseEventFields):
 
 class TokenCreateInput(StrictInput):
     name = serializers.CharField(max_length=100)
-    expires_in_days = serializers.IntegerField(
+    expires_in_days = AsciiIntegerField(
         min_value=1, max_value=365, default=90, help_text="1 to 365 days; 90 if not given."
     )

@@ -66,9 +66,13 @@ class CsvRenderer(BaseRenderer):
 
 
 class FormatNegotiation(DefaultContentNegotiation):
-    """An unknown ?format= is a bad request naming the parameter (DRF answers 404)."""
+    """An unknown ?format= is a bad request naming the parameter (DRF answers 404), and so is
+    an empty one (DRF would ignore it; the document's enum has no empty value)."""
 
     def select_renderer(self, request, renderers, format_suffix=None):
+        if request.query_params.get(self.settings.URL_FORMAT_OVERRIDE) == "":
+            offered = ", ".join(r.format for r in renderers)
+            raise ValidationError({"format": [f"One of: {offered}."]})
         try:
             return super().select_renderer(request, renderers, format_suffix)
         except Http404:

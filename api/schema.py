@@ -1,6 +1,8 @@
 """The OpenAPI document: every operation lists the errors it can answer, in the one error shape,
 with the headers that go with them (ETag, If-Match, Retry-After, WWW-Authenticate, Link)."""
 
+import re
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -45,6 +47,7 @@ ERROR_DESCRIPTIONS = {
     "404": "No such record, or it belongs to a site you do not work at.",
     "406": "The Accept header asks for a format this endpoint does not give.",
     "412": "The If-Match ETag is not the record's current version: `changes` says what changed.",
+    "413": "The request body is too large.",
     "415": "Send the body as application/json.",
     "428": "This write needs the record's ETag in an If-Match header.",
     "429": "Too many requests: wait `Retry-After` seconds.",
@@ -124,7 +127,9 @@ class ApiAutoSchema(AutoSchema):
         if "{" in self.path:
             codes.append("404")
         if self.method in ("POST", "PUT", "PATCH"):
-            codes.append("415")
+            codes += ["413", "415"]
+        if self.method == "DELETE":
+            codes.append("413")  # the void's reason may come in a JSON body
         if self._needs_if_match():
             codes += ["412", "428"]
         return sorted(codes)
@@ -164,7 +169,38 @@ class ApiAutoSchema(AutoSchema):
         return responses
 
 
+# One or more strong ETags as the API makes them ('"42.3"'), comma-separated (RFC 9110 13.1.1).
+ENTITY_TAG = r'"[0-9]{1,19}\.[0-9]{1,10}"'
+IF_MATCH_PATTERN = rf"^\s*{ENTITY_TAG}(?:\s*,\s*{ENTITY_TAG})*\s*$"
+# drf-spectacular writes a decimal's pattern with every part optional, so "" and "-" would be
+# schema-valid; the server (like Python's Decimal) needs at least one digit.
+LOOSE_DECIMAL = re.compile(r"^\^-\?\\d\{0,(\d+)\}\(\?:\\\.\\d\{0,(\d+)\}\)\?\$$")
+
+
+def _tighten_decimal(pattern: str) -> str:
+    match = LOOSE_DECIMAL.match(pattern)
+    if match is None:
+        return pattern
+    whole, fraction = match.groups()
+    return rf"^-?(?:\d{{1,{whole}}}(?:\.\d{{0,{fraction}}})?|\.\d{{1,{fraction}}})$"
+
+
+def _walk(node) -> None:
+    if isinstance(node, dict):
+        if node.get("format") == "decimal" and isinstance(node.get("pattern"), str):
+            node["pattern"] = _tighten_decimal(node["pattern"])
+        if node.get("in") == "header" and node.get("name") == "If-Match":
+            node["schema"] = {"type": "string", "pattern": IF_MATCH_PATTERN}
+        for value in node.values():
+            _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            _walk(value)
+
+
 def postprocess(result, generator, request, public):
-    """SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]: the document's own description."""
+    """SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]: the document's own description, and the
+    patterns that state exactly what the server accepts (decimals, If-Match)."""
     result["info"]["description"] = API_DESCRIPTION
+    _walk(result)
     return result

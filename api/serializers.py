@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
+from accounts.redaction import EscalationRedaction
 from dosing.models import DoseAdministration
 from escalation.models import CommitteeDecision, Recommendation, SubjectDltStatus
 from safety.models import AdverseEvent
@@ -412,6 +413,29 @@ class HistoryEntrySerializer(serializers.Serializer):
 # --- Escalation: recommendations, committee decisions, DLT evaluations (read-only) ---
 
 
+def redaction_of(context) -> EscalationRedaction | None:
+    """The caller's view of escalation records (accounts/redaction.py), one per request."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None:
+        return None
+    redaction = getattr(request, "_escalation_redaction", None)
+    if redaction is None or redaction.user is not user:
+        redaction = EscalationRedaction(user)
+        request._escalation_redaction = redaction
+    return redaction
+
+
+def _study_of(context, instance) -> int:
+    return context.get("study_id") or instance.track.study_id
+
+
+REDACTION_NOTE = (
+    " For a coordinator or investigator, another site's subjects read 'a subject at another "
+    "site' and their adverse events 'an adverse event'; counts are unchanged."
+)
+
+
 class CommitteeDecisionSerializer(serializers.ModelSerializer):
     study = serializers.IntegerField(source="track.study_id", read_only=True)
     track_code = serializers.CharField(source="track.code", read_only=True)
@@ -443,9 +467,40 @@ class CommitteeDecisionSerializer(serializers.ModelSerializer):
             "version",
         ]
 
+    def to_representation(self, instance):
+        row = super().to_representation(instance)
+        redaction = redaction_of(self.context)
+        if redaction is not None and row.get("rationale"):
+            row["rationale"] = redaction.free_text(
+                row["rationale"], _study_of(self.context, instance)
+            )
+        return row
+
 
 class RecommendationSummarySerializer(serializers.ModelSerializer):
-    """A recommendation of the rules core, in short."""
+    """A recommendation of the rules core, in short. A site role reads other sites' subjects out
+    of the text, data and inputs (accounts/redaction.py); the stored record is complete."""
+
+    text = serializers.CharField(
+        read_only=True, help_text="What happens next, in words." + REDACTION_NOTE
+    )
+
+    def to_representation(self, instance):
+        row = super().to_representation(instance)
+        redaction = redaction_of(self.context)
+        if redaction is None:
+            return row
+        study_id = _study_of(self.context, instance)
+        if not redaction.hidden_numbers(study_id):
+            return row
+        row["text"] = redaction.text(instance, study_id)
+        if "data" in row:
+            row["data"] = redaction.data(instance, study_id)
+        if "inputs" in row:
+            row["inputs"] = redaction.inputs(instance, study_id)
+        if row.get("decision_rationale"):
+            row["decision_rationale"] = redaction.free_text(row["decision_rationale"], study_id)
+        return row
 
     dose_level_label = serializers.CharField(
         source="dose_level.label", read_only=True, allow_null=True
@@ -514,8 +569,12 @@ class RecommendationSerializer(RecommendationSummarySerializer):
 
 
 class RecommendationDetailSerializer(RecommendationSerializer):
-    data = serializers.JSONField(read_only=True, help_text="The whole recommendation as data.")
-    inputs = serializers.JSONField(read_only=True, help_text="The per-subject facts it saw.")
+    data = serializers.JSONField(
+        read_only=True, help_text="The whole recommendation as data." + REDACTION_NOTE
+    )
+    inputs = serializers.JSONField(
+        read_only=True, help_text="The per-subject facts it saw." + REDACTION_NOTE
+    )
 
     class Meta(RecommendationSerializer.Meta):
         fields = [*RecommendationSerializer.Meta.fields, "data", "inputs"]
@@ -571,7 +630,10 @@ class CohortListSerializer(CohortSerializer):
         current = getattr(cohort.track, "current", None)
         if current is None:
             current = list(cohort.track.recommendations.filter(status__in=Recommendation.CURRENT))
-        return RecommendationSummarySerializer(current[0]).data if current else None
+        if not current:
+            return None
+        context = {**self.context, "study_id": cohort.study_id}
+        return RecommendationSummarySerializer(current[0], context=context).data
 
 
 class CohortDetailSerializer(CohortListSerializer):
@@ -593,7 +655,10 @@ class CohortDetailSerializer(CohortListSerializer):
             .filter(opened_cohort=cohort)
             .first()
         )
-        return CommitteeDecisionSerializer(decision).data if decision else None
+        if decision is None:
+            return None
+        context = {**self.context, "study_id": cohort.study_id}
+        return CommitteeDecisionSerializer(decision, context=context).data
 
     @extend_schema_field(RecommendationSerializer(many=True))
     def get_decision_history(self, cohort):
@@ -615,4 +680,5 @@ class CohortDetailSerializer(CohortListSerializer):
             "dose_level",
             "committee_decision__signature",
         ).order_by("sequence")
-        return RecommendationSerializer(rows, many=True).data
+        context = {**self.context, "study_id": cohort.study_id}
+        return RecommendationSerializer(rows, many=True, context=context).data

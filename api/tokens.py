@@ -94,6 +94,20 @@ def token_revoke(*, by, token: ApiToken) -> ApiToken:
     return current
 
 
+def revoke_all(sender=None, *, user, reason: str, **kwargs) -> int:
+    """Revoke every usable token of `user` (their account was locked out or deactivated);
+    each stays on record with the reason. Connected to `accounts.access.access_ended`."""
+    now = timezone.now()
+    revoked = 0
+    with transaction.atomic():
+        for token in ApiToken.objects.select_for_update().filter(user=user, revoked_at=None):
+            token.revoked_at = now
+            token._change_reason = f"API token revoked: {reason}"
+            token.save(update_fields=["revoked_at"])
+            revoked += 1
+    return revoked
+
+
 def token_authenticate(raw: str) -> ApiToken | None:
     """The usable token `raw` names, with its user loaded; None when unknown, revoked or expired."""
     prefix = split_token(raw)

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "axes",
+    "csp",
     # The product, in dependency order: each app imports only from those above it.
     "core",
     "accounts",
@@ -66,6 +67,9 @@ MIDDLEWARE = [
     # An empty 405 becomes the app's own page (portal/middleware.py).
     "portal.middleware.MethodNotAllowedPage",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Pages for a signed-in user are not kept by browsers or proxies (clinical data).
+    "config.middleware.no_store_when_signed_in",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes requires: it answers locked-out logins.
     "axes.middleware.AxesMiddleware",
@@ -102,6 +106,17 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # a bare endpoint); health checks drop a connection the server has closed.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Migrations run as the tables' owner, the app as a role that owns nothing (core/db.py): set
+# MIGRATION_DATABASE_URL to the owner's connection and run `migrate --database migrate` and
+# `grant_runtime_role <role> --database migrate`. Unset (development, CI): one connection does both.
+MIGRATION_DATABASE_URL = env("MIGRATION_DATABASE_URL", default="")
+if MIGRATION_DATABASE_URL:
+    DATABASES["migrate"] = {
+        **environ.Env.db_url_config(MIGRATION_DATABASE_URL),
+        "ATOMIC_REQUESTS": False,
+        "CONN_MAX_AGE": 0,
+        "TEST": {"MIRROR": "default"},
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -126,16 +141,63 @@ AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=30))
 # Lock the account, not the address: a whole hospital often shares one outgoing IP address.
 AXES_LOCKOUT_PARAMETERS = ["username"]
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+SILENCED_SYSTEM_CHECKS = [
+    "axes.W006",
+    # HSTS preloading commits the whole registrable domain and its subdomains to HTTPS in the
+    # browsers' built-in list: the hosting organisation's decision (SECURE_HSTS_PRELOAD), not a
+    # default of the app.
+    "security.W021",
+]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_address"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- Behind HTTPS (production; docker-compose sets these) ---------------------------------
+# Reverse proxies in front of the app that append to X-Forwarded-For: the client address for
+# rate limits and login-failure records is taken that many entries from the end
+# (config/client_ip.py). 0: the app is reached directly and the header is ignored.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+# The TLS-terminating proxy tells the app the request was HTTPS, e.g.
+# SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https. Set it only when that proxy overwrites
+# the header: a client could otherwise claim HTTPS.
+_proxy_ssl = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl) if len(_proxy_ssl) == 2 else None
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# The health check is asked over plain HTTP from inside the container.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content Security Policy (django-csp): scripts, styles, images, fonts and connections from the
+# app itself only; no inline script anywhere (htmx and the app's scripts are static files). Style
+# attributes (the casebook timeline's positions) are the one inline allowance: they cannot run
+# code. The API docs pages relax what their vendored bundles need (api/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
 
 LANGUAGE_CODE = "en"
 # Stored times are UTC; pages convert to the site's timezone where it matters.
@@ -213,7 +275,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JsonParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.renderers.FormatNegotiation",
     "DEFAULT_THROTTLE_CLASSES": [
         "api.throttling.UserRateThrottle",
@@ -226,6 +288,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "api.pagination.IdCursorPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    # Anonymous rate limits count per client address: X-Forwarded-For is read only behind
+    # trusted proxies (0: ignored), as for the login-failure records (config/client_ip.py).
+    "NUM_PROXIES": NUM_PROXIES,
 }
 
 # The OpenAPI document at /api/schema/, with Swagger UI at /api/docs/ and Redoc at /api/redoc/,
@@ -238,6 +303,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "SWAGGER_UI_DIST": "SIDECAR",
+    # No badge image from validator.swagger.io: the docs ask nothing of other hosts.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,

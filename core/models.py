@@ -13,6 +13,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, router
+from django.db.models.constants import LOOKUP_SEP
 from simple_history.models import HistoricalRecords
 
 
@@ -76,6 +77,11 @@ class ClinicalRecord(models.Model):
     objects = ActiveRecordManager()
     all_objects = AllRecordsManager()
 
+    # Constraint name -> what breaking it means, in the user's words (the field is worked out
+    # from what the edit changed). A constraint without an entry still gets a readable message:
+    # Django's "Constraint ... is violated" never reaches a user.
+    constraint_messages: dict[str, str] = {}
+
     class Meta:
         abstract = True
         base_manager_name = "all_objects"
@@ -114,19 +120,6 @@ class ClinicalRecord(models.Model):
     # walks them).
     constraint_fields: ClassVar[dict[str, str]] = {}
 
-    def validate_constraints(self, exclude=None):
-        errors: dict[str, list[ValidationError]] = {}
-        using = router.db_for_write(type(self), instance=self)
-        for model_class, constraints in self.get_constraints():
-            for constraint in constraints:
-                try:
-                    constraint.validate(model_class, self, exclude=exclude, using=using)
-                except ValidationError as error:
-                    field = self.constraint_fields.get(constraint.name, NON_FIELD_ERRORS)
-                    errors.setdefault(field, []).extend(error.error_list)
-        if errors:
-            raise ValidationError(errors)
-
     def delete(self, *args, **kwargs):
         raise ClinicalDataProtected(
             f"{self._meta.verbose_name} records are voided with a reason, never deleted."
@@ -135,6 +128,84 @@ class ClinicalRecord(models.Model):
     @property
     def is_voided(self) -> bool:
         return self.voided_at is not None
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # The values as read, so a refused constraint is reported on the field the edit changed.
+        instance._loaded_values = dict(zip(field_names, values, strict=False))
+        return instance
+
+    def validate_constraints(self, exclude=None):
+        """Django's check of the table constraints, each refusal on a field with a message a
+        person can act on."""
+        using = router.db_for_write(type(self), instance=self)
+        errors: dict[str, list[ValidationError]] = {}
+        for model_class, constraints in self.get_constraints():
+            for constraint in constraints:
+                try:
+                    constraint.validate(model_class, self, exclude=exclude, using=using)
+                except ValidationError as error:
+                    field, message = self._constraint_refusal(constraint, error)
+                    errors.setdefault(field, []).append(
+                        ValidationError(message, code=getattr(error, "code", None) or "invalid")
+                    )
+        if errors:
+            raise ValidationError(errors)
+
+    def _constraint_refusal(self, constraint, error: ValidationError) -> tuple[str, str]:
+        # The field the model names for the constraint, else the one the edit changed.
+        field = self.constraint_fields.get(constraint.name)
+        if field is None:
+            names = _constraint_fields(constraint)
+            changed = [name for name in names if self._changed(name)]
+            candidates = [n for n in (changed or names) if n not in ("id", "pk", "status")]
+            field = candidates[0] if candidates else NON_FIELD_ERRORS
+        message = self.constraint_messages.get(constraint.name)
+        if message is None and getattr(error, "code", None) == "unique":
+            message = " ".join(error.messages)  # Django's own: "... with this ... already exists."
+        if message is None and constraint.violation_error_message not in (
+            None,
+            constraint.default_violation_error_message,
+        ):
+            message = str(constraint.violation_error_message)
+        if message is None:
+            rule = constraint.name.replace("_", " ")
+            message = f"This value does not fit the rest of the record (rule: {rule})."
+        return field, message
+
+    def _changed(self, name: str) -> bool:
+        loaded = getattr(self, "_loaded_values", None)
+        if loaded is None:
+            return True  # a new record: everything it holds is new
+        try:
+            attname = self._meta.get_field(name).attname
+        except Exception:
+            return False
+        return attname in loaded and loaded[attname] != getattr(self, attname, None)
+
+
+def _constraint_fields(constraint) -> list[str]:
+    """The model fields a constraint names, in order (from its fields, condition, expressions)."""
+    names: list[str] = list(getattr(constraint, "fields", ()) or ())
+
+    def walk(node) -> None:
+        if isinstance(node, models.Q):
+            for child in node.children:
+                walk(child)
+        elif isinstance(node, tuple) and len(node) == 2 and isinstance(node[0], str):
+            names.append(node[0].split(LOOKUP_SEP)[0])
+            walk(node[1])
+        elif isinstance(node, models.F):
+            names.append(node.name.split(LOOKUP_SEP)[0])
+        elif hasattr(node, "get_source_expressions"):
+            for expression in node.get_source_expressions():
+                walk(expression)
+
+    walk(getattr(constraint, "condition", None))
+    for expression in getattr(constraint, "expressions", ()) or ():
+        walk(expression)
+    return list(dict.fromkeys(names))
 
 
 class Signature(models.Model):

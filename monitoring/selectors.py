@@ -49,10 +49,8 @@ def monitoring_studies(user) -> list[Study]:
     if user is None or not user.is_authenticated or not user.is_active:
         return []
     studies = restrict(Study.objects.order_by("protocol_number"), user)
-    if not user.is_superuser:
-        ids = {m.study_id for m in user.memberships_cached() if Role(m.role) in STUDY_ROLES}
-        studies = studies.filter(pk__in=ids)
-    return list(studies)
+    ids = {m.study_id for m in user.memberships_cached() if Role(m.role) in STUDY_ROLES}
+    return list(studies.filter(pk__in=ids))
 
 
 def can_sign(user, study_id: int) -> bool:
@@ -68,14 +66,12 @@ def has_study_role(user) -> bool:
     Uses the memberships already loaded for the request."""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
-    if user.is_superuser:
-        return True
     return any(Role(m.role) in STUDY_ROLES for m in user.memberships_cached())
 
 
 def only_study_roles(user) -> bool:
     """Are all the user's roles study-wide (no site work to start from)?"""
-    if user is None or not user.is_authenticated or user.is_superuser:
+    if user is None or not user.is_authenticated:
         return False
     roles = {Role(m.role) for m in user.memberships_cached()}
     return bool(roles) and roles <= STUDY_ROLES

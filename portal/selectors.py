@@ -17,6 +17,7 @@ from datetime import date
 from django.db.models import CharField, Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Cast, Coalesce
 
+from accounts.redaction import EscalationRedaction
 from accounts.roles import Capability
 from accounts.scoping import can, restrict
 from core.dates import site_today
@@ -367,8 +368,14 @@ def escalation_tracks(user) -> list[TrackBlock]:
             user,
         )
     }
+    # A site role reads other sites' subjects out of the recommendation (accounts/redaction.py).
+    redaction = EscalationRedaction(user)
     return [
-        TrackBlock(track=t, cohorts=by_track.get(t.pk, []), recommendation=current.get(t.pk))
+        TrackBlock(
+            track=t,
+            cohorts=by_track.get(t.pk, []),
+            recommendation=redaction.recommendation(current.get(t.pk), t.study_id),
+        )
         for t in tracks
         if t.status != EscalationTrack.Status.PLANNED or by_track.get(t.pk)
     ]
@@ -393,7 +400,10 @@ class ReplacementLine:
         """Does the current recommendation name this subject for replacement?"""
         if self.recommendation is None:
             return False
-        named = (self.recommendation.data or {}).get("subjects_to_replace") or []
+        # The stored recommendation: the page shows its redacted text, but whether it names this
+        # subject is read from what it says in full.
+        stored = getattr(self.recommendation, "unredacted", self.recommendation)
+        named = (stored.data or {}).get("subjects_to_replace") or []
         return self.subject.subject_number in named
 
 
@@ -448,8 +458,9 @@ def enrollment_options(user, study) -> EnrollmentOptions:
         .exclude(status=Cohort.Status.CLOSED)
         .order_by("track__display_order", "number")
     )
+    redaction = EscalationRedaction(user)
     current = {
-        r.track_id: r
+        r.track_id: redaction.recommendation(r, study.pk)
         for r in restrict(Recommendation.objects.filter(status__in=Recommendation.CURRENT), user)
         .filter(track__study=study)
         .select_related("track")

@@ -4,6 +4,7 @@ replacement, end of treatment, end of study, death."""
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 
 from core.models import ClinicalRecord
 
@@ -86,12 +87,31 @@ class Subject(ClinicalRecord):
         "subject_does_not_replace_itself": "replaces",
     }
 
+    constraint_messages = {
+        "subject_screening_number_unique": "This screening number is already used in this study.",
+        "subject_number_unique_in_study": "This subject number is already used in this study.",
+        "subject_enrolled_has_number_cohort_dates": "An enrolled subject keeps a date of "
+        "informed consent, an enrollment date, a cohort and a subject number.",
+        "subject_not_enrolled_has_no_cohort": "A subject who is not enrolled has no enrollment "
+        "date or cohort: enrollment records them.",
+        "subject_screen_failure_has_reason": "A screen failure keeps its reason.",
+        "subject_enrolled_after_consent": "Enrollment cannot precede informed consent.",
+        "subject_eot_after_enrollment": "End of treatment cannot precede enrollment.",
+        "subject_eos_after_eot": "End of study cannot precede end of treatment.",
+        "subject_death_after_screening": "The date of death cannot precede screening.",
+        "subject_replaced_once": "This subject has already been replaced.",
+        "subject_does_not_replace_itself": "A subject cannot replace themselves.",
+    }
+
     class Meta:
         ordering = ["site__number", "screening_number"]
         indexes = [models.Index(fields=["site", "status"]), models.Index(fields=["cohort"])]
         constraints = [
+            # Case-insensitive: "s102-002" and "S102-002" are one screening number
+            # (subjects.services.normalise_screening_number makes the rest of the form one).
             models.UniqueConstraint(
-                fields=["study", "screening_number"],
+                "study",
+                Upper("screening_number"),
                 name="subject_screening_number_unique",
                 violation_error_message="This screening number is already used in the study.",
             ),

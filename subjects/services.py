@@ -6,6 +6,7 @@ that name the field, and saves through `core.records` (audited) inside one trans
 refused request leaves nothing behind.
 """
 
+import unicodedata
 from datetime import date
 
 from django.db import IntegrityError, transaction
@@ -30,6 +31,39 @@ def _announce(subject: Subject, action: str, by) -> None:
     )
 
 
+SCREENING_NUMBER_MAX_LENGTH = 30
+
+
+def normalise_screening_number(raw: str | None) -> str:
+    """The screening number as stored and compared: Unicode NFKC (full-width and compatibility
+    forms become their plain letters and digits, UAX #15), surrounding spaces removed; invisible
+    characters refused. Uniqueness ignores case (the check below and a database constraint), so
+    "s102-002" and "S102-002" cannot be two people.
+
+    Format characters (Unicode category Cf: zero-width spaces and joiners, bidirectional marks,
+    embeddings, overrides and isolates) and control characters (Cc) would make two numbers that
+    look the same different, or reorder what is displayed (Unicode TR #36 section 2; UAX #9).
+    """
+    text = unicodedata.normalize("NFKC", raw or "").strip()
+    if not text:
+        raise field_error("screening_number", "A screening number is required.", "required")
+    hidden = sorted({f"U+{ord(ch):04X}" for ch in text if unicodedata.category(ch) in ("Cf", "Cc")})
+    if hidden:
+        raise field_error(
+            "screening_number",
+            "Invisible or control characters are not allowed in a screening number "
+            f"(found {', '.join(hidden)}).",
+            "invisible_characters",
+        )
+    if len(text) > SCREENING_NUMBER_MAX_LENGTH:
+        raise field_error(
+            "screening_number",
+            f"Keep the screening number to {SCREENING_NUMBER_MAX_LENGTH} characters.",
+            "max_length",
+        )
+    return text
+
+
 def subject_screen(
     *, by, site: Site, screening_number: str, sex: str, year_of_birth: int, screening_date: date
 ) -> Subject:
@@ -39,9 +73,7 @@ def subject_screen(
         raise field_error(
             "site", f"Site {site.number} is not active for enrollment yet.", "inactive_site"
         )
-    screening_number = (screening_number or "").strip()
-    if not screening_number:
-        raise field_error("screening_number", "A screening number is required.", "required")
+    screening_number = normalise_screening_number(screening_number)
     refuse_future(screening_date, field="screening_date", tz_name=site.timezone)
     this_year = site_today(site.timezone).year
     if year_of_birth is None or not (this_year - MAX_AGE_YEARS <= year_of_birth <= this_year):
@@ -51,7 +83,7 @@ def subject_screen(
             "implausible",
         )
     if Subject.all_objects.filter(
-        study_id=site.study_id, screening_number=screening_number
+        study_id=site.study_id, screening_number__iexact=screening_number
     ).exists():
         raise field_error(
             "screening_number",
@@ -437,6 +469,45 @@ EDITABLE_FIELDS = {
     "screen_failure_reason",
 }
 
+# The milestones each recorded by their own step, which also moves the subject's status (and is
+# refused to roles that do not enter data). A correction changes a value already recorded; it
+# never records a milestone, nor removes one (its status change would stay behind).
+MILESTONE_STEPS = {
+    "consent_date": "the consent step",
+    "consent_version": "the consent step",
+    "enrollment_date": "enrollment",
+    "end_of_treatment_date": "the end-of-treatment step",
+    "end_of_treatment_reason": "the end-of-treatment step",
+    "end_of_study_date": "the end-of-study step",
+    "end_of_study_reason": "the end-of-study step",
+    "death_date": "the death form",
+    "screen_failure_reason": "the screen-failure step",
+}
+
+
+def _empty(value) -> bool:
+    return value is None or value == ""
+
+
+def _check_milestone_corrections(subject: Subject, changes: dict) -> None:
+    errors: dict[str, list[str]] = {}
+    for name, value in changes.items():
+        step = MILESTONE_STEPS.get(name)
+        if step is None or getattr(subject, name) == value:
+            continue
+        if _empty(getattr(subject, name)) and not _empty(value):
+            errors[name] = [
+                f"Not recorded yet: record it through {step}, which also updates the subject's "
+                "status. A correction changes a value already recorded."
+            ]
+        elif _empty(value):
+            errors[name] = [
+                "Once recorded this is corrected to another value, not removed: the status "
+                f"change made by {step} would stay behind."
+            ]
+    if errors:
+        raise ValidationError(errors)
+
 
 def _validate_subject_dates(subject: Subject) -> None:
     """Cross-record date rules, checked on every correction (DOMAIN.md section 6)."""
@@ -518,6 +589,7 @@ def subject_update(
                 for name in not_editable
             }
         )
+    _check_milestone_corrections(subject, changes)
     with transaction.atomic():
         subject = update_record(
             subject,

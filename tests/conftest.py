@@ -18,6 +18,33 @@ REQUIRE_SERVICES = os.environ.get("EDC_REQUIRE_SERVICES") == "1"
 PASSWORD = "correct-horse-battery"
 
 
+def pytest_configure(config):
+    _flush_past_the_history_guard()
+
+
+def _flush_past_the_history_guard():
+    """Tests that commit (transaction=True, the live server) end with Django's flush, a TRUNCATE
+    of every table, which the history tables refuse on PostgreSQL (core/db.py). The test database
+    is disposable and the tests connect as a superuser, which may run as a replica: its flush
+    skips the triggers. The product's own connections never do this."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    if getattr(DatabaseOperations.sql_flush, "past_history_guard", False):
+        return
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = original(
+            self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
+        if statements:
+            statements = ["SET LOCAL session_replication_role = replica", *statements]
+        return statements
+
+    sql_flush.past_history_guard = True
+    DatabaseOperations.sql_flush = sql_flush
+
+
 def pytest_sessionstart(session):
     if REQUIRE_SERVICES:
         engine = settings.DATABASES["default"]["ENGINE"]

@@ -4,7 +4,7 @@ write pattern (parse -> If-Match -> one service call -> the record and its new E
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, status, viewsets
+from rest_framework import exceptions, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -15,6 +15,7 @@ from api.concurrency import etag_for, expected_version
 from api.inputs import ReasonInput
 from api.renderers import CsvRenderer
 from api.serializers import HistoryEntrySerializer
+from api.throttling import AnonRateThrottle
 from core.records import history_entries
 
 WRITE_CAPABILITIES = {Capability.ENTER_DATA, Capability.EDIT_DATA}
@@ -33,14 +34,41 @@ class MayWriteClinicalData(permissions.BasePermission):
         if request.method in permissions.SAFE_METHODS:
             return True
         user = request.user
-        if user.is_superuser:
-            return True
         return any(
             CAPABILITIES[Role(m.role)] & WRITE_CAPABILITIES for m in user.memberships_cached()
         )
 
 
-class ApiViewMixin:
+class ApiPolicyMixin:
+    """What every /api/v1/ endpoint does before and after its own work.
+
+    - A method the endpoint does not offer is 405 (with Allow) before anything else: not a 400
+      about ?format=, not a 403 for a role that could not have used it anyway (RFC 9110 15.5.6).
+    - A request refused for its credentials (none, or a bad token) counts against the caller's
+      address like any anonymous call, so guessing and hammering are throttled too (429).
+    - Responses are never stored by browsers or proxies: they carry clinical data
+      (Cache-Control: no-store, RFC 9111 5.2.2.5).
+    """
+
+    def initial(self, request, *args, **kwargs):
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            raise exceptions.MethodNotAllowed(request.method)
+        try:
+            super().initial(request, *args, **kwargs)
+        except (exceptions.NotAuthenticated, exceptions.AuthenticationFailed):
+            throttle = AnonRateThrottle()
+            if not throttle.allow_request(request, self):
+                self.throttled(request, throttle.wait())
+            raise
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class ApiViewMixin(ApiPolicyMixin):
     renderer_classes = [JSONRenderer, CsvRenderer]
 
     def get_renderers(self):
@@ -186,10 +214,14 @@ class ClinicalWriteViewSet(ScopedReadViewSet):
         record = self.service_create(data)
         return self.record_response(record, status.HTTP_201_CREATED)
 
+    # The body is read before If-Match: a request that would fail anyway answers its own error,
+    # not 412/428 (RFC 9110 section 13.2.1: preconditions are evaluated only for a request that
+    # would otherwise succeed).
+
     def partial_update(self, request, *args, **kwargs):
         record = self.get_object()
-        version = expected_version(request, record)
         changes = self.parse(self.update_input)
+        version = expected_version(request, record)
         reason = changes.pop("reason")
         record = self.call_service(
             self.update_service, record, version, changes=changes, reason=reason
@@ -201,18 +233,18 @@ class ClinicalWriteViewSet(ScopedReadViewSet):
 
     def destroy(self, request, *args, **kwargs):
         record = self.get_object()
-        version = expected_version(request, record)
         body = request.data if hasattr(request.data, "get") else {}
         reason = body.get("reason")
         if reason is None:
             reason = request.query_params.get("reason")
         data = self.parse(ReasonInput, {"reason": reason} if reason is not None else {})
+        version = expected_version(request, record)
         record = self.call_service(self.void_service, record, version, reason=data["reason"])
         return self.record_response(record)
 
     def action_on_record(self, input_class, service):
         """A detail action (consent, enroll, ...): If-Match, parse, one service call."""
         record = self.get_object()
-        version = expected_version(self.request, record)
         data = self.parse(input_class)
+        version = expected_version(self.request, record)
         return self.record_response(self.call_service(service, record, version, **data))

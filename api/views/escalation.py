@@ -9,6 +9,7 @@ from api.serializers import (
     DltEvaluationSerializer,
     RecommendationDetailSerializer,
     RecommendationSerializer,
+    redaction_of,
 )
 from escalation.models import CommitteeDecision, Recommendation, SubjectDltStatus
 
@@ -39,7 +40,11 @@ class EscalationDecisionViewSet(ScopedReadViewSet):
             "track", "dose_level", "committee_decision__signature"
         )
         if self.action != "retrieve":
-            queryset = queryset.defer("data", "inputs")
+            # Lists leave the large JSON columns out; a site role's texts are redacted with the
+            # help of the inputs (accounts/redaction.py), so those are read for them.
+            redaction = redaction_of({"request": self.request})
+            needs_inputs = redaction is not None and redaction.needed_for()
+            queryset = queryset.defer("data") if needs_inputs else queryset.defer("data", "inputs")
         return queryset
 
 

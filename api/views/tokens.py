@@ -13,6 +13,8 @@ from api.models import ApiToken
 from api.tokens import DEFAULT_LIFETIME_DAYS, MAX_LIFETIME_DAYS, token_create, token_revoke
 from core.errors import ValidationError
 
+from .base import ApiPolicyMixin
+
 
 class ApiTokenSerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
@@ -78,6 +80,7 @@ class SignedInSession(permissions.BasePermission):
     ),
 )
 class ApiTokenViewSet(
+    ApiPolicyMixin,
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
     mixins.DestroyModelMixin,

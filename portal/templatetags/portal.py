@@ -71,8 +71,6 @@ def enters_data(user) -> bool:
 
     if not getattr(user, "is_authenticated", False):
         return False
-    if user.is_superuser:
-        return True
     return any(
         Role(m.role) in SITE_ROLES and Capability.ENTER_DATA in CAPABILITIES[Role(m.role)]
         for m in user.memberships_cached()

@@ -185,15 +185,35 @@ def test_history_rows_cannot_be_deleted_or_updated_on_postgresql(event):
     assert AdverseEvent.history.count() == 1
 
 
-def test_every_history_table_has_the_append_only_trigger():
+def test_every_history_table_has_the_append_only_triggers():
+    """Row-level UPDATE/DELETE and statement-level TRUNCATE, both refused (core/db.py)."""
     needs_postgresql()
     history_tables = {
         m._meta.db_table for m in apps.get_models() if m.__name__.startswith("Historical")
     }
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-            "WHERE t.tgname = 'history_append_only'"
+            "SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE t.tgname IN ('history_append_only', 'history_no_truncate') AND t.tgenabled = 'O'"
         )
-        protected = {row[0] for row in cursor.fetchall()}
-    assert history_tables and history_tables <= protected, history_tables - protected
+        protected: dict[str, set[str]] = {}
+        for trigger, table in cursor.fetchall():
+            protected.setdefault(trigger, set()).add(table)
+    assert history_tables
+    for trigger in ("history_append_only", "history_no_truncate"):
+        missing = history_tables - protected.get(trigger, set())
+        assert not missing, (trigger, missing)
+
+
+def test_history_tables_refuse_truncate_on_postgresql(event):
+    needs_postgresql()
+    table = AdverseEvent.history.model._meta.db_table
+    with (
+        pytest.raises(DatabaseError, match="append-only: TRUNCATE"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        # The test's own transaction has deferred foreign-key checks pending: run them first.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f"TRUNCATE {table} CASCADE")
+    assert AdverseEvent.history.count() == 1

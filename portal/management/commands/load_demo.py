@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from accounts.admin_rights import configuration_group
 from accounts.models import Membership, User
 from accounts.roles import Role
 from core.dates import site_today
@@ -71,8 +72,16 @@ class Command(BaseCommand):
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.is_staff = role == Role.ADMIN
-                user.is_superuser = role == Role.ADMIN
+                user._change_reason = "Demo user"
                 user.save()
+            if role == Role.ADMIN:
+                # Staff with configuration rights, not a superuser: no clinical powers, and no
+                # power to grant any (accounts/admin_rights.py).
+                if user.is_superuser or not user.is_staff:
+                    user.is_superuser, user.is_staff = False, True
+                    user._change_reason = "Demo study administrator: configuration rights only"
+                    user.save()
+                user.groups.add(configuration_group())
             membership, _ = Membership.objects.get_or_create(
                 user=user, study=study, defaults={"role": role}
             )

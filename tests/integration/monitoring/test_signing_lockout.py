@@ -67,12 +67,10 @@ def test_wrong_signing_passwords_lock_the_account(client, monitor, pending, stud
         assert sum(a.failures_since_start for a in AccessAttempt.objects.all()) == attempt
     assert nothing_signed(pending, study)
 
-    # Locked: even the right password signs nothing, and the field says why.
+    # Locked: the session ended with the lockout (accounts/access.py), so even the right
+    # password signs nothing: the page asks to sign in again.
     response = client.post(url, {"decision": "confirm", "confirm-password": PASSWORD})
-    assert response.status_code == 400
-    errors = " ".join(response.context["confirm_form"].errors["password"])
-    assert "Your account is locked" in errors and "Nothing was signed" in errors
-    assert "Nothing was signed and nothing changed" in response.content.decode()
+    assert response.status_code == 302 and reverse("login") in response["Location"]
     assert nothing_signed(pending, study)
 
     # Reported as failed sign-ins of this account, on the signing page, without the passwords.
@@ -106,12 +104,14 @@ def test_the_committees_own_decision_counts_too(client, monitor, pending, study,
         "override-rationale": "A pause to review the PK data.",
         "override-password": "wrong",
     }
-    for _ in range(settings.AXES_FAILURE_LIMIT):
-        assert client.post(url, data).status_code == 400
+    for attempt in range(1, settings.AXES_FAILURE_LIMIT + 1):
+        response = client.post(url, data)
+        assert response.status_code == 400
+        errors = " ".join(response.context["form"].errors["password"])
+        assert ("now locked" in errors) == (attempt == settings.AXES_FAILURE_LIMIT)
     data["override-password"] = PASSWORD
-    response = client.post(url, data)
-    assert response.status_code == 400
-    assert "locked" in " ".join(response.context["form"].errors["password"])
+    response = client.post(url, data)  # the session ended with the lockout
+    assert response.status_code == 302 and reverse("login") in response["Location"]
     assert not CommitteeDecision.objects.exists() and not Signature.objects.exists()
 
 
