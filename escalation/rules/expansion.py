@@ -5,9 +5,13 @@ The rule pauses the cohort when DLT-type toxicities in the DLT window reach the 
 number of evaluated (DLT-evaluable) subjects. Enrollment does not wait for windows to close:
 expansion is not escalation, only the boundary can stop it.
 
-Whether the escalation subjects already treated at the expansion dose count toward the 10 is the
-caller's choice: it puts them in the expansion track's subjects or not (MIL97 synopsis: "expand
-to total of 10 subjects in each cohort").
+Whether the escalation subjects already treated at the expansion dose count is the study setting
+`expansion_counts_escalation_subjects` (default True; MIL97 synopsis: "expand to total of 10
+subjects in each cohort"). The caller passes the subjects treated at the expansion's dose level
+and regimen on escalation as `Track.escalation_subjects`. With the setting on, those evaluable
+(with their DLTs) count toward the 10 and toward the safety boundary, and those still in their
+window hold a place; those found not evaluable neither count nor are replaced here (that is the
+escalation's business). With it off, the expansion counts only its own subjects.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from .recommendation import (
     Rule,
     describe_pending,
 )
-from .window import evaluate_subject, next_evaluation_date
+from .window import SubjectEvaluation, evaluate_subject, next_evaluation_date
 
 
 def pause_threshold(settings: DesignSettings, evaluated: int) -> tuple[int | None, bool]:
@@ -46,11 +50,17 @@ def pause_threshold(settings: DesignSettings, evaluated: int) -> tuple[int | Non
 def recommend_expansion(settings: DesignSettings, track: Track, today: date) -> Recommendation:
     level = track.dose_levels[0]
     dose = track.dose_text(level)
-    summary = LevelSummary(
-        dose_level=level,
-        mode=LevelMode.EXPANSION,
-        subjects=tuple(evaluate_subject(settings, track, s, today) for s in track.subjects),
-    )
+    own = tuple(evaluate_subject(settings, track, s, today) for s in track.subjects)
+    counted: tuple[SubjectEvaluation, ...] = ()
+    if settings.expansion_counts_escalation_subjects:
+        counted = tuple(
+            evaluation
+            for evaluation in (
+                evaluate_subject(settings, track, s, today) for s in track.escalation_subjects
+            )
+            if evaluation.evaluable or evaluation.awaiting_outcome
+        )
+    summary = LevelSummary(dose_level=level, mode=LevelMode.EXPANSION, subjects=counted + own)
     evaluable, dlts = summary.evaluable, summary.dlts
     awaiting = summary.awaiting
     size = settings.expansion_cohort_size
@@ -96,9 +106,10 @@ def recommend_expansion(settings: DesignSettings, track: Track, today: date) -> 
             text = f"replace {noun} {', '.join(replace)} in the {dose} expansion cohort"
         else:
             action, rule = Action.ENROLL, Rule.EXPANSION_ENROLL
+            from_escalation = f", {len(counted)} of them treated on escalation" if counted else ""
             text = (
                 f"enroll {open_places} more in the {dose} expansion cohort "
-                f"({evaluable + len(awaiting)} of {size} in place)"
+                f"({evaluable + len(awaiting)} of {size} in place{from_escalation})"
             )
             if replace:
                 text += f"; {len(replace)} of them replace {', '.join(replace)}"

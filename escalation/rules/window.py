@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from .design import DesignSettings, WindowConvention
+from .design import DesignSettings, LastWindowDay, WindowConvention
 from .errors import EscalationInputError, as_choice
 from .facts import AdverseEvent, Subject, Track
 
@@ -140,8 +140,10 @@ def evaluate_subject(
     """The subject's DLT window and status on `today` (DOMAIN 2).
 
     Evaluable: a DLT inside the window, whatever the exposure; or the window completed (today
-    past its last day, still on study after that day) with the minimum exposure. Otherwise not
-    evaluable (left early, under-dosed) or still pending.
+    past its last day, on study through that day) with the minimum exposure. Otherwise not
+    evaluable (left early, under-dosed) or still pending. Whether ending treatment on the last
+    day completes the window is `DesignSettings.end_of_treatment_on_last_window_day`
+    ("evaluable" by default, "not_evaluable" for the strict reading).
     """
     base = {
         "subject_number": subject.number,
@@ -206,9 +208,15 @@ def evaluate_subject(
             **base,
         )
 
-    # Leaving on the window's last day is leaving early: escalation rests only on subjects
-    # observed through the whole window.
-    if subject.left_on is not None and subject.left_on <= window.end:
+    # Leaving before the window's last day is leaving early: escalation rests only on subjects
+    # observed through the whole window. Leaving on the last day itself is a study setting
+    # (`end_of_treatment_on_last_window_day`, docs/escalation.md §2): by default the subject was
+    # observed through that day and no infusion of the window is missed, so the window counts as
+    # completed; the strict reading makes it leaving early.
+    strict = settings.end_of_treatment_on_last_window_day is LastWindowDay.NOT_EVALUABLE
+    if subject.left_on is not None and (
+        subject.left_on < window.end or (strict and subject.left_on == window.end)
+    ):
         return SubjectEvaluation(
             status=SubjectStatus.NOT_EVALUABLE,
             reason=NotEvaluableReason.LEFT_WINDOW_EARLY,
@@ -258,7 +266,10 @@ def next_evaluation_date(settings: DesignSettings, track: Track, today: date) ->
     among subjects still pending (the periodic sweep re-evaluates the track then)."""
     ends = [
         evaluation.window.end
-        for evaluation in (evaluate_subject(settings, track, s, today) for s in track.subjects)
+        for evaluation in (
+            evaluate_subject(settings, track, s, today)
+            for s in (*track.subjects, *track.escalation_subjects)
+        )
         if evaluation.status is SubjectStatus.PENDING and evaluation.window is not None
     ]
     return min(ends) + timedelta(days=1) if ends else None
