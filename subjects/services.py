@@ -15,7 +15,13 @@ from accounts.scoping import require
 from core import events
 from core.dates import refuse_future, site_today
 from core.errors import ValidationError, field_error
-from core.records import create_record, require_reason, update_record, void_record
+from core.records import (
+    create_record,
+    require_reason,
+    retry_on_conflict,
+    update_record,
+    void_record,
+)
 from trial.models import Cohort, EscalationTrack, Site
 
 from .models import Subject
@@ -30,6 +36,7 @@ def _announce(subject: Subject, action: str, by) -> None:
     )
 
 
+@retry_on_conflict
 def subject_screen(
     *, by, site: Site, screening_number: str, sex: str, year_of_birth: int, screening_date: date
 ) -> Subject:
@@ -79,6 +86,7 @@ def subject_screen(
     return subject
 
 
+@retry_on_conflict
 def subject_record_consent(
     *, by, subject: Subject, consent_date: date, consent_version: str, expected_version: int | None
 ) -> Subject:
@@ -118,6 +126,7 @@ def eligibility_outcome(study, answers: dict[str, bool]) -> str:
     )
 
 
+@retry_on_conflict
 def subject_record_eligibility(
     *,
     by,
@@ -169,6 +178,7 @@ def subject_record_eligibility(
     return subject
 
 
+@retry_on_conflict
 def subject_screen_fail(
     *, by, subject: Subject, reason: str, expected_version: int | None
 ) -> Subject:
@@ -227,6 +237,7 @@ def _next_subject_number(site: Site) -> str:
     return f"{prefix}{(max(used, default=0) + 1):03d}"
 
 
+@retry_on_conflict
 def subject_enroll(
     *,
     by,
@@ -275,7 +286,11 @@ def subject_enroll(
 
     with transaction.atomic():
         locked = (
-            Cohort.objects.select_for_update(of=("self",))
+            # FOR NO KEY UPDATE: two enrollments still exclude each other, but a dose or a
+            # committee decision that only points at the cohort (a foreign-key check at commit)
+            # is not blocked, which would close a lock cycle through the track's evaluation
+            # state (escalation.services, the one lock order).
+            Cohort.objects.select_for_update(of=("self",), no_key=True)
             .select_related("track", "dose_level", "track__regimen")
             .get(pk=cohort.pk)
         )
@@ -292,7 +307,7 @@ def subject_enroll(
             raise field_error(
                 "cohort", f"{locked} is full ({_places(locked.planned_size)}).", "cohort_full"
             )
-        site = Site.objects.select_for_update().get(pk=subject.site_id)
+        site = Site.objects.select_for_update(no_key=True).get(pk=subject.site_id)
         number = _next_subject_number(site)
         subject = update_record(
             subject,
@@ -400,6 +415,7 @@ def _validate_subject_dates(subject: Subject) -> None:
         raise ValidationError(errors)
 
 
+@retry_on_conflict
 def subject_update(
     *, by, subject: Subject, changes: dict, reason: str, expected_version: int | None
 ) -> Subject:
@@ -426,6 +442,7 @@ def subject_update(
     return subject
 
 
+@retry_on_conflict
 def subject_end_treatment(
     *, by, subject: Subject, end_date: date, reason: str, expected_version: int | None
 ) -> Subject:
@@ -467,6 +484,7 @@ def subject_end_treatment(
     return subject
 
 
+@retry_on_conflict
 def subject_end_study(
     *, by, subject: Subject, end_date: date, reason: str, expected_version: int | None
 ) -> Subject:
@@ -501,6 +519,7 @@ def subject_end_study(
     return subject
 
 
+@retry_on_conflict
 def subject_record_death(
     *, by, subject: Subject, death_date: date, expected_version: int | None
 ) -> Subject:
@@ -541,6 +560,7 @@ def subject_record_death(
     return subject
 
 
+@retry_on_conflict
 def subject_void(*, by, subject: Subject, reason: str, expected_version: int | None) -> Subject:
     """Void a subject registered in error. One with doses or adverse events is corrected, not voided."""
     require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)

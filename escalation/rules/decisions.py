@@ -79,6 +79,7 @@ class CarriedOut:
 class DecisionCheck:
     needed: bool
     reason: str  # why no decision is needed, in words ("" when one is)
+    carried_out: bool = False  # the step is done already (not merely "nothing to decide")
 
 
 _CLOSING = {
@@ -109,7 +110,9 @@ def check_decision(
         if free >= recommendation.n_subjects:
             places = "1 place" if free == 1 else f"{free} places"
             return DecisionCheck(
-                False, f"carried out: {places} open at {track.dose_text(level)}; enroll there"
+                False,
+                f"carried out: {places} open at {track.dose_text(level)}; enroll there",
+                carried_out=True,
             )
         return DecisionCheck(True, "")
     if action in _CLOSING:
@@ -117,7 +120,7 @@ def check_decision(
         level = _level_of(recommendation)
         same_level = level is None or state.closed_at_level == level.number
         if state.status is status and state.closed_by is action and same_level:
-            return DecisionCheck(False, f"carried out: {words}")
+            return DecisionCheck(False, f"carried out: {words}", carried_out=True)
         return DecisionCheck(True, "")
     return DecisionCheck(True, "")
 

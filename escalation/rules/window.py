@@ -210,7 +210,7 @@ def evaluate_subject(
 
     # Leaving before the window's last day is leaving early: escalation rests only on subjects
     # observed through the whole window. Leaving on the last day itself is a study setting
-    # (`end_of_treatment_on_last_window_day`, docs/escalation.md §2): by default the subject was
+    # (`end_of_treatment_on_last_window_day`, docs/escalation.md §2.2): by default the subject was
     # observed through that day and no infusion of the window is missed, so the window counts as
     # completed; the strict reading makes it leaving early.
     strict = settings.end_of_treatment_on_last_window_day is LastWindowDay.NOT_EVALUABLE

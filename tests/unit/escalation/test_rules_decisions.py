@@ -3,7 +3,7 @@
 A table of (history, track state) -> decision needed or not, in the notation of
 test_rules_scenarios.py. The acceptance review's blocker: after the committee confirmed
 "escalate to 0.03 mg/kg Q3W: open a cohort of 1" and cohort 2 opened, the same escalation was
-asked again, and confirming it opened a second cohort at the same dose (docs/escalation.md §5).
+asked again, and confirming it opened a second cohort at the same dose (docs/escalation.md §7).
 """
 
 from __future__ import annotations

@@ -166,7 +166,7 @@ Q3W_CLEARED_TO_L3 = WITH_AMOUNTS[:3]
 def q2w_after_q3w(
     cleared: tuple[DoseLevel, ...], *, exceeded: tuple[DoseLevel, ...] = (), final: bool = False
 ) -> dict:
-    """A Q2W track over L3-L5 bound to what Q3W clears (docs/escalation.md §4)."""
+    """A Q2W track over L3-L5 bound to what Q3W clears (docs/escalation.md §5)."""
     return {
         **Q2W,
         "dose_levels": WITH_AMOUNTS[2:5],
