@@ -12,22 +12,18 @@ import logging
 import random
 import threading
 import time
-from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from core.dates import site_today
 from escalation import services
 from escalation.committee import committee_confirm
 from escalation.models import CommitteeDecision, Recommendation
 from escalation.services import evaluate_track
 from safety.services import adverse_event_void
-from subjects.services import subject_enroll
 from tests.conftest import PASSWORD, needs_postgresql
-from tests.factories import dosed
 from tests.integration.escalation.helpers import report_dlt
 from trial.models import Cohort
 
@@ -39,71 +35,75 @@ def current(track) -> Recommendation:
 
 
 def test_voids_and_dlts_during_evaluations_never_deadlock(
-    coordinator_a, monitor, site_a, l1_subject, cohort1, new_screened, caplog
+    coordinator_a, l1_subject, cohort1, caplog
 ):
+    """The review's reproduction: two DLTs on one subject, then both voided at once while
+    evaluations run. Voiding the DLT that counts makes the evaluation point the subject's DLT
+    status at the other one, which the other void holds."""
     needs_postgresql()
     track = cohort1.track
-    # A second subject on the track (cohort 2, 0.03 mg/kg), so two sites of AE writes run at once.
-    decision = committee_confirm(by=monitor, recommendation=current(track), password=PASSWORD)
-    today = site_today(site_a.timezone)
-    second = subject_enroll(
-        by=coordinator_a,
-        subject=new_screened(),
-        cohort=decision.opened_cohort,
-        enrollment_date=today - timedelta(days=1),
-    )
-    dosed(coordinator_a, second, on=today - timedelta(days=1))
-    subjects = [l1_subject, second]
-    ops_per_thread = 50
+    rounds = 25
     errors: list[BaseException] = []
-    done = {"writes": 0, "evaluations": 0}
-    barrier = threading.Barrier(4)
+    counts = {"writes": 0, "evaluations": 0}
+    stop = threading.Event()
     caplog.set_level(logging.WARNING, logger="core.records")
 
-    def writer(subject):
-        try:
-            barrier.wait(timeout=30)
-            for _ in range(ops_per_thread // 2):
-                event = report_dlt(coordinator_a, subject, onset_days_after_dose=1)
-                time.sleep(random.uniform(0, 0.01))
-                adverse_event_void(
-                    by=coordinator_a,
-                    adverse_event=event,
-                    reason="entered twice",
-                    expected_version=1,
-                )
-                done["writes"] += 2
-        except BaseException as error:  # noqa: BLE001 - every failure counts
-            errors.append(error)
-        finally:
-            connection.close()
+    def guarded(work):
+        def run(*args):
+            try:
+                work(*args)
+            except BaseException as error:  # noqa: BLE001 - every failure counts
+                errors.append(error)
+            finally:
+                connection.close()
 
+        return run
+
+    @guarded
     def evaluator():
-        try:
-            barrier.wait(timeout=30)
-            for _ in range(ops_per_thread):
-                evaluate_track(track.pk)
-                done["evaluations"] += 1
-        except BaseException as error:  # noqa: BLE001
-            errors.append(error)
-        finally:
-            connection.close()
+        while not stop.is_set() or counts["evaluations"] < 100:
+            evaluate_track(track.pk)
+            counts["evaluations"] += 1
 
-    threads = [threading.Thread(target=writer, args=(s,)) for s in subjects]
-    threads += [threading.Thread(target=evaluator) for _ in range(2)]
-    for thread in threads:
+    @guarded
+    def void(event, barrier):
+        barrier.wait(timeout=30)
+        time.sleep(random.uniform(0, 0.005))
+        adverse_event_void(
+            by=coordinator_a, adverse_event=event, reason="entered twice", expected_version=1
+        )
+        counts["writes"] += 1
+
+    evaluators = [threading.Thread(target=evaluator) for _ in range(2)]
+    for thread in evaluators:
         thread.start()
-    for thread in threads:
-        thread.join(timeout=600)
+    try:
+        for _ in range(rounds):
+            later = report_dlt(coordinator_a, l1_subject, onset_days_after_dose=8)
+            first = report_dlt(coordinator_a, l1_subject, onset_days_after_dose=3)
+            counts["writes"] += 2
+            barrier = threading.Barrier(2)
+            voids = [
+                threading.Thread(target=void, args=(event, barrier)) for event in (first, later)
+            ]
+            for thread in voids:
+                thread.start()
+            for thread in voids:
+                thread.join(timeout=120)
+    finally:
+        stop.set()
+        for thread in evaluators:
+            thread.join(timeout=300)
 
     assert errors == []
-    assert done == {"writes": 100, "evaluations": 100}  # 200 operations, none failed
+    assert counts["writes"] == 4 * rounds
+    assert counts["writes"] + counts["evaluations"] >= 200
     # Not one transaction was aborted by the database and run again: the lock order holds,
     # the retry is only the guard.
     aborted = [r for r in caplog.records if "aborted by the database" in r.getMessage()]
     assert aborted == []
     # Every DLT was voided: the track is back to escalating, with one current recommendation.
-    assert current(track).action == "wait"
+    assert current(track).action == "escalate"
 
 
 def test_a_confirmation_during_an_evaluation_gets_the_designed_answer(
