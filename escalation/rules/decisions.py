@@ -1,8 +1,8 @@
 """Does a recommendation ask the Safety Review Committee for a step, or is that step done already?
 
-Every computed decision is a recommendation that the committee confirms or overrides (DOMAIN 4),
-but only once: after the committee confirmed "escalate to 0.03 mg/kg Q3W: open a cohort of 1" and
-the cohort opened, the rules still say "escalate to 0.03 mg/kg Q3W" until a subject is enrolled
+Every computed decision is a recommendation that the committee confirms or overrides
+(docs/escalation.md §7), but only once: after the committee confirmed "escalate to 0.03 mg/kg
+Q3W: open a cohort of 1" and the cohort opened, the rules still say "escalate to 0.03 mg/kg Q3W" until a subject is enrolled
 there. That recommendation is carried out, not a new question; asking it again would open a second
 cohort at the same dose. A step is carried out when the track's state shows it:
 

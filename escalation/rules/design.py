@@ -34,7 +34,7 @@ class TitrationTrigger(StrEnum):
 
 
 class TopDoseRule(StrEnum):
-    """When the highest dose level open to a track, tolerated, becomes the MAD (DOMAIN 3)."""
+    """When the highest dose level open to a track, tolerated, becomes the MAD (docs/escalation.md §4.5)."""
 
     # 0/3 at the top dose fills it to `expanded_cohort_size` (6) first; <= 1/6 there declares the
     # MAD, as the expand-lower variant does for the MTD (simFastBOIN, mtd_rule = "expand").
@@ -45,7 +45,7 @@ class TopDoseRule(StrEnum):
 
 
 class LastWindowDay(StrEnum):
-    """Ending treatment (or leaving the study) on the DLT window's last day (DOMAIN 2)."""
+    """Ending treatment (or leaving the study) on the DLT window's last day (docs/escalation.md §2.2)."""
 
     # The subject was observed through the last day and no infusion of the window is missed:
     # the window is completed, evaluable under the usual exposure rule.

@@ -16,6 +16,7 @@ escalation's business). With it off, the expansion counts only its own subjects.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 from .design import DesignSettings
@@ -66,15 +67,19 @@ def recommend_expansion(settings: DesignSettings, track: Track, today: date) -> 
     size = settings.expansion_cohort_size
     notes = [note for s in summary.subjects for note in s.notes]
     flags = [Flag.DLT_CALL_NOT_RELATED] if notes else []
-    common = {
-        "track": track.name,
-        "dose_level": level,
-        "levels": (summary,),
-        "evaluated_on": today,
-        "reevaluate_on": next_evaluation_date(settings, track, today),
-        "pending_subjects": tuple(s.subject_number for s in awaiting),
-        "wait_until": max((s.window.end for s in awaiting if s.window is not None), default=None),
-    }
+    # What every outcome below shares; each `replace` gives its action, rule and words.
+    base = Recommendation(
+        track=track.name,
+        action=Action.WAIT,
+        rule=Rule.EXPANSION_WAIT,
+        text="",
+        dose_level=level,
+        levels=(summary,),
+        evaluated_on=today,
+        reevaluate_on=next_evaluation_date(settings, track, today),
+        pending_subjects=tuple(s.subject_number for s in awaiting),
+        wait_until=max((s.window.end for s in awaiting if s.window is not None), default=None),
+    )
     counts = f"{dlts} DLT-type toxicities in {evaluable} evaluated"
 
     threshold, beyond = pause_threshold(settings, evaluable)
@@ -85,7 +90,8 @@ def recommend_expansion(settings: DesignSettings, track: Track, today: date) -> 
             "applies"
         )
     if threshold is not None and dlts >= threshold:
-        return Recommendation(
+        return dataclasses.replace(
+            base,
             action=Action.PAUSE_EXPANSION,
             rule=Rule.EXPANSION_PAUSE,
             text=(
@@ -94,7 +100,6 @@ def recommend_expansion(settings: DesignSettings, track: Track, today: date) -> 
             ),
             flags=tuple(flags),
             notes=tuple(notes),
-            **common,
         )
 
     open_places = size - evaluable - len(awaiting)
@@ -114,7 +119,8 @@ def recommend_expansion(settings: DesignSettings, track: Track, today: date) -> 
             if replace:
                 text += f"; {len(replace)} of them replace {', '.join(replace)}"
         text += f" ({counts})"
-        return Recommendation(
+        return dataclasses.replace(
+            base,
             action=action,
             rule=rule,
             text=text,
@@ -122,11 +128,11 @@ def recommend_expansion(settings: DesignSettings, track: Track, today: date) -> 
             subjects_to_replace=replace,
             flags=tuple(flags),
             notes=tuple(notes),
-            **common,
         )
 
     if awaiting:
-        return Recommendation(
+        return dataclasses.replace(
+            base,
             action=Action.WAIT,
             rule=Rule.EXPANSION_WAIT,
             text=(
@@ -135,14 +141,13 @@ def recommend_expansion(settings: DesignSettings, track: Track, today: date) -> 
             ),
             flags=tuple(flags),
             notes=tuple(notes),
-            **common,
         )
 
-    return Recommendation(
+    return dataclasses.replace(
+        base,
         action=Action.EXPANSION_COMPLETE,
         rule=Rule.EXPANSION_COMPLETE,
         text=f"expansion cohort at {dose} complete: {evaluable} evaluable ({counts})",
         flags=tuple(flags),
         notes=tuple(notes),
-        **common,
     )

@@ -128,7 +128,7 @@ class Phase(StrEnum):
 @dataclass(frozen=True)
 class ReferenceTrack:
     """The track whose cleared dose levels bound this one: the Q2W track escalates only to levels
-    already cleared on Q3W (DOMAIN 4), re-checked at every recommendation against what Q3W clears
+    already cleared on Q3W (docs/escalation.md §5), re-checked at every recommendation against what Q3W clears
     on that day (`reference_from` builds this from the Q3W track's own facts).
 
     - `cleared`: the levels the reference track's escalation has passed now, lowest first.

@@ -169,15 +169,17 @@ def dlt_count(dlts: int, evaluable: int) -> str:
 
 def describe_pending(pending: tuple[SubjectEvaluation, ...]) -> str:
     """ "1 subject pending until 2026-03-02" / "2 subjects pending until ... (a ..., b ...)"."""
-    dated = [s for s in pending if s.status is SubjectStatus.PENDING and s.window is not None]
+    dated = [
+        (s, s.window.end)
+        for s in pending
+        if s.status is SubjectStatus.PENDING and s.window is not None
+    ]
     undosed = [s for s in pending if s.status is SubjectStatus.NOT_DOSED]
     parts = []
     if dated:
-        until = max(s.window.end for s in dated).isoformat()
+        until = max(end for _, end in dated).isoformat()
         noun = "subject" if len(dated) == 1 else "subjects"
-        detail = ", ".join(
-            f"{s.subject_number} window ends {s.window.end.isoformat()}" for s in dated
-        )
+        detail = ", ".join(f"{s.subject_number} window ends {end.isoformat()}" for s, end in dated)
         parts.append(f"{len(dated)} {noun} pending until {until} ({detail})")
     if undosed:
         noun = "subject" if len(undosed) == 1 else "subjects"

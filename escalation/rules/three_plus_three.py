@@ -15,7 +15,7 @@ level and walks the track upwards from the lowest level:
 4. Passing the top level: the MTD is not reached, the top dose is the MAD. With the default
    `top_dose_rule` ("fill_to_6") 0/3 at the top dose does not pass: the level is filled to 6
    first and <= 1/6 there declares the MAD ("declare_at_3": 0/3 declares it).
-5. A track bound to a reference track (Q2W after Q3W, DOMAIN 4) escalates only into levels the
+5. A track bound to a reference track (Q2W after Q3W, docs/escalation.md §5) escalates only into levels the
    reference track clears on the day of the recommendation; the walk stops below the first level
    it does not clear and waits (or, once the reference's escalation is over, that level is the
    top of this track). A level whose dose per week reaches that of a reference level that
@@ -186,14 +186,9 @@ class _Context:
         self.flags = flags
         self.notes = notes
         self.enrolled_positions = tuple(i for i, s in enumerate(summaries) if s.enrolled)
-        self.common = {
-            "track": track.name,
-            "levels": summaries,
-            "evaluated_on": today,
-            "reevaluate_on": next_evaluation_date(settings, track, today),
-            "titration_trigger": trigger,
-            "exceeded_level": exceeded.dose_level if exceeded is not None else None,
-        }
+        self.today = today
+        self.trigger = trigger
+        self.reevaluate_on = next_evaluation_date(settings, track, today)
 
     def dose(self, summary: LevelSummary) -> str:
         return self.track.dose_text(summary.dose_level)
@@ -208,7 +203,13 @@ class _Context:
         flags: tuple[Flag, ...] = (),
         notes: tuple[str, ...] = (),
         also: tuple[int, ...] = (),
-        **fields,
+        dose_level: DoseLevel | None = None,
+        n_subjects: int = 0,
+        subjects_to_replace: tuple[str, ...] = (),
+        pending_subjects: tuple[str, ...] = (),
+        wait_until: date | None = None,
+        mtd_level: DoseLevel | None = None,
+        mad_level: DoseLevel | None = None,
     ) -> Recommendation:
         all_flags = list(self.flags) + list(flags)
         all_notes = list(self.notes) + list(notes)
@@ -237,13 +238,24 @@ class _Context:
                     + ", ".join(f"{self.dose(s)} ({s.enrolled})" for s in above)
                 )
         return Recommendation(
+            track=self.track.name,
             action=action,
             rule=rule,
             text=text,
+            dose_level=dose_level,
+            n_subjects=n_subjects,
+            subjects_to_replace=subjects_to_replace,
+            pending_subjects=pending_subjects,
+            wait_until=wait_until,
+            reevaluate_on=self.reevaluate_on,
+            mtd_level=mtd_level,
+            mad_level=mad_level,
+            exceeded_level=self.exceeded.dose_level if self.exceeded is not None else None,
+            titration_trigger=self.trigger,
             flags=tuple(dict.fromkeys(all_flags)),
             notes=tuple(all_notes),
-            **self.common,
-            **fields,
+            levels=self.summaries,
+            evaluated_on=self.today,
         )
 
 
@@ -255,7 +267,7 @@ def recommend_escalation(settings: DesignSettings, track: Track, today: date) ->
     exceeded = summaries[exceeded_position] if exceeded_position is not None else None
     ctx = _Context(settings, track, today, summaries, trigger, exceeded)
 
-    if exceeded_position == 0:
+    if exceeded is not None and exceeded_position == 0:
         return ctx.make(
             at=None,
             action=Action.STOP,
@@ -322,9 +334,9 @@ def _top_here(
 def _declare_mad(ctx: _Context, position: int, *, capped: bool) -> Recommendation:
     summary = ctx.summaries[position]
     track = ctx.track
-    # "Top dose" is the top of this track: a Q2W track is opened at one or two levels cleared
-    # on Q3W (DOMAIN 4), so its top level tolerated is not the study's top dose. Say which
-    # track, and that the committee may open more.
+    # "Top dose" is the top of this track: a Q2W track is opened at one or two levels cleared on
+    # Q3W (docs/escalation.md §5), so its top level tolerated is not the study's top dose. Say
+    # which track, and that the committee may open more.
     because = ""
     if capped and track.reference is not None:
         because = (
@@ -448,7 +460,7 @@ def cleared_levels(settings: DesignSettings, track: Track, today: date) -> tuple
 
 
 def exceeded_levels(settings: DesignSettings, track: Track, today: date) -> tuple[DoseLevel, ...]:
-    """The track's levels with 2 or more DLTs: they exceeded the MTD (DOMAIN 3)."""
+    """The track's levels with 2 or more DLTs: they exceeded the MTD (docs/escalation.md §4.5)."""
     trigger = find_titration_trigger(settings, track)
     summaries = summarize_levels(settings, track, today, trigger)
     return tuple(s.dose_level for s in summaries if s.exceeded)
@@ -509,17 +521,15 @@ def _act_on_level(ctx: _Context, position: int, step: _Step) -> Recommendation:
     summary = ctx.summaries[position]
     dose = ctx.dose(summary)
     awaiting = summary.awaiting
-    pending_fields = {
-        "pending_subjects": tuple(s.subject_number for s in awaiting),
-        "wait_until": max((s.window.end for s in awaiting if s.window is not None), default=None),
-    }
+    pending_subjects = tuple(s.subject_number for s in awaiting)
+    wait_until = max((s.window.end for s in awaiting if s.window is not None), default=None)
     counts = summary.counts()
+    assert step.rule is not None  # a step that does not pass names its rule
     why = {
         Rule.TITRATION_ENROLL: "accelerated titration: one subject",
         Rule.TITRATION_TRIGGERED: (
-            f"{ctx.common['titration_trigger'].description}; "
-            f"{ctx.settings.cohort_size} in all here, then 3+3"
-            if ctx.common["titration_trigger"] is not None
+            f"{ctx.trigger.description}; {ctx.settings.cohort_size} in all here, then 3+3"
+            if ctx.trigger is not None
             else "titration trigger"
         ),
         Rule.COHORT_INCOMPLETE: f"to complete the cohort of {ctx.settings.cohort_size}",
@@ -542,7 +552,8 @@ def _act_on_level(ctx: _Context, position: int, step: _Step) -> Recommendation:
             rule=Rule.WAIT_PENDING,
             text=f"wait: {describe_pending(awaiting)} at {dose} ({counts} so far)",
             dose_level=summary.dose_level,
-            **pending_fields,
+            pending_subjects=pending_subjects,
+            wait_until=wait_until,
         )
 
     replace = tuple(s.subject_number for s in summary.replacement_candidates[: step.open_places])
@@ -563,7 +574,8 @@ def _act_on_level(ctx: _Context, position: int, step: _Step) -> Recommendation:
             dose_level=summary.dose_level,
             n_subjects=step.open_places,
             subjects_to_replace=replace,
-            **pending_fields,
+            pending_subjects=pending_subjects,
+            wait_until=wait_until,
         )
 
     if step.rule in (Rule.EXPAND_LOWER_FILL, Rule.TOP_DOSE_FILL):
@@ -581,7 +593,8 @@ def _act_on_level(ctx: _Context, position: int, step: _Step) -> Recommendation:
         dose_level=summary.dose_level,
         n_subjects=step.open_places,
         subjects_to_replace=replace,
-        **pending_fields,
+        pending_subjects=pending_subjects,
+        wait_until=wait_until,
     )
 
 

@@ -159,3 +159,12 @@ def test_package_docstring_example_runs() -> None:
     recommendation = namespace["recommendation"]
     assert recommendation.action == "enroll"
     assert recommendation.text.startswith("enroll 2 more at 0.03 mg/kg Q3W")
+
+
+def test_the_rules_core_type_checks_under_mypy_strict() -> None:
+    # Frozen dataclasses in, results out, fully typed: the standard for the pure modules.
+    api = pytest.importorskip("mypy.api")
+    stdout, stderr, status = api.run(
+        ["--strict", "--no-incremental", "--cache-dir", "/dev/null", str(RULES_DIR)]
+    )
+    assert status == 0, stdout + stderr
