@@ -30,9 +30,16 @@ def monitors_of(study_id: int) -> list[User]:
     )
 
 
+def _title(text: str) -> str:
+    """A title that fits its column (the e-mail subject); the body carries the whole text."""
+    limit = Notification._meta.get_field("title").max_length
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
 def _record(*, kind, key, study_id, subject_id, title, body) -> list[int]:
     created = []
     now = timezone.now()
+    title = _title(title)
     for recipient in monitors_of(study_id):
         try:
             with transaction.atomic():

@@ -173,3 +173,16 @@ def test_the_evaluation_task_retries_a_database_error_and_is_idempotent(l1_subje
     again = evaluate_track_task.apply(args=[cohort1.track_id]).get()
     assert again == {"track": cohort1.track_id, "created": False, "skipped": True}
     assert Recommendation.objects.count() == count
+
+
+def test_a_burst_of_queued_evaluations_evaluates_once(coordinator_a, l1_subject, cohort1):
+    # Reliability review D4: every change queues one evaluation, and one evaluation covers every
+    # change committed before it started. The queued duplicates of a paid debt do nothing, so a
+    # busy track does not hold the queue up for the others.
+    from escalation import rules
+
+    TrackEvaluationState.objects.filter(track=cohort1.track).update(requested_at=timezone.now())
+    with mock.patch("escalation.services.rules.recommend", wraps=rules.recommend) as recommend:
+        results = [evaluate_track_task.apply(args=[cohort1.track_id]).get() for _ in range(5)]
+    assert recommend.call_count == 1
+    assert [r["skipped"] for r in results] == [False, True, True, True, True]

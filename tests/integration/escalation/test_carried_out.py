@@ -162,3 +162,22 @@ def test_the_recommendation_notification_is_stored_with_the_recommendation(
             sent_at__isnull=True,
         ).exists()
     assert Notification.objects.get(key=f"recommendation:{result.recommendation.pk}").sent_at
+
+
+def test_a_long_recommendation_is_announced_with_its_whole_text_in_the_body(monitor, study):
+    # A titration trigger with two events makes a text longer than an e-mail subject's column:
+    # announced inside the evaluation's transaction, it must not fail the evaluation.
+    from escalation.notifications import _record
+
+    text = "enroll 2 more at 0.03 mg/kg Q3W (" + "titration trigger event; " * 20 + ")"
+    (pk,) = _record(
+        kind=Notification.Kind.RECOMMENDATION,
+        key="recommendation:long",
+        study_id=study.pk,
+        subject_id=None,
+        title=f"{study} Q3W-ESC: {text}",
+        body=f"New recommendation: {text}",
+    )
+    notification = Notification.objects.get(pk=pk)
+    assert len(notification.title) == 300 and notification.title.endswith("\u2026")
+    assert text in notification.body

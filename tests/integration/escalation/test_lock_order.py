@@ -16,8 +16,9 @@ from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 
+from core.records import retry_on_conflict
 from escalation import services
 from escalation.committee import committee_confirm
 from escalation.models import CommitteeDecision, Recommendation
@@ -174,3 +175,39 @@ def test_a_confirmation_during_an_evaluation_gets_the_designed_answer(
     assert pending.status == Recommendation.Status.SUPERSEDED
     now = current(track)
     assert now.action == "enroll" and now.needs_decision
+
+
+class _PostgresError(Exception):
+    def __init__(self, pgcode):
+        super().__init__(pgcode)
+        self.pgcode = pgcode
+
+
+def _failing(pgcode, times):
+    calls = {"n": 0}
+
+    def write():
+        calls["n"] += 1
+        if calls["n"] <= times:
+            raise OperationalError("aborted") from _PostgresError(pgcode)
+        return "saved"
+
+    return write, calls
+
+
+@pytest.mark.parametrize("pgcode", ["40P01", "40001"], ids=["deadlock", "serialization"])
+def test_a_write_the_database_aborted_is_run_again(pgcode):
+    write, calls = _failing(pgcode, times=2)
+    assert retry_on_conflict(write)() == "saved" and calls["n"] == 3
+
+
+def test_other_errors_and_writes_inside_a_transaction_are_not_run_again():
+    write, calls = _failing("08006", times=1)  # connection failure: not a conflict
+    with pytest.raises(OperationalError):
+        retry_on_conflict(write)()
+    assert calls["n"] == 1
+    write, calls = _failing("40P01", times=1)
+    with transaction.atomic(), pytest.raises(OperationalError):
+        # Only the outermost transaction can be run again: the caller's is aborted already.
+        retry_on_conflict(write)()
+    assert calls["n"] == 1
