@@ -242,9 +242,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+# A write enqueues its follow-up work after commit. With the broker down that must cost the user
+# no noticeable time: one publish attempt (no kombu retry loop, which took 0.7-6 s) and a short
+# connect timeout. The database keeps what is owed; the sweep does it (docs/escalation.md §8).
+# Workers reconnect by their own consumer policy (broker_connection_retry), not by these.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 600,
+    "max_retries": 0,
+    "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=0.25),
+}
 # The sweep evaluates whatever is owed (lost tasks, DLT windows that close with time) and sends
-# unsent notifications: no decision is stale for longer than this interval.
+# unsent notifications: no decision is stale, and no SAE alert waits, longer than this interval.
+# It runs under Celery beat and, without the broker, as `manage.py sweep --every SECONDS`
+# (docker-compose's sweeper service), so a broker outage delays nothing beyond the interval.
 EVALUATION_SWEEP_SECONDS = env.int("EVALUATION_SWEEP_SECONDS", default=300)
 CELERY_BEAT_SCHEDULE = {
     "escalation-sweep": {"task": "escalation.sweep", "schedule": EVALUATION_SWEEP_SECONDS},

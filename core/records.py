@@ -6,15 +6,19 @@ invalidation are the same for every record type.
 """
 
 import copy
+import functools
 import hashlib
 import json
+import logging
+import random
+import time
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -22,6 +26,49 @@ from .errors import StaleRecord, ValidationError, field_error
 from .models import ClinicalRecord, Signature
 
 REASON_MAX_LENGTH = 2000
+
+log = logging.getLogger(__name__)
+
+# PostgreSQL aborts one transaction of a lock cycle (deadlock_detected) or of a serialization
+# conflict (serialization_failure); running it again is the documented remedy (PostgreSQL 15
+# manual, 13.2 and Appendix A).
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+RETRY_ATTEMPTS = 4
+
+
+def is_retryable(error: BaseException) -> bool:
+    cause = error.__cause__ or error.__context__
+    return getattr(cause, "pgcode", None) in RETRYABLE_SQLSTATES
+
+
+def retry_on_conflict(func: Callable) -> Callable:
+    """Run a write again when PostgreSQL aborted its transaction for a deadlock or a
+    serialization conflict. Only the outermost transaction can be run again: called inside
+    someone else's transaction, the error goes to that caller. Nothing of an aborted attempt is
+    kept (its transaction rolled back, its on-commit work discarded)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if connection.in_atomic_block:
+            return func(*args, **kwargs)
+        for attempt in range(1, RETRY_ATTEMPTS + 1):
+            try:
+                return func(*args, **kwargs)
+            except OperationalError as error:
+                if attempt == RETRY_ATTEMPTS or not is_retryable(error):
+                    raise
+                log.warning(
+                    "%s: transaction aborted by the database (%s), attempt %s of %s",
+                    func.__qualname__,
+                    str(error).splitlines()[0] if str(error) else type(error).__name__,
+                    attempt,
+                    RETRY_ATTEMPTS,
+                )
+                # A short random pause so the two sides of a cycle do not meet again at once.
+                time.sleep(random.uniform(0.005, 0.03) * attempt)
+        raise AssertionError("unreachable")
+
+    return wrapper
 
 
 def require_reason(reason: str | None, field: str = "reason") -> str:
@@ -61,11 +108,16 @@ def update_record(
     `expected_version` is the version the editor saw; None only for changes the system makes
     itself (e.g. enrollment filling in the subject's cohort). The row is locked for the check,
     so two editors of the same version cannot both win.
+
+    The lock is FOR NO KEY UPDATE, as PostgreSQL takes for an UPDATE that keeps the key: it
+    excludes other editors but not the foreign-key checks of rows that point at this record (the
+    escalation evaluation's subject DLT status names the DLT adverse event), which a FOR UPDATE
+    lock would block, closing a lock cycle with the evaluation (docs/escalation.md §8).
     """
     reason = require_reason(reason)
     model = type(instance)
     with transaction.atomic():
-        current = model.all_objects.select_for_update().get(pk=instance.pk)
+        current = model.all_objects.select_for_update(no_key=True).get(pk=instance.pk)
         if current.voided_at is not None:
             raise field_error(
                 "__all__", f"This {model._meta.verbose_name} is voided and cannot be edited."
@@ -110,7 +162,8 @@ def void_record(
     reason = require_reason(reason)
     model = type(instance)
     with transaction.atomic():
-        current = model.all_objects.select_for_update().get(pk=instance.pk)
+        # FOR NO KEY UPDATE: see update_record.
+        current = model.all_objects.select_for_update(no_key=True).get(pk=instance.pk)
         if current.voided_at is not None:
             raise field_error("__all__", f"This {model._meta.verbose_name} is already voided.")
         if expected_version is not None and current.version != expected_version:

@@ -12,7 +12,7 @@ from accounts.scoping import require
 from core import events
 from core.dates import local_date, refuse_future
 from core.errors import ValidationError, field_error
-from core.records import create_record, update_record, void_record
+from core.records import create_record, retry_on_conflict, update_record, void_record
 from subjects.models import Subject
 
 from .models import DoseAdministration
@@ -304,6 +304,7 @@ def _validate_dose(dose: DoseAdministration, subject: Subject) -> None:
     dose.weight_change_confirmed = weight_changed
 
 
+@retry_on_conflict
 def dose_record(
     *,
     by,
@@ -379,7 +380,9 @@ def dose_record(
     )
     with transaction.atomic():
         # Serialise doses of one subject so two entries of the same visit cannot both pass.
-        Subject.objects.select_for_update().filter(pk=subject.pk).first()
+        # FOR NO KEY UPDATE: it must not block the foreign-key checks of rows pointing at the
+        # subject (the escalation evaluation's DLT status), see core.records.update_record.
+        Subject.objects.select_for_update(no_key=True).filter(pk=subject.pk).first()
         _validate_dose(dose, subject)
         try:
             with transaction.atomic():
@@ -410,6 +413,7 @@ EDITABLE_FIELDS = {
 }
 
 
+@retry_on_conflict
 def dose_update(
     *, by, dose: DoseAdministration, changes: dict, reason: str, expected_version: int | None
 ) -> DoseAdministration:
@@ -451,6 +455,7 @@ def dose_update(
     return dose
 
 
+@retry_on_conflict
 def dose_void(
     *, by, dose: DoseAdministration, reason: str, expected_version: int | None
 ) -> DoseAdministration:

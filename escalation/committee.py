@@ -15,12 +15,17 @@ from django.utils import timezone
 from accounts.roles import Capability
 from accounts.scoping import require
 from core.errors import ValidationError, field_error
-from core.records import check_signing_password, sign_record
+from core.records import check_signing_password, retry_on_conflict, sign_record
 from trial.models import Cohort, DoseLevel, EscalationTrack
 
 from . import rules
 from .models import CommitteeDecision, Recommendation
-from .services import cleared_dose_levels, request_evaluation
+from .services import (
+    cleared_dose_levels,
+    counted_escalation_subjects,
+    lock_tracks,
+    request_evaluation,
+)
 
 Step = CommitteeDecision.Step
 
@@ -134,7 +139,44 @@ def _decide(
         # Checked before the transaction: a wrong password counts towards the account lockout,
         # and that count must not roll back with the refused decision.
         check_signing_password(by, password, request=request)
+    return _decide_in_transaction(
+        by=by,
+        password=password,
+        recommendation=recommendation,
+        track=track,
+        outcome=outcome,
+        step=step,
+        dose_level=dose_level,
+        n_subjects=n_subjects,
+        rationale=rationale,
+        new_dose_amount=new_dose_amount,
+        target_track=target_track,
+        new_expansion_regimen=new_expansion_regimen,
+    )
+
+
+@retry_on_conflict
+def _decide_in_transaction(
+    *,
+    by,
+    password,
+    recommendation,
+    track,
+    outcome,
+    step,
+    dose_level,
+    n_subjects,
+    rationale,
+    new_dose_amount,
+    target_track,
+    new_expansion_regimen,
+) -> CommitteeDecision:
     with transaction.atomic():
+        # The one lock order (escalation.services): the tracks' cohorts, then their evaluation
+        # states, then the recommendation. An evaluation running now holds the track's state:
+        # the decision waits for it, then finds the recommendation as the evaluation left it
+        # (superseded by newer data: refused with that reason, never a deadlock).
+        lock_tracks([track.pk, target_track.pk if target_track is not None else None], cohorts=True)
         if recommendation is not None:
             recommendation = Recommendation.objects.select_for_update().get(pk=recommendation.pk)
             if recommendation.status != Recommendation.Status.PENDING:
@@ -188,6 +230,8 @@ def _decide(
                 if outcome == CommitteeDecision.Outcome.CONFIRMED
                 else Recommendation.Status.OVERRIDDEN
             )
+            recommendation._history_user = by
+            recommendation._change_reason = decision._change_reason
             recommendation.save(update_fields=["status"])
         # The new state (a cohort open, a track closed) changes what the rules say next.
         request_evaluation(track.pk)
@@ -272,9 +316,13 @@ def _check_track_opening(source: EscalationTrack, target: EscalationTrack, dose_
                 f"{dose_level.label} has not been cleared on {source}: the track opens at a cleared level.",
                 "not_cleared",
             )
-        # The new track escalates no higher than what the source track has cleared.
+        # The new track escalates no higher than what the source track has cleared today, and
+        # at each later recommendation no higher than what it clears then (docs/escalation.md
+        # §5): the source becomes its reference track.
         if cleared:  # levels come lowest first
             target.highest_dose_level_id = cleared[-1]
+        if target.reference_track_id is None:
+            target.reference_track = source
 
 
 def _check_open(track: EscalationTrack, dose_level: DoseLevel | None, n_subjects: int) -> None:
@@ -285,14 +333,21 @@ def _check_open(track: EscalationTrack, dose_level: DoseLevel | None, n_subjects
         errors["dose_level"] = ["That dose level belongs to another study."]
     if not n_subjects or n_subjects < 1:
         errors["n_subjects"] = ["Give the number of subjects (at least 1)."]
-    if (
-        track.phase == EscalationTrack.Phase.EXPANSION
-        and n_subjects
-        and n_subjects > track.study.expansion_cohort_size
-    ):
-        errors["n_subjects"] = [
-            f"An expansion cohort takes at most {track.study.expansion_cohort_size}."
-        ]
+    if track.phase == EscalationTrack.Phase.EXPANSION and n_subjects:
+        size = track.study.expansion_cohort_size
+        counted = counted_escalation_subjects(track) if dose_level is not None else 0
+        if n_subjects > size:
+            errors["n_subjects"] = [f"An expansion cohort takes at most {size}."]
+        elif n_subjects > size - counted:
+            # docs/escalation.md §6: the study counts the subjects already treated at this
+            # dose and regimen on escalation toward the expansion's total.
+            who = "1 subject" if counted == 1 else f"{counted} subjects"
+            verb = "counts" if counted == 1 else "count"
+            errors["n_subjects"] = [
+                f"This expansion cohort takes at most {max(size - counted, 0)}: {who} treated "
+                f"at {dose_level.label} {track.regimen.code} on escalation {verb} toward its "
+                f"{size}."
+            ]
     if errors:
         raise ValidationError(errors)
 

@@ -24,6 +24,9 @@ def design_settings(study: Study) -> rules.DesignSettings:
         boundaries["expansion_boundaries"] = tuple(tuple(row) for row in study.expansion_boundaries)
     return rules.DesignSettings(
         **boundaries,
+        expansion_counts_escalation_subjects=study.expansion_counts_escalation_subjects,
+        top_dose_rule=study.top_dose_rule,
+        end_of_treatment_on_last_window_day=study.end_of_treatment_on_last_window_day,
         minimum_infusions=study.min_infusions_in_window,
         titration_levels=study.titration_levels,
         titration_trigger=study.titration_trigger,
@@ -38,9 +41,25 @@ def design_settings(study: Study) -> rules.DesignSettings:
 
 def track_subjects(track: EscalationTrack):
     """Every subject ever enrolled on the track, with doses and AEs (voided records excluded)."""
+    return _with_facts(Subject.objects.filter(cohort__track=track))
+
+
+def escalation_subjects_at(track: EscalationTrack):
+    """On an expansion track: the subjects treated at its dose level and regimen on the study's
+    escalation tracks (they count toward the expansion when the study says so)."""
+    return _with_facts(
+        Subject.objects.filter(
+            cohort__track__study_id=track.study_id,
+            cohort__track__phase=EscalationTrack.Phase.ESCALATION,
+            cohort__track__regimen_id=track.regimen_id,
+            cohort__dose_level_id=track.lowest_dose_level_id,
+        )
+    )
+
+
+def _with_facts(subjects):
     return (
-        Subject.objects.filter(cohort__track=track)
-        .select_related("site", "cohort")
+        subjects.select_related("site", "cohort")
         .prefetch_related(
             Prefetch(
                 "dose_administrations",
@@ -101,20 +120,68 @@ def subject_facts(
     )
 
 
-def track_facts(track: EscalationTrack, subjects: list[Subject]) -> rules.Track:
+def track_facts(
+    track: EscalationTrack, subjects: list[Subject], *, today: date | None = None
+) -> rules.Track:
+    """The track as the rules see it: its subjects, and what binds it to other tracks (the
+    reference track's cleared levels on `today`; an expansion's escalation subjects)."""
     regimen = track.regimen
     window_slots = set(regimen.dlt_window_infusions())
+    today = today or evaluation_today(subjects)
+    study = track.study
+    reference = None
+    if track.reference_track_id is not None and track.phase == EscalationTrack.Phase.ESCALATION:
+        source = EscalationTrack.objects.select_related("study", "regimen").get(
+            pk=track.reference_track_id
+        )
+        source_subjects = list(track_subjects(source))
+        reference = rules.reference_from(
+            design_settings(study),
+            _plain_track(source, source_subjects, window_slots=None),
+            today,
+            final=source.status
+            in (EscalationTrack.Status.COMPLETED, EscalationTrack.Status.STOPPED),
+        )
+    escalation = ()
+    if (
+        track.phase == EscalationTrack.Phase.EXPANSION
+        and track.lowest_dose_level_id is not None
+        and study.expansion_counts_escalation_subjects
+    ):
+        escalation = tuple(
+            subject_facts(s, study=study, window_slots=window_slots)
+            for s in escalation_subjects_at(track)
+        )
+    return _plain_track(
+        track,
+        subjects,
+        window_slots=window_slots,
+        reference=reference,
+        escalation_subjects=escalation,
+    )
+
+
+def _plain_track(track, subjects, *, window_slots, reference=None, escalation_subjects=()):
+    regimen = track.regimen
+    if window_slots is None:
+        window_slots = set(regimen.dlt_window_infusions())
     return rules.Track(
         name=track.name,
         regimen=regimen.code,
         dlt_window_days=regimen.dlt_window_days,
         planned_infusion_days=tuple(regimen.dlt_window_infusion_days()),
-        dose_levels=tuple(rules.DoseLevel(level.pk, level.label) for level in track.dose_levels()),
+        dose_levels=tuple(
+            rules.DoseLevel(level.pk, level.label, float(level.amount))
+            for level in track.dose_levels()
+        ),
         subjects=tuple(
             subject_facts(s, study=track.study, window_slots=window_slots) for s in subjects
         ),
         titration=track.uses_titration,
         phase=track.phase,
+        interval_days=regimen.interval_days,
+        reference=reference,
+        escalation_subjects=escalation_subjects,
     )
 
 
@@ -139,6 +206,16 @@ def facts_as_data(track: rules.Track) -> dict:
         "dose_levels": [{"id": level.number, "label": level.label} for level in track.dose_levels],
         "titration": track.titration,
         "phase": str(track.phase),
+        "reference": None
+        if track.reference is None
+        else {
+            "track": track.reference.name,
+            "regimen": track.reference.regimen,
+            "cleared": [level.number for level in track.reference.cleared],
+            "exceeded": [level.number for level in track.reference.exceeded],
+            "final": track.reference.final,
+        },
+        "escalation_subjects": [s.number for s in track.escalation_subjects],
         "subjects": [
             {
                 "number": s.number,
@@ -162,6 +239,6 @@ def facts_as_data(track: rules.Track) -> dict:
                 "left_on": s.left_on.isoformat() if s.left_on else None,
                 "replaced": s.replaced,
             }
-            for s in track.subjects
+            for s in (*track.subjects, *track.escalation_subjects)
         ],
     }

@@ -64,7 +64,15 @@ class Recommendation(models.Model):
     rules_version = models.CharField(max_length=100)
     status = models.CharField(max_length=20, choices=Status.choices)
     superseded_at = models.DateTimeField(null=True, blank=True)
+    # The same decision with newer evidence (a corrected grade, a window closed) is kept current
+    # in place, not issued again (docs/escalation.md §7): each refresh is a new version, and the
+    # history keeps what every version said. A signature is bound to the version signed.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the evidence was last brought up to date."
+    )
 
+    history = HistoricalRecords()
     scope_study = "track__study"
 
     class Meta:

@@ -31,9 +31,16 @@ def monitors_of(study_id: int) -> list[User]:
     )
 
 
+def _title(text: str) -> str:
+    """A title that fits its column (the e-mail subject); the body carries the whole text."""
+    limit = Notification._meta.get_field("title").max_length
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
 def _record(*, kind, key, study_id, subject_id, title, body) -> list[int]:
     created = []
     now = timezone.now()
+    title = _title(title)
     for recipient in monitors_of(study_id):
         try:
             with transaction.atomic():
@@ -56,12 +63,9 @@ def _record(*, kind, key, study_id, subject_id, title, body) -> list[int]:
 
 
 def _enqueue_send(ids: list[int]) -> None:
-    from .tasks import send_notifications_task
+    from .tasks import enqueue, send_notifications_task
 
-    try:
-        send_notifications_task.delay(ids)
-    except Exception:
-        log.exception("could not enqueue notifications %s; the sweep will send them", ids)
+    enqueue(send_notifications_task, [ids], what=f"notifications {ids}; the sweep sends them")
 
 
 def notify_adverse_event(adverse_event_id: int) -> list[int]:
@@ -126,9 +130,15 @@ def notify_dose_deviation(dose_id: int) -> list[int]:
 
 
 def notify_recommendation(recommendation_id: int) -> list[int]:
+    """Tell the monitors a recommendation awaits the committee. Called by the evaluation inside
+    its transaction, so the recommendation and its notifications are stored together. A
+    recommendation that asks nothing of the committee (waiting, a replacement, a step already
+    carried out) is not announced."""
     recommendation = Recommendation.objects.select_related("track__study").get(pk=recommendation_id)
+    if not recommendation.needs_decision:
+        return []
     track = recommendation.track
-    verb = "awaits the committee" if recommendation.needs_decision else "for information"
+    verb = "awaits the committee"
     return _record(
         kind=Notification.Kind.RECOMMENDATION,
         key=f"recommendation:{recommendation.pk}",

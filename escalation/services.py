@@ -3,9 +3,19 @@
 A change to a subject, dose or AE (announced by the clinical services through `core.events`)
 records in the same transaction that the subject's track owes an evaluation, and enqueues the
 evaluation after commit. The evaluation loads the track, asks the pure rules core, refreshes each
-subject's DLT status and stores a recommendation only when it differs from the track's current
-one. The periodic sweep (`tasks.sweep`) evaluates whatever is owed, so nothing depends on the
-broker being up at commit time.
+subject's DLT status and stores a recommendation only when it decides something other than the
+track's current one (the same decision with newer evidence is brought up to date in place). A
+recommendation that awaits the committee is announced to the monitors in the same transaction.
+The periodic sweep (`tasks.sweep`, or `manage.py sweep --every`) evaluates whatever is owed, so
+nothing depends on the broker being up at commit time (docs/escalation.md §8).
+
+One lock order everywhere (docs/escalation.md §8), so data entry, evaluation and the committee
+never wait on each other in a cycle: a committee decision locks the track's open cohorts (as an
+enrollment does first), then the tracks' evaluation states in track order, then the
+recommendation; a clinical write locks its record (FOR NO KEY UPDATE, `core.records`) and then
+the evaluation states of the tracks it concerns, in track order; an evaluation locks its track's
+state, then the recommendation. PostgreSQL's aborts of a cycle that remains (40P01, 40001) are
+run again (`core.records.retry_on_conflict`).
 """
 
 import hashlib
@@ -14,21 +24,32 @@ import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.events import ClinicalDataChanged
+from core.records import retry_on_conflict
 from subjects.models import Subject
 from subjects.services import occupied_places
 from trial.models import Cohort, EscalationTrack
 
 from . import facts, rules
-from .models import Recommendation, SubjectDltStatus, TrackEvaluationState
+from .models import CommitteeDecision, Recommendation, SubjectDltStatus, TrackEvaluationState
 from .notifications import notify_adverse_event, notify_dose_deviation, notify_recommendation
 
 log = logging.getLogger(__name__)
 
-# A current recommendation with one of these actions asks nothing of the committee.
-NO_DECISION_ACTIONS = {rules.Action.WAIT}
+Step = CommitteeDecision.Step
+
+# The committee's steps that close or pause a track, as the action of the recommendation they
+# carry out (rules.CarriedOut.closed_by).
+CLOSING_STEPS = {
+    Step.DECLARE_MTD: rules.Action.DECLARE_MTD,
+    Step.DECLARE_MAD: rules.Action.MAD_REACHED,
+    Step.STOP_TRACK: rules.Action.STOP,
+    Step.PAUSE_TRACK: rules.Action.PAUSE_EXPANSION,
+    Step.COMPLETE_TRACK: rules.Action.EXPANSION_COMPLETE,
+}
 
 
 @dataclass(frozen=True)
@@ -42,52 +63,126 @@ def on_clinical_data_changed(event: ClinicalDataChanged) -> None:
     """Subscribed to the clinical services' events (inside their transaction)."""
     subject = Subject.all_objects.select_related("cohort").get(pk=event.subject_id)
     if subject.cohort_id is not None:
-        request_evaluation(subject.cohort.track_id)
+        request_evaluation(subject.cohort.track_id, dose_level_id=subject.cohort.dose_level_id)
     if event.record == "adverse_event":
         notify_adverse_event(event.record_id)
     elif event.record == "dose":
         notify_dose_deviation(event.record_id)
 
 
-def request_evaluation(track_id: int) -> None:
-    """Record that the track owes an evaluation, and enqueue it once the transaction commits."""
-    now = timezone.now()
-    # Always write the row: the lock this takes (until commit) makes an evaluation that starts
-    # meanwhile wait for this data, and requested_at later than its start keeps the debt open.
-    if not TrackEvaluationState.objects.filter(track_id=track_id).update(requested_at=now):
-        TrackEvaluationState.objects.get_or_create(
-            track_id=track_id, defaults={"requested_at": now}
+def dependent_tracks(track_id: int, *, dose_level_id: int | None = None) -> list[int]:
+    """Tracks whose recommendation depends on this one's data: the tracks bound to what it
+    clears (Q2W after Q3W), and, for a subject at `dose_level_id`, the expansion tracks that count
+    the escalation subjects at that dose and regimen."""
+    track = (
+        EscalationTrack.objects.filter(pk=track_id)
+        .values("study_id", "regimen_id", "phase")
+        .first()
+    )
+    if track is None:
+        return []
+    live = EscalationTrack.objects.exclude(status=EscalationTrack.Status.PLANNED)
+    condition = Q(reference_track_id=track_id)
+    if dose_level_id is not None and track["phase"] == EscalationTrack.Phase.ESCALATION:
+        condition |= Q(
+            study_id=track["study_id"],
+            regimen_id=track["regimen_id"],
+            phase=EscalationTrack.Phase.EXPANSION,
+            lowest_dose_level_id=dose_level_id,
+            study__expansion_counts_escalation_subjects=True,
         )
-    transaction.on_commit(lambda: enqueue_evaluation(track_id), robust=True)
+    return list(live.filter(condition).exclude(pk=track_id).values_list("pk", flat=True))
+
+
+def request_evaluation(track_id: int, *, dose_level_id: int | None = None) -> None:
+    """Record that the track (and the tracks that depend on it) owe an evaluation, and enqueue
+    them once the transaction commits."""
+    now = timezone.now()
+    ids = sorted({track_id, *dependent_tracks(track_id, dose_level_id=dose_level_id)})
+    # One row at a time, in track order (the lock order, module docstring). Always write the
+    # row: the lock this takes (until commit) makes an evaluation that starts meanwhile wait for
+    # this data, and requested_at later than its start keeps the debt open.
+    for pk in ids:
+        if not TrackEvaluationState.objects.filter(track_id=pk).update(requested_at=now):
+            TrackEvaluationState.objects.get_or_create(track_id=pk, defaults={"requested_at": now})
+    for pk in ids:
+        transaction.on_commit(lambda pk=pk: enqueue_evaluation(pk), robust=True)
+
+
+def lock_tracks(track_ids, *, cohorts: bool = False) -> dict[int, TrackEvaluationState]:
+    """Take the tracks' locks in the one order (module docstring): with `cohorts`, their open,
+    full and planned cohorts first (an enrollment locks its cohort before anything else), then
+    their evaluation states in track order. Inside a transaction."""
+    ids = sorted({pk for pk in track_ids if pk is not None})
+    if cohorts:
+        list(
+            Cohort.objects.select_for_update(of=("self",), no_key=True)
+            .filter(track_id__in=ids)
+            .exclude(status=Cohort.Status.CLOSED)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    for pk in ids:
+        TrackEvaluationState.objects.get_or_create(track_id=pk)
+    return {
+        state.track_id: state
+        for state in TrackEvaluationState.objects.select_for_update()
+        .filter(track_id__in=ids)
+        .order_by("track_id")
+    }
 
 
 def enqueue_evaluation(track_id: int) -> None:
-    from .tasks import evaluate_track_task
+    from .tasks import enqueue, evaluate_track_task
 
-    try:
-        evaluate_track_task.delay(track_id)
-    except Exception:  # broker unreachable: the sweep evaluates what is owed
-        log.exception(
-            "could not enqueue the evaluation of track %s; the sweep will make it", track_id
+    enqueue(
+        evaluate_track_task,
+        [track_id],
+        what=f"the evaluation of track {track_id}; the sweep will make it",
+    )
+
+
+def carried_out_state(track: EscalationTrack) -> rules.CarriedOut:
+    """The facts the rules need to tell a carried-out step from a new one: the free places of
+    the track's open cohorts by dose level, its status, and the committee's step that closed or
+    paused it (docs/escalation.md §7)."""
+    places = [
+        rules.OpenPlaces(cohort.dose_level_id, cohort.planned_size - occupied_places(cohort))
+        for cohort in Cohort.objects.filter(track=track, status=Cohort.Status.OPEN)
+    ]
+    latest = (
+        CommitteeDecision.objects.filter(
+            (Q(track=track) & ~Q(step=Step.OPEN_TRACK)) | Q(target_track=track)
         )
+        .order_by("-decided_at", "-pk")
+        .first()
+    )
+    closed_by = CLOSING_STEPS.get(latest.step) if latest is not None else None
+    return rules.CarriedOut(
+        status=track.status,
+        open_places=tuple(places),
+        closed_by=closed_by,
+        closed_at_level=latest.dose_level_id if closed_by is not None else None,
+    )
 
 
-def recommendation_key(recommendation: rules.Recommendation) -> dict:
-    """What makes two recommendations the same decision (not the evaluation date)."""
-    level = recommendation.dose_level
+def stored_decision_key(recommendation: Recommendation) -> dict:
+    """`rules.decision_key` of a stored recommendation (read from its data, so recommendations
+    stored before the key existed compare too), with whether it awaits the committee."""
+    data = recommendation.data or {}
+
+    def level(name):
+        value = data.get(name)
+        return value.get("id") if value else None
+
     return {
-        "action": str(recommendation.action),
-        "rule": str(recommendation.rule),
-        "text": recommendation.text,
-        "dose_level": level.number if level else None,
-        "n_subjects": recommendation.n_subjects,
-        "subjects_to_replace": list(recommendation.subjects_to_replace),
-        "mtd_level": recommendation.mtd_level.number if recommendation.mtd_level else None,
-        "mad_level": recommendation.mad_level.number if recommendation.mad_level else None,
-        "exceeded_level": recommendation.exceeded_level.number
-        if recommendation.exceeded_level
-        else None,
-        "flags": [str(f) for f in recommendation.flags],
+        "action": data.get("action", recommendation.action),
+        "dose_level": level("dose_level"),
+        "n_subjects": data.get("n_subjects", recommendation.n_subjects),
+        "subjects_to_replace": list(data.get("subjects_to_replace", [])),
+        "mtd_level": level("mtd_level"),
+        "mad_level": level("mad_level"),
+        "needs_decision": recommendation.status == Recommendation.Status.PENDING,
     }
 
 
@@ -155,58 +250,37 @@ def recommendation_as_data(recommendation: rules.Recommendation) -> dict:
     }
 
 
-def needs_committee(
-    recommendation: rules.Recommendation, track: EscalationTrack, track_input: rules.Track
-) -> bool:
-    """Does this recommendation ask the committee for a step?
-
-    Waiting asks nothing. Enrolling into places a cohort already has open (the committee opened
-    it) carries out a decision already taken; so does replacing a non-evaluable subject, unless
-    that subject had a severe event in the window without a DLT call (grade 5, or related grade
-    >= 3): the committee then looks before anyone is replaced. Everything else (escalate, add a
-    cohort, fill a lower dose, MTD, MAD, stop, pause, complete) needs a signed confirmation.
-    """
-    action = recommendation.action
-    if action in NO_DECISION_ACTIONS:
-        return False
-    if action is rules.Action.REPLACE:
-        return _severe_event_without_dlt_call(recommendation, track_input)
-    if action is rules.Action.ENROLL and recommendation.dose_level is not None:
-        open_cohorts = Cohort.objects.filter(
-            track=track, dose_level_id=recommendation.dose_level.number, status=Cohort.Status.OPEN
-        )
-        free = sum(cohort.planned_size - occupied_places(cohort) for cohort in open_cohorts)
-        return free < recommendation.n_subjects
-    return True
-
-
-def _severe_event_without_dlt_call(
-    recommendation: rules.Recommendation, track_input: rules.Track
-) -> bool:
-    windows = {s.subject_number: s.window for s in recommendation.subjects}
-    for subject in track_input.subjects:
-        if subject.number not in recommendation.subjects_to_replace:
-            continue
-        window = windows.get(subject.number)
-        for event in subject.adverse_events:
-            inside = window is not None and window.contains(event.onset)
-            severe = event.grade == 5 or (event.related and event.grade >= 3)
-            if inside and severe and not event.is_dlt:
-                return True
-    return False
-
-
 def cleared_dose_levels(track: EscalationTrack) -> list[int]:
     """Ids of the dose levels the track's escalation has passed (offered to a Q2W track)."""
     subjects = list(facts.track_subjects(track))
+    today = facts.evaluation_today(subjects)
     return [
         level.number
         for level in rules.cleared_levels(
             facts.design_settings(track.study),
-            facts.track_facts(track, subjects),
-            facts.evaluation_today(subjects),
+            facts.track_facts(track, subjects, today=today),
+            today,
         )
     ]
+
+
+def counted_escalation_subjects(track: EscalationTrack) -> int:
+    """On an expansion track of a study that counts them: the subjects treated at its dose and
+    regimen on escalation who count toward the expansion (evaluable, or still in their window)."""
+    if track.phase != EscalationTrack.Phase.EXPANSION or track.lowest_dose_level_id is None:
+        return 0
+    if not track.study.expansion_counts_escalation_subjects:
+        return 0
+    subjects = list(facts.escalation_subjects_at(track))
+    today = facts.evaluation_today(subjects)
+    track_input = facts.track_facts(track, [], today=today)
+    settings = facts.design_settings(track.study)
+    return sum(
+        1
+        for s in track_input.escalation_subjects
+        if (e := rules.evaluate_subject(settings, track_input, s, today)).evaluable
+        or e.awaiting_outcome
+    )
 
 
 def _refresh_subject_statuses(
@@ -217,7 +291,9 @@ def _refresh_subject_statuses(
         row.subject_id: row for row in SubjectDltStatus.objects.filter(subject__in=subjects)
     }
     for evaluation in recommendation.subjects:
-        subject = by_number[evaluation.subject_number]
+        subject = by_number.get(evaluation.subject_number)
+        if subject is None:
+            continue  # an escalation subject an expansion counts: its own track keeps its status
         values = {
             "track": track,
             "status": str(evaluation.status),
@@ -245,65 +321,78 @@ def _refresh_subject_statuses(
             row.save()
 
 
+@retry_on_conflict
 def evaluate_track(track_id: int) -> EvaluationResult:
     """Evaluate one track now. Idempotent: the same data gives the same single recommendation."""
     started = timezone.now()
     with transaction.atomic():
-        TrackEvaluationState.objects.get_or_create(track_id=track_id)
-        # Lock the track's state row: evaluations of one track run one at a time.
-        state = TrackEvaluationState.objects.select_for_update().get(track_id=track_id)
+        # The track's state row first: evaluations of one track run one at a time, and every
+        # other writer of this track's recommendations takes the same row first.
+        state = lock_tracks([track_id])[track_id]
         track = EscalationTrack.objects.select_related(
             "study", "regimen", "lowest_dose_level", "highest_dose_level"
         ).get(pk=track_id)
-        current = Recommendation.objects.filter(
-            track=track, status__in=Recommendation.CURRENT
-        ).first()
+        current = (
+            Recommendation.objects.select_for_update()
+            .filter(track=track, status__in=Recommendation.CURRENT)
+            .first()
+        )
         if track.status == EscalationTrack.Status.PLANNED:
             _mark_evaluated(state, started, next_on=None)
             return EvaluationResult(track_id, current, created=False)
         subjects = list(facts.track_subjects(track))
-        track_input = facts.track_facts(track, subjects)
         today = facts.evaluation_today(subjects)
+        track_input = facts.track_facts(track, subjects, today=today)
         result = rules.recommend(facts.design_settings(track.study), track_input, today)
         _refresh_subject_statuses(track, subjects, result, started)
-        decision_needed = needs_committee(result, track, track_input)
-        # Whether it asks the committee for a step is part of the recommendation: the same words
-        # that now need a decision are a new recommendation.
-        key = {**recommendation_key(result), "needs_decision": decision_needed}
-        if current is not None and current.data.get("key") == key:
-            _mark_evaluated(state, started, next_on=result.reevaluate_on)
-            return EvaluationResult(track_id, current, created=False)
+        check = rules.check_decision(result, carried_out_state(track), track_input)
+        # What it decides, and whether that still asks the committee: the same words that now
+        # need a decision are a new recommendation; new evidence for the same decision is not.
+        key = {**rules.decision_key(result), "needs_decision": check.needed}
+        text = f"{result.text} ({check.reason})" if check.carried_out else result.text
         inputs = facts.facts_as_data(track_input)
         digest = hashlib.sha256(
             json.dumps([inputs, result.rules_version], sort_keys=True).encode()
         ).hexdigest()
+        data = {
+            **recommendation_as_data(result),
+            "key": key,
+            "decision": check.reason,
+        }
+        if current is not None and stored_decision_key(current) == key:
+            _keep_evidence_current(current, result, text, data, inputs, digest, today, started)
+            _mark_evaluated(state, started, next_on=result.reevaluate_on)
+            return EvaluationResult(track_id, current, created=False)
         previous = Recommendation.objects.filter(track=track).order_by("-sequence").first()
         if current is not None:
             current.status = Recommendation.Status.SUPERSEDED
             current.superseded_at = started
+            current._change_reason = "Superseded by newer data"
             current.save(update_fields=["status", "superseded_at"])
         try:
             with transaction.atomic():
-                recommendation = Recommendation.objects.create(
+                recommendation = Recommendation(
                     track=track,
                     sequence=(previous.sequence + 1) if previous else 1,
                     created_at=started,
                     evaluated_on=today,
                     action=str(result.action),
                     rule=str(result.rule),
-                    text=result.text,
+                    text=text,
                     dose_level_id=result.dose_level.number if result.dose_level else None,
                     n_subjects=result.n_subjects,
-                    data={**recommendation_as_data(result), "key": key},
+                    data=data,
                     inputs=inputs,
                     input_digest=digest,
                     rules_version=result.rules_version,
                     status=(
                         Recommendation.Status.PENDING
-                        if decision_needed
+                        if check.needed
                         else Recommendation.Status.INFORMATION
                     ),
                 )
+                recommendation._change_reason = "Evaluation"
+                recommendation.save()
         except IntegrityError:
             # Another evaluation stored the current recommendation first (the unique constraint
             # is the guard; the row lock above makes this rare).
@@ -320,8 +409,32 @@ def evaluate_track(track_id: int) -> EvaluationResult:
             track._change_reason = f"Paused by the safety monitoring rule: {result.text}"
             track.save(update_fields=["status"])
         _mark_evaluated(state, started, next_on=result.reevaluate_on)
-        transaction.on_commit(lambda: _announce(recommendation.pk), robust=True)
+        if check.needed:
+            # Recorded with the recommendation, in its transaction: a crash after the commit
+            # cannot lose it (the e-mail is sent after commit, or by the sweep). A step that asks
+            # nothing of the committee (wait, replace, carried out) is not announced.
+            notify_recommendation(recommendation.pk)
     return EvaluationResult(track_id, recommendation, created=True)
+
+
+def _keep_evidence_current(current, result, text, data, inputs, digest, today, started) -> None:
+    """The same decision on newer evidence (a corrected grade, a window that closed): the
+    recommendation stays the one step asked (no new number, no new e-mail); its text and
+    evidence are brought up to date as a new version, the history keeping every earlier one."""
+    unchanged = current.input_digest == digest and current.text == text and current.data == data
+    if unchanged:
+        return
+    current.text = text
+    current.rule = str(result.rule)
+    current.data = data
+    current.inputs = inputs
+    current.input_digest = digest
+    current.evaluated_on = today
+    current.rules_version = result.rules_version
+    current.updated_at = started
+    current.version += 1
+    current._change_reason = "Evidence brought up to date; the decision asked is the same"
+    current.save()
 
 
 def _mark_evaluated(state: TrackEvaluationState, started, *, next_on) -> None:
@@ -332,7 +445,3 @@ def _mark_evaluated(state: TrackEvaluationState, started, *, next_on) -> None:
     state.next_evaluation_on = next_on
     state.last_error = ""
     state.save()
-
-
-def _announce(recommendation_id: int) -> None:
-    notify_recommendation(recommendation_id)

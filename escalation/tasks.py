@@ -1,9 +1,15 @@
-"""Celery tasks: thin, take ids, idempotent (running one twice gives one result)."""
+"""Celery tasks: thin, take ids, idempotent (running one twice gives one result).
+
+The broker only speeds things up (docs/escalation.md §8): what must be evaluated and sent is
+recorded in the database first, and the sweep (Celery beat, or `manage.py sweep --every`, which
+needs only the database) does whatever a lost or failed task did not.
+"""
 
 import logging
 from zoneinfo import ZoneInfo
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -15,16 +21,57 @@ from .services import evaluate_track
 
 log = logging.getLogger(__name__)
 
+# A lost database connection, a deadlock the retries in the service could not resolve, a
+# database restarting: run the task again later, with backoff (10 s, 20 s, 40 s... at most
+# 5 minutes), rather than acknowledge it failed and wait for the sweep.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+RETRY = {
+    "autoretry_for": DATABASE_ERRORS,
+    "retry_backoff": 10,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
-@shared_task(
-    name="escalation.evaluate_track", acks_late=True, max_retries=3, default_retry_delay=10
-)
+
+def enqueue(task, args: list, *, what: str) -> None:
+    """Queue a task after commit without making the user wait on a broker that is down: one
+    attempt (no publish retry, a short connect timeout: settings.CELERY_BROKER_TRANSPORT_OPTIONS).
+    The work is recorded in the database already; the sweep does it if this fails."""
+    try:
+        task.apply_async(args=args, retry=False)
+    except Exception as error:  # broker unreachable: the database keeps what is owed
+        log.warning("could not enqueue %s (%s)", what, error)
+
+
+def today_anywhere():
+    """The latest date on Earth (UTC+14): a track is never evaluated late. Tracks of sites
+    further west may be evaluated a few extra times, which is harmless."""
+    return timezone.now().astimezone(ZoneInfo("Etc/GMT-14")).date()
+
+
+def evaluation_owed(track_id: int, today=None) -> bool:
+    """Whether the track still owes an evaluation: data changed since the last one, a DLT
+    window closes by today, or it was never evaluated."""
+    state = TrackEvaluationState.objects.filter(track_id=track_id).first()
+    if state is None or state.evaluated_at is None or state.requested_at is not None:
+        return True
+    today = today or today_anywhere()
+    return state.next_evaluation_on is not None and state.next_evaluation_on <= today
+
+
+@shared_task(name="escalation.evaluate_track", acks_late=True, **RETRY)
 def evaluate_track_task(track_id: int) -> dict:
+    # Every change queues one evaluation, but one evaluation covers every change committed
+    # before it started: a queued task whose debt a later evaluation already paid has nothing
+    # to do (a busy track's burst does not hold up the queue for the other tracks).
+    if not evaluation_owed(track_id):
+        return {"track": track_id, "created": False, "skipped": True}
     result = evaluate_track(track_id)
-    return {"track": track_id, "created": result.created}
+    return {"track": track_id, "created": result.created, "skipped": False}
 
 
-@shared_task(name="escalation.send_notifications", acks_late=True)
+@shared_task(name="escalation.send_notifications", acks_late=True, **RETRY)
 def send_notifications_task(ids: list[int]) -> int:
     return send_notifications(ids)
 
@@ -32,9 +79,7 @@ def send_notifications_task(ids: list[int]) -> int:
 def tracks_owing_evaluation(today=None) -> list[int]:
     """Tracks whose evaluation is owed: data changed since the last evaluation (its task may
     have been lost), a DLT window closes by today, or an active track never evaluated."""
-    # Compared with the date where it is already latest (UTC+14): a track is never evaluated
-    # late; tracks of sites further west may be evaluated a few extra times, which is harmless.
-    today = today or timezone.now().astimezone(ZoneInfo("Etc/GMT-14")).date()
+    today = today or today_anywhere()
     live = EscalationTrack.objects.exclude(status=EscalationTrack.Status.PLANNED)
     owed = set(
         TrackEvaluationState.objects.filter(
@@ -47,8 +92,9 @@ def tracks_owing_evaluation(today=None) -> list[int]:
 
 @shared_task(name="escalation.sweep", acks_late=True)
 def sweep() -> dict:
-    """Periodic (Celery beat): evaluate every track that is owed an evaluation, send unsent
-    notifications. Evaluates in this task rather than enqueueing, so a lossy queue cannot lose it."""
+    """Evaluate every track that is owed an evaluation, send unsent notifications. Run by Celery
+    beat and by `manage.py sweep --every` (which needs only the database). Evaluates in this
+    task rather than enqueueing, so a lossy queue cannot lose it."""
     evaluated, failed = [], []
     for track_id in tracks_owing_evaluation():
         try:

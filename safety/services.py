@@ -10,7 +10,7 @@ from accounts.scoping import can, require
 from core import events
 from core.dates import refuse_future
 from core.errors import ValidationError, field_error
-from core.records import create_record, update_record, void_record
+from core.records import create_record, retry_on_conflict, update_record, void_record
 from subjects.models import Subject
 
 from .models import ADJUDICATED_DLT_RELATED, AdverseEvent, CtcaeTerm
@@ -106,6 +106,7 @@ def _validate_adverse_event(event: AdverseEvent) -> None:
         raise ValidationError(errors)
 
 
+@retry_on_conflict
 def adverse_event_report(
     *,
     by,
@@ -180,6 +181,7 @@ EDITABLE_FIELDS = {
 }
 
 
+@retry_on_conflict
 def adverse_event_update(
     *, by, adverse_event: AdverseEvent, changes: dict, reason: str, expected_version: int | None
 ) -> AdverseEvent:
@@ -211,6 +213,7 @@ def adverse_event_update(
     return adverse_event
 
 
+@retry_on_conflict
 def adverse_event_adjudicate(
     *, by, adverse_event: AdverseEvent, is_dlt: bool, note: str, expected_version: int | None
 ) -> AdverseEvent:
@@ -241,6 +244,7 @@ def _validate_adjudication(event: AdverseEvent) -> None:
         )
 
 
+@retry_on_conflict
 def adverse_event_void(
     *, by, adverse_event: AdverseEvent, reason: str, expected_version: int | None
 ) -> AdverseEvent:

@@ -16,7 +16,13 @@ from accounts.scoping import require
 from core import events
 from core.dates import refuse_future, site_today
 from core.errors import ValidationError, field_error
-from core.records import create_record, require_reason, update_record, void_record
+from core.records import (
+    create_record,
+    require_reason,
+    retry_on_conflict,
+    update_record,
+    void_record,
+)
 from trial.models import Cohort, EscalationTrack, Site
 
 from .models import Subject
@@ -64,6 +70,7 @@ def normalise_screening_number(raw: str | None) -> str:
     return text
 
 
+@retry_on_conflict
 def subject_screen(
     *, by, site: Site, screening_number: str, sex: str, year_of_birth: int, screening_date: date
 ) -> Subject:
@@ -152,6 +159,7 @@ def age_at_consent_uncertain(study, year_of_birth: int, consent_date: date) -> s
     )
 
 
+@retry_on_conflict
 def subject_record_consent(
     *,
     by,
@@ -211,6 +219,7 @@ def eligibility_outcome(study, answers: dict[str, bool]) -> str:
     )
 
 
+@retry_on_conflict
 def subject_record_eligibility(
     *,
     by,
@@ -289,6 +298,7 @@ def _check_age_answer(study, subject: Subject, answers: dict[str, bool]) -> None
         )
 
 
+@retry_on_conflict
 def subject_screen_fail(
     *, by, subject: Subject, reason: str, expected_version: int | None
 ) -> Subject:
@@ -347,6 +357,7 @@ def _next_subject_number(site: Site) -> str:
     return f"{prefix}{(max(used, default=0) + 1):03d}"
 
 
+@retry_on_conflict
 def subject_enroll(
     *,
     by,
@@ -395,7 +406,11 @@ def subject_enroll(
 
     with transaction.atomic():
         locked = (
-            Cohort.objects.select_for_update(of=("self",))
+            # FOR NO KEY UPDATE: two enrollments still exclude each other, but a dose or a
+            # committee decision that only points at the cohort (a foreign-key check at commit)
+            # is not blocked, which would close a lock cycle through the track's evaluation
+            # state (escalation.services, the one lock order).
+            Cohort.objects.select_for_update(of=("self",), no_key=True)
             .select_related("track", "dose_level", "track__regimen")
             .get(pk=cohort.pk)
         )
@@ -412,7 +427,7 @@ def subject_enroll(
             raise field_error(
                 "cohort", f"{locked} is full ({_places(locked.planned_size)}).", "cohort_full"
             )
-        site = Site.objects.select_for_update().get(pk=subject.site_id)
+        site = Site.objects.select_for_update(no_key=True).get(pk=subject.site_id)
         number = _next_subject_number(site)
         subject = update_record(
             subject,
@@ -576,6 +591,7 @@ def _validate_correction(subject: Subject) -> None:
         raise ValidationError(errors)
 
 
+@retry_on_conflict
 def subject_update(
     *, by, subject: Subject, changes: dict, reason: str, expected_version: int | None
 ) -> Subject:
@@ -603,6 +619,7 @@ def subject_update(
     return subject
 
 
+@retry_on_conflict
 def subject_end_treatment(
     *, by, subject: Subject, end_date: date, reason: str, expected_version: int | None
 ) -> Subject:
@@ -644,6 +661,7 @@ def subject_end_treatment(
     return subject
 
 
+@retry_on_conflict
 def subject_end_study(
     *, by, subject: Subject, end_date: date, reason: str, expected_version: int | None
 ) -> Subject:
@@ -678,6 +696,7 @@ def subject_end_study(
     return subject
 
 
+@retry_on_conflict
 def subject_record_death(
     *, by, subject: Subject, death_date: date, expected_version: int | None
 ) -> Subject:
@@ -718,6 +737,7 @@ def subject_record_death(
     return subject
 
 
+@retry_on_conflict
 def subject_void(*, by, subject: Subject, reason: str, expected_version: int | None) -> Subject:
     """Void a subject registered in error. One with doses or adverse events is corrected, not voided."""
     require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)

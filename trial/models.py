@@ -40,6 +40,19 @@ class Study(models.Model):
         INCLUSIVE = "inclusive", "Day 1 to Day N inclusive (ends on first dose + N - 1 days)"
         AFTER = "after", "N days after the first dose (ends on first dose + N days)"
 
+    class TopDoseRule(models.TextChoices):
+        # docs/escalation.md §4.5: when the highest dose level, tolerated, becomes the MAD.
+        FILL_TO_6 = (
+            "fill_to_6",
+            "0/3 at the top dose fills it to 6; at most 1 DLT in 6 declares the MAD",
+        )
+        DECLARE_AT_3 = "declare_at_3", "0/3 at the top dose declares the MAD"
+
+    class LastWindowDay(models.TextChoices):
+        # docs/escalation.md §2.2: ending treatment on the DLT window's last day.
+        EVALUABLE = "evaluable", "Completes the window: evaluable (with the minimum exposure)"
+        NOT_EVALUABLE = "not_evaluable", "Leaves the window early: not evaluable, replaced"
+
     protocol_number = models.CharField(max_length=40, unique=True)
     title = models.CharField(max_length=500)
     phase = models.CharField(max_length=10, default="1")
@@ -94,6 +107,18 @@ class Study(models.Model):
         blank=True,
         help_text="Expansion safety monitoring rule as rows [fewest evaluated, most evaluated, "
         "DLT-type toxicities that pause]; empty = the BOIN elimination boundary for a 30% target.",
+    )
+    expansion_counts_escalation_subjects = models.BooleanField(
+        default=True,
+        help_text="An expansion cohort fills its dose to the expansion size counting the "
+        "evaluable subjects treated at that dose and regimen on escalation, and its safety "
+        "boundary counts them and their DLTs (synopsis: 'expand to total of 10 subjects').",
+    )
+    top_dose_rule = models.CharField(
+        max_length=20, choices=TopDoseRule.choices, default=TopDoseRule.FILL_TO_6
+    )
+    end_of_treatment_on_last_window_day = models.CharField(
+        max_length=20, choices=LastWindowDay.choices, default=LastWindowDay.EVALUABLE
     )
     cohort_size = models.PositiveSmallIntegerField(default=3)
     expanded_cohort_size = models.PositiveSmallIntegerField(
@@ -438,6 +463,16 @@ class EscalationTrack(models.Model):
     )
     highest_dose_level = models.ForeignKey(
         "DoseLevel", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The Q2W track escalates only to levels cleared on Q3W at the time of each recommendation
+    # (docs/escalation.md §5); set in the protocol file, or by the committee's opening decision.
+    reference_track = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="followers",
+        help_text="Escalates only to dose levels this other track has cleared (Q2W after Q3W).",
     )
 
     history = HistoricalRecords()

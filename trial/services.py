@@ -24,6 +24,9 @@ DESIGN_FIELDS = (
     "min_infusions_in_window",
     "left_window_on",
     "expansion_boundaries",
+    "expansion_counts_escalation_subjects",
+    "top_dose_rule",
+    "end_of_treatment_on_last_window_day",
     "cohort_size",
     "expanded_cohort_size",
     "expansion_cohort_size",
@@ -87,11 +90,20 @@ def _sync(model, lookup: dict, values: dict, summary: LoadSummary, label: str, *
 
 
 @transaction.atomic
-def load_study(name_or_path: str, *, by=None) -> LoadSummary:
+def load_study(
+    name_or_path: str,
+    *,
+    by=None,
+    protocol_number: str | None = None,
+    design: dict | None = None,
+) -> LoadSummary:
     """Create or bring up to date a study's configuration from its protocol file. Idempotent.
 
     Cohorts are created when missing but never changed afterwards: from then on they move only
     by enrollment and committee decisions, which a reload must not undo.
+
+    `protocol_number` loads the file as another study (e.g. a scripted trial played on a copy
+    of MIL97, `manage.py play_trial`); `design` overrides the file's [design] settings.
     """
     path = protocol_path(name_or_path)
     raw = path.read_bytes()
@@ -100,8 +112,10 @@ def load_study(name_or_path: str, *, by=None) -> LoadSummary:
     except tomllib.TOMLDecodeError as error:
         raise ValidationError({"protocol": f"{path.name}: not valid TOML ({error})."}) from error
 
-    study_data = data["study"]
-    design = data.get("design", {})
+    study_data = dict(data["study"])
+    if protocol_number:
+        study_data["protocol_number"] = protocol_number
+    design = {**data.get("design", {}), **(design or {})}
     unknown = set(design) - set(DESIGN_FIELDS)
     if unknown:
         raise ValidationError({"design": f"Unknown design settings: {', '.join(sorted(unknown))}."})
@@ -156,8 +170,19 @@ def load_study(name_or_path: str, *, by=None) -> LoadSummary:
         )
     tracks = {}
     for track in data.get("tracks", []):
-        track_values = {k: v for k, v in track.items() if k not in ("code", "regimen", "status")}
+        skip = ("code", "regimen", "status", "reference_track")
+        track_values = {k: v for k, v in track.items() if k not in skip}
         track_values["regimen"] = regimens[track["regimen"]]
+        reference = track.get("reference_track")
+        if reference is not None:
+            if reference not in tracks:
+                raise ValidationError(
+                    {
+                        "tracks": f"Track {track['code']}: reference_track '{reference}' must be "
+                        "a track listed before it."
+                    }
+                )
+            track_values["reference_track"] = tracks[reference]
         existing = EscalationTrack.objects.filter(study=study, code=track["code"]).first()
         if existing is None:
             # The status is set once, at creation: afterwards committee decisions move it.

@@ -39,8 +39,11 @@ Input format (write a scenario by hand like this)::
   window_convention ("inclusive": Day 1..Day N, last day start+N-1 | "after": last day start+N),
   minimum_exposure_fraction (1.0), minimum_infusions (None = every planned infusion),
   cohort_size (3), expanded_cohort_size (6), expansion_cohort_size (10), expansion_boundaries
-  (rows (low, high, DLTs to pause); default BOIN 30%: >=3 of 3-4, >=4 of 5-6, >=5 of 7-9, >=6 of 10).
-- `DoseLevel(number, label)`: the number identifies the level; the order is the track's order.
+  (rows (low, high, DLTs to pause); default BOIN 30%: >=3 of 3-4, >=4 of 5-6, >=5 of 7-9, >=6 of 10),
+  expansion_counts_escalation_subjects (True), top_dose_rule ("fill_to_6" | "declare_at_3"),
+  end_of_treatment_on_last_window_day ("evaluable" | "not_evaluable").
+- `DoseLevel(number, label, amount)`: the number identifies the level; the order is the track's
+  order; `amount` (optional) is for dose-intensity comparisons between regimens.
 - `Subject(number, dose_level, doses, adverse_events, left_on, replaced)`: the window opens at
   the earliest dose; `left_on` = discontinued treatment, withdrew, lost or died; `replaced` once
   a replacement is enrolled.
@@ -48,8 +51,11 @@ Input format (write a scenario by hand like this)::
 - `AdverseEvent(onset, grade, related, dlt_investigator, dlt_adjudicated, term, reference)`:
   related = possible, probable or definite; the adjudicated DLT call wins when not None.
 - `Track(name, regimen, dlt_window_days, planned_infusion_days, dose_levels, subjects,
-  titration, phase)`: phase "escalation" or "expansion" (one dose level). The order of subjects
-  does not matter to the rules.
+  titration, phase, interval_days, reference, escalation_subjects)`: phase "escalation" or
+  "expansion" (one dose level). The order of subjects does not matter to the rules. `reference`
+  (`ReferenceTrack`, from `reference_from(settings, q3w_track, today, final=...)`) binds a Q2W
+  track to the levels Q3W clears that day; `escalation_subjects` are the subjects treated at an
+  expansion's dose and regimen on escalation.
 
 Output: `Recommendation(action, rule, text, dose_level, n_subjects, subjects_to_replace,
 pending_subjects, wait_until, reevaluate_on, mtd_level, mad_level, exceeded_level,
@@ -57,20 +63,35 @@ titration_trigger, flags, notes, levels, evaluated_on, rules_version)`. `levels`
 level's `LevelSummary` with every subject's `SubjectEvaluation` (DLT window, status, reason).
 For one subject alone: `evaluate_subject(settings, track, subject, today)`; for the periodic
 sweep: `next_evaluation_date(settings, track, today)` (earliest pending window end + 1 day); for
-the levels a Q2W track may be offered: `cleared_levels(settings, q3w_track, today)`.
+the levels a Q2W track may be offered: `cleared_levels(settings, q3w_track, today)`. Whether a
+recommendation asks the committee for a step not yet carried out:
+`needs_decision(recommendation, CarriedOut(...), track)`; the same decision whatever the
+wording: `decision_key(recommendation)`.
 """
 
 from .decide import recommend
+from .decisions import (
+    CarriedOut,
+    DecisionCheck,
+    OpenPlaces,
+    TrackStatus,
+    check_decision,
+    decision_key,
+    needs_decision,
+    severe_event_without_dlt_call,
+)
 from .design import (
     BOIN_30_ELIMINATION,
     DesignSettings,
     ExceededVariant,
+    LastWindowDay,
     TitrationTrigger,
+    TopDoseRule,
     WindowConvention,
 )
 from .errors import EscalationInputError
 from .expansion import pause_threshold
-from .facts import AdverseEvent, Dose, DoseLevel, Phase, Subject, Track
+from .facts import AdverseEvent, Dose, DoseLevel, Phase, ReferenceTrack, Subject, Track
 from .recommendation import (
     RULES_VERSION,
     Action,
@@ -82,7 +103,12 @@ from .recommendation import (
     TitrationTriggered,
     TriggerEvent,
 )
-from .three_plus_three import cleared_levels, subject_evaluations
+from .three_plus_three import (
+    cleared_levels,
+    exceeded_levels,
+    reference_from,
+    subject_evaluations,
+)
 from .titration import find_titration_trigger
 from .window import (
     DltWindow,
@@ -99,6 +125,8 @@ __all__ = [
     "RULES_VERSION",
     "Action",
     "AdverseEvent",
+    "CarriedOut",
+    "DecisionCheck",
     "DesignSettings",
     "DltWindow",
     "Dose",
@@ -106,26 +134,37 @@ __all__ = [
     "EscalationInputError",
     "ExceededVariant",
     "Flag",
+    "LastWindowDay",
     "LevelMode",
     "LevelSummary",
     "NotEvaluableReason",
+    "OpenPlaces",
     "Phase",
     "Recommendation",
+    "ReferenceTrack",
     "Rule",
     "Subject",
     "SubjectEvaluation",
     "SubjectStatus",
     "TitrationTrigger",
     "TitrationTriggered",
+    "TopDoseRule",
     "Track",
+    "TrackStatus",
     "TriggerEvent",
     "WindowConvention",
+    "check_decision",
     "cleared_levels",
+    "decision_key",
     "dlt_window",
     "evaluate_subject",
+    "exceeded_levels",
     "find_titration_trigger",
+    "needs_decision",
     "next_evaluation_date",
     "pause_threshold",
     "recommend",
+    "reference_from",
+    "severe_event_without_dlt_call",
     "subject_evaluations",
 ]

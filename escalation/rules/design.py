@@ -45,6 +45,27 @@ _TRIGGER_LABELS = {
 }
 
 
+class TopDoseRule(StrEnum):
+    """When the highest dose level open to a track, tolerated, becomes the MAD (docs/escalation.md §4.5)."""
+
+    # 0/3 at the top dose fills it to `expanded_cohort_size` (6) first; <= 1/6 there declares the
+    # MAD, as the expand-lower variant does for the MTD (simFastBOIN, mtd_rule = "expand").
+    FILL_TO_6 = "fill_to_6"
+    # 0/3 at the top dose declares the MAD at once (R package `escalation`, `three_plus_three`,
+    # stops there).
+    DECLARE_AT_3 = "declare_at_3"
+
+
+class LastWindowDay(StrEnum):
+    """Ending treatment (or leaving the study) on the DLT window's last day (docs/escalation.md §2.2)."""
+
+    # The subject was observed through the last day and no infusion of the window is missed:
+    # the window is completed, evaluable under the usual exposure rule.
+    EVALUABLE = "evaluable"
+    # Strict reading: leaving on the last day is leaving early -> not evaluable, replace.
+    NOT_EVALUABLE = "not_evaluable"
+
+
 class ExceededVariant(StrEnum):
     """What a dose that exceeds the MTD means for the dose below it (DOMAIN 3)."""
 
@@ -91,6 +112,12 @@ class DesignSettings:
     expanded_cohort_size: int = 6
     expansion_cohort_size: int = 10
     expansion_boundaries: tuple[tuple[int, int, int], ...] = BOIN_30_ELIMINATION
+    # MIL97 synopsis: "expand to total of 10 subjects in each cohort". True: the evaluable
+    # subjects already treated at the expansion's dose and regimen on escalation count toward the
+    # 10, and toward the safety boundary with their DLTs (`expansion.recommend_expansion`).
+    expansion_counts_escalation_subjects: bool = True
+    top_dose_rule: TopDoseRule = TopDoseRule.FILL_TO_6
+    end_of_treatment_on_last_window_day: LastWindowDay = LastWindowDay.EVALUABLE
 
     def __post_init__(self) -> None:
         # Accept the enum values as plain strings (what a settings table stores).
@@ -98,11 +125,15 @@ class DesignSettings:
             ("titration_trigger", TitrationTrigger),
             ("exceeded_variant", ExceededVariant),
             ("window_convention", WindowConvention),
+            ("top_dose_rule", TopDoseRule),
+            ("end_of_treatment_on_last_window_day", LastWindowDay),
         ):
             object.__setattr__(self, name, as_choice(choices, getattr(self, name), name))
         object.__setattr__(
             self, "expansion_boundaries", tuple(tuple(row) for row in self.expansion_boundaries)
         )
+        if not isinstance(self.expansion_counts_escalation_subjects, bool):
+            raise EscalationInputError("expansion_counts_escalation_subjects must be true or false")
         if self.titration_levels < 0:
             raise EscalationInputError("titration_levels cannot be negative")
         if not 0 < self.minimum_exposure_fraction <= 1:

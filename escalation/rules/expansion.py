@@ -5,13 +5,18 @@ The rule pauses the cohort when DLT-type toxicities in the DLT window reach the 
 number of evaluated (DLT-evaluable) subjects. Enrollment does not wait for windows to close:
 expansion is not escalation, only the boundary can stop it.
 
-Whether the escalation subjects already treated at the expansion dose count toward the 10 is the
-caller's choice: it puts them in the expansion track's subjects or not (MIL97 synopsis: "expand
-to total of 10 subjects in each cohort").
+Whether the escalation subjects already treated at the expansion dose count is the study setting
+`expansion_counts_escalation_subjects` (default True; MIL97 synopsis: "expand to total of 10
+subjects in each cohort"). The caller passes the subjects treated at the expansion's dose level
+and regimen on escalation as `Track.escalation_subjects`. With the setting on, those evaluable
+(with their DLTs) count toward the 10 and toward the safety boundary, and those still in their
+window hold a place; those found not evaluable neither count nor are replaced here (that is the
+escalation's business). With it off, the expansion counts only its own subjects.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 from .design import DesignSettings
@@ -25,7 +30,7 @@ from .recommendation import (
     Rule,
     describe_pending,
 )
-from .window import evaluate_subject, next_evaluation_date
+from .window import SubjectEvaluation, evaluate_subject, next_evaluation_date
 
 
 def pause_threshold(settings: DesignSettings, evaluated: int) -> tuple[int | None, bool]:
@@ -46,25 +51,35 @@ def pause_threshold(settings: DesignSettings, evaluated: int) -> tuple[int | Non
 def recommend_expansion(settings: DesignSettings, track: Track, today: date) -> Recommendation:
     level = track.dose_levels[0]
     dose = track.dose_text(level)
-    summary = LevelSummary(
-        dose_level=level,
-        mode=LevelMode.EXPANSION,
-        subjects=tuple(evaluate_subject(settings, track, s, today) for s in track.subjects),
-    )
+    own = tuple(evaluate_subject(settings, track, s, today) for s in track.subjects)
+    counted: tuple[SubjectEvaluation, ...] = ()
+    if settings.expansion_counts_escalation_subjects:
+        counted = tuple(
+            evaluation
+            for evaluation in (
+                evaluate_subject(settings, track, s, today) for s in track.escalation_subjects
+            )
+            if evaluation.evaluable or evaluation.awaiting_outcome
+        )
+    summary = LevelSummary(dose_level=level, mode=LevelMode.EXPANSION, subjects=counted + own)
     evaluable, dlts = summary.evaluable, summary.dlts
     awaiting = summary.awaiting
     size = settings.expansion_cohort_size
     notes = [note for s in summary.subjects for note in s.notes]
     flags = [Flag.DLT_CALL_NOT_RELATED] if notes else []
-    common = {
-        "track": track.name,
-        "dose_level": level,
-        "levels": (summary,),
-        "evaluated_on": today,
-        "reevaluate_on": next_evaluation_date(settings, track, today),
-        "pending_subjects": tuple(s.subject_number for s in awaiting),
-        "wait_until": max((s.window.end for s in awaiting if s.window is not None), default=None),
-    }
+    # What every outcome below shares; each `replace` gives its action, rule and words.
+    base = Recommendation(
+        track=track.name,
+        action=Action.WAIT,
+        rule=Rule.EXPANSION_WAIT,
+        text="",
+        dose_level=level,
+        levels=(summary,),
+        evaluated_on=today,
+        reevaluate_on=next_evaluation_date(settings, track, today),
+        pending_subjects=tuple(s.subject_number for s in awaiting),
+        wait_until=max((s.window.end for s in awaiting if s.window is not None), default=None),
+    )
     counts = f"{dlts} DLT-type toxicities in {evaluable} evaluated"
 
     threshold, beyond = pause_threshold(settings, evaluable)
@@ -75,7 +90,8 @@ def recommend_expansion(settings: DesignSettings, track: Track, today: date) -> 
             "applies"
         )
     if threshold is not None and dlts >= threshold:
-        return Recommendation(
+        return dataclasses.replace(
+            base,
             action=Action.PAUSE_EXPANSION,
             rule=Rule.EXPANSION_PAUSE,
             text=(
@@ -84,7 +100,6 @@ def recommend_expansion(settings: DesignSettings, track: Track, today: date) -> 
             ),
             flags=tuple(flags),
             notes=tuple(notes),
-            **common,
         )
 
     open_places = size - evaluable - len(awaiting)
@@ -96,14 +111,16 @@ def recommend_expansion(settings: DesignSettings, track: Track, today: date) -> 
             text = f"replace {noun} {', '.join(replace)} in the {dose} expansion cohort"
         else:
             action, rule = Action.ENROLL, Rule.EXPANSION_ENROLL
+            from_escalation = f", {len(counted)} of them treated on escalation" if counted else ""
             text = (
                 f"enroll {open_places} more in the {dose} expansion cohort "
-                f"({evaluable + len(awaiting)} of {size} in place)"
+                f"({evaluable + len(awaiting)} of {size} in place{from_escalation})"
             )
             if replace:
                 text += f"; {len(replace)} of them replace {', '.join(replace)}"
         text += f" ({counts})"
-        return Recommendation(
+        return dataclasses.replace(
+            base,
             action=action,
             rule=rule,
             text=text,
@@ -111,11 +128,11 @@ def recommend_expansion(settings: DesignSettings, track: Track, today: date) -> 
             subjects_to_replace=replace,
             flags=tuple(flags),
             notes=tuple(notes),
-            **common,
         )
 
     if awaiting:
-        return Recommendation(
+        return dataclasses.replace(
+            base,
             action=Action.WAIT,
             rule=Rule.EXPANSION_WAIT,
             text=(
@@ -124,14 +141,13 @@ def recommend_expansion(settings: DesignSettings, track: Track, today: date) -> 
             ),
             flags=tuple(flags),
             notes=tuple(notes),
-            **common,
         )
 
-    return Recommendation(
+    return dataclasses.replace(
+        base,
         action=Action.EXPANSION_COMPLETE,
         rule=Rule.EXPANSION_COMPLETE,
         text=f"expansion cohort at {dose} complete: {evaluable} evaluable ({counts})",
         flags=tuple(flags),
         notes=tuple(notes),
-        **common,
     )

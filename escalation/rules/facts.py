@@ -25,6 +25,16 @@ class DoseLevel:
 
     number: int
     label: str  # e.g. "0.1 mg/kg"
+    # The dose per administration in the study's unit (0.1 for "0.1 mg/kg"). Optional: only the
+    # dose-intensity comparison between regimens needs it (`Track.reference`).
+    amount: float | None = None
+
+    def per_week(self, interval_days: int | None) -> float | None:
+        """Dose intensity: the dose given per week on a regimen with this interval (e.g. 0.2 mg/kg
+        every 14 days is 0.1 mg/kg per week), or None without an amount or an interval."""
+        if self.amount is None or not interval_days:
+            return None
+        return self.amount * 7 / interval_days
 
 
 @dataclass(frozen=True)
@@ -116,6 +126,42 @@ class Phase(StrEnum):
 
 
 @dataclass(frozen=True)
+class ReferenceTrack:
+    """The track whose cleared dose levels bound this one: the Q2W track escalates only to levels
+    already cleared on Q3W (docs/escalation.md §5), re-checked at every recommendation against what Q3W clears
+    on that day (`reference_from` builds this from the Q3W track's own facts).
+
+    - `cleared`: the levels the reference track's escalation has passed now, lowest first.
+    - `exceeded`: its levels with 2 or more DLTs (exceeded the MTD there).
+    - `final`: its escalation is over (MTD or MAD declared, or stopped): it will clear no more.
+    """
+
+    name: str
+    regimen: str
+    interval_days: int
+    cleared: tuple[DoseLevel, ...] = ()
+    exceeded: tuple[DoseLevel, ...] = ()
+    final: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cleared", tuple(self.cleared))
+        object.__setattr__(self, "exceeded", tuple(self.exceeded))
+        if self.interval_days < 1:
+            raise EscalationInputError(f"reference track {self.name}: interval must be >= 1 day")
+
+    def clears(self, level: DoseLevel) -> bool:
+        """Is `level` at or below what the reference track has cleared? Compared by dose when
+        both amounts are known (an intermediate dose of this track is judged by its amount),
+        else by level number."""
+        if not self.cleared:
+            return False
+        top = self.cleared[-1]
+        if level.amount is not None and top.amount is not None:
+            return level.amount <= top.amount + _FRACTION_TOLERANCE
+        return level.number in {cleared.number for cleared in self.cleared}
+
+
+@dataclass(frozen=True)
 class Track:
     """One escalation track (or one expansion cohort) and everything enrolled on it.
 
@@ -128,6 +174,11 @@ class Track:
     - `titration`: whether accelerated titration applies to its first levels (Q3W only on MIL97).
     - `phase`: escalation (3+3) or expansion (one dose level, safety monitoring rule).
     - `subjects`: everyone ever assigned to the track, replaced subjects included.
+    - `interval_days`: days between infusions (21 on Q3W, 14 on Q2W), for dose intensity.
+    - `reference`: for a track bound to what another track has cleared (Q2W after Q3W).
+    - `escalation_subjects`: on an expansion track, the subjects treated at its dose level and
+      regimen on escalation; they count toward the expansion when the study says so
+      (`DesignSettings.expansion_counts_escalation_subjects`).
     """
 
     name: str
@@ -138,11 +189,15 @@ class Track:
     subjects: tuple[Subject, ...] = ()
     titration: bool = False
     phase: Phase = Phase.ESCALATION
+    interval_days: int | None = None
+    reference: ReferenceTrack | None = None
+    escalation_subjects: tuple[Subject, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "planned_infusion_days", tuple(self.planned_infusion_days))
         object.__setattr__(self, "dose_levels", tuple(self.dose_levels))
         object.__setattr__(self, "subjects", tuple(self.subjects))
+        object.__setattr__(self, "escalation_subjects", tuple(self.escalation_subjects))
         object.__setattr__(self, "phase", as_choice(Phase, self.phase, "phase"))
         if self.dlt_window_days < 1:
             raise EscalationInputError(f"track {self.name}: the DLT window needs at least 1 day")
@@ -161,10 +216,16 @@ class Track:
             raise EscalationInputError(
                 f"track {self.name}: an expansion cohort has exactly one dose level"
             )
-        subject_numbers = [subject.number for subject in self.subjects]
+        if self.escalation_subjects and self.phase is not Phase.EXPANSION:
+            raise EscalationInputError(
+                f"track {self.name}: only an expansion track counts escalation subjects"
+            )
+        if self.interval_days is not None and self.interval_days < 1:
+            raise EscalationInputError(f"track {self.name}: the interval must be >= 1 day")
+        subject_numbers = [s.number for s in (*self.subjects, *self.escalation_subjects)]
         if len(set(subject_numbers)) != len(subject_numbers):
             raise EscalationInputError(f"track {self.name}: a subject number is repeated")
-        for subject in self.subjects:
+        for subject in (*self.subjects, *self.escalation_subjects):
             if subject.dose_level not in numbers:
                 raise EscalationInputError(
                     f"subject {subject.number}: dose level {subject.dose_level} "
@@ -180,3 +241,9 @@ class Track:
     def dose_text(self, level: DoseLevel) -> str:
         """The dose as people say it: "0.1 mg/kg Q3W"."""
         return f"{level.label} {self.regimen}".strip()
+
+    def position(self, number: int) -> int:
+        for index, level in enumerate(self.dose_levels):
+            if level.number == number:
+                return index
+        raise EscalationInputError(f"track {self.name}: no dose level {number}")

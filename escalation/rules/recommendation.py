@@ -16,7 +16,7 @@ from .facts import AdverseEvent, DoseLevel
 from .window import SubjectEvaluation, SubjectStatus
 
 # Bump whenever a rule's outcome can change for the same facts; stored with every decision.
-RULES_VERSION = "escalation-rules 1.1.0 (2026-03)"
+RULES_VERSION = "escalation-rules 1.2.0 (2026-11)"
 
 
 class Action(StrEnum):
@@ -48,6 +48,8 @@ class Rule(StrEnum):
     SIMPLE_MTD = "3+3 simple: next higher dose exceeded -> this dose is the MTD"
     STOP_FIRST_LEVEL = "3+3: lowest dose level exceeded -> stop, no MTD"
     MAD = "3+3: top dose tolerated -> MTD not reached, MAD"
+    TOP_DOSE_FILL = "3+3 top dose: 0/3 at the highest dose -> fill it to 6 before the MAD"
+    WAIT_REFERENCE = "Q2W: next dose level not cleared on the reference track now -> wait"
     WAIT_PENDING = "escalation needs every subject of the cohort evaluable -> wait"
     REPLACE_NOT_EVALUABLE = "evaluability: not evaluable -> replace"
     EXPANSION_ENROLL = "expansion: enroll to the cohort size"
@@ -64,6 +66,11 @@ class Flag(StrEnum):
     SUBJECTS_ABOVE = "subjects_already_at_higher_levels"
     DLT_CALL_NOT_RELATED = "dlt_call_on_ae_not_related"
     BEYOND_BOUNDARY_TABLE = "evaluated_beyond_boundary_table"
+    # A level of this track gives as much drug per week as a level of the reference track (Q3W)
+    # that exceeded the MTD there (e.g. 0.2 mg/kg Q2W = 0.1 mg/kg/week = 0.3 mg/kg Q3W).
+    DOSE_INTENSITY_AT_EXCEEDED = "dose_intensity_reaches_an_exceeded_reference_level"
+    # The level in question is above what the reference track clears now (late data there).
+    LEVEL_NOT_CLEARED_ON_REFERENCE = "level_not_cleared_on_reference_track"
 
 
 class LevelMode(StrEnum):
@@ -162,15 +169,17 @@ def dlt_count(dlts: int, evaluable: int) -> str:
 
 def describe_pending(pending: tuple[SubjectEvaluation, ...]) -> str:
     """ "1 subject pending until 2026-03-02" / "2 subjects pending until ... (a ..., b ...)"."""
-    dated = [s for s in pending if s.status is SubjectStatus.PENDING and s.window is not None]
+    dated = [
+        (s, s.window.end)
+        for s in pending
+        if s.status is SubjectStatus.PENDING and s.window is not None
+    ]
     undosed = [s for s in pending if s.status is SubjectStatus.NOT_DOSED]
     parts = []
     if dated:
-        until = max(s.window.end for s in dated).isoformat()
+        until = max(end for _, end in dated).isoformat()
         noun = "subject" if len(dated) == 1 else "subjects"
-        detail = ", ".join(
-            f"{s.subject_number} window ends {s.window.end.isoformat()}" for s in dated
-        )
+        detail = ", ".join(f"{s.subject_number} window ends {end.isoformat()}" for s, end in dated)
         parts.append(f"{len(dated)} {noun} pending until {until} ({detail})")
     if undosed:
         noun = "subject" if len(undosed) == 1 else "subjects"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
-from .design import DesignSettings, WindowConvention
+from .design import DesignSettings, LastWindowDay, WindowConvention
 from .errors import EscalationInputError, as_choice
 from .facts import AdverseEvent, Subject, Track
 
@@ -140,30 +140,36 @@ def evaluate_subject(
     """The subject's DLT window and status on `today` (DOMAIN 2).
 
     Evaluable: a DLT inside the window, whatever the exposure; or the window completed (today
-    past its last day, still on study after that day) with the minimum exposure. Otherwise not
-    evaluable (left early, under-dosed) or still pending.
+    past its last day, on study through that day) with the minimum exposure. Otherwise not
+    evaluable (left early, under-dosed) or still pending. Whether ending treatment on the last
+    day completes the window is `DesignSettings.end_of_treatment_on_last_window_day`
+    ("evaluable" by default, "not_evaluable" for the strict reading).
     """
-    base = {
-        "subject_number": subject.number,
-        "dose_level": subject.dose_level,
-        "replaced": subject.replaced,
-        "required_infusions": required_infusions(settings, track),
-    }
+    # What every outcome below shares; each `replace` fills in its status, rule and window.
+    base = SubjectEvaluation(
+        subject_number=subject.number,
+        dose_level=subject.dose_level,
+        status=SubjectStatus.NOT_DOSED,
+        rule="",
+        window=None,
+        replaced=subject.replaced,
+        required_infusions=required_infusions(settings, track),
+    )
     first_dose_on = subject.first_dose_on
     if first_dose_on is None:
         if subject.left_on is not None:
-            return SubjectEvaluation(
+            return replace(
+                base,
                 status=SubjectStatus.NOT_EVALUABLE,
                 reason=NotEvaluableReason.LEFT_BEFORE_FIRST_DOSE,
                 rule="evaluability: left before Cycle 1 Day 1 -> not evaluable, replace",
                 window=None,
-                **base,
             )
-        return SubjectEvaluation(
+        return replace(
+            base,
             status=SubjectStatus.NOT_DOSED,
             rule="window: opens at the first dose (Cycle 1 Day 1)",
             window=None,
-            **base,
         )
 
     window = dlt_window(first_dose_on, track.dlt_window_days, settings.window_convention)
@@ -183,13 +189,13 @@ def evaluate_subject(
     qualifying = sum(
         1 for dose in planned_given if dose.reaches(settings.minimum_exposure_fraction)
     )
-    base["qualifying_infusions"] = qualifying
-    required = base["required_infusions"]
+    base = replace(base, qualifying_infusions=qualifying)
+    required = base.required_infusions
 
     dlts = counted_dlts(subject, window)
     if dlts:
         first = dlts[0]
-        notes = ()
+        notes: tuple[str, ...] = ()
         if not first.related:
             # DOMAIN 2: a DLT is at least possibly related. The call is counted anyway (counting
             # it can only slow escalation) and the inconsistency is shown for correction.
@@ -197,59 +203,65 @@ def evaluate_subject(
                 f"{subject.number}: DLT call on an AE assessed as not related "
                 f"({first.describe()}); counted, check the record",
             )
-        return SubjectEvaluation(
+        return replace(
+            base,
             status=SubjectStatus.DLT,
             rule="evaluability: DLT with onset inside the window -> evaluable, whatever the exposure",
             window=window,
             dlt_event=first,
             notes=notes,
-            **base,
         )
 
-    # Leaving on the window's last day is leaving early: escalation rests only on subjects
-    # observed through the whole window.
-    if subject.left_on is not None and subject.left_on <= window.end:
-        return SubjectEvaluation(
+    # Leaving before the window's last day is leaving early: escalation rests only on subjects
+    # observed through the whole window. Leaving on the last day itself is a study setting
+    # (`end_of_treatment_on_last_window_day`, docs/escalation.md §2.2): by default the subject was
+    # observed through that day and no infusion of the window is missed, so the window counts as
+    # completed; the strict reading makes it leaving early.
+    strict = settings.end_of_treatment_on_last_window_day is LastWindowDay.NOT_EVALUABLE
+    if subject.left_on is not None and (
+        subject.left_on < window.end or (strict and subject.left_on == window.end)
+    ):
+        return replace(
+            base,
             status=SubjectStatus.NOT_EVALUABLE,
             reason=NotEvaluableReason.LEFT_WINDOW_EARLY,
             rule="evaluability: left the window early without DLT -> not evaluable, replace",
             window=window,
-            **base,
         )
 
     # Every planned infusion given and still short of the minimum: the outcome is known before
     # the window ends (unless a DLT comes, which makes the subject evaluable again).
     if len(planned_given) >= planned_count and qualifying < required:
-        return SubjectEvaluation(
+        return replace(
+            base,
             status=SubjectStatus.NOT_EVALUABLE,
             reason=NotEvaluableReason.UNDER_DOSED,
             rule="evaluability: below the minimum exposure -> not evaluable, replace",
             window=window,
-            **base,
         )
 
     if not window.is_complete(today):
-        return SubjectEvaluation(
+        return replace(
+            base,
             status=SubjectStatus.PENDING,
             rule="window: not complete until the day after its last day -> pending",
             window=window,
-            **base,
         )
 
     if qualifying < required:
-        return SubjectEvaluation(
+        return replace(
+            base,
             status=SubjectStatus.NOT_EVALUABLE,
             reason=NotEvaluableReason.UNDER_DOSED,
             rule="evaluability: below the minimum exposure -> not evaluable, replace",
             window=window,
-            **base,
         )
 
-    return SubjectEvaluation(
+    return replace(
+        base,
         status=SubjectStatus.EVALUABLE_NO_DLT,
         rule="evaluability: window completed with the minimum exposure, no DLT -> evaluable",
         window=window,
-        **base,
     )
 
 
@@ -258,7 +270,10 @@ def next_evaluation_date(settings: DesignSettings, track: Track, today: date) ->
     among subjects still pending (the periodic sweep re-evaluates the track then)."""
     ends = [
         evaluation.window.end
-        for evaluation in (evaluate_subject(settings, track, s, today) for s in track.subjects)
+        for evaluation in (
+            evaluate_subject(settings, track, s, today)
+            for s in (*track.subjects, *track.escalation_subjects)
+        )
         if evaluation.status is SubjectStatus.PENDING and evaluation.window is not None
     ]
     return min(ends) + timedelta(days=1) if ends else None

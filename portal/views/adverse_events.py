@@ -3,6 +3,8 @@ grades that exist for the chosen term with their CTCAE text, seriousness, relati
 outcome and the investigator's DLT call. Works without JavaScript (Search and Show grades
 buttons re-render the page); htmx makes both live."""
 
+from datetime import UTC
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -102,8 +104,9 @@ def ctcae_grades(request):
 
 
 def _notice_for(request, event: AdverseEvent, verb: str) -> None:
-    """Say what was saved; for an SAE or a DLT, say who was notified (the escalation service
-    records the monitors' notifications in the same transaction as the event)."""
+    """Say what was saved; for an SAE or a DLT, say who is told and whether the e-mail has gone
+    (the escalation service records the monitors' notifications in the same transaction as the
+    event; the e-mail follows after commit, or from the sweep when the queue is down)."""
     flags = []
     if event.serious:
         flags.append("serious (SAE)")
@@ -113,27 +116,44 @@ def _notice_for(request, event: AdverseEvent, verb: str) -> None:
     if not flags:
         messages.success(request, text)
         return
-    notified = sorted(
-        {
-            n.recipient.get_full_name() or n.recipient.username
-            for n in restrict(
-                Notification.objects.filter(key=f"ae:{event.pk}").select_related("recipient"),
-                request.user,
-            )
-        }
-    )
-    if notified:
-        told = f"the medical monitor is notified ({', '.join(notified)})"
-    else:
-        told = (
+    by_recipient: dict = {}
+    for n in restrict(
+        Notification.objects.filter(key=f"ae:{event.pk}").select_related("recipient"),
+        request.user,
+    ):
+        by_recipient.setdefault(n.recipient, []).append(n)
+    sent, queued, app_only = [], [], []
+    for recipient, notes in sorted(by_recipient.items(), key=lambda item: _name(item[0])):
+        if not recipient.email:
+            app_only.append(_name(recipient))
+        elif all(n.sent_at is not None for n in notes):
+            at = max(n.sent_at for n in notes).astimezone(UTC)
+            sent.append(f"{_name(recipient)} at {at:%Y-%m-%d %H:%M} UTC")
+        else:
+            queued.append(_name(recipient))
+    told = []
+    if sent:
+        told.append(f"the medical monitor was notified ({'; '.join(sent)})")
+    if queued:
+        told.append(
+            f"the medical monitor will be notified ({', '.join(queued)}): the e-mail is queued"
+        )
+    if app_only:
+        told.append(f"{', '.join(app_only)} will see it in the app (no e-mail address)")
+    if not told:
+        told.append(
             "no medical monitor is assigned to this study in the system, so tell the study's "
             "medical monitor directly"
         )
     messages.warning(
         request,
-        f"{text} It is {' and '.join(flags)}: {told}. An SAE must reach the monitor within "
-        "24 hours.",
+        f"{text} It is {' and '.join(flags)}: {'; '.join(told)}. An SAE must reach the monitor "
+        "within 24 hours.",
     )
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.username
 
 
 def _form_kwargs(user, subject) -> dict:

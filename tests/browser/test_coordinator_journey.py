@@ -144,7 +144,7 @@ def test_screen_enroll_dose_and_report_a_dlt(
     shot(page, "ae-form")
     page.get_by_role("button", name="Save the adverse event").click()
     expect(page.locator(".messages .message.warning")).to_contain_text(
-        "medical monitor is notified"
+        "the medical monitor was notified (Monitor Tester at "
     )
     ae_row = page.locator("tr[data-ae]")
     expect(ae_row).to_have_class(re.compile(r"\bdlt\b"))

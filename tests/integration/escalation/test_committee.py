@@ -174,6 +174,23 @@ def test_expansion_cohort_pauses_at_the_safety_boundary(
     from tests.integration.escalation.helpers import report_dlt
 
     level1 = DoseLevel.objects.get(study=study, number=1)
+    # The subject treated at 0.01 mg/kg Q3W on escalation counts toward the 10 (the study's
+    # expansion_counts_escalation_subjects): the cohort takes 9 more.
+    with pytest.raises(ValidationError) as excinfo:
+        committee_override(
+            by=monitor,
+            password=PASSWORD,
+            track=cohort1.track,
+            step="open_track",
+            new_expansion_regimen=study.regimens.get(code="Q3W"),
+            dose_level=level1,
+            n_subjects=10,
+            rationale="expand the dose for PK and safety",
+        )
+    assert excinfo.value.message_dict["n_subjects"] == [
+        "This expansion cohort takes at most 9: 1 subject treated at 0.01 mg/kg Q3W on "
+        "escalation counts toward its 10."
+    ]
     decision = committee_override(
         by=monitor,
         password=PASSWORD,
@@ -181,13 +198,13 @@ def test_expansion_cohort_pauses_at_the_safety_boundary(
         step="open_track",
         new_expansion_regimen=study.regimens.get(code="Q3W"),
         dose_level=level1,
-        n_subjects=10,
+        n_subjects=9,
         rationale="expand the dose for PK and safety",
     )
     expansion = decision.target_track
     assert expansion.phase == "expansion" and expansion.status == "active"
     cohort = decision.opened_cohort
-    assert cohort.planned_size == 10
+    assert cohort.planned_size == 9
     subjects = []
     for n in range(3):
         subject = enrolled_subject(coordinator_a, site_a, f"E-{n}", cohort, days_ago=40)

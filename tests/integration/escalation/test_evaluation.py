@@ -92,7 +92,8 @@ def test_concurrent_evaluations_store_one_recommendation(coordinator_a, site_a, 
 def test_an_evaluation_lost_at_commit_is_made_by_the_sweep(coordinator_a, l1_subject, cohort1):
     before = current(cohort1.track)
     with mock.patch(
-        "escalation.tasks.evaluate_track_task.delay", side_effect=ConnectionError("broker down")
+        "escalation.tasks.evaluate_track_task.apply_async",
+        side_effect=ConnectionError("broker down"),
     ):
         report_dlt(coordinator_a, l1_subject)
     assert current(cohort1.track).pk == before.pk  # nothing evaluated at commit

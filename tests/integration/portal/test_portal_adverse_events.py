@@ -101,7 +101,7 @@ def test_a_grade_3_related_dlt_is_saved_highlighted_and_the_monitor_notified(
     assert event.dlt_investigator and event.serious and event.serious_hospitalisation
     page = signed_in.get(response.url).content.decode()
     assert f'id="ae-{event.pk}" class="sae dlt"' in page
-    assert "the medical monitor is notified (Monitor Tester)" in page
+    assert "the medical monitor will be notified (Monitor Tester): the e-mail is queued" in page
     assert "Monitor notified: Monitor Tester" in page
 
 

@@ -529,23 +529,48 @@ def test_q2w_under_dosed_day15_is_known_at_once_and_a_later_dlt_still_counts() -
     assert evaluate_subject(DEFAULT, _q2w(with_dlt), with_dlt, LATER).status is SubjectStatus.DLT
 
 
+STRICT = DesignSettings(end_of_treatment_on_last_window_day="not_evaluable")
+AFTER_STRICT = DesignSettings(
+    window_convention="after", end_of_treatment_on_last_window_day="not_evaluable"
+)
+
+
 @pytest.mark.parametrize(
     ("settings", "left_on", "expected"),
     [
-        pytest.param(DEFAULT, C1D1 + timedelta(days=20), SubjectStatus.NOT_EVALUABLE,
-                     id="inclusive-left-on-day21"),
-        pytest.param(DEFAULT, C1D1 + timedelta(days=21), SubjectStatus.EVALUABLE_NO_DLT,
-                     id="inclusive-left-on-day22"),
-        pytest.param(AFTER, C1D1 + timedelta(days=21), SubjectStatus.NOT_EVALUABLE,
-                     id="after-left-on-start+21"),
-        pytest.param(AFTER, C1D1 + timedelta(days=22), SubjectStatus.EVALUABLE_NO_DLT,
-                     id="after-left-on-start+22"),
+        # Default (end_of_treatment_on_last_window_day = "evaluable"): observed through the last
+        # day, no infusion of the window missed -> the window is completed.
+        pytest.param(DEFAULT, C1D1 + timedelta(days=19), SubjectStatus.NOT_EVALUABLE,
+                     id="inclusive-left-on-day20"),
+        pytest.param(DEFAULT, C1D1 + timedelta(days=20), SubjectStatus.EVALUABLE_NO_DLT,
+                     id="inclusive-left-on-day21-evaluable"),
+        pytest.param(AFTER, C1D1 + timedelta(days=21), SubjectStatus.EVALUABLE_NO_DLT,
+                     id="after-left-on-start+21-evaluable"),
+        pytest.param(AFTER, C1D1 + timedelta(days=20), SubjectStatus.NOT_EVALUABLE,
+                     id="after-left-on-start+20"),
+        # The strict reading: leaving on the last day is leaving early.
+        pytest.param(STRICT, C1D1 + timedelta(days=20), SubjectStatus.NOT_EVALUABLE,
+                     id="strict-inclusive-left-on-day21"),
+        pytest.param(STRICT, C1D1 + timedelta(days=21), SubjectStatus.EVALUABLE_NO_DLT,
+                     id="strict-inclusive-left-on-day22"),
+        pytest.param(AFTER_STRICT, C1D1 + timedelta(days=21), SubjectStatus.NOT_EVALUABLE,
+                     id="strict-after-left-on-start+21"),
+        pytest.param(AFTER_STRICT, C1D1 + timedelta(days=22), SubjectStatus.EVALUABLE_NO_DLT,
+                     id="strict-after-left-on-start+22"),
     ],
 )  # fmt: skip
-def test_leaving_on_the_windows_last_day_is_leaving_early(settings, left_on, expected) -> None:
+def test_leaving_on_the_windows_last_day_follows_the_study_setting(
+    settings, left_on, expected
+) -> None:
     subject = Subject("301-001", 3, doses=(Dose(C1D1),), left_on=left_on)
     track = q3w("")
     assert evaluate_subject(settings, track, subject, LATER).status is expected
+
+
+def test_leaving_on_the_last_day_is_pending_until_the_day_is_over() -> None:
+    subject = Subject("301-001", 3, doses=(Dose(C1D1),), left_on=C1D1 + timedelta(days=20))
+    on_the_day = evaluate_subject(DEFAULT, q3w(""), subject, C1D1 + timedelta(days=20))
+    assert on_the_day.status is SubjectStatus.PENDING
 
 
 def test_death_inside_the_window_without_dlt_is_not_evaluable() -> None:
@@ -594,12 +619,14 @@ def test_dlt_on_the_day_of_the_first_dose_counts() -> None:
 def test_q2w_single_allowed_level_tolerated_names_the_track_not_the_study_top_dose() -> None:
     # review fix (text). The committee opened Q2W at 0.1 mg/kg only. 0/3 there is the top of
     # this track, not the study's 0.45 mg/kg: the text must say so and leave the committee the
-    # choice of opening a higher level to this track.
+    # choice of opening a higher level to this track (top_dose_rule "declare_at_3": the MAD at
+    # 0/3; the default fills the level to 6 first, see test_rules_scenarios.py).
     subjects = [
         Subject(f"302-00{i}", 3, doses=(Dose(C1D1), Dose(C1D1 + timedelta(days=14))))
         for i in (1, 2, 3)
     ]
-    result = recommend(DEFAULT, _q2w(*subjects, levels=(MIL97[2],)), LATER)
+    settings = DesignSettings(top_dose_rule="declare_at_3")
+    result = recommend(settings, _q2w(*subjects, levels=(MIL97[2],)), LATER)
     assert (result.action, result.mad_level.number) == (Action.MAD_REACHED, 3)
     assert result.text.startswith("MAD 0.1 mg/kg Q2W reached")
     assert "highest dose level open to track Q2W escalation" in result.text

@@ -15,6 +15,13 @@ enrollment order. Subjects are numbered 101-001, 101-002, ... across the whole s
     G  related grade 2 AE in the window, no DLT     -> evaluable, no DLT; titration trigger
     R  related grade 2 AE, window still open        -> pending; titration trigger
     g  unrelated grade 2 AE in the window           -> evaluable, no DLT; no trigger
+    Z  ended treatment on the window's last day (Day 21), no DLT
+                                                    -> evaluable by default; not evaluable under
+                                                       end_of_treatment_on_last_window_day =
+                                                       "not_evaluable"
+
+An expansion case may also give `escalation`: the subjects treated at the expansion's dose and
+regimen on escalation, in the same notation, numbered 201-001, 201-002, ...
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from escalation.rules import (
     DoseLevel,
     Flag,
     Phase,
+    ReferenceTrack,
     Rule,
     Subject,
     Track,
@@ -95,24 +103,37 @@ def _subject(code: str, number: str, level: int, index: int, infusion_days: tupl
         level,
         doses=tuple(doses),
         adverse_events=(events[code],) if code in events else (),
-        left_on=first + timedelta(days=5) if code in "Xx" else None,
+        left_on=(
+            first + timedelta(days=5)
+            if code in "Xx"
+            else first + timedelta(days=20)
+            if code == "Z"
+            else None
+        ),
         replaced=code == "x",
     )
 
 
-def scenario(spec: str, **track_fields) -> Track:
-    """Build a track from the notation above; track_fields override the Q3W defaults."""
-    fields = {"name": "scenario", "dose_levels": MIL97_LEVELS, **Q3W, **track_fields}
-    subjects = []
+def _subjects(spec: str, prefix: str, infusion_days: tuple[int, ...]) -> tuple[Subject, ...]:
+    subjects: list[Subject] = []
     for part in spec.split():
         level_text, codes = part.split(":")
         level = int(level_text.removeprefix("L"))
         for code in codes.split(","):
             index = len(subjects) + 1
-            subjects.append(
-                _subject(code, f"101-{index:03d}", level, index, fields["planned_infusion_days"])
-            )
-    return Track(subjects=tuple(subjects), **fields)
+            subjects.append(_subject(code, f"{prefix}-{index:03d}", level, index, infusion_days))
+    return tuple(subjects)
+
+
+def scenario(spec: str, escalation: str = "", **track_fields) -> Track:
+    """Build a track from the notation above; track_fields override the Q3W defaults."""
+    fields = {"name": "scenario", "dose_levels": MIL97_LEVELS, **Q3W, **track_fields}
+    days = fields["planned_infusion_days"]
+    return Track(
+        subjects=_subjects(spec, "101", days),
+        escalation_subjects=_subjects(escalation, "201", days),
+        **fields,
+    )
 
 
 @dataclass(frozen=True)
@@ -132,7 +153,43 @@ class Case:
     flags: tuple[Flag, ...] = ()
     settings: dict = field(default_factory=dict)
     track: dict = field(default_factory=dict)
+    escalation: str = ""  # expansion only: the subjects treated at its dose on escalation
 
+
+# Levels with their amounts (mg/kg), for dose-intensity comparisons across regimens.
+WITH_AMOUNTS = tuple(
+    DoseLevel(level.number, level.label, float(level.label.split()[0])) for level in MIL97_LEVELS
+)
+Q3W_CLEARED_TO_L3 = WITH_AMOUNTS[:3]
+
+
+def q2w_after_q3w(
+    cleared: tuple[DoseLevel, ...], *, exceeded: tuple[DoseLevel, ...] = (), final: bool = False
+) -> dict:
+    """A Q2W track over L3-L5 bound to what Q3W clears (docs/escalation.md §5)."""
+    return {
+        **Q2W,
+        "dose_levels": WITH_AMOUNTS[2:5],
+        "interval_days": 14,
+        "reference": ReferenceTrack(
+            name="Q3W escalation",
+            regimen="Q3W",
+            interval_days=21,
+            cleared=cleared,
+            exceeded=exceeded,
+            final=final,
+        ),
+    }
+
+
+# Domain review D-4: 0.3 mg/kg Q3W exceeded (0.1 mg/kg/week); 0.2 mg/kg Q3W back to "fill to 6",
+# so Q3W clears 0.01, 0.03 and 0.1 mg/kg only; 0.2 mg/kg Q2W is also 0.1 mg/kg/week.
+D4_REFERENCE = q2w_after_q3w(Q3W_CLEARED_TO_L3, exceeded=(WITH_AMOUNTS[4],))
+INTENSITY = Flag.DOSE_INTENSITY_AT_EXCEEDED
+NOT_CLEARED = Flag.LEVEL_NOT_CLEARED_ON_REFERENCE
+STRICT_LAST_DAY = {"end_of_treatment_on_last_window_day": "not_evaluable"}
+DECLARE_AT_3 = {"top_dose_rule": "declare_at_3"}
+NOT_COUNTING = {"expansion_counts_escalation_subjects": False}
 
 SIMPLE = {"exceeded_variant": "simple"}
 NO_TITRATION = {"titration": False}
@@ -240,8 +297,19 @@ CASES = [
          level=1, exceeded=1, flags=(Flag.CURTAILED,), track=NO_TITRATION),
     Case("expand-lower-down-to-level-1-exceeded-stop", "L1:N,N,T,N,T,N L2:T,T,N", Action.STOP,
          Rule.STOP_FIRST_LEVEL, level=1, exceeded=1),
-    Case("top-dose-0of3-MAD", f"{CLEARED_TO_L3} L4:N,N,N L5:N,N,N L6:N,N,N", Action.MAD_REACHED,
-         Rule.MAD, level=6, text="MAD 0.45 mg/kg Q3W reached", mad=6),
+    # --- top dose (top_dose_rule; default fill_to_6) ---
+    Case("top-dose-0of3-fill-to-6", f"{CLEARED_TO_L3} L4:N,N,N L5:N,N,N L6:N,N,N", Action.ENROLL,
+         Rule.TOP_DOSE_FILL, level=6, n=3, text="fill 0.45 mg/kg Q3W to 6: enroll 3 more"),
+    Case("top-dose-0of3-fill-pending-wait",
+         f"{CLEARED_TO_L3} L4:N,N,N L5:N,N,N L6:N,N,N,P,P,P", Action.WAIT, Rule.WAIT_PENDING,
+         level=6, pending=("101-015", "101-016", "101-017")),
+    Case("top-dose-0of6-MAD", f"{CLEARED_TO_L3} L4:N,N,N L5:N,N,N L6:N,N,N,N,N,N",
+         Action.MAD_REACHED, Rule.MAD, level=6, text="MAD 0.45 mg/kg Q3W reached", mad=6),
+    Case("top-dose-2of6-after-fill-exceeded", f"{CLEARED_TO_L3} L4:N,N,N L5:N,N,N L6:N,N,N,T,N,T",
+         Action.ENROLL, Rule.EXPAND_LOWER_FILL, level=5, n=3, exceeded=6),
+    Case("top-dose-0of3-MAD-declare-at-3", f"{CLEARED_TO_L3} L4:N,N,N L5:N,N,N L6:N,N,N",
+         Action.MAD_REACHED, Rule.MAD, level=6, text="MAD 0.45 mg/kg Q3W reached", mad=6,
+         settings=DECLARE_AT_3),
     Case("top-dose-1of6-MAD", f"{CLEARED_TO_L3} L4:N,N,N L5:N,N,N L6:N,T,N,N,N,N",
          Action.MAD_REACHED, Rule.MAD, level=6, mad=6),
     Case("top-dose-1of3-add-3", f"{CLEARED_TO_L3} L4:N,N,N L5:N,N,N L6:N,T,N", Action.ENROLL,
@@ -263,8 +331,36 @@ CASES = [
          text="start at 0.1 mg/kg Q2W: open a cohort of 3", track=Q2W),
     Case("q2w-0of3-escalate", "L3:N,N,N", Action.ESCALATE, Rule.ESCALATE_AFTER_3, level=4, n=3,
          text="escalate to 0.2 mg/kg Q2W", track=Q2W),
-    Case("q2w-top-allowed-level-MAD", "L3:N,N,N L4:N,N,N", Action.MAD_REACHED, Rule.MAD, level=4,
-         mad=4, track=Q2W),
+    Case("q2w-top-allowed-level-fill-to-6", "L3:N,N,N L4:N,N,N", Action.ENROLL,
+         Rule.TOP_DOSE_FILL, level=4, n=3, track=Q2W),
+    Case("q2w-top-allowed-level-MAD-declare-at-3", "L3:N,N,N L4:N,N,N", Action.MAD_REACHED,
+         Rule.MAD, level=4, mad=4, track=Q2W, settings=DECLARE_AT_3),
+    # --- Q2W bound to what Q3W clears on the day (domain review D-4) ---
+    Case("q2w-next-level-not-cleared-on-q3w-now-wait", "L3:N,N,N", Action.WAIT,
+         Rule.WAIT_REFERENCE, level=3,
+         text="escalation to 0.2 mg/kg Q2W is not recommended: Q3W escalation does not clear "
+              "0.2 mg/kg now", flags=(INTENSITY,), track=D4_REFERENCE),
+    Case("q2w-escalates-once-q3w-clears-the-next-level", "L3:N,N,N", Action.ESCALATE,
+         Rule.ESCALATE_AFTER_3, level=4, n=3, text="escalate to 0.2 mg/kg Q2W",
+         track=q2w_after_q3w(WITH_AMOUNTS[:4])),
+    Case("q2w-reference-ended-ceiling-is-the-top-fill-to-6", "L3:N,N,N", Action.ENROLL,
+         Rule.TOP_DOSE_FILL, level=3, n=3, track=q2w_after_q3w(Q3W_CLEARED_TO_L3, final=True)),
+    Case("q2w-reference-ended-ceiling-MAD", "L3:N,N,N,N,N,N", Action.MAD_REACHED, Rule.MAD,
+         level=3, mad=3, text="as Q3W escalation has ended and cleared no higher dose",
+         track=q2w_after_q3w(Q3W_CLEARED_TO_L3, final=True)),
+    Case("q2w-level-opened-earlier-no-longer-cleared-flagged", "L3:N,N,N L4:N,P,P", Action.WAIT,
+         Rule.WAIT_PENDING, level=4, pending=("101-005", "101-006"),
+         flags=(INTENSITY, NOT_CLEARED), track=D4_REFERENCE),
+    Case("q2w-intensity-below-exceeded-not-flagged", "L3:N,N,N", Action.WAIT, Rule.WAIT_REFERENCE,
+         level=3, track=q2w_after_q3w(Q3W_CLEARED_TO_L3, exceeded=(WITH_AMOUNTS[5],))),
+    # --- ending treatment on the window's last day (domain review D-8) ---
+    Case("eot-on-last-window-day-evaluable", "L1:Z", Action.ESCALATE, Rule.TITRATION_ESCALATE,
+         level=2, n=1),
+    Case("eot-on-last-window-day-strict-replace", "L1:Z", Action.REPLACE,
+         Rule.REPLACE_NOT_EVALUABLE, level=1, n=1, replace=("101-001",),
+         settings=STRICT_LAST_DAY),
+    Case("eot-on-last-window-day-3+3-escalate", "L1:N L2:N L3:N,Z,N", Action.ESCALATE,
+         Rule.ESCALATE_AFTER_3, level=4, n=3),
     Case("q2w-missed-day15-infusion-replace", "L3:N,M,N", Action.REPLACE,
          Rule.REPLACE_NOT_EVALUABLE, level=3, n=1, replace=("101-002",), track=Q2W),
     Case("q2w-lowest-allowed-exceeded-stop", "L3:T,N,T", Action.STOP, Rule.STOP_FIRST_LEVEL,
@@ -282,7 +378,29 @@ CASES = [
     Case("expansion-fully-enrolled-wait", "L3:N,N,N,N,N,N,N,N,N,P", Action.WAIT,
          Rule.EXPANSION_WAIT, level=3, pending=("101-010",), track=EXPANSION),
     Case("expansion-complete-10-evaluable", "L3:N,T,N,N,N,N,T,N,N,N", Action.EXPANSION_COMPLETE,
-         Rule.EXPANSION_COMPLETE, level=3, text="complete: 10 evaluable", track=EXPANSION),
+         Rule.EXPANSION_COMPLETE, level=3, text="complete: 10 evaluable", track=EXPANSION,
+         settings=NOT_COUNTING),
+    # --- expansion "to total of 10" counts the escalation subjects (domain review D-3) ---
+    Case("expansion-counts-the-6-treated-on-escalation", "", Action.ENROLL, Rule.EXPANSION_ENROLL,
+         level=3, n=4, text="(6 of 10 in place, 6 of them treated on escalation) "
+         "(1 DLT-type toxicities in 6 evaluated)", track=EXPANSION, escalation="L3:N,T,N,N,N,N"),
+    Case("expansion-not-counting-escalation-enrolls-10", "", Action.ENROLL, Rule.EXPANSION_ENROLL,
+         level=3, n=10, text="(0 DLT-type toxicities in 0 evaluated)", track=EXPANSION,
+         escalation="L3:N,T,N,N,N,N", settings=NOT_COUNTING),
+    Case("expansion-complete-at-10-with-escalation-subjects", "L3:N,N,N,N", Action.EXPANSION_COMPLETE,
+         Rule.EXPANSION_COMPLETE, level=3, text="complete: 10 evaluable", track=EXPANSION,
+         escalation="L3:N,T,N,N,N,N"),
+    Case("expansion-boundary-counts-escalation-dlts", "L3:T,T", Action.PAUSE_EXPANSION,
+         Rule.EXPANSION_PAUSE, level=3, text="(3 DLT-type toxicities in 4 evaluated; boundary >= 3)",
+         track=EXPANSION, escalation="L3:N,T"),
+    Case("expansion-boundary-without-escalation-dlts-continues", "L3:T,T", Action.ENROLL,
+         Rule.EXPANSION_ENROLL, level=3, n=8, track=EXPANSION, escalation="L3:N,T",
+         settings=NOT_COUNTING),
+    Case("expansion-escalation-subject-pending-holds-a-place", "", Action.ENROLL,
+         Rule.EXPANSION_ENROLL, level=3, n=7, pending=("201-003",), track=EXPANSION,
+         escalation="L3:N,N,P"),
+    Case("expansion-escalation-not-evaluable-neither-counted-nor-replaced", "", Action.ENROLL,
+         Rule.EXPANSION_ENROLL, level=3, n=8, track=EXPANSION, escalation="L3:N,X,N"),
 ]
 # fmt: on
 
@@ -290,7 +408,7 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_scenario(case: Case) -> None:
     settings = DesignSettings(**case.settings)
-    track = scenario(case.spec, **case.track)
+    track = scenario(case.spec, case.escalation, **case.track)
 
     result = recommend(settings, track, TODAY)
 

@@ -172,7 +172,9 @@ def test_left_before_first_dose_is_not_evaluable() -> None:
     ("left_on", "expected"),
     [
         pytest.param(date(2026, 1, 12), SubjectStatus.NOT_EVALUABLE, id="left-day8"),
-        pytest.param(date(2026, 1, 25), SubjectStatus.NOT_EVALUABLE, id="left-on-day21"),
+        pytest.param(date(2026, 1, 24), SubjectStatus.NOT_EVALUABLE, id="left-on-day20"),
+        # Day 21 is the last day: evaluable by default (end_of_treatment_on_last_window_day).
+        pytest.param(date(2026, 1, 25), SubjectStatus.EVALUABLE_NO_DLT, id="left-on-day21"),
         pytest.param(date(2026, 1, 26), SubjectStatus.EVALUABLE_NO_DLT, id="left-after-day21"),
     ],
 )
