@@ -154,13 +154,15 @@ class ClinicalRecord(models.Model):
             raise ValidationError(errors)
 
     def _constraint_refusal(self, constraint, error: ValidationError) -> tuple[str, str]:
-        # The field the model names for the constraint, else the one the edit changed.
-        field = self.constraint_fields.get(constraint.name)
-        if field is None:
-            names = _constraint_fields(constraint)
-            changed = [name for name in names if self._changed(name)]
-            candidates = [n for n in (changed or names) if n not in ("id", "pk", "status")]
-            field = candidates[0] if candidates else NON_FIELD_ERRORS
+        # On a correction, the field the edit changed (the model's own choice among them first);
+        # on a new record, the field the model names for the constraint.
+        names = [n for n in _constraint_fields(constraint) if n not in ("id", "pk", "status")]
+        mapped = self.constraint_fields.get(constraint.name)
+        changed = [name for name in names if self._changed(name)]
+        if getattr(self, "_loaded_values", None) is not None and changed:
+            field = mapped if mapped in changed else changed[0]
+        else:
+            field = mapped or (names[0] if names else NON_FIELD_ERRORS)
         message = self.constraint_messages.get(constraint.name)
         if message is None and getattr(error, "code", None) == "unique":
             message = " ".join(error.messages)  # Django's own: "... with this ... already exists."

@@ -65,9 +65,9 @@ def test_site_roles_read_no_other_sites_subject_anywhere(
     # Their own subject, the counts, the action and the dose stay.
     detail = client.get(f"/api/v1/escalation-decisions/{recommendation.pk}/").json()
     assert detail["text"] == (
-        "enroll 1 more at 0.01 mg/kg Q3W (titration trigger (dlt_or_related_grade2) at "
-        f"0.01 mg/kg Q3W: DLT in {OTHER_SITE} at 0.01 mg/kg Q3W: {OTHER_EVENT}; 3 in all here, "
-        "then 3+3)"
+        "enroll 1 more at 0.01 mg/kg Q3W (titration trigger: a DLT or a related grade >= 2 AE, "
+        f"at 0.01 mg/kg Q3W: DLT in {OTHER_SITE} at 0.01 mg/kg Q3W: {OTHER_EVENT}; 3 in all "
+        "here, then 3+3) (carried out: 5 places open at 0.01 mg/kg Q3W; enroll there)"
     )
     level = detail["data"]["levels"][0]
     assert (level["enrolled"], level["evaluable"], level["dlts"]) == (2, 2, 1)
