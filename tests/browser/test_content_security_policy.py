@@ -102,9 +102,14 @@ def test_the_monitors_pages_run_under_the_policy(watched, monitor, coordinator_a
 def test_the_api_docs_render_from_the_apps_own_files(watched):
     page, seen = watched
     page.goto("/api/docs/")
-    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Phase 1 EDC API")
+    # Both renderers parse the whole OpenAPI document in the browser: slow on a loaded machine.
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text(
+        "Phase 1 EDC API", timeout=30_000
+    )
     page.goto("/api/redoc/")
-    expect(page.locator("redoc h1, .api-info h1").first).to_contain_text("Phase 1 EDC API")
+    expect(page.locator("redoc h1, .api-info h1").first).to_contain_text(
+        "Phase 1 EDC API", timeout=30_000
+    )
     page.wait_for_load_state("networkidle")
     # Redoc's menu shows the Redocly logo from cdn.redoc.ly: the policy stops the browser
     # before the request leaves (nothing else is asked of any other host).
