@@ -141,7 +141,7 @@ def initial_values(model, row) -> list[dict]:
     return values
 
 
-def _histories(model, rows, record_label) -> list[RecordHistory]:
+def record_histories(model, rows, record_label) -> list[RecordHistory]:
     """One RecordHistory per record among the history rows, with readable changes; a
     "created" entry lists the values first entered."""
     rows = list(rows.select_related("history_user").order_by("history_id"))

@@ -23,8 +23,7 @@ from accounts.scoping import can, restrict
 from core.dates import site_today
 from core.history import (
     RecordHistory,
-    _histories,
-    describe_changes,  # noqa: F401  (re-exported until the callers move)
+    record_histories,
 )
 from dosing.models import DoseAdministration
 from dosing.services import slot_following
@@ -38,14 +37,12 @@ from escalation.selectors import (
 )
 from portal.timeline import Timeline, build_timeline
 from safety.models import AdverseEvent
-from safety.selectors import search_terms  # noqa: F401  (re-exported until the callers move)
 from subjects.models import Subject
 from subjects.selectors import (
     SUBJECT_RELATED,
     cohort_closed_reason,
     cohorts_with_places,
     replacements_prefetch,
-    subject_for,  # noqa: F401  (re-exported until the callers move)
 )
 from trial.models import Cohort, EscalationTrack, Site
 
@@ -436,15 +433,15 @@ def casebook(user, subject: Subject) -> Casebook:
         for e in all_events
     }
     histories = [
-        *_histories(
+        *record_histories(
             Subject, Subject.history.filter(id=subject.pk), lambda _pk: f"Subject {subject}"
         ),
-        *_histories(
+        *record_histories(
             DoseAdministration,
             DoseAdministration.history.filter(subject_id=subject.pk),
             lambda pk: dose_names.get(pk, f"Dose {pk}"),
         ),
-        *_histories(
+        *record_histories(
             AdverseEvent,
             AdverseEvent.history.filter(subject_id=subject.pk),
             lambda pk: ae_names.get(pk, f"Adverse event {pk}"),
