@@ -13,9 +13,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
-from accounts.redaction import EscalationRedaction
 from dosing.models import DoseAdministration
 from escalation.models import CommitteeDecision, Recommendation, SubjectDltStatus
+from escalation.redaction import EscalationRedaction
 from safety.models import AdverseEvent
 from subjects.models import Subject
 from trial.models import Cohort, DoseLevel, Regimen, Site, Study
@@ -414,7 +414,7 @@ class HistoryEntrySerializer(serializers.Serializer):
 
 
 def redaction_of(context) -> EscalationRedaction | None:
-    """The caller's view of escalation records (accounts/redaction.py), one per request."""
+    """The caller's view of escalation records (escalation/redaction.py), one per request."""
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None:
@@ -479,7 +479,7 @@ class CommitteeDecisionSerializer(serializers.ModelSerializer):
 
 class RecommendationSummarySerializer(serializers.ModelSerializer):
     """A recommendation of the rules core, in short. A site role reads other sites' subjects out
-    of the text, data and inputs (accounts/redaction.py); the stored record is complete."""
+    of the text, data and inputs (escalation/redaction.py); the stored record is complete."""
 
     text = serializers.CharField(
         read_only=True, help_text="What happens next, in words." + REDACTION_NOTE

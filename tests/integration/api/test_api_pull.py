@@ -296,7 +296,7 @@ def escalation_rows(many, monitor, study):
 # Every list: 3 queries to know who asks (the token with its user, their memberships and the
 # memberships' sites), then the page of rows (related rows joined, no count: cursor pages).
 # Beyond that: a cohort's track's current recommendation (prefetched); for a site role, the
-# subject numbers of other sites, taken out of the recommendations' texts (accounts/redaction.py).
+# subject numbers of other sites, taken out of the recommendations' texts (escalation/redaction.py).
 # The token list reads the token, then the user's tokens.
 LISTS = {
     "studies": {"sponsor": 4, "coordinator_a": 4},

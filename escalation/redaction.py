@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from .scoping import spans_study, visible_site_ids
+from accounts.scoping import spans_study, visible_site_ids
+from subjects.models import Subject
+
+from .rules import AdverseEvent
 
 OTHER_SITE = "a subject at another site"
 OTHER_EVENT = "an adverse event"
@@ -48,8 +51,6 @@ class EscalationRedaction:
         if not self.applies(study_id):
             return frozenset()
         if study_id not in self._hidden:
-            from subjects.models import Subject
-
             numbers = (
                 Subject.all_objects.filter(study_id=study_id, subject_number__isnull=False)
                 .exclude(site_id__in=visible_site_ids(self.user, study_id))
@@ -203,8 +204,6 @@ def _clause_end(text: str, start: int) -> int:
 
 def _event_descriptions(inputs: dict) -> dict[str, set[str]]:
     """Each subject's adverse events as the rules describe them in texts."""
-    from escalation.rules import AdverseEvent
-
     described: dict[str, set[str]] = {}
     for subject in inputs.get("subjects", []) or []:
         number = subject.get("number")
