@@ -540,6 +540,8 @@ class Cohort(models.Model):
 
     history = HistoricalRecords()
     scope_study = "study"
+    # Its printed name names the dose level and regimen: joined when the audit trail labels it.
+    history_label_related = ("dose_level", "track__regimen")
 
     class Meta:
         ordering = ["study", "number"]

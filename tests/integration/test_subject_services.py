@@ -212,8 +212,7 @@ def test_consent_cannot_move_after_a_dose(coordinator_a, site_a, cohort1):
 
 
 def test_occupied_places_annotation_counts_like_the_service(coordinator_a, site_a, cohort1, study):
-    from subjects.selectors import occupied_places_annotation
-    from subjects.services import occupied_places
+    from subjects.selectors import occupied_places, occupied_places_annotation
 
     enrolled_subject(coordinator_a, site_a, "S-1", cohort1)
     cohorts = Cohort.objects.filter(study=study).annotate(occupied=occupied_places_annotation())
