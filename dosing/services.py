@@ -1,5 +1,5 @@
-"""Every write to a dose administration: record, correct, void (DOMAIN.md section 6 checks;
-the schedule, deviations and confirmations of docs/dosing.md)."""
+"""Every write to a dose administration: record, correct, void (the checks, schedule,
+deviations and confirmations of docs/dosing.md §1-§5)."""
 
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation

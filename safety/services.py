@@ -31,7 +31,7 @@ def _announce(record, action: str, by) -> None:
 
 
 def _validate_adverse_event(event: AdverseEvent) -> None:
-    """DOMAIN.md sections 5-6, checked on every entry and correction."""
+    """The adverse event rules (docs/safety.md §2, §5), checked on every entry and correction."""
     subject = event.subject
     term: CtcaeTerm = event.ctcae_term
     errors: dict[str, list[str]] = {}
@@ -217,7 +217,7 @@ def adverse_event_update(
 def adverse_event_adjudicate(
     *, by, adverse_event: AdverseEvent, is_dlt: bool, note: str, expected_version: int | None
 ) -> AdverseEvent:
-    """The Safety Review Committee's DLT call, kept apart from the investigator's (DOMAIN.md s.2)."""
+    """The Safety Review Committee's DLT call, kept apart from the investigator's (docs/escalation.md §2.3)."""
     subject = adverse_event.subject
     require(by, Capability.ADJUDICATE_DLT, study_id=subject.study_id)
     with transaction.atomic():

@@ -1,7 +1,7 @@
 """Every write to a subject: screening, consent, eligibility, screen failure, enrollment,
 replacement, corrections, end of treatment, end of study, death, void.
 
-Each service checks the caller's access, validates the DOMAIN.md section 6 rules with messages
+Each service checks the caller's access, validates the docs/safety.md §5 rules with messages
 that name the field, and saves through `core.records` (audited) inside one transaction, so a
 refused request leaves nothing behind.
 """
@@ -370,7 +370,7 @@ def subject_enroll(
     """Enroll an eligible, consented subject into an open cohort and assign the subject number.
 
     The cohort row is locked for the count, so when two coordinators take the last place at
-    once exactly one succeeds (DOMAIN.md section 6); the other is told the cohort is full.
+    once exactly one succeeds (docs/safety.md §5); the other is told the cohort is full.
     """
     require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
     tz = subject.site.timezone
@@ -459,7 +459,7 @@ def _check_replacement(subject: Subject, replaced: Subject, cohort: Cohort) -> N
     if replaced.pk == subject.pk:
         raise field_error("replaces", "A subject cannot replace themselves.", "self")
     # The escalation layer keeps each subject's DLT status (subject.dlt_status); only a subject
-    # found not evaluable is replaced (DOMAIN.md section 2).
+    # found not evaluable is replaced (docs/escalation.md §4.4).
     dlt_status = getattr(replaced, "dlt_status", None)
     if dlt_status is None or dlt_status.status != "not_evaluable":
         raise field_error(
@@ -525,7 +525,7 @@ def _check_milestone_corrections(subject: Subject, changes: dict) -> None:
 
 
 def _validate_subject_dates(subject: Subject) -> None:
-    """Cross-record date rules, checked on every correction (DOMAIN.md section 6)."""
+    """Cross-record date rules, checked on every correction (docs/safety.md §5)."""
     tz = subject.site.timezone
     errors: dict[str, list[str]] = {}
     for name in (

@@ -1,4 +1,4 @@
-"""Screening, consent, eligibility and enrollment: the rules of DOMAIN.md section 6."""
+"""Screening, consent, eligibility and enrollment: the rules of docs/safety.md §5."""
 
 from datetime import timedelta
 
