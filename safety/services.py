@@ -12,6 +12,7 @@ from core.dates import refuse_future
 from core.errors import ValidationError, field_error
 from core.records import create_record, retry_on_conflict, update_record, void_record
 from subjects.models import Subject
+from subjects.rules import Refused, Step, refusal
 
 from .models import ADJUDICATED_DLT_RELATED, AdverseEvent, CtcaeTerm
 
@@ -125,7 +126,9 @@ def adverse_event_report(
 ) -> AdverseEvent:
     """Report an adverse event graded by CTCAE v5.0. `seriousness` names the criteria fields."""
     require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
-    if subject.status in (Subject.Status.SCREEN_FAILED,):
+    # Without informed consent the step is refused too; the event's own rules say so on its
+    # onset date, with every other problem of the entry (`_validate_adverse_event`).
+    if refusal(Step.ADVERSE_EVENT, subject.rule_state) is Refused.SCREEN_FAILED:
         raise field_error(
             "subject",
             f"{subject} is a screen failure: no adverse events are collected.",
