@@ -333,7 +333,7 @@ def enrollment_options(user, study) -> EnrollmentOptions:
     return EnrollmentOptions(
         open_cohorts=open_lines,
         reasons=reasons,
-        replacements=replacement_candidates(cohorts, current),
+        replacements=replacement_candidates(cohorts, current, redaction.hidden_numbers(study.pk)),
     )
 
 

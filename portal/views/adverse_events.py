@@ -20,6 +20,7 @@ from portal.forms import AdverseEventEditForm, AdverseEventForm, apply_errors, a
 from safety.models import AdverseEvent, CtcaeTerm
 from safety.selectors import search_terms
 from safety.services import adverse_event_report, adverse_event_update, adverse_event_void
+from subjects.rules import Refused, Step, refusal
 
 from .common import (
     not_stale,
@@ -171,6 +172,16 @@ def _form_kwargs(user, subject) -> dict:
 def adverse_event_new(request, pk: int):
     subject = visible_subject(request.user, pk)
     require_capability(request.user, Capability.ENTER_DATA, subject)
+    refused = refusal(Step.ADVERSE_EVENT, subject.rule_state)
+    if request.method == "GET" and refused is not None:
+        messages.info(
+            request,
+            f"{subject} is a screen failure: no adverse events are collected."
+            if refused is Refused.SCREEN_FAILED
+            else f"Adverse events are collected from informed consent, which is not recorded "
+            f"yet for {subject}.",
+        )
+        return redirect("subject_detail", pk=pk)
     kwargs = _form_kwargs(request.user, subject)
     if request.method == "POST":
         form = AdverseEventForm(request.POST, **kwargs)

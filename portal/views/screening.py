@@ -24,6 +24,7 @@ from portal.forms import (
     apply_errors,
 )
 from subjects.models import Subject
+from subjects.rules import Step, refusal
 from subjects.selectors import cohorts_with_places
 from subjects.services import (
     subject_enroll,
@@ -135,7 +136,7 @@ def _screening_page(request, subject, *, consent_form=None, eligibility_form=Non
 def screening(request, pk: int):
     """The screening steps of one subject: consent, eligibility, then enrollment."""
     subject = visible_subject(request.user, pk)
-    if subject.status != Subject.Status.SCREENING:
+    if refusal(Step.SCREENING, subject.rule_state):
         return redirect("subject_detail", pk=subject.pk)
     return _screening_page(request, subject)
 
@@ -273,7 +274,7 @@ def enroll(request, pk: int):
     number is assigned on enrollment."""
     subject = visible_subject(request.user, pk)
     require_capability(request.user, Capability.ENTER_DATA, subject)
-    if subject.status != Subject.Status.SCREENING:
+    if refusal(Step.SCREENING, subject.rule_state):
         messages.info(request, f"{subject} is already {subject.get_status_display().lower()}.")
         return redirect("subject_detail", pk=pk)
     options = selectors.enrollment_options(request.user, subject.study)
