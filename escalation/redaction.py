@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from accounts.scoping import spans_study, visible_site_ids
+from accounts.scoping import member_study_ids, spans_study, visible_site_ids
 from subjects.models import Subject
 
 from .rules import AdverseEvent
@@ -62,9 +62,7 @@ class EscalationRedaction:
     def needed_for(self) -> bool:
         """Will any study of this user be read through site roles only (so recommendations'
         inputs must be loaded to redact their texts)?"""
-        if not getattr(self.user, "is_authenticated", False):
-            return False
-        return any(self.applies(m.study_id) for m in self.user.memberships_cached())
+        return any(self.applies(study_id) for study_id in member_study_ids(self.user))
 
     # --- a recommendation's parts ---
 
