@@ -251,7 +251,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 600,
     "max_retries": 0,
     "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=0.25),
+    # A worker that consumes several queues takes from them in the order given (evaluations
+    # first), not in turn (docs/operations.md §2).
+    "queue_order_strategy": "priority",
 }
+# Evaluations have a queue of their own, ahead of e-mail and exports (docs/operations.md §2): a
+# worker started without -Q consumes both, evaluations first; more workers may take only
+# `-Q evaluations`. At most one evaluation per track waits in it (escalation/triggers.py).
+EVALUATION_QUEUE = env("EVALUATION_QUEUE", default="evaluations")
+CELERY_TASK_QUEUES = {EVALUATION_QUEUE: {}, CELERY_TASK_DEFAULT_QUEUE: {}}
+CELERY_TASK_ROUTES = {"escalation.evaluate_and_announce": {"queue": EVALUATION_QUEUE}}
+# Where the "an evaluation of this track is queued" markers live: the broker's Redis (shared by
+# every web process and worker), or process memory when tasks run in process.
+EVALUATION_MARKER_CACHE = "evaluation_markers"
+# A marker whose task was lost expires after this; the sweep has evaluated the track by then.
+EVALUATION_MARKER_SECONDS = env.int("EVALUATION_MARKER_SECONDS", default=300)
 # The sweep evaluates whatever is owed (lost tasks, DLT windows that close with time) and sends
 # unsent notifications: no decision is stale, and no SAE alert waits, longer than this interval.
 # It runs under Celery beat and, without the broker, as `manage.py sweep --every SECONDS`
@@ -274,6 +288,16 @@ CACHES = {
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}
+    ),
+    EVALUATION_MARKER_CACHE: (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "edc",
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 1},
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "markers"}
     ),
 }
 
