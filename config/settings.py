@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "csp",
     # The product, in dependency order: each app imports only from those above it.
     "core",
+    "operations",
     "accounts",
     "trial",
     "subjects",
@@ -57,6 +58,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later line of the request's log carries its id (docs/operations.md §4).
+    "operations.requests.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -242,6 +245,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers log through LOGGING below (JSON with request ids), not Celery's own root handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A write enqueues its follow-up work after commit. With the broker down that must cost the user
 # no noticeable time: one publish attempt (no kombu retry loop, which took 0.7-6 s) and a short
 # connect timeout. The database keeps what is owed; the sweep does it (docs/escalation.md §8).
@@ -358,10 +363,35 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# One JSON object per line with the request id (docs/operations.md §4); LOG_FORMAT=text for
+# plain lines (the default with DEBUG=1).
+LOG_FORMAT = env("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "operations.requests.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+# /health/ (docs/operations.md §3): a worker is missing after this many seconds without a
+# heartbeat; a queue longer than HEALTH_QUEUE_WARNING is reported.
+WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=15)
+HEALTH_WORKER_STALE_SECONDS = env.int(
+    "HEALTH_WORKER_STALE_SECONDS", default=3 * WORKER_HEARTBEAT_SECONDS
+)
+HEALTH_QUEUE_WARNING = env.int("HEALTH_QUEUE_WARNING", default=100)

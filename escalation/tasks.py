@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.records import retry_on_conflict
+from operations.models import Heartbeat
 from trial.models import EscalationTrack
 
 from .models import TrackEvaluationState
@@ -143,4 +144,5 @@ def sweep() -> dict:
             )
             failed.append(track_id)
     sent = send_notifications()
+    Heartbeat.beat("sweep")  # its age is on /health/ (docs/operations.md §3)
     return {"evaluated": evaluated, "failed": failed, "notifications_sent": sent}
