@@ -7,6 +7,6 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("monitoring/", include("monitoring.urls")),
     path("standards/", include("standards.urls")),
-    path("", include("core.urls")),
+    path("", include("operations.urls")),
     path("", include("portal.urls")),
 ]
