@@ -18,7 +18,7 @@ gives the same result (NumPy's PCG64 generator).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeAlias
@@ -161,12 +161,54 @@ def simulate(
     return summarise(settings, scenario, records, seed=seed)
 
 
-def simulate_trials(
+def simulate_in_chunks(
     settings: DesignSettings,
     scenario: Scenario,
     *,
     n_trials: int = 10_000,
     seed: int = 20260301,
+    chunk: int = 1000,
+    timing: Timing | None = None,
+) -> Iterator[tuple[int, TrialRecords | None]]:
+    """The same simulation in chunks of `chunk` trials, for a progress bar: yields (trials done,
+    None), and at the end (n_trials, every trial's records). Chunk i draws from the i-th child of NumPy's SeedSequence(seed), so the
+    result depends on (seed, chunk) only: the same seed and chunk give the same figures."""
+    if n_trials < 1:
+        raise DesignInputError("n_trials: at least 1")
+    if chunk < 1:
+        raise DesignInputError("chunk: at least 1")
+    sizes = [chunk] * (n_trials // chunk) + ([n_trials % chunk] if n_trials % chunk else [])
+    children = np.random.SeedSequence(seed).spawn(len(sizes))
+    parts: list[TrialRecords] = []
+    done = 0
+    for size, child in zip(sizes, children, strict=True):
+        parts.append(simulate_trials(settings, scenario, n_trials=size, seed=child, timing=timing))
+        done += size
+        yield done, merge_records(parts) if done == n_trials else None
+
+
+def merge_records(parts: list[TrialRecords]) -> TrialRecords:
+    """The records of several batches of trials as one."""
+    if len(parts) == 1:
+        return parts[0]
+    durations = [p.duration for p in parts]
+    return TrialRecords(
+        n=np.concatenate([p.n for p in parts]),
+        y=np.concatenate([p.y for p in parts]),
+        selected=np.concatenate([p.selected for p in parts]),
+        early_stop=np.concatenate([p.early_stop for p in parts]),
+        duration=None
+        if any(d is None for d in durations)
+        else np.concatenate([d for d in durations if d is not None]),
+    )
+
+
+def simulate_trials(
+    settings: DesignSettings,
+    scenario: Scenario,
+    *,
+    n_trials: int = 10_000,
+    seed: int | np.random.SeedSequence = 20260301,
     timing: Timing | None = None,
     keep_history: int = 0,
 ) -> TrialRecords:
