@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "portal",
     "monitoring",
     "standards",
+    "designs",
     "api",
 ]
 
