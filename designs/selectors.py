@@ -61,7 +61,7 @@ def comparison(simulation: Simulation) -> list[dict]:
         for k in range(len(levels)):
             add(f"DLTs: level {k + 1}", "dlts", index=k, exact_key="dlts", kind="n")
         add("DLTs in all", "total_dlts", exact_key="total_dlts", kind="n")
-        add("Subjects above the true MTD (mean %)", "patients_above_mtd")
+        add("Subjects treated above the true MTD, mean share", "patients_above_mtd")
         add("Trials treating > 60% of the maximum above the MTD", "overdose60")
         add("Trials treating > 80% of the maximum above the MTD", "overdose80")
         if any(c["oc"] and c["oc"].get("duration") for c in columns):
