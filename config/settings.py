@@ -53,7 +53,7 @@ INSTALLED_APPS = [
     "portal",
     "monitoring",
     "standards",
-    "designs",
+    "simulations",
     "api",
 ]
 

@@ -7,7 +7,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("monitoring/", include("monitoring.urls")),
     path("standards/", include("standards.urls")),
-    path("designs/", include("designs.urls")),
+    path("designs/", include("simulations.urls")),
     path("", include("core.urls")),
     path("", include("portal.urls")),
 ]

@@ -13,9 +13,9 @@ from rest_framework.response import Response
 from api.errors import ErrorSerializer, error_body
 from api.inputs import StrictInput
 from core.exports import csv_text
-from designs.models import Simulation
-from designs.selectors import comparison, csv_rows, simulation_study_ids, simulations_for
-from designs.services import MAX_TRIALS, MIN_TRIALS, simulation_request
+from simulations.models import Simulation
+from simulations.selectors import comparison, csv_rows, simulation_study_ids, simulations_for
+from simulations.services import MAX_TRIALS, MIN_TRIALS, simulation_request
 from trial.models import Study
 
 from .base import ApiViewMixin

@@ -6,8 +6,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from designs import services
-from designs.models import Simulation
+from simulations import services
+from simulations.models import Simulation
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -9,11 +9,11 @@ import pytest
 from django.urls import reverse
 
 from core.errors import PermissionDenied, ValidationError
-from designs.models import Simulation
-from designs.services import run_simulation, simulation_request
 from escalation.rules.designs.config import parse_design
 from escalation.rules.designs.simulate import Scenario, simulate_in_chunks, summarise
 from escalation.rules.designs.three_plus_three import ThreePlusThreeSettings, Variant, exact_oc
+from simulations.models import Simulation
+from simulations.services import run_simulation, simulation_request
 from tests.integration.api.conftest import client_with_token
 
 MIL97_SCENARIO = [0.02, 0.05, 0.1, 0.3, 0.45, 0.6]
@@ -124,11 +124,11 @@ def test_the_page_starts_a_run_and_compares_the_designs_side_by_side(
     client, monitor, study, django_capture_on_commit_callbacks
 ):
     client.force_login(monitor)
-    page = client.get(reverse("designs:simulations"))
+    page = client.get(reverse("simulations:simulations"))
     assert page.status_code == 200 and "data-simulation-form" in page.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("designs:simulations"),
+            reverse("simulations:simulations"),
             {
                 "study": study.pk,
                 "designs": ["boin", "3+3"],
@@ -151,7 +151,9 @@ def test_the_page_starts_a_run_and_compares_the_designs_side_by_side(
     rows = list(
         csv.reader(
             io.StringIO(
-                client.get(reverse("designs:simulation_csv", args=[simulation.pk])).content.decode()
+                client.get(
+                    reverse("simulations:simulation_csv", args=[simulation.pk])
+                ).content.decode()
             )
         )
     )
@@ -163,7 +165,7 @@ def test_the_page_starts_a_run_and_compares_the_designs_side_by_side(
 def test_the_page_names_a_wrong_scenario_line(client, monitor, study):
     client.force_login(monitor)
     response = client.post(
-        reverse("designs:simulations"),
+        reverse("simulations:simulations"),
         {
             "study": study.pk,
             "designs": ["boin"],
@@ -182,7 +184,7 @@ def test_the_page_names_a_wrong_scenario_line(client, monitor, study):
 
 def test_site_roles_get_403_on_the_page(client, coordinator_a):
     client.force_login(coordinator_a)
-    assert client.get(reverse("designs:simulations")).status_code == 403
+    assert client.get(reverse("simulations:simulations")).status_code == 403
 
 
 def test_the_api_starts_reads_and_exports_a_simulation(

@@ -2,7 +2,7 @@ from django.urls import path
 
 from . import views
 
-app_name = "designs"
+app_name = "simulations"
 
 urlpatterns = [
     path("simulations/", views.simulations, name="simulations"),

@@ -1,9 +1,9 @@
 from django.apps import AppConfig
 
 
-class DesignsConfig(AppConfig):
+class SimulationsConfig(AppConfig):
     """Operating characteristics of dose-finding designs, simulated as jobs (docs/designs.md §13)."""
 
     default_auto_field = "django.db.models.BigAutoField"
-    name = "designs"
+    name = "simulations"
     verbose_name = "Dose-finding designs"

@@ -5,7 +5,7 @@ from core.db import AppendOnlyHistory
 
 
 class Migration(migrations.Migration):
-    dependencies = [("designs", "0001_initial")]
+    dependencies = [("simulations", "0001_initial")]
 
     operations = [
         AppendOnlyHistory("historicalsimulation"),

@@ -59,10 +59,10 @@ def simulations(request):
             for field, messages in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, messages)
         else:
-            return redirect("designs:simulation", pk=simulation.pk)
+            return redirect("simulations:simulation", pk=simulation.pk)
     return render(
         request,
-        "designs/simulations.html",
+        "simulations/simulations.html",
         {
             "form": form,
             "study": study,
@@ -92,14 +92,14 @@ def _context(simulation) -> dict:
 @login_required
 @require_GET
 def simulation_detail(request, pk):
-    return render(request, "designs/simulation.html", _context(_simulation(request, pk)))
+    return render(request, "simulations/simulation.html", _context(_simulation(request, pk)))
 
 
 @login_required
 @require_GET
 def simulation_progress(request, pk):
     """The progress panel with the comparison once done, polled by htmx every second."""
-    return render(request, "designs/_progress.html", _context(_simulation(request, pk)))
+    return render(request, "simulations/_progress.html", _context(_simulation(request, pk)))
 
 
 @login_required
