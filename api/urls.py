@@ -12,6 +12,7 @@ from rest_framework.routers import SimpleRouter
 
 from .errors import json_error
 from .views.clinical import AdverseEventViewSet, DoseAdministrationViewSet, SubjectViewSet
+from .views.designs import SimulationViewSet
 from .views.escalation import (
     CommitteeDecisionViewSet,
     DltEvaluationViewSet,
@@ -43,6 +44,7 @@ router.register("escalation-decisions", EscalationDecisionViewSet, basename="esc
 router.register("committee-decisions", CommitteeDecisionViewSet, basename="committee-decision")
 router.register("tokens", ApiTokenViewSet, basename="token")
 router.register("exports", ExportViewSet, basename="export")
+router.register("simulations", SimulationViewSet, basename="simulation")
 
 
 @csrf_exempt  # answers 404 to any method; there is nothing to protect

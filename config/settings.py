@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "portal",
     "monitoring",
     "standards",
+    "simulations",
     "api",
 ]
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("monitoring/", include("monitoring.urls")),
     path("standards/", include("standards.urls")),
+    path("designs/", include("simulations.urls")),
     path("", include("operations.urls")),
     path("", include("portal.urls")),
 ]
