@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "subjects",
     "dosing",
     "safety",
+    "visits",
     "escalation",
     "portal",
     "monitoring",

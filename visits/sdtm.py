@@ -1,0 +1,1 @@
+"""SDTM VS and LB (filled in with the SDTM slice)."""
