@@ -122,3 +122,70 @@ def grouped(rows) -> dict:
     for row in rows:
         out[row.subject_id].append(row)
     return out
+
+
+@dataclass
+class NeutropeniaRow:
+    subject: Subject
+    flag: object  # visits.rules.NeutropeniaDurationFlag
+
+
+def neutropenia_flags(user, study_id: int) -> list[NeutropeniaRow]:
+    """Each dosed subject in the user's scope whose neutrophil counts show grade 4 starting in
+    the DLT window (docs/visits.md §5): a possible DLT for the investigator and the committee,
+    or an episode still open. A fixed number of queries."""
+    from escalation.rules.window import dlt_window
+
+    from .models import VisitSchedule
+    from .rules import (
+        DurationOutcome,
+        LabGradingSettings,
+        NeutropeniaDurationSettings,
+        NormalRange,
+        grade4_neutropenia_duration,
+    )
+    from .rules import LabResult as RulesLabResult
+    from .services import first_doses
+
+    chosen = list(subjects(user).filter(study_id=study_id, cohort__isnull=False))
+    firsts = first_doses([s.pk for s in chosen])
+    counts: dict[int, list[LabResult]] = defaultdict(list)
+    for lab in LabResult.objects.filter(subject_id__in=list(firsts), test="NEUT").order_by(
+        "sampled_on", "pk"
+    ):
+        counts[lab.subject_id].append(lab)
+    schedules = {vs.regimen_id: vs for vs in VisitSchedule.objects.filter(study_id=study_id)}
+    out = []
+    for subject in chosen:
+        if subject.pk not in firsts or not counts.get(subject.pk):
+            continue
+        regimen = subject.cohort.track.regimen
+        window = dlt_window(
+            firsts[subject.pk], regimen.dlt_window_days, subject.study.dlt_window_convention
+        )
+        schedule = schedules.get(regimen.pk)
+        settings = NeutropeniaDurationSettings(
+            max_days=schedule.neutropenia_max_days if schedule else 7,
+            grading=LabGradingSettings(
+                missing_range=schedule.lab_missing_range if schedule else "no_grade"
+            ),
+        )
+        results = [
+            RulesLabResult(
+                "NEUT",
+                lab.value,
+                lab.unit,
+                normal_range=NormalRange(lab.normal_low, lab.normal_high, lab.unit)
+                if lab.has_normal_range
+                else None,
+                sampled_on=lab.sampled_on,
+                reference=str(lab.pk),
+            )
+            for lab in counts[subject.pk]
+        ]
+        flag = grade4_neutropenia_duration(
+            results, window_start=window.start, window_end=window.end, settings=settings
+        )
+        if flag.outcome in (DurationOutcome.POSSIBLE_DLT, DurationOutcome.UNRESOLVED):
+            out.append(NeutropeniaRow(subject, flag))
+    return out

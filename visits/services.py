@@ -680,3 +680,15 @@ def ecog_update(
 @retry_on_conflict
 def ecog_void(*, by, ecog: EcogAssessment, reason: str, expected_version: int | None):
     return _void(ecog, by=by, reason=reason, expected_version=expected_version)
+
+
+def first_doses(subject_ids) -> dict[int, date]:
+    """Each subject's first dose date (one query)."""
+    from django.db.models import Min
+
+    rows = (
+        DoseAdministration.objects.filter(subject_id__in=subject_ids)
+        .values("subject_id")
+        .annotate(first=Min("administered_on"))
+    )
+    return {row["subject_id"]: row["first"] for row in rows}

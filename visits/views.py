@@ -264,4 +264,7 @@ def lab_listing(request):
     """Every lab result in the user's scope with its CTCAE grade (the monitor's listing)."""
     study = _study(request)
     rows = selectors.lab_listing(request.user, study.pk)
-    return render(request, "visits/lab_listing.html", {"study": study, "rows": rows})
+    flags = selectors.neutropenia_flags(request.user, study.pk)
+    return render(
+        request, "visits/lab_listing.html", {"study": study, "rows": rows, "flags": flags}
+    )

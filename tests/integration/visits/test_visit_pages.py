@@ -176,6 +176,10 @@ def test_missing_forms_and_lab_listing_query_counts_are_flat(
         with CaptureQueriesContext(connection) as small:
             client.get(url)
         counts.append(len(small))
+    # Session, user and memberships, the study, then a fixed set per page: subjects, schedules,
+    # doses, visits, each form's entries (missing forms); labs, subjects, first doses, counts,
+    # schedules (lab listing with the neutropenia flags).
+    assert counts == [15, 13]
     _subjects_with_visits(coordinator_a, site_a, open_cohort, 3, 10)
     for url, expected in zip(pages, counts, strict=True):
         with django_assert_num_queries(expected):
@@ -183,3 +187,33 @@ def test_missing_forms_and_lab_listing_query_counts_are_flat(
         assert response.status_code == 200
     report = client.get(pages[0]).content.decode()
     assert report.count("data-missing=") == 5 * 5  # SCR, C1D1, C1D8, C1D15, C2D1 per subject
+
+
+def test_grade_4_neutropenia_lasting_more_than_7_days_is_flagged_to_the_monitor(
+    client, monitor, coordinator_a, site_a, open_cohort
+):
+    today = site_today(site_a.timezone)
+    subject = enrolled_subject(coordinator_a, site_a, "N-1", open_cohort, days_ago=24)
+    c1d1 = today - timedelta(days=20)
+    dosed(coordinator_a, subject, on=c1d1)
+    # Grade 4 (<0.5) on Day 4 and Day 8, grade 2 on Day 13: 9 days from the first grade 4 to
+    # the first result that is not (docs/visits.md §5), more than 7 -> a possible DLT.
+    for code, day, value in (("UNS1", 3, "0.3"), ("C1D8", 7, "0.4"), ("UNS2", 12, "1.2")):
+        visit = visit_record(
+            by=coordinator_a, subject=subject, code=code, visit_date=c1d1 + timedelta(days=day)
+        )
+        lab_result_record(
+            by=coordinator_a,
+            subject=subject,
+            visit=visit,
+            sampled_on=visit.visit_date,
+            test="NEUT",
+            value=Decimal(value),
+            unit="10^9/L",
+            normal_low=Decimal("1.8"),
+            normal_high=Decimal("7.5"),
+        )
+    client.force_login(monitor)
+    page = client.get(reverse("visits:lab_listing")).content.decode()
+    assert f'data-neutropenia="{subject.pk}"' in page
+    assert "Possible DLT" in page and "9 days" in page
