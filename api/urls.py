@@ -27,6 +27,7 @@ from .views.study import (
     StudyViewSet,
 )
 from .views.tokens import ApiTokenViewSet, token_page, token_page_revoke
+from .views.visits import EcogViewSet, LabResultViewSet, VisitViewSet, VitalSignsViewSet
 
 app_name = "api"
 
@@ -45,6 +46,10 @@ router.register("committee-decisions", CommitteeDecisionViewSet, basename="commi
 router.register("tokens", ApiTokenViewSet, basename="token")
 router.register("exports", ExportViewSet, basename="export")
 router.register("simulations", SimulationViewSet, basename="simulation")
+router.register("visits", VisitViewSet, basename="visit")
+router.register("vital-signs", VitalSignsViewSet, basename="vital-signs")
+router.register("lab-results", LabResultViewSet, basename="lab-result")
+router.register("ecog-assessments", EcogViewSet, basename="ecog")
 
 
 @csrf_exempt  # answers 404 to any method; there is nothing to protect

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "dosing",
     "safety",
     "escalation",
+    "visits",
     "portal",
     "monitoring",
     "standards",

@@ -9,5 +9,6 @@ urlpatterns = [
     path("standards/", include("standards.urls")),
     path("designs/", include("simulations.urls")),
     path("", include("operations.urls")),
+    path("visits/", include("visits.urls")),
     path("", include("portal.urls")),
 ]

@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from core.errors import ValidationError
@@ -16,6 +17,11 @@ from escalation.rules.designs.config import parse_design
 from .models import Cohort, DoseLevel, EscalationTrack, Regimen, Study
 
 PROTOCOL_DIR = Path(__file__).resolve().parent / "protocols"
+
+# Sent inside the load's transaction with the parsed protocol file, so that apps keeping study
+# settings of their own (visits: the schedule of assessments) load them with the study; a
+# receiver's refusal rolls the whole load back. Arguments: study, data, summary, by.
+study_loaded = Signal()
 
 DESIGN_FIELDS = (
     "titration_levels",
@@ -241,4 +247,5 @@ def load_study(
             opened_at=timezone.now() if status != Cohort.Status.PLANNED else None,
         )
         _save(instance, summary, f"cohort {cohort['number']}", created=True, by=by)
+    study_loaded.send(sender=Study, study=study, data=data, summary=summary, by=by)
     return summary
