@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "subjects",
     "dosing",
     "safety",
+    "pharmacology",
     "escalation",
     "portal",
     "monitoring",

@@ -2,6 +2,7 @@
 
 import hashlib
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +15,16 @@ from core.errors import ValidationError
 from .models import Cohort, DoseLevel, EscalationTrack, Regimen, Study
 
 PROTOCOL_DIR = Path(__file__).resolve().parent / "protocols"
+
+# Sections of the protocol file that apps above `trial` own (e.g. [pharmacology]): each app
+# registers a loader in its AppConfig.ready, and load_study calls it, in the same transaction,
+# with the study and the section (None when the file has none).
+SECTION_LOADERS: dict[str, Callable[..., None]] = {}
+
+
+def register_section_loader(name: str, loader: Callable[..., None]) -> None:
+    SECTION_LOADERS[name] = loader
+
 
 DESIGN_FIELDS = (
     "titration_levels",
@@ -210,4 +221,6 @@ def load_study(
             opened_at=timezone.now() if status != Cohort.Status.PLANNED else None,
         )
         _save(instance, summary, f"cohort {cohort['number']}", created=True, by=by)
+    for name, loader in SECTION_LOADERS.items():
+        loader(study=study, section=data.get(name), summary=summary, by=by)
     return summary
