@@ -3,11 +3,15 @@ the NCA (docs/pharmacology.md §7-§9)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.roles import Capability
 from accounts.scoping import require
@@ -18,9 +22,33 @@ from core.records import create_record, retry_on_conflict, update_record, void_r
 from subjects.models import Subject
 
 from . import selectors
-from .models import Sample, SampleKind, StudyPharmacology
-from .rules import PharmacologyInputError, Role, time_sample
+from .models import (
+    AdaResult,
+    BiomarkerResult,
+    Concentration,
+    LabImport,
+    NcaAnalysis,
+    Sample,
+    SampleKind,
+    StudyPharmacology,
+)
+from .rules import (
+    NCA_VERSION,
+    Dosing,
+    PharmacologyInputError,
+    Profile,
+    Role,
+    Route,
+    accumulation,
+    analyse,
+    time_sample,
+)
+from .rules import Concentration as NcaConcentration
+from .rules import SampleRole as NcaSampleRole
+from .rules.lab_file import read_lab_file
 from .rules.protocol import read_protocol
+
+RESULT_MODELS = {"pk": Concentration, "ada": AdaResult, "biomarker": BiomarkerResult}
 
 SAMPLE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$")
 SPECIMENS = {SampleKind.PK: "SERUM", SampleKind.ADA: "SERUM", SampleKind.BIOMARKER: "PLASMA"}
@@ -255,3 +283,450 @@ def on_clinical_data_changed(event: events.ClinicalDataChanged) -> None:
             sample._history_user = by
             sample._change_reason = "The infusion times were corrected: nominal time re-derived"
             sample.save()
+
+
+# --- laboratory files (docs/pharmacology.md §8) ---------------------------------------------
+
+
+def _row_error(line: int, column: str, message: str, sample_id: str = "") -> dict[str, Any]:
+    return {"line": line, "column": column, "message": message, "sample_id": sample_id}
+
+
+def _check_against_samples(study, kind: str, parsed) -> tuple[list[dict], dict[str, Sample]]:
+    """The checks that need the database: the sample exists in the study as a collected sample
+    of this kind, belongs to the subject named, and has no result yet for the analyte (unless
+    the row is a re-assay with its reason)."""
+    ids = {row.sample_id for row in parsed.rows}
+    samples = {
+        s.sample_id: s
+        for s in Sample.objects.filter(study=study, sample_id__in=ids).select_related("subject")
+    }
+    result_model = RESULT_MODELS[kind]
+    existing = {
+        (r.sample.sample_id, getattr(r, "analyte", "ADA"))
+        for r in result_model.objects.filter(sample__in=samples.values()).select_related("sample")
+    }
+    errors: list[dict] = []
+    for row in parsed.rows:
+        sample = samples.get(row.sample_id)
+        if sample is None:
+            errors.append(
+                _row_error(
+                    row.line,
+                    "sample_id",
+                    f"no collected sample {row.sample_id} in the study: an unknown sample",
+                    row.sample_id,
+                )
+            )
+            continue
+        if sample.kind != kind:
+            errors.append(
+                _row_error(
+                    row.line,
+                    "sample_id",
+                    f"sample {row.sample_id} is a {sample.get_kind_display()} sample, not "
+                    f"{SampleKind(kind).label}",
+                    row.sample_id,
+                )
+            )
+        if sample.subject.subject_number != row.subject:
+            errors.append(
+                _row_error(
+                    row.line,
+                    "subject",
+                    f"sample {row.sample_id} was taken from {sample.subject}, not {row.subject}",
+                    row.sample_id,
+                )
+            )
+        if (row.sample_id, row.analyte) in existing and not row.reassay_reason:
+            errors.append(
+                _row_error(
+                    row.line,
+                    "sample_id",
+                    f"sample {row.sample_id} already has a {row.analyte} result: a duplicate "
+                    "(a re-assay gives its reason in reassay_reason)",
+                    row.sample_id,
+                )
+            )
+        if row.reassay_reason and (row.sample_id, row.analyte) not in existing:
+            errors.append(
+                _row_error(
+                    row.line,
+                    "reassay_reason",
+                    f"sample {row.sample_id} has no {row.analyte} result to re-assay",
+                    row.sample_id,
+                )
+            )
+    return errors, samples
+
+
+def _result_values(kind: str, row) -> dict[str, Any]:
+    common = {"run_id": row.run_id}
+    if kind == "pk":
+        return common | {
+            "analyte": row.analyte,
+            "reported": row.reported,
+            "value": row.value,
+            "blq": row.blq,
+            "unit": row.unit,
+            "lloq": row.lloq,
+            "uloq": row.uloq,
+        }
+    if kind == "ada":
+        return common | {
+            "screening": row.screening,
+            "confirmatory": row.confirmatory,
+            "titer": row.titer,
+            "neutralising": row.neutralising,
+        }
+    return common | {
+        "analyte": row.analyte,
+        "reported": row.reported,
+        "value": row.value,
+        "quantification": row.quantification,
+        "unit": row.unit,
+        "lloq": row.lloq,
+        "uloq": row.uloq,
+    }
+
+
+def lab_import(
+    *, by, study, kind: str, file_name: str, content: bytes, source: str = LabImport.Source.PAGE
+) -> LabImport:
+    """Import one laboratory file: every row checked, and either every result saved in one
+    transaction or none, with a per-row report (docs/pharmacology.md §8.2). The file and the
+    import are kept in both cases. PK imports enqueue the NCA of the subjects concerned."""
+    require(by, Capability.EDIT_DATA, study_id=study.pk)
+    if kind not in LabImport.Kind.values:
+        raise field_error("kind", f"'{kind}' is not one of {', '.join(LabImport.Kind.values)}.")
+    protocol = selectors.protocol_for(study.pk)
+    if protocol is None:
+        raise field_error("kind", "The study's protocol file has no [pharmacology] section.")
+    name = (file_name or "results.csv")[:255]
+    digest = hashlib.sha256(content).hexdigest()
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return _keep_import(
+            by,
+            study,
+            kind,
+            source,
+            name,
+            content.decode("utf-8", errors="replace"),
+            digest,
+            rows=0,
+            report=[_row_error(0, "file", f"the file is not UTF-8 text (byte {error.start})")],
+        )
+    if "\x00" in text:
+        return _keep_import(
+            by, study, kind, source, name, text.replace("\x00", "\ufffd"), digest, rows=0,
+            report=[_row_error(0, "file", "the file holds NUL characters: not a CSV file")],
+        )  # fmt: skip
+    parsed = read_lab_file(
+        kind,
+        text,
+        pk_analytes=(protocol.pk.analyte,),
+        biomarker_units={a.code: a.units for a in protocol.biomarker_analytes},
+    )
+    report = [_row_error(e.line, e.column, e.message, e.sample_id) for e in parsed.errors]
+    row_count = len(parsed.rows) + len({e.line for e in parsed.errors if e.line > 1})
+    with transaction.atomic():
+        db_errors, samples = _check_against_samples(study, kind, parsed)
+        report = sorted(report + db_errors, key=lambda e: (e["line"], e["column"]))
+        if report:
+            return _keep_import(by, study, kind, source, name, text, digest, row_count, report)
+        try:
+            with transaction.atomic():
+                imported = _save_results(
+                    by, study, kind, source, name, text, digest, parsed, samples
+                )
+        except _RowRefused as refused:
+            report = [_row_error(refused.line, field, message, refused.sample_id)
+                      for field, messages in refused.error.message_dict.items()
+                      for message in messages]  # fmt: skip
+            return _keep_import(by, study, kind, source, name, text, digest, row_count, report)
+    return imported
+
+
+class _RowRefused(Exception):
+    def __init__(self, line: int, sample_id: str, error: ValidationError):
+        super().__init__(str(error))
+        self.line, self.sample_id, self.error = line, sample_id, error
+
+
+def _save_results(by, study, kind, source, name, text, digest, parsed, samples) -> LabImport:
+    imported = _keep_import(
+        by, study, kind, source, name, text, digest, len(parsed.rows), [], accepted=True
+    )
+    model = RESULT_MODELS[kind]
+    subjects: set[int] = set()
+    for row in parsed.rows:
+        sample = samples[row.sample_id]
+        values = _result_values(kind, row)
+        try:
+            if row.reassay_reason:
+                lookup: dict[str, Any] = {"sample": sample}
+                if kind != "ada":
+                    lookup["analyte"] = row.analyte
+                update_record(
+                    model.objects.get(**lookup),
+                    by=by,
+                    changes=values | {"lab_import": imported},
+                    reason=f"Re-assay (file {name}, line {row.line}): {row.reassay_reason}",
+                    expected_version=None,
+                )
+            else:
+                create_record(
+                    model(sample=sample, lab_import=imported, **values),
+                    by=by,
+                    reason=f"Imported from {name}, line {row.line}",
+                )
+        except ValidationError as error:
+            raise _RowRefused(row.line, row.sample_id, error) from None
+        subjects.add(sample.subject_id)
+    imported.unreported = _unreported(study, kind)
+    imported.saved = len(parsed.rows)
+    imported._history_user = by
+    imported._change_reason = "Results saved"
+    imported.save(update_fields=["unreported", "saved"])
+    if kind == "pk":
+        ids = sorted(subjects)
+        transaction.on_commit(lambda: _enqueue_nca(ids))
+    return imported
+
+
+def _keep_import(
+    by, study, kind, source, name, text, digest, rows, report, *, accepted: bool = False
+) -> LabImport:
+    row = LabImport(
+        study=study,
+        kind=kind,
+        source=source,
+        file_name=name,
+        content=text,
+        sha256=digest,
+        status=LabImport.Status.ACCEPTED if accepted else LabImport.Status.REFUSED,
+        rows=rows,
+        report=report,
+        imported_by=by,
+    )
+    row._history_user = by
+    row._change_reason = "File received: " + ("accepted" if accepted else "refused")
+    row.save()
+    return row
+
+
+def _unreported(study, kind: str) -> list[str]:
+    """Collected samples of the kind without any result: the laboratory still owes them."""
+    related = {"pk": "concentrations", "ada": "ada_results", "biomarker": "biomarker_results"}[kind]
+    return list(
+        Sample.objects.filter(study=study, kind=kind, status=Sample.Status.COLLECTED)
+        .exclude(**{f"{related}__voided_at__isnull": True})
+        .order_by("sample_id")
+        .values_list("sample_id", flat=True)[:500]
+    )
+
+
+def _enqueue_nca(subject_ids: list[int]) -> None:
+    from .tasks import compute_nca_task
+
+    for subject_id in subject_ids:
+        compute_nca_task.delay(subject_id)
+
+
+# --- NCA (docs/pharmacology.md §9) -----------------------------------------------------------
+
+ROLE_FOR_NCA = {
+    "predose": NcaSampleRole.PREDOSE,
+    "end_of_infusion": NcaSampleRole.END_OF_INFUSION,
+}
+
+
+def _value(value) -> dict[str, Any]:
+    return {
+        "value": value.value,
+        "method": value.method,
+        "times": list(value.times),
+        "reason": value.reason,
+        "flags": [str(f) for f in value.flags],
+    }
+
+
+NCA_PARAMETERS = (
+    "cmax", "tmax", "ceoi", "clast", "tlast", "ctrough", "auclast", "aucall", "auctau", "cavg",
+    "lambda_z", "half_life", "r_squared", "adj_r_squared", "span_ratio", "aucinf_obs",
+    "auc_extrapolated_percent", "aumclast", "aumcinf_obs", "mrt", "clearance", "vz", "vss",
+)  # fmt: skip
+
+
+def _profiles(subject: Subject, protocol) -> list[tuple[Profile | None, dict, str]]:
+    """Each (interval, analyte) profile of the subject, its inputs as stored, or the error."""
+    schedule = protocol.schedule(subject.cohort.track.regimen.code) if subject.cohort_id else None
+    if schedule is None:
+        return []
+    doses = {d.interval: d.dose for d in selectors.subject_doses(subject)}
+    results = (
+        Concentration.objects.filter(sample__subject=subject, sample__voided_at__isnull=True)
+        .select_related("sample")
+        .order_by("sample__collected_at")
+    )
+    by_key: dict[tuple[int, str], list[Concentration]] = {}
+    for result in results:
+        by_key.setdefault((result.sample.interval, result.analyte), []).append(result)
+        if result.sample.role == "predose" and result.sample.interval - 1 in doses:
+            # The next interval's pre-dose sample is this interval's trough (§1.1).
+            by_key.setdefault((result.sample.interval - 1, result.analyte), []).append(result)
+    out = []
+    for (interval, analyte), rows in sorted(by_key.items()):
+        dose = doses.get(interval)
+        if dose is None:
+            continue
+        points = []
+        for result in rows:
+            sample = result.sample
+            hours = (sample.collected_at - dose.infusion_start).total_seconds() / 3600
+            trough = sample.interval == interval + 1
+            points.append(
+                NcaConcentration(
+                    time=hours,
+                    value=result.value,
+                    blq=result.blq,
+                    sample_id=sample.sample_id,
+                    role=NcaSampleRole.TROUGH
+                    if trough
+                    else ROLE_FOR_NCA.get(sample.role, NcaSampleRole.OTHER),
+                    exclude=result.exclude_reason,
+                    exclude_from_lambda_z=result.exclude_from_lambda_z_reason,
+                )
+            )
+        units = {r.unit for r in rows}
+        inputs = {
+            "interval": interval,
+            "analyte": analyte,
+            "dose_mg": float(dose.total_dose_mg),
+            "dose_per_kg": float(dose.actual_dose_per_kg),
+            "infusion_hours": (dose.infusion_end - dose.infusion_start).total_seconds() / 3600,
+            "tau": schedule.tau_hours,
+            "points": [
+                [
+                    p.time,
+                    p.value,
+                    p.blq,
+                    p.sample_id,
+                    p.role.value,
+                    p.exclude,
+                    p.exclude_from_lambda_z,
+                ]
+                for p in points
+            ],  # fmt: skip
+            "units": sorted(units),
+        }
+        if len(units) != 1:
+            out.append((None, inputs, f"results in more than one unit: {', '.join(sorted(units))}"))
+            continue
+        try:
+            profile = Profile(
+                subject=str(subject),
+                analyte=analyte,
+                cycle=interval,
+                dosing=Dosing(
+                    route=Route.IV_INFUSION,
+                    amount_mg=inputs["dose_mg"],
+                    infusion_hours=inputs["infusion_hours"],
+                    dose_naive=interval == 1,
+                    tau=schedule.tau_hours,
+                ),
+                concentrations=tuple(points),
+                unit=units.pop(),
+            )
+        except PharmacologyInputError as error:
+            out.append((None, inputs, str(error)))
+            continue
+        out.append((profile, inputs, ""))
+    return out
+
+
+def nca_compute_subject(subject_id: int) -> int:
+    """(Re)compute the subject's NCA per interval and analyte; a profile whose inputs and
+    settings are unchanged is left as it is (idempotent). Returns how many rows changed."""
+    subject = Subject.objects.select_related("cohort__track__regimen").get(pk=subject_id)
+    protocol = selectors.protocol_for(subject.study_id)
+    if protocol is None:
+        return 0
+    settings_data = {k: str(v) for k, v in asdict(protocol.nca).items()}
+    changed = 0
+    with transaction.atomic():
+        # One computation per subject at a time: a second delivery waits, then finds the digests
+        # equal and does nothing.
+        Subject.objects.select_for_update().filter(pk=subject.pk).exists()
+        first: dict[str, Any] = {}
+        for profile, inputs, error in _profiles(subject, protocol):
+            digest = hashlib.sha256(
+                json.dumps([inputs, settings_data, NCA_VERSION], sort_keys=True).encode()
+            ).hexdigest()
+            values: dict[str, Any] = {
+                "study_id": subject.study_id,
+                "unit": inputs["units"][0] if inputs["units"] else "",
+                "dose_mg": inputs["dose_mg"],
+                "dose_per_kg": inputs["dose_per_kg"],
+                "settings": settings_data,
+                "version": NCA_VERSION,
+                "inputs_digest": digest,
+                "error": error,
+                "parameters": {},
+                "points": [],
+                "fit": None,
+                "flags": [],
+            }
+            if profile is not None:
+                try:
+                    result = analyse(profile, protocol.nca)
+                except PharmacologyInputError as failure:
+                    values["error"] = str(failure)
+                else:
+                    if inputs["interval"] == 1:
+                        first[inputs["analyte"]] = result
+                    values["parameters"] = {n: _value(getattr(result, n)) for n in NCA_PARAMETERS}
+                    reference = first.get(inputs["analyte"])
+                    if reference is not None and inputs["interval"] > 1:
+                        ratio = accumulation(reference, result, inputs["tau"])
+                        values["parameters"] |= {
+                            "rac_auctau": _value(ratio.auctau),
+                            "rac_cmax": _value(ratio.cmax),
+                            "rac_ctrough": _value(ratio.ctrough),
+                            "rac_predicted": _value(ratio.predicted),
+                        }
+                    values["points"] = [
+                        {
+                            "time": p.time,
+                            "value": p.value,
+                            "observed_time": p.observed_time,
+                            "sample_id": p.sample_id,
+                            "status": str(p.status),
+                            "reason": p.reason,
+                        }
+                        for p in result.points
+                    ]
+                    values["fit"] = None if result.fit is None else {
+                        k: (list(v) if isinstance(v, tuple) else v)
+                        for k, v in asdict(result.fit).items()
+                    }  # fmt: skip
+                    values["flags"] = [str(f) for f in result.flags]
+            current = NcaAnalysis.objects.filter(
+                subject=subject, interval=inputs["interval"], analyte=inputs["analyte"]
+            ).first()
+            if current is not None and current.inputs_digest == digest:
+                continue
+            row = current or NcaAnalysis(
+                subject=subject, interval=inputs["interval"], analyte=inputs["analyte"]
+            )
+            for key, value in values.items():
+                setattr(row, key, value)
+            row.computed_at = timezone.now()
+            row._change_reason = (
+                "NCA computed" if current is None else "NCA recomputed: inputs changed"
+            )
+            row.save()
+            changed += 1
+    return changed
