@@ -81,9 +81,7 @@ def test_duplicates_and_re_assays(data_manager, study, subject_a, pk_samples):
 
 
 def test_the_subject_must_match_the_sample(data_manager, study, subject_a, pk_samples):
-    content = (
-        "sample_id,subject,analyte,result,unit,lloq\nPK-6h,101-999,MIL97,1.2,ug/mL,0.05\n"
-    ).encode()
+    content = b"sample_id,subject,analyte,result,unit,lloq\nPK-6h,101-999,MIL97,1.2,ug/mL,0.05\n"
     imported = run(data_manager, study, content)
     assert imported.report[0]["column"] == "subject"
     assert f"taken from {subject_a.subject_number}, not 101-999" in imported.report[0]["message"]
