@@ -10,6 +10,15 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import SimpleRouter
 
+from pharmacology.api import (
+    AdaResultViewSet,
+    BiomarkerResultViewSet,
+    ConcentrationViewSet,
+    LabImportViewSet,
+    NcaViewSet,
+    SampleViewSet,
+)
+
 from .errors import json_error
 from .views.clinical import AdverseEventViewSet, DoseAdministrationViewSet, SubjectViewSet
 from .views.escalation import (
@@ -43,6 +52,12 @@ router.register("escalation-decisions", EscalationDecisionViewSet, basename="esc
 router.register("committee-decisions", CommitteeDecisionViewSet, basename="committee-decision")
 router.register("tokens", ApiTokenViewSet, basename="token")
 router.register("exports", ExportViewSet, basename="export")
+router.register("pk-samples", SampleViewSet, basename="pharmacology-sample")
+router.register("concentrations", ConcentrationViewSet, basename="concentration")
+router.register("ada-results", AdaResultViewSet, basename="ada-result")
+router.register("biomarker-results", BiomarkerResultViewSet, basename="biomarker-result")
+router.register("nca", NcaViewSet, basename="nca")
+router.register("lab-imports", LabImportViewSet, basename="lab-import")
 
 
 @csrf_exempt  # answers 404 to any method; there is nothing to protect

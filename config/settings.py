@@ -328,6 +328,11 @@ SPECTACULAR_SETTINGS = {
         "RecommendationStatusEnum": "escalation.models.Recommendation.Status",
         "DltStatusEnum": "escalation.models.SubjectDltStatus.Status",
         "ExportStatusEnum": "standards.models.Export.Status",
+        "AdaOutcomeEnum": "pharmacology.models.AdaResult.Outcome",
+        "PkSampleStatusEnum": "pharmacology.models.Sample.Status",
+        "PkSampleKindEnum": "pharmacology.models.SampleKind",
+        "LabImportStatusEnum": "pharmacology.models.LabImport.Status",
+        "LabImportKindEnum": "pharmacology.models.LabImport.Kind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
