@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import django_filters as filters
 from django.db.models import F
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.response import Response
@@ -352,6 +353,7 @@ class LabImportViewSet(
     serializer_class = LabImportSerializer
     permission_classes = [permissions.IsAuthenticated, MayWriteClinicalData]
     queryset = LabImport.objects.none()
+    etag_actions = ("create",)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -388,4 +390,8 @@ class LabImportViewSet(
                 },
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        return Response(body, status=status.HTTP_201_CREATED)
+        response = Response(body, status=status.HTTP_201_CREATED)
+        # A weak ETag of the import's outcome (an import never changes afterwards).
+        response["ETag"] = f'W/"{imported.pk}.{imported.status}"'
+        response["Location"] = reverse("api:lab-import-detail", args=[imported.pk])
+        return response
