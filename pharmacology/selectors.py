@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import statistics
+from dataclasses import dataclass, field
 
 from accounts.scoping import restrict, spans_study
 from dosing.models import DoseAdministration
@@ -17,7 +18,7 @@ from .models import (
     Sample,
     StudyPharmacology,
 )
-from .rules import DoseTimes, ExpectedSample, expected_samples
+from .rules import DoseTimes, ExpectedSample, PharmacologyInputError, expected_samples
 from .rules.protocol import PharmacologyProtocol, read_protocol
 
 _PROTOCOLS: dict[tuple[int, str], PharmacologyProtocol] = {}
@@ -140,3 +141,99 @@ def biomarker_results_for(user):
 
 def nca_for(user):
     return restrict(NcaAnalysis.objects.all(), user).select_related("subject", "subject__site")
+
+
+# --- the PK page (docs/pharmacology.md §10) -------------------------------------------------
+
+SUMMARY_PARAMETERS = (
+    ("cmax", "Cmax"), ("tmax", "Tmax (h)"), ("auclast", "AUClast"), ("auctau", "AUC0-tau"),
+    ("aucinf_obs", "AUCinf,obs"), ("half_life", "t1/2 (h)"), ("clearance", "CL (L/h)"),
+    ("ctrough", "Ctrough"),
+)  # fmt: skip
+
+
+@dataclass
+class DoseLevelPk:
+    number: int
+    amount: str
+    unit: str
+    nca: list = field(default_factory=list)
+    concentrations: list = field(default_factory=list)
+    summaries: list = field(default_factory=list)
+    mean_points: list = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"Dose level {self.number} ({self.amount} {self.unit})"
+
+
+def _level(subject) -> tuple[int, str, str] | None:
+    if not subject.cohort_id:
+        return None
+    level = subject.cohort.dose_level
+    return (level.number, f"{level.amount.normalize():f}", level.unit)
+
+
+def pk_overview(user, study_id: int, *, interval: int = 1) -> dict:
+    """Concentrations and NCA parameters of one dosing interval by dose level, with the
+    geometric means and CV% and the power-model dose proportionality (§3)."""
+    from .rules import DoseExposure, dose_proportionality, summarise
+
+    levels: dict[int, DoseLevelPk] = {}
+
+    def level_for(subject) -> DoseLevelPk | None:
+        key = _level(subject)
+        if key is None:
+            return None
+        return levels.setdefault(key[0], DoseLevelPk(*key))
+
+    concentrations = (
+        concentrations_for(user)
+        .filter(sample__study_id=study_id, sample__interval=interval)
+        .select_related("sample__subject__cohort__dose_level")
+        .order_by("sample__subject_id", "sample__collected_at")
+    )
+    for result in concentrations:
+        level = level_for(result.sample.subject)
+        if level is not None:
+            level.concentrations.append(result)
+    analyses = (
+        nca_for(user)
+        .filter(study_id=study_id, interval=interval)
+        .select_related("subject__cohort__dose_level")
+    )
+    exposures: dict[str, list] = {"cmax": [], "auclast": []}
+    for analysis in analyses:
+        level = level_for(analysis.subject)
+        if level is None:
+            continue
+        level.nca.append(analysis)
+        for name in exposures:
+            value = (analysis.parameters.get(name) or {}).get("value")
+            exposures[name].append(
+                DoseExposure(str(analysis.subject), analysis.dose_per_kg or 0.0, value)
+            )
+    for level in levels.values():
+        level.summaries = [
+            (label, summarise(name, [(a.parameters.get(name) or {}).get("value") for a in level.nca]))
+            for name, label in SUMMARY_PARAMETERS
+        ] if level.nca else []  # fmt: skip
+        by_time: dict[float, list[float]] = {}
+        for result in level.concentrations:
+            by_time.setdefault(result.sample.nrrlt_hours, []).append(result.value or 0.0)
+        level.mean_points = [
+            (t, statistics.fmean(v), statistics.stdev(v) if len(v) > 1 else None, len(v))
+            for t, v in sorted(by_time.items())
+        ]
+    proportionality = []
+    for name, data in exposures.items():
+        if len({d.dose for d in data if d.value}) >= 2:
+            try:
+                proportionality.append(dose_proportionality(name, data))
+            except PharmacologyInputError as error:
+                proportionality.append(str(error))
+    return {
+        "levels": [levels[k] for k in sorted(levels)],
+        "proportionality": proportionality,
+        "interval": interval,
+    }

@@ -6,4 +6,7 @@ app_name = "pharmacology"
 
 urlpatterns = [
     path("doses/<int:pk>/samples/", views.dose_samples, name="dose_samples"),
+    path("lab-files/", views.lab_imports, name="lab_imports"),
+    path("lab-files/<int:pk>/", views.lab_import_detail, name="lab_import"),
+    path("pk/", views.pk_page, name="pk"),
 ]
