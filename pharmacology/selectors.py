@@ -237,3 +237,103 @@ def pk_overview(user, study_id: int, *, interval: int = 1) -> dict:
         "proportionality": proportionality,
         "interval": interval,
     }
+
+
+# --- ADA and biomarkers (docs/pharmacology.md §4, §5, §10) ----------------------------------
+
+
+def _group(subject) -> str:
+    key = _level(subject)
+    return f"Dose level {key[0]} ({key[1]} {key[2]})" if key else "Not assigned"
+
+
+def ada_overview(user, study_id: int) -> dict:
+    """Each subject's ADA status (Shankar et al. 2014) and the incidence per dose level over
+    the ADA-evaluable subjects, with the protocol's ADA settings."""
+    from .rules import AdaSample, AdaSubject, incidence, subject_status
+
+    protocol = protocol_for(study_id)
+    settings = protocol.ada if protocol else None
+    results = (
+        ada_results_for(user)
+        .filter(sample__study_id=study_id)
+        .select_related("sample__subject__cohort__dose_level")
+        .order_by("sample__subject_id", "sample__collected_at")
+    )
+    by_subject: dict[int, tuple[object, list]] = {}
+    for result in results:
+        sample = result.sample
+        entry = by_subject.setdefault(sample.subject_id, (sample.subject, []))
+        entry[1].append(
+            AdaSample(
+                sample_id=sample.sample_id,
+                day=(sample.afrlt_hours or 0.0) / 24,
+                baseline=sample.interval == 1 and sample.role == "predose",
+                screening=result.screening or None,
+                confirmatory=result.confirmatory or None,
+                titer=result.titer,
+                neutralising=result.neutralising or None,
+            )
+        )
+    statuses = [
+        subject_status(AdaSubject(str(subject), _group(subject), tuple(samples)), settings)
+        for subject, samples in by_subject.values()
+    ]
+    return {
+        "statuses": sorted(statuses, key=lambda s: (s.group, s.subject)),
+        "incidence": incidence(statuses, settings) if statuses else (),
+        "settings": settings,
+    }
+
+
+def biomarker_overview(user, study_id: int) -> dict:
+    """Change from baseline of each biomarker by dose level and time point, with the
+    protocol's BLQ rule and unit (docs/pharmacology.md §5)."""
+    from .rules import BiomarkerResult as CoreResult
+    from .rules import changes_from_baseline
+    from .rules.biomarkers import summarise_changes
+
+    protocol = protocol_for(study_id)
+    settings = protocol.biomarkers if protocol else None
+    results = (
+        biomarker_results_for(user)
+        .filter(sample__study_id=study_id)
+        .select_related("sample__subject__cohort__dose_level")
+    )
+    groups: dict[str, str] = {}
+    core = []
+    for result in results:
+        sample = result.sample
+        groups[str(sample.subject)] = _group(sample.subject)
+        core.append(
+            CoreResult(
+                subject=str(sample.subject),
+                analyte=result.analyte,
+                timepoint=f"C{sample.interval} {sample.timepoint}",
+                day=(sample.afrlt_hours or 0.0) / 24,
+                reported=result.reported,
+                unit=result.unit,
+                lloq=result.lloq,
+                uloq=result.uloq,
+                run_id=result.run_id,
+                baseline=sample.interval == 1 and sample.role == "predose",
+                diluted=result.value is not None
+                and result.uloq is not None
+                and result.value > result.uloq,
+            )
+        )
+    changes = changes_from_baseline(core, settings)
+    buckets: dict[tuple[str, str, str], list] = {}
+    order: dict[str, float] = {}
+    for change in changes:
+        buckets.setdefault((change.analyte, groups[change.subject], change.timepoint), []).append(
+            change
+        )
+        order[change.timepoint] = min(order.get(change.timepoint, change.day), change.day)
+    summaries = [
+        summarise_changes(group, rows)
+        for (analyte, group, timepoint), rows in sorted(
+            buckets.items(), key=lambda kv: (kv[0][0], kv[0][1], order[kv[0][2]])
+        )
+    ]
+    return {"changes": changes, "summaries": summaries, "settings": settings, "groups": groups}

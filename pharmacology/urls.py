@@ -9,4 +9,5 @@ urlpatterns = [
     path("lab-files/", views.lab_imports, name="lab_imports"),
     path("lab-files/<int:pk>/", views.lab_import_detail, name="lab_import"),
     path("pk/", views.pk_page, name="pk"),
+    path("immunogenicity/", views.immunogenicity_page, name="immunogenicity"),
 ]

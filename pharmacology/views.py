@@ -282,3 +282,59 @@ def pk_page(request):
             )
         ]  # fmt: skip
     return render(request, "pharmacology/pk.html", {**data, "study_id": study_id})
+
+
+@login_required
+def immunogenicity_page(request):
+    """ADA status per subject and incidence per dose level; biomarker change from baseline
+    (docs/pharmacology.md §4, §5)."""
+    study_id = _study_id(request)
+    ada = selectors.ada_overview(request.user, study_id)
+    markers = selectors.biomarker_overview(request.user, study_id)
+    table = request.GET.get("csv")
+    if table == "ada":
+        return _csv_response(
+            "ada-status.csv",
+            ["subject", "group", "evaluable", "baseline_positive", "class", "te_ada",
+             "persistent", "transient", "nab_positive", "onset_day", "max_titer", "reason"],
+            [[s.subject, s.group, s.evaluable, s.baseline_positive, s.ada_class,
+              s.treatment_emergent, s.persistent, s.transient, s.nab_positive,
+              _number(s.onset_day), _number(s.max_titer), s.reason] for s in ada["statuses"]],
+        )  # fmt: skip
+    if table == "biomarkers":
+        return _csv_response(
+            "biomarker-changes.csv",
+            ["subject", "group", "analyte", "timepoint", "day", "reported", "value", "baseline",
+             "change", "fold_change", "unit", "blq_treatment", "note"],
+            [[c.subject, markers["groups"][c.subject], c.analyte, c.timepoint, _number(c.day),
+              c.reported, _number(c.value), _number(c.baseline), _number(c.change),
+              _number(c.fold_change), c.unit, c.blq_treatment, c.note]
+             for c in markers["changes"]],
+        )  # fmt: skip
+    series: dict[tuple[str, str], list] = {}
+    for summary in markers["summaries"]:
+        if summary.median_fold is not None:
+            series.setdefault((summary.analyte, summary.group), []).append(summary)
+    analytes = sorted({a for a, _ in series})
+    plots = []
+    for analyte in analytes:
+        lines = []
+        for (name, group), rows in series.items():
+            if name != analyte:
+                continue
+            points = []
+            for row in rows:
+                day = min(c.day for c in markers["changes"] if c.timepoint == row.timepoint)
+                points.append(
+                    charts.Point(day * 24, row.median_fold, f"{row.timepoint}: median fold {row.median_fold:.3g} (n={row.n_fold})")
+                )  # fmt: skip
+            lines.append(charts.Series(group, tuple(sorted(points, key=lambda p: p.x))))
+        plots.append(
+            (analyte, charts.line_chart(lines, title=f"{analyte}: median fold change from baseline",
+                                        x_label="Hours after the first dose", y_label="Fold change", log_y=True))
+        )  # fmt: skip
+    return render(
+        request,
+        "pharmacology/immunogenicity.html",
+        {**ada, "biomarkers": markers, "plots": plots, "study_id": study_id},
+    )

@@ -36,3 +36,15 @@ def param_method(parameters: dict, name: str) -> str:
         return entry.get("reason", "")
     times = ", ".join(f"{t:g}" for t in entry.get("times", []))
     return f"{entry.get('method', '')}; points at {times} h" if times else entry.get("method", "")
+
+
+@register.filter
+def proportions(row) -> list:
+    """The incidence row's proportions in the order of the table's columns."""
+    return [
+        row.ada_incidence,
+        row.treatment_induced,
+        row.treatment_boosted,
+        row.baseline_prevalence,
+        row.nab_among_te_ada,
+    ]
