@@ -12,6 +12,7 @@ from rest_framework.routers import SimpleRouter
 
 from pharmacology.api import (
     AdaResultViewSet,
+    AdaStatusViewSet,
     BiomarkerResultViewSet,
     ConcentrationViewSet,
     LabImportViewSet,
@@ -58,6 +59,7 @@ router.register("ada-results", AdaResultViewSet, basename="ada-result")
 router.register("biomarker-results", BiomarkerResultViewSet, basename="biomarker-result")
 router.register("nca", NcaViewSet, basename="nca")
 router.register("lab-imports", LabImportViewSet, basename="lab-import")
+router.register("ada-status", AdaStatusViewSet, basename="ada-status")
 
 
 @csrf_exempt  # answers 404 to any method; there is nothing to protect

@@ -395,3 +395,54 @@ class LabImportViewSet(
         response["ETag"] = f'W/"{imported.pk}.{imported.status}"'
         response["Location"] = reverse("api:lab-import-detail", args=[imported.pk])
         return response
+
+
+class AdaStatusSerializer(serializers.Serializer):
+    subject = serializers.CharField()
+    group = serializers.CharField(help_text="The dose level.")
+    evaluable = serializers.BooleanField()
+    has_baseline = serializers.BooleanField()
+    baseline_positive = serializers.BooleanField()
+    ada_class = serializers.CharField()
+    treatment_emergent = serializers.BooleanField()
+    persistent = serializers.BooleanField()
+    transient = serializers.BooleanField()
+    nab_positive = serializers.BooleanField()
+    onset_day = serializers.FloatField(allow_null=True)
+    duration_days = serializers.FloatField(allow_null=True)
+    max_titer = serializers.FloatField(allow_null=True)
+    reason = serializers.CharField()
+    version = serializers.CharField()
+
+
+class AdaStatusQuery(StrictInput):
+    study = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    format = serializers.CharField(required=False)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Each subject's ADA status (Shankar et al. 2014), derived from the results",
+        description="Baseline positive, treatment-induced, treatment-boosted (the protocol's "
+        "fold rule), treatment-unaffected; TE-ADA, persistent or transient, NAb; with the "
+        "reason in words. Scoped like the results it comes from.",
+        parameters=[AdaStatusQuery],
+    )
+)
+class AdaStatusViewSet(ApiViewMixin, viewsets.GenericViewSet):
+    serializer_class = AdaStatusSerializer
+    pagination_class = None
+    filter_backends: list = []
+    queryset = AdaResult.objects.none()
+
+    def list(self, request, *args, **kwargs):
+        query = AdaStatusQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        studies = sorted({m.study_id for m in request.user.memberships_cached()})
+        wanted = query.validated_data.get("study")
+        if wanted is not None:
+            studies = [s for s in studies if s == wanted]
+        rows = []
+        for study_id in studies:
+            rows.extend(selectors.ada_overview(request.user, study_id)["statuses"])
+        return Response(AdaStatusSerializer(rows, many=True).data)
