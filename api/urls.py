@@ -10,6 +10,16 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import SimpleRouter
 
+from pharmacology.api import (
+    AdaResultViewSet,
+    AdaStatusViewSet,
+    BiomarkerResultViewSet,
+    ConcentrationViewSet,
+    LabImportViewSet,
+    NcaViewSet,
+    SampleViewSet,
+)
+
 from .errors import json_error
 from .views.clinical import AdverseEventViewSet, DoseAdministrationViewSet, SubjectViewSet
 from .views.designs import SimulationViewSet
@@ -50,6 +60,13 @@ router.register("visits", VisitViewSet, basename="visit")
 router.register("vital-signs", VitalSignsViewSet, basename="vital-signs")
 router.register("lab-results", LabResultViewSet, basename="lab-result")
 router.register("ecog-assessments", EcogViewSet, basename="ecog")
+router.register("pk-samples", SampleViewSet, basename="pharmacology-sample")
+router.register("concentrations", ConcentrationViewSet, basename="concentration")
+router.register("ada-results", AdaResultViewSet, basename="ada-result")
+router.register("biomarker-results", BiomarkerResultViewSet, basename="biomarker-result")
+router.register("nca", NcaViewSet, basename="nca")
+router.register("lab-imports", LabImportViewSet, basename="lab-import")
+router.register("ada-status", AdaStatusViewSet, basename="ada-status")
 
 
 @csrf_exempt  # answers 404 to any method; there is nothing to protect

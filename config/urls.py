@@ -10,5 +10,6 @@ urlpatterns = [
     path("designs/", include("simulations.urls")),
     path("", include("operations.urls")),
     path("visits/", include("visits.urls")),
+    path("pharmacology/", include("pharmacology.urls")),
     path("", include("portal.urls")),
 ]
