@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "dosing",
     "safety",
     "escalation",
+    "efficacy",
     "portal",
     "monitoring",
     "standards",

@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from core.errors import ValidationError
@@ -14,6 +15,10 @@ from core.errors import ValidationError
 from .models import Cohort, DoseLevel, EscalationTrack, Regimen, Study
 
 PROTOCOL_DIR = Path(__file__).resolve().parent / "protocols"
+
+# Sent inside load_study's transaction once the study is loaded: apps further down read their own
+# section of the protocol file (study, data = the parsed file, by, summary).
+study_loaded = Signal()
 
 DESIGN_FIELDS = (
     "titration_levels",
@@ -210,4 +215,5 @@ def load_study(
             opened_at=timezone.now() if status != Cohort.Status.PLANNED else None,
         )
         _save(instance, summary, f"cohort {cohort['number']}", created=True, by=by)
+    study_loaded.send(sender=Study, study=study, data=data, by=by, summary=summary)
     return summary
