@@ -10,6 +10,8 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import SimpleRouter
 
+from efficacy import api as efficacy_api
+
 from .errors import json_error
 from .views.clinical import AdverseEventViewSet, DoseAdministrationViewSet, SubjectViewSet
 from .views.escalation import (
@@ -43,6 +45,16 @@ router.register("escalation-decisions", EscalationDecisionViewSet, basename="esc
 router.register("committee-decisions", CommitteeDecisionViewSet, basename="committee-decision")
 router.register("tokens", ApiTokenViewSet, basename="token")
 router.register("exports", ExportViewSet, basename="export")
+router.register(
+    "tumour-assessments", efficacy_api.TumourAssessmentViewSet, basename="tumour-assessment"
+)
+router.register("lesions", efficacy_api.LesionViewSet, basename="lesion")
+router.register(
+    "lesion-observations", efficacy_api.LesionObservationViewSet, basename="lesion-observation"
+)
+router.register(
+    "subject-efficacy", efficacy_api.SubjectEfficacyViewSet, basename="subject-efficacy"
+)
 
 
 @csrf_exempt  # answers 404 to any method; there is nothing to protect

@@ -7,6 +7,8 @@ computed from these by `efficacy.rules` when read, with its rule, reason and rul
 (docs/efficacy.md §15), so a correction or a settings change can never leave a stale result.
 """
 
+from decimal import Decimal
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -142,7 +144,7 @@ class TumourAssessment(ClinicalRecord):
         decimal_places=1,
         null=True,
         blank=True,
-        validators=[MinValueValidator(0.1)],
+        validators=[MinValueValidator(Decimal("0.1"))],
         help_text="CT/MRI reconstruction interval; empty = 5 mm or less.",
     )
     tumour_markers = models.CharField(

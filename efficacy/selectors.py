@@ -209,6 +209,15 @@ def _derive(
     return found
 
 
+def derive_many(subjects: list[Subject], settings: EfficacySettings) -> dict[int, SubjectEfficacy]:
+    """Each subject's record, in three queries whatever their number (the subjects are already
+    scoped by the caller)."""
+    ids = [s.pk for s in subjects]
+    doses = _dose_dates(ids)
+    scans = _scans_by_subject(ids)
+    return {s.pk: _derive(s, scans.get(s.pk, []), doses.get(s.pk), settings) for s in subjects}
+
+
 def subject_efficacy(user, subject: Subject) -> SubjectEfficacy:
     """One subject's record, for a user who may see the subject (the caller has checked)."""
     subject = visible_subjects(user).get(pk=subject.pk)
@@ -281,10 +290,8 @@ def study_efficacy(user, study_id: int) -> StudyEfficacy:
     subjects = list(
         visible_subjects(user, study_id).filter(cohort__isnull=False).order_by("subject_number")
     )
-    ids = [s.pk for s in subjects]
-    doses = _dose_dates(ids)
-    scans = _scans_by_subject(ids)
-    derived = [_derive(s, scans.get(s.pk, []), doses.get(s.pk), settings) for s in subjects]
+    by_pk = derive_many(subjects, settings)
+    derived = [by_pk[s.pk] for s in subjects]
     treated = [d for d in derived if d.first_dose_on is not None]
     levels: dict[int, list[SubjectEfficacy]] = defaultdict(list)
     for item in treated:
