@@ -144,6 +144,7 @@ class TumourAssessmentForm(PortalForm):
         for name, field in fields.items():
             field.required = False  # each row is checked by the service, naming its field
             field.label = f"{name_}: {field.label}"
+            field.widget.attrs["aria-label"] = field.label  # the row's cells show no <label>
             self.fields[f"{prefix}{name}"] = field
             bound[name] = self[f"{prefix}{name}"]
         row = Row(prefix, bound)

@@ -3,6 +3,7 @@ selectors' results. Every plot's facts are in a table: colour is never the only 
 
 from __future__ import annotations
 
+from datetime import date
 from fractions import Fraction
 
 from . import charts
@@ -275,8 +276,14 @@ TABLES = {
 }
 
 
+def iso(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
 def study_table(page: StudyEfficacy, name: str):
-    return TABLES[name](page)
+    """A table of the endpoints page: header and rows, dates in ISO 8601."""
+    header, rows = TABLES[name](page)
+    return header, [[iso(cell) for cell in row] for row in rows]
 
 
 def plots(page: StudyEfficacy) -> dict:
@@ -289,7 +296,7 @@ def plots(page: StudyEfficacy) -> dict:
                     "curve": curve,
                     "plot": None,
                     "at_risk": [],
-                    "table": TABLES[slug](page),
+                    "table": study_table(page, slug),
                 }
             )
             continue
@@ -301,7 +308,7 @@ def plots(page: StudyEfficacy) -> dict:
             {
                 "slug": slug,
                 "curve": curve,
-                "table": TABLES[slug](page),
+                "table": study_table(page, slug),
                 "plot": charts.km_plot(steps, at_risk),
                 "median": _num(median.estimate),
                 "lower": _num(median.lower),
@@ -320,5 +327,5 @@ def plots(page: StudyEfficacy) -> dict:
         "swimmer": charts.swimmer(swimmers) if swimmers else None,
         "spider": charts.spider(spiders) if spiders else None,
         "km": kms,
-        "tables": {name: build(page) for name, build in TABLES.items()},
+        "tables": {name: study_table(page, name) for name in TABLES},
     }

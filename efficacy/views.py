@@ -52,6 +52,7 @@ def subject_page(request, pk: int):
     record = selectors.subject_efficacy(request.user, subject)
     if request.GET.get("format") == "csv":
         header, rows = tables.time_point_table(record)
+        rows = [[tables.iso(cell) for cell in row] for row in rows]
         return _csv(f"{subject.label}-tumour-responses", header, rows)
     return render(
         request,
