@@ -14,6 +14,7 @@ from efficacy import api as efficacy_api
 
 from .errors import json_error
 from .views.clinical import AdverseEventViewSet, DoseAdministrationViewSet, SubjectViewSet
+from .views.designs import SimulationViewSet
 from .views.escalation import (
     CommitteeDecisionViewSet,
     DltEvaluationViewSet,
@@ -28,6 +29,7 @@ from .views.study import (
     StudyViewSet,
 )
 from .views.tokens import ApiTokenViewSet, token_page, token_page_revoke
+from .views.visits import EcogViewSet, LabResultViewSet, VisitViewSet, VitalSignsViewSet
 
 app_name = "api"
 
@@ -55,6 +57,11 @@ router.register(
 router.register(
     "subject-efficacy", efficacy_api.SubjectEfficacyViewSet, basename="subject-efficacy"
 )
+router.register("simulations", SimulationViewSet, basename="simulation")
+router.register("visits", VisitViewSet, basename="visit")
+router.register("vital-signs", VitalSignsViewSet, basename="vital-signs")
+router.register("lab-results", LabResultViewSet, basename="lab-result")
+router.register("ecog-assessments", EcogViewSet, basename="ecog")
 
 
 @csrf_exempt  # answers 404 to any method; there is nothing to protect

@@ -8,6 +8,8 @@ urlpatterns = [
     path("monitoring/", include("monitoring.urls")),
     path("standards/", include("standards.urls")),
     path("efficacy/", include("efficacy.urls")),
-    path("", include("core.urls")),
+    path("designs/", include("simulations.urls")),
+    path("", include("operations.urls")),
+    path("visits/", include("visits.urls")),
     path("", include("portal.urls")),
 ]

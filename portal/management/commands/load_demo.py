@@ -23,6 +23,7 @@ from subjects.services import (
     subject_screen,
 )
 from trial.models import Cohort, Site, Study
+from visits.demo import load_demo_forms
 
 DEMO_PASSWORD = "phase1-demo"
 SITES = [
@@ -144,6 +145,9 @@ class Command(BaseCommand):
                 infusion_start=datetime.combine(day1, time(9, 30), tz),
                 infusion_end=datetime.combine(day1, time(11, 0), tz),
                 lot_number="MIL97-L001",
+            )
+            load_demo_forms(
+                by=coordinator, subject=subject, consent_on=today - timedelta(days=40), day1=day1
             )
             fatigue = CtcaeTerm.objects.filter(term="Fatigue").first()
             if fatigue is not None:
