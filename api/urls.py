@@ -10,6 +10,7 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import SimpleRouter
 
+from efficacy import api as efficacy_api
 from pharmacology.api import (
     AdaResultViewSet,
     AdaStatusViewSet,
@@ -55,6 +56,16 @@ router.register("escalation-decisions", EscalationDecisionViewSet, basename="esc
 router.register("committee-decisions", CommitteeDecisionViewSet, basename="committee-decision")
 router.register("tokens", ApiTokenViewSet, basename="token")
 router.register("exports", ExportViewSet, basename="export")
+router.register(
+    "tumour-assessments", efficacy_api.TumourAssessmentViewSet, basename="tumour-assessment"
+)
+router.register("lesions", efficacy_api.LesionViewSet, basename="lesion")
+router.register(
+    "lesion-observations", efficacy_api.LesionObservationViewSet, basename="lesion-observation"
+)
+router.register(
+    "subject-efficacy", efficacy_api.SubjectEfficacyViewSet, basename="subject-efficacy"
+)
 router.register("simulations", SimulationViewSet, basename="simulation")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("vital-signs", VitalSignsViewSet, basename="vital-signs")

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "safety",
     "pharmacology",
     "escalation",
+    "efficacy",
     "visits",
     "portal",
     "monitoring",
