@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "dosing",
     "safety",
     "escalation",
+    "quality",
     "portal",
     "monitoring",
     "standards",

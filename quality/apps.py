@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class QualityConfig(AppConfig):
+    name = "quality"
+    verbose_name = "Data quality and sign-off"
+
+    def ready(self):
+        from core import events
+
+        from . import services
+
+        # After every clinical write (inside its transaction): the edit checks, clearing source
+        # data verification and invalidating the casebook signature the change touches.
+        events.subscribe(services.on_clinical_data_changed)
+        # Before every clinical write: frozen forms, locked subjects, a locked study database.
+        events.guard_writes(services.refuse_locked_write)
