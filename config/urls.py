@@ -7,6 +7,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("monitoring/", include("monitoring.urls")),
     path("standards/", include("standards.urls")),
+    path("quality/", include("quality.urls")),
     path("", include("core.urls")),
     path("", include("portal.urls")),
 ]
