@@ -10,6 +10,15 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import SimpleRouter
 
+from quality.api import (
+    CasebookSignatureViewSet,
+    FreezeViewSet,
+    QueryViewSet,
+    StudyLockViewSet,
+    SubjectLockViewSet,
+    VerificationViewSet,
+)
+
 from .errors import json_error
 from .views.clinical import AdverseEventViewSet, DoseAdministrationViewSet, SubjectViewSet
 from .views.escalation import (
@@ -43,6 +52,13 @@ router.register("escalation-decisions", EscalationDecisionViewSet, basename="esc
 router.register("committee-decisions", CommitteeDecisionViewSet, basename="committee-decision")
 router.register("tokens", ApiTokenViewSet, basename="token")
 router.register("exports", ExportViewSet, basename="export")
+# Data quality and sign-off (docs/quality.md).
+router.register("queries", QueryViewSet, basename="query")
+router.register("source-verifications", VerificationViewSet, basename="source-verification")
+router.register("casebook-signatures", CasebookSignatureViewSet, basename="casebook-signature")
+router.register("freezes", FreezeViewSet, basename="freeze")
+router.register("subject-locks", SubjectLockViewSet, basename="subject-lock")
+router.register("study-locks", StudyLockViewSet, basename="study-lock")
 
 
 @csrf_exempt  # answers 404 to any method; there is nothing to protect

@@ -72,6 +72,9 @@ class Query(OnRecordOfSubject):
     text = models.TextField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     record_version = models.PositiveIntegerField(help_text="The record's version when opened.")
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Raised by one on every step (the API's ETag)."
+    )
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -26,10 +26,10 @@ from django.utils import timezone
 
 from accounts.roles import Capability, Role
 from accounts.scoping import require, roles_in_study
-from core.errors import RecordLocked, ValidationError, field_error
+from core.errors import RecordLocked, StaleRecord, ValidationError, field_error
 from core.events import ClinicalDataChanged
 from core.models import Signature
-from core.records import check_signing_password, record_digest, require_reason
+from core.records import changes_since, check_signing_password, record_digest, require_reason
 from dosing.models import DoseAdministration
 from safety.models import AdverseEvent
 from subjects.models import Subject
@@ -339,6 +339,7 @@ def run_edit_checks(subject: Subject, *, by=None, names: list[str] | None = None
         opened.append(_open_from_check(subject, finding, by=by, at=now))
     for key, query in unresolved.items():
         if key not in found and query.check_name in checks_run:
+            query.version += 1
             query.status = Query.Status.CLOSED
             query.closed_at = now
             query.closed_by = None
@@ -428,17 +429,27 @@ def query_open(
     return query
 
 
-def _locked_query(query: Query) -> Query:
-    return Query.objects.select_for_update().select_related("subject").get(pk=query.pk)
+def _locked_query(query: Query, expected_version: int | None) -> Query:
+    """The query's row, locked for the step; refused if someone took a step since the version
+    the caller saw (the API's If-Match)."""
+    current = Query.objects.select_for_update().select_related("subject").get(pk=query.pk)
+    if expected_version is not None and current.version != expected_version:
+        raise StaleRecord(
+            record=current,
+            expected_version=expected_version,
+            changes=changes_since(current, expected_version),
+        )
+    current.version += 1
+    return current
 
 
-def query_answer(*, by, query: Query, text: str) -> Query:
+def query_answer(*, by, query: Query, text: str, expected_version: int | None = None) -> Query:
     """The site's answer to an open query (the correction itself goes through the form)."""
     require(by, Capability.ANSWER_QUERIES, study_id=query.study_id, site_id=query.site_id)
     text = _text(text, "text")
     with transaction.atomic():
         _refuse_if_subject_locked(query.subject)
-        query = _locked_query(query)
+        query = _locked_query(query, expected_version)
         if query.status != Query.Status.OPEN:
             raise field_error(
                 "status",
@@ -456,13 +467,13 @@ def query_answer(*, by, query: Query, text: str) -> Query:
     return query
 
 
-def query_close(*, by, query: Query, text: str = "") -> Query:
+def query_close(*, by, query: Query, text: str = "", expected_version: int | None = None) -> Query:
     """The monitor closes an open or answered query."""
     require(by, Capability.MANAGE_QUERIES, study_id=query.study_id, site_id=query.site_id)
     text = _text(text, "text", required=False)
     with transaction.atomic():
         _refuse_if_subject_locked(query.subject)
-        query = _locked_query(query)
+        query = _locked_query(query, expected_version)
         if query.status == Query.Status.CLOSED:
             raise field_error("status", "This query is already closed.", "wrong_status")
         now = timezone.now()
@@ -476,13 +487,13 @@ def query_close(*, by, query: Query, text: str = "") -> Query:
     return query
 
 
-def query_reopen(*, by, query: Query, text: str) -> Query:
+def query_reopen(*, by, query: Query, text: str, expected_version: int | None = None) -> Query:
     """The monitor re-opens an answered or closed query, saying what is still wrong."""
     require(by, Capability.MANAGE_QUERIES, study_id=query.study_id, site_id=query.site_id)
     text = _text(text, "text")
     with transaction.atomic():
         _refuse_if_subject_locked(query.subject)
-        query = _locked_query(query)
+        query = _locked_query(query, expected_version)
         if query.status == Query.Status.OPEN:
             raise field_error("status", "This query is already open.", "wrong_status")
         if (
