@@ -420,9 +420,13 @@ class EnrollmentOptions:
         return ids + [r.cohort.pk for r in self.replacements if r.cohort.pk not in ids]
 
 
-def replacement_candidates(cohorts, recommendations: dict) -> list[ReplacementLine]:
+def replacement_candidates(
+    cohorts, recommendations: dict, hidden_numbers: frozenset[str] = frozenset()
+) -> list[ReplacementLine]:
     """Not-evaluable, not-replaced subjects of the given cohorts whose place a new subject can
-    take (`takes_replacement`)."""
+    take (`takes_replacement`). A cohort is the study's, so another site's subject can be
+    replaced: its number names the place, but why it is not evaluable is that site's clinical
+    fact and is not shown (`hidden_numbers`, docs/audit.md §5)."""
     taking = [c.pk for c in cohorts if takes_replacement(c)]
     if not taking:
         return []
@@ -440,7 +444,11 @@ def replacement_candidates(cohorts, recommendations: dict) -> list[ReplacementLi
         ReplacementLine(
             subject=subject,
             cohort=by_id[subject.cohort_id],
-            reason=subject.dlt_status.reason or "not evaluable",
+            reason=(
+                "a subject of another site"
+                if subject.subject_number in hidden_numbers
+                else subject.dlt_status.reason or "not evaluable"
+            ),
             recommendation=recommendations.get(by_id[subject.cohort_id].track_id),
         )
         for subject in subjects
@@ -485,7 +493,7 @@ def enrollment_options(user, study) -> EnrollmentOptions:
     return EnrollmentOptions(
         open_cohorts=open_lines,
         reasons=reasons,
-        replacements=replacement_candidates(cohorts, current),
+        replacements=replacement_candidates(cohorts, current, redaction.hidden_numbers(study.pk)),
     )
 
 
