@@ -260,6 +260,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 EVALUATION_SWEEP_SECONDS = env.int("EVALUATION_SWEEP_SECONDS", default=300)
 CELERY_BEAT_SCHEDULE = {
     "escalation-sweep": {"task": "escalation.sweep", "schedule": EVALUATION_SWEEP_SECONDS},
+    # The daily digest of queries (docs/quality.md §2); idempotent, so running it hourly sends
+    # each person one digest a day at most.
+    "quality-query-digest": {"task": "quality.query_digest", "schedule": 3600},
 }
 
 # The default cache stays per-process memory. API rate-limit counters get their own alias: Redis

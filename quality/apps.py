@@ -15,3 +15,7 @@ class QualityConfig(AppConfig):
         events.subscribe(services.on_clinical_data_changed)
         # Before every clinical write: frozen forms, locked subjects, a locked study database.
         events.guard_writes(services.refuse_locked_write)
+        # The protocol file's [quality] section, loaded with the study.
+        from trial.services import study_loaded
+
+        study_loaded.connect(services.on_study_loaded, dispatch_uid="quality-settings")

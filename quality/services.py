@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
@@ -155,6 +156,32 @@ def apply_protocol_settings(study: Study, section: dict, *, by=None) -> QualityS
         setattr(current, key, value)
     _save(current, by=by, reason="Loaded from the protocol file")
     return current
+
+
+def on_study_loaded(sender, *, study: Study, sections: dict, by=None, **kwargs) -> None:
+    """trial.services.study_loaded: the [quality] section, when the file has one."""
+    section = sections.get("quality")
+    if section is None:
+        return
+    current = settings_for(study)
+    wanted = {
+        "sdv_forms": list(section.get("sdv_forms", current.sdv_forms)),
+        "weight_expected_min_kg": str(
+            section.get("weight_expected_min_kg", current.weight_expected_min_kg)
+        ),
+        "weight_expected_max_kg": str(
+            section.get("weight_expected_max_kg", current.weight_expected_max_kg)
+        ),
+    }
+    unchanged = current.pk is not None and (
+        current.sdv_forms == wanted["sdv_forms"]
+        and str(current.weight_expected_min_kg)
+        == str(Decimal(wanted["weight_expected_min_kg"]).quantize(Decimal("0.1")))
+        and str(current.weight_expected_max_kg)
+        == str(Decimal(wanted["weight_expected_max_kg"]).quantize(Decimal("0.1")))
+    )
+    if not unchanged:  # loading the same file again changes nothing
+        apply_protocol_settings(study, section, by=by)
 
 
 # --- Frozen and locked data: the one check --------------------------------------------------

@@ -7,11 +7,17 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from core.errors import ValidationError
 
 from .models import Cohort, DoseLevel, EscalationTrack, Regimen, Study
+
+# Sent inside load_study's transaction with the study and the protocol file's parsed sections
+# (sender=Study, study=..., sections=..., by=...): apps above this one load their own sections
+# (the quality app reads [quality], docs/quality.md §6).
+study_loaded = Signal()
 
 PROTOCOL_DIR = Path(__file__).resolve().parent / "protocols"
 
@@ -210,4 +216,5 @@ def load_study(
             opened_at=timezone.now() if status != Cohort.Status.PLANNED else None,
         )
         _save(instance, summary, f"cohort {cohort['number']}", created=True, by=by)
+    study_loaded.send(sender=Study, study=study, sections=data, by=by)
     return summary
