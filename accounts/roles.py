@@ -1,4 +1,4 @@
-"""Roles and what each may do, stated once (DOMAIN.md section 7: access).
+"""Roles and what each may do, stated once (docs/audit.md §5).
 
 Site roles see and touch only their own sites' subjects; study roles span the whole study.
 """

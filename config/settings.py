@@ -136,7 +136,7 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "monitoring:after_sign_in"
 LOGOUT_REDIRECT_URL = "login"
 
-# 21 CFR Part 11 / DOMAIN.md section 7: repeated failed logins lock the account, idle sessions
+# 21 CFR 11.300(d); docs/audit.md §5: repeated failed logins lock the account, idle sessions
 # time out. The session expiry slides with each request, so it measures idleness.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=30))

@@ -78,7 +78,7 @@ def _with_facts(subjects):
 
 
 def left_on(subject: Subject, study: Study) -> date | None:
-    """The day the subject left the DLT window's observation, if any (DOMAIN.md section 2):
+    """The day the subject left the DLT window's observation, if any (docs/escalation.md §2.2):
     death or the end of study, and, under the study's setting, the end of treatment."""
     dates = [subject.end_of_study_date, subject.death_date]
     if study.left_window_on == Study.LeftWindowOn.END_OF_TREATMENT:

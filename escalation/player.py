@@ -30,8 +30,8 @@ from safety.ctcae import import_terms, read_starter_set
 from safety.models import CtcaeTerm
 from safety.services import adverse_event_report
 from subjects.models import Subject
+from subjects.selectors import occupied_places
 from subjects.services import (
-    occupied_places,
     subject_end_study,
     subject_enroll,
     subject_record_consent,

@@ -65,7 +65,7 @@ class AdverseEvent:
 
     `related` is True for possible, probable or definite relationship to the study drug.
     `dlt_investigator` is the investigator's DLT call; `dlt_adjudicated` the Safety Review
-    Committee's (None until adjudicated). The adjudicated call wins when present (DOMAIN 2).
+    Committee's (None until adjudicated). The adjudicated call wins when present (docs/escalation.md §2.3).
     """
 
     onset: date

@@ -1,7 +1,7 @@
 """What the core hands back: a recommendation in plain words and as data.
 
 Every recommendation is only that: the Safety Review Committee confirms it or overrides it with a
-rationale (DOMAIN 4). `rule` names the protocol rule behind it; the Django layer stores it with
+rationale (docs/escalation.md §7). `rule` names the protocol rule behind it; the Django layer stores it with
 `rules_version`.
 """
 
@@ -32,7 +32,7 @@ class Action(StrEnum):
 
 
 class Rule(StrEnum):
-    """The protocol rule behind a recommendation (DOMAIN.md sections 3-4)."""
+    """The protocol rule behind a recommendation (docs/escalation.md §3-§6)."""
 
     START = "start: first cohort at the starting dose"
     TITRATION_ENROLL = "titration: one subject at this level"
@@ -109,7 +109,7 @@ class LevelSummary:
 
     @property
     def exceeded(self) -> bool:
-        # >= 2 DLTs decide "exceeded" at once, pending subjects or not (curtailment, DOMAIN 3).
+        # >= 2 DLTs decide "exceeded" at once, pending subjects or not (curtailment, docs/escalation.md §4.2).
         return self.dlts >= 2
 
     def counts(self) -> str:
@@ -127,7 +127,7 @@ class TriggerEvent:
 
 @dataclass(frozen=True)
 class TitrationTriggered:
-    """Accelerated titration ended here, on these events, under this setting (DOMAIN 3.2)."""
+    """Accelerated titration ended here, on these events, under this setting (docs/escalation.md §3)."""
 
     setting: TitrationTrigger
     dose_level: DoseLevel
