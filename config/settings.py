@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # The product, in dependency order: each app imports only from those above it.
     "core",
     "accounts",
@@ -65,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The second factor, for the roles the study asks it of (quality/middleware.py).
+    "quality.two_factor.two_factor_required",
     # An empty 405 becomes the app's own page (portal/middleware.py).
     "portal.middleware.MethodNotAllowedPage",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -19,3 +19,9 @@ class QualityConfig(AppConfig):
         from trial.services import study_loaded
 
         study_loaded.connect(services.on_study_loaded, dispatch_uid="quality-settings")
+        # Whether this sign-in needs a second factor (docs/quality.md §7).
+        from django.contrib.auth.signals import user_logged_in
+
+        from .two_factor import on_logged_in
+
+        user_logged_in.connect(on_logged_in, dispatch_uid="quality-two-factor")

@@ -43,3 +43,12 @@ class SignForm(forms.Form):
             self.fields["username"].required = True
         else:
             del self.fields["username"]
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        max_length=20,
+        label="Code",
+        help_text="The 6-digit code of your authenticator app, or a recovery code.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )

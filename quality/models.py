@@ -362,6 +362,12 @@ class QualitySettings(KeptOnRecord):
     weight_expected_max_kg = models.DecimalField(
         max_digits=5, decimal_places=1, default=Decimal("150")
     )
+    two_factor_roles = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The roles that sign in with a second factor (TOTP): e.g. investigator, "
+        "medical_monitor, data_manager (docs/quality.md §7).",
+    )
 
     history = HistoricalRecords()
 

@@ -130,13 +130,13 @@ def settings_for(study: Study) -> QualitySettings:
 
 
 DEFAULT_SDV_FORMS = ("subject", "dose", "adverse_event")
+SETTING_KEYS = {"sdv_forms", "weight_expected_min_kg", "weight_expected_max_kg", "two_factor_roles"}
 
 
 def apply_protocol_settings(study: Study, section: dict, *, by=None) -> QualitySettings:
     """The protocol file's [quality] section (trial.services.load_study sends it): unknown keys
     and forms are refused by name."""
-    known = {"sdv_forms", "weight_expected_min_kg", "weight_expected_max_kg"}
-    unknown = set(section) - known
+    unknown = set(section) - SETTING_KEYS
     if unknown:
         raise ValidationError(
             {"quality": f"Unknown quality settings: {', '.join(sorted(unknown))}."}
@@ -148,6 +148,12 @@ def apply_protocol_settings(study: Study, section: dict, *, by=None) -> QualityS
         if wrong:
             raise ValidationError({"quality": f"sdv_forms: not a form: {', '.join(wrong)}."})
         values["sdv_forms"] = forms
+    if "two_factor_roles" in section:
+        roles = list(section["two_factor_roles"])
+        wrong = [r for r in roles if r not in {role.value for role in Role}]
+        if wrong:
+            raise ValidationError({"quality": f"two_factor_roles: not a role: {', '.join(wrong)}."})
+        values["two_factor_roles"] = roles
     for key in ("weight_expected_min_kg", "weight_expected_max_kg"):
         if key in section:
             values[key] = str(section[key])
@@ -159,29 +165,23 @@ def apply_protocol_settings(study: Study, section: dict, *, by=None) -> QualityS
 
 
 def on_study_loaded(sender, *, study: Study, sections: dict, by=None, **kwargs) -> None:
-    """trial.services.study_loaded: the [quality] section, when the file has one."""
+    """trial.services.study_loaded: the [quality] section, when the file has one. Loading the
+    same file again changes nothing."""
     section = sections.get("quality")
     if section is None:
         return
     current = settings_for(study)
-    wanted = {
-        "sdv_forms": list(section.get("sdv_forms", current.sdv_forms)),
-        "weight_expected_min_kg": str(
-            section.get("weight_expected_min_kg", current.weight_expected_min_kg)
-        ),
-        "weight_expected_max_kg": str(
-            section.get("weight_expected_max_kg", current.weight_expected_max_kg)
-        ),
-    }
-    unchanged = current.pk is not None and (
-        current.sdv_forms == wanted["sdv_forms"]
-        and str(current.weight_expected_min_kg)
-        == str(Decimal(wanted["weight_expected_min_kg"]).quantize(Decimal("0.1")))
-        and str(current.weight_expected_max_kg)
-        == str(Decimal(wanted["weight_expected_max_kg"]).quantize(Decimal("0.1")))
-    )
-    if not unchanged:  # loading the same file again changes nothing
-        apply_protocol_settings(study, section, by=by)
+    if current.pk is not None and all(
+        _same(getattr(current, key), value) for key, value in section.items() if key in SETTING_KEYS
+    ):
+        return
+    apply_protocol_settings(study, section, by=by)
+
+
+def _same(stored, loaded) -> bool:
+    if isinstance(stored, Decimal):
+        return stored == Decimal(str(loaded))
+    return stored == loaded
 
 
 # --- Frozen and locked data: the one check --------------------------------------------------

@@ -5,6 +5,7 @@ from . import views
 app_name = "quality"
 
 urlpatterns = [
+    path("two-factor/", views.two_factor_page, name="two_factor"),
     path("queries/", views.query_report, name="queries"),
     path("sdv/", views.sdv_report, name="sdv"),
     path("signatures/", views.signatures, name="signatures"),

@@ -16,8 +16,8 @@ from accounts.roles import Capability
 from accounts.scoping import can
 from core.errors import ValidationError
 
-from . import selectors, services
-from .forms import QueryOpenForm, ReasonForm, RecordForm, SignForm, TextForm
+from . import selectors, services, two_factor
+from .forms import CodeForm, QueryOpenForm, ReasonForm, RecordForm, SignForm, TextForm
 from .models import Freeze, SubjectLock
 
 
@@ -336,3 +336,49 @@ def study_lock(request):
             "may_unlock": can(request.user, Capability.UNLOCK_STUDY, study_id=study.pk),
         },
     )
+
+
+def _safe_next(request) -> str:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next") or request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return "/"
+    return target
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_page(request):
+    """Set up the authenticator (the first time) or give its code (docs/quality.md §7)."""
+    device = two_factor.confirmed_device(request.user)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["code"]
+        try:
+            if device is None:
+                codes = two_factor.confirm_setup(request, code)
+                return render(
+                    request,
+                    "quality/recovery_codes.html",
+                    {"codes": codes, "next": _safe_next(request)},
+                )
+            two_factor.verify(request, code)
+        except ValidationError as error:
+            for texts in error.message_dict.values():
+                for text in texts:
+                    form.add_error("code", text)
+        else:
+            return redirect(_safe_next(request))
+    context = {"form": form, "next": _safe_next(request), "setting_up": device is None}
+    if device is None:
+        pending = two_factor.pending_device(request.user)
+        context |= {"key": _base32(pending.bin_key), "config_url": pending.config_url}
+    return render(request, "quality/two_factor.html", context, status=400 if form.errors else 200)
+
+
+def _base32(key: bytes) -> str:
+    from base64 import b32encode
+
+    text = b32encode(key).decode()
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
