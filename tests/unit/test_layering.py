@@ -51,11 +51,10 @@ ENTRY_POINTS = frozenset({"escalation.player"})
 # Circles known today, to be removed; a circle not listed here fails, and an entry goes once its
 # circle is gone. Three are the enqueue-on-commit shape the escalation trigger left (a service
 # enqueues its task on commit, the task calls the service): the fix is the same, the enqueue in
-# a module of its own (escalation/triggers.py). The API's precondition errors belong in
-# api.concurrency; the rules core's design dispatch and its recommendation import each other.
+# a module of its own (escalation/triggers.py). The rules core's design dispatch and its
+# recommendation import each other.
 KNOWN_CIRCLES: frozenset[frozenset[str]] = frozenset(
     {
-        frozenset({"api.errors", "api.concurrency"}),
         frozenset({"standards.services", "standards.tasks"}),
         frozenset({"pharmacology.services", "pharmacology.tasks"}),
         frozenset({"simulations.services", "simulations.tasks"}),
