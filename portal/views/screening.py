@@ -2,6 +2,8 @@
 into the cohort with an open place (or why none is open), screen failure. Each view parses,
 authorises, calls one service and renders; the services hold the rules."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -12,6 +14,7 @@ from accounts.roles import Capability
 from accounts.scoping import can, visible_sites
 from core.dates import site_today
 from core.errors import PermissionDenied, StaleRecord, ValidationError
+from core.forms import apply_service_errors, stale_edit
 from portal import selectors
 from portal.forms import (
     ConsentForm,
@@ -20,7 +23,6 @@ from portal.forms import (
     ScreenFailForm,
     ScreeningForm,
     SubjectEditForm,
-    apply_errors,
 )
 from subjects.models import Subject
 from subjects.rules import Step, refusal
@@ -72,7 +74,7 @@ def subject_new(request):
                     screening_date=data["screening_date"],
                 )
             except ValidationError as error:
-                apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(
                     request,
@@ -140,19 +142,26 @@ def screening(request, pk: int):
 
 
 def _refused_as_stale(request, error: StaleRecord, form_class, **form_kwargs):
-    """Someone else saved the subject first: say what changed, and give back the form with the
-    user's entries and the current version, so saving again is a deliberate act."""
-    changes = selectors.describe_changes(Subject, error.changes)
-    listed = "; ".join(f"{c['field']}: {c['old']} \u2192 {c['new']}" for c in changes)
+    """Someone else saved the subject first: the one stale-edit flow (core/forms.py) gives back
+    the form with the user's entries and the current version, so saving again is a deliberate
+    act; the message at the top of the screening page says what changed."""
+    form, stale = stale_edit(
+        form_class,
+        request.POST,
+        error,
+        describe=partial(selectors.describe_changes, Subject),
+        tz_name=error.record.site.timezone,
+        form_kwargs=form_kwargs,
+        message=None,
+    )
+    listed = "; ".join(f"{c['field']}: {c['old']} \u2192 {c['new']}" for c in stale["changes"])
     messages.error(
         request,
         "Someone else saved this subject after you opened the page, so nothing was saved. "
         f"What changed: {listed or 'the record'}. Your entries are kept below: check them and "
         "save again.",
     )
-    data = request.POST.copy()
-    data["version"] = str(error.current_version)
-    return form_class(data, **form_kwargs)
+    return form
 
 
 @login_required
@@ -179,7 +188,7 @@ def consent(request, pk: int):
                 request, error, ConsentForm, site_today=site_today(subject.site.timezone)
             )
         except ValidationError as error:
-            apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, "Informed consent recorded. Assess eligibility next.")
             return redirect(reverse("screening", args=[pk]) + "#eligibility")
@@ -210,7 +219,7 @@ def eligibility(request, pk: int):
                 request, error, EligibilityForm, study=subject.study, site_today=today
             )
         except ValidationError as error:
-            apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             if subject.eligibility_outcome == Subject.Eligibility.ELIGIBLE:
                 messages.success(request, "Eligible: every inclusion met, no exclusion applies.")
@@ -242,7 +251,7 @@ def screen_fail(request, pk: int):
             except StaleRecord as error:
                 form = _refused_as_stale(request, error, ScreenFailForm)
             except ValidationError as error:
-                apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(request, f"{subject} recorded as a screen failure.")
                 return redirect("subject_detail", pk=pk)
@@ -297,7 +306,7 @@ def enroll(request, pk: int):
             except StaleRecord as error:
                 form = _refused_as_stale(request, error, EnrollForm, **kwargs)
             except ValidationError as error:
-                apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(
                     request,
@@ -350,8 +359,7 @@ def subject_edit(request, pk: int):
                 return done
     else:
         form = SubjectEditForm(
-            initial={name: getattr(subject, name) for name in SubjectEditForm.FIELDS}
-            | {"version": subject.version},
+            initial=SubjectEditForm.initial_for(subject) | {"version": subject.version},
             **kwargs,
         )
     with site_timezone(subject.site):
