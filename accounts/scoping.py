@@ -17,11 +17,18 @@ nothing here, so entering, correcting, adjudicating and signing stay with the pe
 allows it (segregation of duties, 21 CFR 11.10(d) and (g)).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db.models import Q, QuerySet
 
 from core.errors import PermissionDenied
 
-from .roles import CAPABILITIES, SITE_ROLES, Capability, Role
+from .roles import CAPABILITIES, SITE_ROLES, STUDY_ROLES, Capability, Role
+
+if TYPE_CHECKING:
+    from trial.models import Study
 
 
 def _id_lookup(path: str) -> str:
@@ -109,3 +116,31 @@ def visible_sites(user, study_id: int | None = None):
     if study_id is not None:
         sites = sites.filter(study_id=study_id)
     return sites
+
+
+def monitoring_studies(user) -> list[Study]:
+    """The studies whose dashboards the user may see: those where their role spans the study
+    (medical monitor, data manager, sponsor, administrator). Site roles have their own pages."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return []
+    from trial.models import Study
+
+    studies = restrict(Study.objects.order_by("protocol_number"), user)
+    ids = {m.study_id for m in user.memberships_cached() if Role(m.role) in STUDY_ROLES}
+    return list(studies.filter(pk__in=ids))
+
+
+def has_study_role(user) -> bool:
+    """Does the user hold a study-wide role anywhere (so the safety dashboards are theirs)?
+    Uses the memberships already loaded for the request."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return any(Role(m.role) in STUDY_ROLES for m in user.memberships_cached())
+
+
+def only_study_roles(user) -> bool:
+    """Are all the user's roles study-wide (no site work to start from)?"""
+    if user is None or not user.is_authenticated:
+        return False
+    roles = {Role(m.role) for m in user.memberships_cached()}
+    return bool(roles) and roles <= STUDY_ROLES

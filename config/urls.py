@@ -7,6 +7,10 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("monitoring/", include("monitoring.urls")),
     path("standards/", include("standards.urls")),
-    path("", include("core.urls")),
+    path("efficacy/", include("efficacy.urls")),
+    path("designs/", include("simulations.urls")),
+    path("", include("operations.urls")),
+    path("visits/", include("visits.urls")),
+    path("pharmacology/", include("pharmacology.urls")),
     path("", include("portal.urls")),
 ]

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from .errors import StaleRecord
+from .history import describe_changes
 from .records import REASON_MAX_LENGTH
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -181,7 +182,7 @@ def stale_edit(
     submitted: Mapping[str, Any],
     error: StaleRecord,
     *,
-    describe: Callable[[list[dict]], list[dict]],
+    model: type,
     tz_name: str,
     form_kwargs: Mapping[str, Any] | None = None,
     message: str | None = STALE_MESSAGE,
@@ -191,7 +192,8 @@ def stale_edit(
     Fields the other person changed and this user did not touch take the new values; fields both
     changed keep this user's value and say what the other person entered. The version becomes
     the current one, so saving again is a deliberate act after seeing what changed. `message`
-    (when given) goes at the top of the form; `describe` puts the changes in words.
+    (when given) goes at the top of the form; the changes are put in words as the record's history
+    shows them (`core.history.describe_changes` of `model`).
 
     Returns (form, stale): `stale` holds the changes in words (`changes`), who saved the record
     (`user`), when (`at`), why (`reason`), the version now (`version`) and the one the user saw
@@ -223,7 +225,7 @@ def stale_edit(
         form.is_valid()
     for change in conflicts:
         if change["field"] in form.fields:
-            rows = describe([change])
+            rows = describe_changes(model, [change])
             now = rows[0]["new"] if rows else ""
             form.add_error(
                 change["field"],
@@ -232,7 +234,7 @@ def stale_edit(
             )
     if message:
         form.add_error(None, message)
-    described = describe(changes)
+    described = describe_changes(model, changes)
     latest = error.record.history.select_related("history_user").order_by("-history_id").first()
     return form, {
         "changes": described,

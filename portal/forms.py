@@ -11,6 +11,7 @@ from django import forms
 from core.forms import (
     CorrectionFields,
     DateInput,
+    apply_service_errors,
     as_int,
     date_field,
     datetime_field,
@@ -23,6 +24,10 @@ from safety import services as safety_services
 from safety.models import AdverseEvent, CtcaeTerm
 from subjects import services as subject_services
 from subjects.models import Subject
+
+# The pages' forms share core/forms.py's kit; `apply_errors` is its one mapping of a service's
+# refusals onto a form, under the name the page apps import from here.
+apply_errors = apply_service_errors
 
 
 class PortalForm(forms.Form):

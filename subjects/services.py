@@ -27,9 +27,9 @@ from core.records import (
 from trial.models import Cohort, EscalationTrack, Site
 
 from .models import Subject
-from .rules import Refused, Step
+from .rules import Refused, Step, cohort_takes, eligible
 from .rules import refusal as step_refusal
-from .selectors import place_holders
+from .selectors import cohort_closed_reason, occupied_places, places_text
 
 MAX_AGE_YEARS = 120
 
@@ -219,11 +219,9 @@ def subject_record_consent(
 
 def eligibility_outcome(study, answers: dict[str, bool]) -> str:
     """Eligible when every inclusion criterion is met and no exclusion criterion applies."""
-    inclusion_met = all(answers.get(c) is True for c in study.inclusion_criteria())
-    no_exclusion = all(answers.get(c) is False for c in study.exclusion_criteria())
     return (
         Subject.Eligibility.ELIGIBLE
-        if inclusion_met and no_exclusion
+        if eligible(study.inclusion_criteria(), study.exclusion_criteria(), answers)
         else Subject.Eligibility.INELIGIBLE
     )
 
@@ -329,33 +327,6 @@ def subject_screen_fail(
     return subject
 
 
-def cohort_closed_reason(cohort: Cohort) -> str | None:
-    """Why a cohort takes no one now, in words a coordinator can act on; None when it is open."""
-    if cohort.track.status == EscalationTrack.Status.PAUSED:
-        return f"{cohort.track.name} is paused by the safety monitoring rule."
-    if cohort.track.status not in (EscalationTrack.Status.ACTIVE,):
-        return f"{cohort.track.name} is not active."
-    if cohort.status == Cohort.Status.PLANNED:
-        return f"{cohort} is not open yet: waiting for the Safety Review Committee's confirmation."
-    if cohort.status == Cohort.Status.FULL:
-        return f"{cohort} is full ({_places(cohort.planned_size)})."
-    if cohort.status == Cohort.Status.CLOSED:
-        return f"{cohort} is closed."
-    return None
-
-
-def _places(n: int) -> str:
-    return f"{n} place" if n == 1 else f"{n} places"
-
-
-def occupied_places(cohort: Cohort, *, excluding: Subject | None = None) -> int:
-    """Subjects holding a place in the cohort: a replaced (non-evaluable) subject gives theirs up."""
-    subjects = place_holders().filter(cohort=cohort)
-    if excluding is not None:
-        subjects = subjects.exclude(pk=excluding.pk)
-    return subjects.count()
-
-
 def _next_subject_number(site: Site) -> str:
     # The site row is locked by the caller, so numbering is serial per site.
     prefix = f"{site.number}-"
@@ -423,18 +394,14 @@ def subject_enroll(
             .select_related("track", "dose_level", "track__regimen")
             .get(pk=cohort.pk)
         )
-        closed = cohort_closed_reason(locked)
-        # A replacement takes the place of a non-evaluable subject in a full cohort.
-        replacing_in_full = replaces is not None and locked.status == Cohort.Status.FULL
-        if closed and not (
-            replacing_in_full and locked.track.status == EscalationTrack.Status.ACTIVE
-        ):
-            raise field_error("cohort", closed, "cohort_not_open")
+        active = locked.track.status == EscalationTrack.Status.ACTIVE
+        if not cohort_takes(locked.status, active, replacing=replaces is not None):
+            raise field_error("cohort", cohort_closed_reason(locked), "cohort_not_open")
         if replaces is not None:
             _check_replacement(subject, replaces, locked)
         if occupied_places(locked, excluding=replaces) >= locked.planned_size:
             raise field_error(
-                "cohort", f"{locked} is full ({_places(locked.planned_size)}).", "cohort_full"
+                "cohort", f"{locked} is full ({places_text(locked.planned_size)}).", "cohort_full"
             )
         site = Site.objects.select_for_update(no_key=True).get(pk=subject.site_id)
         number = _next_subject_number(site)

@@ -17,9 +17,9 @@ from core.dates import site_today
 from core.errors import ValidationError
 from core.forms import apply_service_errors, as_int
 from escalation.models import Notification
-from portal import selectors
 from portal.forms import AdverseEventEditForm, AdverseEventForm
 from safety.models import AdverseEvent, CtcaeTerm
+from safety.selectors import search_terms
 from safety.services import adverse_event_report, adverse_event_update, adverse_event_void
 from subjects.rules import Refused, Step, refusal
 
@@ -61,7 +61,7 @@ def _chosen_first(results: list[CtcaeTerm], selected: CtcaeTerm | None) -> list[
 def _term_context(form) -> dict:
     selected = _term(form.selected_term_id())
     query = form.data.get("term_query", "")  # an unbound form's data is empty
-    results = selectors.search_terms(query) if query else []
+    results = search_terms(query) if query else []
     return {
         "selected_term": selected,
         "results": _chosen_first(results, selected),
@@ -81,7 +81,7 @@ def ctcae_search(request):
         request,
         "portal/_term_results.html",
         {
-            "results": _chosen_first(selectors.search_terms(query), selected),
+            "results": _chosen_first(search_terms(query), selected),
             "selected_term": selected,
             "term_query": query,
         },

@@ -4,7 +4,6 @@ stale form (someone else saved the record first), and the correction and void fl
 from __future__ import annotations
 
 from contextlib import contextmanager
-from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -18,8 +17,8 @@ from accounts.roles import Capability
 from accounts.scoping import can, restrict
 from core.errors import PermissionDenied, StaleRecord, ValidationError
 from core.forms import apply_service_errors, stale_edit
-from portal import selectors
 from portal.forms import VoidForm
+from subjects.selectors import subject_for
 
 
 @contextmanager
@@ -32,7 +31,7 @@ def site_timezone(site):
 def visible_subject(user, pk: int):
     """The subject if the user may see it; 404 otherwise (another site's subject is not found)."""
     try:
-        return selectors.subject_for(user, pk)
+        return subject_for(user, pk)
     except ObjectDoesNotExist:
         raise Http404("No such subject.") from None
 
@@ -63,7 +62,7 @@ def merge_stale(form_class, request, error: StaleRecord, model, site, form_kwarg
         form_class,
         request.POST,
         error,
-        describe=partial(selectors.describe_changes, model),
+        model=model,
         tz_name=site.timezone,
         form_kwargs=form_kwargs,
     )
@@ -134,7 +133,7 @@ def void_page(request, *, record, subject, void, noun: str, what: str, done: str
                     VoidForm,
                     request.POST,
                     error,
-                    describe=partial(selectors.describe_changes, type(record)),
+                    model=type(record),
                     tz_name=subject.site.timezone,
                     message=f"Someone else changed this {noun} (now version "
                     f"{error.current_version}); review what changed, then void it again.",

@@ -2,8 +2,6 @@
 into the cohort with an open place (or why none is open), screen failure. Each view parses,
 authorises, calls one service and renders; the services hold the rules."""
 
-from functools import partial
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -25,7 +23,8 @@ from portal.forms import (
     SubjectEditForm,
 )
 from subjects.models import Subject
-from subjects.rules import Step, refusal
+from subjects.rules import Step, criteria_not_met, refusal
+from subjects.selectors import cohorts_with_places
 from subjects.services import (
     subject_enroll,
     subject_record_consent,
@@ -149,7 +148,7 @@ def _refused_as_stale(request, error: StaleRecord, form_class, **form_kwargs):
         form_class,
         request.POST,
         error,
-        describe=partial(selectors.describe_changes, Subject),
+        model=Subject,
         tz_name=error.record.site.timezone,
         form_kwargs=form_kwargs,
         message=None,
@@ -256,15 +255,10 @@ def screen_fail(request, pk: int):
                 messages.success(request, f"{subject} recorded as a screen failure.")
                 return redirect("subject_detail", pk=pk)
     else:
-        unmet = [
-            text
-            for text in subject.study.inclusion_criteria()
-            if subject.eligibility_answers.get(text) is False
-        ] + [
-            text
-            for text in subject.study.exclusion_criteria()
-            if subject.eligibility_answers.get(text) is True
-        ]
+        study = subject.study
+        unmet = criteria_not_met(
+            study.inclusion_criteria(), study.exclusion_criteria(), subject.eligibility_answers
+        )
         suggested = ("Eligibility not met: " + "; ".join(unmet)) if unmet else ""
         form = ScreenFailForm(
             initial={"screen_failure_reason": suggested, "version": subject.version}
@@ -285,9 +279,9 @@ def enroll(request, pk: int):
         messages.info(request, f"{subject} is already {subject.get_status_display().lower()}.")
         return redirect("subject_detail", pk=pk)
     options = selectors.enrollment_options(request.user, subject.study)
-    cohorts = selectors.cohorts_with_places(
-        Cohort.objects.filter(pk__in=options.cohort_ids)
-    ).order_by("track__display_order", "number")
+    cohorts = cohorts_with_places(Cohort.objects.filter(pk__in=options.cohort_ids)).order_by(
+        "track__display_order", "number"
+    )
     today = site_today(subject.site.timezone)
     kwargs = {"cohorts": cohorts, "replacements": options.replacements, "site_today": today}
     if request.method == "POST":

@@ -212,8 +212,7 @@ def test_consent_cannot_move_after_a_dose(coordinator_a, site_a, cohort1):
 
 
 def test_occupied_places_annotation_counts_like_the_service(coordinator_a, site_a, cohort1, study):
-    from subjects.selectors import occupied_places_annotation
-    from subjects.services import occupied_places
+    from subjects.selectors import occupied_places, occupied_places_annotation
 
     enrolled_subject(coordinator_a, site_a, "S-1", cohort1)
     cohorts = Cohort.objects.filter(study=study).annotate(occupied=occupied_places_annotation())
@@ -224,6 +223,8 @@ def test_the_rules_statuses_are_the_models(coordinator_a, site_a):
     from subjects.rules import Status
 
     assert {s.value for s in Status} == set(Subject.Status.values)
+    # subjects.rules.cohort_takes reads a cohort's status by these values.
+    assert {"open", "full"} <= set(Cohort.Status.values)
 
 
 def test_a_screen_failure_has_no_death_recorded_service_page_and_casebook_alike(
