@@ -20,6 +20,14 @@ from pharmacology.api import (
     NcaViewSet,
     SampleViewSet,
 )
+from quality.api import (
+    CasebookSignatureViewSet,
+    FreezeViewSet,
+    QueryViewSet,
+    StudyLockViewSet,
+    SubjectLockViewSet,
+    VerificationViewSet,
+)
 
 from .errors import json_error
 from .views.clinical import AdverseEventViewSet, DoseAdministrationViewSet, SubjectViewSet
@@ -78,6 +86,13 @@ router.register("biomarker-results", BiomarkerResultViewSet, basename="biomarker
 router.register("nca", NcaViewSet, basename="nca")
 router.register("lab-imports", LabImportViewSet, basename="lab-import")
 router.register("ada-status", AdaStatusViewSet, basename="ada-status")
+# Data quality and sign-off (docs/quality.md).
+router.register("queries", QueryViewSet, basename="query")
+router.register("source-verifications", VerificationViewSet, basename="source-verification")
+router.register("casebook-signatures", CasebookSignatureViewSet, basename="casebook-signature")
+router.register("freezes", FreezeViewSet, basename="freeze")
+router.register("subject-locks", SubjectLockViewSet, basename="subject-lock")
+router.register("study-locks", StudyLockViewSet, basename="study-lock")
 
 
 @csrf_exempt  # answers 404 to any method; there is nothing to protect

@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("operations.urls")),
     path("visits/", include("visits.urls")),
     path("pharmacology/", include("pharmacology.urls")),
+    path("quality/", include("quality.urls")),
     path("", include("portal.urls")),
 ]

@@ -21,7 +21,8 @@ PROTOCOL_DIR = Path(__file__).resolve().parent / "protocols"
 
 # Sent inside the load's transaction with the parsed protocol file, so that apps keeping study
 # settings of their own (visits: the schedule of assessments) load them with the study; a
-# receiver's refusal rolls the whole load back. Arguments: study, data, summary, by.
+# receiver's refusal rolls the whole load back. Arguments: study, data (the whole parsed file;
+# also as `sections`), summary, by.
 study_loaded = Signal()
 # Sections of the protocol file that apps above `trial` own (e.g. [pharmacology]): each app
 # registers a loader in its AppConfig.ready, and load_study calls it, in the same transaction,
@@ -263,7 +264,7 @@ def load_study(
             opened_at=timezone.now() if status != Cohort.Status.PLANNED else None,
         )
         _save(instance, summary, f"cohort {cohort['number']}", created=True, by=by)
-    study_loaded.send(sender=Study, study=study, data=data, summary=summary, by=by)
+    study_loaded.send(sender=Study, study=study, data=data, sections=data, summary=summary, by=by)
     for name, loader in SECTION_LOADERS.items():
         loader(study=study, section=data.get(name), summary=summary, by=by)
     return summary
