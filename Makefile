@@ -27,14 +27,15 @@ run: $(STAMP)
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## The whole suite: lint, mypy --strict on the pure rules, Django checks, migrations up to date,
-## then pytest.
+## then pytest in parallel (pytest-xdist: one process per core, each with its own test database).
+PYTEST_WORKERS ?= auto
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 ## Refresh the README's screenshots (docs/screenshots) from the browser tests.
 screenshots: $(STAMP)

@@ -1,4 +1,4 @@
-"""Safe spreadsheet exports (DOMAIN.md section 6: formula-looking text in exported cells).
+"""Safe spreadsheet exports (docs/audit.md §6: formula-looking text in exported cells).
 
 A cell that starts with =, +, -, @, a tab or a carriage return is read as a formula by Excel and
 LibreOffice (OWASP, "CSV Injection"); such text is prefixed with a single quote so that it shows

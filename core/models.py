@@ -1,6 +1,6 @@
 """The base every clinical record stands on: versioned, audited, voided but never deleted.
 
-DOMAIN.md section 7 (21 CFR Part 11, ICH E6(R3)): every create, update and void records who,
+docs/audit.md §1-§2 (21 CFR Part 11, ICH E6(R3)): every create, update and void records who,
 when (UTC), old and new values (a full snapshot per change, compared row to row) and why.
 Writes go through `core.records`; a save without a reason on an existing record, a delete or a
 bulk update is refused here as a last line of defence for any path that skips the services.

@@ -1,8 +1,8 @@
-"""Every write to a dose administration: record, correct, void (DOMAIN.md section 6 checks;
-the schedule, deviations and confirmations of docs/dosing.md)."""
+"""Every write to a dose administration: record, correct, void (the checks, schedule,
+deviations and confirmations of docs/dosing.md §1-§5)."""
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -14,11 +14,21 @@ from core.dates import local_date, refuse_future
 from core.errors import ValidationError, field_error
 from core.records import create_record, retry_on_conflict, update_record, void_record
 from subjects.models import Subject
+from subjects.rules import Step, refusal
 
 from .models import DoseAdministration
+from .rules import (
+    Amount,
+    DoseLimits,
+    Weight,
+    amount_finding,
+    percent_off,
+    total_dose_mg,
+    weight_change,
+    weight_changed,
+    weight_finding,
+)
 from .schedule import DoseSlot, GivenDose, slot_after, slot_for, too_close
-
-MG = Decimal("0.001")
 
 
 def _announce(record, action: str, by) -> None:
@@ -26,11 +36,6 @@ def _announce(record, action: str, by) -> None:
     events.clinical_data_changed(
         subject_id=record.subject_id, record="dose", record_id=record.pk, action=action, by=by
     )
-
-
-def total_dose_mg(dose_per_kg: Decimal, body_weight_kg: Decimal) -> Decimal:
-    """mg/kg x kg, to the microgram."""
-    return (Decimal(dose_per_kg) * Decimal(body_weight_kg)).quantize(MG, rounding=ROUND_HALF_UP)
 
 
 def given_doses(subject: Subject, *, excluding: int | None = None) -> list[GivenDose]:
@@ -66,11 +71,6 @@ def _amount(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def _percent_off(value: Decimal, reference: Decimal) -> Decimal:
-    """How far `value` is from `reference`, in % of it, to the whole percent (half up)."""
-    return (abs(value - reference) * 100 / reference).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-
-
 class _Errors(dict):
     def add(self, field: str, message: str) -> None:
         self.setdefault(field, []).append(message)
@@ -81,10 +81,11 @@ def _check_amount(dose: DoseAdministration, study, errors: _Errors) -> bool:
     given once confirmed with a reason; a value implausible as mg/kg (a total in mg typed as
     mg/kg) is refused. Returns whether the dose is a (real) overdose."""
     unit, planned, actual = study.dose_unit, dose.planned_dose_per_kg, dose.actual_dose_per_kg
-    if actual <= 0:
+    finding = amount_finding(actual, planned, DoseLimits.of(study))
+    if finding is Amount.NOT_POSITIVE:
         errors.add("actual_dose_per_kg", "The dose given must be above 0.")
         return False
-    if actual >= planned * study.implausible_dose_factor:
+    if finding is Amount.IMPLAUSIBLE:
         errors.add(
             "actual_dose_per_kg",
             f"{_amount(actual)} {unit} is {_amount((actual / planned).quantize(Decimal('0.1')))} "
@@ -93,11 +94,11 @@ def _check_amount(dose: DoseAdministration, study, errors: _Errors) -> bool:
             "not accepted as mg/kg.",
         )
         return False
-    overdose = actual > planned * (1 + Decimal(study.max_dose_over_planned_percent) / 100)
+    overdose = finding is Amount.OVERDOSE
     if overdose and not dose.overdose_confirmed:
         errors.add(
             "actual_dose_per_kg",
-            f"{_amount(actual)} {unit} is {_percent_off(actual, planned)}% above the planned "
+            f"{_amount(actual)} {unit} is {percent_off(actual, planned)}% above the planned "
             f"{_amount(planned)} {unit} (more than {study.max_dose_over_planned_percent}%): an "
             "overdose.",
         )
@@ -106,7 +107,7 @@ def _check_amount(dose: DoseAdministration, study, errors: _Errors) -> bool:
             "If this dose was given, confirm the overdose and give the reason: it is recorded "
             "as given, as a protocol deviation, and the medical monitors are notified.",
         )
-    if actual != planned and not dose.dose_change_reason.strip():
+    if finding is not Amount.AS_PLANNED and not dose.dose_change_reason.strip():
         errors.add(
             "dose_change_reason",
             f"The dose differs from the cohort's {_amount(planned)} {unit}: give the reason"
@@ -119,10 +120,12 @@ def _check_weight(dose: DoseAdministration, study, previous, errors: _Errors) ->
     """The body weight against the study's plausible range and the previous dose's weight
     (docs/dosing.md §4). Returns (outside the range, changed by more than the margin)."""
     weight = dose.body_weight_kg
-    if weight <= 0:
+    limits = DoseLimits.of(study)
+    finding = weight_finding(weight, limits)
+    if finding is Weight.NOT_POSITIVE:
         errors.add("body_weight_kg", "Body weight must be above 0 kg.")
         return False, False
-    outside = not (study.min_weight_kg <= weight <= study.max_weight_kg)
+    outside = finding is Weight.OUTSIDE_RANGE
     if outside and not dose.weight_outside_range_confirmed:
         errors.add(
             "body_weight_kg",
@@ -133,23 +136,22 @@ def _check_weight(dose: DoseAdministration, study, previous, errors: _Errors) ->
             "weight_outside_range_confirmed",
             f"If {weight} kg is right (e.g. a cachectic adult), confirm it and give the reason.",
         )
-    changed = False
-    if previous is not None and previous.body_weight_kg > 0:
-        off = _percent_off(weight, previous.body_weight_kg)
-        changed = off > study.max_weight_change_percent
-        if changed and not dose.weight_change_confirmed:
-            direction = "above" if weight > previous.body_weight_kg else "below"
-            errors.add(
-                "body_weight_kg",
-                f"{weight} kg is {off}% {direction} the {previous.body_weight_kg} kg of "
-                f"C{previous.cycle}D{previous.day} ({previous.administered_on:%Y-%m-%d}): more "
-                f"than the {study.max_weight_change_percent}% change the protocol takes without "
-                "a check (kg, not lb?).",
-            )
-            errors.add(
-                "weight_change_confirmed",
-                f"Re-weigh if you can; if {weight} kg is right, confirm it.",
-            )
+    previous_kg = previous.body_weight_kg if previous is not None else None
+    changed = weight_changed(weight, previous_kg, limits)
+    if changed and not dose.weight_change_confirmed:
+        direction = "above" if weight > previous.body_weight_kg else "below"
+        errors.add(
+            "body_weight_kg",
+            f"{weight} kg is {weight_change(weight, previous_kg)}% {direction} the "
+            f"{previous.body_weight_kg} kg of C{previous.cycle}D{previous.day} "
+            f"({previous.administered_on:%Y-%m-%d}): more than the "
+            f"{study.max_weight_change_percent}% change the protocol takes without a check "
+            "(kg, not lb?).",
+        )
+        errors.add(
+            "weight_change_confirmed",
+            f"Re-weigh if you can; if {weight} kg is right, confirm it.",
+        )
     return outside, changed
 
 
@@ -334,7 +336,7 @@ def dose_record(
     `*_confirmed` arguments), with a reason where the protocol asks for one (docs/dosing.md).
     """
     require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
-    if subject.status != Subject.Status.ENROLLED or subject.cohort_id is None:
+    if refusal(Step.DOSE, subject.rule_state) or subject.cohort_id is None:
         raise field_error(
             "subject",
             f"{subject} is not on treatment (status: {subject.get_status_display()}): doses are "

@@ -1,4 +1,4 @@
-"""The Safety Review Committee's decisions (DOMAIN.md section 4).
+"""The Safety Review Committee's decisions (docs/escalation.md §7).
 
 Every computed decision is a recommendation. A medical monitor confirms it, or overrides it with
 a rationale, signing with their password (21 CFR 11.200: the signature asks for the password
@@ -297,7 +297,7 @@ def _new_expansion_track(track, regimen, dose_level, *, by) -> EscalationTrack:
 
 
 def _check_track_opening(source: EscalationTrack, target: EscalationTrack, dose_level) -> None:
-    """DOMAIN.md section 4: the Q2W track opens at a level already cleared on Q3W."""
+    """docs/escalation.md §5: the Q2W track opens at a level already cleared on Q3W."""
     if target.status not in (EscalationTrack.Status.PLANNED, EscalationTrack.Status.PAUSED):
         raise field_error(
             "target_track",

@@ -106,7 +106,7 @@ class Recommendation(models.Model):
 
 
 class CommitteeDecision(models.Model):
-    """The Safety Review Committee's signed decision on a recommendation (DOMAIN.md section 4)."""
+    """The Safety Review Committee's signed decision on a recommendation (docs/escalation.md §7)."""
 
     class Outcome(models.TextChoices):
         CONFIRMED = "confirmed", "Confirmed"

@@ -1,4 +1,4 @@
-"""Messages to the medical monitors: a new DLT, an SAE (DOMAIN.md section 5: an SAE must reach
+"""Messages to the medical monitors: a new DLT, an SAE (docs/safety.md §4: an SAE must reach
 the monitor within 24 hours), a new recommendation. Each is recorded per recipient before it is
 sent, so it can be shown who was told what and when, and a message that failed to send is sent
 again by the sweep. This module records and sends; it enqueues nothing (the callers queue the

@@ -30,8 +30,8 @@ from safety.ctcae import import_terms, read_starter_set
 from safety.models import CtcaeTerm
 from safety.services import adverse_event_report
 from subjects.models import Subject
+from subjects.selectors import occupied_places
 from subjects.services import (
-    occupied_places,
     subject_end_study,
     subject_enroll,
     subject_record_consent,
@@ -380,7 +380,9 @@ def _as_rules(recommendation: Recommendation, track: EscalationTrack) -> rules.R
     return rules.Recommendation(
         track=track.name,
         action=rules.Action(recommendation.action),
-        rule=rules.Rule(recommendation.rule),
+        rule=rules.Rule(recommendation.rule)
+        if recommendation.rule in rules.Rule._value2member_map_
+        else recommendation.rule,
         text=data.get("text", recommendation.text),
         dose_level=level("dose_level"),
         n_subjects=recommendation.n_subjects,

@@ -33,6 +33,7 @@ from subjects.services import occupied_places
 from trial.models import Cohort, EscalationTrack
 
 from . import facts, rules
+from .design_evidence import evidence_as_data
 from .models import CommitteeDecision, Recommendation, SubjectDltStatus, TrackEvaluationState
 
 log = logging.getLogger(__name__)
@@ -185,6 +186,11 @@ def recommendation_as_data(recommendation: rules.Recommendation) -> dict:
             for summary in recommendation.levels
         ],
         "rules_version": recommendation.rules_version,
+        **(
+            {"design": evidence_as_data(recommendation.design)}
+            if recommendation.design is not None
+            else {}
+        ),
     }
 
 

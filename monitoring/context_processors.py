@@ -1,6 +1,6 @@
 """What every page's navigation needs to know about the safety dashboards."""
 
-from .selectors import has_study_role
+from accounts.scoping import has_study_role
 
 
 def safety_dashboards(request):

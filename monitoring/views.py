@@ -17,15 +17,23 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.scoping import monitoring_studies, only_study_roles
 from core.errors import PermissionDenied, StaleRecord, ValidationError
 from core.exports import csv_text
+from core.history import describe_changes
 from escalation.committee import committee_confirm, committee_override
 from escalation.models import CommitteeDecision
-from portal.selectors import describe_changes
+from escalation.selectors import (
+    decision_history,
+    track_recommendation,
+    visible_recommendation,
+    visible_track,
+)
 from safety.models import AdverseEvent
+from safety.selectors import visible_adverse_event
 from safety.services import adverse_event_adjudicate
 
-from . import selectors, tables
+from . import tables
 from .forms import (
     AdjudicationForm,
     ConfirmForm,
@@ -33,6 +41,14 @@ from .forms import (
     add_adjudication_errors,
     add_service_errors,
 )
+from .pages.ae_tables import ae_tables
+from .pages.committee import committee_page, outcome_word, recommendation_review, study_choices
+from .pages.listings import listings as listings_page
+from .pages.notifications import NOTIFICATION_KINDS, recent_alerts
+from .pages.notifications import notifications as notifications_page
+from .pages.overview import escalation_overview
+from .pages.scope import can_adjudicate, can_sign, load_scope
+from .pages.timeline import dlt_timeline
 
 ONSET_HELP = "Adverse events by onset date."
 NOTIFIED_HELP = "Notifications by the date they were recorded (UTC)."
@@ -44,7 +60,7 @@ def _dashboard(request, template: str, *, slug: str, build, date_help: str = "",
     (invalid: 400, and nothing is computed), build the page with `build(user, scope)`, then
     download one of its tables as CSV (`?format=csv&table=`) or render it, with what
     `context(scope, page)` adds."""
-    scope = selectors.load_scope(request.user, request.GET, date_help=date_help)
+    scope = load_scope(request.user, request.GET, date_help=date_help)
     if not scope.valid:
         return render(request, template, {"scope": scope, "page": None}, status=400)
     page = build(request.user, scope)
@@ -79,10 +95,10 @@ def overview(request):
         "monitoring/overview.html",
         slug="escalation",
         date_help=WINDOW_HELP,
-        build=selectors.escalation_overview,
+        build=escalation_overview,
         context=lambda scope, page: {
-            "can_sign": selectors.can_sign(request.user, scope.study.pk),
-            "alerts": selectors.recent_alerts(request.user, scope.study),
+            "can_sign": can_sign(request.user, scope.study.pk),
+            "alerts": recent_alerts(request.user, scope.study),
         },
     )
 
@@ -96,7 +112,7 @@ def timeline(request):
         "monitoring/timeline.html",
         slug="dlt-windows",
         date_help=WINDOW_HELP,
-        build=selectors.dlt_timeline,
+        build=dlt_timeline,
     )
 
 
@@ -112,7 +128,7 @@ def adverse_events(request):
         "monitoring/adverse_events.html",
         slug="ae-table",
         date_help=ONSET_HELP,
-        build=partial(selectors.ae_tables, related_only=related_only),
+        build=partial(ae_tables, related_only=related_only),
         context=lambda scope, page: {
             "related_only": related_only,
             "related_hidden": [("view", "related")] if related_only else [],
@@ -132,9 +148,9 @@ def listings(request):
         "monitoring/listings.html",
         slug="listing",
         date_help=ONSET_HELP,
-        build=selectors.listings,
+        build=listings_page,
         context=lambda scope, page: {
-            "can_adjudicate": selectors.can_adjudicate(request.user, scope.study.pk),
+            "can_adjudicate": can_adjudicate(request.user, scope.study.pk),
         },
     )
 
@@ -147,11 +163,11 @@ def committee(request):
         request,
         "monitoring/committee.html",
         slug="committee",
-        build=selectors.committee_page,
+        build=committee_page,
         context=lambda scope, page: {
             "pending": page.pending,
             "decisions": page.decisions,
-            "can_sign": selectors.can_sign(request.user, scope.study.pk),
+            "can_sign": can_sign(request.user, scope.study.pk),
             "filter_fields": ("study", "track"),
         },
     )
@@ -164,7 +180,7 @@ def _printed_name(user) -> str:
 
 def _override_form(user, study, data=None, **kwargs) -> OverrideForm:
     """The override form, offering the study's dose levels, tracks and regimens."""
-    levels, tracks, regimens = selectors.study_choices(user, study)
+    levels, tracks, regimens = study_choices(user, study)
     return OverrideForm(
         data,
         prefix="override",
@@ -196,7 +212,7 @@ def _sign(request, form, service, **subject) -> CommitteeDecision | None:
 
 def _review_context(request, recommendation, *, confirm_form=None, override_form=None):
     study = recommendation.track.study
-    review = selectors.recommendation_review(request.user, recommendation)
+    review = recommendation_review(request.user, recommendation)
     if override_form is None:
         initial = {
             "step": review.confirm_step or "",
@@ -208,12 +224,12 @@ def _review_context(request, recommendation, *, confirm_form=None, override_form
         "review": review,
         "recommendation": recommendation,
         "study": study,
-        "can_sign": selectors.can_sign(request.user, study.pk),
-        "can_adjudicate": selectors.can_adjudicate(request.user, study.pk),
+        "can_sign": can_sign(request.user, study.pk),
+        "can_adjudicate": can_adjudicate(request.user, study.pk),
         "confirm_form": confirm_form or ConfirmForm(prefix="confirm"),
         "override_form": override_form,
         "printed_name": _printed_name(request.user),
-        "history": selectors.decision_history(request.user, study, track=recommendation.track),
+        "history": decision_history(request.user, study, track=recommendation.track),
     }
 
 
@@ -222,14 +238,14 @@ def _review_context(request, recommendation, *, confirm_form=None, override_form
 def review(request, pk: int):
     """A recommendation with its evidence; the committee confirms or overrides it, signing."""
     try:
-        recommendation = selectors.visible_recommendation(request.user, pk)
+        recommendation = visible_recommendation(request.user, pk)
     except ObjectDoesNotExist:
         raise Http404("No such recommendation.") from None
     study = recommendation.track.study
     if request.method == "GET":
         return render(request, "monitoring/review.html", _review_context(request, recommendation))
 
-    if not selectors.can_sign(request.user, study.pk):
+    if not can_sign(request.user, study.pk):
         raise PermissionDenied("Only a member of the Safety Review Committee signs decisions.")
     action = request.POST.get("decision")
     if action == "confirm":
@@ -254,11 +270,11 @@ def track_decision(request, pk: int):
     """A decision on the committee's own initiative about a track (no recommendation asked for
     it): open the Q2W track at a cleared level, open an expansion cohort, pause or stop."""
     try:
-        track = selectors.visible_track(request.user, pk)
+        track = visible_track(request.user, pk)
     except ObjectDoesNotExist:
         raise Http404("No such track.") from None
     study = track.study
-    if not selectors.can_sign(request.user, study.pk):
+    if not can_sign(request.user, study.pk):
         raise PermissionDenied("Only a member of the Safety Review Committee signs decisions.")
     if request.method == "POST":
         form = _override_form(request.user, study, request.POST)
@@ -277,14 +293,14 @@ def track_decision(request, pk: int):
             "study": study,
             "form": form,
             "printed_name": _printed_name(request.user),
-            "history": selectors.decision_history(request.user, study, track=track),
+            "history": decision_history(request.user, study, track=track),
         },
         status=status,
     )
 
 
 def _signed(request, decision, recommendation):
-    text = f"Decision signed: {selectors.outcome_word(decision)}, {decision.get_step_display().lower()}"
+    text = f"Decision signed: {outcome_word(decision)}, {decision.get_step_display().lower()}"
     if decision.opened_cohort is not None:
         cohort = decision.opened_cohort
         text += f". {cohort.label} is open for {cohort.planned_size} subject{'s' if cohort.planned_size != 1 else ''}."
@@ -308,25 +324,25 @@ def adjudicate(request, pk: int):
     escalation evaluation re-runs after the commit, so the message says whether the track's
     recommendation changed, or that it may.
     """
-    if not selectors.monitoring_studies(request.user):
+    if not monitoring_studies(request.user):
         raise PermissionDenied("The DLT adjudication is for the study team.")
     try:
-        event = selectors.visible_adverse_event(request.user, pk)
+        event = visible_adverse_event(request.user, pk)
     except ObjectDoesNotExist:
         raise Http404("No such adverse event.") from None
     study_id = event.subject.study_id
-    can_adjudicate = selectors.can_adjudicate(request.user, study_id)
+    may_adjudicate = can_adjudicate(request.user, study_id)
     default_next = f"{reverse('monitoring:listings')}?study={study_id}"
     stale, status = None, 200
     if request.method == "POST":
-        if not can_adjudicate:
+        if not may_adjudicate:
             raise PermissionDenied(
                 "Only a medical monitor of the Safety Review Committee adjudicates DLTs."
             )
         form = AdjudicationForm(request.POST)
         status = 400
         if form.is_valid():
-            before, _ = selectors.track_recommendation(request.user, event)
+            before, _ = track_recommendation(request.user, event)
             try:
                 updated = adverse_event_adjudicate(
                     by=request.user,
@@ -337,13 +353,13 @@ def adjudicate(request, pk: int):
                 )
             except StaleRecord as error:
                 form, stale = _stale(request, error)
-                event = selectors.visible_adverse_event(request.user, pk)
+                event = visible_adverse_event(request.user, pk)
                 status = 409
             except ValidationError as error:
                 add_adjudication_errors(form, error)
             else:
-                updated = selectors.visible_adverse_event(request.user, updated.pk)
-                after, owed = selectors.track_recommendation(request.user, updated)
+                updated = visible_adverse_event(request.user, updated.pk)
+                after, owed = track_recommendation(request.user, updated)
                 messages.success(request, _adjudicated(updated, before, after, owed))
                 return redirect(_safe_next(request, form.cleaned_data["next"], default_next))
     else:
@@ -354,7 +370,7 @@ def adjudicate(request, pk: int):
                 "next": request.GET.get("next", ""),
             }
         )
-    current, owed = selectors.track_recommendation(request.user, event)
+    current, owed = track_recommendation(request.user, event)
     return render(
         request,
         "monitoring/adjudicate.html",
@@ -363,7 +379,7 @@ def adjudicate(request, pk: int):
             "subject": event.subject,
             "study": event.subject.study,
             "form": form,
-            "can_adjudicate": can_adjudicate,
+            "can_adjudicate": may_adjudicate,
             "stale": stale,
             "current": current,
             "evaluation_owed": owed,
@@ -453,7 +469,7 @@ def _adjudicated(event: AdverseEvent, before, after, owed: bool) -> str:
 def notifications(request):
     """Who was told what, when: every recorded notification of the study, newest first."""
     kind = request.GET.get("kind", "")
-    if kind not in dict(selectors.NOTIFICATION_KINDS):
+    if kind not in dict(NOTIFICATION_KINDS):
         kind = ""
     try:
         number = int(request.GET.get("page") or 1)
@@ -464,10 +480,10 @@ def notifications(request):
         "monitoring/notifications.html",
         slug="notifications",
         date_help=NOTIFIED_HELP,
-        build=partial(selectors.notifications, kind=kind, page=number),
+        build=partial(notifications_page, kind=kind, page=number),
         context=lambda scope, page: {
             "kind": kind,
-            "kinds": selectors.NOTIFICATION_KINDS,
+            "kinds": NOTIFICATION_KINDS,
             "kind_hidden": [("kind", kind)] if kind else [],
             "filter_fields": ("study", "site", "date_from", "date_to"),
         },
@@ -484,6 +500,6 @@ def after_sign_in(request):
     """Where signing in leads when no page was asked for (`?next=` wins, see LoginView): the
     safety dashboards for the study team whose roles all span the study; the portal's home
     page for everyone else (site roles, mixed roles, administrators)."""
-    if selectors.only_study_roles(request.user):
+    if only_study_roles(request.user):
         return redirect("monitoring:overview")
     return redirect("home")

@@ -1,10 +1,10 @@
-"""Reads for the coordinator pages: every queryset that depends on the user goes through
-`accounts.scoping.restrict`, and each page runs a fixed number of queries whatever the number of
-subjects (related rows are joined, prefetched or counted in subqueries, never fetched per row).
+"""Page assembly for the coordinator pages (home, enrollment options, casebook), over the
+selectors of the apps that own the data (`subjects.selectors`, `escalation.selectors`,
+`safety.selectors`, `core.history`).
 
-The escalation service stores each subject's DLT status (`subject.dlt_status`) and each track's
-current recommendation; where the evaluation has not run yet, the DLT window is computed here from
-the first dose with the study's day-count convention, and labelled as such.
+Every queryset that depends on the user goes through `accounts.scoping.restrict`, and each page
+runs a fixed number of queries whatever the number of subjects (related rows are joined,
+prefetched or counted in subqueries, never fetched per row).
 """
 
 from __future__ import annotations
@@ -14,97 +14,37 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import CharField, Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from accounts.redaction import EscalationRedaction
 from accounts.roles import Capability
 from accounts.scoping import can, restrict
 from core.dates import site_today
-from core.records import history_for_rows
+from core.history import (
+    RecordHistory,
+    record_histories,
+)
 from dosing.models import DoseAdministration
 from dosing.services import slot_following
 from escalation.models import Notification, Recommendation, SubjectDltStatus
-from escalation.rules import dlt_window
-from safety.models import AdverseEvent, CtcaeTerm
+from escalation.selectors import (
+    DltInfo,
+    ReplacementLine,
+    dlt_info,
+    replacement_candidates,
+    takes_replacement,
+)
+from portal.timeline import Timeline, build_timeline
+from safety.models import AdverseEvent
 from subjects.models import Subject
-from subjects.selectors import occupied_places_annotation, place_holders
-from subjects.services import cohort_closed_reason
+from subjects.selectors import (
+    SUBJECT_RELATED,
+    cohort_closed_reason,
+    cohorts_with_places,
+    replacements_prefetch,
+)
 from trial.models import Cohort, EscalationTrack, Site
-
-# --------------------------------------------------------------------------------------------
-# DLT window
-
-
-@dataclass(frozen=True)
-class DltInfo:
-    """A subject's DLT window as the pages show it."""
-
-    status: str  # SubjectDltStatus.Status value, or "" when only computed
-    status_label: str
-    start: date | None
-    end: date | None
-    is_open: bool
-    reason: str = ""
-    evaluated: bool = False  # True: from the escalation evaluation; False: computed here
-
-    @property
-    def summary(self) -> str:
-        if self.start is None:
-            return "Opens at the first dose"
-        if self.is_open:
-            return f"Open until {self.end:%Y-%m-%d}"
-        return f"Closed {self.end:%Y-%m-%d}"
-
-    @property
-    def css(self) -> str:
-        if self.status == SubjectDltStatus.Status.DLT:
-            return "dlt"
-        if self.status == SubjectDltStatus.Status.NOT_EVALUABLE:
-            return "warn"
-        return "open" if self.is_open else "closed"
-
-
-def dlt_info(subject: Subject, doses: list, today: date) -> DltInfo | None:
-    """From the evaluation's stored status when there is one, else computed from the doses."""
-    if subject.cohort_id is None:
-        return None
-    stored = getattr(subject, "dlt_status", None)
-    if stored is not None:
-        open_ = stored.window_end is not None and today <= stored.window_end
-        label = stored.get_status_display()
-        if stored.status == SubjectDltStatus.Status.PENDING and stored.window_end and not open_:
-            # The window ended since the last evaluation; the periodic sweep evaluates it.
-            label = "Window complete, evaluation due"
-        return DltInfo(
-            status=stored.status,
-            status_label=label,
-            start=stored.window_start,
-            end=stored.window_end,
-            is_open=open_,
-            reason=stored.reason,
-            evaluated=True,
-        )
-    regimen = subject.cohort.track.regimen
-    dates = [d.administered_on for d in doses]
-    if not dates:
-        return DltInfo(
-            status="",
-            status_label="Awaiting first dose",
-            start=None,
-            end=None,
-            is_open=False,
-        )
-    window = dlt_window(min(dates), regimen.dlt_window_days, subject.study.dlt_window_convention)
-    open_ = not window.is_complete(today)
-    return DltInfo(
-        status="",
-        status_label="DLT window open" if open_ else "DLT window complete",
-        start=window.start,
-        end=window.end,
-        is_open=open_,
-    )
-
 
 # --------------------------------------------------------------------------------------------
 # Open tasks
@@ -215,26 +155,6 @@ def _count(queryset_filter: Q):
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
-def replacements_prefetch() -> Prefetch:
-    """The (non-voided) subject who replaced each subject, as `subject.replacements`."""
-    return Prefetch(
-        "replaced_by",
-        queryset=Subject.objects.only(
-            "id", "replaces_id", "subject_number", "screening_number", "site_id", "enrollment_date"
-        ).order_by("id"),
-        to_attr="replacements",
-    )
-
-
-def takes_replacement(cohort: Cohort) -> bool:
-    """Can a new subject take a not-evaluable subject's place in this cohort? An open or full
-    cohort of an active track (a full cohort accepts a replacement only)."""
-    return cohort.track.status == EscalationTrack.Status.ACTIVE and cohort.status in (
-        Cohort.Status.OPEN,
-        Cohort.Status.FULL,
-    )
-
-
 def replacement_task(subject: Subject) -> Task | None:
     """A subject the escalation evaluation found not evaluable and nobody replaced yet."""
     stored = getattr(subject, "dlt_status", None)
@@ -249,18 +169,6 @@ def replacement_task(subject: Subject) -> Task | None:
         "can be enrolled as the replacement",
         urgent=True,
     )
-
-
-# What the pages show with a subject: its site, study, cohort (dose level, regimen), DLT status and
-# the subject it replaces, joined in the subject's own query.
-SUBJECT_RELATED = (
-    "site",
-    "study",
-    "cohort__dose_level",
-    "cohort__track__regimen",
-    "dlt_status",
-    "replaces",
-)
 
 
 def subjects_for_listing(user):
@@ -331,14 +239,6 @@ def home_sites(user, status_filter: str = "active") -> list[SiteBlock]:
     return list(blocks.values())
 
 
-def cohorts_with_places(queryset):
-    """The cohorts with their dose level, track and regimen joined, and `occupied`: the places
-    held (`subjects.selectors.occupied_places_annotation`), in the one query."""
-    return queryset.select_related("dose_level", "track__regimen").annotate(
-        occupied=occupied_places_annotation()
-    )
-
-
 def escalation_tracks(user) -> list[TrackBlock]:
     """Each track of the user's studies: its cohorts (open, full, planned) and its current
     recommendation from the escalation evaluation."""
@@ -386,28 +286,6 @@ def escalation_tracks(user) -> list[TrackBlock]:
 
 
 @dataclass
-class ReplacementLine:
-    """A subject found not evaluable and not yet replaced, whose cohort place a new subject can
-    take (`subjects.services.subject_enroll(..., replaces=subject)` checks it again)."""
-
-    subject: Subject
-    cohort: Cohort
-    reason: str  # why the escalation evaluation found the subject not evaluable
-    recommendation: Recommendation | None  # the track's current recommendation
-
-    @property
-    def requested(self) -> bool:
-        """Does the current recommendation name this subject for replacement?"""
-        if self.recommendation is None:
-            return False
-        # The stored recommendation: the page shows its redacted text, but whether it names this
-        # subject is read from what it says in full.
-        stored = getattr(self.recommendation, "unredacted", self.recommendation)
-        named = (stored.data or {}).get("subjects_to_replace") or []
-        return self.subject.subject_number in named
-
-
-@dataclass
 class EnrollmentOptions:
     open_cohorts: list[CohortLine]
     reasons: list[str]  # why no cohort takes a subject, per active track
@@ -418,36 +296,6 @@ class EnrollmentOptions:
         """Cohorts a subject can be enrolled into now: a new place, or as a replacement."""
         ids = [line.cohort.pk for line in self.open_cohorts]
         return ids + [r.cohort.pk for r in self.replacements if r.cohort.pk not in ids]
-
-
-def replacement_candidates(cohorts, recommendations: dict) -> list[ReplacementLine]:
-    """Not-evaluable, not-replaced subjects of the given cohorts whose place a new subject can
-    take (`takes_replacement`)."""
-    taking = [c.pk for c in cohorts if takes_replacement(c)]
-    if not taking:
-        return []
-    by_id = {c.pk: c for c in cohorts}
-    subjects = (
-        place_holders()
-        .filter(
-            cohort_id__in=taking,
-            dlt_status__status=SubjectDltStatus.Status.NOT_EVALUABLE,
-        )
-        .select_related("dlt_status")
-        .order_by("subject_number")
-    )
-    lines = [
-        ReplacementLine(
-            subject=subject,
-            cohort=by_id[subject.cohort_id],
-            reason=subject.dlt_status.reason or "not evaluable",
-            recommendation=recommendations.get(by_id[subject.cohort_id].track_id),
-        )
-        for subject in subjects
-    ]
-    order = {pk: index for index, pk in enumerate(taking)}
-    lines.sort(key=lambda line: order[line.cohort.pk])
-    return lines
 
 
 def enrollment_options(user, study) -> EnrollmentOptions:
@@ -485,291 +333,12 @@ def enrollment_options(user, study) -> EnrollmentOptions:
     return EnrollmentOptions(
         open_cohorts=open_lines,
         reasons=reasons,
-        replacements=replacement_candidates(cohorts, current),
+        replacements=replacement_candidates(cohorts, current, redaction.hidden_numbers(study.pk)),
     )
 
 
 # --------------------------------------------------------------------------------------------
 # Casebook
-
-
-@dataclass
-class TimelineItem:
-    kind: str  # milestone, dose, ae, window
-    label: str
-    start: date
-    end: date | None = None
-    grade: int | None = None
-    flags: tuple[str, ...] = ()
-    left: float = 0.0
-    width: float = 0.0
-
-
-@dataclass
-class Timeline:
-    start: date
-    end: date
-    today: date
-    items: list[TimelineItem]
-    ticks: list[tuple[float, str]]
-
-    @property
-    def milestones(self):
-        return [i for i in self.items if i.kind == "milestone"]
-
-    @property
-    def doses(self):
-        return [i for i in self.items if i.kind == "dose"]
-
-    @property
-    def adverse_events(self):
-        return [i for i in self.items if i.kind == "ae"]
-
-    @property
-    def window(self):
-        return next((i for i in self.items if i.kind == "window"), None)
-
-    @property
-    def in_order(self):
-        return sorted(self.items, key=lambda i: (i.start, i.kind != "milestone"))
-
-
-def _enrollment_label(subject) -> str:
-    if not subject.cohort_id:
-        return ""
-    label = f"Enrolled in {subject.cohort}"
-    if subject.replaces_id:
-        label += f", replacing {subject.replaces} (not evaluable)"
-    return label
-
-
-def build_timeline(
-    subject,
-    doses,
-    adverse_events,
-    dlt: DltInfo | None,
-    today: date,
-    replacement: Subject | None = None,
-) -> Timeline:
-    items: list[TimelineItem] = []
-    for when, label in (
-        (subject.screening_date, "Screening"),
-        (subject.consent_date, f"Informed consent ({subject.consent_version})"),
-        (
-            subject.eligibility_assessed_on,
-            f"Eligibility: {subject.get_eligibility_outcome_display()}",
-        ),
-        (subject.enrollment_date, _enrollment_label(subject)),
-        (
-            subject.end_of_treatment_date,
-            f"End of treatment: {subject.end_of_treatment_reason}",
-        ),
-        (subject.end_of_study_date, f"End of study: {subject.end_of_study_reason}"),
-        (subject.death_date, "Death"),
-        (
-            replacement.enrollment_date if replacement is not None else None,
-            f"Replaced by {replacement} (this subject is not evaluable)",
-        ),
-    ):
-        if when is not None and label:
-            items.append(TimelineItem("milestone", label, when))
-    for dose in doses:
-        items.append(
-            TimelineItem(
-                "dose",
-                f"C{dose.cycle}D{dose.day}: {dose.actual_dose_per_kg.normalize():f} "
-                f"{dose.dose_unit}, {dose.total_dose_mg.normalize():f} mg",
-                dose.administered_on,
-            )
-        )
-    for event in adverse_events:
-        flags = tuple(f for f, on in (("SAE", event.serious), ("DLT", event.is_dlt)) if on)
-        items.append(
-            TimelineItem(
-                "ae",
-                f"{event.ctcae_term.term}, grade {event.grade}"
-                + (f" ({', '.join(flags)})" if flags else "")
-                + ("" if event.resolution_date else ", ongoing"),
-                event.onset_date,
-                event.resolution_date,
-                grade=event.grade,
-                flags=flags,
-            )
-        )
-    if dlt is not None and dlt.start is not None:
-        items.append(
-            TimelineItem(
-                "window",
-                f"DLT window {dlt.start:%Y-%m-%d} to {dlt.end:%Y-%m-%d}",
-                dlt.start,
-                dlt.end,
-            )
-        )
-    dates = [i.start for i in items] + [i.end for i in items if i.end] + [today]
-    start, end = min(dates), max(dates)
-    span = max((end - start).days, 1)
-
-    def pos(day: date) -> float:
-        return round((day - start).days / span * 100, 2)
-
-    for item in items:
-        item.left = pos(item.start)
-        last = item.end or (today if item.kind == "ae" else item.start)
-        item.width = max(round(pos(last) - item.left, 2), 0.8)
-    step = max(span // 6, 1)
-    ticks = []
-    day = start
-    while day <= end:
-        ticks.append((pos(day), f"{day:%Y-%m-%d}"))
-        day += dt.timedelta(days=step)
-    return Timeline(start=start, end=end, today=today, items=items, ticks=ticks)
-
-
-@dataclass
-class RecordHistory:
-    label: str
-    anchor: str
-    entries: list[dict]
-
-
-def _labels_for(model, rows_changes: list[dict]) -> dict:
-    """Resolve foreign-key ids in history changes to readable labels, one query per field."""
-    ids: dict[str, set] = defaultdict(set)
-    for change in rows_changes:
-        try:
-            field_obj = model._meta.get_field(change["field"])
-        except Exception:  # not a model field
-            continue
-        if not field_obj.is_relation:
-            continue
-        for value in (change["old"], change["new"]):
-            if value is not None:
-                ids[change["field"]].add(value)
-    resolved: dict[tuple[str, object], str] = {}
-    for name, values in ids.items():
-        field_obj = model._meta.get_field(name)
-        related = field_obj.related_model
-        manager = getattr(related, "all_objects", related.objects)
-        queryset = manager.filter(pk__in=values)
-        if related is Cohort:
-            queryset = queryset.select_related("dose_level", "track__regimen")
-        for obj in queryset:
-            resolved[(name, obj.pk)] = str(obj)
-    return resolved
-
-
-def format_value(model, name: str, value, labels: dict | None = None) -> str:
-    if value is None or value == "":
-        return "\u2014"
-    try:
-        field_obj = model._meta.get_field(name)
-    except Exception:  # not a model field (e.g. a derived one)
-        field_obj = None
-    if labels and (name, value) in labels:
-        return labels[(name, value)]
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if field_obj is not None and getattr(field_obj, "choices", None):
-        return str(dict(field_obj.flatchoices).get(value, value))
-    if isinstance(value, dt.datetime):
-        return f"{value.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
-    if isinstance(value, date):
-        return f"{value:%Y-%m-%d}"
-    if isinstance(value, dict):
-        return "; ".join(f"{k}: {'yes' if v else 'no'}" for k, v in value.items())
-    if hasattr(value, "normalize"):
-        return f"{value.normalize():f}"
-    return str(value)
-
-
-def field_label(model, name: str) -> str:
-    try:
-        label = str(model._meta.get_field(name).verbose_name)
-    except Exception:
-        label = name.replace("_", " ")
-    return label[:1].upper() + label[1:]
-
-
-def describe_changes(model, changes: list[dict], labels: dict | None = None) -> list[dict]:
-    """Changes as readable rows: field label, old and new values."""
-    if labels is None:
-        labels = _labels_for(model, changes)
-    out = []
-    for change in changes:
-        name = change["field"]
-        old, new = change["old"], change["new"]
-        if isinstance(old, dict) and isinstance(new, dict):
-            keys = [k for k in {**old, **new} if old.get(k) != new.get(k)]
-            for key in keys:
-                out.append(
-                    {
-                        "field": f"{field_label(model, name)}: {key}",
-                        "old": format_value(model, "", old.get(key)),
-                        "new": format_value(model, "", new.get(key)),
-                    }
-                )
-            continue
-        out.append(
-            {
-                "field": field_label(model, name),
-                "old": format_value(model, name, old, labels),
-                "new": format_value(model, name, new, labels),
-            }
-        )
-    return out
-
-
-# Bookkeeping, not data entered: left out of the values a "created" entry lists.
-NOT_ENTERED = {
-    "id",
-    "version",
-    "created_at",
-    "created_by",
-    "updated_at",
-    "voided_at",
-    "voided_by",
-    "void_reason",
-    "subject",
-    "study",
-}
-
-
-def initial_values(model, row) -> list[dict]:
-    """What was first entered, as changes from nothing: every data field of the record's first
-    history row that holds a value."""
-    values = []
-    for field_obj in model._meta.concrete_fields:
-        if field_obj.name in NOT_ENTERED:
-            continue
-        value = getattr(row, field_obj.attname, None)
-        if value is None or value is False or value in ("", {}, []):
-            continue
-        values.append({"field": field_obj.name, "old": None, "new": value})
-    return values
-
-
-def _histories(model, rows, record_label) -> list[RecordHistory]:
-    """One RecordHistory per record among the history rows, with readable changes; a
-    "created" entry lists the values first entered."""
-    rows = list(rows.select_related("history_user").order_by("history_id"))
-    entries = history_for_rows(rows)
-    for entry, row in zip(entries, rows, strict=True):
-        if entry["type"] == "created":
-            entry["changes"] = initial_values(model, row)
-            entry["initial"] = True
-    labels = _labels_for(model, [c for e in entries for c in e["changes"]])
-    grouped: dict[int, list[dict]] = defaultdict(list)
-    for entry in entries:
-        entry["changes"] = describe_changes(model, entry["changes"], labels)
-        grouped[entry["record_id"]].append(entry)
-    return [
-        RecordHistory(
-            label=record_label(record_id),
-            anchor=f"history-{model._meta.model_name}-{record_id}",
-            entries=list(reversed(items)),
-        )
-        for record_id, items in grouped.items()
-    ]
 
 
 ALERT_WORDS = {Notification.Kind.SAE: "SAE", Notification.Kind.NEW_DLT: "DLT"}
@@ -830,11 +399,6 @@ class Casebook:
     visible_subject_ids: frozenset[int] = frozenset()  # related subjects the user may open
 
 
-def subject_for(user, pk: int, capability: Capability = Capability.VIEW):
-    """The subject, scoped to the user (another site's subject is not found)."""
-    return restrict(Subject.objects.select_related(*SUBJECT_RELATED), user, capability).get(pk=pk)
-
-
 def casebook(user, subject: Subject) -> Casebook:
     today = site_today(subject.site.timezone)
     all_doses = list(
@@ -869,15 +433,15 @@ def casebook(user, subject: Subject) -> Casebook:
         for e in all_events
     }
     histories = [
-        *_histories(
+        *record_histories(
             Subject, Subject.history.filter(id=subject.pk), lambda _pk: f"Subject {subject}"
         ),
-        *_histories(
+        *record_histories(
             DoseAdministration,
             DoseAdministration.history.filter(subject_id=subject.pk),
             lambda pk: dose_names.get(pk, f"Dose {pk}"),
         ),
-        *_histories(
+        *record_histories(
             AdverseEvent,
             AdverseEvent.history.filter(subject_id=subject.pk),
             lambda pk: ae_names.get(pk, f"Adverse event {pk}"),
@@ -910,32 +474,3 @@ def casebook(user, subject: Subject) -> Casebook:
         replacement=replacement,
         visible_subject_ids=visible_ids,
     )
-
-
-# --------------------------------------------------------------------------------------------
-# CTCAE
-
-
-def search_terms(query: str, limit: int = 30) -> list[CtcaeTerm]:
-    """By term (words in any order) or by MedDRA code; terms starting with the query first."""
-    query = (query or "").strip()
-    if not query:
-        return []
-    terms = CtcaeTerm.objects.all()
-    if query.isdigit():
-        terms = terms.annotate(code_text=Cast("meddra_code", CharField())).filter(
-            code_text__startswith=query
-        )
-    else:
-        for word in query.split()[:6]:
-            terms = terms.filter(Q(term__icontains=word) | Q(soc__icontains=word))
-    found = list(terms.order_by("term")[:200])
-    lowered = query.lower()
-    found.sort(
-        key=lambda t: (
-            not t.term.lower().startswith(lowered),
-            lowered not in t.term.lower(),
-            t.term,
-        )
-    )
-    return found[:limit]

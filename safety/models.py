@@ -1,4 +1,4 @@
-"""The CTCAE v5.0 dictionary and adverse events (DOMAIN.md section 5)."""
+"""The CTCAE v5.0 dictionary and adverse events (docs/safety.md §1-§2)."""
 
 from django.db import models
 from django.db.models import F, Q
@@ -220,7 +220,7 @@ class AdverseEvent(ClinicalRecord):
                 violation_error_message="A grade 5 event is serious, with the criterion "
                 "'results in death'.",
             ),
-            # DOMAIN.md section 2: a DLT is at least possibly related to the study drug.
+            # docs/escalation.md §2.3: a DLT is at least possibly related to the study drug.
             models.CheckConstraint(
                 condition=Q(dlt_investigator=False)
                 | Q(relationship__in=["possible", "probable", "definite"]),
@@ -252,7 +252,7 @@ class AdverseEvent(ClinicalRecord):
 
     @property
     def is_dlt(self) -> bool:
-        """The adjudicated call when there is one, else the investigator's (DOMAIN.md section 2)."""
+        """The adjudicated call when there is one, else the investigator's (docs/escalation.md §2.3)."""
         return self.dlt_adjudicated if self.dlt_adjudicated is not None else self.dlt_investigator
 
     def seriousness_criteria(self) -> list[str]:

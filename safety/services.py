@@ -12,6 +12,7 @@ from core.dates import refuse_future
 from core.errors import ValidationError, field_error
 from core.records import create_record, retry_on_conflict, update_record, void_record
 from subjects.models import Subject
+from subjects.rules import Refused, Step, refusal
 
 from .models import ADJUDICATED_DLT_RELATED, AdverseEvent, CtcaeTerm
 
@@ -31,7 +32,7 @@ def _announce(record, action: str, by) -> None:
 
 
 def _validate_adverse_event(event: AdverseEvent) -> None:
-    """DOMAIN.md sections 5-6, checked on every entry and correction."""
+    """The adverse event rules (docs/safety.md §2, §5), checked on every entry and correction."""
     subject = event.subject
     term: CtcaeTerm = event.ctcae_term
     errors: dict[str, list[str]] = {}
@@ -125,7 +126,9 @@ def adverse_event_report(
 ) -> AdverseEvent:
     """Report an adverse event graded by CTCAE v5.0. `seriousness` names the criteria fields."""
     require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
-    if subject.status in (Subject.Status.SCREEN_FAILED,):
+    # Without informed consent the step is refused too; the event's own rules say so on its
+    # onset date, with every other problem of the entry (`_validate_adverse_event`).
+    if refusal(Step.ADVERSE_EVENT, subject.rule_state) is Refused.SCREEN_FAILED:
         raise field_error(
             "subject",
             f"{subject} is a screen failure: no adverse events are collected.",
@@ -217,7 +220,7 @@ def adverse_event_update(
 def adverse_event_adjudicate(
     *, by, adverse_event: AdverseEvent, is_dlt: bool, note: str, expected_version: int | None
 ) -> AdverseEvent:
-    """The Safety Review Committee's DLT call, kept apart from the investigator's (DOMAIN.md s.2)."""
+    """The Safety Review Committee's DLT call, kept apart from the investigator's (docs/escalation.md §2.3)."""
     subject = adverse_event.subject
     require(by, Capability.ADJUDICATE_DLT, study_id=subject.study_id)
     with transaction.atomic():

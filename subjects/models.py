@@ -8,6 +8,8 @@ from django.db.models.functions import Upper
 
 from core.models import ClinicalRecord
 
+from . import rules
+
 
 class Subject(ClinicalRecord):
     class Sex(models.TextChoices):
@@ -204,3 +206,17 @@ class Subject(ClinicalRecord):
             )
             and self.enrollment_date is not None
         )
+
+    @property
+    def rule_state(self) -> rules.SubjectState:
+        """What `subjects.rules` reads of this subject."""
+        return rules.SubjectState(
+            status=self.status,
+            consent_recorded=self.consent_date is not None,
+            death_recorded=self.death_date is not None,
+        )
+
+    @property
+    def allowed_steps(self) -> frozenset[rules.Step]:
+        """The steps this subject may take now (`subjects.rules`): the casebook's buttons."""
+        return rules.allowed_steps(self.rule_state)

@@ -1,7 +1,7 @@
 """Every write to a subject: screening, consent, eligibility, screen failure, enrollment,
 replacement, corrections, end of treatment, end of study, death, void.
 
-Each service checks the caller's access, validates the DOMAIN.md section 6 rules with messages
+Each service checks the caller's access, validates the docs/safety.md §5 rules with messages
 that name the field, and saves through `core.records` (audited) inside one transaction, so a
 refused request leaves nothing behind.
 """
@@ -26,7 +26,9 @@ from core.records import (
 from trial.models import Cohort, EscalationTrack, Site
 
 from .models import Subject
-from .selectors import place_holders
+from .rules import Refused, Step
+from .rules import refusal as step_refusal
+from .selectors import cohort_closed_reason, occupied_places, places_text
 
 MAX_AGE_YEARS = 120
 
@@ -181,7 +183,7 @@ def subject_record_consent(
     if consent_date is None:
         raise field_error("consent_date", "The date of informed consent is required.", "required")
     refuse_future(consent_date, field="consent_date", tz_name=subject.site.timezone)
-    if subject.status != Subject.Status.SCREENING:
+    if step_refusal(Step.SCREENING, subject.rule_state):
         raise field_error("__all__", "Consent is recorded during screening.", "wrong_status")
     study = subject.study
     refusal = age_at_consent_refusal(study, subject.year_of_birth, consent_date)
@@ -231,7 +233,7 @@ def subject_record_eligibility(
     """Record the checklist: each protocol criterion answered yes or no."""
     require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
     study = subject.study
-    if subject.status != Subject.Status.SCREENING:
+    if step_refusal(Step.SCREENING, subject.rule_state):
         raise field_error("__all__", "Eligibility is assessed during screening.", "wrong_status")
     if subject.consent_date is None:
         raise field_error(
@@ -304,7 +306,7 @@ def subject_screen_fail(
 ) -> Subject:
     require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
     reason = require_reason(reason, field="screen_failure_reason")
-    if subject.status != Subject.Status.SCREENING:
+    if step_refusal(Step.SCREENING, subject.rule_state):
         raise field_error(
             "__all__", "Only a subject in screening can be a screen failure.", "wrong_status"
         )
@@ -318,33 +320,6 @@ def subject_screen_fail(
         )
         _announce(subject, "updated", by)
     return subject
-
-
-def cohort_closed_reason(cohort: Cohort) -> str | None:
-    """Why a cohort takes no one now, in words a coordinator can act on; None when it is open."""
-    if cohort.track.status == EscalationTrack.Status.PAUSED:
-        return f"{cohort.track.name} is paused by the safety monitoring rule."
-    if cohort.track.status not in (EscalationTrack.Status.ACTIVE,):
-        return f"{cohort.track.name} is not active."
-    if cohort.status == Cohort.Status.PLANNED:
-        return f"{cohort} is not open yet: waiting for the Safety Review Committee's confirmation."
-    if cohort.status == Cohort.Status.FULL:
-        return f"{cohort} is full ({_places(cohort.planned_size)})."
-    if cohort.status == Cohort.Status.CLOSED:
-        return f"{cohort} is closed."
-    return None
-
-
-def _places(n: int) -> str:
-    return f"{n} place" if n == 1 else f"{n} places"
-
-
-def occupied_places(cohort: Cohort, *, excluding: Subject | None = None) -> int:
-    """Subjects holding a place in the cohort: a replaced (non-evaluable) subject gives theirs up."""
-    subjects = place_holders().filter(cohort=cohort)
-    if excluding is not None:
-        subjects = subjects.exclude(pk=excluding.pk)
-    return subjects.count()
 
 
 def _next_subject_number(site: Site) -> str:
@@ -370,11 +345,11 @@ def subject_enroll(
     """Enroll an eligible, consented subject into an open cohort and assign the subject number.
 
     The cohort row is locked for the count, so when two coordinators take the last place at
-    once exactly one succeeds (DOMAIN.md section 6); the other is told the cohort is full.
+    once exactly one succeeds (docs/safety.md §5); the other is told the cohort is full.
     """
     require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
     tz = subject.site.timezone
-    if subject.status != Subject.Status.SCREENING:
+    if step_refusal(Step.SCREENING, subject.rule_state):
         raise field_error(
             "__all__",
             f"{subject} is not in screening (status: {subject.get_status_display()}).",
@@ -425,7 +400,7 @@ def subject_enroll(
             _check_replacement(subject, replaces, locked)
         if occupied_places(locked, excluding=replaces) >= locked.planned_size:
             raise field_error(
-                "cohort", f"{locked} is full ({_places(locked.planned_size)}).", "cohort_full"
+                "cohort", f"{locked} is full ({places_text(locked.planned_size)}).", "cohort_full"
             )
         site = Site.objects.select_for_update(no_key=True).get(pk=subject.site_id)
         number = _next_subject_number(site)
@@ -459,7 +434,7 @@ def _check_replacement(subject: Subject, replaced: Subject, cohort: Cohort) -> N
     if replaced.pk == subject.pk:
         raise field_error("replaces", "A subject cannot replace themselves.", "self")
     # The escalation layer keeps each subject's DLT status (subject.dlt_status); only a subject
-    # found not evaluable is replaced (DOMAIN.md section 2).
+    # found not evaluable is replaced (docs/escalation.md §4.4).
     dlt_status = getattr(replaced, "dlt_status", None)
     if dlt_status is None or dlt_status.status != "not_evaluable":
         raise field_error(
@@ -525,7 +500,7 @@ def _check_milestone_corrections(subject: Subject, changes: dict) -> None:
 
 
 def _validate_subject_dates(subject: Subject) -> None:
-    """Cross-record date rules, checked on every correction (DOMAIN.md section 6)."""
+    """Cross-record date rules, checked on every correction (docs/safety.md §5)."""
     tz = subject.site.timezone
     errors: dict[str, list[str]] = {}
     for name in (
@@ -625,7 +600,7 @@ def subject_end_treatment(
 ) -> Subject:
     require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
     reason = require_reason(reason, field="end_of_treatment_reason")
-    if subject.status != Subject.Status.ENROLLED:
+    if step_refusal(Step.END_TREATMENT, subject.rule_state):
         raise field_error(
             "__all__", "Only a subject on treatment can end treatment.", "wrong_status"
         )
@@ -667,7 +642,7 @@ def subject_end_study(
 ) -> Subject:
     require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
     reason = require_reason(reason, field="end_of_study_reason")
-    if subject.status not in (Subject.Status.ENROLLED, Subject.Status.OFF_TREATMENT):
+    if step_refusal(Step.END_STUDY, subject.rule_state):
         raise field_error("__all__", "Only an enrolled subject can end the study.", "wrong_status")
     if end_date is None:
         raise field_error("end_of_study_date", "The date is required.", "required")
@@ -704,11 +679,19 @@ def subject_record_death(
     require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
     if death_date is None:
         raise field_error("death_date", "The date of death is required.", "required")
-    if subject.death_date is not None:
+    refused = step_refusal(Step.DEATH, subject.rule_state)
+    if refused is Refused.DEATH_RECORDED:
         raise field_error(
             "death_date",
             f"A date of death ({subject.death_date}) is already recorded; correct it with a reason.",
             "exists",
+        )
+    if refused is Refused.SCREEN_FAILED:
+        raise field_error(
+            "__all__",
+            f"{subject} is a screen failure: they are not followed after screening, so no date "
+            "of death is recorded.",
+            "wrong_status",
         )
     changes: dict = {"death_date": death_date}
     if subject.is_enrolled:

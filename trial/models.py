@@ -16,7 +16,7 @@ from dosing.schedule import Schedule, default_min_days
 
 class Study(models.Model):
     class TitrationTrigger(models.TextChoices):
-        # DOMAIN.md section 3 (Simon et al., JNCI 1997;89:1138): what ends single-subject cohorts.
+        # docs/escalation.md §3 (Simon et al., JNCI 1997;89:1138): what ends single-subject cohorts.
         DLT_OR_RELATED_GRADE2 = (
             "dlt_or_related_grade2",
             "A DLT, or an AE of grade >= 2 assessed as related, with onset in the DLT window",
@@ -28,7 +28,7 @@ class Study(models.Model):
         )
 
     class ExceededVariant(models.TextChoices):
-        # DOMAIN.md section 3: what happens below a dose that exceeded the MTD.
+        # docs/escalation.md §4.5: what happens below a dose that exceeded the MTD.
         EXPAND_LOWER = (
             "expand_lower",
             "Expand the dose below to 6 before declaring it the MTD (Korn 1994)",
@@ -36,7 +36,7 @@ class Study(models.Model):
         SIMPLE = "simple", "The dose below is the MTD at once"
 
     class WindowConvention(models.TextChoices):
-        # DOMAIN.md section 2: protocols differ on what "a 21-day window" means.
+        # docs/escalation.md §2.1: protocols differ on what "a 21-day window" means.
         INCLUSIVE = "inclusive", "Day 1 to Day N inclusive (ends on first dose + N - 1 days)"
         AFTER = "after", "N days after the first dose (ends on first dose + N days)"
 
@@ -90,8 +90,8 @@ class Study(models.Model):
     )
 
     class LeftWindowOn(models.TextChoices):
-        # DOMAIN.md section 2: "subjects who leave the window early without a DLT ... are not
-        # evaluable". Protocols differ on whether stopping treatment (while staying in safety
+        # docs/escalation.md §2.2: a subject who leaves the window early without a DLT is not
+        # evaluable. Protocols differ on whether stopping treatment (while staying in safety
         # follow-up) is leaving the window.
         END_OF_TREATMENT = (
             "end_of_treatment",
@@ -474,6 +474,13 @@ class EscalationTrack(models.Model):
         related_name="followers",
         help_text="Escalates only to dose levels this other track has cleared (Q2W after Q3W).",
     )
+    # The dose-finding design that decides escalation, as the protocol file states it (name and
+    # settings, docs/designs.md §12); empty = the 3+3. Checked by the loader.
+    design = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Dose-finding design and its settings (empty: 3+3), from the protocol file.",
+    )
 
     history = HistoricalRecords()
     scope_study = "study"
@@ -540,6 +547,8 @@ class Cohort(models.Model):
 
     history = HistoricalRecords()
     scope_study = "study"
+    # Its printed name names the dose level and regimen: joined when the audit trail labels it.
+    history_label_related = ("dose_level", "track__regimen")
 
     class Meta:
         ordering = ["study", "number"]

@@ -1,6 +1,6 @@
-"""The dose-escalation rules core: plain Python, no Django (DESIGN.md, functional core).
+"""The dose-escalation rules core: plain Python, no Django.
 
-Frozen dataclasses in, a `Recommendation` out. The rules are DOMAIN.md sections 2-4: DLT windows
+Frozen dataclasses in, a `Recommendation` out. The rules are docs/escalation.md §2-§6: DLT windows
 and evaluability, accelerated titration (Simon et al., JNCI 1997;89:1138) then 3+3 with the
 "exceeded" variant of the study (expand-lower, Korn et al. 1994, or simple), separate Q2W tracks,
 and expansion cohorts under a safety monitoring rule. Every recommendation names its rule

@@ -1,6 +1,6 @@
 """Study design settings for dose escalation: the choices the protocol makes, as data.
 
-Every setting here is one the protocol must state (DOMAIN.md sections 2-4); the defaults are the
+Every setting here is one the protocol must state (docs/escalation.md §2-§6; docs/settings.md §2); the defaults are the
 MIL97 choices. The Django layer stores the settings with the study and passes them in unchanged.
 """
 
@@ -13,7 +13,7 @@ from .errors import EscalationInputError, as_choice
 
 
 class WindowConvention(StrEnum):
-    """How the protocol counts the DLT period (DOMAIN 2: differs between protocols, show it)."""
+    """How the protocol counts the DLT period (docs/escalation.md §2.1: protocols differ)."""
 
     # "Day 1..Day N": the dose day is Day 1, the window's last day is Day N = start + N - 1.
     INCLUSIVE = "inclusive"
@@ -22,7 +22,7 @@ class WindowConvention(StrEnum):
 
 
 class TitrationTrigger(StrEnum):
-    """What ends accelerated titration (Simon et al., JNCI 1997;89:1138; DOMAIN 3.2)."""
+    """What ends accelerated titration (Simon et al., JNCI 1997;89:1138; docs/escalation.md §3)."""
 
     # MIL97 default: a DLT, or an AE of grade >= 2 assessed as related, with onset in the window.
     DLT_OR_RELATED_GRADE2 = "dlt_or_related_grade2"
@@ -67,7 +67,7 @@ class LastWindowDay(StrEnum):
 
 
 class ExceededVariant(StrEnum):
-    """What a dose that exceeds the MTD means for the dose below it (DOMAIN 3)."""
+    """What a dose that exceeds the MTD means for the dose below it (docs/escalation.md §4.5)."""
 
     # Korn et al. 1994; R package `escalation`, allow_deescalate = TRUE: fill d-1 to 6 first.
     EXPAND_LOWER = "expand_lower"
@@ -77,7 +77,7 @@ class ExceededVariant(StrEnum):
 
 # BOIN elimination boundary for a 30% target DLT rate (Liu & Yuan, JRSS-C 2015;64:507; Yuan et al.,
 # Clin Cancer Res 2016;22:4291): stop a dose when Pr(DLT rate > 0.30 | data) > 0.95 under a
-# Beta(1, 1) prior, from 3 evaluated subjects on. DOMAIN.md section 4 adopts it as the expansion
+# Beta(1, 1) prior, from 3 evaluated subjects on. docs/escalation.md §6 uses it as the expansion
 # safety monitoring rule (FDA guidance on expansion cohorts, 2022). Checked: the posterior tail
 # Pr(p > 0.3) = P(Binomial(n + 1, 0.3) <= y) first exceeds 0.95 at y = 3, 3, 4, 4, 5, 5, 5, 6 for
 # n = 3..10. Rows: (fewest evaluated, most evaluated, DLT-type toxicities that pause the cohort).
@@ -91,7 +91,7 @@ BOIN_30_ELIMINATION: tuple[tuple[int, int, int], ...] = (
 
 @dataclass(frozen=True)
 class DesignSettings:
-    """The escalation design of one study. Defaults are MIL97's (DOMAIN 1-4).
+    """The escalation design of one study. Defaults are MIL97's (docs/settings.md §2).
 
     The 3+3 decision table's DLT counts (0 -> escalate, 1 -> expand, >= 2 -> exceeded) are fixed;
     the sizes below say how many evaluable subjects each step needs.
@@ -103,7 +103,7 @@ class DesignSettings:
     exceeded_variant: ExceededVariant = ExceededVariant.EXPAND_LOWER
     window_convention: WindowConvention = WindowConvention.INCLUSIVE
     # An infusion counts toward the minimum exposure when it delivered at least this fraction of
-    # the planned dose (1.0 = the full C1D1 infusion, DOMAIN 2).
+    # the planned dose (1.0 = the full C1D1 infusion, docs/escalation.md §2.2).
     minimum_exposure_fraction: float = 1.0
     # How many of the planned infusions inside the window must reach that fraction; None means
     # every planned infusion (1 on Q3W, 2 on Q2W: Day 1 and Day 15).
@@ -145,7 +145,7 @@ class DesignSettings:
         if self.expansion_cohort_size < 1:
             raise EscalationInputError("expansion_cohort_size must be at least 1")
         # The safety monitoring rule must watch every cohort size from its first row on (FDA
-        # guidance on expansion cohorts, 2022; DOMAIN 4): `pause_threshold` finds no boundary for
+        # guidance on expansion cohorts, 2022; docs/escalation.md §6): `pause_threshold` finds no boundary for
         # a count that falls in a gap between rows, or in an empty table, and a row whose DLT
         # count exceeds its own sizes can never be reached. Each would silently switch the rule
         # off, so the table must be non-empty, contiguous and reachable.

@@ -1,4 +1,4 @@
-"""Expansion cohorts: enroll to 10 under a pre-set safety monitoring rule (DOMAIN.md section 4).
+"""Expansion cohorts: enroll to 10 under a pre-set safety monitoring rule (docs/escalation.md §6).
 
 The rule pauses the cohort when DLT-type toxicities in the DLT window reach the boundary of
 `DesignSettings.expansion_boundaries` (default: BOIN elimination boundary, 30% target) for the

@@ -1,7 +1,7 @@
 """What the core hands back: a recommendation in plain words and as data.
 
 Every recommendation is only that: the Safety Review Committee confirms it or overrides it with a
-rationale (DOMAIN 4). `rule` names the protocol rule behind it; the Django layer stores it with
+rationale (docs/escalation.md §7). `rule` names the protocol rule behind it; the Django layer stores it with
 `rules_version`.
 """
 
@@ -10,10 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from .design import TitrationTrigger
 from .facts import AdverseEvent, DoseLevel
 from .window import SubjectEvaluation, SubjectStatus
+
+if TYPE_CHECKING:
+    from .by_design import DesignEvidence
 
 # Bump whenever a rule's outcome can change for the same facts; stored with every decision.
 RULES_VERSION = "escalation-rules 1.2.0 (2026-11)"
@@ -32,7 +36,7 @@ class Action(StrEnum):
 
 
 class Rule(StrEnum):
-    """The protocol rule behind a recommendation (DOMAIN.md sections 3-4)."""
+    """The protocol rule behind a recommendation (docs/escalation.md §3-§6)."""
 
     START = "start: first cohort at the starting dose"
     TITRATION_ENROLL = "titration: one subject at this level"
@@ -77,6 +81,7 @@ class LevelMode(StrEnum):
     TITRATION = "titration"  # one subject (accelerated titration)
     THREE_PLUS_THREE = "3+3"
     EXPANSION = "expansion"
+    DESIGN = "design"  # counted for the track's dose-finding design (docs/designs.md §12)
 
 
 @dataclass(frozen=True)
@@ -109,7 +114,7 @@ class LevelSummary:
 
     @property
     def exceeded(self) -> bool:
-        # >= 2 DLTs decide "exceeded" at once, pending subjects or not (curtailment, DOMAIN 3).
+        # >= 2 DLTs decide "exceeded" at once, pending subjects or not (curtailment, docs/escalation.md §4.2).
         return self.dlts >= 2
 
     def counts(self) -> str:
@@ -127,7 +132,7 @@ class TriggerEvent:
 
 @dataclass(frozen=True)
 class TitrationTriggered:
-    """Accelerated titration ended here, on these events, under this setting (DOMAIN 3.2)."""
+    """Accelerated titration ended here, on these events, under this setting (docs/escalation.md §3)."""
 
     setting: TitrationTrigger
     dose_level: DoseLevel
@@ -139,7 +144,8 @@ class TitrationTriggered:
 class Recommendation:
     track: str
     action: Action
-    rule: Rule
+    # The protocol rule; on a track run by a dose-finding design, the design's rule in words.
+    rule: Rule | str
     text: str  # what happens next, in plain words
     dose_level: DoseLevel | None = None  # where the action applies
     n_subjects: int = 0  # places to open (cohort size when escalating)
@@ -156,6 +162,8 @@ class Recommendation:
     levels: tuple[LevelSummary, ...] = ()
     evaluated_on: date | None = None
     rules_version: str = RULES_VERSION
+    # On a track run by a dose-finding design: what the design read and decided, with its table.
+    design: DesignEvidence | None = None
 
     @property
     def subjects(self) -> tuple[SubjectEvaluation, ...]:

@@ -1,4 +1,4 @@
-"""Dose escalation on one track: accelerated titration, then 3+3 (DOMAIN.md section 3).
+"""Dose escalation on one track: accelerated titration, then 3+3 (docs/escalation.md §3-§4).
 
 How the dose level in question is found. The committee may override any recommendation (an
 intermediate dose, a de-escalation), so the history need not have followed the rules' advice.
@@ -63,8 +63,8 @@ def summarize_levels(
     summaries = []
     for position, level in enumerate(track.dose_levels):
         # A titration level stays single-subject below the trigger level. The trigger level
-        # itself takes 3 in all (DOMAIN 3.3). The top level of a track is never decided on one
-        # subject: declaring the MAD needs a cohort of 3 (DOMAIN 3, top dose 0/3).
+        # itself takes 3 in all (docs/escalation.md §3). The top level of a track is never decided on one
+        # subject: declaring the MAD needs a cohort of 3 (docs/escalation.md §4.5).
         titration = (
             position in positions
             and position < top
@@ -272,7 +272,7 @@ def recommend_escalation(settings: DesignSettings, track: Track, today: date) ->
             at=None,
             action=Action.STOP,
             rule=Rule.STOP_FIRST_LEVEL,
-            # Name the track: on a track opened at some levels only (Q2W, DOMAIN 4) the lowest
+            # Name the track: on a track opened at some levels only (Q2W, docs/escalation.md §5) the lowest
             # level open to it is not the study's lowest dose, and "no MTD" holds for this track.
             text=(
                 f"stop: {ctx.dose(exceeded)} exceeded ({exceeded.counts()}); no MTD: the lowest "
@@ -426,7 +426,7 @@ def cleared_levels(settings: DesignSettings, track: Track, today: date) -> tuple
     A level is cleared when the walk goes past it: 0/1 in titration, 0/3 or <= 1/6 with every
     subject evaluable, and below any exceeded level. Under expand-lower the level just below an
     exceeded one is cleared only with 6 evaluable. The committee opens the Q2W track at levels
-    already cleared on Q3W (DOMAIN 4); this is the list to offer it.
+    already cleared on Q3W (docs/escalation.md §5); this is the list to offer it.
     """
     trigger = find_titration_trigger(settings, track)
     summaries = summarize_levels(settings, track, today, trigger)

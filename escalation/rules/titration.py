@@ -1,7 +1,7 @@
 """Accelerated titration: which dose levels take one subject, and what ended titration.
 
 Simon et al., JNCI 1997;89:1138: single-subject cohorts at the first dose levels until a trigger,
-then standard cohorts. MIL97 (DOMAIN 3): levels 1-2 only; on a trigger at level k, 2 more subjects
+then standard cohorts. MIL97 (docs/escalation.md §3): levels 1-2 only; on a trigger at level k, 2 more subjects
 at level k (3 in all) and 3+3 from there; no trigger by level 2: level 3 opens with 3.
 """
 

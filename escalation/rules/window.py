@@ -1,4 +1,4 @@
-"""Each subject's DLT window and DLT status (DOMAIN.md section 2)."""
+"""Each subject's DLT window and DLT status (docs/escalation.md §2)."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ class SubjectEvaluation:
     subject_number: str
     dose_level: int
     status: SubjectStatus
-    rule: str  # the DOMAIN 2 rule that decided the status
+    rule: str  # the docs/escalation.md §2.2 rule that decided the status
     window: DltWindow | None  # None until the first dose
     reason: NotEvaluableReason | None = None
     dlt_event: AdverseEvent | None = None  # the first DLT inside the window
@@ -137,7 +137,7 @@ def counted_dlts(subject: Subject, window: DltWindow) -> list[AdverseEvent]:
 def evaluate_subject(
     settings: DesignSettings, track: Track, subject: Subject, today: date
 ) -> SubjectEvaluation:
-    """The subject's DLT window and status on `today` (DOMAIN 2).
+    """The subject's DLT window and status on `today` (docs/escalation.md §2.2).
 
     Evaluable: a DLT inside the window, whatever the exposure; or the window completed (today
     past its last day, on study through that day) with the minimum exposure. Otherwise not
@@ -180,7 +180,7 @@ def evaluate_subject(
     # given that day (C2D1 on Q3W, C2D1 = Day 29 on Q2W) is never a planned infusion of this
     # window. Taking simply the first doses inside the window let such a dose stand in for a
     # missed one: Q2W Day 1 given, Day 15 missed, Day 29 given counted as "both infusions" and
-    # made an under-exposed subject evaluable (DOMAIN 2: minimum exposure, both infusions on Q2W).
+    # made an under-exposed subject evaluable (docs/escalation.md §2.2: minimum exposure, both infusions on Q2W).
     planned_count = len(track.planned_infusion_days)
     last_planned_day = first_dose_on + timedelta(days=track.dlt_window_days - 1)
     planned_given = [
@@ -197,7 +197,7 @@ def evaluate_subject(
         first = dlts[0]
         notes: tuple[str, ...] = ()
         if not first.related:
-            # DOMAIN 2: a DLT is at least possibly related. The call is counted anyway (counting
+            # docs/escalation.md §2.3: a DLT is at least possibly related. The call is counted anyway (counting
             # it can only slow escalation) and the inconsistency is shown for correction.
             notes = (
                 f"{subject.number}: DLT call on an AE assessed as not related "

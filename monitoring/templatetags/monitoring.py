@@ -6,8 +6,8 @@ from django import template
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
-from monitoring import selectors
 from monitoring.charts import GRADE_LABELS, STATUS_MARKERS
+from monitoring.pages import committee, notifications
 
 register = template.Library()
 
@@ -130,7 +130,7 @@ def grade_legend():
 
 @register.filter
 def outcome_word(decision):
-    return selectors.outcome_word(decision)
+    return committee.outcome_word(decision)
 
 
 @register.simple_tag
@@ -211,10 +211,10 @@ def timeline_event_list(events):
 @register.filter
 def delivery_state(notification):
     """(state, words) of a notification's e-mail: sent, error, no_email or queued."""
-    return selectors.delivery(notification)
+    return notifications.delivery(notification)
 
 
 @register.filter
 def notification_target(notification):
     """(url, label) of what a notification is about: the casebook or the recommendation."""
-    return selectors.notification_target(notification)
+    return notifications.notification_target(notification)

@@ -16,10 +16,11 @@ from accounts.scoping import can, restrict
 from core.dates import site_today
 from core.errors import ValidationError
 from escalation.models import Notification
-from portal import selectors
 from portal.forms import AdverseEventEditForm, AdverseEventForm, apply_errors, as_int
 from safety.models import AdverseEvent, CtcaeTerm
+from safety.selectors import search_terms
 from safety.services import adverse_event_report, adverse_event_update, adverse_event_void
+from subjects.rules import Refused, Step, refusal
 
 from .common import (
     not_stale,
@@ -59,7 +60,7 @@ def _chosen_first(results: list[CtcaeTerm], selected: CtcaeTerm | None) -> list[
 def _term_context(form) -> dict:
     selected = _term(form.selected_term_id())
     query = form.data.get("term_query", "")  # an unbound form's data is empty
-    results = selectors.search_terms(query) if query else []
+    results = search_terms(query) if query else []
     return {
         "selected_term": selected,
         "results": _chosen_first(results, selected),
@@ -79,7 +80,7 @@ def ctcae_search(request):
         request,
         "portal/_term_results.html",
         {
-            "results": _chosen_first(selectors.search_terms(query), selected),
+            "results": _chosen_first(search_terms(query), selected),
             "selected_term": selected,
             "term_query": query,
         },
@@ -171,6 +172,16 @@ def _form_kwargs(user, subject) -> dict:
 def adverse_event_new(request, pk: int):
     subject = visible_subject(request.user, pk)
     require_capability(request.user, Capability.ENTER_DATA, subject)
+    refused = refusal(Step.ADVERSE_EVENT, subject.rule_state)
+    if request.method == "GET" and refused is not None:
+        messages.info(
+            request,
+            f"{subject} is a screen failure: no adverse events are collected."
+            if refused is Refused.SCREEN_FAILED
+            else f"Adverse events are collected from informed consent, which is not recorded "
+            f"yet for {subject}.",
+        )
+        return redirect("subject_detail", pk=pk)
     kwargs = _form_kwargs(request.user, subject)
     if request.method == "POST":
         form = AdverseEventForm(request.POST, **kwargs)

@@ -18,8 +18,9 @@ from django.utils import timezone
 from accounts.roles import Capability
 from accounts.scoping import can, restrict
 from core.errors import PermissionDenied, StaleRecord, ValidationError
-from portal import selectors
+from core.history import describe_changes
 from portal.forms import DATETIME_FORMAT, VoidForm, apply_errors
+from subjects.selectors import subject_for
 
 
 @contextmanager
@@ -32,7 +33,7 @@ def site_timezone(site):
 def visible_subject(user, pk: int):
     """The subject if the user may see it; 404 otherwise (another site's subject is not found)."""
     try:
-        return selectors.subject_for(user, pk)
+        return subject_for(user, pk)
     except ObjectDoesNotExist:
         raise Http404("No such subject.") from None
 
@@ -109,7 +110,7 @@ def merge_stale(form_class, request, error: StaleRecord, model, site, form_kwarg
         form = form_class(data, **form_kwargs)
         form.is_valid()
     latest = error.record.history.select_related("history_user").order_by("-history_id").first()
-    described = selectors.describe_changes(model, error.changes)
+    described = describe_changes(model, error.changes)
     labels = {c["field"]: d for c, d in zip(error.changes, described, strict=True)}
     for change in conflicts:
         if change["field"] in form.fields:

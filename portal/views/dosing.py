@@ -1,8 +1,6 @@
 """Dose entry: the next cycle and day proposed from the regimen's schedule with its visit window,
 the total dose (mg/kg x kg) shown before saving, corrections with a reason, voids."""
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -14,9 +12,18 @@ from accounts.roles import Capability
 from core.dates import site_today
 from core.errors import ValidationError
 from dosing.models import DoseAdministration
-from dosing.services import dose_record, dose_update, dose_void, next_dose_slot, total_dose_mg
+from dosing.rules import (
+    Amount,
+    DoseLimits,
+    Weight,
+    amount_finding,
+    total_dose_mg,
+    weight_changed,
+    weight_finding,
+)
+from dosing.services import dose_record, dose_update, dose_void, next_dose_slot
 from portal.forms import DoseEditForm, DoseForm, apply_errors, as_int
-from subjects.models import Subject
+from subjects.rules import Step, refusal
 
 from .common import (
     not_stale,
@@ -45,10 +52,12 @@ def _previous_dose(subject, editing=None):
 
 def dose_preview(subject, form, previous=None) -> dict:
     """What the page shows before saving, from what is typed in the form so far: the total in mg
-    and early warnings. The service checks the same rules again on save (docs/dosing.md)."""
+    and early warnings, from the findings the service checks again on save (dosing/rules.py,
+    docs/dosing.md §3-§4)."""
     actual = form.raw_decimal("actual_dose_per_kg")
     weight = form.raw_decimal("body_weight_kg")
     study = subject.study
+    limits = DoseLimits.of(study)
     planned = subject.cohort.dose_level.amount if subject.cohort_id else None
     unit = study.dose_unit
     preview = {
@@ -62,34 +71,37 @@ def dose_preview(subject, form, previous=None) -> dict:
     warn = preview["warnings"].append
     if actual is not None and weight is not None:
         preview["total"] = total_dose_mg(actual, weight)
-    if weight is not None and not (study.min_weight_kg <= weight <= study.max_weight_kg):
+    if weight is not None and weight_finding(weight, limits) is not Weight.PLAUSIBLE:
         warn(
             f"{weight} kg is outside the plausible {study.min_weight_kg}-{study.max_weight_kg} kg: "
             "check the unit (kg, not lb). If it is right, you confirm it with a reason."
         )
-    if weight is not None and previous is not None and previous.body_weight_kg > 0:
-        change = abs(weight - previous.body_weight_kg) * 100 / previous.body_weight_kg
-        if change > study.max_weight_change_percent:
-            warn(
-                f"More than {study.max_weight_change_percent}% from the "
-                f"{previous.body_weight_kg} kg of C{previous.cycle}D{previous.day}: re-weigh, "
-                "check the unit; if it is right, you confirm it."
-            )
-    if actual is not None and planned is not None and actual != planned:
-        if actual >= planned * study.implausible_dose_factor:
-            warn(
-                f"{study.implausible_dose_factor} times the planned {planned.normalize():f} "
-                f"{unit} or more: was a total in mg entered as {unit}?"
-            )
-        elif actual > planned * (1 + Decimal(study.max_dose_over_planned_percent) / 100):
-            warn(
-                f"More than {study.max_dose_over_planned_percent}% above the planned "
-                f"{planned.normalize():f} {unit}: an overdose, recorded only with your "
-                "confirmation and the reason (a protocol deviation; the medical monitors are "
-                "notified)."
-            )
-        else:
-            warn(f"Differs from the cohort's {planned.normalize():f} {unit}: give the reason.")
+    previous_kg = previous.body_weight_kg if previous is not None else None
+    if weight is not None and weight_changed(weight, previous_kg, limits):
+        warn(
+            f"More than {study.max_weight_change_percent}% from the "
+            f"{previous.body_weight_kg} kg of C{previous.cycle}D{previous.day}: re-weigh, "
+            "check the unit; if it is right, you confirm it."
+        )
+    finding = (
+        amount_finding(actual, planned, limits)
+        if actual is not None and planned is not None
+        else None
+    )
+    if finding is Amount.IMPLAUSIBLE:
+        warn(
+            f"{study.implausible_dose_factor} times the planned {planned.normalize():f} "
+            f"{unit} or more: was a total in mg entered as {unit}?"
+        )
+    elif finding is Amount.OVERDOSE:
+        warn(
+            f"More than {study.max_dose_over_planned_percent}% above the planned "
+            f"{planned.normalize():f} {unit}: an overdose, recorded only with your "
+            "confirmation and the reason (a protocol deviation; the medical monitors are "
+            "notified)."
+        )
+    elif finding is Amount.DIFFERS:
+        warn(f"Differs from the cohort's {planned.normalize():f} {unit}: give the reason.")
     return preview
 
 
@@ -135,7 +147,7 @@ def _saved_message(dose, verb: str) -> str:
 def dose_new(request, pk: int):
     subject = visible_subject(request.user, pk)
     require_capability(request.user, Capability.ENTER_DATA, subject)
-    if subject.status != Subject.Status.ENROLLED:
+    if refusal(Step.DOSE, subject.rule_state):
         messages.error(
             request,
             f"{subject} is not on treatment ({subject.get_status_display()}): doses are recorded "

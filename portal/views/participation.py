@@ -19,31 +19,36 @@ from core.errors import StaleRecord, ValidationError
 from core.records import changes_since
 from portal.forms import DeathForm, EndStudyForm, EndTreatmentForm, apply_errors
 from subjects.models import Subject
+from subjects.rules import Refused, Step, refusal
 from subjects.services import subject_end_study, subject_end_treatment, subject_record_death
 
 from .common import merge_stale, not_stale, require_capability, site_timezone, visible_subject
 
 
 @dataclass(frozen=True)
-class Step:
+class Page:
+    """One step's page: `step` is the rule (subjects/rules.py) that decides whether it applies;
+    `not_allowed` says why not, for the reason the rule gives."""
+
     form_class: type
     template: str
-    allowed: Callable[[Subject], bool]
-    not_allowed: Callable[[Subject], str]
+    step: Step
+    not_allowed: Callable[[Subject, Refused], str]
     initial: Callable[[Subject, object], dict]
     save: Callable[..., Subject]
     done: Callable[[Subject], str]
 
 
-def _record_step(request, pk: int, step: Step):
+def _record_step(request, pk: int, step: Page):
     subject = visible_subject(request.user, pk)
     require_capability(request.user, Capability.ENTER_DATA, subject)
     site = subject.site
     today = site_today(site.timezone)
     kwargs = {"site_today": today}
     stale = not_stale()
-    if request.method == "GET" and not step.allowed(subject):
-        messages.info(request, step.not_allowed(subject))
+    refused = refusal(step.step, subject.rule_state)
+    if request.method == "GET" and refused is not None:
+        messages.info(request, step.not_allowed(subject, refused))
         return redirect("subject_detail", pk=pk)
     if request.method == "POST":
         form = step.form_class(request.POST, **kwargs)
@@ -90,11 +95,11 @@ def _last_dose(subject: Subject):
     return subject.dose_administrations.order_by("-administered_on").first()
 
 
-END_TREATMENT = Step(
+END_TREATMENT = Page(
     form_class=EndTreatmentForm,
     template="portal/end_treatment.html",
-    allowed=lambda s: s.status == Subject.Status.ENROLLED,
-    not_allowed=lambda s: (
+    step=Step.END_TREATMENT,
+    not_allowed=lambda s, _: (
         f"{s} is not on treatment ({s.get_status_display().lower()}): there is no treatment to end."
     ),
     initial=lambda s, today: {"end_of_treatment_date": today},
@@ -111,11 +116,11 @@ END_TREATMENT = Step(
     ),
 )
 
-END_STUDY = Step(
+END_STUDY = Page(
     form_class=EndStudyForm,
     template="portal/end_study.html",
-    allowed=lambda s: s.status in (Subject.Status.ENROLLED, Subject.Status.OFF_TREATMENT),
-    not_allowed=lambda s: (
+    step=Step.END_STUDY,
+    not_allowed=lambda s, _: (
         f"{s} is {s.get_status_display().lower()}: only an enrolled subject ends the study."
     ),
     initial=lambda s, today: {"end_of_study_date": today},
@@ -129,13 +134,16 @@ END_STUDY = Step(
     done=lambda s: f"End of study recorded for {s} on {s.end_of_study_date:%Y-%m-%d}.",
 )
 
-DEATH = Step(
+DEATH = Page(
     form_class=DeathForm,
     template="portal/death.html",
-    allowed=lambda s: s.death_date is None,
-    not_allowed=lambda s: (
+    step=Step.DEATH,
+    not_allowed=lambda s, why: (
         f"A date of death ({s.death_date:%Y-%m-%d}) is already recorded for {s}; correct it "
         "with a reason."
+        if why is Refused.DEATH_RECORDED
+        else f"{s} is a screen failure: they are not followed after screening, so no date of "
+        "death is recorded."
     ),
     initial=lambda s, today: {"death_date": None},
     save=lambda by, s, data: subject_record_death(

@@ -12,6 +12,7 @@ from accounts.roles import Capability
 from accounts.scoping import can, visible_sites
 from core.dates import site_today
 from core.errors import PermissionDenied, StaleRecord, ValidationError
+from core.history import describe_changes
 from portal import selectors
 from portal.forms import (
     ConsentForm,
@@ -23,6 +24,8 @@ from portal.forms import (
     apply_errors,
 )
 from subjects.models import Subject
+from subjects.rules import Step, refusal
+from subjects.selectors import cohorts_with_places
 from subjects.services import (
     subject_enroll,
     subject_record_consent,
@@ -133,7 +136,7 @@ def _screening_page(request, subject, *, consent_form=None, eligibility_form=Non
 def screening(request, pk: int):
     """The screening steps of one subject: consent, eligibility, then enrollment."""
     subject = visible_subject(request.user, pk)
-    if subject.status != Subject.Status.SCREENING:
+    if refusal(Step.SCREENING, subject.rule_state):
         return redirect("subject_detail", pk=subject.pk)
     return _screening_page(request, subject)
 
@@ -141,7 +144,7 @@ def screening(request, pk: int):
 def _refused_as_stale(request, error: StaleRecord, form_class, **form_kwargs):
     """Someone else saved the subject first: say what changed, and give back the form with the
     user's entries and the current version, so saving again is a deliberate act."""
-    changes = selectors.describe_changes(Subject, error.changes)
+    changes = describe_changes(Subject, error.changes)
     listed = "; ".join(f"{c['field']}: {c['old']} \u2192 {c['new']}" for c in changes)
     messages.error(
         request,
@@ -271,13 +274,13 @@ def enroll(request, pk: int):
     number is assigned on enrollment."""
     subject = visible_subject(request.user, pk)
     require_capability(request.user, Capability.ENTER_DATA, subject)
-    if subject.status != Subject.Status.SCREENING:
+    if refusal(Step.SCREENING, subject.rule_state):
         messages.info(request, f"{subject} is already {subject.get_status_display().lower()}.")
         return redirect("subject_detail", pk=pk)
     options = selectors.enrollment_options(request.user, subject.study)
-    cohorts = selectors.cohorts_with_places(
-        Cohort.objects.filter(pk__in=options.cohort_ids)
-    ).order_by("track__display_order", "number")
+    cohorts = cohorts_with_places(Cohort.objects.filter(pk__in=options.cohort_ids)).order_by(
+        "track__display_order", "number"
+    )
     today = site_today(subject.site.timezone)
     kwargs = {"cohorts": cohorts, "replacements": options.replacements, "site_today": today}
     if request.method == "POST":

@@ -12,10 +12,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import Membership, User
 from accounts.roles import Capability, Role
-from accounts.scoping import can, restrict
+from accounts.scoping import can, has_study_role, monitoring_studies, restrict
 from api.models import ApiToken
 from api.tokens import token_create
-from monitoring.selectors import has_study_role, monitoring_studies
 from subjects.models import Subject
 from tests.conftest import PASSWORD
 from tests.factories import screened_subject

@@ -1,4 +1,4 @@
-"""The audit trail (DOMAIN.md section 7): who, when (UTC), old and new values, why; append-only;
+"""The audit trail (docs/audit.md §1-§3): who, when (UTC), old and new values, why; append-only;
 clinical records voided, never deleted; stale edits refused."""
 
 from datetime import UTC, timedelta

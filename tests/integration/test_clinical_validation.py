@@ -1,5 +1,5 @@
 """Doses and adverse events: bad input is refused with a message naming the field; nothing is
-saved in part (DOMAIN.md section 6)."""
+saved in part (docs/safety.md §5; docs/dosing.md §2-§5)."""
 
 from datetime import timedelta
 from decimal import Decimal

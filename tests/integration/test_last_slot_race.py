@@ -1,5 +1,5 @@
 """Two coordinators take the last place of a cohort at the same moment: exactly one wins
-(DOMAIN.md section 6). Real concurrent transactions need PostgreSQL's row locks."""
+(docs/safety.md §5). Real concurrent transactions need PostgreSQL's row locks."""
 
 import threading
 

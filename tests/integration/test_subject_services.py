@@ -1,4 +1,4 @@
-"""Screening, consent, eligibility and enrollment: the rules of DOMAIN.md section 6."""
+"""Screening, consent, eligibility and enrollment: the rules of docs/safety.md §5."""
 
 from datetime import timedelta
 
@@ -212,9 +212,48 @@ def test_consent_cannot_move_after_a_dose(coordinator_a, site_a, cohort1):
 
 
 def test_occupied_places_annotation_counts_like_the_service(coordinator_a, site_a, cohort1, study):
-    from subjects.selectors import occupied_places_annotation
-    from subjects.services import occupied_places
+    from subjects.selectors import occupied_places, occupied_places_annotation
 
     enrolled_subject(coordinator_a, site_a, "S-1", cohort1)
     cohorts = Cohort.objects.filter(study=study).annotate(occupied=occupied_places_annotation())
     assert [(c.number, c.occupied) for c in cohorts] == [(1, occupied_places(cohort1))] == [(1, 1)]
+
+
+def test_the_rules_statuses_are_the_models(coordinator_a, site_a):
+    from subjects.rules import Status
+
+    assert {s.value for s in Status} == set(Subject.Status.values)
+
+
+def test_a_screen_failure_has_no_death_recorded_service_page_and_casebook_alike(
+    coordinator_a, site_a, client
+):
+    """The casebook never offered "Record death" for a screen failure, but the page and the
+    service accepted one; they now follow the one rule (subjects/rules.py): a screen failure is
+    not followed after screening."""
+    from django.urls import reverse
+
+    from subjects.services import subject_record_death, subject_screen_fail
+
+    subject = screened_subject(coordinator_a, site_a, "S-8", eligible=False)
+    subject = subject_screen_fail(
+        by=coordinator_a, subject=subject, reason="Not eligible", expected_version=subject.version
+    )
+    with pytest.raises(ValidationError) as excinfo:
+        subject_record_death(
+            by=coordinator_a,
+            subject=subject,
+            death_date=site_today(site_a.timezone),
+            expected_version=subject.version,
+        )
+    assert "is a screen failure" in errors_of(excinfo)["__all__"][0]
+    subject.refresh_from_db()
+    assert subject.death_date is None
+    client.force_login(coordinator_a)
+    book = client.get(reverse("subject_detail", args=[subject.pk])).content.decode()
+    assert reverse("record_death", args=[subject.pk]) not in book
+    assert reverse("ae_new", args=[subject.pk]) not in book
+    page = client.get(reverse("record_death", args=[subject.pk]), follow=True).content.decode()
+    assert "is a screen failure: they are not followed after screening" in page
+    page = client.get(reverse("ae_new", args=[subject.pk]), follow=True).content.decode()
+    assert "is a screen failure: no adverse events are collected" in page

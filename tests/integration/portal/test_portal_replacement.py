@@ -199,6 +199,9 @@ def test_another_sites_coordinator_replaces_and_sees_only_the_number(
     candidate = screened_subject(coordinator_b, site_b, "B-1")
     page = client.get(reverse("enroll", args=[candidate.pk])).content.decode()
     assert 'data-replacement="101-001"' in page  # the cohort is the study's, not the site's
+    reason = not_evaluable.dlt_status.reason
+    assert reason and reason not in page  # why it is not evaluable is site A's fact
+    assert "a subject of another site" in page
     response = client.post(
         reverse("enroll", args=[candidate.pk]), enroll_data(candidate, replaces=not_evaluable)
     )

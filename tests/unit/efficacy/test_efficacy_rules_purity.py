@@ -1,4 +1,4 @@
-"""The efficacy rules core stays plain Python (DESIGN.md functional core; docs/efficacy.md)."""
+"""The efficacy rules core stays plain Python (docs/efficacy.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Expansion cohorts and their safety monitoring rule (DOMAIN.md section 4)."""
+"""Expansion cohorts and their safety monitoring rule (docs/escalation.md §6)."""
 
 from __future__ import annotations
 

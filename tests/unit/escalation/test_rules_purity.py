@@ -1,4 +1,4 @@
-"""The rules core stays plain Python, and refuses inconsistent facts (DESIGN.md)."""
+"""The rules core stays plain Python, and refuses inconsistent facts (README, Layout)."""
 
 from __future__ import annotations
 

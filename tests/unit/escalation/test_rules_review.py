@@ -1,7 +1,7 @@
 """Second-review scenarios for the escalation core: edge cases a real Phase 1 trial can hit.
 
-Each test is one plain-language scenario and the protocol-correct outcome (DOMAIN.md sections
-2-4; Simon et al., JNCI 1997;89:1138; Korn et al., Stat Med 1994;13:1799; BOIN elimination
+Each test is one plain-language scenario and the protocol-correct outcome (docs/escalation.md
+§2-§6; Simon et al., JNCI 1997;89:1138; Korn et al., Stat Med 1994;13:1799; BOIN elimination
 boundary for a 30% target). Tests marked "review fix" failed before the fix in escalation/rules.
 
 Compact notation for 3+3 histories, as in test_rules_scenarios.py: "L3:N,T,P" = at level 3, one
@@ -119,7 +119,7 @@ def test_1_of_3_with_a_fourth_subject_pending_enrolls_two_more() -> None:
 
 
 def test_0_of_3_with_a_fourth_subject_pending_waits() -> None:
-    # Escalation needs every subject of the cohort evaluable (DOMAIN 3), even a 4th one.
+    # Escalation needs every subject of the cohort evaluable (docs/escalation.md §4.3), even a 4th one.
     result = recommend(DEFAULT, q3w("L1:N L2:N L3:N,N,N,P"), TODAY)
     assert (result.action, result.rule) == (Action.WAIT, Rule.WAIT_PENDING)
     assert result.dose_level.number == 3
@@ -308,13 +308,13 @@ def test_intermediate_dose_0_of_3_below_exceeded_level_fills_it_not_the_lower_on
 
 def test_untested_intermediate_dose_below_exceeded_level_is_tried_before_any_mtd() -> None:
     # L3 has 1/6 and L4 exceeded, but the committee has added 0.15 between them: L3's next higher
-    # dose is untested, so L3 is not yet the MTD (DOMAIN 3: "the next higher dose exceeded").
+    # dose is untested, so L3 is not yet the MTD (docs/escalation.md §4.5).
     result = recommend(DEFAULT, q3w("L1:N L2:N L3:N,T,N,N,N,N L4:T,T,N", WITH_INTERMEDIATE), TODAY)
     assert (result.action, result.dose_level.number, result.n_subjects) == (Action.ESCALATE, 35, 3)
     assert result.mtd_level is None
 
 
-# --- accelerated titration triggers (Simon 1997; DOMAIN 3.2) -----------------------------------
+# --- accelerated titration triggers (Simon 1997; docs/escalation.md §3)--------------------------------
 
 
 def _titration_track(*subjects: Subject) -> Track:
@@ -447,7 +447,7 @@ def test_second_related_grade2_fires_on_the_second_subject() -> None:
 
 
 def test_trigger_text_counts_the_study_cohort_size() -> None:
-    # review fix (text). The trigger level takes a full cohort "in all" (DOMAIN 3.3): say the study's cohort size.
+    # review fix (text). The trigger level takes a full cohort "in all" (docs/escalation.md §3): say the study's cohort size.
     g2 = AdverseEvent(L1_DOSED + timedelta(days=3), 2, True, term="Rash")
     settings = DesignSettings(cohort_size=4, expanded_cohort_size=8)
     result = recommend(settings, _titration_track(_single("301-001", 1, L1_DOSED, g2)), TODAY)
@@ -599,7 +599,7 @@ def test_death_inside_the_window_with_dlt_is_evaluable_with_dlt() -> None:
 
 def test_dlt_with_onset_after_leaving_but_inside_the_window_counts() -> None:
     # Withdrew from treatment on Day 5, DLT (onset Day 12) reported at the safety follow-up: the
-    # onset is inside the window, so it counts (DOMAIN 2; counting it can only slow escalation).
+    # onset is inside the window, so it counts (docs/escalation.md §2.2; counting it can only slow escalation).
     ae = AdverseEvent(C1D1 + timedelta(days=11), 3, True, dlt_investigator=True)
     subject = Subject(
         "301-001", 3, doses=(Dose(C1D1),), adverse_events=(ae,), left_on=C1D1 + timedelta(days=4)
@@ -613,7 +613,7 @@ def test_dlt_on_the_day_of_the_first_dose_counts() -> None:
     assert evaluate_subject(DEFAULT, q3w(""), subject, LATER).status is SubjectStatus.DLT
 
 
-# --- Q2W track opened at some levels only (DOMAIN 4) --------------------------------------------
+# --- Q2W track opened at some levels only (docs/escalation.md §5) --------------------------------------------
 
 
 def test_q2w_single_allowed_level_tolerated_names_the_track_not_the_study_top_dose() -> None:
@@ -705,7 +705,7 @@ def test_boundary_tables_that_silently_disable_monitoring_are_refused(rows) -> N
 
 
 def test_expansion_two_dlts_in_two_evaluated_continues_below_the_table() -> None:
-    # BOIN's elimination starts at 3 evaluated (DOMAIN 4): 2/2 does not pause by itself.
+    # BOIN's elimination starts at 3 evaluated (docs/escalation.md §6): 2/2 does not pause by itself.
     dlt = AdverseEvent(C1D1 + timedelta(days=3), 3, True, dlt_investigator=True)
     subjects = [
         Subject(f"303-00{i}", 3, doses=(Dose(C1D1),), adverse_events=(dlt,)) for i in (1, 2)

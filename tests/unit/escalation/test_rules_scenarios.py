@@ -1,6 +1,6 @@
-"""Scenario table for the escalation core (DOMAIN.md sections 3-4, worked cases included).
+"""Scenario table for the escalation core (docs/escalation.md §3-§6, its worked examples included).
 
-Notation, as in DOMAIN.md: "L1:N L2:N L3:N,T,N" = level number, then one code per subject in
+Notation as in docs/escalation.md, extended: "L1:N L2:N L3:N,T,N" = level number, then one code per subject in
 enrollment order. Subjects are numbered 101-001, 101-002, ... across the whole spec.
 
     N  dosed long ago, full dose, no AE             -> evaluable, no DLT
@@ -59,7 +59,7 @@ MIL97_LEVELS = (
     DoseLevel(5, "0.3 mg/kg"),
     DoseLevel(6, "0.45 mg/kg"),
 )
-# The committee's intermediate dose between L3 and L4 (DOMAIN 4: overrides such as this).
+# The committee's intermediate dose between L3 and L4 (docs/escalation.md §7: overrides such as this).
 WITH_INTERMEDIATE = (*MIL97_LEVELS[:3], DoseLevel(35, "0.15 mg/kg"), *MIL97_LEVELS[3:])
 
 Q3W = {"regimen": "Q3W", "dlt_window_days": 21, "planned_infusion_days": (1,), "titration": True}
@@ -197,7 +197,7 @@ CLEARED_TO_L3 = "L1:N L2:N L3:N,N,N"
 
 # fmt: off
 CASES = [
-    # --- start and accelerated titration (Simon 1997; DOMAIN 3.1-3.4) ---
+    # --- start and accelerated titration (Simon 1997; docs/escalation.md §3) ---
     Case("start-titration-one-subject", "", Action.ENROLL, Rule.START, level=1, n=1,
          text="start at 0.01 mg/kg Q3W: open a cohort of 1"),
     Case("start-without-titration-three", "", Action.ENROLL, Rule.START, level=1, n=3,
@@ -242,7 +242,7 @@ CASES = [
          level=2, n=3),
     Case("titration-trigger-L1-next-level-opens-with-3", "L1:G,N,N", Action.ESCALATE,
          Rule.ESCALATE_AFTER_3, level=2, n=3, text="escalate to 0.03 mg/kg Q3W: open a cohort of 3"),
-    # --- 3+3 worked cases of DOMAIN 3 ---
+    # --- 3+3 worked examples of docs/escalation.md §4 ---
     Case("domain-L3-NTN-add-3", "L1:N L2:N L3:N,T,N", Action.ENROLL, Rule.ADD_THREE, level=3, n=3,
          text="enroll 3 more at 0.1 mg/kg Q3W"),
     Case("domain-L3-1of6-escalate-L4", "L1:N L2:N L3:N,T,N,N,N,N", Action.ESCALATE,
@@ -326,7 +326,7 @@ CASES = [
          flags=(Flag.SUBJECTS_ABOVE,)),
     Case("committee-de-escalation-then-back-up-add-3", "L1:N L2:N L3:N,N,N L4:N,T,N L3:N,N,N",
          Action.ENROLL, Rule.ADD_THREE, level=4, n=3),
-    # --- Q2W track: own 3+3 state, 28-day window, two infusions, no titration (DOMAIN 4) ---
+    # --- Q2W track: own 3+3 state, 28-day window, two infusions, no titration (docs/escalation.md §5) ---
     Case("q2w-start-cohort-of-3-at-lowest-allowed", "", Action.ENROLL, Rule.START, level=3, n=3,
          text="start at 0.1 mg/kg Q2W: open a cohort of 3", track=Q2W),
     Case("q2w-0of3-escalate", "L3:N,N,N", Action.ESCALATE, Rule.ESCALATE_AFTER_3, level=4, n=3,
@@ -367,7 +367,7 @@ CASES = [
          level=3, text="stop: 0.1 mg/kg Q2W exceeded", exceeded=3, track=Q2W),
     Case("q2w-pending-28-day-window", "L3:N,N,P", Action.WAIT, Rule.WAIT_PENDING, level=3,
          text="pending until 2026-03-23", pending=("101-003",), track=Q2W),
-    # --- expansion cohorts (DOMAIN 4) ---
+    # --- expansion cohorts (docs/escalation.md §6) ---
     Case("expansion-enroll-to-10", "L3:N,N,P", Action.ENROLL, Rule.EXPANSION_ENROLL, level=3, n=7,
          pending=("101-003",), track=EXPANSION),
     Case("expansion-pause-at-boundary", "L3:T,t,T,P", Action.PAUSE_EXPANSION, Rule.EXPANSION_PAUSE,

@@ -1,4 +1,4 @@
-"""DLT windows and evaluability (DOMAIN.md section 2), built from the dataclasses directly."""
+"""DLT windows and evaluability (docs/escalation.md §2), built from the dataclasses directly."""
 
 from __future__ import annotations
 

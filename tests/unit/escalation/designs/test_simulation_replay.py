@@ -52,7 +52,7 @@ DESIGNS: list[IntervalDesign] = [
 ]
 
 
-@pytest.mark.parametrize("design", DESIGNS, ids=lambda d: f"{d.name}-{id(d) % 1000}")
+@pytest.mark.parametrize("design", DESIGNS, ids=[f"{d.name}-{i}" for i, d in enumerate(DESIGNS)])
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: str(s.true_dlt[0]))
 def test_vectorised_paths_equal_live_decisions(design: IntervalDesign, scenario: Scenario) -> None:
     records = simulate_trials(design, scenario, n_trials=300, seed=3, keep_history=300)
