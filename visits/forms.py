@@ -1,0 +1,100 @@
+"""The coordinator's forms for visits, vital signs, lab results and ECOG (docs/visits.md).
+
+Only the typing is checked here (a number where a number goes); every rule is the service's,
+and its refusal lands on the field it names (portal.forms.apply_errors)."""
+
+from django import forms
+
+from portal.forms import SiteForm, date_field
+from safety.models import AdverseEvent
+
+from .models import ECOG_CHOICES, LAB_TEST_CHOICES, VitalSigns
+
+OPTIONAL_YES_NO = [("", "Not recorded"), ("yes", "Yes"), ("no", "No")]
+
+
+def yes_no(value: str | None) -> bool | None:
+    return {"yes": True, "no": False}.get(value or "")
+
+
+class VisitForm(SiteForm):
+    visit_date = date_field("Date of the visit", required=False)
+    not_done = forms.BooleanField(label="The visit was not done", required=False)
+    not_done_reason = forms.CharField(
+        label="Why it was not done", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class VitalSignsForm(SiteForm):
+    measured_on = date_field("Date measured")
+    timepoint = forms.ChoiceField(label="Time point", choices=VitalSigns.Timepoint.choices)
+    systolic_bp = forms.IntegerField(label="Systolic BP (mmHg)", required=False)
+    diastolic_bp = forms.IntegerField(label="Diastolic BP (mmHg)", required=False)
+    pulse = forms.IntegerField(label="Pulse (beats/min)", required=False)
+    respiratory_rate = forms.IntegerField(label="Respiratory rate (breaths/min)", required=False)
+    temperature = forms.DecimalField(label="Temperature", required=False, max_digits=6)
+    temperature_unit = forms.ChoiceField(
+        label="Temperature unit", choices=[("C", "°C"), ("F", "°F")], initial="C"
+    )
+    spo2 = forms.IntegerField(label="SpO2 (%)", required=False)
+    weight = forms.DecimalField(label="Weight", required=False, max_digits=8)
+    weight_unit = forms.ChoiceField(label="Weight unit", choices=[("kg", "kg"), ("lb", "lb")])
+
+
+class LabResultForm(SiteForm):
+    sampled_on = date_field("Sample date")
+    test = forms.ChoiceField(label="Test", choices=LAB_TEST_CHOICES)
+    value = forms.DecimalField(label="Value (as reported)", max_digits=14, decimal_places=4)
+    unit = forms.CharField(
+        label="Unit (as reported)",
+        max_length=20,
+        required=False,
+        help_text="E.g. U/L, g/dL, 10^9/L, /mm3, mg/dL, umol/L; a unit the test does not accept "
+        "is refused.",
+    )
+    normal_low = forms.DecimalField(
+        label="Lower limit of normal", required=False, max_digits=14, decimal_places=4
+    )
+    normal_high = forms.DecimalField(
+        label="Upper limit of normal", required=False, max_digits=14, decimal_places=4
+    )
+    clinically_significant = forms.ChoiceField(
+        label="Clinically significant", choices=OPTIONAL_YES_NO, required=False
+    )
+    symptomatic = forms.ChoiceField(
+        label="Symptomatic (where CTCAE asks)", choices=OPTIONAL_YES_NO, required=False
+    )
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["clinically_significant"] = yes_no(data["clinically_significant"])
+        data["symptomatic"] = yes_no(data["symptomatic"])
+        return data
+
+
+class EcogForm(SiteForm):
+    assessed_on = date_field("Date assessed")
+    status = forms.TypedChoiceField(
+        label="ECOG performance status", choices=ECOG_CHOICES, coerce=int, widget=forms.RadioSelect
+    )
+
+
+class LabAdverseEventForm(SiteForm):
+    """What the site confirms when a graded lab result is reported as an adverse event."""
+
+    verbatim_term = forms.CharField(label="Verbatim term", max_length=300)
+    grade = forms.TypedChoiceField(label="CTCAE grade", coerce=int, choices=[])
+    onset_date = date_field("Onset date")
+    relationship = forms.ChoiceField(
+        label="Relationship to study drug", choices=AdverseEvent.Relationship.choices
+    )
+    action_taken = forms.ChoiceField(
+        label="Action taken with study drug", choices=AdverseEvent.ActionTaken.choices
+    )
+    outcome = forms.ChoiceField(label="Outcome", choices=AdverseEvent.Outcome.choices)
+    resolution_date = date_field("Resolution date", required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, grades, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grade"].choices = grades

@@ -1,0 +1,281 @@
+"""Visits and the standard clinical forms entered at them (docs/visits.md).
+
+- `VisitSchedule`: a regimen's schedule of assessments, loaded from the protocol file with the
+  study (configuration, audited like the rest of the study set-up).
+- `Visit`: what the site recorded for one visit of a subject's calendar: the date it took place,
+  or that it did not (with the reason). The visit is the entry point of the forms below.
+- `VitalSigns`, `LabResult`, `EcogAssessment`: forms entered at a visit. Derived values (standard
+  units, the CTCAE grade of a lab result) are stored with the rules version that computed them.
+
+Every form is a `ClinicalRecord`: versioned, audited, voided with a reason, never deleted.
+"""
+
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from core.models import ClinicalRecord
+from visits.rules import ECOG_TEXTS, LAB_TESTS
+
+LAB_TEST_CHOICES = [(test.code, f"{test.name} ({test.code})") for test in LAB_TESTS]
+ECOG_CHOICES = [(status, f"{status}: {text}") for status, text in ECOG_TEXTS.items()]
+
+
+class VisitSchedule(models.Model):
+    """One regimen's schedule (docs/visits.md §2.1), as read from the protocol file."""
+
+    study = models.ForeignKey("trial.Study", on_delete=models.PROTECT, related_name="+")
+    regimen = models.OneToOneField(
+        "trial.Regimen", on_delete=models.PROTECT, related_name="visit_schedule"
+    )
+    definition = models.JSONField(
+        help_text="The schedule as plain data (visits.rules.protocol.schedule_to_mapping)."
+    )
+    lab_missing_range = models.CharField(
+        "lab result without a normal range",
+        max_length=20,
+        default="no_grade",
+        help_text="no_grade (the protocol rule) or decidable_grades (docs/visits.md §4.3).",
+    )
+    neutropenia_max_days = models.PositiveSmallIntegerField(
+        default=7,
+        help_text="Grade 4 neutropenia lasting more than this many days in the DLT window is "
+        "flagged as a possible DLT (docs/visits.md §5).",
+    )
+
+    history = HistoricalRecords()
+
+    scope_study = "study"
+
+    class Meta:
+        ordering = ["study", "regimen"]
+
+    def __str__(self):
+        return f"{self.regimen.code} schedule"
+
+
+class Visit(ClinicalRecord):
+    """A visit of the subject's calendar as the site recorded it: done on a date, or not done."""
+
+    subject = models.ForeignKey("subjects.Subject", on_delete=models.PROTECT, related_name="visits")
+    code = models.CharField(
+        max_length=20, help_text="The calendar's visit code (C1D8, EOT, SFU30, SURV2; UNS1...)."
+    )
+    visit_date = models.DateField(null=True, blank=True)
+    not_done = models.BooleanField(default=False)
+    not_done_reason = models.TextField(blank=True)
+
+    scope_study = "subject__study"
+    scope_site = "subject__site"
+
+    constraint_fields = {
+        "visit_one_per_code": "code",
+        "visit_date_or_not_done": "visit_date",
+        "visit_not_done_has_reason": "not_done_reason",
+    }
+
+    class Meta:
+        ordering = ["subject", "visit_date", "id"]
+        indexes = [models.Index(fields=["updated_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject", "code"],
+                condition=Q(voided_at__isnull=True),
+                name="visit_one_per_code",
+                violation_error_message="This visit is already recorded for the subject: open "
+                "it and enter the forms there.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(visit_date__isnull=False) & Q(not_done=False))
+                | (Q(visit_date__isnull=True) & Q(not_done=True)),
+                name="visit_date_or_not_done",
+                violation_error_message="Give the date of the visit, or record that it was not "
+                "done (not both).",
+            ),
+            models.CheckConstraint(
+                condition=Q(not_done=False) | ~Q(not_done_reason=""),
+                name="visit_not_done_has_reason",
+                violation_error_message="Say why the visit was not done.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subject} {self.code}"
+
+
+class VisitForm(ClinicalRecord):
+    """A form entered at a visit; the subject is the visit's (kept for scoping and listings)."""
+
+    subject = models.ForeignKey("subjects.Subject", on_delete=models.PROTECT, related_name="+")
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="+")
+
+    scope_study = "subject__study"
+    scope_site = "subject__site"
+
+    class Meta:
+        abstract = True
+
+
+class VitalSigns(VisitForm):
+    """Vital signs in their standard units (docs/visits.md §6); temperature and weight also as
+    typed, with the unit, when typed in another unit."""
+
+    class Timepoint(models.TextChoices):
+        PRE_DOSE = "pre_dose", "Before the infusion"
+        END_OF_INFUSION = "end_of_infusion", "At the end of the infusion"
+        POST_DOSE = "post_dose", "After the infusion"
+        VISIT = "visit", "At the visit (no infusion)"
+
+    measured_on = models.DateField()
+    timepoint = models.CharField(max_length=20, choices=Timepoint.choices)
+    systolic_bp = models.PositiveSmallIntegerField("systolic BP (mmHg)", null=True, blank=True)
+    diastolic_bp = models.PositiveSmallIntegerField("diastolic BP (mmHg)", null=True, blank=True)
+    pulse = models.PositiveSmallIntegerField("pulse (beats/min)", null=True, blank=True)
+    respiratory_rate = models.PositiveSmallIntegerField(
+        "respiratory rate (breaths/min)", null=True, blank=True
+    )
+    temperature_c = models.DecimalField(
+        "temperature (C)", max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    temperature_reported = models.CharField(
+        "temperature as typed", max_length=30, blank=True, help_text="When typed in F."
+    )
+    spo2 = models.PositiveSmallIntegerField("SpO2 (%)", null=True, blank=True)
+    weight_kg = models.DecimalField(
+        "weight (kg)", max_digits=7, decimal_places=3, null=True, blank=True
+    )
+    weight_reported = models.CharField(
+        "weight as typed", max_length=30, blank=True, help_text="When typed in lb."
+    )
+    rules_version = models.CharField(max_length=40, editable=False)
+
+    constraint_fields = {"vitals_bp_pair": "diastolic_bp", "vitals_diastolic_below": "diastolic_bp"}
+
+    class Meta:
+        verbose_name = "vital signs"
+        verbose_name_plural = "vital signs"
+        ordering = ["subject", "measured_on", "id"]
+        indexes = [models.Index(fields=["updated_at"]), models.Index(fields=["visit"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(systolic_bp__isnull=True) & Q(diastolic_bp__isnull=True))
+                | (Q(systolic_bp__isnull=False) & Q(diastolic_bp__isnull=False)),
+                name="vitals_bp_pair",
+                violation_error_message="A blood pressure has both the systolic and the diastolic "
+                "value.",
+            ),
+            models.CheckConstraint(
+                condition=Q(systolic_bp__isnull=True) | Q(diastolic_bp__lt=F("systolic_bp")),
+                name="vitals_diastolic_below",
+                violation_error_message="The diastolic pressure must be below the systolic.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subject} vital signs {self.measured_on}"
+
+
+class LabResult(VisitForm):
+    """A local lab result as reported, converted to the test's standard unit, with its CTCAE
+    grade (docs/visits.md §3-4). The grade fields are derived and never typed."""
+
+    class Flag(models.TextChoices):
+        LOW = "L", "Low"
+        NORMAL = "N", "Normal"
+        HIGH = "H", "High"
+        UNKNOWN = "", "No normal range"
+
+    sampled_on = models.DateField("sample date")
+    test = models.CharField(max_length=10, choices=LAB_TEST_CHOICES)
+    value = models.DecimalField(max_digits=14, decimal_places=4)
+    unit = models.CharField(max_length=20, help_text="As reported by the site lab.")
+    normal_low = models.DecimalField(
+        "lower limit of normal", max_digits=14, decimal_places=4, null=True, blank=True
+    )
+    normal_high = models.DecimalField(
+        "upper limit of normal", max_digits=14, decimal_places=4, null=True, blank=True
+    )
+    clinically_significant = models.BooleanField(null=True, blank=True)
+    symptomatic = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="Symptoms some CTCAE criteria name (hypokalaemia, hyponatraemia, lipase).",
+    )
+    # Derived (docs/visits.md §3-4).
+    standard_value = models.DecimalField(max_digits=20, decimal_places=6, editable=False)
+    standard_unit = models.CharField(max_length=20, editable=False)
+    reference_flag = models.CharField(
+        max_length=1, choices=Flag.choices, blank=True, editable=False
+    )
+    ctcae_term = models.CharField("CTCAE term", max_length=100, blank=True, editable=False)
+    ctcae_meddra_code = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    ctcae_grade = models.PositiveSmallIntegerField(
+        "CTCAE grade", null=True, blank=True, editable=False
+    )
+    ctcae_version = models.CharField(max_length=10, blank=True, editable=False)
+    grading_rule = models.TextField(blank=True, editable=False)
+    grading_flags = models.JSONField(default=list, blank=True, editable=False)
+    grading = models.JSONField(
+        default=list, blank=True, editable=False, help_text="Every CTCAE term of the test graded."
+    )
+    rules_version = models.CharField(max_length=40, editable=False)
+    adverse_event = models.OneToOneField(
+        "safety.AdverseEvent",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lab_result",
+        help_text="The adverse event the site reported from this result.",
+    )
+
+    constraint_fields = {"lab_range_ordered": "normal_high"}
+
+    class Meta:
+        ordering = ["subject", "sampled_on", "test", "id"]
+        indexes = [
+            models.Index(fields=["updated_at"]),
+            models.Index(fields=["visit"]),
+            models.Index(fields=["subject", "test", "sampled_on"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(normal_low__isnull=True)
+                | Q(normal_high__isnull=True)
+                | Q(normal_high__gte=F("normal_low")),
+                name="lab_range_ordered",
+                violation_error_message="The upper limit of normal cannot be below the lower "
+                "limit.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subject} {self.test} {self.sampled_on}"
+
+    @property
+    def has_normal_range(self) -> bool:
+        return self.normal_low is not None or self.normal_high is not None
+
+
+class EcogAssessment(VisitForm):
+    """ECOG performance status (Oken et al. 1982; docs/visits.md §8)."""
+
+    assessed_on = models.DateField()
+    status = models.PositiveSmallIntegerField("ECOG performance status", choices=ECOG_CHOICES)
+
+    constraint_fields = {"ecog_0_to_5": "status"}
+
+    class Meta:
+        verbose_name = "ECOG performance status"
+        verbose_name_plural = "ECOG performance statuses"
+        ordering = ["subject", "assessed_on", "id"]
+        indexes = [models.Index(fields=["updated_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__gte=0) & Q(status__lte=5),
+                name="ecog_0_to_5",
+                violation_error_message="ECOG performance status is 0 to 5.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subject} ECOG {self.status} {self.assessed_on}"
