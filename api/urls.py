@@ -26,7 +26,13 @@ from .views.study import (
     StudyViewSet,
 )
 from .views.tokens import ApiTokenViewSet, token_page, token_page_revoke
-from .views.visits import EcogViewSet, LabResultViewSet, VisitViewSet, VitalSignsViewSet
+from .views.visits import (
+    EcgViewSet,
+    EcogViewSet,
+    LabResultViewSet,
+    VisitViewSet,
+    VitalSignsViewSet,
+)
 
 app_name = "api"
 
@@ -48,6 +54,7 @@ router.register("visits", VisitViewSet, basename="visit")
 router.register("vital-signs", VitalSignsViewSet, basename="vital-signs")
 router.register("lab-results", LabResultViewSet, basename="lab-result")
 router.register("ecog-assessments", EcogViewSet, basename="ecog")
+router.register("ecgs", EcgViewSet, basename="ecg")
 
 
 @csrf_exempt  # answers 404 to any method; there is nothing to protect

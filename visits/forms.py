@@ -8,7 +8,7 @@ from django import forms
 from portal.forms import SiteForm, date_field
 from safety.models import AdverseEvent
 
-from .models import ECOG_CHOICES, LAB_TEST_CHOICES, VitalSigns
+from .models import ECOG_CHOICES, LAB_TEST_CHOICES, EcgAssessment, VitalSigns
 
 OPTIONAL_YES_NO = [("", "Not recorded"), ("yes", "Yes"), ("no", "No")]
 
@@ -98,3 +98,26 @@ class LabAdverseEventForm(SiteForm):
     def __init__(self, *args, grades, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["grade"].choices = grades
+
+
+def _ms(label):
+    return forms.IntegerField(label=label, required=False, min_value=0, max_value=32767)
+
+
+class EcgForm(SiteForm):
+    recorded_on = date_field("Date recorded")
+    timepoint = forms.ChoiceField(label="Time point", choices=VitalSigns.Timepoint.choices)
+    qt_ms_1 = forms.IntegerField(label="QT, tracing 1 (ms)", min_value=0, max_value=32767)
+    rr_ms_1 = _ms("RR, tracing 1 (ms)")
+    heart_rate_1 = _ms("Heart rate, tracing 1 (beats/min)")
+    qt_ms_2 = _ms("QT, tracing 2 (ms)")
+    rr_ms_2 = _ms("RR, tracing 2 (ms)")
+    heart_rate_2 = _ms("Heart rate, tracing 2 (beats/min)")
+    qt_ms_3 = _ms("QT, tracing 3 (ms)")
+    rr_ms_3 = _ms("RR, tracing 3 (ms)")
+    heart_rate_3 = _ms("Heart rate, tracing 3 (beats/min)")
+    pr_ms = _ms("PR (ms)")
+    qrs_ms = _ms("QRS (ms)")
+    interpretation = forms.ChoiceField(
+        label="Reading", choices=EcgAssessment.Interpretation.choices
+    )

@@ -279,3 +279,51 @@ class EcogAssessment(VisitForm):
 
     def __str__(self):
         return f"{self.subject} ECOG {self.status} {self.assessed_on}"
+
+
+class EcgAssessment(VisitForm):
+    """A 12-lead ECG time point: one tracing or a triplicate (docs/visits.md §7). QTcF is the mean
+    of the replicates' Fridericia-corrected QT, graded by CTCAE v5.0 against the baseline (the
+    last time point on or before the first dose)."""
+
+    class Interpretation(models.TextChoices):
+        NORMAL = "normal", "Normal"
+        ABNORMAL_NCS = "abnormal_ncs", "Abnormal, not clinically significant"
+        ABNORMAL_CS = "abnormal_cs", "Abnormal, clinically significant"
+
+    recorded_on = models.DateField()
+    timepoint = models.CharField(max_length=20, choices=VitalSigns.Timepoint.choices)
+    qt_ms_1 = models.PositiveSmallIntegerField("QT, tracing 1 (ms)")
+    rr_ms_1 = models.PositiveSmallIntegerField("RR, tracing 1 (ms)", null=True, blank=True)
+    heart_rate_1 = models.PositiveSmallIntegerField(
+        "heart rate, tracing 1 (beats/min)", null=True, blank=True
+    )
+    qt_ms_2 = models.PositiveSmallIntegerField("QT, tracing 2 (ms)", null=True, blank=True)
+    rr_ms_2 = models.PositiveSmallIntegerField("RR, tracing 2 (ms)", null=True, blank=True)
+    heart_rate_2 = models.PositiveSmallIntegerField(
+        "heart rate, tracing 2 (beats/min)", null=True, blank=True
+    )
+    qt_ms_3 = models.PositiveSmallIntegerField("QT, tracing 3 (ms)", null=True, blank=True)
+    rr_ms_3 = models.PositiveSmallIntegerField("RR, tracing 3 (ms)", null=True, blank=True)
+    heart_rate_3 = models.PositiveSmallIntegerField(
+        "heart rate, tracing 3 (beats/min)", null=True, blank=True
+    )
+    pr_ms = models.PositiveSmallIntegerField("PR (ms)", null=True, blank=True)
+    qrs_ms = models.PositiveSmallIntegerField("QRS (ms)", null=True, blank=True)
+    interpretation = models.CharField(max_length=20, choices=Interpretation.choices)
+    # Derived (docs/visits.md §7).
+    qtcf_ms = models.PositiveSmallIntegerField("QTcF, mean (ms)", editable=False)
+    qtcf_replicates = models.JSONField(default=list, editable=False)
+    baseline_qtcf_ms = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    qtc_grade = models.PositiveSmallIntegerField("QTc CTCAE grade", editable=False)
+    grading_rule = models.TextField(blank=True, editable=False)
+    rules_version = models.CharField(max_length=40, editable=False)
+
+    class Meta:
+        verbose_name = "12-lead ECG"
+        verbose_name_plural = "12-lead ECGs"
+        ordering = ["subject", "recorded_on", "id"]
+        indexes = [models.Index(fields=["updated_at"]), models.Index(fields=["visit"])]
+
+    def __str__(self):
+        return f"{self.subject} ECG {self.recorded_on}"

@@ -12,7 +12,7 @@ from accounts.roles import Capability
 from accounts.scoping import restrict
 from subjects.models import Subject
 
-from .models import EcogAssessment, LabResult, Visit, VitalSigns
+from .models import EcgAssessment, EcogAssessment, LabResult, Visit, VitalSigns
 from .schedules import FORMS, Calendar, calendars
 
 SUBJECT_RELATED = ("site", "study", "cohort__track__regimen")
@@ -40,7 +40,12 @@ def visit(user, pk: int) -> Visit:
 def visit_forms(user, visit_record: Visit) -> dict[str, list]:
     """The forms entered at a visit, by form code."""
     out = {}
-    for code, model in (("vital_signs", VitalSigns), ("labs", LabResult), ("ecog", EcogAssessment)):
+    for code, model in (
+        ("vital_signs", VitalSigns),
+        ("labs", LabResult),
+        ("ecog", EcogAssessment),
+        ("ecg", EcgAssessment),
+    ):
         out[code] = list(restrict(model.objects.filter(visit=visit_record), user).order_by("pk"))
     return out
 

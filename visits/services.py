@@ -24,17 +24,20 @@ from safety.models import AdverseEvent, CtcaeTerm
 from safety.services import adverse_event_report
 from subjects.models import Subject
 
-from .models import EcogAssessment, LabResult, Visit, VisitSchedule, VitalSigns
+from .models import EcgAssessment, EcogAssessment, LabResult, Visit, VisitSchedule, VitalSigns
 from .rules import (
     RULES_VERSION,
     Baseline,
+    EcgReading,
     LabGradingSettings,
     NormalRange,
     VisitsInputError,
     VitalSign,
     blood_pressure,
+    corrected_qt,
     ecog_status,
     grade_lab_result,
+    grade_qtc,
     lab_test,
     vital_sign,
 )
@@ -182,7 +185,7 @@ def _void(record, *, by, reason: str, expected_version: int | None):
 @retry_on_conflict
 def visit_void(*, by, visit: Visit, reason: str, expected_version: int | None) -> Visit:
     """Void a visit recorded in error; its forms must be voided (or moved) first."""
-    for model in (VitalSigns, LabResult, EcogAssessment):
+    for model in (VitalSigns, LabResult, EcogAssessment, EcgAssessment):
         if model.objects.filter(visit=visit).exists():
             raise field_error(
                 "__all__",
@@ -692,3 +695,108 @@ def first_doses(subject_ids) -> dict[int, date]:
         .annotate(first=Min("administered_on"))
     )
     return {row["subject_id"]: row["first"] for row in rows}
+
+
+# --- 12-lead ECG ----------------------------------------------------------------------------
+
+ECG_FIELDS = (
+    "recorded_on",
+    "timepoint",
+    "qt_ms_1",
+    "rr_ms_1",
+    "heart_rate_1",
+    "qt_ms_2",
+    "rr_ms_2",
+    "heart_rate_2",
+    "qt_ms_3",
+    "rr_ms_3",
+    "heart_rate_3",
+    "pr_ms",
+    "qrs_ms",
+    "interpretation",
+)
+
+
+def _ecg_baseline(record: EcgAssessment) -> int | None:
+    """The QTcF of the last time point on or before the first dose, for time points after it."""
+    first = first_doses([record.subject_id]).get(record.subject_id)
+    if first is None or record.recorded_on is None or record.recorded_on <= first:
+        return None
+    prior = (
+        EcgAssessment.objects.filter(subject_id=record.subject_id, recorded_on__lte=first)
+        .exclude(pk=record.pk)
+        .order_by("-recorded_on", "-id")
+        .first()
+    )
+    return None if prior is None else prior.qtcf_ms
+
+
+def _validate_ecg(record: EcgAssessment) -> None:
+    """QTcF per tracing and their mean, graded by CTCAE v5.0 (docs/visits.md §7)."""
+    errors = _Errors()
+    _check_visit(errors, record)
+    _check_date(errors, record.subject, record.recorded_on, "recorded_on")
+    readings = []
+    for n in (1, 2, 3):
+        qt, rr, hr = (getattr(record, f"{name}_{n}") for name in ("qt_ms", "rr_ms", "heart_rate"))
+        if qt is None:
+            if rr is not None or hr is not None:
+                errors.add(f"qt_ms_{n}", f"Tracing {n}: enter the QT with its RR or heart rate.")
+            continue
+        try:
+            readings.append(EcgReading(qt, rr, hr))
+        except VisitsInputError as error:
+            field = f"rr_ms_{n}" if "RR" in str(error) else f"qt_ms_{n}"
+            if "heart rate" in str(error):
+                field = f"heart_rate_{n}"
+            errors.add(field, f"Tracing {n}: {error}")
+    if not readings and "qt_ms_1" not in errors.errors:
+        errors.add("qt_ms_1", "Enter at least one tracing's QT with its RR or heart rate.")
+    errors.raise_any()
+    qtc = corrected_qt(readings)
+    baseline = _ecg_baseline(record)
+    grade = grade_qtc(qtc, baseline)
+    record.qtcf_ms = qtc.graded_ms
+    record.qtcf_replicates = [str(value.quantize(Decimal("0.1"))) for value in qtc.replicates]
+    record.baseline_qtcf_ms = baseline
+    record.qtc_grade = grade.grade
+    record.grading_rule = f"{qtc.describe()}. {grade.rule}" + (
+        f" ({'; '.join(grade.notes)})" if grade.notes else ""
+    )
+    record.rules_version = RULES_VERSION
+
+
+@retry_on_conflict
+def ecg_record(*, by, subject: Subject, visit: Visit, **fields) -> EcgAssessment:
+    """Record a 12-lead ECG time point (one tracing or a triplicate); QTcF and its grade are
+    derived."""
+    _subject_for_entry(subject, by)
+    _editable(fields, set(ECG_FIELDS))
+    record = EcgAssessment(subject=subject, visit=visit, **fields)
+    with transaction.atomic():
+        _validate_ecg(record)
+        create_record(record, by=by, reason="ECG recorded")
+    return record
+
+
+@retry_on_conflict
+def ecg_update(
+    *, by, ecg: EcgAssessment, changes: dict, reason: str, expected_version: int | None
+) -> EcgAssessment:
+    subject = ecg.subject
+    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    _editable(changes, set(ECG_FIELDS) | {"visit"})
+    with transaction.atomic():
+        return update_record(
+            ecg,
+            by=by,
+            changes=changes,
+            reason=reason,
+            expected_version=expected_version,
+            validate=_validate_ecg,
+        )
+
+
+@retry_on_conflict
+def ecg_void(*, by, ecg: EcgAssessment, reason: str, expected_version: int | None):
+    return _void(ecg, by=by, reason=reason, expected_version=expected_version)

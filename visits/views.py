@@ -20,7 +20,14 @@ from portal.forms import apply_errors
 from trial.models import Study
 
 from . import selectors, services
-from .forms import EcogForm, LabAdverseEventForm, LabResultForm, VisitForm, VitalSignsForm
+from .forms import (
+    EcgForm,
+    EcogForm,
+    LabAdverseEventForm,
+    LabResultForm,
+    VisitForm,
+    VitalSignsForm,
+)
 from .models import Visit
 from .schedules import FORMS
 
@@ -136,7 +143,7 @@ def _form_page(request, pk: int, *, form_class, service, template: str, title: s
                 )
     else:
         form = form_class(initial=dict(kwargs or {}), site_today=today)
-        for name in ("measured_on", "sampled_on", "assessed_on"):
+        for name in ("measured_on", "sampled_on", "assessed_on", "recorded_on"):
             if name in form.fields:
                 form.fields[name].initial = visit.visit_date
     return render(
@@ -182,6 +189,19 @@ def ecog_new(request, pk: int):
         service=services.ecog_record,
         template="visits/form.html",
         title="ECOG performance status",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ecg_new(request, pk: int):
+    return _form_page(
+        request,
+        pk,
+        form_class=EcgForm,
+        service=services.ecg_record,
+        template="visits/form.html",
+        title="12-lead ECG",
     )
 
 

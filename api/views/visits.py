@@ -22,7 +22,14 @@ from api.serializers import AdverseEventSerializer, ClinicalRecordFields, Subjec
 from safety.models import AdverseEvent
 from subjects.models import Subject
 from visits import services
-from visits.models import LAB_TEST_CHOICES, EcogAssessment, LabResult, Visit, VitalSigns
+from visits.models import (
+    LAB_TEST_CHOICES,
+    EcgAssessment,
+    EcogAssessment,
+    LabResult,
+    Visit,
+    VitalSigns,
+)
 
 from .base import VOID_REASON, ClinicalWriteViewSet, HistoryMixin
 
@@ -174,6 +181,46 @@ class EcogSerializer(
         ]
 
 
+class EcgSerializer(
+    ClinicalRecordFields, SubjectColumns, VisitColumns, serializers.ModelSerializer
+):
+    qtcf_replicates = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = EcgAssessment
+        fields = [
+            "id",
+            "study",
+            "site",
+            "site_number",
+            "subject",
+            "subject_number",
+            "visit",
+            "visit_code",
+            "recorded_on",
+            "timepoint",
+            "qt_ms_1",
+            "rr_ms_1",
+            "heart_rate_1",
+            "qt_ms_2",
+            "rr_ms_2",
+            "heart_rate_2",
+            "qt_ms_3",
+            "rr_ms_3",
+            "heart_rate_3",
+            "pr_ms",
+            "qrs_ms",
+            "interpretation",
+            "qtcf_ms",
+            "qtcf_replicates",
+            "baseline_qtcf_ms",
+            "qtc_grade",
+            "grading_rule",
+            "rules_version",
+            *ClinicalRecordFields.AUDIT_FIELDS,
+        ]
+
+
 # --- Filters ---
 
 
@@ -217,6 +264,14 @@ class EcogFilterSet(VisitFormFilterSet):
 
     class Meta:
         model = EcogAssessment
+        fields: list[str] = []
+
+
+class EcgFilterSet(VisitFormFilterSet):
+    visit = id_filter("visit_id", "Only this visit's records (id).")
+
+    class Meta:
+        model = EcgAssessment
         fields: list[str] = []
 
 
@@ -306,6 +361,37 @@ class EcogCreateInput(EcogFields):
 
 
 class EcogUpdateInput(CorrectionInput, EcogFields):
+    pass
+
+
+def _ms_input(**kwargs):
+    return AsciiIntegerField(
+        min_value=0, max_value=32767, required=False, allow_null=True, **kwargs
+    )
+
+
+class EcgFields(StrictInput):
+    recorded_on = day_field()
+    timepoint = serializers.ChoiceField(choices=VitalSigns.Timepoint.choices)
+    qt_ms_1 = AsciiIntegerField(min_value=0, max_value=32767, help_text="ms")
+    rr_ms_1 = _ms_input(help_text="ms; or the heart rate")
+    heart_rate_1 = _ms_input(help_text="beats/min")
+    qt_ms_2 = _ms_input(help_text="ms (triplicate)")
+    rr_ms_2 = _ms_input()
+    heart_rate_2 = _ms_input()
+    qt_ms_3 = _ms_input(help_text="ms (triplicate)")
+    rr_ms_3 = _ms_input()
+    heart_rate_3 = _ms_input()
+    pr_ms = _ms_input()
+    qrs_ms = _ms_input()
+    interpretation = serializers.ChoiceField(choices=EcgAssessment.Interpretation.choices)
+
+
+class EcgCreateInput(EcgFields):
+    visit = ScopedPrimaryKey(Visit)
+
+
+class EcgUpdateInput(CorrectionInput, EcgFields):
     pass
 
 
@@ -454,3 +540,34 @@ class EcogViewSet(HistoryMixin, ClinicalWriteViewSet):
 
     def service_create(self, data):
         return _form_create(services.ecog_record, self.request.user, data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="12-lead ECGs with QTcF (Fridericia) and its CTCAE v5.0 grade"),
+    retrieve=extend_schema(summary="A 12-lead ECG time point"),
+    create=_write(
+        "Record a 12-lead ECG time point (one tracing or a triplicate)",
+        EcgCreateInput,
+        EcgSerializer,
+        created=True,
+        description="QT with RR or heart rate per tracing; QTcF = QT / RR^(1/3) per tracing, "
+        "their mean rounded to the ms, graded against the pre-dose baseline.",
+    ),
+    partial_update=_correct("Correct an ECG", EcgUpdateInput, EcgSerializer),
+    destroy=_void("Void an ECG entered in error", EcgSerializer),
+)
+class EcgViewSet(HistoryMixin, ClinicalWriteViewSet):
+    serializer_class = EcgSerializer
+    filterset_class = EcgFilterSet
+    create_input = EcgCreateInput
+    update_input = EcgUpdateInput
+    detail_route_name = "api:ecg-detail"
+    record_argument = "ecg"
+    update_service = staticmethod(services.ecg_update)
+    void_service = staticmethod(services.ecg_void)
+
+    def base_queryset(self):
+        return EcgAssessment.all_objects.annotate(**VISIT_ANNOTATIONS)
+
+    def service_create(self, data):
+        return _form_create(services.ecg_record, self.request.user, data)
