@@ -27,6 +27,7 @@ from .views.study import (
 )
 from .views.tokens import ApiTokenViewSet, token_page, token_page_revoke
 from .views.visits import (
+    ConcomitantMedicationViewSet,
     EcgViewSet,
     EcogViewSet,
     LabResultViewSet,
@@ -55,6 +56,9 @@ router.register("vital-signs", VitalSignsViewSet, basename="vital-signs")
 router.register("lab-results", LabResultViewSet, basename="lab-result")
 router.register("ecog-assessments", EcogViewSet, basename="ecog")
 router.register("ecgs", EcgViewSet, basename="ecg")
+router.register(
+    "concomitant-medications", ConcomitantMedicationViewSet, basename="concomitant-medication"
+)
 
 
 @csrf_exempt  # answers 404 to any method; there is nothing to protect

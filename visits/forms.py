@@ -8,7 +8,15 @@ from django import forms
 from portal.forms import SiteForm, date_field
 from safety.models import AdverseEvent
 
-from .models import ECOG_CHOICES, LAB_TEST_CHOICES, EcgAssessment, VitalSigns
+from .models import (
+    CM_FREQUENCIES,
+    CM_ROUTES,
+    CM_UNITS,
+    ECOG_CHOICES,
+    LAB_TEST_CHOICES,
+    EcgAssessment,
+    VitalSigns,
+)
 
 OPTIONAL_YES_NO = [("", "Not recorded"), ("yes", "Yes"), ("no", "No")]
 
@@ -121,3 +129,30 @@ class EcgForm(SiteForm):
     interpretation = forms.ChoiceField(
         label="Reading", choices=EcgAssessment.Interpretation.choices
     )
+
+
+class ConcomitantMedicationForm(SiteForm):
+    medication = forms.CharField(label="Medication (as recorded)", max_length=200)
+    atc_code = forms.CharField(
+        label="ATC code",
+        max_length=7,
+        required=False,
+        help_text="When known (e.g. N02BE01); may be coded later.",
+    )
+    indication = forms.CharField(label="Indication", max_length=200)
+    adverse_event = forms.ModelChoiceField(
+        label="Treats adverse event", queryset=None, required=False, empty_label="None"
+    )
+    dose = forms.DecimalField(label="Dose", required=False, max_digits=12, decimal_places=4)
+    dose_unit = forms.ChoiceField(label="Dose unit", choices=[("", "—"), *CM_UNITS], required=False)
+    frequency = forms.ChoiceField(
+        label="Frequency", choices=[("", "—"), *CM_FREQUENCIES], required=False
+    )
+    route = forms.ChoiceField(label="Route", choices=CM_ROUTES)
+    start_date = date_field("Start date")
+    end_date = date_field("End date", required=False)
+    ongoing = forms.BooleanField(label="Ongoing", required=False)
+
+    def __init__(self, *args, events, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["adverse_event"].queryset = events

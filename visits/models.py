@@ -327,3 +327,117 @@ class EcgAssessment(VisitForm):
 
     def __str__(self):
         return f"{self.subject} ECG {self.recorded_on}"
+
+
+CM_ROUTES = [
+    ("ORAL", "Oral"),
+    ("INTRAVENOUS", "Intravenous"),
+    ("SUBCUTANEOUS", "Subcutaneous"),
+    ("INTRAMUSCULAR", "Intramuscular"),
+    ("TOPICAL", "Topical"),
+    ("TRANSDERMAL", "Transdermal"),
+    ("RESPIRATORY (INHALATION)", "Inhaled"),
+    ("NASAL", "Nasal"),
+    ("RECTAL", "Rectal"),
+    ("SUBLINGUAL", "Sublingual"),
+    ("OPHTHALMIC", "Ophthalmic"),
+]
+CM_FREQUENCIES = [
+    ("ONCE", "Once"),
+    ("QD", "Once a day"),
+    ("BID", "Twice a day"),
+    ("TID", "Three times a day"),
+    ("QID", "Four times a day"),
+    ("Q4H", "Every 4 hours"),
+    ("Q6H", "Every 6 hours"),
+    ("Q8H", "Every 8 hours"),
+    ("Q12H", "Every 12 hours"),
+    ("QOD", "Every other day"),
+    ("EVERY WEEK", "Every week"),
+    ("PRN", "As needed"),
+]
+CM_UNITS = [
+    (u, u)
+    for u in (
+        "mg",
+        "g",
+        "ug",
+        "mg/kg",
+        "mL",
+        "IU",
+        "U",
+        "mmol",
+        "TABLET",
+        "CAPSULE",
+        "PUFF",
+        "DROP",
+    )
+]
+
+
+class ConcomitantMedication(ClinicalRecord):
+    """A medication other than the study drug (docs/visits.md §10): the name as the site wrote it
+    (kept verbatim), the ATC class code when coded (a coding field: the WHODrug dictionary is
+    licensed, so coding may come later), indication, dose, route, frequency, dates."""
+
+    subject = models.ForeignKey(
+        "subjects.Subject", on_delete=models.PROTECT, related_name="concomitant_medications"
+    )
+    medication = models.CharField("medication (verbatim)", max_length=200)
+    atc_code = models.CharField(
+        "ATC code",
+        max_length=7,
+        blank=True,
+        help_text="WHO ATC class, any level (e.g. N02BE for anilides, N02BE01 paracetamol).",
+    )
+    indication = models.CharField(max_length=200)
+    adverse_event = models.ForeignKey(
+        "safety.AdverseEvent",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="concomitant_medications",
+        help_text="The adverse event it treats, when it does.",
+    )
+    dose = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    dose_unit = models.CharField(max_length=20, choices=CM_UNITS, blank=True)
+    frequency = models.CharField(max_length=20, choices=CM_FREQUENCIES, blank=True)
+    route = models.CharField(max_length=30, choices=CM_ROUTES)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    ongoing = models.BooleanField(default=False)
+
+    scope_study = "subject__study"
+    scope_site = "subject__site"
+
+    constraint_fields = {
+        "cm_end_or_ongoing": "end_date",
+        "cm_end_after_start": "end_date",
+        "cm_dose_has_unit": "dose_unit",
+    }
+
+    class Meta:
+        verbose_name = "concomitant medication"
+        ordering = ["subject", "start_date", "id"]
+        indexes = [models.Index(fields=["updated_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(ongoing=True) & Q(end_date__isnull=True))
+                | (Q(ongoing=False) & Q(end_date__isnull=False)),
+                name="cm_end_or_ongoing",
+                violation_error_message="Give the end date, or mark the medication ongoing.",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="cm_end_after_start",
+                violation_error_message="The end date cannot precede the start date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(dose__isnull=True) | ~Q(dose_unit=""),
+                name="cm_dose_has_unit",
+                violation_error_message="A dose needs its unit.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subject} {self.medication}"

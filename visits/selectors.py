@@ -12,7 +12,14 @@ from accounts.roles import Capability
 from accounts.scoping import restrict
 from subjects.models import Subject
 
-from .models import EcgAssessment, EcogAssessment, LabResult, Visit, VitalSigns
+from .models import (
+    ConcomitantMedication,
+    EcgAssessment,
+    EcogAssessment,
+    LabResult,
+    Visit,
+    VitalSigns,
+)
 from .schedules import FORMS, Calendar, calendars
 
 SUBJECT_RELATED = ("site", "study", "cohort__track__regimen")
@@ -194,3 +201,9 @@ def neutropenia_flags(user, study_id: int) -> list[NeutropeniaRow]:
         if flag.outcome in (DurationOutcome.POSSIBLE_DLT, DurationOutcome.UNRESOLVED):
             out.append(NeutropeniaRow(subject, flag))
     return out
+
+
+def medications(user, subject_record: Subject) -> QuerySet:
+    return restrict(
+        ConcomitantMedication.objects.filter(subject=subject_record), user
+    ).select_related("adverse_event__ctcae_term")

@@ -24,7 +24,15 @@ from safety.models import AdverseEvent, CtcaeTerm
 from safety.services import adverse_event_report
 from subjects.models import Subject
 
-from .models import EcgAssessment, EcogAssessment, LabResult, Visit, VisitSchedule, VitalSigns
+from .models import (
+    ConcomitantMedication,
+    EcgAssessment,
+    EcogAssessment,
+    LabResult,
+    Visit,
+    VisitSchedule,
+    VitalSigns,
+)
 from .rules import (
     RULES_VERSION,
     Baseline,
@@ -800,3 +808,98 @@ def ecg_update(
 @retry_on_conflict
 def ecg_void(*, by, ecg: EcgAssessment, reason: str, expected_version: int | None):
     return _void(ecg, by=by, reason=reason, expected_version=expected_version)
+
+
+# --- Concomitant medications ----------------------------------------------------------------
+
+# WHO ATC: level 1 a letter, 2 two digits, 3 and 4 a letter each, 5 two digits.
+ATC_CODE = re.compile(r"^[A-Z]([0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?)?$")
+CM_FIELDS = (
+    "medication",
+    "atc_code",
+    "indication",
+    "adverse_event",
+    "dose",
+    "dose_unit",
+    "frequency",
+    "route",
+    "start_date",
+    "end_date",
+    "ongoing",
+)
+
+
+def _validate_cm(record: ConcomitantMedication) -> None:
+    errors = _Errors()
+    record.medication = (record.medication or "").strip()
+    record.indication = (record.indication or "").strip()
+    record.atc_code = (record.atc_code or "").strip().upper()
+    if not record.medication:
+        errors.add("medication", "Enter the medication as the site recorded it.")
+    if not record.indication:
+        errors.add("indication", "Enter what it is taken for.")
+    if record.atc_code and not ATC_CODE.match(record.atc_code):
+        errors.add(
+            "atc_code",
+            f"{record.atc_code} is not a WHO ATC code (e.g. N, N02, N02B, N02BE, N02BE01).",
+        )
+    subject = record.subject
+    for name in ("start_date", "end_date"):
+        value = getattr(record, name)
+        if value is not None:
+            try:
+                refuse_future(value, field=name, tz_name=subject.site.timezone)
+            except ValidationError as error:
+                errors.merge(error)
+    if record.ongoing and record.end_date is not None:
+        errors.add("end_date", "An ongoing medication has no end date.")
+    if not record.ongoing and record.end_date is None:
+        errors.add("end_date", "Give the end date, or mark the medication ongoing.")
+    if record.end_date and record.start_date and record.end_date < record.start_date:
+        errors.add("end_date", "The end date cannot precede the start date.")
+    if record.dose is not None and record.dose <= 0:
+        errors.add("dose", "A dose is more than zero.")
+    if record.dose is not None and not record.dose_unit:
+        errors.add("dose_unit", "A dose needs its unit.")
+    event = record.adverse_event
+    if event is not None and event.subject_id != record.subject_id:
+        errors.add("adverse_event", "This adverse event belongs to another subject.")
+    errors.raise_any()
+
+
+@retry_on_conflict
+def concomitant_medication_record(*, by, subject: Subject, **fields) -> ConcomitantMedication:
+    """Record a concomitant medication, verbatim, with its ATC code when coded."""
+    _subject_for_entry(subject, by)
+    _editable(fields, set(CM_FIELDS))
+    record = ConcomitantMedication(subject=subject, **fields)
+    with transaction.atomic():
+        _validate_cm(record)
+        create_record(record, by=by, reason="Concomitant medication recorded")
+    return record
+
+
+@retry_on_conflict
+def concomitant_medication_update(
+    *, by, medication: ConcomitantMedication, changes: dict, reason: str, expected_version
+) -> ConcomitantMedication:
+    """Correct a medication (coding it to ATC later is a correction with a reason)."""
+    subject = medication.subject
+    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    _editable(changes, set(CM_FIELDS))
+    with transaction.atomic():
+        return update_record(
+            medication,
+            by=by,
+            changes=changes,
+            reason=reason,
+            expected_version=expected_version,
+            validate=_validate_cm,
+        )
+
+
+@retry_on_conflict
+def concomitant_medication_void(
+    *, by, medication: ConcomitantMedication, reason: str, expected_version
+):
+    return _void(medication, by=by, reason=reason, expected_version=expected_version)

@@ -13,14 +13,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.roles import Capability
-from accounts.scoping import can
+from accounts.scoping import can, restrict
 from core.dates import site_today
 from core.errors import PermissionDenied, ValidationError
 from portal.forms import apply_errors
+from safety.models import AdverseEvent
 from trial.models import Study
 
 from . import selectors, services
 from .forms import (
+    ConcomitantMedicationForm,
     EcgForm,
     EcogForm,
     LabAdverseEventForm,
@@ -287,4 +289,37 @@ def lab_listing(request):
     flags = selectors.neutropenia_flags(request.user, study.pk)
     return render(
         request, "visits/lab_listing.html", {"study": study, "rows": rows, "flags": flags}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def medications(request, pk: int):
+    """The subject's concomitant medications, and the form to add one."""
+    subject = _subject(request, pk)
+    events = restrict(AdverseEvent.objects.filter(subject=subject), request.user)
+    today = site_today(subject.site.timezone)
+    form = ConcomitantMedicationForm(events=events, site_today=today)
+    if request.method == "POST":
+        _subject(request, pk, Capability.ENTER_DATA)
+        form = ConcomitantMedicationForm(request.POST, events=events, site_today=today)
+        if form.is_valid():
+            try:
+                record = services.concomitant_medication_record(
+                    by=request.user, subject=subject, **form.cleaned_data
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, f"{record.medication} recorded.")
+                return redirect(reverse("visits:medications", args=[pk]) + f"#cm-{record.pk}")
+    return render(
+        request,
+        "visits/medications.html",
+        {
+            "subject": subject,
+            "form": form,
+            "rows": selectors.medications(request.user, subject),
+            "can_enter": _may_enter(request, subject),
+        },
     )

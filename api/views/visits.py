@@ -23,7 +23,11 @@ from safety.models import AdverseEvent
 from subjects.models import Subject
 from visits import services
 from visits.models import (
+    CM_FREQUENCIES,
+    CM_ROUTES,
+    CM_UNITS,
     LAB_TEST_CHOICES,
+    ConcomitantMedication,
     EcgAssessment,
     EcogAssessment,
     LabResult,
@@ -571,3 +575,95 @@ class EcgViewSet(HistoryMixin, ClinicalWriteViewSet):
 
     def service_create(self, data):
         return _form_create(services.ecg_record, self.request.user, data)
+
+
+class ConcomitantMedicationSerializer(
+    ClinicalRecordFields, SubjectColumns, serializers.ModelSerializer
+):
+    class Meta:
+        model = ConcomitantMedication
+        fields = [
+            "id",
+            "study",
+            "site",
+            "site_number",
+            "subject",
+            "subject_number",
+            "medication",
+            "atc_code",
+            "indication",
+            "adverse_event",
+            "dose",
+            "dose_unit",
+            "frequency",
+            "route",
+            "start_date",
+            "end_date",
+            "ongoing",
+            *ClinicalRecordFields.AUDIT_FIELDS,
+        ]
+
+
+class ConcomitantMedicationFilterSet(VisitFormFilterSet):
+    class Meta:
+        model = ConcomitantMedication
+        fields: list[str] = []
+
+
+class ConcomitantMedicationFields(StrictInput):
+    medication = serializers.CharField(max_length=200)
+    atc_code = serializers.CharField(
+        max_length=7, required=False, allow_blank=True, help_text="WHO ATC code, any level."
+    )
+    indication = serializers.CharField(max_length=200)
+    adverse_event = ScopedPrimaryKey(AdverseEvent, required=False, allow_null=True)
+    dose = AsciiDecimalField(max_digits=12, decimal_places=4, required=False, allow_null=True)
+    dose_unit = serializers.ChoiceField(choices=CM_UNITS, required=False, allow_blank=True)
+    frequency = serializers.ChoiceField(choices=CM_FREQUENCIES, required=False, allow_blank=True)
+    route = serializers.ChoiceField(choices=CM_ROUTES)
+    start_date = day_field()
+    end_date = day_field(required=False, allow_null=True)
+    ongoing = serializers.BooleanField(required=False)
+
+
+class ConcomitantMedicationCreateInput(ConcomitantMedicationFields):
+    subject = ScopedPrimaryKey(Subject)
+
+
+class ConcomitantMedicationUpdateInput(CorrectionInput, ConcomitantMedicationFields):
+    pass
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Concomitant medications (verbatim, with the ATC code when coded)"),
+    retrieve=extend_schema(summary="A concomitant medication"),
+    create=_write(
+        "Record a concomitant medication",
+        ConcomitantMedicationCreateInput,
+        ConcomitantMedicationSerializer,
+        created=True,
+        description="The name as recorded; the ATC code when known (coding later is a "
+        "correction). An end date, or ongoing.",
+    ),
+    partial_update=_correct(
+        "Correct (or code) a concomitant medication",
+        ConcomitantMedicationUpdateInput,
+        ConcomitantMedicationSerializer,
+    ),
+    destroy=_void("Void a medication entered in error", ConcomitantMedicationSerializer),
+)
+class ConcomitantMedicationViewSet(HistoryMixin, ClinicalWriteViewSet):
+    serializer_class = ConcomitantMedicationSerializer
+    filterset_class = ConcomitantMedicationFilterSet
+    create_input = ConcomitantMedicationCreateInput
+    update_input = ConcomitantMedicationUpdateInput
+    detail_route_name = "api:concomitant-medication-detail"
+    record_argument = "medication"
+    update_service = staticmethod(services.concomitant_medication_update)
+    void_service = staticmethod(services.concomitant_medication_void)
+
+    def base_queryset(self):
+        return ConcomitantMedication.all_objects.annotate(**SubjectColumns.ANNOTATIONS)
+
+    def service_create(self, data):
+        return services.concomitant_medication_record(by=self.request.user, **data)
