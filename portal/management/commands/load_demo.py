@@ -12,6 +12,7 @@ from accounts.models import Membership, User
 from accounts.roles import Role
 from core.dates import site_today
 from dosing.services import dose_record
+from efficacy.demo import load_demo_assessments
 from safety.models import CtcaeTerm
 from safety.services import adverse_event_report
 from subjects.models import Subject
@@ -162,6 +163,7 @@ class Command(BaseCommand):
                     action_taken="none",
                     outcome="recovered",
                 )
+        load_demo_assessments(study, coordinator)  # efficacy: baseline and a follow-up scan
         other = sites["102"]
         subject_screen(
             by=users["coordinator_b"],
