@@ -51,6 +51,7 @@ from .views.visits import (
     EcgViewSet,
     EcogViewSet,
     LabResultViewSet,
+    MedicalHistoryViewSet,
     VisitViewSet,
     VitalSignsViewSet,
 )
@@ -87,6 +88,7 @@ router.register("vital-signs", VitalSignsViewSet, basename="vital-signs")
 router.register("lab-results", LabResultViewSet, basename="lab-result")
 router.register("ecog-assessments", EcogViewSet, basename="ecog")
 router.register("ecgs", EcgViewSet, basename="ecg")
+router.register("medical-history", MedicalHistoryViewSet, basename="medical-history")
 router.register(
     "concomitant-medications", ConcomitantMedicationViewSet, basename="concomitant-medication"
 )

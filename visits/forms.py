@@ -6,7 +6,7 @@ and its refusal lands on the field it names (portal.forms.apply_errors)."""
 from django import forms
 
 from portal.forms import SiteForm, date_field
-from safety.models import AdverseEvent
+from safety.models import AdverseEvent, CtcaeTerm
 
 from .models import (
     CM_FREQUENCIES,
@@ -156,3 +156,25 @@ class ConcomitantMedicationForm(SiteForm):
     def __init__(self, *args, events, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["adverse_event"].queryset = events
+
+
+class MedicalHistoryForm(SiteForm):
+    term = forms.CharField(label="Condition (as recorded)", max_length=200)
+    ctcae_term = forms.ModelChoiceField(
+        label="CTCAE term (MedDRA LLT)",
+        queryset=CtcaeTerm.objects.all(),
+        required=False,
+        help_text="Needed for a baseline grade.",
+    )
+    start_year = forms.IntegerField(label="Start year", min_value=1900, max_value=2100)
+    start_month = forms.IntegerField(label="Start month", required=False, min_value=1, max_value=12)
+    start_day = forms.IntegerField(label="Start day", required=False, min_value=1, max_value=31)
+    ongoing = forms.BooleanField(label="Ongoing at the first dose", required=False)
+    end_date = date_field("End date", required=False)
+    baseline_grade = forms.TypedChoiceField(
+        label="CTCAE grade at the first dose",
+        coerce=int,
+        empty_value=None,
+        required=False,
+        choices=[("", "—"), (1, "1"), (2, "2"), (3, "3"), (4, "4")],
+    )

@@ -441,3 +441,76 @@ class ConcomitantMedication(ClinicalRecord):
 
     def __str__(self):
         return f"{self.subject} {self.medication}"
+
+
+class MedicalHistory(ClinicalRecord):
+    """A medical history condition (docs/visits.md §10): the term as the site wrote it, coded to
+    a CTCAE v5.0 term (a MedDRA lowest level term) when it has one, the start date as far as it
+    is known (year; month; day), and whether it is ongoing at the first dose with its CTCAE
+    grade: the baseline against which a later adverse event is new or worse (docs/safety.md)."""
+
+    subject = models.ForeignKey(
+        "subjects.Subject", on_delete=models.PROTECT, related_name="medical_history"
+    )
+    term = models.CharField("condition (verbatim)", max_length=200)
+    ctcae_term = models.ForeignKey(
+        "safety.CtcaeTerm",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="CTCAE term",
+    )
+    start_year = models.PositiveSmallIntegerField()
+    start_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    start_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    ongoing = models.BooleanField("ongoing at the first dose", default=False)
+    end_date = models.DateField(null=True, blank=True)
+    baseline_grade = models.PositiveSmallIntegerField(
+        "CTCAE grade at the first dose", null=True, blank=True
+    )
+
+    scope_study = "subject__study"
+    scope_site = "subject__site"
+
+    constraint_fields = {
+        "mh_grade_only_when_ongoing": "baseline_grade",
+        "mh_no_end_when_ongoing": "end_date",
+        "mh_day_needs_month": "start_day",
+    }
+
+    class Meta:
+        verbose_name = "medical history condition"
+        verbose_name_plural = "medical history"
+        ordering = ["subject", "start_year", "start_month", "start_day", "id"]
+        indexes = [models.Index(fields=["updated_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(baseline_grade__isnull=True) | Q(ongoing=True),
+                name="mh_grade_only_when_ongoing",
+                violation_error_message="A baseline grade is given only for a condition ongoing "
+                "at the first dose.",
+            ),
+            models.CheckConstraint(
+                condition=Q(ongoing=False) | Q(end_date__isnull=True),
+                name="mh_no_end_when_ongoing",
+                violation_error_message="An ongoing condition has no end date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(start_day__isnull=True) | Q(start_month__isnull=False),
+                name="mh_day_needs_month",
+                violation_error_message="A start day needs its month.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subject} {self.term}"
+
+    @property
+    def start_text(self) -> str:
+        parts = [f"{self.start_year:04d}"]
+        if self.start_month:
+            parts.append(f"{self.start_month:02d}")
+            if self.start_day:
+                parts.append(f"{self.start_day:02d}")
+        return "-".join(parts)

@@ -12,12 +12,13 @@ import re
 from datetime import date
 from decimal import Decimal
 
+from safety.models import CtcaeTerm
 from standards.ct import terminology
 from standards.mapping import Domain, Qualifier, Variable, epoch_variable, identifiers
 from standards.registry import register
-from standards.timing import dtc
+from standards.timing import PartialDate, dtc
 
-from .models import ConcomitantMedication, LabResult, Visit, VitalSigns
+from .models import ConcomitantMedication, LabResult, MedicalHistory, Visit, VitalSigns
 from .rules.units import format_number, lab_test
 
 V = Variable
@@ -654,6 +655,125 @@ CM = register(
                 "Adverse Event Treated (AESPID)",
                 "Collected",
                 "ConcomitantMedication.adverse_event",
+            ),
+        ),
+    )
+)
+
+
+# --- MH -------------------------------------------------------------------------------------
+
+
+def mh_rows(ctx):
+    by_subject: dict[int, list[MedicalHistory]] = {}
+    for record in ctx.records(MedicalHistory):
+        by_subject.setdefault(record.subject_id, []).append(record)
+    coded = {r.ctcae_term_id for rows in by_subject.values() for r in rows if r.ctcae_term_id}
+    terms = {t.pk: t for t in CtcaeTerm.objects.filter(pk__in=coded)}
+    for subject in ctx.subjects():
+        for record in by_subject.get(subject.pk, []):
+            term = terms.get(record.ctcae_term_id)
+            start = dtc(PartialDate(record.start_year, record.start_month, record.start_day))
+            yield {
+                "STUDYID": ctx.studyid,
+                "DOMAIN": "MH",
+                "USUBJID": ctx.usubjid(subject),
+                "MHSPID": str(record.pk),
+                "MHTERM": record.term,
+                "MHDECOD": term.term if term else "",
+                "MHBODSYS": term.soc if term else "",
+                "MHSTDTC": start,
+                "MHENDTC": dtc(record.end_date),
+                "MHENRTPT": "ONGOING" if record.ongoing else "",
+                "MHENTPT": "FIRST DOSE" if record.ongoing else "",
+                "SUPP": {
+                    "MHTOXGR": "" if record.baseline_grade is None else str(record.baseline_grade)
+                },
+            }
+
+
+MH = register(
+    Domain(
+        code="MH",
+        rows=mh_rows,
+        label="Medical History",
+        observation_class="EVENTS",
+        structure="One record per medical history event per subject",
+        keys=("STUDYID", "USUBJID", "MHTERM", "MHSTDTC", "MHSPID"),
+        sort=("USUBJID", "MHSTDTC", "MHTERM", "MHSPID"),
+        variables=(
+            *identifiers("MH"),
+            V(
+                "MHSPID",
+                "Sponsor-Defined Identifier",
+                "Char",
+                "Perm",
+                "Assigned",
+                "The EDC's record number of the condition",
+            ),
+            V(
+                "MHTERM",
+                "Reported Term for the Medical History",
+                "Char",
+                "Req",
+                "Collected",
+                "MedicalHistory.term (verbatim)",
+            ),
+            V(
+                "MHDECOD",
+                "Dictionary-Derived Term",
+                "Char",
+                "Perm",
+                "Assigned",
+                "The CTCAE v5.0 term chosen (a MedDRA lowest level term)",
+                "MedDRA",
+            ),
+            V(
+                "MHBODSYS",
+                "Body System or Organ Class",
+                "Char",
+                "Perm",
+                "Assigned",
+                "The CTCAE term's system organ class",
+                "MedDRA",
+            ),
+            V(
+                "MHSTDTC",
+                "Start Date/Time of Medical History Event",
+                "Char",
+                "Perm",
+                "Collected",
+                "Year, month and day as far as known",
+            ),
+            V(
+                "MHENDTC",
+                "End Date/Time of Medical History Event",
+                "Char",
+                "Perm",
+                "Collected",
+                "MedicalHistory.end_date",
+            ),
+            V(
+                "MHENRTPT",
+                "End Relative to Reference Time Point",
+                "Char",
+                "Perm",
+                "Derived",
+                "ONGOING when ongoing at the first dose",
+                "STENRF",
+            ),
+            V(
+                "MHENTPT",
+                "End Reference Time Point",
+                "Char",
+                "Perm",
+                "Assigned",
+                "FIRST DOSE when ongoing",
+            ),
+        ),
+        qualifiers=(
+            Qualifier(
+                "MHTOXGR", "CTCAE Grade at First Dose", "Collected", "MedicalHistory.baseline_grade"
             ),
         ),
     )

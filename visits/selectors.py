@@ -17,6 +17,7 @@ from .models import (
     EcgAssessment,
     EcogAssessment,
     LabResult,
+    MedicalHistory,
     Visit,
     VitalSigns,
 )
@@ -207,3 +208,9 @@ def medications(user, subject_record: Subject) -> QuerySet:
     return restrict(
         ConcomitantMedication.objects.filter(subject=subject_record), user
     ).select_related("adverse_event__ctcae_term")
+
+
+def medical_history(user, subject_record: Subject) -> QuerySet:
+    return restrict(MedicalHistory.objects.filter(subject=subject_record), user).select_related(
+        "ctcae_term"
+    )

@@ -16,7 +16,7 @@ from django.db import transaction
 
 from accounts.roles import Capability
 from accounts.scoping import require
-from core.dates import refuse_future
+from core.dates import refuse_future, site_today
 from core.errors import ValidationError, field_error
 from core.records import create_record, retry_on_conflict, update_record, void_record
 from dosing.models import DoseAdministration
@@ -29,6 +29,7 @@ from .models import (
     EcgAssessment,
     EcogAssessment,
     LabResult,
+    MedicalHistory,
     Visit,
     VisitSchedule,
     VitalSigns,
@@ -903,3 +904,105 @@ def concomitant_medication_void(
     *, by, medication: ConcomitantMedication, reason: str, expected_version
 ):
     return _void(medication, by=by, reason=reason, expected_version=expected_version)
+
+
+# --- Medical history ------------------------------------------------------------------------
+
+MH_FIELDS = (
+    "term",
+    "ctcae_term",
+    "start_year",
+    "start_month",
+    "start_day",
+    "ongoing",
+    "end_date",
+    "baseline_grade",
+)
+
+
+def _validate_mh(record: MedicalHistory) -> None:
+    errors = _Errors()
+    subject = record.subject
+    record.term = (record.term or "").strip()
+    if not record.term:
+        errors.add("term", "Enter the condition as the site recorded it.")
+    today = site_today(subject.site.timezone)
+    year, month, day = record.start_year, record.start_month, record.start_day
+    if year is None:
+        errors.add("start_year", "Enter at least the year the condition started.")
+    else:
+        start = None
+        try:
+            if day is not None and month is None:
+                errors.add("start_day", "A start day needs its month.")
+            elif month is not None and not 1 <= month <= 12:
+                errors.add("start_month", f"Month {month} is not 1 to 12.")
+            elif year < 1900:
+                errors.add("start_year", f"{year} is not a plausible start year.")
+            else:
+                start = date(year, month or 1, day or 1)
+        except ValueError:
+            errors.add("start_day", f"{year}-{month:02d}-{day:02d} is not a date.")
+        if start is not None and start > today:
+            errors.add("start_year", f"The start ({record.start_text}) is in the future.")
+    if record.end_date is not None:
+        try:
+            refuse_future(record.end_date, field="end_date", tz_name=subject.site.timezone)
+        except ValidationError as error:
+            errors.merge(error)
+        if record.ongoing:
+            errors.add("end_date", "An ongoing condition has no end date.")
+    grade = record.baseline_grade
+    if grade is not None:
+        if not record.ongoing:
+            errors.add(
+                "baseline_grade",
+                "A baseline grade is given only for a condition ongoing at the first dose.",
+            )
+        elif record.ctcae_term is None:
+            errors.add("baseline_grade", "Choose the CTCAE term the grade belongs to.")
+        elif grade not in record.ctcae_term.grades:
+            allowed = ", ".join(str(g) for g in record.ctcae_term.grades)
+            errors.add(
+                "baseline_grade",
+                f"CTCAE v5.0 defines no grade {grade} for '{record.ctcae_term.term}' "
+                f"(grades: {allowed}).",
+            )
+        elif grade == 5:
+            errors.add("baseline_grade", "Grade 5 is death: not a baseline grade.")
+    errors.raise_any()
+
+
+@retry_on_conflict
+def medical_history_record(*, by, subject: Subject, **fields) -> MedicalHistory:
+    """Record a medical history condition, with its grade at the first dose when ongoing."""
+    _subject_for_entry(subject, by)
+    _editable(fields, set(MH_FIELDS))
+    record = MedicalHistory(subject=subject, **fields)
+    with transaction.atomic():
+        _validate_mh(record)
+        create_record(record, by=by, reason="Medical history recorded")
+    return record
+
+
+@retry_on_conflict
+def medical_history_update(
+    *, by, condition: MedicalHistory, changes: dict, reason: str, expected_version
+) -> MedicalHistory:
+    subject = condition.subject
+    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    _editable(changes, set(MH_FIELDS))
+    with transaction.atomic():
+        return update_record(
+            condition,
+            by=by,
+            changes=changes,
+            reason=reason,
+            expected_version=expected_version,
+            validate=_validate_mh,
+        )
+
+
+@retry_on_conflict
+def medical_history_void(*, by, condition: MedicalHistory, reason: str, expected_version):
+    return _void(condition, by=by, reason=reason, expected_version=expected_version)

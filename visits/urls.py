@@ -13,6 +13,7 @@ urlpatterns = [
     path("visit/<int:pk>/ecg/new/", views.ecg_new, name="ecg_new"),
     path("labs/<int:pk>/adverse-event/", views.lab_adverse_event, name="lab_adverse_event"),
     path("subjects/<int:pk>/medications/", views.medications, name="medications"),
+    path("subjects/<int:pk>/medical-history/", views.medical_history, name="medical_history"),
     path("missing-forms/", views.missing_forms, name="missing_forms"),
     path("labs/", views.lab_listing, name="lab_listing"),
 ]

@@ -27,6 +27,7 @@ from .forms import (
     EcogForm,
     LabAdverseEventForm,
     LabResultForm,
+    MedicalHistoryForm,
     VisitForm,
     VitalSignsForm,
 )
@@ -320,6 +321,38 @@ def medications(request, pk: int):
             "subject": subject,
             "form": form,
             "rows": selectors.medications(request.user, subject),
+            "can_enter": _may_enter(request, subject),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def medical_history(request, pk: int):
+    """The subject's medical history, and the form to add a condition."""
+    subject = _subject(request, pk)
+    today = site_today(subject.site.timezone)
+    form = MedicalHistoryForm(site_today=today)
+    if request.method == "POST":
+        _subject(request, pk, Capability.ENTER_DATA)
+        form = MedicalHistoryForm(request.POST, site_today=today)
+        if form.is_valid():
+            try:
+                record = services.medical_history_record(
+                    by=request.user, subject=subject, **form.cleaned_data
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, f"{record.term} recorded.")
+                return redirect(reverse("visits:medical_history", args=[pk]) + f"#mh-{record.pk}")
+    return render(
+        request,
+        "visits/medical_history.html",
+        {
+            "subject": subject,
+            "form": form,
+            "rows": selectors.medical_history(request.user, subject),
             "can_enter": _may_enter(request, subject),
         },
     )

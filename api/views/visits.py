@@ -14,6 +14,7 @@ from api.inputs import (
     AsciiDecimalField,
     AsciiIntegerField,
     CorrectionInput,
+    MeddraCodeField,
     ScopedPrimaryKey,
     StrictInput,
     day_field,
@@ -31,6 +32,7 @@ from visits.models import (
     EcgAssessment,
     EcogAssessment,
     LabResult,
+    MedicalHistory,
     Visit,
     VitalSigns,
 )
@@ -667,3 +669,104 @@ class ConcomitantMedicationViewSet(HistoryMixin, ClinicalWriteViewSet):
 
     def service_create(self, data):
         return services.concomitant_medication_record(by=self.request.user, **data)
+
+
+class MedicalHistorySerializer(ClinicalRecordFields, SubjectColumns, serializers.ModelSerializer):
+    meddra_code = serializers.IntegerField(
+        source="api_meddra_code", read_only=True, allow_null=True
+    )
+    ctcae_term = serializers.CharField(source="api_term", read_only=True, allow_null=True)
+
+    class Meta:
+        model = MedicalHistory
+        fields = [
+            "id",
+            "study",
+            "site",
+            "site_number",
+            "subject",
+            "subject_number",
+            "term",
+            "ctcae_term",
+            "meddra_code",
+            "start_year",
+            "start_month",
+            "start_day",
+            "ongoing",
+            "end_date",
+            "baseline_grade",
+            *ClinicalRecordFields.AUDIT_FIELDS,
+        ]
+
+
+class MedicalHistoryFilterSet(VisitFormFilterSet):
+    class Meta:
+        model = MedicalHistory
+        fields: list[str] = []
+
+
+class MedicalHistoryFields(StrictInput):
+    term = serializers.CharField(max_length=200)
+    meddra_code = MeddraCodeField(
+        source="ctcae_term",
+        required=False,
+        allow_null=True,
+        help_text="The CTCAE v5.0 term (MedDRA LLT) by its MedDRA code.",
+    )
+    start_year = AsciiIntegerField(min_value=1900, max_value=2100)
+    start_month = AsciiIntegerField(min_value=1, max_value=12, required=False, allow_null=True)
+    start_day = AsciiIntegerField(min_value=1, max_value=31, required=False, allow_null=True)
+    ongoing = serializers.BooleanField(required=False, help_text="Ongoing at the first dose.")
+    end_date = day_field(required=False, allow_null=True)
+    baseline_grade = AsciiIntegerField(
+        min_value=1,
+        max_value=4,
+        required=False,
+        allow_null=True,
+        help_text="CTCAE grade at the first dose, for an ongoing condition.",
+    )
+
+
+class MedicalHistoryCreateInput(MedicalHistoryFields):
+    subject = ScopedPrimaryKey(Subject)
+
+
+class MedicalHistoryUpdateInput(CorrectionInput, MedicalHistoryFields):
+    pass
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Medical history (with the CTCAE grade at the first dose)"),
+    retrieve=extend_schema(summary="A medical history condition"),
+    create=_write(
+        "Record a medical history condition",
+        MedicalHistoryCreateInput,
+        MedicalHistorySerializer,
+        created=True,
+        description="Start as far as known (year; month; day); ongoing at the first dose with "
+        "its CTCAE grade, the baseline for later adverse events.",
+    ),
+    partial_update=_correct(
+        "Correct a medical history condition", MedicalHistoryUpdateInput, MedicalHistorySerializer
+    ),
+    destroy=_void("Void a condition entered in error", MedicalHistorySerializer),
+)
+class MedicalHistoryViewSet(HistoryMixin, ClinicalWriteViewSet):
+    serializer_class = MedicalHistorySerializer
+    filterset_class = MedicalHistoryFilterSet
+    create_input = MedicalHistoryCreateInput
+    update_input = MedicalHistoryUpdateInput
+    detail_route_name = "api:medical-history-detail"
+    record_argument = "condition"
+    update_service = staticmethod(services.medical_history_update)
+    void_service = staticmethod(services.medical_history_void)
+
+    def base_queryset(self):
+        return MedicalHistory.all_objects.annotate(
+            **SubjectColumns.ANNOTATIONS,
+            api_term=F("ctcae_term__term"),
+            api_meddra_code=F("ctcae_term__meddra_code"),
+        )
+
+    def service_create(self, data):
+        return services.medical_history_record(by=self.request.user, **data)
