@@ -11,6 +11,23 @@ from drf_spectacular.views import (
 from rest_framework.routers import SimpleRouter
 
 from efficacy import api as efficacy_api
+from pharmacology.api import (
+    AdaResultViewSet,
+    AdaStatusViewSet,
+    BiomarkerResultViewSet,
+    ConcentrationViewSet,
+    LabImportViewSet,
+    NcaViewSet,
+    SampleViewSet,
+)
+from quality.api import (
+    CasebookSignatureViewSet,
+    FreezeViewSet,
+    QueryViewSet,
+    StudyLockViewSet,
+    SubjectLockViewSet,
+    VerificationViewSet,
+)
 
 from .errors import json_error
 from .views.clinical import AdverseEventViewSet, DoseAdministrationViewSet, SubjectViewSet
@@ -62,6 +79,20 @@ router.register("visits", VisitViewSet, basename="visit")
 router.register("vital-signs", VitalSignsViewSet, basename="vital-signs")
 router.register("lab-results", LabResultViewSet, basename="lab-result")
 router.register("ecog-assessments", EcogViewSet, basename="ecog")
+router.register("pk-samples", SampleViewSet, basename="pharmacology-sample")
+router.register("concentrations", ConcentrationViewSet, basename="concentration")
+router.register("ada-results", AdaResultViewSet, basename="ada-result")
+router.register("biomarker-results", BiomarkerResultViewSet, basename="biomarker-result")
+router.register("nca", NcaViewSet, basename="nca")
+router.register("lab-imports", LabImportViewSet, basename="lab-import")
+router.register("ada-status", AdaStatusViewSet, basename="ada-status")
+# Data quality and sign-off (docs/quality.md).
+router.register("queries", QueryViewSet, basename="query")
+router.register("source-verifications", VerificationViewSet, basename="source-verification")
+router.register("casebook-signatures", CasebookSignatureViewSet, basename="casebook-signature")
+router.register("freezes", FreezeViewSet, basename="freeze")
+router.register("subject-locks", SubjectLockViewSet, basename="subject-lock")
+router.register("study-locks", StudyLockViewSet, basename="study-lock")
 
 
 @csrf_exempt  # answers 404 to any method; there is nothing to protect

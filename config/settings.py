@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # The product, in dependency order: each app imports only from those above it.
     "core",
     "operations",
@@ -50,9 +53,11 @@ INSTALLED_APPS = [
     "subjects",
     "dosing",
     "safety",
+    "pharmacology",
     "escalation",
     "efficacy",
     "visits",
+    "quality",
     "portal",
     "monitoring",
     "standards",
@@ -70,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The second factor, for the roles the study asks it of (quality/middleware.py).
+    "quality.two_factor.two_factor_required",
     # An empty 405 becomes the app's own page (portal/middleware.py).
     "portal.middleware.MethodNotAllowedPage",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -281,6 +288,9 @@ EVALUATION_MARKER_SECONDS = env.int("EVALUATION_MARKER_SECONDS", default=300)
 EVALUATION_SWEEP_SECONDS = env.int("EVALUATION_SWEEP_SECONDS", default=300)
 CELERY_BEAT_SCHEDULE = {
     "escalation-sweep": {"task": "escalation.sweep", "schedule": EVALUATION_SWEEP_SECONDS},
+    # The daily digest of queries (docs/quality.md §2); idempotent, so running it hourly sends
+    # each person one digest a day at most.
+    "quality-query-digest": {"task": "quality.query_digest", "schedule": 3600},
 }
 
 # The default cache stays per-process memory. API rate-limit counters get their own alias: Redis
@@ -359,6 +369,11 @@ SPECTACULAR_SETTINGS = {
         "RecommendationStatusEnum": "escalation.models.Recommendation.Status",
         "DltStatusEnum": "escalation.models.SubjectDltStatus.Status",
         "ExportStatusEnum": "standards.models.Export.Status",
+        "AdaOutcomeEnum": "pharmacology.models.AdaResult.Outcome",
+        "PkSampleStatusEnum": "pharmacology.models.Sample.Status",
+        "PkSampleKindEnum": "pharmacology.models.SampleKind",
+        "LabImportStatusEnum": "pharmacology.models.LabImport.Status",
+        "LabImportKindEnum": "pharmacology.models.LabImport.Kind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

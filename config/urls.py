@@ -11,5 +11,7 @@ urlpatterns = [
     path("designs/", include("simulations.urls")),
     path("", include("operations.urls")),
     path("visits/", include("visits.urls")),
+    path("pharmacology/", include("pharmacology.urls")),
+    path("quality/", include("quality.urls")),
     path("", include("portal.urls")),
 ]

@@ -7,7 +7,7 @@ raise it with a dict of field -> messages so every message names its field.
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
-__all__ = ["PermissionDenied", "StaleRecord", "ValidationError", "field_error"]
+__all__ = ["PermissionDenied", "RecordLocked", "StaleRecord", "ValidationError", "field_error"]
 
 
 def field_error(field: str, message: str, code: str | None = None) -> ValidationError:
@@ -32,3 +32,12 @@ class StaleRecord(Exception):
             f"This record was changed by someone else (version {expected_version} -> "
             f"{record.version}; changed: {fields}). Reload it and apply your edit again."
         )
+
+
+class RecordLocked(ValidationError):
+    """A write to frozen or locked data (a frozen form, a locked subject, a locked study
+    database). A ValidationError on "__all__", so a page shows it above the form; the API
+    answers 423 Locked (RFC 4918 §11.3)."""
+
+    def __init__(self, message: str):
+        super().__init__({"__all__": [ValidationError(message, code="locked")]})
