@@ -41,10 +41,47 @@ USED: dict[str, set[str] | None] = {
     "INTTYPE": ALL,
     "EVAL": {"INVESTIGATOR", "ADJUDICATION COMMITTEE"},
     "ROUTE": {"INTRAVENOUS"},
-    "UNIT": {"mg/kg", "mg"},
+    "UNIT": {"mg/kg", "mg", "ng/L", "ug/L", "titer"},
     "FREQ": {"EVERY 3 WEEKS", "EVERY 2 WEEKS"},
     "FRM": {"INJECTION, SOLUTION"},
-    "DOMAIN": {"AE", "DM", "DS", "EX", "IE", "SV", "TA", "TE", "TI", "TS", "TV"},
+    "DOMAIN": {"AE", "DM", "DS", "EX", "IE", "SV", "TA", "TE", "TI", "TS", "TV"}
+    | {"PC", "PP", "IS", "LB"},
+    # Pharmacokinetics, immunogenicity and biomarkers (pharmacology/sdtm.py).
+    "PKPARMCD": {
+        "CMAX",
+        "TMAX",
+        "CLST",
+        "TLST",
+        "AUCLST",
+        "AUCALL",
+        "AUCTAU",
+        "CAVG",
+        "CTROUGH",
+        "LAMZ",
+        "LAMZHL",
+        "R2",
+        "R2ADJ",
+        "LAMZSPN",
+        "LAMZNPT",
+        "AUCIFO",
+        "AUCPEO",
+        "AUMCLST",
+        "AUMCIFO",
+        "CLO",
+        "CLTAU",
+        "VZO",
+        "VZTAU",
+        "VSSO",
+        "ARAUC",
+        "ARCMAX",
+        "ARCTROUG",
+    },  # fmt: skip
+    "PKUNIT": {"ug/mL", "h", "h*ug/mL", "h2*ug/mL", "/h", "L/h", "L", "%"},
+    "SPECTYPE": {"SERUM", "PLASMA"},
+    "ISTESTCD": {"ADA_BAB", "ADA_NAB"},
+    "TSTOPOBJ": ALL,
+    "LBTESTCD": {"IFNG", "INTLK2", "INTLK6", "INTLK10", "TNF"},
+    "ND": ALL,
     "TSPARMCD": {
         "ACTSUB",
         "ADDON",
@@ -69,8 +106,13 @@ USED: dict[str, set[str] | None] = {
         "TTYPE",
     },
 }
-# TSPARM (test names) follows TSPARMCD term by term: same C-codes.
-LINKED = {"TSPARM": "TSPARMCD"}
+# Test names follow their codes term by term: same C-codes.
+LINKED = {
+    "TSPARM": "TSPARMCD",
+    "PKPARM": "PKPARMCD",
+    "ISTEST": "ISTESTCD",
+    "LBTEST": "LBTESTCD",
+}
 
 
 def main(source: str) -> None:

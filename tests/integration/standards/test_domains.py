@@ -11,7 +11,22 @@ from standards.context import ExportContext
 from standards.ct import terminology
 from standards.spec import ig_dataset
 
-CURRENT_DOMAINS = {"DM", "DS", "IE", "EX", "SV", "AE", "TA", "TE", "TV", "TI", "TS"}
+CURRENT_DOMAINS = {
+    "DM",
+    "DS",
+    "IE",
+    "EX",
+    "SV",
+    "AE",
+    "TA",
+    "TE",
+    "TV",
+    "TI",
+    "TS",
+    "PC",
+    "PP",
+    "IS",
+}
 
 
 def test_the_apps_register_the_domains_the_data_support():
