@@ -12,6 +12,7 @@ from accounts.models import Membership, User
 from accounts.roles import Role
 from core.dates import site_today
 from dosing.services import dose_record
+from pharmacology import demo as pharmacology_demo
 from safety.models import CtcaeTerm
 from safety.services import adverse_event_report
 from subjects.models import Subject
@@ -133,7 +134,7 @@ class Command(BaseCommand):
             )
             tz = ZoneInfo(site.timezone)
             day1 = today - timedelta(days=30)
-            dose_record(
+            dose = dose_record(
                 by=coordinator,
                 subject=subject,
                 cycle=1,
@@ -143,6 +144,13 @@ class Command(BaseCommand):
                 infusion_start=datetime.combine(day1, time(9, 30), tz),
                 infusion_end=datetime.combine(day1, time(11, 0), tz),
                 lot_number="MIL97-L001",
+            )
+            # PK, ADA and biomarker samples of Cycle 1 and the laboratory's results.
+            pharmacology_demo.load(
+                subject=subject,
+                dose=dose,
+                coordinator=coordinator,
+                data_manager=users["datamanager"],
             )
             fatigue = CtcaeTerm.objects.filter(term="Fatigue").first()
             if fatigue is not None:
