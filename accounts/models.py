@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from .roles import ROLE_LABELS, SITE_ROLES, Role
+from .roles import ROLE_LABELS, SITE_OPTIONAL_ROLES, SITE_ROLES, Role
 
 
 class User(AbstractUser):
@@ -58,7 +58,7 @@ class Membership(models.Model):
 
     @property
     def is_site_role(self) -> bool:
-        return self.role_enum in SITE_ROLES
+        return self.role_enum in SITE_ROLES or self.role_enum in SITE_OPTIONAL_ROLES
 
     def site_ids(self) -> set[int]:
         return {site.pk for site in self.sites.all()}

@@ -13,6 +13,7 @@ class Role(StrEnum):
     DATA_MANAGER = "data_manager"
     SPONSOR = "sponsor"
     ADMIN = "admin"
+    CRA = "cra"
 
     @property
     def label(self) -> str:
@@ -26,10 +27,14 @@ ROLE_LABELS = {
     Role.DATA_MANAGER: "Data manager",
     Role.SPONSOR: "Sponsor (read-only)",
     Role.ADMIN: "Study administrator",
+    Role.CRA: "Clinical research associate",
 }
 
 SITE_ROLES = frozenset({Role.COORDINATOR, Role.INVESTIGATOR})
 STUDY_ROLES = frozenset({Role.MEDICAL_MONITOR, Role.DATA_MANAGER, Role.SPONSOR, Role.ADMIN})
+# Roles held study-wide (no sites named on the membership) or for the sites named: a clinical
+# research associate monitors the whole study or only the sites they visit (docs/quality.md §3).
+SITE_OPTIONAL_ROLES = frozenset({Role.CRA})
 
 
 class Capability(StrEnum):
@@ -40,19 +45,54 @@ class Capability(StrEnum):
     ADJUDICATE_DLT = "adjudicate_dlt"  # the committee's DLT call
     SIGN_COMMITTEE_DECISION = "sign_committee_decision"
     CONFIGURE_STUDY = "configure_study"
+    # Data quality and sign-off (docs/quality.md): queries, source data verification, the
+    # investigator's casebook signature, freezing and locking.
+    MANAGE_QUERIES = "manage_queries"  # open, close and re-open queries
+    ANSWER_QUERIES = "answer_queries"  # the site's answer to a query
+    VERIFY_SOURCE = "verify_source"  # mark data verified against the source documents
+    SIGN_CASEBOOK = "sign_casebook"  # the investigator's signature of a subject's casebook
+    LOCK_DATA = "lock_data"  # freeze forms, lock subjects and the study database
+    UNLOCK_STUDY = "unlock_study"  # second person (or an administrator) unlocking the database
 
 
 CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.COORDINATOR: frozenset(
-        {Capability.VIEW, Capability.ENTER_DATA, Capability.EDIT_DATA, Capability.ASSESS_DLT}
+        {
+            Capability.VIEW,
+            Capability.ENTER_DATA,
+            Capability.EDIT_DATA,
+            Capability.ASSESS_DLT,
+            Capability.ANSWER_QUERIES,
+        }
     ),
     Role.INVESTIGATOR: frozenset(
-        {Capability.VIEW, Capability.ENTER_DATA, Capability.EDIT_DATA, Capability.ASSESS_DLT}
+        {
+            Capability.VIEW,
+            Capability.ENTER_DATA,
+            Capability.EDIT_DATA,
+            Capability.ASSESS_DLT,
+            Capability.ANSWER_QUERIES,
+            Capability.SIGN_CASEBOOK,
+        }
     ),
     Role.MEDICAL_MONITOR: frozenset(
-        {Capability.VIEW, Capability.ADJUDICATE_DLT, Capability.SIGN_COMMITTEE_DECISION}
+        {
+            Capability.VIEW,
+            Capability.ADJUDICATE_DLT,
+            Capability.SIGN_COMMITTEE_DECISION,
+            Capability.MANAGE_QUERIES,
+        }
     ),
-    Role.DATA_MANAGER: frozenset({Capability.VIEW, Capability.EDIT_DATA}),
+    Role.DATA_MANAGER: frozenset(
+        {
+            Capability.VIEW,
+            Capability.EDIT_DATA,
+            Capability.MANAGE_QUERIES,
+            Capability.LOCK_DATA,
+            Capability.UNLOCK_STUDY,
+        }
+    ),
     Role.SPONSOR: frozenset({Capability.VIEW}),
-    Role.ADMIN: frozenset({Capability.VIEW, Capability.CONFIGURE_STUDY}),
+    Role.ADMIN: frozenset({Capability.VIEW, Capability.CONFIGURE_STUDY, Capability.UNLOCK_STUDY}),
+    Role.CRA: frozenset({Capability.VIEW, Capability.MANAGE_QUERIES, Capability.VERIFY_SOURCE}),
 }

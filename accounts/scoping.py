@@ -25,10 +25,17 @@ from django.db.models import Q, QuerySet
 
 from core.errors import PermissionDenied
 
-from .roles import CAPABILITIES, SITE_ROLES, STUDY_ROLES, Capability, Role
+from .roles import CAPABILITIES, SITE_OPTIONAL_ROLES, SITE_ROLES, STUDY_ROLES, Capability, Role
 
 if TYPE_CHECKING:
     from trial.models import Study
+
+
+def site_limited(membership) -> bool:
+    """Is this membership limited to the sites it names? Site roles always are; a clinical
+    research associate is when sites are named, and study-wide otherwise (docs/quality.md §3)."""
+    role = Role(membership.role)
+    return role in SITE_ROLES or (role in SITE_OPTIONAL_ROLES and bool(membership.site_ids()))
 
 
 def _id_lookup(path: str) -> str:
@@ -51,7 +58,7 @@ def restrict(queryset: QuerySet, user, capability: Capability = Capability.VIEW)
         if capability not in CAPABILITIES[role]:
             continue
         allowed = Q(**{_id_lookup(study_path): membership.study_id})
-        if role in SITE_ROLES and site_path is not None:
+        if site_limited(membership) and site_path is not None:
             allowed &= Q(**{f"{_id_lookup(site_path)}__in": membership.site_ids()})
         condition |= allowed
     return queryset.filter(condition)
@@ -71,9 +78,10 @@ def can(user, capability: Capability, *, study_id: int, site_id: int | None = No
         role = Role(membership.role)
         if capability not in CAPABILITIES[role]:
             continue
-        if role in SITE_ROLES and site_id is not None and site_id not in membership.site_ids():
+        limited = site_limited(membership)
+        if limited and site_id is not None and site_id not in membership.site_ids():
             continue
-        if role in SITE_ROLES and site_id is None and capability != Capability.VIEW:
+        if limited and site_id is None and capability != Capability.VIEW:
             # A site role acts only on its own sites' data.
             continue
         return True
@@ -85,9 +93,7 @@ def spans_study(user, study_id: int) -> bool:
     administrator) in this study, so that they read every site's subjects?"""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
-    return any(
-        m.study_id == study_id and Role(m.role) not in SITE_ROLES for m in user.memberships_cached()
-    )
+    return any(m.study_id == study_id and not site_limited(m) for m in user.memberships_cached())
 
 
 def visible_site_ids(user, study_id: int) -> set[int]:
@@ -96,7 +102,7 @@ def visible_site_ids(user, study_id: int) -> set[int]:
         return set()
     ids: set[int] = set()
     for membership in user.memberships_cached():
-        if membership.study_id == study_id and Role(membership.role) in SITE_ROLES:
+        if membership.study_id == study_id and site_limited(membership):
             ids |= membership.site_ids()
     return ids
 

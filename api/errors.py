@@ -23,7 +23,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from core.errors import StaleRecord
+from core.errors import RecordLocked, StaleRecord
 
 logger = logging.getLogger("api")
 
@@ -96,7 +96,11 @@ def exception_handler(exc, context):
     extra: dict = {}
     fields = None
 
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, RecordLocked):
+        # Frozen or locked data: 423 Locked (RFC 4918 §11.3), docs/quality.md §5.
+        fields = _flatten(exc.message_dict)
+        status_code, code, message = 423, "locked", _summary(fields)
+    elif isinstance(exc, DjangoValidationError):
         fields = _flatten(
             exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD: exc.messages}
         )
@@ -186,7 +190,7 @@ class ErrorDetailSerializer(serializers.Serializer):
         help_text="Stable machine-readable reason: invalid, parse_error, not_authenticated, "
         "authentication_failed, permission_denied, not_found, method_not_allowed, "
         "not_acceptable, payload_too_large, unsupported_media_type, precondition_failed, "
-        "stale_record, precondition_required, throttled, server_error."
+        "stale_record, precondition_required, locked, throttled, server_error."
     )
     message = serializers.CharField(help_text="For people: what went wrong and what to do.")
     fields = serializers.DictField(

@@ -49,6 +49,8 @@ ERROR_DESCRIPTIONS = {
     "412": "The If-Match ETag is not the record's current version: `changes` says what changed.",
     "413": "The request body is too large.",
     "415": "Send the body as application/json.",
+    "423": "The data are frozen or locked (a frozen form, a locked subject, a locked study "
+    "database): nothing was changed (docs/quality.md §5).",
     "428": "This write needs the record's ETag in an If-Match header.",
     "429": "Too many requests: wait `Retry-After` seconds.",
 }
@@ -130,6 +132,9 @@ class ApiAutoSchema(AutoSchema):
             codes += ["413", "415"]
         if self.method == "DELETE":
             codes.append("413")  # the void's reason may come in a JSON body
+        unlockable = ("/api/v1/tokens", "/api/v1/exports")  # not clinical data
+        if self.method in ("POST", "PATCH", "DELETE") and not self.path.startswith(unlockable):
+            codes.append("423")  # frozen or locked data (docs/quality.md §5)
         if self._needs_if_match():
             codes += ["412", "428"]
         return sorted(codes)

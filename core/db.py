@@ -128,10 +128,11 @@ class HistoryRefusesTruncate(Operation):
 # --- The runtime role -------------------------------------------------------------------------
 
 # Tables whose rows the app deletes: none is a record. Sessions end (sign-out, idle, a locked
-# account); django-axes clears login-failure counters (a successful sign-in, an unlock); link
+# account); django-axes clears login-failure counters (a successful sign-in, an unlock); a
+# recovery code of two-factor sign-in is used up once (django-otp deletes it); link
 # rows of many-to-many fields (a membership's sites, a group's permissions) are replaced when
 # they change, the change itself kept in the history tables.
-DELETABLE_TABLE_PREFIXES = ("django_session", "axes_")
+DELETABLE_TABLE_PREFIXES = ("django_session", "axes_", "otp_static_statictoken")
 
 
 def deletable(model) -> bool:

@@ -40,3 +40,20 @@ def clinical_data_changed(
     )
     for handler in list(_subscribers):
         handler(event)
+
+
+# Write guards: called by core.records before every create, correction and void of a clinical
+# record, inside its transaction; a guard raises (core.errors.RecordLocked) to refuse the write.
+# The quality app registers the one guard for frozen forms and locked subjects and studies
+# (docs/quality.md §5), so the check sits in one place whatever service writes.
+_write_guards: list[Callable[[object], None]] = []
+
+
+def guard_writes(guard: Callable[[object], None]) -> None:
+    if guard not in _write_guards:
+        _write_guards.append(guard)
+
+
+def check_writable(instance: object) -> None:
+    for guard in list(_write_guards):
+        guard(instance)

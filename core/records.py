@@ -23,6 +23,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from .errors import StaleRecord, ValidationError, field_error
+from .events import check_writable
 from .models import ClinicalRecord, Signature
 
 REASON_MAX_LENGTH = 2000
@@ -86,11 +87,13 @@ def require_reason(reason: str | None, field: str = "reason") -> str:
 
 def create_record(instance: ClinicalRecord, *, by, reason: str = "Initial entry") -> ClinicalRecord:
     """Validate and insert a new record, with its first history row."""
-    instance.created_by = by
-    instance.full_clean()
-    instance._history_user = by
-    instance._change_reason = reason
-    instance.save()
+    with transaction.atomic():
+        check_writable(instance)  # frozen and locked data (docs/quality.md §5)
+        instance.created_by = by
+        instance.full_clean()
+        instance._history_user = by
+        instance._change_reason = reason
+        instance.save()
     return instance
 
 
@@ -117,6 +120,7 @@ def update_record(
     reason = require_reason(reason)
     model = type(instance)
     with transaction.atomic():
+        check_writable(instance)  # frozen and locked data (docs/quality.md §5)
         current = model.all_objects.select_for_update(no_key=True).get(pk=instance.pk)
         if current.voided_at is not None:
             raise field_error(
@@ -162,6 +166,7 @@ def void_record(
     reason = require_reason(reason)
     model = type(instance)
     with transaction.atomic():
+        check_writable(instance)  # frozen and locked data (docs/quality.md §5)
         # FOR NO KEY UPDATE: see update_record.
         current = model.all_objects.select_for_update(no_key=True).get(pk=instance.pk)
         if current.voided_at is not None:

@@ -1,0 +1,27 @@
+from django.apps import AppConfig
+
+
+class QualityConfig(AppConfig):
+    name = "quality"
+    verbose_name = "Data quality and sign-off"
+
+    def ready(self):
+        from core import events
+
+        from . import services
+
+        # After every clinical write (inside its transaction): the edit checks, clearing source
+        # data verification and invalidating the casebook signature the change touches.
+        events.subscribe(services.on_clinical_data_changed)
+        # Before every clinical write: frozen forms, locked subjects, a locked study database.
+        events.guard_writes(services.refuse_locked_write)
+        # The protocol file's [quality] section, loaded with the study.
+        from trial.services import study_loaded
+
+        study_loaded.connect(services.on_study_loaded, dispatch_uid="quality-settings")
+        # Whether this sign-in needs a second factor (docs/quality.md §7).
+        from django.contrib.auth.signals import user_logged_in
+
+        from .two_factor import on_logged_in
+
+        user_logged_in.connect(on_logged_in, dispatch_uid="quality-two-factor")
