@@ -19,11 +19,22 @@ def seed_samples(study, subject, dose, by) -> list[str]:
     start = dose.infusion_start
     rows = [
         Sample(
-            study=study, subject=subject, dose=dose, kind="pk", interval=1,
-            timepoint=f"T{i:05d}", role="postdose", specimen="SERUM",
-            nominal_at=start + timedelta(minutes=i), window_start=start, window_end=start,
-            nrrlt_hours=i / 60, nfrlt_hours=i / 60, status="collected",
-            sample_id=f"BULK-{i:05d}", collected_at=start + timedelta(minutes=i),
+            study=study,
+            subject=subject,
+            dose=dose,
+            kind="pk",
+            interval=1,
+            timepoint=f"T{i:05d}",
+            role="postdose",
+            specimen="SERUM",
+            nominal_at=start + timedelta(minutes=i),
+            window_start=start,
+            window_end=start,
+            nrrlt_hours=i / 60,
+            nfrlt_hours=i / 60,
+            status="collected",
+            sample_id=f"BULK-{i:05d}",
+            collected_at=start + timedelta(minutes=i),
             created_by=by,
         )  # fmt: skip
         for i in range(ROWS)
