@@ -744,3 +744,44 @@ def nca_compute_subject(subject_id: int) -> int:
             row.save()
             changed += 1
     return changed
+
+
+# --- exclusions by hand (docs/pharmacology.md §2.1, §9) ---------------------------------------
+
+
+@retry_on_conflict
+def concentration_exclude(
+    *,
+    by,
+    concentration: Concentration,
+    exclude_reason: str = "",
+    exclude_from_lambda_z_reason: str = "",
+    reason: str,
+    expected_version: int | None,
+) -> Concentration:
+    """Leave a concentration out of every NCA parameter, or out of the terminal slope only, with
+    the pharmacokineticist's reason (empty reasons put it back). The subject's NCA is recomputed
+    after the commit; the result shows the exclusion with its reason."""
+    study_id = concentration.sample.study_id
+    require(by, Capability.EDIT_DATA, study_id=study_id)
+    changes = {
+        "exclude_reason": exclude_reason.strip(),
+        "exclude_from_lambda_z_reason": exclude_from_lambda_z_reason.strip(),
+    }
+    if changes["exclude_reason"] and changes["exclude_from_lambda_z_reason"]:
+        raise field_error(
+            "exclude_from_lambda_z_reason",
+            "A result left out of every parameter is already out of the terminal slope.",
+            "invalid",
+        )
+    with transaction.atomic():
+        updated = update_record(
+            concentration,
+            by=by,
+            changes=changes,
+            reason=reason,
+            expected_version=expected_version,
+        )
+        subject_id = concentration.sample.subject_id
+        transaction.on_commit(lambda: _enqueue_nca([subject_id]))
+    return updated
