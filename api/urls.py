@@ -10,6 +10,16 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import SimpleRouter
 
+from efficacy import api as efficacy_api
+from pharmacology.api import (
+    AdaResultViewSet,
+    AdaStatusViewSet,
+    BiomarkerResultViewSet,
+    ConcentrationViewSet,
+    LabImportViewSet,
+    NcaViewSet,
+    SampleViewSet,
+)
 from quality.api import (
     CasebookSignatureViewSet,
     FreezeViewSet,
@@ -21,6 +31,7 @@ from quality.api import (
 
 from .errors import json_error
 from .views.clinical import AdverseEventViewSet, DoseAdministrationViewSet, SubjectViewSet
+from .views.designs import SimulationViewSet
 from .views.escalation import (
     CommitteeDecisionViewSet,
     DltEvaluationViewSet,
@@ -35,6 +46,15 @@ from .views.study import (
     StudyViewSet,
 )
 from .views.tokens import ApiTokenViewSet, token_page, token_page_revoke
+from .views.visits import (
+    ConcomitantMedicationViewSet,
+    EcgViewSet,
+    EcogViewSet,
+    LabResultViewSet,
+    MedicalHistoryViewSet,
+    VisitViewSet,
+    VitalSignsViewSet,
+)
 
 app_name = "api"
 
@@ -52,6 +72,33 @@ router.register("escalation-decisions", EscalationDecisionViewSet, basename="esc
 router.register("committee-decisions", CommitteeDecisionViewSet, basename="committee-decision")
 router.register("tokens", ApiTokenViewSet, basename="token")
 router.register("exports", ExportViewSet, basename="export")
+router.register(
+    "tumour-assessments", efficacy_api.TumourAssessmentViewSet, basename="tumour-assessment"
+)
+router.register("lesions", efficacy_api.LesionViewSet, basename="lesion")
+router.register(
+    "lesion-observations", efficacy_api.LesionObservationViewSet, basename="lesion-observation"
+)
+router.register(
+    "subject-efficacy", efficacy_api.SubjectEfficacyViewSet, basename="subject-efficacy"
+)
+router.register("simulations", SimulationViewSet, basename="simulation")
+router.register("visits", VisitViewSet, basename="visit")
+router.register("vital-signs", VitalSignsViewSet, basename="vital-signs")
+router.register("lab-results", LabResultViewSet, basename="lab-result")
+router.register("ecog-assessments", EcogViewSet, basename="ecog")
+router.register("ecgs", EcgViewSet, basename="ecg")
+router.register("medical-history", MedicalHistoryViewSet, basename="medical-history")
+router.register(
+    "concomitant-medications", ConcomitantMedicationViewSet, basename="concomitant-medication"
+)
+router.register("pk-samples", SampleViewSet, basename="pharmacology-sample")
+router.register("concentrations", ConcentrationViewSet, basename="concentration")
+router.register("ada-results", AdaResultViewSet, basename="ada-result")
+router.register("biomarker-results", BiomarkerResultViewSet, basename="biomarker-result")
+router.register("nca", NcaViewSet, basename="nca")
+router.register("lab-imports", LabImportViewSet, basename="lab-import")
+router.register("ada-status", AdaStatusViewSet, basename="ada-status")
 # Data quality and sign-off (docs/quality.md).
 router.register("queries", QueryViewSet, basename="query")
 router.register("source-verifications", VerificationViewSet, basename="source-verification")

@@ -47,20 +47,27 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     # The product, in dependency order: each app imports only from those above it.
     "core",
+    "operations",
     "accounts",
     "trial",
     "subjects",
     "dosing",
     "safety",
+    "pharmacology",
     "escalation",
+    "efficacy",
+    "visits",
     "quality",
     "portal",
     "monitoring",
     "standards",
+    "simulations",
     "api",
 ]
 
 MIDDLEWARE = [
+    # First: every later line of the request's log carries its id (docs/operations.md §4).
+    "operations.requests.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -248,6 +255,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers log through LOGGING below (JSON with request ids), not Celery's own root handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A write enqueues its follow-up work after commit. With the broker down that must cost the user
 # no noticeable time: one publish attempt (no kombu retry loop, which took 0.7-6 s) and a short
 # connect timeout. The database keeps what is owed; the sweep does it (docs/escalation.md §8).
@@ -257,7 +266,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 600,
     "max_retries": 0,
     "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=0.25),
+    # A worker that consumes several queues takes from them in the order given (evaluations
+    # first), not in turn (docs/operations.md §2).
+    "queue_order_strategy": "priority",
 }
+# Evaluations have a queue of their own, ahead of e-mail and exports (docs/operations.md §2): a
+# worker started without -Q consumes both, evaluations first; more workers may take only
+# `-Q evaluations`. At most one evaluation per track waits in it (escalation/triggers.py).
+EVALUATION_QUEUE = env("EVALUATION_QUEUE", default="evaluations")
+CELERY_TASK_QUEUES = {EVALUATION_QUEUE: {}, CELERY_TASK_DEFAULT_QUEUE: {}}
+CELERY_TASK_ROUTES = {"escalation.evaluate_and_announce": {"queue": EVALUATION_QUEUE}}
+# Where the "an evaluation of this track is queued" markers live: the broker's Redis (shared by
+# every web process and worker), or process memory when tasks run in process.
+EVALUATION_MARKER_CACHE = "evaluation_markers"
+# A marker whose task was lost expires after this; the sweep has evaluated the track by then.
+EVALUATION_MARKER_SECONDS = env.int("EVALUATION_MARKER_SECONDS", default=300)
 # The sweep evaluates whatever is owed (lost tasks, DLT windows that close with time) and sends
 # unsent notifications: no decision is stale, and no SAE alert waits, longer than this interval.
 # It runs under Celery beat and, without the broker, as `manage.py sweep --every SECONDS`
@@ -283,6 +306,16 @@ CACHES = {
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}
+    ),
+    EVALUATION_MARKER_CACHE: (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "edc",
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 1},
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "markers"}
     ),
 }
 
@@ -336,6 +369,11 @@ SPECTACULAR_SETTINGS = {
         "RecommendationStatusEnum": "escalation.models.Recommendation.Status",
         "DltStatusEnum": "escalation.models.SubjectDltStatus.Status",
         "ExportStatusEnum": "standards.models.Export.Status",
+        "AdaOutcomeEnum": "pharmacology.models.AdaResult.Outcome",
+        "PkSampleStatusEnum": "pharmacology.models.Sample.Status",
+        "PkSampleKindEnum": "pharmacology.models.SampleKind",
+        "LabImportStatusEnum": "pharmacology.models.LabImport.Status",
+        "LabImportKindEnum": "pharmacology.models.LabImport.Kind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -343,10 +381,35 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# One JSON object per line with the request id (docs/operations.md §4); LOG_FORMAT=text for
+# plain lines (the default with DEBUG=1).
+LOG_FORMAT = env("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "operations.requests.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+# /health/ (docs/operations.md §3): a worker is missing after this many seconds without a
+# heartbeat; a queue longer than HEALTH_QUEUE_WARNING is reported.
+WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=15)
+HEALTH_WORKER_STALE_SECONDS = env.int(
+    "HEALTH_WORKER_STALE_SECONDS", default=3 * WORKER_HEARTBEAT_SECONDS
+)
+HEALTH_QUEUE_WARNING = env.int("HEALTH_QUEUE_WARNING", default=100)

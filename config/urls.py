@@ -7,7 +7,11 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("monitoring/", include("monitoring.urls")),
     path("standards/", include("standards.urls")),
+    path("efficacy/", include("efficacy.urls")),
+    path("designs/", include("simulations.urls")),
+    path("", include("operations.urls")),
+    path("visits/", include("visits.urls")),
+    path("pharmacology/", include("pharmacology.urls")),
     path("quality/", include("quality.urls")),
-    path("", include("core.urls")),
     path("", include("portal.urls")),
 ]

@@ -8,6 +8,6 @@ class EscalationConfig(AppConfig):
     def ready(self):
         from core import events
 
-        from .services import on_clinical_data_changed
+        from .triggers import on_clinical_data_changed
 
         events.subscribe(on_clinical_data_changed)

@@ -20,12 +20,8 @@ from trial.models import Cohort, DoseLevel, EscalationTrack
 
 from . import rules
 from .models import CommitteeDecision, Recommendation
-from .services import (
-    cleared_dose_levels,
-    counted_escalation_subjects,
-    lock_tracks,
-    request_evaluation,
-)
+from .services import cleared_dose_levels, counted_escalation_subjects, lock_tracks
+from .triggers import request_evaluation
 
 Step = CommitteeDecision.Step
 

@@ -16,6 +16,7 @@ from subjects.models import Subject
 from trial.models import EscalationTrack, Study
 
 from . import rules
+from .rules.designs.config import DesignConfig, parse_design
 
 
 def design_settings(study: Study) -> rules.DesignSettings:
@@ -36,6 +37,19 @@ def design_settings(study: Study) -> rules.DesignSettings:
         cohort_size=study.cohort_size,
         expanded_cohort_size=study.expanded_cohort_size,
         expansion_cohort_size=study.expansion_cohort_size,
+    )
+
+
+def track_design(track: EscalationTrack, *, n_levels: int) -> DesignConfig | None:
+    """The track's dose-finding design from its stored settings (docs/designs.md §12), or None
+    for the 3+3 of the escalation core."""
+    if not track.design or track.phase != EscalationTrack.Phase.ESCALATION:
+        return None
+    return parse_design(
+        track.design,
+        n_levels=n_levels,
+        titration_levels=track.study.titration_levels if track.uses_titration else 0,
+        window_days=track.regimen.dlt_window_days,
     )
 
 
@@ -165,15 +179,15 @@ def _plain_track(track, subjects, *, window_slots, reference=None, escalation_su
     regimen = track.regimen
     if window_slots is None:
         window_slots = set(regimen.dlt_window_infusions())
+    dose_levels = tuple(
+        rules.DoseLevel(level.pk, level.label, float(level.amount)) for level in track.dose_levels()
+    )
     return rules.Track(
         name=track.name,
         regimen=regimen.code,
         dlt_window_days=regimen.dlt_window_days,
         planned_infusion_days=tuple(regimen.dlt_window_infusion_days()),
-        dose_levels=tuple(
-            rules.DoseLevel(level.pk, level.label, float(level.amount))
-            for level in track.dose_levels()
-        ),
+        dose_levels=dose_levels,
         subjects=tuple(
             subject_facts(s, study=track.study, window_slots=window_slots) for s in subjects
         ),
@@ -182,6 +196,7 @@ def _plain_track(track, subjects, *, window_slots, reference=None, escalation_su
         interval_days=regimen.interval_days,
         reference=reference,
         escalation_subjects=escalation_subjects,
+        design=track_design(track, n_levels=len(dose_levels)),
     )
 
 
@@ -216,6 +231,7 @@ def facts_as_data(track: rules.Track) -> dict:
             "final": track.reference.final,
         },
         "escalation_subjects": [s.number for s in track.escalation_subjects],
+        **({"design": dict(track.design.values)} if track.design is not None else {}),
         "subjects": [
             {
                 "number": s.number,

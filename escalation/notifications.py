@@ -1,7 +1,8 @@
 """Messages to the medical monitors: a new DLT, an SAE (docs/safety.md §4: an SAE must reach
 the monitor within 24 hours), a new recommendation. Each is recorded per recipient before it is
 sent, so it can be shown who was told what and when, and a message that failed to send is sent
-again by the sweep."""
+again by the sweep. This module records and sends; it enqueues nothing (the callers queue the
+sends after commit: `escalation/triggers.py`, `escalation/tasks.py`)."""
 
 import logging
 
@@ -57,15 +58,7 @@ def _record(*, kind, key, study_id, subject_id, title, body) -> list[int]:
         except IntegrityError:
             continue  # already told: each event is announced once per monitor
         created.append(notification.pk)
-    if created:
-        transaction.on_commit(lambda: _enqueue_send(created), robust=True)
     return created
-
-
-def _enqueue_send(ids: list[int]) -> None:
-    from .tasks import enqueue, send_notifications_task
-
-    enqueue(send_notifications_task, [ids], what=f"notifications {ids}; the sweep sends them")
 
 
 def notify_adverse_event(adverse_event_id: int) -> list[int]:
@@ -130,8 +123,9 @@ def notify_dose_deviation(dose_id: int) -> list[int]:
 
 
 def notify_recommendation(recommendation_id: int) -> list[int]:
-    """Tell the monitors a recommendation awaits the committee. Called by the evaluation inside
-    its transaction, so the recommendation and its notifications are stored together. A
+    """Tell the monitors a recommendation awaits the committee. Called by the evaluation task
+    inside the evaluation's transaction, so the recommendation and its notifications are stored
+    together (`tasks.evaluate_and_notify`). A
     recommendation that asks nothing of the committee (waiting, a replacement, a step already
     carried out) is not announced."""
     recommendation = Recommendation.objects.select_related("track__study").get(pk=recommendation_id)

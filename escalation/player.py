@@ -45,7 +45,7 @@ from . import rules
 from .committee import committee_confirm
 from .models import Recommendation
 from .rules import play as pure
-from .services import evaluate_track
+from .tasks import evaluate_and_notify
 
 DLT_TERM = "Neutrophil count decreased"  # grade 3, the T subject's DLT
 GRADE2_TERM = "Nausea"  # grade 2, the G subject's related AE
@@ -242,7 +242,7 @@ class _Player:
 
     def _confirm_pending(self) -> Recommendation:
         for _ in range(1000):
-            evaluate_track(self.track.pk)
+            evaluate_and_notify(self.track.pk)
             current = Recommendation.objects.get(
                 track=self.track, status__in=Recommendation.CURRENT
             )
@@ -380,7 +380,9 @@ def _as_rules(recommendation: Recommendation, track: EscalationTrack) -> rules.R
     return rules.Recommendation(
         track=track.name,
         action=rules.Action(recommendation.action),
-        rule=rules.Rule(recommendation.rule),
+        rule=rules.Rule(recommendation.rule)
+        if recommendation.rule in rules.Rule._value2member_map_
+        else recommendation.rule,
         text=data.get("text", recommendation.text),
         dose_level=level("dose_level"),
         n_subjects=recommendation.n_subjects,

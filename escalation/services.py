@@ -1,12 +1,12 @@
 """Evaluation of escalation tracks as data arrives, and with the passing of time.
 
-A change to a subject, dose or AE (announced by the clinical services through `core.events`)
-records in the same transaction that the subject's track owes an evaluation, and enqueues the
-evaluation after commit. The evaluation loads the track, asks the pure rules core, refreshes each
-subject's DLT status and stores a recommendation only when it decides something other than the
-track's current one (the same decision with newer evidence is brought up to date in place). A
-recommendation that awaits the committee is announced to the monitors in the same transaction.
-The periodic sweep (`tasks.sweep`, or `manage.py sweep --every`) evaluates whatever is owed, so
+A change to a subject, dose or AE records that the subject's track owes an evaluation and queues
+it after commit (`escalation/triggers.py`). The evaluation loads the track, asks the pure rules
+core, refreshes each subject's DLT status and stores a recommendation only when it decides
+something other than the track's current one (the same decision with newer evidence is brought
+up to date in place). It neither enqueues nor notifies: the task around it
+(`tasks.evaluate_and_announce`) records the monitors' notification of a recommendation that
+awaits the committee in the evaluation's transaction and sends it after commit. The periodic sweep (`tasks.sweep`, or `manage.py sweep --every`) evaluates whatever is owed, so
 nothing depends on the broker being up at commit time (docs/escalation.md §8).
 
 One lock order everywhere (docs/escalation.md §8), so data entry, evaluation and the committee
@@ -27,15 +27,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core.events import ClinicalDataChanged
 from core.records import retry_on_conflict
 from subjects.models import Subject
 from subjects.services import occupied_places
 from trial.models import Cohort, EscalationTrack
 
 from . import facts, rules
+from .design_evidence import evidence_as_data
 from .models import CommitteeDecision, Recommendation, SubjectDltStatus, TrackEvaluationState
-from .notifications import notify_adverse_event, notify_dose_deviation, notify_recommendation
 
 log = logging.getLogger(__name__)
 
@@ -59,56 +58,6 @@ class EvaluationResult:
     created: bool  # a new recommendation was stored by this evaluation
 
 
-def on_clinical_data_changed(event: ClinicalDataChanged) -> None:
-    """Subscribed to the clinical services' events (inside their transaction)."""
-    subject = Subject.all_objects.select_related("cohort").get(pk=event.subject_id)
-    if subject.cohort_id is not None:
-        request_evaluation(subject.cohort.track_id, dose_level_id=subject.cohort.dose_level_id)
-    if event.record == "adverse_event":
-        notify_adverse_event(event.record_id)
-    elif event.record == "dose":
-        notify_dose_deviation(event.record_id)
-
-
-def dependent_tracks(track_id: int, *, dose_level_id: int | None = None) -> list[int]:
-    """Tracks whose recommendation depends on this one's data: the tracks bound to what it
-    clears (Q2W after Q3W), and, for a subject at `dose_level_id`, the expansion tracks that count
-    the escalation subjects at that dose and regimen."""
-    track = (
-        EscalationTrack.objects.filter(pk=track_id)
-        .values("study_id", "regimen_id", "phase")
-        .first()
-    )
-    if track is None:
-        return []
-    live = EscalationTrack.objects.exclude(status=EscalationTrack.Status.PLANNED)
-    condition = Q(reference_track_id=track_id)
-    if dose_level_id is not None and track["phase"] == EscalationTrack.Phase.ESCALATION:
-        condition |= Q(
-            study_id=track["study_id"],
-            regimen_id=track["regimen_id"],
-            phase=EscalationTrack.Phase.EXPANSION,
-            lowest_dose_level_id=dose_level_id,
-            study__expansion_counts_escalation_subjects=True,
-        )
-    return list(live.filter(condition).exclude(pk=track_id).values_list("pk", flat=True))
-
-
-def request_evaluation(track_id: int, *, dose_level_id: int | None = None) -> None:
-    """Record that the track (and the tracks that depend on it) owe an evaluation, and enqueue
-    them once the transaction commits."""
-    now = timezone.now()
-    ids = sorted({track_id, *dependent_tracks(track_id, dose_level_id=dose_level_id)})
-    # One row at a time, in track order (the lock order, module docstring). Always write the
-    # row: the lock this takes (until commit) makes an evaluation that starts meanwhile wait for
-    # this data, and requested_at later than its start keeps the debt open.
-    for pk in ids:
-        if not TrackEvaluationState.objects.filter(track_id=pk).update(requested_at=now):
-            TrackEvaluationState.objects.get_or_create(track_id=pk, defaults={"requested_at": now})
-    for pk in ids:
-        transaction.on_commit(lambda pk=pk: enqueue_evaluation(pk), robust=True)
-
-
 def lock_tracks(track_ids, *, cohorts: bool = False) -> dict[int, TrackEvaluationState]:
     """Take the tracks' locks in the one order (module docstring): with `cohorts`, their open,
     full and planned cohorts first (an enrollment locks its cohort before anything else), then
@@ -130,16 +79,6 @@ def lock_tracks(track_ids, *, cohorts: bool = False) -> dict[int, TrackEvaluatio
         .filter(track_id__in=ids)
         .order_by("track_id")
     }
-
-
-def enqueue_evaluation(track_id: int) -> None:
-    from .tasks import enqueue, evaluate_track_task
-
-    enqueue(
-        evaluate_track_task,
-        [track_id],
-        what=f"the evaluation of track {track_id}; the sweep will make it",
-    )
 
 
 def carried_out_state(track: EscalationTrack) -> rules.CarriedOut:
@@ -247,6 +186,11 @@ def recommendation_as_data(recommendation: rules.Recommendation) -> dict:
             for summary in recommendation.levels
         ],
         "rules_version": recommendation.rules_version,
+        **(
+            {"design": evidence_as_data(recommendation.design)}
+            if recommendation.design is not None
+            else {}
+        ),
     }
 
 
@@ -409,11 +353,6 @@ def evaluate_track(track_id: int) -> EvaluationResult:
             track._change_reason = f"Paused by the safety monitoring rule: {result.text}"
             track.save(update_fields=["status"])
         _mark_evaluated(state, started, next_on=result.reevaluate_on)
-        if check.needed:
-            # Recorded with the recommendation, in its transaction: a crash after the commit
-            # cannot lose it (the e-mail is sent after commit, or by the sweep). A step that asks
-            # nothing of the committee (wait, replace, carried out) is not announced.
-            notify_recommendation(recommendation.pk)
     return EvaluationResult(track_id, recommendation, created=True)
 
 

@@ -9,15 +9,19 @@ import logging
 from zoneinfo import ZoneInfo
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
+from django.conf import settings
+from django.core.cache import caches
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.records import retry_on_conflict
+from operations.models import Heartbeat
 from trial.models import EscalationTrack
 
 from .models import TrackEvaluationState
-from .notifications import send_notifications
-from .services import evaluate_track
+from .notifications import notify_recommendation, send_notifications
+from .services import EvaluationResult, evaluate_track
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +38,26 @@ RETRY = {
 }
 
 
-def enqueue(task, args: list, *, what: str) -> None:
+def enqueue(task, args: list, *, what: str, queue: str | None = None) -> bool:
     """Queue a task after commit without making the user wait on a broker that is down: one
     attempt (no publish retry, a short connect timeout: settings.CELERY_BROKER_TRANSPORT_OPTIONS).
-    The work is recorded in the database already; the sweep does it if this fails."""
+    The work is recorded in the database already; the sweep does it if this fails. Returns
+    whether the task was queued."""
     try:
-        task.apply_async(args=args, retry=False)
+        task.apply_async(args=args, retry=False, **({"queue": queue} if queue else {}))
     except Exception as error:  # broker unreachable: the database keeps what is owed
         log.warning("could not enqueue %s (%s)", what, error)
+        return False
+    return True
+
+
+def enqueue_sends(ids: list[int]) -> None:
+    enqueue(send_notifications_task, [ids], what=f"notifications {ids}; the sweep sends them")
+
+
+def queued_marker(track_id: int) -> str:
+    """The key that says an evaluation of the track waits in the queue (escalation/triggers.py)."""
+    return f"evaluation-queued:{track_id}"
 
 
 def today_anywhere():
@@ -60,14 +76,35 @@ def evaluation_owed(track_id: int, today=None) -> bool:
     return state.next_evaluation_on is not None and state.next_evaluation_on <= today
 
 
-@shared_task(name="escalation.evaluate_track", acks_late=True, **RETRY)
-def evaluate_track_task(track_id: int) -> dict:
-    # Every change queues one evaluation, but one evaluation covers every change committed
-    # before it started: a queued task whose debt a later evaluation already paid has nothing
-    # to do (a busy track's burst does not hold up the queue for the other tracks).
+@retry_on_conflict
+def evaluate_and_notify(track_id: int) -> EvaluationResult:
+    """Evaluate the track and, when that stores a recommendation awaiting the committee, record
+    its notifications in the same transaction: a crash after the commit cannot lose them. The
+    e-mail is queued after commit (or sent by the sweep). A step that asks nothing of the
+    committee (wait, replace, carried out) is not announced."""
+    with transaction.atomic():
+        result = evaluate_track(track_id)
+        if result.created and result.recommendation is not None:
+            ids = notify_recommendation(result.recommendation.pk)
+            if ids:
+                transaction.on_commit(lambda: enqueue_sends(ids), robust=True)
+    return result
+
+
+@shared_task(name="escalation.evaluate_and_announce", acks_late=True, **RETRY)
+def evaluate_and_announce(track_id: int) -> dict:
+    """Evaluate a track, then send the monitors what the new recommendation asks of them."""
+    # Off the queue: a change committed from now on queues the next evaluation (coalescing,
+    # escalation/triggers.py). Taken off before the data is read, so no change is missed.
+    try:
+        caches[settings.EVALUATION_MARKER_CACHE].delete(queued_marker(track_id))
+    except Exception as error:  # it expires by itself
+        log.warning("evaluation marker of track %s unavailable (%s)", track_id, error)
+    # One evaluation covers every change committed before it started: a task whose debt a
+    # later evaluation already paid has nothing to do.
     if not evaluation_owed(track_id):
         return {"track": track_id, "created": False, "skipped": True}
-    result = evaluate_track(track_id)
+    result = evaluate_and_notify(track_id)
     return {"track": track_id, "created": result.created, "skipped": False}
 
 
@@ -98,7 +135,7 @@ def sweep() -> dict:
     evaluated, failed = [], []
     for track_id in tracks_owing_evaluation():
         try:
-            evaluate_track(track_id)
+            evaluate_and_notify(track_id)
             evaluated.append(track_id)
         except Exception as error:
             log.exception("sweep: evaluation of track %s failed", track_id)
@@ -107,4 +144,5 @@ def sweep() -> dict:
             )
             failed.append(track_id)
     sent = send_notifications()
+    Heartbeat.beat("sweep")  # its age is on /health/ (docs/operations.md §3)
     return {"evaluated": evaluated, "failed": failed, "notifications_sent": sent}

@@ -474,6 +474,13 @@ class EscalationTrack(models.Model):
         related_name="followers",
         help_text="Escalates only to dose levels this other track has cleared (Q2W after Q3W).",
     )
+    # The dose-finding design that decides escalation, as the protocol file states it (name and
+    # settings, docs/designs.md §12); empty = the 3+3. Checked by the loader.
+    design = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Dose-finding design and its settings (empty: 3+3), from the protocol file.",
+    )
 
     history = HistoricalRecords()
     scope_study = "study"

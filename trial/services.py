@@ -2,6 +2,7 @@
 
 import hashlib
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -11,15 +12,27 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from core.errors import ValidationError
+from escalation.rules.designs.common import DesignInputError
+from escalation.rules.designs.config import parse_design
 
 from .models import Cohort, DoseLevel, EscalationTrack, Regimen, Study
 
-# Sent inside load_study's transaction with the study and the protocol file's parsed sections
-# (sender=Study, study=..., sections=..., by=...): apps above this one load their own sections
-# (the quality app reads [quality], docs/quality.md §6).
-study_loaded = Signal()
-
 PROTOCOL_DIR = Path(__file__).resolve().parent / "protocols"
+
+# Sent inside the load's transaction with the parsed protocol file, so that apps keeping study
+# settings of their own (visits: the schedule of assessments) load them with the study; a
+# receiver's refusal rolls the whole load back. Arguments: study, data (the whole parsed file;
+# also as `sections`), summary, by.
+study_loaded = Signal()
+# Sections of the protocol file that apps above `trial` own (e.g. [pharmacology]): each app
+# registers a loader in its AppConfig.ready, and load_study calls it, in the same transaction,
+# with the study and the section (None when the file has none).
+SECTION_LOADERS: dict[str, Callable[..., None]] = {}
+
+
+def register_section_loader(name: str, loader: Callable[..., None]) -> None:
+    SECTION_LOADERS[name] = loader
+
 
 DESIGN_FIELDS = (
     "titration_levels",
@@ -95,7 +108,65 @@ def _sync(model, lookup: dict, values: dict, summary: LoadSummary, label: str, *
     return instance
 
 
+def _track_design(track: dict, study: Study, levels: dict, regimens: dict) -> dict:
+    """The track's [tracks.design] table, checked by the designs core (docs/designs.md §12):
+    a wrong name, key or value refuses the whole file, naming the track and the field."""
+    design = track.get("design") or {}
+    code = track.get("code", "?")
+    if not isinstance(design, dict):
+        raise ValidationError(
+            {"tracks": f"Track {code}: design must be a table ([tracks.design]) with a name."}
+        )
+    if not design:
+        return {}
+    if track.get("phase") != EscalationTrack.Phase.ESCALATION:
+        raise ValidationError(
+            {"tracks": f"Track {code}: design: only an escalation track has a dose-finding design."}
+        )
+    regimen = regimens.get(track.get("regimen"))
+    try:
+        parse_design(
+            design,
+            n_levels=len(levels),
+            titration_levels=study.titration_levels if track.get("uses_titration") else 0,
+            window_days=regimen.dlt_window_days if regimen is not None else 28,
+        )
+    except DesignInputError as error:
+        raise ValidationError({"tracks": f"Track {code}: {error}."}) from error
+    return dict(design)
+
+
 @transaction.atomic
+def _study_values(data: dict, study_data: dict, design: dict) -> dict:
+    """The study row's values from the protocol file: [study], the [design] settings (checked
+    against DESIGN_FIELDS) and the [eligibility] criteria."""
+    unknown = set(design) - set(DESIGN_FIELDS)
+    if unknown:
+        raise ValidationError({"design": f"Unknown design settings: {', '.join(sorted(unknown))}."})
+    values = {k: v for k, v in study_data.items() if k != "protocol_number"}
+    for key, value in design.items():
+        values[key] = (
+            Decimal(value)
+            if key in ("min_exposure_fraction", "min_weight_kg", "max_weight_kg")
+            else value
+        )
+    eligibility = data.get("eligibility", {})
+    values["eligibility_criteria"] = {
+        "inclusion": list(eligibility.get("inclusion", [])),
+        "exclusion": list(eligibility.get("exclusion", [])),
+    }
+    age_criterion = eligibility.get("age_criterion")
+    if age_criterion is not None:
+        if age_criterion not in values["eligibility_criteria"]["inclusion"]:
+            raise ValidationError(
+                {
+                    "eligibility": "age_criterion must be one of the inclusion criteria, word for word."
+                }
+            )
+        values["eligibility_criteria"]["age_criterion"] = age_criterion
+    return values
+
+
 def load_study(
     name_or_path: str,
     *,
@@ -121,31 +192,7 @@ def load_study(
     study_data = dict(data["study"])
     if protocol_number:
         study_data["protocol_number"] = protocol_number
-    design = {**data.get("design", {}), **(design or {})}
-    unknown = set(design) - set(DESIGN_FIELDS)
-    if unknown:
-        raise ValidationError({"design": f"Unknown design settings: {', '.join(sorted(unknown))}."})
-    values = {k: v for k, v in study_data.items() if k != "protocol_number"}
-    for key, value in design.items():
-        values[key] = (
-            Decimal(value)
-            if key in ("min_exposure_fraction", "min_weight_kg", "max_weight_kg")
-            else value
-        )
-    eligibility = data.get("eligibility", {})
-    values["eligibility_criteria"] = {
-        "inclusion": list(eligibility.get("inclusion", [])),
-        "exclusion": list(eligibility.get("exclusion", [])),
-    }
-    age_criterion = eligibility.get("age_criterion")
-    if age_criterion is not None:
-        if age_criterion not in values["eligibility_criteria"]["inclusion"]:
-            raise ValidationError(
-                {
-                    "eligibility": "age_criterion must be one of the inclusion criteria, word for word."
-                }
-            )
-        values["eligibility_criteria"]["age_criterion"] = age_criterion
+    values = _study_values(data, study_data, {**data.get("design", {}), **(design or {})})
     values["protocol_file_digest"] = hashlib.sha256(raw).hexdigest()
     summary = LoadSummary(study=None)  # type: ignore[arg-type]
     study = _sync(
@@ -176,9 +223,10 @@ def load_study(
         )
     tracks = {}
     for track in data.get("tracks", []):
-        skip = ("code", "regimen", "status", "reference_track")
+        skip = ("code", "regimen", "status", "reference_track", "design")
         track_values = {k: v for k, v in track.items() if k not in skip}
         track_values["regimen"] = regimens[track["regimen"]]
+        track_values["design"] = _track_design(track, study, levels, regimens)
         reference = track.get("reference_track")
         if reference is not None:
             if reference not in tracks:
@@ -216,5 +264,7 @@ def load_study(
             opened_at=timezone.now() if status != Cohort.Status.PLANNED else None,
         )
         _save(instance, summary, f"cohort {cohort['number']}", created=True, by=by)
-    study_loaded.send(sender=Study, study=study, sections=data, by=by)
+    study_loaded.send(sender=Study, study=study, data=data, sections=data, summary=summary, by=by)
+    for name, loader in SECTION_LOADERS.items():
+        loader(study=study, section=data.get(name), summary=summary, by=by)
     return summary

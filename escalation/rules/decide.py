@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from .by_design import recommend_by_design
 from .design import DesignSettings
 from .expansion import recommend_expansion
 from .facts import Phase, Track
@@ -18,4 +19,6 @@ def recommend(settings: DesignSettings, track: Track, today: date) -> Recommenda
     """
     if track.phase is Phase.EXPANSION:
         return recommend_expansion(settings, track, today)
+    if track.design is not None and not track.design.is_three_plus_three:
+        return recommend_by_design(settings, track, today, track.design)
     return recommend_escalation(settings, track, today)

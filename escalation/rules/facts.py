@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from .errors import EscalationInputError, as_choice
 
@@ -16,6 +17,9 @@ from .errors import EscalationInputError, as_choice
 # quotient such as 0.7 / 0.7000000001 computed from mg amounts does not make a full infusion
 # look under-dosed.
 _FRACTION_TOLERANCE = 1e-9
+
+if TYPE_CHECKING:
+    from .designs.config import DesignConfig
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,7 @@ class Track:
     - `subjects`: everyone ever assigned to the track, replaced subjects included.
     - `interval_days`: days between infusions (21 on Q3W, 14 on Q2W), for dose intensity.
     - `reference`: for a track bound to what another track has cleared (Q2W after Q3W).
+    - `design`: the dose-finding design that decides escalation (None: the 3+3).
     - `escalation_subjects`: on an expansion track, the subjects treated at its dose level and
       regimen on escalation; they count toward the expansion when the study says so
       (`DesignSettings.expansion_counts_escalation_subjects`).
@@ -192,6 +197,8 @@ class Track:
     interval_days: int | None = None
     reference: ReferenceTrack | None = None
     escalation_subjects: tuple[Subject, ...] = ()
+    # The track's dose-finding design (docs/designs.md §12); None = the 3+3 of this core.
+    design: DesignConfig | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "planned_infusion_days", tuple(self.planned_infusion_days))

@@ -10,10 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from .design import TitrationTrigger
 from .facts import AdverseEvent, DoseLevel
 from .window import SubjectEvaluation, SubjectStatus
+
+if TYPE_CHECKING:
+    from .by_design import DesignEvidence
 
 # Bump whenever a rule's outcome can change for the same facts; stored with every decision.
 RULES_VERSION = "escalation-rules 1.2.0 (2026-11)"
@@ -77,6 +81,7 @@ class LevelMode(StrEnum):
     TITRATION = "titration"  # one subject (accelerated titration)
     THREE_PLUS_THREE = "3+3"
     EXPANSION = "expansion"
+    DESIGN = "design"  # counted for the track's dose-finding design (docs/designs.md §12)
 
 
 @dataclass(frozen=True)
@@ -139,7 +144,8 @@ class TitrationTriggered:
 class Recommendation:
     track: str
     action: Action
-    rule: Rule
+    # The protocol rule; on a track run by a dose-finding design, the design's rule in words.
+    rule: Rule | str
     text: str  # what happens next, in plain words
     dose_level: DoseLevel | None = None  # where the action applies
     n_subjects: int = 0  # places to open (cohort size when escalating)
@@ -156,6 +162,8 @@ class Recommendation:
     levels: tuple[LevelSummary, ...] = ()
     evaluated_on: date | None = None
     rules_version: str = RULES_VERSION
+    # On a track run by a dose-finding design: what the design read and decided, with its table.
+    design: DesignEvidence | None = None
 
     @property
     def subjects(self) -> tuple[SubjectEvaluation, ...]:

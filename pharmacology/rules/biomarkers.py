@@ -265,3 +265,50 @@ def summarise_values(
         unit=settings.unit,
         blq_treatment=settings.blq_treatment,
     )
+
+
+@dataclass(frozen=True)
+class ChangeSummary:
+    """Changes from baseline of one analyte at one time point in one group: n (changes with a
+    value), mean (SD) of the change, median (range) of the fold change."""
+
+    group: str
+    analyte: str
+    timepoint: str
+    n: int
+    mean_change: float | None
+    sd_change: float | None
+    n_fold: int
+    median_fold: float | None
+    min_fold: float | None
+    max_fold: float | None
+    unit: str
+    blq_treatment: BlqTreatment
+    version: str = BIOMARKER_VERSION
+
+
+def summarise_changes(group: str, changes: Sequence[Change]) -> ChangeSummary:
+    """docs/pharmacology.md §5: the changes of one analyte and time point, as computed by
+    `changes_from_baseline` (so with one unit and one BLQ rule)."""
+    keys = {(c.analyte, c.timepoint, c.unit, c.blq_treatment) for c in changes}
+    if len(keys) != 1:
+        raise PharmacologyInputError(
+            f"change summary of {group}: give the changes of one analyte, time point and rule"
+        )
+    analyte, timepoint, unit, rule = keys.pop()
+    deltas = [c.change for c in changes if c.change is not None]
+    folds = [c.fold_change for c in changes if c.fold_change is not None]
+    return ChangeSummary(
+        group=group,
+        analyte=analyte,
+        timepoint=timepoint,
+        n=len(deltas),
+        mean_change=statistics.fmean(deltas) if deltas else None,
+        sd_change=statistics.stdev(deltas) if len(deltas) > 1 else None,
+        n_fold=len(folds),
+        median_fold=statistics.median(folds) if folds else None,
+        min_fold=min(folds) if folds else None,
+        max_fold=max(folds) if folds else None,
+        unit=unit,
+        blq_treatment=rule,
+    )

@@ -41,9 +41,17 @@ from .version import RULES_VERSION
 CRITERIA: dict[str, tuple[TermCriteria, ...]] = {ctcae_v5.VERSION: ctcae_v5.TERMS}
 
 
+class MissingRangePolicy(StrEnum):
+    """What a result with no normal range on file is graded with (docs/visits.md §4.3)."""
+
+    NO_GRADE = "no_grade"  # the protocol rule: no range, no grade, flagged for the site
+    DECIDABLE_GRADES = "decidable_grades"  # grade on the cut-offs that need no limit (admiral)
+
+
 @dataclass(frozen=True)
 class LabGradingSettings:
     ctcae_version: str = ctcae_v5.VERSION
+    missing_range: MissingRangePolicy = MissingRangePolicy.NO_GRADE
 
     def __post_init__(self) -> None:
         if self.ctcae_version not in CRITERIA:
@@ -51,6 +59,11 @@ class LabGradingSettings:
                 f"ctcae_version: no lab criteria for CTCAE version {self.ctcae_version!r}; "
                 f"available: {', '.join(sorted(CRITERIA))}"
             )
+        object.__setattr__(
+            self,
+            "missing_range",
+            as_choice(MissingRangePolicy, self.missing_range, "missing_range"),
+        )
 
     @property
     def terms(self) -> tuple[TermCriteria, ...]:
@@ -377,6 +390,23 @@ def grade_term(
     if term.test != test.code:
         raise VisitsInputError(f"{term.term} grades {term.test} results, not {test.code}")
     context = _context(term, result, test)
+    if (
+        result.normal_range is None
+        and term.uses_limits
+        and settings.missing_range is MissingRangePolicy.NO_GRADE
+    ):
+        # The protocol rule: a result without the site lab's normal range is not graded, even
+        # where an absolute cut-off would match; the site is asked for the range (§4.3).
+        context.flags = [LabFlag.NO_NORMAL_RANGE]
+        context.notes = ["no normal range on file for this result"]
+        return _result(
+            term,
+            context,
+            settings,
+            grade=None,
+            rule=f"{_name(term, settings)}: no grade, no normal range on file for this result "
+            f"({_shown(context.value, context.unit)}); enter the site lab's normal range",
+        )
     undecided: list[GradeCriteria] = []
     for criteria in term.grades:
         for clause in criteria.clauses:

@@ -18,7 +18,7 @@ gives the same result (NumPy's PCG64 generator).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeAlias
@@ -40,6 +40,7 @@ from .i3plus3 import I3plus3Settings
 from .interval import IntervalDesign, table_codes
 from .isotonic import NO_MTD, eliminated_levels, elimination_boundary, select_mtd_batch
 from .mtpi2 import Mtpi2Settings
+from .simulate_fast import crm_trials, tite_boin_trials
 from .three_plus_three import ThreePlusThreeSettings, next_step
 from .tite_boin import TiteBoinSettings, tite_boin_decide
 
@@ -161,21 +162,71 @@ def simulate(
     return summarise(settings, scenario, records, seed=seed)
 
 
-def simulate_trials(
+def simulate_in_chunks(
     settings: DesignSettings,
     scenario: Scenario,
     *,
     n_trials: int = 10_000,
     seed: int = 20260301,
+    chunk: int = 1000,
+    timing: Timing | None = None,
+) -> Iterator[tuple[int, TrialRecords | None]]:
+    """The same simulation in chunks of `chunk` trials, for a progress bar: yields (trials done,
+    None), and at the end (n_trials, every trial's records). Chunk i draws from the i-th child of NumPy's SeedSequence(seed), so the
+    result depends on (seed, chunk) only: the same seed and chunk give the same figures."""
+    if n_trials < 1:
+        raise DesignInputError("n_trials: at least 1")
+    if chunk < 1:
+        raise DesignInputError("chunk: at least 1")
+    sizes = [chunk] * (n_trials // chunk) + ([n_trials % chunk] if n_trials % chunk else [])
+    children = np.random.SeedSequence(seed).spawn(len(sizes))
+    parts: list[TrialRecords] = []
+    done = 0
+    for size, child in zip(sizes, children, strict=True):
+        parts.append(simulate_trials(settings, scenario, n_trials=size, seed=child, timing=timing))
+        done += size
+        yield done, merge_records(parts) if done == n_trials else None
+
+
+def merge_records(parts: list[TrialRecords]) -> TrialRecords:
+    """The records of several batches of trials as one."""
+    if len(parts) == 1:
+        return parts[0]
+    durations = [p.duration for p in parts]
+    return TrialRecords(
+        n=np.concatenate([p.n for p in parts]),
+        y=np.concatenate([p.y for p in parts]),
+        selected=np.concatenate([p.selected for p in parts]),
+        early_stop=np.concatenate([p.early_stop for p in parts]),
+        duration=None
+        if any(d is None for d in durations)
+        else np.concatenate([d for d in durations if d is not None]),
+    )
+
+
+def simulate_trials(
+    settings: DesignSettings,
+    scenario: Scenario,
+    *,
+    n_trials: int = 10_000,
+    seed: int | np.random.SeedSequence = 20260301,
     timing: Timing | None = None,
     keep_history: int = 0,
+    vectorised: bool = True,
 ) -> TrialRecords:
+    """Every trial's records. `vectorised=False` runs TITE-BOIN one trial at a time through
+    `tite_boin_decide` (the vectorised engine gives the same trials; a test compares them)."""
     if n_trials < 1:
         raise DesignInputError("n_trials: at least 1")
     rng = np.random.default_rng(seed)
     p = np.array(scenario.true_dlt)
     if isinstance(settings, ThreePlusThreeSettings):
         return _three_plus_three(settings, p, n_trials, rng, keep_history)
+    if vectorised and not keep_history:
+        if isinstance(settings, TiteBoinSettings) and settings.trial.titration is None:
+            return _calendar_fast(settings, p, n_trials, rng, timing or Timing())
+        if isinstance(settings, CrmSettings) and not settings.tite and settings.titration is None:
+            return _calendar_fast(settings, p, n_trials, rng, timing or Timing())
     if isinstance(settings, TiteBoinSettings | CrmSettings) or timing is not None:
         return _calendar(settings, p, n_trials, rng, timing or Timing(), keep_history)
     return _interval(settings, p, n_trials, rng, keep_history)
@@ -383,16 +434,8 @@ def _calendar(
     cap = max_subjects(settings)
     window = _window(settings)
     decide = _decider(settings)
-    gap = window / timing.accrual_per_window
     a, b = timing.dlt_onset
-    # Every subject's draws up front, so a trial's course does not depend on the others.
-    u_dlt = rng.random((t, cap))
-    u_onset = rng.random((t, cap))
-    gaps = (
-        rng.exponential(gap, (t, cap))
-        if timing.accrual is Accrual.POISSON
-        else np.full((t, cap), gap)
-    )
+    u_dlt, u_onset, gaps = _calendar_draws(cap, t, rng, timing, window)
     n_all = np.zeros((t, k), dtype=np.int64)
     y_all = np.zeros((t, k), dtype=np.int64)
     selected = np.full(t, NO_MTD, dtype=np.int64)
@@ -446,6 +489,40 @@ def _calendar(
         if r < keep:
             history.append(tuple(steps))
     return TrialRecords(n_all, y_all, selected, early, duration, tuple(history))
+
+
+def _calendar_draws(
+    cap: int, t: int, rng: np.random.Generator, timing: Timing, window: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Every subject's draws up front (DLT, onset, arrival gap), so a trial's course does not
+    depend on the others; both calendar engines draw them this way, in this order."""
+    gap = window / timing.accrual_per_window
+    u_dlt = rng.random((t, cap))
+    u_onset = rng.random((t, cap))
+    gaps = (
+        rng.exponential(gap, (t, cap))
+        if timing.accrual is Accrual.POISSON
+        else np.full((t, cap), gap)
+    )
+    return u_dlt, u_onset, gaps
+
+
+def _calendar_fast(
+    settings: TiteBoinSettings | CrmSettings,
+    p: FloatArray,
+    t: int,
+    rng: np.random.Generator,
+    timing: Timing,
+) -> TrialRecords:
+    """TITE-BOIN or the CRM, vectorised (simulate_fast.py): the trials of `_calendar`."""
+    cap = max_subjects(settings)
+    u_dlt, u_onset, gaps = _calendar_draws(cap, t, rng, timing, settings.window_days)
+    if isinstance(settings, TiteBoinSettings):
+        result = tite_boin_trials(settings, p, u_dlt, u_onset, gaps, timing.dlt_onset)
+    else:
+        result = crm_trials(settings, p, u_dlt, u_onset, gaps, timing.dlt_onset)
+    n, y, selected, early, duration = result
+    return TrialRecords(n, y, selected, early, duration)
 
 
 # -- summaries ---------------------------------------------------------------------------------

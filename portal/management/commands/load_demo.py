@@ -12,6 +12,7 @@ from accounts.models import Membership, User
 from accounts.roles import Role
 from core.dates import site_today
 from dosing.services import dose_record
+from efficacy.demo import load_demo_assessments
 from safety.models import CtcaeTerm
 from safety.services import adverse_event_report
 from subjects.models import Subject
@@ -22,6 +23,7 @@ from subjects.services import (
     subject_screen,
 )
 from trial.models import Cohort, Site, Study
+from visits.demo import load_demo_forms
 
 DEMO_PASSWORD = "phase1-demo"
 SITES = [
@@ -144,6 +146,9 @@ class Command(BaseCommand):
                 infusion_end=datetime.combine(day1, time(11, 0), tz),
                 lot_number="MIL97-L001",
             )
+            load_demo_forms(
+                by=coordinator, subject=subject, consent_on=today - timedelta(days=40), day1=day1
+            )
             fatigue = CtcaeTerm.objects.filter(term="Fatigue").first()
             if fatigue is not None:
                 adverse_event_report(
@@ -158,6 +163,7 @@ class Command(BaseCommand):
                     action_taken="none",
                     outcome="recovered",
                 )
+        load_demo_assessments(study, coordinator)  # efficacy: baseline and a follow-up scan
         other = sites["102"]
         subject_screen(
             by=users["coordinator_b"],

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from config.celery import app
 from escalation.models import Notification, Recommendation, TrackEvaluationState
-from escalation.tasks import evaluate_track_task
+from escalation.tasks import evaluate_and_announce
 from safety.models import AdverseEvent
 from safety.services import adverse_event_void
 from tests.integration.escalation.helpers import report_dlt
@@ -165,12 +165,12 @@ def test_the_evaluation_task_retries_a_database_error_and_is_idempotent(l1_subje
 
     TrackEvaluationState.objects.filter(track=cohort1.track).update(requested_at=timezone.now())
     with mock.patch("escalation.tasks.evaluate_track", flaky):
-        result = evaluate_track_task.apply(args=[cohort1.track_id], throw=False)
+        result = evaluate_and_announce.apply(args=[cohort1.track_id], throw=False)
     assert result.successful() and calls["n"] == 2
     assert TrackEvaluationState.objects.get(track=cohort1.track).requested_at is None
     # Run again with nothing owed: skipped, nothing new stored.
     count = Recommendation.objects.count()
-    again = evaluate_track_task.apply(args=[cohort1.track_id]).get()
+    again = evaluate_and_announce.apply(args=[cohort1.track_id]).get()
     assert again == {"track": cohort1.track_id, "created": False, "skipped": True}
     assert Recommendation.objects.count() == count
 
@@ -183,6 +183,6 @@ def test_a_burst_of_queued_evaluations_evaluates_once(coordinator_a, l1_subject,
 
     TrackEvaluationState.objects.filter(track=cohort1.track).update(requested_at=timezone.now())
     with mock.patch("escalation.services.rules.recommend", wraps=rules.recommend) as recommend:
-        results = [evaluate_track_task.apply(args=[cohort1.track_id]).get() for _ in range(5)]
+        results = [evaluate_and_announce.apply(args=[cohort1.track_id]).get() for _ in range(5)]
     assert recommend.call_count == 1
     assert [r["skipped"] for r in results] == [False, True, True, True, True]

@@ -21,6 +21,7 @@ from escalation.models import CommitteeDecision, Notification, Recommendation
 from escalation.player import play_trial
 from escalation.rules import play as pure
 from escalation.services import evaluate_track
+from escalation.tasks import evaluate_and_notify
 from safety.services import adverse_event_update
 from subjects.services import subject_enroll
 from tests.conftest import PASSWORD
@@ -147,13 +148,13 @@ def test_wait_is_not_e_mailed(coordinator_a, monitor, site_a, cohort1, ctcae):
 def test_the_recommendation_notification_is_stored_with_the_recommendation(
     coordinator_a, monitor, site_a, cohort1, ctcae
 ):
-    with mock.patch("escalation.services.enqueue_evaluation"):  # no evaluation at commit
+    with mock.patch("escalation.triggers.enqueue_evaluation"):  # no evaluation at commit
         subject = enrolled_subject(coordinator_a, site_a, "S-1", cohort1, days_ago=32)
         dosed(coordinator_a, subject, on=site_today(site_a.timezone) - timedelta(days=30))
     # Inside the evaluation's own transaction, before anything runs at commit: a worker killed
     # right after this commit cannot lose the notification (reliability review D3).
     with transaction.atomic():
-        result = evaluate_track(cohort1.track_id)
+        result = evaluate_and_notify(cohort1.track_id)
         assert result.created and result.recommendation.needs_decision
         assert Notification.objects.filter(
             kind=Notification.Kind.RECOMMENDATION,

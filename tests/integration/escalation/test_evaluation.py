@@ -64,7 +64,7 @@ def test_evaluating_again_stores_nothing_new(l1_subject, cohort1):
 
 def test_concurrent_evaluations_store_one_recommendation(coordinator_a, site_a, cohort1, ctcae):
     needs_postgresql()
-    with mock.patch("escalation.services.enqueue_evaluation"):  # no evaluation at commit
+    with mock.patch("escalation.triggers.enqueue_evaluation"):  # no evaluation at commit
         subject = enrolled_subject(coordinator_a, site_a, "S-1", cohort1, days_ago=32)
         dosed(coordinator_a, subject, on=site_today(site_a.timezone) - timedelta(days=30))
     assert not Recommendation.objects.filter(track=cohort1.track).exists()
@@ -92,7 +92,7 @@ def test_concurrent_evaluations_store_one_recommendation(coordinator_a, site_a, 
 def test_an_evaluation_lost_at_commit_is_made_by_the_sweep(coordinator_a, l1_subject, cohort1):
     before = current(cohort1.track)
     with mock.patch(
-        "escalation.tasks.evaluate_track_task.apply_async",
+        "escalation.tasks.evaluate_and_announce.apply_async",
         side_effect=ConnectionError("broker down"),
     ):
         report_dlt(coordinator_a, l1_subject)

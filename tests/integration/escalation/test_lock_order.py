@@ -114,7 +114,7 @@ def test_a_confirmation_during_an_evaluation_gets_the_designed_answer(
     track = cohort1.track
     pending = current(track)
     assert pending.action == "escalate" and pending.needs_decision
-    with mock.patch("escalation.services.enqueue_evaluation"):  # evaluated below, by hand
+    with mock.patch("escalation.triggers.enqueue_evaluation"):  # evaluated below, by hand
         report_dlt(coordinator_a, l1_subject)
     assert current(track).pk == pending.pk  # not yet evaluated
 

@@ -8,6 +8,7 @@ import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
+from django.test import override_settings
 
 from config.celery import app
 from escalation.models import Recommendation
@@ -39,8 +40,11 @@ def test_a_dlt_recorded_through_the_service_is_evaluated_by_the_worker(
     app.conf.task_always_eager = False
     app.conf.task_default_queue = queue
     try:
-        with start_worker(
-            app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=20
+        with (
+            override_settings(EVALUATION_QUEUE=queue),
+            start_worker(
+                app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=20
+            ),
         ):
             committed = time.monotonic()
             report_dlt(coordinator_a, l1_subject)

@@ -132,3 +132,26 @@ def test_summary_reports_its_blq_rule(treatment: str, n: int, mean: float) -> No
 def test_summary_refuses_mixed_timepoints() -> None:
     with pytest.raises(PharmacologyInputError, match="got a result of IL-6 at C1D1 EOI"):
         summarise_values("IL-6", "C1D2", [RESULTS[1]])
+
+
+def test_change_summary_of_one_group() -> None:
+    from pharmacology.rules.biomarkers import summarise_changes
+
+    def result(subject: str, day: float, reported: str, baseline: bool = False) -> BiomarkerResult:
+        return BiomarkerResult(
+            subject=subject, analyte="IL6", timepoint="pre-dose" if baseline else "6 h", day=day,
+            reported=reported, unit="pg/mL", lloq=1.5, baseline=baseline,
+        )  # fmt: skip
+
+    changes = changes_from_baseline(
+        [
+            result("A", -0.02, "4", baseline=True), result("A", 0.25, "12"),
+            result("B", -0.02, "10", baseline=True), result("B", 0.25, "15"),
+            result("C", -0.02, "<LLOQ", baseline=True), result("C", 0.25, "9"),
+        ]
+    )  # fmt: skip
+    summary = summarise_changes("Dose level 1", changes)
+    # A: +8 (x3), B: +5 (x1.5), C: no baseline value (BLQ left out): no change.
+    assert (summary.n, summary.mean_change, summary.n_fold) == (2, 6.5, 2)
+    assert summary.median_fold == 2.25 and (summary.min_fold, summary.max_fold) == (1.5, 3.0)
+    assert summary.unit == "pg/mL" and summary.blq_treatment == "exclude"

@@ -21,7 +21,16 @@ from decimal import Decimal
 
 import pytest
 
-from visits.rules import Baseline, LabFlag, LabResult, NormalRange, grade_lab_result
+from visits.rules import (
+    Baseline,
+    LabFlag,
+    LabGradingSettings,
+    LabResult,
+    MissingRangePolicy,
+    NormalRange,
+    VisitsInputError,
+    grade_lab_result,
+)
 
 RANGES: dict[str, tuple[str | None, str | None, str]] = {
     "NEUT": ("2.0", "7.5", "10^9/L"),
@@ -111,7 +120,9 @@ ROWS = [
     # LLN 1.4 lies below the G2 limit: 1.45 is <1.5, G2 whatever the LLN.
     case("Neutrophil count decreased", 2, "NEUT", "1.45", "10^9/L", normal=("1.4", "7.5", "10^9/L")),
     # No range on file: G4 needs none (0.4 < 0.5); 1.8 could be G1 or G0, so no grade.
-    case("Neutrophil count decreased", 4, "NEUT", "0.4", "10^9/L", normal=None),
+    # No normal range on file: no grade, even below the absolute grade 4 cut-off (the
+    # protocol rule, docs/visits.md §4.3; the admiral reading is a setting, tested below).
+    case("Neutrophil count decreased", None, "NEUT", "0.4", "10^9/L", normal=None),
     case("Neutrophil count decreased", None, "NEUT", "1.8", "10^9/L", normal=None),
     # --- Platelet count decreased: G4 <25; G3 <50-25; G2 <75-50; G1 <LLN-75
     case("Platelet count decreased", 4, "PLAT", "24.9", "10^9/L"),  # below 25
@@ -447,13 +458,60 @@ def test_no_normal_range_gives_no_grade_and_says_so() -> None:
     )
     assert alt.grade is None
     assert LabFlag.NO_NORMAL_RANGE in alt.flags
-    assert "no grade" in alt.rule and "normal limit" in alt.rule
+    assert "no grade" in alt.rule and "no normal range on file" in alt.rule
+
+
+def test_no_normal_range_is_no_grade_even_past_an_absolute_cutoff() -> None:
+    """The protocol rule (docs/visits.md §4.3): no range, no grade, flagged for the site."""
+    for result, term in (
+        (LabResult("NEUT", "0.1", "10^9/L"), "Neutrophil count decreased"),
+        (LabResult("PLAT", "10", "10^9/L"), "Platelet count decreased"),
+        (LabResult("HGB", "70", "g/L"), "Anemia"),
+        (LabResult("K", "7.5", "mmol/L"), "Hyperkalemia"),
+        (
+            LabResult("CREAT", "2.0", "mg/dL", baseline=Baseline("0.6", "mg/dL")),
+            "Creatinine increased",
+        ),
+    ):
+        grade = grade_lab_result(result).term(term)
+        assert grade.grade is None, grade.rule
+        assert grade.flags == (LabFlag.NO_NORMAL_RANGE,)
+        assert "no normal range on file" in grade.rule
+        assert "enter the site lab's normal range" in grade.rule
+    # With the range the same neutrophil count is graded 4.
+    graded = grade_lab_result(
+        LabResult("NEUT", "0.1", "10^9/L", NormalRange("2.0", "7.5", "10^9/L"))
+    ).term("Neutrophil count decreased")
+    assert graded.grade == 4
+
+
+def test_terms_that_need_no_limit_are_graded_without_a_range() -> None:
+    # Lymphocyte count increased has absolute cut-offs only: no range is needed.
+    grade = grade_lab_result(LabResult("LYM", "25", "10^9/L")).term("Lymphocyte count increased")
+    assert grade.grade == 3
+
+
+def test_the_admiral_reading_is_a_setting() -> None:
+    settings = LabGradingSettings(missing_range="decidable_grades")
+    assert settings.missing_range is MissingRangePolicy.DECIDABLE_GRADES
+    neut = grade_lab_result(LabResult("NEUT", "0.4", "10^9/L"), settings).term(
+        "Neutrophil count decreased"
+    )
+    assert neut.grade == 4
+    below_g2 = grade_lab_result(LabResult("NEUT", "1.8", "10^9/L"), settings).term(
+        "Neutrophil count decreased"
+    )
+    assert below_g2.grade is None and LabFlag.NO_NORMAL_RANGE in below_g2.flags
+    with pytest.raises(VisitsInputError, match="missing_range: 'guess' is not one of"):
+        LabGradingSettings(missing_range="guess")
 
 
 def test_creatinine_without_uln_grades_from_baseline_and_flags_the_rest() -> None:
-    # 2.0 > 3 x baseline 0.6 -> G3 from the baseline; G4 (>6 x ULN) cannot be decided.
+    # Under the admiral reading: 2.0 > 3 x baseline 0.6 -> G3 from the baseline; G4 (>6 x ULN)
+    # cannot be decided.
     grade = grade_lab_result(
-        LabResult("CREAT", "2.0", "mg/dL", baseline=Baseline("0.6", "mg/dL"))
+        LabResult("CREAT", "2.0", "mg/dL", baseline=Baseline("0.6", "mg/dL")),
+        LabGradingSettings(missing_range="decidable_grades"),
     ).term("Creatinine increased")
     assert grade.grade == 3
     assert LabFlag.HIGHER_GRADE_UNDECIDED in grade.flags

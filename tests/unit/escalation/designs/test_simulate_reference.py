@@ -51,7 +51,7 @@ def _z_mean(ours: float, se_ours: float, theirs: float, n_ours: int, n_theirs: i
     return 0.0 if se == 0 else (ours - theirs) / se
 
 
-def _cells(name: str) -> list[tuple[str, float, float, float]]:
+def _cells(name: str, seed: int = 11) -> list[tuple[str, float, float, float]]:
     """(cell, ours, theirs, z) for every figure get.oc reports."""
     rows = SCENARIOS[name]
     first = rows[0]
@@ -63,7 +63,7 @@ def _cells(name: str) -> list[tuple[str, float, float, float]]:
             extrasafe=first["extrasafe"] == "TRUE",
         )
     )
-    oc = simulate(settings, Scenario(floats(first["p_true"])), n_trials=N_TRIALS, seed=11)
+    oc = simulate(settings, Scenario(floats(first["p_true"])), n_trials=N_TRIALS, seed=seed)
     m = int(first["ntrial"])
     cells = []
     for dose, row in enumerate(rows):
@@ -100,7 +100,20 @@ def _cells(name: str) -> list[tuple[str, float, float, float]]:
     return cells
 
 
-@pytest.mark.parametrize("name", ["rd_example", "s1", "s2", "s3", "s4"])
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_the_documented_get_oc_example_is_reproduced_within_2_se_in_every_cell(seed: int) -> None:
+    """BOIN's own documented example (get.oc, target 0.3, p = 0.05/0.15/0.3/0.45/0.6, 20 cohorts
+    of 3, 1000 trials, seed 6; BOIN 2.7.2 manual and Yan et al., J Stat Softw 2020;94(13)):
+    selection %, subjects and DLTs per dose, every one of the 15 cells within 2 standard errors
+    of the difference. The reference's 1000 trials dominate that SE, so the check does not hang
+    on our seed: it holds for each of three (largest |z| about 1.5)."""
+    cells = _cells("rd_example", seed)
+    assert len(cells) == 15
+    beyond = [c for c in cells if abs(c[3]) > 2]
+    assert not beyond, beyond
+
+
+@pytest.mark.parametrize("name", ["s1", "s2", "s3", "s4"])
 def test_boin_oc_agrees_with_get_oc(name: str) -> None:
     assert_agreement(_cells(name))
 

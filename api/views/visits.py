@@ -1,0 +1,772 @@
+"""Visits and the forms entered at them (vital signs, local lab results, ECOG): read with
+`updated_since`, history and CSV like every clinical resource, and written by integrations
+through the same services as the pages (visits/services.py), with `by=request.user`."""
+
+from django.db.models import F
+from django_filters import ChoiceFilter
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+
+from api.concurrency import expected_version
+from api.filters import ClinicalFilterSet, DateFilter, id_filter
+from api.inputs import (
+    AsciiDecimalField,
+    AsciiIntegerField,
+    CorrectionInput,
+    MeddraCodeField,
+    ScopedPrimaryKey,
+    StrictInput,
+    day_field,
+)
+from api.serializers import AdverseEventSerializer, ClinicalRecordFields, SubjectColumns
+from safety.models import AdverseEvent
+from subjects.models import Subject
+from visits import services
+from visits.models import (
+    CM_FREQUENCIES,
+    CM_ROUTES,
+    CM_UNITS,
+    LAB_TEST_CHOICES,
+    ConcomitantMedication,
+    EcgAssessment,
+    EcogAssessment,
+    LabResult,
+    MedicalHistory,
+    Visit,
+    VitalSigns,
+)
+
+from .base import VOID_REASON, ClinicalWriteViewSet, HistoryMixin
+
+
+def _write(summary, request, response, *, created=False, description=""):
+    return extend_schema(
+        summary=summary,
+        description=description,
+        request=request,
+        responses={201 if created else 200: response},
+    )
+
+
+def _correct(summary, request, response):
+    return extend_schema(
+        summary=summary,
+        description="Changes only the fields sent, with a `reason` kept in the audit history. "
+        "Needs If-Match with the ETag of the version edited.",
+        request=request,
+        responses={200: response},
+    )
+
+
+def _void(summary, response):
+    return extend_schema(
+        summary=summary,
+        description="Voids the record with a reason (it stays on record and appears in "
+        "incremental pulls with voided=true). Needs If-Match.",
+        parameters=[VOID_REASON],
+        request=None,
+        responses={200: response},
+    )
+
+
+# --- Serializers (rows) ---
+
+
+class VisitColumns(serializers.Serializer):
+    visit_code = serializers.CharField(source="api_visit_code", read_only=True)
+
+
+VISIT_ANNOTATIONS = {**SubjectColumns.ANNOTATIONS, "api_visit_code": F("visit__code")}
+
+
+class VisitSerializer(ClinicalRecordFields, SubjectColumns, serializers.ModelSerializer):
+    class Meta:
+        model = Visit
+        fields = [
+            "id",
+            "study",
+            "site",
+            "site_number",
+            "subject",
+            "subject_number",
+            "code",
+            "visit_date",
+            "not_done",
+            "not_done_reason",
+            *ClinicalRecordFields.AUDIT_FIELDS,
+        ]
+
+
+class VitalSignsSerializer(
+    ClinicalRecordFields, SubjectColumns, VisitColumns, serializers.ModelSerializer
+):
+    class Meta:
+        model = VitalSigns
+        fields = [
+            "id",
+            "study",
+            "site",
+            "site_number",
+            "subject",
+            "subject_number",
+            "visit",
+            "visit_code",
+            "measured_on",
+            "timepoint",
+            "systolic_bp",
+            "diastolic_bp",
+            "pulse",
+            "respiratory_rate",
+            "temperature_c",
+            "temperature_reported",
+            "spo2",
+            "weight_kg",
+            "weight_reported",
+            "rules_version",
+            *ClinicalRecordFields.AUDIT_FIELDS,
+        ]
+
+
+class LabResultSerializer(
+    ClinicalRecordFields, SubjectColumns, VisitColumns, serializers.ModelSerializer
+):
+    grading_flags = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = LabResult
+        fields = [
+            "id",
+            "study",
+            "site",
+            "site_number",
+            "subject",
+            "subject_number",
+            "visit",
+            "visit_code",
+            "sampled_on",
+            "test",
+            "value",
+            "unit",
+            "normal_low",
+            "normal_high",
+            "clinically_significant",
+            "symptomatic",
+            "standard_value",
+            "standard_unit",
+            "reference_flag",
+            "ctcae_term",
+            "ctcae_meddra_code",
+            "ctcae_grade",
+            "ctcae_version",
+            "grading_rule",
+            "grading_flags",
+            "rules_version",
+            "adverse_event",
+            *ClinicalRecordFields.AUDIT_FIELDS,
+        ]
+
+
+class EcogSerializer(
+    ClinicalRecordFields, SubjectColumns, VisitColumns, serializers.ModelSerializer
+):
+    class Meta:
+        model = EcogAssessment
+        fields = [
+            "id",
+            "study",
+            "site",
+            "site_number",
+            "subject",
+            "subject_number",
+            "visit",
+            "visit_code",
+            "assessed_on",
+            "status",
+            *ClinicalRecordFields.AUDIT_FIELDS,
+        ]
+
+
+class EcgSerializer(
+    ClinicalRecordFields, SubjectColumns, VisitColumns, serializers.ModelSerializer
+):
+    qtcf_replicates = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = EcgAssessment
+        fields = [
+            "id",
+            "study",
+            "site",
+            "site_number",
+            "subject",
+            "subject_number",
+            "visit",
+            "visit_code",
+            "recorded_on",
+            "timepoint",
+            "qt_ms_1",
+            "rr_ms_1",
+            "heart_rate_1",
+            "qt_ms_2",
+            "rr_ms_2",
+            "heart_rate_2",
+            "qt_ms_3",
+            "rr_ms_3",
+            "heart_rate_3",
+            "pr_ms",
+            "qrs_ms",
+            "interpretation",
+            "qtcf_ms",
+            "qtcf_replicates",
+            "baseline_qtcf_ms",
+            "qtc_grade",
+            "grading_rule",
+            "rules_version",
+            *ClinicalRecordFields.AUDIT_FIELDS,
+        ]
+
+
+# --- Filters ---
+
+
+class VisitFormFilterSet(ClinicalFilterSet):
+    study = id_filter("subject__study_id", "Only this study's records (id).")
+    site = id_filter("subject__site_id", "Only this site's records (id).")
+    subject = id_filter("subject_id", "Only this subject's records (id).")
+
+
+class VisitFilterSet(VisitFormFilterSet):
+    class Meta:
+        model = Visit
+        fields: list[str] = []
+
+
+class VitalSignsFilterSet(VisitFormFilterSet):
+    visit = id_filter("visit_id", "Only this visit's records (id).")
+
+    class Meta:
+        model = VitalSigns
+        fields: list[str] = []
+
+
+class LabResultFilterSet(VisitFormFilterSet):
+    visit = id_filter("visit_id", "Only this visit's records (id).")
+    test = ChoiceFilter(choices=LAB_TEST_CHOICES)
+    sampled_from = DateFilter(
+        field_name="sampled_on", lookup_expr="gte", label="Sampled on or after this date."
+    )
+    sampled_to = DateFilter(
+        field_name="sampled_on", lookup_expr="lte", label="Sampled on or before this date."
+    )
+
+    class Meta:
+        model = LabResult
+        fields: list[str] = []
+
+
+class EcogFilterSet(VisitFormFilterSet):
+    visit = id_filter("visit_id", "Only this visit's records (id).")
+
+    class Meta:
+        model = EcogAssessment
+        fields: list[str] = []
+
+
+class EcgFilterSet(VisitFormFilterSet):
+    visit = id_filter("visit_id", "Only this visit's records (id).")
+
+    class Meta:
+        model = EcgAssessment
+        fields: list[str] = []
+
+
+# --- Inputs ---
+
+
+class VisitCreateInput(StrictInput):
+    subject = ScopedPrimaryKey(Subject)
+    code = serializers.CharField(
+        max_length=20, help_text="The calendar's visit code (C1D8, EOT...), or UNS1, UNS2..."
+    )
+    visit_date = day_field(required=False, allow_null=True)
+    not_done = serializers.BooleanField(required=False)
+    not_done_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class VisitUpdateInput(CorrectionInput):
+    visit_date = day_field(allow_null=True)
+    not_done = serializers.BooleanField()
+    not_done_reason = serializers.CharField(max_length=2000, allow_blank=True)
+
+
+def _small(**kwargs):
+    return AsciiIntegerField(min_value=0, max_value=32767, allow_null=True, **kwargs)
+
+
+class VitalSignsFields(StrictInput):
+    measured_on = day_field()
+    timepoint = serializers.ChoiceField(choices=VitalSigns.Timepoint.choices)
+    systolic_bp = _small(required=False, help_text="mmHg")
+    diastolic_bp = _small(required=False, help_text="mmHg")
+    pulse = _small(required=False, help_text="beats/min")
+    respiratory_rate = _small(required=False, help_text="breaths/min")
+    temperature = AsciiDecimalField(max_digits=6, decimal_places=2, required=False, allow_null=True)
+    temperature_unit = serializers.ChoiceField(choices=["C", "F"], required=False)
+    spo2 = _small(required=False, help_text="%")
+    weight = AsciiDecimalField(max_digits=8, decimal_places=3, required=False, allow_null=True)
+    weight_unit = serializers.ChoiceField(choices=["kg", "lb"], required=False)
+
+
+class VitalSignsCreateInput(VitalSignsFields):
+    visit = ScopedPrimaryKey(Visit)
+
+
+class VitalSignsUpdateInput(CorrectionInput, VitalSignsFields):
+    pass
+
+
+class LabFields(StrictInput):
+    sampled_on = day_field()
+    test = serializers.ChoiceField(choices=LAB_TEST_CHOICES)
+    value = AsciiDecimalField(max_digits=14, decimal_places=4)
+    unit = serializers.CharField(max_length=20, allow_blank=True)
+    normal_low = AsciiDecimalField(max_digits=14, decimal_places=4, required=False, allow_null=True)
+    normal_high = AsciiDecimalField(
+        max_digits=14, decimal_places=4, required=False, allow_null=True
+    )
+    clinically_significant = serializers.BooleanField(required=False, allow_null=True)
+    symptomatic = serializers.BooleanField(required=False, allow_null=True)
+
+
+class LabCreateInput(LabFields):
+    visit = ScopedPrimaryKey(Visit)
+
+
+class LabUpdateInput(CorrectionInput, LabFields):
+    pass
+
+
+class LabAdverseEventInput(StrictInput):
+    relationship = serializers.ChoiceField(choices=AdverseEvent.Relationship.choices)
+    action_taken = serializers.ChoiceField(choices=AdverseEvent.ActionTaken.choices)
+    outcome = serializers.ChoiceField(choices=AdverseEvent.Outcome.choices)
+    verbatim_term = serializers.CharField(max_length=300, required=False)
+    grade = AsciiIntegerField(min_value=1, max_value=5, required=False)
+    onset_date = day_field(required=False)
+    resolution_date = day_field(required=False, allow_null=True)
+
+
+class EcogFields(StrictInput):
+    assessed_on = day_field()
+    status = AsciiIntegerField(min_value=0, max_value=5)
+
+
+class EcogCreateInput(EcogFields):
+    visit = ScopedPrimaryKey(Visit)
+
+
+class EcogUpdateInput(CorrectionInput, EcogFields):
+    pass
+
+
+def _ms_input(**kwargs):
+    return AsciiIntegerField(
+        min_value=0, max_value=32767, required=False, allow_null=True, **kwargs
+    )
+
+
+class EcgFields(StrictInput):
+    recorded_on = day_field()
+    timepoint = serializers.ChoiceField(choices=VitalSigns.Timepoint.choices)
+    qt_ms_1 = AsciiIntegerField(min_value=0, max_value=32767, help_text="ms")
+    rr_ms_1 = _ms_input(help_text="ms; or the heart rate")
+    heart_rate_1 = _ms_input(help_text="beats/min")
+    qt_ms_2 = _ms_input(help_text="ms (triplicate)")
+    rr_ms_2 = _ms_input()
+    heart_rate_2 = _ms_input()
+    qt_ms_3 = _ms_input(help_text="ms (triplicate)")
+    rr_ms_3 = _ms_input()
+    heart_rate_3 = _ms_input()
+    pr_ms = _ms_input()
+    qrs_ms = _ms_input()
+    interpretation = serializers.ChoiceField(choices=EcgAssessment.Interpretation.choices)
+
+
+class EcgCreateInput(EcgFields):
+    visit = ScopedPrimaryKey(Visit)
+
+
+class EcgUpdateInput(CorrectionInput, EcgFields):
+    pass
+
+
+# --- Views ---
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Visits recorded (done on a date, or not done)"),
+    retrieve=extend_schema(summary="A visit"),
+    create=_write(
+        "Record a visit of the subject's calendar",
+        VisitCreateInput,
+        VisitSerializer,
+        created=True,
+        description="Done on a date, or not done with the reason. The code must be a visit of "
+        "the subject's calendar, or UNS1, UNS2... for an unscheduled visit.",
+    ),
+    partial_update=_correct("Correct a visit", VisitUpdateInput, VisitSerializer),
+    destroy=_void("Void a visit recorded in error (its forms first)", VisitSerializer),
+)
+class VisitViewSet(HistoryMixin, ClinicalWriteViewSet):
+    serializer_class = VisitSerializer
+    filterset_class = VisitFilterSet
+    create_input = VisitCreateInput
+    update_input = VisitUpdateInput
+    detail_route_name = "api:visit-detail"
+    record_argument = "visit"
+    update_service = staticmethod(services.visit_update)
+    void_service = staticmethod(services.visit_void)
+
+    def base_queryset(self):
+        return Visit.all_objects.annotate(**SubjectColumns.ANNOTATIONS)
+
+    def service_create(self, data):
+        return services.visit_record(by=self.request.user, **data)
+
+
+def _form_create(service, by, data):
+    visit = data.pop("visit")
+    return service(by=by, subject=visit.subject, visit=visit, **data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Vital signs (standard units; as typed when converted)"),
+    retrieve=extend_schema(summary="Vital signs"),
+    create=_write(
+        "Record vital signs at a visit",
+        VitalSignsCreateInput,
+        VitalSignsSerializer,
+        created=True,
+        description="Temperature in C or F and weight in kg or lb are stored in C and kg; every "
+        "sign is checked against the study's plausible range.",
+    ),
+    partial_update=_correct("Correct vital signs", VitalSignsUpdateInput, VitalSignsSerializer),
+    destroy=_void("Void vital signs entered in error", VitalSignsSerializer),
+)
+class VitalSignsViewSet(HistoryMixin, ClinicalWriteViewSet):
+    serializer_class = VitalSignsSerializer
+    filterset_class = VitalSignsFilterSet
+    create_input = VitalSignsCreateInput
+    update_input = VitalSignsUpdateInput
+    detail_route_name = "api:vital-signs-detail"
+    record_argument = "vital_signs"
+    update_service = staticmethod(services.vital_signs_update)
+    void_service = staticmethod(services.vital_signs_void)
+
+    def base_queryset(self):
+        return VitalSigns.all_objects.annotate(**VISIT_ANNOTATIONS)
+
+    def service_create(self, data):
+        return _form_create(services.vital_signs_record, self.request.user, data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Local lab results with their standard value and CTCAE v5.0 grade"),
+    retrieve=extend_schema(summary="A lab result"),
+    create=_write(
+        "Record a local lab result",
+        LabCreateInput,
+        LabResultSerializer,
+        created=True,
+        description="Value and unit as reported, and the site lab's normal range in the same "
+        "unit; the standard value and the CTCAE grade are derived. A unit the test does not "
+        "accept is refused; no normal range gives no grade.",
+    ),
+    partial_update=_correct("Correct a lab result", LabUpdateInput, LabResultSerializer),
+    destroy=_void("Void a lab result entered in error", LabResultSerializer),
+)
+class LabResultViewSet(HistoryMixin, ClinicalWriteViewSet):
+    serializer_class = LabResultSerializer
+    filterset_class = LabResultFilterSet
+    create_input = LabCreateInput
+    update_input = LabUpdateInput
+    detail_route_name = "api:lab-result-detail"
+    record_argument = "lab_result"
+    update_service = staticmethod(services.lab_result_update)
+    void_service = staticmethod(services.lab_result_void)
+
+    def base_queryset(self):
+        return LabResult.all_objects.annotate(**VISIT_ANNOTATIONS)
+
+    def service_create(self, data):
+        return _form_create(services.lab_result_record, self.request.user, data)
+
+    @_write(
+        "Report the graded abnormality as an adverse event",
+        LabAdverseEventInput,
+        AdverseEventSerializer,
+        description="The CTCAE term, grade and onset default to the result's; the adverse event "
+        "is linked to the result (its `lab_result`, the result's `adverse_event`). Answers the "
+        "adverse event with its ETag. Needs If-Match with the result's ETag.",
+    )
+    @action(detail=True, methods=["post"], url_path="adverse-event")
+    def adverse_event(self, request, pk=None):
+        from .clinical import AdverseEventViewSet
+
+        record = self.get_object()
+        data = self.parse(LabAdverseEventInput)
+        version = expected_version(request, record)
+        event = services.lab_result_report_adverse_event(
+            by=request.user, lab_result=record, expected_version=version, **data
+        )
+        view = AdverseEventViewSet(request=request, format_kwarg=None, action="retrieve")
+        return view.record_response(event, status.HTTP_200_OK)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="ECOG performance status assessments"),
+    retrieve=extend_schema(summary="An ECOG assessment"),
+    create=_write("Record ECOG performance status", EcogCreateInput, EcogSerializer, created=True),
+    partial_update=_correct("Correct an ECOG assessment", EcogUpdateInput, EcogSerializer),
+    destroy=_void("Void an ECOG assessment entered in error", EcogSerializer),
+)
+class EcogViewSet(HistoryMixin, ClinicalWriteViewSet):
+    serializer_class = EcogSerializer
+    filterset_class = EcogFilterSet
+    create_input = EcogCreateInput
+    update_input = EcogUpdateInput
+    detail_route_name = "api:ecog-detail"
+    record_argument = "ecog"
+    update_service = staticmethod(services.ecog_update)
+    void_service = staticmethod(services.ecog_void)
+
+    def base_queryset(self):
+        return EcogAssessment.all_objects.annotate(**VISIT_ANNOTATIONS)
+
+    def service_create(self, data):
+        return _form_create(services.ecog_record, self.request.user, data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="12-lead ECGs with QTcF (Fridericia) and its CTCAE v5.0 grade"),
+    retrieve=extend_schema(summary="A 12-lead ECG time point"),
+    create=_write(
+        "Record a 12-lead ECG time point (one tracing or a triplicate)",
+        EcgCreateInput,
+        EcgSerializer,
+        created=True,
+        description="QT with RR or heart rate per tracing; QTcF = QT / RR^(1/3) per tracing, "
+        "their mean rounded to the ms, graded against the pre-dose baseline.",
+    ),
+    partial_update=_correct("Correct an ECG", EcgUpdateInput, EcgSerializer),
+    destroy=_void("Void an ECG entered in error", EcgSerializer),
+)
+class EcgViewSet(HistoryMixin, ClinicalWriteViewSet):
+    serializer_class = EcgSerializer
+    filterset_class = EcgFilterSet
+    create_input = EcgCreateInput
+    update_input = EcgUpdateInput
+    detail_route_name = "api:ecg-detail"
+    record_argument = "ecg"
+    update_service = staticmethod(services.ecg_update)
+    void_service = staticmethod(services.ecg_void)
+
+    def base_queryset(self):
+        return EcgAssessment.all_objects.annotate(**VISIT_ANNOTATIONS)
+
+    def service_create(self, data):
+        return _form_create(services.ecg_record, self.request.user, data)
+
+
+class ConcomitantMedicationSerializer(
+    ClinicalRecordFields, SubjectColumns, serializers.ModelSerializer
+):
+    class Meta:
+        model = ConcomitantMedication
+        fields = [
+            "id",
+            "study",
+            "site",
+            "site_number",
+            "subject",
+            "subject_number",
+            "medication",
+            "atc_code",
+            "indication",
+            "adverse_event",
+            "dose",
+            "dose_unit",
+            "frequency",
+            "route",
+            "start_date",
+            "end_date",
+            "ongoing",
+            *ClinicalRecordFields.AUDIT_FIELDS,
+        ]
+
+
+class ConcomitantMedicationFilterSet(VisitFormFilterSet):
+    class Meta:
+        model = ConcomitantMedication
+        fields: list[str] = []
+
+
+class ConcomitantMedicationFields(StrictInput):
+    medication = serializers.CharField(max_length=200)
+    atc_code = serializers.CharField(
+        max_length=7, required=False, allow_blank=True, help_text="WHO ATC code, any level."
+    )
+    indication = serializers.CharField(max_length=200)
+    adverse_event = ScopedPrimaryKey(AdverseEvent, required=False, allow_null=True)
+    dose = AsciiDecimalField(max_digits=12, decimal_places=4, required=False, allow_null=True)
+    dose_unit = serializers.ChoiceField(choices=CM_UNITS, required=False, allow_blank=True)
+    frequency = serializers.ChoiceField(choices=CM_FREQUENCIES, required=False, allow_blank=True)
+    route = serializers.ChoiceField(choices=CM_ROUTES)
+    start_date = day_field()
+    end_date = day_field(required=False, allow_null=True)
+    ongoing = serializers.BooleanField(required=False)
+
+
+class ConcomitantMedicationCreateInput(ConcomitantMedicationFields):
+    subject = ScopedPrimaryKey(Subject)
+
+
+class ConcomitantMedicationUpdateInput(CorrectionInput, ConcomitantMedicationFields):
+    pass
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Concomitant medications (verbatim, with the ATC code when coded)"),
+    retrieve=extend_schema(summary="A concomitant medication"),
+    create=_write(
+        "Record a concomitant medication",
+        ConcomitantMedicationCreateInput,
+        ConcomitantMedicationSerializer,
+        created=True,
+        description="The name as recorded; the ATC code when known (coding later is a "
+        "correction). An end date, or ongoing.",
+    ),
+    partial_update=_correct(
+        "Correct (or code) a concomitant medication",
+        ConcomitantMedicationUpdateInput,
+        ConcomitantMedicationSerializer,
+    ),
+    destroy=_void("Void a medication entered in error", ConcomitantMedicationSerializer),
+)
+class ConcomitantMedicationViewSet(HistoryMixin, ClinicalWriteViewSet):
+    serializer_class = ConcomitantMedicationSerializer
+    filterset_class = ConcomitantMedicationFilterSet
+    create_input = ConcomitantMedicationCreateInput
+    update_input = ConcomitantMedicationUpdateInput
+    detail_route_name = "api:concomitant-medication-detail"
+    record_argument = "medication"
+    update_service = staticmethod(services.concomitant_medication_update)
+    void_service = staticmethod(services.concomitant_medication_void)
+
+    def base_queryset(self):
+        return ConcomitantMedication.all_objects.annotate(**SubjectColumns.ANNOTATIONS)
+
+    def service_create(self, data):
+        return services.concomitant_medication_record(by=self.request.user, **data)
+
+
+class MedicalHistorySerializer(ClinicalRecordFields, SubjectColumns, serializers.ModelSerializer):
+    meddra_code = serializers.IntegerField(
+        source="api_meddra_code", read_only=True, allow_null=True
+    )
+    ctcae_term = serializers.CharField(source="api_term", read_only=True, allow_null=True)
+
+    class Meta:
+        model = MedicalHistory
+        fields = [
+            "id",
+            "study",
+            "site",
+            "site_number",
+            "subject",
+            "subject_number",
+            "term",
+            "ctcae_term",
+            "meddra_code",
+            "start_year",
+            "start_month",
+            "start_day",
+            "ongoing",
+            "end_date",
+            "baseline_grade",
+            *ClinicalRecordFields.AUDIT_FIELDS,
+        ]
+
+
+class MedicalHistoryFilterSet(VisitFormFilterSet):
+    class Meta:
+        model = MedicalHistory
+        fields: list[str] = []
+
+
+class MedicalHistoryFields(StrictInput):
+    term = serializers.CharField(max_length=200)
+    meddra_code = MeddraCodeField(
+        source="ctcae_term",
+        required=False,
+        allow_null=True,
+        help_text="The CTCAE v5.0 term (MedDRA LLT) by its MedDRA code.",
+    )
+    start_year = AsciiIntegerField(min_value=1900, max_value=2100)
+    start_month = AsciiIntegerField(min_value=1, max_value=12, required=False, allow_null=True)
+    start_day = AsciiIntegerField(min_value=1, max_value=31, required=False, allow_null=True)
+    ongoing = serializers.BooleanField(required=False, help_text="Ongoing at the first dose.")
+    end_date = day_field(required=False, allow_null=True)
+    baseline_grade = AsciiIntegerField(
+        min_value=1,
+        max_value=4,
+        required=False,
+        allow_null=True,
+        help_text="CTCAE grade at the first dose, for an ongoing condition.",
+    )
+
+
+class MedicalHistoryCreateInput(MedicalHistoryFields):
+    subject = ScopedPrimaryKey(Subject)
+
+
+class MedicalHistoryUpdateInput(CorrectionInput, MedicalHistoryFields):
+    pass
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Medical history (with the CTCAE grade at the first dose)"),
+    retrieve=extend_schema(summary="A medical history condition"),
+    create=_write(
+        "Record a medical history condition",
+        MedicalHistoryCreateInput,
+        MedicalHistorySerializer,
+        created=True,
+        description="Start as far as known (year; month; day); ongoing at the first dose with "
+        "its CTCAE grade, the baseline for later adverse events.",
+    ),
+    partial_update=_correct(
+        "Correct a medical history condition", MedicalHistoryUpdateInput, MedicalHistorySerializer
+    ),
+    destroy=_void("Void a condition entered in error", MedicalHistorySerializer),
+)
+class MedicalHistoryViewSet(HistoryMixin, ClinicalWriteViewSet):
+    serializer_class = MedicalHistorySerializer
+    filterset_class = MedicalHistoryFilterSet
+    create_input = MedicalHistoryCreateInput
+    update_input = MedicalHistoryUpdateInput
+    detail_route_name = "api:medical-history-detail"
+    record_argument = "condition"
+    update_service = staticmethod(services.medical_history_update)
+    void_service = staticmethod(services.medical_history_void)
+
+    def base_queryset(self):
+        return MedicalHistory.all_objects.annotate(
+            **SubjectColumns.ANNOTATIONS,
+            api_term=F("ctcae_term__term"),
+            api_meddra_code=F("ctcae_term__meddra_code"),
+        )
+
+    def service_create(self, data):
+        return services.medical_history_record(by=self.request.user, **data)

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class PharmacologyConfig(AppConfig):
+    name = "pharmacology"
+    verbose_name = "Pharmacokinetics, immunogenicity and biomarkers"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from core import events
+        from trial.services import register_section_loader
+
+        from . import services
+
+        # The protocol file's [pharmacology] section is loaded with the study.
+        register_section_loader("pharmacology", services.load_protocol_section)
+        # A corrected or voided infusion moves (or orphans) the samples timed from it.
+        events.subscribe(services.on_clinical_data_changed)

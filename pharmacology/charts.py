@@ -1,0 +1,140 @@
+"""Concentration-time and change-over-time plots as SVG, drawn on the server from plain data
+(docs/pharmacology.md §10). No Django, no library: the picture is a few lines and points. Every
+point carries a text title, and every plot has its table and CSV beside it on the page.
+
+On a log axis values of 0 (BLQ) cannot be drawn: they are left out and the caption says how
+many; on a linear axis they are drawn at 0 as open markers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from html import escape
+
+PALETTE = ("#1b6ac9", "#c0392b", "#1e8449", "#8e44ad", "#d35400", "#2c3e50", "#b7950b")
+WIDTH, HEIGHT = 640, 320
+LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 44
+
+
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float | None  # None: BLQ (drawn at 0 on a linear axis)
+    title: str
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    points: tuple[Point, ...]
+
+
+def _ticks(low: float, high: float, count: int = 5) -> list[float]:
+    if high <= low:
+        return [low]
+    raw = (high - low) / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = math.ceil(low / step) * step
+    return [first + i * step for i in range(int((high - first) / step) + 1)]
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def line_chart(
+    series: list[Series], *, title: str, x_label: str, y_label: str, log_y: bool = False
+) -> str:
+    """An SVG line chart of the series; log_y draws the y axis in log10."""
+    drawn = [
+        (s, [p for p in s.points if not (log_y and (p.y is None or p.y <= 0))]) for s in series
+    ]
+    hidden = sum(len(s.points) - len(kept) for s, kept in drawn)
+    xs = [p.x for _, kept in drawn for p in kept]
+    ys = [p.y or 0.0 for _, kept in drawn for p in kept]
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'class="pk-chart" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+    ]
+    if not xs:
+        parts.append(f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">No data</text>')
+        return "".join(parts) + "</svg>"
+    x_low, x_high = min(0.0, min(xs)), max(xs) or 1.0
+    if log_y:
+        y_low = math.floor(math.log10(min(ys)))
+        y_high = math.ceil(math.log10(max(ys)))
+        if y_high == y_low:
+            y_high += 1
+    else:
+        y_low, y_high = 0.0, max(ys) * 1.1 or 1.0
+
+    def sx(x: float) -> float:
+        return LEFT + (x - x_low) / (x_high - x_low or 1.0) * plot_w
+
+    def sy(y: float) -> float:
+        value = math.log10(y) if log_y else y
+        return TOP + plot_h - (value - y_low) / (y_high - y_low or 1.0) * plot_h
+
+    parts.append(
+        f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="none" '
+        'stroke="#8a94a3"/>'
+    )
+    for tick in _ticks(x_low, x_high):
+        x = sx(tick)
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{TOP + plot_h}" x2="{x:.1f}" y2="{TOP + plot_h + 4}" '
+            'stroke="#8a94a3"/>'
+            f'<text x="{x:.1f}" y="{TOP + plot_h + 16}" text-anchor="middle" '
+            f'font-size="11">{_fmt(tick)}</text>'
+        )
+    y_ticks = (
+        [10.0**e for e in range(int(y_low), int(y_high) + 1)] if log_y else _ticks(y_low, y_high)
+    )
+    for tick in y_ticks:
+        y = sy(tick)
+        parts.append(
+            f'<line x1="{LEFT - 4}" y1="{y:.1f}" x2="{LEFT + plot_w}" y2="{y:.1f}" '
+            'stroke="#e3e7ec"/>'
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">'
+            f"{_fmt(tick)}</text>"
+        )
+    parts.append(
+        f'<text x="{LEFT + plot_w / 2}" y="{HEIGHT - 8}" text-anchor="middle" '
+        f'font-size="12">{escape(x_label)}</text>'
+        f'<text x="14" y="{TOP + plot_h / 2}" text-anchor="middle" font-size="12" '
+        f'transform="rotate(-90 14 {TOP + plot_h / 2})">'
+        f"{escape(y_label)}{' (log scale)' if log_y else ''}</text>"
+    )
+    for index, (one, kept) in enumerate(drawn):
+        colour = PALETTE[index % len(PALETTE)]
+        coords = [(sx(p.x), sy(p.y if p.y is not None else 0.0), p) for p in kept]
+        if len(coords) > 1:
+            path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in coords)
+            parts.append(
+                f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="1.5">'
+                f"<title>{escape(one.label)}</title></polyline>"
+            )
+        for x, y, point in coords:
+            fill = "#fff" if point.y is None else colour
+            parts.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{fill}" stroke="{colour}">'
+                f"<title>{escape(one.label)}: {escape(point.title)}</title></circle>"
+            )
+    legend_y = TOP + 12
+    for index, (one, _) in enumerate(drawn[:12]):
+        colour = PALETTE[index % len(PALETTE)]
+        y = legend_y + index * 14
+        parts.append(
+            f'<rect x="{LEFT + plot_w - 150}" y="{y - 8}" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{LEFT + plot_w - 136}" y="{y + 1}" font-size="11">{escape(one.label)}</text>'
+        )
+    if hidden:
+        parts.append(
+            f'<text x="{LEFT + 6}" y="{TOP + 14}" font-size="11" fill="#5c6673">'
+            f"{hidden} BLQ point(s) not drawn on the log axis</text>"
+        )
+    return "".join(parts) + "</svg>"

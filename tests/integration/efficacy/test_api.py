@@ -1,0 +1,109 @@
+"""The efficacy API: tumour assessments, lesions and observations as clinical records (scoped,
+updated_since, history, CSV), and each subject's derived responses and endpoints."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from api.tokens import token_create
+from efficacy.models import LesionObservation
+from efficacy.services import lesion_observation_update
+from tests.integration.efficacy.helpers import day, follow_up, record_follow_up
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def api(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_create(by=user, name='t').secret}")
+    return client
+
+
+@pytest.fixture
+def responder(coordinator_a, with_baseline, first_dose_on):
+    record_follow_up(
+        coordinator_a, with_baseline, day(first_dose_on, 43), follow_up(35, 21, 14), "PR"
+    )
+    record_follow_up(
+        coordinator_a, with_baseline, day(first_dose_on, 85), follow_up(30, 20, 12), "SD"
+    )
+    return with_baseline
+
+
+def test_assessments_lesions_and_observations(coordinator_a, coordinator_b, responder):
+    client = api(coordinator_a)
+    rows = client.get("/api/v1/tumour-assessments/").json()["results"]
+    assert [(r["kind"], r["investigator_response"]) for r in rows] == [
+        ("baseline", ""), ("follow_up", "PR"), ("follow_up", "SD")
+    ]  # fmt: skip
+    assert rows[0]["subject_number"] == "101-001"
+    lesions = client.get("/api/v1/lesions/", {"role": "target"}).json()["results"]
+    assert sorted(r["code"] for r in lesions) == ["N1", "T1", "T2"]
+    observations = client.get("/api/v1/lesion-observations/", {"assessment": rows[1]["id"]}).json()[
+        "results"
+    ]
+    assert {(o["lesion_code"], o["status"], o["size_mm"]) for o in observations} == {
+        ("T1", "measured", "35.0"), ("T2", "measured", "21.0"), ("N1", "measured", "14.0"),
+        ("NT1", "present", None),
+    }  # fmt: skip
+    # another site's coordinator sees none of it
+    assert api(coordinator_b).get("/api/v1/tumour-assessments/").json()["results"] == []
+
+
+def test_history_updated_since_and_csv(coordinator_a, responder):
+    client = api(coordinator_a)
+    since = timezone.now()
+    observation = LesionObservation.objects.get(
+        lesion__code="T1", assessment__investigator_response="SD"
+    )
+    lesion_observation_update(
+        by=coordinator_a, observation=observation, changes={"size_mm": "31"},
+        reason="Radiology re-read", expected_version=1,
+    )  # fmt: skip
+    changed = client.get(
+        "/api/v1/lesion-observations/", {"updated_since": since.isoformat()}
+    ).json()["results"]
+    assert [(o["lesion_code"], o["size_mm"], o["version"]) for o in changed] == [("T1", "31.0", 2)]
+    history = client.get(f"/api/v1/lesion-observations/{observation.pk}/history/").json()
+    assert history[-1]["reason"] == "Radiology re-read"
+    derived = client.get("/api/v1/subject-efficacy/", {"updated_since": since.isoformat()})
+    assert [r["subject_number"] for r in derived.json()["results"]] == ["101-001"]
+    later = (timezone.now() + timedelta(seconds=1)).isoformat()
+    assert client.get("/api/v1/subject-efficacy/", {"updated_since": later}).json()["results"] == []
+    response = client.get("/api/v1/tumour-assessments/", {"format": "csv"})
+    table = list(csv.reader(io.StringIO(response.content.decode())))
+    assert table[0][:3] == ["id", "study", "site"] and len(table) == 4
+
+
+def test_derived_responses_and_endpoints(coordinator_a, sponsor, responder, first_dose_on):
+    (row,) = api(sponsor).get("/api/v1/subject-efficacy/").json()["results"]
+    assert row["best_overall_response"] == "PR"
+    assert row["confirmed_on"] == day(first_dose_on, 85).isoformat()
+    assert row["disagreements"] == 1  # the investigator read day 85 as SD; computed PR
+    assert [p["response"] for p in row["time_points"]] == ["PR", "PR"]
+    assert row["time_points"][0]["change_from_baseline_pct"] == "-30.0"
+    assert row["pfs"]["cnsr"] == 1 and row["pfs"]["end_on"] == day(first_dose_on, 85).isoformat()
+    assert row["dor"]["start_on"] == day(first_dose_on, 43).isoformat()
+    assert row["os"]["event"] is False
+    assert "confirmation >= 28 days" in row["settings"]
+    detail = api(sponsor).get(f"/api/v1/subject-efficacy/{row['subject']}/").json()
+    assert detail == row
+    response = api(sponsor).get("/api/v1/subject-efficacy/", {"format": "csv"})
+    header, line = list(csv.reader(io.StringIO(response.content.decode())))
+    assert line[header.index("best_overall_response")] == "PR"
+    assert '"response": "PR"' in line[header.index("time_points")]  # nested values as JSON
+
+
+def test_derived_list_query_count(coordinator_a, responder, django_assert_num_queries):
+    client = api(coordinator_a)
+    with django_assert_num_queries(9):
+        assert client.get("/api/v1/subject-efficacy/").status_code == 200

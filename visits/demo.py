@@ -1,0 +1,85 @@
+"""Demo visit forms for `manage.py load_demo` (`make run`): a subject's screening and Cycle 1
+visits with vital signs, local labs (one graded abnormality to report) and ECOG."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from .services import ecog_record, lab_result_record, visit_record, vital_signs_record
+
+# (test, value, unit, low, high) at screening and at Cycle 1 Day 8.
+SCREENING_LABS = (
+    ("NEUT", "3.9", "10^9/L", "1.8", "7.5"),
+    ("PLAT", "231", "10^9/L", "150", "400"),
+    ("HGB", "12.8", "g/dL", "12.0", "16.0"),
+    ("ALT", "28", "U/L", None, "40"),
+    ("CREAT", "0.9", "mg/dL", "0.5", "1.1"),
+)
+C1D8_LABS = (
+    ("NEUT", "1.6", "10^9/L", "1.8", "7.5"),
+    ("PLAT", "188", "10^9/L", "150", "400"),
+    ("ALT", "96", "U/L", None, "40"),
+)
+
+
+def _labs(by, subject, visit, rows):
+    for test, value, unit, low, high in rows:
+        lab_result_record(
+            by=by,
+            subject=subject,
+            visit=visit,
+            sampled_on=visit.visit_date,
+            test=test,
+            value=Decimal(value),
+            unit=unit,
+            normal_low=None if low is None else Decimal(low),
+            normal_high=Decimal(high),
+        )
+
+
+def load_demo_forms(*, by, subject, consent_on, day1) -> None:
+    screening = visit_record(by=by, subject=subject, code="SCR", visit_date=consent_on)
+    vital_signs_record(
+        by=by,
+        subject=subject,
+        visit=screening,
+        measured_on=consent_on,
+        timepoint="visit",
+        systolic_bp=124,
+        diastolic_bp=78,
+        pulse=72,
+        respiratory_rate=14,
+        temperature=Decimal("36.7"),
+        temperature_unit="C",
+        spo2=98,
+        weight=Decimal("68.5"),
+        weight_unit="kg",
+    )
+    _labs(by, subject, screening, SCREENING_LABS)
+    ecog_record(by=by, subject=subject, visit=screening, assessed_on=consent_on, status=1)
+    c1d1 = visit_record(by=by, subject=subject, code="C1D1", visit_date=day1)
+    vital_signs_record(
+        by=by,
+        subject=subject,
+        visit=c1d1,
+        measured_on=day1,
+        timepoint="pre_dose",
+        systolic_bp=121,
+        diastolic_bp=76,
+        pulse=70,
+        temperature=Decimal("98.2"),
+        temperature_unit="F",
+        weight=Decimal("151"),
+        weight_unit="lb",
+    )
+    c1d8 = visit_record(by=by, subject=subject, code="C1D8", visit_date=day1 + timedelta(days=7))
+    vital_signs_record(
+        by=by,
+        subject=subject,
+        visit=c1d8,
+        measured_on=c1d8.visit_date,
+        timepoint="visit",
+        systolic_bp=118,
+        diastolic_bp=74,
+        pulse=78,
+    )
+    _labs(by, subject, c1d8, C1D8_LABS)

@@ -1,0 +1,780 @@
+"""SDTM VS (vital signs) and LB (local laboratory results), registered with the standards
+registry at start-up (docs/standards.md §9; the mapping choices in docs/visits.md §9).
+
+Visit numbers follow the trial design's (screening 1, Cycle c Day d c x 100 + d) and extend it
+for the visits after treatment: end of treatment 90000, safety follow-up 90000 + days,
+survival follow-up 95000 + n, unscheduled 99000 + n.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+from safety.models import CtcaeTerm
+from standards.ct import terminology
+from standards.mapping import Domain, Qualifier, Variable, epoch_variable, identifiers
+from standards.registry import register
+from standards.timing import PartialDate, dtc
+
+from .models import ConcomitantMedication, LabResult, MedicalHistory, Visit, VitalSigns
+from .rules.units import format_number, lab_test
+
+V = Variable
+
+CYCLE_VISIT = re.compile(r"^C([0-9]+)D([0-9]+)$")
+
+
+def visit_number(code: str) -> tuple[int | None, str]:
+    """VISITNUM and VISIT of a calendar visit code."""
+    if code == "SCR":
+        return 1, "SCREENING"
+    match = CYCLE_VISIT.match(code)
+    if match:
+        cycle, day = int(match[1]), int(match[2])
+        return cycle * 100 + day, f"CYCLE {cycle} DAY {day}"
+    if code == "EOT":
+        return 90000, "END OF TREATMENT"
+    for prefix, base, name in (
+        ("SFU", 90000, "SAFETY FOLLOW-UP DAY"),
+        ("SURV", 95000, "SURVIVAL FOLLOW-UP"),
+        ("UNS", 99000, "UNSCHEDULED"),
+        ("SCAN", 80000, "TUMOUR ASSESSMENT"),
+    ):
+        if code.startswith(prefix) and code[len(prefix) :].isdigit():
+            number = int(code[len(prefix) :])
+            return base + number, f"{name} {number}"
+    return None, code
+
+
+def _text(value: Decimal | None) -> str:
+    return "" if value is None else format_number(Decimal(value).normalize())
+
+
+def _float(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def _before_exposure(ctx, subject, rows, day_of, key) -> set[int]:
+    """Ids of the last non-missing observation of each test on or before the first dose date."""
+    first = ctx.first_dose(subject)
+    if first is None:
+        return set()
+    last: dict[str, tuple[date, int]] = {}
+    for row in rows:
+        day = day_of(row)
+        if day <= first.administered_on:
+            current = last.get(key(row))
+            if current is None or (day, row.pk) > current:
+                last[key(row)] = (day, row.pk)
+    return {pk for _, pk in last.values()}
+
+
+# --- VS -------------------------------------------------------------------------------------
+
+VITAL_TESTS = (
+    # (VSTESTCD, VSTEST, model field, standard unit, reported text field or None)
+    ("SYSBP", "Systolic Blood Pressure", "systolic_bp", "mmHg", None),
+    ("DIABP", "Diastolic Blood Pressure", "diastolic_bp", "mmHg", None),
+    ("PULSE", "Pulse Rate", "pulse", "beats/min", None),
+    ("RESP", "Respiratory Rate", "respiratory_rate", "breaths/min", None),
+    ("TEMP", "Temperature", "temperature_c", "C", "temperature_reported"),
+    ("OXYSAT", "Oxygen Saturation", "spo2", "%", None),
+    ("WEIGHT", "Weight", "weight_kg", "kg", "weight_reported"),
+)
+REPORTED_UNITS = {"F": "F", "lb": "LB", "C": "C", "kg": "kg"}
+TIMEPOINTS = {
+    "pre_dose": "PRE-DOSE",
+    "end_of_infusion": "END OF INFUSION",
+    "post_dose": "POST-DOSE",
+    "visit": "",
+}
+
+
+def vs_rows(ctx):
+    visits = {v.pk: v for v in ctx.records(Visit)}
+    by_subject: dict[int, list[VitalSigns]] = {}
+    for record in ctx.records(VitalSigns):
+        by_subject.setdefault(record.subject_id, []).append(record)
+    for subject in ctx.subjects():
+        records = by_subject.get(subject.pk, [])
+        for testcd, test, field, unit, reported in VITAL_TESTS:
+            present = [r for r in records if getattr(r, field) is not None]
+            baseline = _before_exposure(
+                ctx, subject, present, lambda r: r.measured_on, lambda r: ""
+            )
+            for record in present:
+                value = getattr(record, field)
+                original, original_unit = _text(value), unit
+                typed = getattr(record, reported) if reported else ""
+                if typed:
+                    number, typed_unit = typed.rsplit(" ", 1)
+                    original, original_unit = number, REPORTED_UNITS.get(typed_unit, typed_unit)
+                when = dtc(record.measured_on)
+                visit = visits.get(record.visit_id)
+                visitnum, visit_name = visit_number(visit.code) if visit else (None, "")
+                yield {
+                    "STUDYID": ctx.studyid,
+                    "DOMAIN": "VS",
+                    "USUBJID": ctx.usubjid(subject),
+                    "VSSPID": str(record.pk),
+                    "VSTESTCD": testcd,
+                    "VSTEST": test,
+                    "VSORRES": original,
+                    "VSORRESU": original_unit,
+                    "VSSTRESC": _text(value),
+                    "VSSTRESN": _float(value),
+                    "VSSTRESU": unit,
+                    "VSLOBXFL": "Y" if record.pk in baseline else "",
+                    "VISITNUM": visitnum,
+                    "VISIT": visit_name,
+                    "EPOCH": ctx.epoch(subject, when),
+                    "VSDTC": when,
+                    "VSDY": ctx.study_day(subject, when),
+                    "VSTPT": TIMEPOINTS[record.timepoint],
+                }
+
+
+def _timing_variables(prefix: str, what: str) -> tuple[Variable, ...]:
+    return (
+        V("VISITNUM", "Visit Number", "Num", "Exp", "Derived", "From the visit code (see above)"),
+        V("VISIT", "Visit Name", "Char", "Perm", "Derived", "SCREENING / CYCLE <c> DAY <d> / ..."),
+        epoch_variable(),
+        V(f"{prefix}DTC", what, "Char", "Exp", "Collected", "The date entered on the form"),
+        V(
+            f"{prefix}DY",
+            f"Study Day of {'Vital Signs' if prefix == 'VS' else 'Specimen Collection'}",
+            "Num",
+            "Perm",
+            "Derived",
+            f"{prefix}DTC - RFSTDTC (+1 on or after it)",
+        ),
+    )
+
+
+VS = register(
+    Domain(
+        code="VS",
+        rows=vs_rows,
+        label="Vital Signs",
+        observation_class="FINDINGS",
+        structure="One record per vital sign measurement per time point per visit per subject",
+        keys=("STUDYID", "USUBJID", "VSTESTCD", "VISITNUM", "VSDTC", "VSSPID"),
+        sort=("USUBJID", "VSTESTCD", "VSDTC", "VSSPID"),
+        variables=(
+            *identifiers("VS"),
+            V(
+                "VSSPID",
+                "Sponsor-Defined Identifier",
+                "Char",
+                "Perm",
+                "Assigned",
+                "The EDC's record number of the vital signs form",
+            ),
+            V(
+                "VSTESTCD",
+                "Vital Signs Test Short Name",
+                "Char",
+                "Req",
+                "Assigned",
+                "The sign measured",
+                "VSTESTCD",
+            ),
+            V(
+                "VSTEST",
+                "Vital Signs Test Name",
+                "Char",
+                "Req",
+                "Assigned",
+                "The sign measured",
+                "VSTEST",
+            ),
+            V(
+                "VSORRES",
+                "Result or Finding in Original Units",
+                "Char",
+                "Exp",
+                "Collected",
+                "As typed",
+            ),
+            V("VSORRESU", "Original Units", "Char", "Exp", "Collected", "As typed", "VSRESU"),
+            V(
+                "VSSTRESC",
+                "Character Result/Finding in Std Format",
+                "Char",
+                "Exp",
+                "Derived",
+                "In the standard unit (docs/visits.md §6)",
+            ),
+            V(
+                "VSSTRESN",
+                "Numeric Result/Finding in Standard Units",
+                "Num",
+                "Exp",
+                "Derived",
+                "In the standard unit",
+                data_type="float",
+            ),
+            V(
+                "VSSTRESU",
+                "Standard Units",
+                "Char",
+                "Exp",
+                "Assigned",
+                "The sign's standard unit",
+                "VSRESU",
+            ),
+            V(
+                "VSLOBXFL",
+                "Last Observation Before Exposure Flag",
+                "Char",
+                "Exp",
+                "Derived",
+                "Last non-missing value of the test on or before the first dose date",
+                "NY",
+            ),
+            *_timing_variables("VS", "Date/Time of Measurements"),
+            V(
+                "VSTPT",
+                "Planned Time Point Name",
+                "Char",
+                "Perm",
+                "Collected",
+                "VitalSigns.timepoint (empty at a visit without infusion)",
+            ),
+        ),
+    )
+)
+
+
+# --- LB -------------------------------------------------------------------------------------
+
+# The casebook's test codes that CDISC CT names differently (LBTESTCD, C65047).
+LBTESTCD = {"LIPASE": "LIPASET"}
+HEMATOLOGY = {"NEUT", "PLAT", "WBC", "LYM", "CD4", "HGB"}
+COAGULATION = {"INR", "APTT"}
+NO_UNIT = {"ratio", "pH"}
+NRIND = {"L": "LOW", "N": "NORMAL", "H": "HIGH", "": ""}
+
+
+def _test_names() -> dict[str, str]:
+    """LBTESTCD -> LBTEST: the LBTEST term of the same NCI code (CT LBTEST follows LBTESTCD)."""
+    ct = terminology()
+    by_code = {term.code: value for value, term in ct["LBTEST"].terms.items()}
+    return {value: by_code.get(term.code, "") for value, term in ct["LBTESTCD"].terms.items()}
+
+
+def _unit(unit: str) -> str:
+    return "" if unit in NO_UNIT else unit
+
+
+def lb_rows(ctx):
+    visits = {v.pk: v for v in ctx.records(Visit)}
+    names = _test_names()
+    by_subject: dict[int, list[LabResult]] = {}
+    for record in ctx.records(LabResult):
+        by_subject.setdefault(record.subject_id, []).append(record)
+    for subject in ctx.subjects():
+        records = by_subject.get(subject.pk, [])
+        baseline = _before_exposure(ctx, subject, records, lambda r: r.sampled_on, lambda r: r.test)
+        for record in records:
+            test = lab_test(record.test)
+            testcd = LBTESTCD.get(test.code, test.code)
+            conversion = test.conversion(record.unit)
+            low = high = None
+            if record.normal_low is not None:
+                low = conversion.to_standard(record.normal_low)
+            if record.normal_high is not None:
+                high = conversion.to_standard(record.normal_high)
+            when = dtc(record.sampled_on)
+            visit = visits.get(record.visit_id)
+            visitnum, visit_name = visit_number(visit.code) if visit else (None, "")
+            yield {
+                "STUDYID": ctx.studyid,
+                "DOMAIN": "LB",
+                "USUBJID": ctx.usubjid(subject),
+                "LBSPID": str(record.pk),
+                "LBTESTCD": testcd,
+                "LBTEST": names.get(testcd) or test.name,
+                "LBCAT": "HEMATOLOGY"
+                if test.code in HEMATOLOGY
+                else "COAGULATION"
+                if test.code in COAGULATION
+                else "CHEMISTRY",
+                "LBORRES": _text(record.value),
+                "LBORRESU": _unit(conversion.unit),
+                "LBORNRLO": _text(record.normal_low),
+                "LBORNRHI": _text(record.normal_high),
+                "LBSTRESC": _text(record.standard_value),
+                "LBSTRESN": _float(record.standard_value),
+                "LBSTRESU": _unit(record.standard_unit),
+                "LBSTNRLO": _float(low),
+                "LBSTNRHI": _float(high),
+                "LBNRIND": NRIND[record.reference_flag],
+                "LBLOBXFL": "Y" if record.pk in baseline else "",
+                "LBTOX": record.ctcae_term.upper() if record.ctcae_grade else "",
+                "LBTOXGR": "" if record.ctcae_grade is None else str(record.ctcae_grade),
+                "VISITNUM": visitnum,
+                "VISIT": visit_name,
+                "EPOCH": ctx.epoch(subject, when),
+                "LBDTC": when,
+                "LBDY": ctx.study_day(subject, when),
+            }
+
+
+LB = register(
+    Domain(
+        code="LB",
+        rows=lb_rows,
+        label="Laboratory Test Results",
+        observation_class="FINDINGS",
+        structure="One record per lab test per time point per visit per subject",
+        keys=("STUDYID", "USUBJID", "LBTESTCD", "VISITNUM", "LBDTC", "LBSPID"),
+        sort=("USUBJID", "LBTESTCD", "LBDTC", "LBSPID"),
+        variables=(
+            *identifiers("LB"),
+            V(
+                "LBSPID",
+                "Sponsor-Defined Identifier",
+                "Char",
+                "Perm",
+                "Assigned",
+                "The EDC's record number of the lab result",
+            ),
+            V(
+                "LBTESTCD",
+                "Lab Test or Examination Short Name",
+                "Char",
+                "Req",
+                "Assigned",
+                "LabResult.test (LIPASE as LIPASET)",
+                "LBTESTCD",
+            ),
+            V(
+                "LBTEST",
+                "Lab Test or Examination Name",
+                "Char",
+                "Req",
+                "Assigned",
+                "The CT name of LBTESTCD",
+                "LBTEST",
+            ),
+            V(
+                "LBCAT",
+                "Category for Lab Test",
+                "Char",
+                "Exp",
+                "Assigned",
+                "HEMATOLOGY, CHEMISTRY or COAGULATION by test",
+            ),
+            V(
+                "LBORRES",
+                "Result or Finding in Original Units",
+                "Char",
+                "Exp",
+                "Collected",
+                "LabResult.value",
+            ),
+            V(
+                "LBORRESU",
+                "Original Units",
+                "Char",
+                "Exp",
+                "Collected",
+                "LabResult.unit (normalised spelling)",
+                "UNIT",
+            ),
+            V(
+                "LBORNRLO",
+                "Reference Range Lower Limit in Orig Unit",
+                "Char",
+                "Exp",
+                "Collected",
+                "LabResult.normal_low",
+            ),
+            V(
+                "LBORNRHI",
+                "Reference Range Upper Limit in Orig Unit",
+                "Char",
+                "Exp",
+                "Collected",
+                "LabResult.normal_high",
+            ),
+            V(
+                "LBSTRESC",
+                "Character Result/Finding in Std Format",
+                "Char",
+                "Exp",
+                "Derived",
+                "LabResult.standard_value (docs/visits.md §3)",
+            ),
+            V(
+                "LBSTRESN",
+                "Numeric Result/Finding in Standard Units",
+                "Num",
+                "Exp",
+                "Derived",
+                "LabResult.standard_value",
+                data_type="float",
+            ),
+            V(
+                "LBSTRESU",
+                "Standard Units",
+                "Char",
+                "Exp",
+                "Assigned",
+                "The test's standard unit",
+                "UNIT",
+            ),
+            V(
+                "LBSTNRLO",
+                "Reference Range Lower Limit-Std Units",
+                "Num",
+                "Exp",
+                "Derived",
+                "normal_low in the standard unit",
+                data_type="float",
+            ),
+            V(
+                "LBSTNRHI",
+                "Reference Range Upper Limit-Std Units",
+                "Num",
+                "Exp",
+                "Derived",
+                "normal_high in the standard unit",
+                data_type="float",
+            ),
+            V(
+                "LBNRIND",
+                "Reference Range Indicator",
+                "Char",
+                "Exp",
+                "Derived",
+                "LOW / NORMAL / HIGH against the site lab's range; empty without a range",
+                "NRIND",
+            ),
+            V(
+                "LBLOBXFL",
+                "Last Observation Before Exposure Flag",
+                "Char",
+                "Exp",
+                "Derived",
+                "Last result of the test on or before the first dose date",
+                "NY",
+            ),
+            V(
+                "LBTOX",
+                "Toxicity",
+                "Char",
+                "Perm",
+                "Derived",
+                "The CTCAE v5.0 term graded (docs/visits.md §4)",
+            ),
+            V(
+                "LBTOXGR",
+                "Standard Toxicity Grade",
+                "Char",
+                "Perm",
+                "Derived",
+                "The CTCAE v5.0 grade; empty when not graded (no normal range)",
+            ),
+            *_timing_variables("LB", "Date/Time of Specimen Collection"),
+        ),
+    )
+)
+
+
+# --- CM -------------------------------------------------------------------------------------
+
+
+def cm_rows(ctx):
+    by_subject: dict[int, list[ConcomitantMedication]] = {}
+    for record in ctx.records(ConcomitantMedication):
+        by_subject.setdefault(record.subject_id, []).append(record)
+    for subject in ctx.subjects():
+        for record in by_subject.get(subject.pk, []):
+            start, end = dtc(record.start_date), dtc(record.end_date)
+            yield {
+                "STUDYID": ctx.studyid,
+                "DOMAIN": "CM",
+                "USUBJID": ctx.usubjid(subject),
+                "CMSPID": str(record.pk),
+                "CMTRT": record.medication,
+                "CMINDC": record.indication,
+                "CMCLASCD": record.atc_code,
+                "CMDOSE": _float(record.dose),
+                "CMDOSU": record.dose_unit,
+                "CMDOSFRQ": record.frequency,
+                "CMROUTE": record.route,
+                "EPOCH": ctx.epoch(subject, start),
+                "CMSTDTC": start,
+                "CMENDTC": end,
+                "CMSTDY": ctx.study_day(subject, start),
+                "CMENDY": ctx.study_day(subject, end),
+                "CMENRTPT": "ONGOING" if record.ongoing else "",
+                "CMENTPT": "END OF DATA COLLECTION" if record.ongoing else "",
+                "SUPP": {"CMAEID": str(record.adverse_event_id or "")},
+            }
+
+
+CM = register(
+    Domain(
+        code="CM",
+        rows=cm_rows,
+        label="Concomitant/Prior Medications",
+        observation_class="INTERVENTIONS",
+        structure="One record per recorded intervention occurrence or constant-dosing interval "
+        "per subject",
+        keys=("STUDYID", "USUBJID", "CMTRT", "CMSTDTC", "CMSPID"),
+        sort=("USUBJID", "CMSTDTC", "CMTRT", "CMSPID"),
+        variables=(
+            *identifiers("CM"),
+            V(
+                "CMSPID",
+                "Sponsor-Defined Identifier",
+                "Char",
+                "Perm",
+                "Assigned",
+                "The EDC's record number of the medication",
+            ),
+            V(
+                "CMTRT",
+                "Reported Name of Drug, Med, or Therapy",
+                "Char",
+                "Req",
+                "Collected",
+                "ConcomitantMedication.medication (verbatim)",
+            ),
+            V(
+                "CMINDC",
+                "Indication",
+                "Char",
+                "Perm",
+                "Collected",
+                "ConcomitantMedication.indication",
+            ),
+            V(
+                "CMCLASCD",
+                "Medication Class Code",
+                "Char",
+                "Perm",
+                "Assigned",
+                "WHO ATC code, when coded",
+            ),
+            V(
+                "CMDOSE",
+                "Dose per Administration",
+                "Num",
+                "Perm",
+                "Collected",
+                "ConcomitantMedication.dose",
+                data_type="float",
+            ),
+            V(
+                "CMDOSU",
+                "Dose Units",
+                "Char",
+                "Perm",
+                "Collected",
+                "ConcomitantMedication.dose_unit",
+                "UNIT",
+            ),
+            V(
+                "CMDOSFRQ",
+                "Dosing Frequency per Interval",
+                "Char",
+                "Perm",
+                "Collected",
+                "ConcomitantMedication.frequency",
+                "FREQ",
+            ),
+            V(
+                "CMROUTE",
+                "Route of Administration",
+                "Char",
+                "Perm",
+                "Collected",
+                "ConcomitantMedication.route",
+                "ROUTE",
+            ),
+            epoch_variable(),
+            V(
+                "CMSTDTC",
+                "Start Date/Time of Medication",
+                "Char",
+                "Perm",
+                "Collected",
+                "ConcomitantMedication.start_date",
+            ),
+            V(
+                "CMENDTC",
+                "End Date/Time of Medication",
+                "Char",
+                "Perm",
+                "Collected",
+                "ConcomitantMedication.end_date",
+            ),
+            V(
+                "CMSTDY",
+                "Study Day of Start of Medication",
+                "Num",
+                "Perm",
+                "Derived",
+                "CMSTDTC - RFSTDTC (+1 on or after it)",
+            ),
+            V(
+                "CMENDY",
+                "Study Day of End of Medication",
+                "Num",
+                "Perm",
+                "Derived",
+                "CMENDTC - RFSTDTC (+1 on or after it)",
+            ),
+            V(
+                "CMENRTPT",
+                "End Relative to Reference Time Point",
+                "Char",
+                "Perm",
+                "Derived",
+                "ONGOING when marked ongoing",
+                "STENRF",
+            ),
+            V(
+                "CMENTPT",
+                "End Reference Time Point",
+                "Char",
+                "Perm",
+                "Assigned",
+                "END OF DATA COLLECTION when ongoing",
+            ),
+        ),
+        qualifiers=(
+            Qualifier(
+                "CMAEID",
+                "Adverse Event Treated (AESPID)",
+                "Collected",
+                "ConcomitantMedication.adverse_event",
+            ),
+        ),
+    )
+)
+
+
+# --- MH -------------------------------------------------------------------------------------
+
+
+def mh_rows(ctx):
+    by_subject: dict[int, list[MedicalHistory]] = {}
+    for record in ctx.records(MedicalHistory):
+        by_subject.setdefault(record.subject_id, []).append(record)
+    coded = {r.ctcae_term_id for rows in by_subject.values() for r in rows if r.ctcae_term_id}
+    terms = {t.pk: t for t in CtcaeTerm.objects.filter(pk__in=coded)}
+    for subject in ctx.subjects():
+        for record in by_subject.get(subject.pk, []):
+            term = terms.get(record.ctcae_term_id)
+            start = dtc(PartialDate(record.start_year, record.start_month, record.start_day))
+            yield {
+                "STUDYID": ctx.studyid,
+                "DOMAIN": "MH",
+                "USUBJID": ctx.usubjid(subject),
+                "MHSPID": str(record.pk),
+                "MHTERM": record.term,
+                "MHDECOD": term.term if term else "",
+                "MHBODSYS": term.soc if term else "",
+                "MHSTDTC": start,
+                "MHENDTC": dtc(record.end_date),
+                "MHENRTPT": "ONGOING" if record.ongoing else "",
+                "MHENTPT": "FIRST DOSE" if record.ongoing else "",
+                "SUPP": {
+                    "MHTOXGR": "" if record.baseline_grade is None else str(record.baseline_grade)
+                },
+            }
+
+
+MH = register(
+    Domain(
+        code="MH",
+        rows=mh_rows,
+        label="Medical History",
+        observation_class="EVENTS",
+        structure="One record per medical history event per subject",
+        keys=("STUDYID", "USUBJID", "MHTERM", "MHSTDTC", "MHSPID"),
+        sort=("USUBJID", "MHSTDTC", "MHTERM", "MHSPID"),
+        variables=(
+            *identifiers("MH"),
+            V(
+                "MHSPID",
+                "Sponsor-Defined Identifier",
+                "Char",
+                "Perm",
+                "Assigned",
+                "The EDC's record number of the condition",
+            ),
+            V(
+                "MHTERM",
+                "Reported Term for the Medical History",
+                "Char",
+                "Req",
+                "Collected",
+                "MedicalHistory.term (verbatim)",
+            ),
+            V(
+                "MHDECOD",
+                "Dictionary-Derived Term",
+                "Char",
+                "Perm",
+                "Assigned",
+                "The CTCAE v5.0 term chosen (a MedDRA lowest level term)",
+                "MedDRA",
+            ),
+            V(
+                "MHBODSYS",
+                "Body System or Organ Class",
+                "Char",
+                "Perm",
+                "Assigned",
+                "The CTCAE term's system organ class",
+                "MedDRA",
+            ),
+            V(
+                "MHSTDTC",
+                "Start Date/Time of Medical History Event",
+                "Char",
+                "Perm",
+                "Collected",
+                "Year, month and day as far as known",
+            ),
+            V(
+                "MHENDTC",
+                "End Date/Time of Medical History Event",
+                "Char",
+                "Perm",
+                "Collected",
+                "MedicalHistory.end_date",
+            ),
+            V(
+                "MHENRTPT",
+                "End Relative to Reference Time Point",
+                "Char",
+                "Perm",
+                "Derived",
+                "ONGOING when ongoing at the first dose",
+                "STENRF",
+            ),
+            V(
+                "MHENTPT",
+                "End Reference Time Point",
+                "Char",
+                "Perm",
+                "Assigned",
+                "FIRST DOSE when ongoing",
+            ),
+        ),
+        qualifiers=(
+            Qualifier(
+                "MHTOXGR", "CTCAE Grade at First Dose", "Collected", "MedicalHistory.baseline_grade"
+            ),
+        ),
+    )
+)

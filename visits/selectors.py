@@ -1,0 +1,216 @@
+"""Every read of visits and their forms, scoped to the user through accounts/scoping.py."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import QuerySet
+
+from accounts.roles import Capability
+from accounts.scoping import restrict
+from subjects.models import Subject
+
+from .models import (
+    ConcomitantMedication,
+    EcgAssessment,
+    EcogAssessment,
+    LabResult,
+    MedicalHistory,
+    Visit,
+    VitalSigns,
+)
+from .schedules import FORMS, Calendar, calendars
+
+SUBJECT_RELATED = ("site", "study", "cohort__track__regimen")
+
+
+def subjects(user, capability: Capability = Capability.VIEW) -> QuerySet:
+    return restrict(Subject.objects.select_related(*SUBJECT_RELATED), user, capability)
+
+
+def subject(user, pk: int, capability: Capability = Capability.VIEW) -> Subject:
+    """The subject if the user may see it (Subject.DoesNotExist otherwise: a 404)."""
+    return subjects(user, capability).get(pk=pk)
+
+
+def calendar(user, pk: int, on: date | None = None) -> Calendar:
+    return calendars([subject(user, pk)], on)[0]
+
+
+def visit(user, pk: int) -> Visit:
+    return restrict(Visit.objects.select_related("subject__site", "subject__study"), user).get(
+        pk=pk
+    )
+
+
+def visit_forms(user, visit_record: Visit) -> dict[str, list]:
+    """The forms entered at a visit, by form code."""
+    out = {}
+    for code, model in (
+        ("vital_signs", VitalSigns),
+        ("labs", LabResult),
+        ("ecog", EcogAssessment),
+        ("ecg", EcgAssessment),
+    ):
+        out[code] = list(restrict(model.objects.filter(visit=visit_record), user).order_by("pk"))
+    return out
+
+
+def lab_result(user, pk: int) -> LabResult:
+    return restrict(
+        LabResult.objects.select_related(
+            "subject__site", "subject__study", "subject__cohort__track", "visit", "adverse_event"
+        ),
+        user,
+    ).get(pk=pk)
+
+
+@dataclass
+class MissingRow:
+    subject: Subject
+    code: str
+    label: str
+    status: str
+    target: date
+    earliest: date
+    latest: date
+    missing: tuple[str, ...]
+
+    @property
+    def missing_labels(self) -> list[str]:
+        return [FORMS[code] for code in self.missing]
+
+
+@dataclass
+class SiteMissing:
+    site: object
+    rows: list[MissingRow]
+
+    @property
+    def form_count(self) -> int:
+        return sum(len(row.missing) for row in self.rows)
+
+
+def missing_forms(user, study_id: int, on: date | None = None) -> list[SiteMissing]:
+    """Study-wide (for the user's scope): every visit whose forms are expected and not all
+    entered, by site (docs/visits.md §2.4). A fixed number of queries."""
+    chosen = (
+        subjects(user)
+        .filter(study_id=study_id)
+        .exclude(status=Subject.Status.SCREEN_FAILED)
+        .order_by("site__number", "screening_number")
+    )
+    by_site: dict[int, SiteMissing] = {}
+    for book in calendars(chosen, on):
+        for row in book.missing:
+            site = book.subject.site
+            entry = by_site.setdefault(site.pk, SiteMissing(site, []))
+            entry.rows.append(
+                MissingRow(
+                    book.subject,
+                    row.visit.code,
+                    row.visit.label,
+                    row.visit.status.value,
+                    row.visit.target,
+                    row.visit.earliest,
+                    row.visit.latest,
+                    row.missing,
+                )
+            )
+    return sorted(by_site.values(), key=lambda entry: entry.site.number)
+
+
+def lab_listing(user, study_id: int) -> QuerySet:
+    return (
+        restrict(LabResult.objects.filter(subject__study_id=study_id), user)
+        .select_related("subject__site", "visit")
+        .order_by("subject__site__number", "subject__screening_number", "sampled_on", "pk")
+    )
+
+
+def grouped(rows) -> dict:
+    out: dict = defaultdict(list)
+    for row in rows:
+        out[row.subject_id].append(row)
+    return out
+
+
+@dataclass
+class NeutropeniaRow:
+    subject: Subject
+    flag: object  # visits.rules.NeutropeniaDurationFlag
+
+
+def neutropenia_flags(user, study_id: int) -> list[NeutropeniaRow]:
+    """Each dosed subject in the user's scope whose neutrophil counts show grade 4 starting in
+    the DLT window (docs/visits.md §5): a possible DLT for the investigator and the committee,
+    or an episode still open. A fixed number of queries."""
+    from escalation.rules.window import dlt_window
+
+    from .models import VisitSchedule
+    from .rules import (
+        DurationOutcome,
+        LabGradingSettings,
+        NeutropeniaDurationSettings,
+        NormalRange,
+        grade4_neutropenia_duration,
+    )
+    from .rules import LabResult as RulesLabResult
+    from .services import first_doses
+
+    chosen = list(subjects(user).filter(study_id=study_id, cohort__isnull=False))
+    firsts = first_doses([s.pk for s in chosen])
+    counts: dict[int, list[LabResult]] = defaultdict(list)
+    for lab in LabResult.objects.filter(subject_id__in=list(firsts), test="NEUT").order_by(
+        "sampled_on", "pk"
+    ):
+        counts[lab.subject_id].append(lab)
+    schedules = {vs.regimen_id: vs for vs in VisitSchedule.objects.filter(study_id=study_id)}
+    out = []
+    for subject in chosen:
+        if subject.pk not in firsts or not counts.get(subject.pk):
+            continue
+        regimen = subject.cohort.track.regimen
+        window = dlt_window(
+            firsts[subject.pk], regimen.dlt_window_days, subject.study.dlt_window_convention
+        )
+        schedule = schedules.get(regimen.pk)
+        settings = NeutropeniaDurationSettings(
+            max_days=schedule.neutropenia_max_days if schedule else 7,
+            grading=LabGradingSettings(
+                missing_range=schedule.lab_missing_range if schedule else "no_grade"
+            ),
+        )
+        results = [
+            RulesLabResult(
+                "NEUT",
+                lab.value,
+                lab.unit,
+                normal_range=NormalRange(lab.normal_low, lab.normal_high, lab.unit)
+                if lab.has_normal_range
+                else None,
+                sampled_on=lab.sampled_on,
+                reference=str(lab.pk),
+            )
+            for lab in counts[subject.pk]
+        ]
+        flag = grade4_neutropenia_duration(
+            results, window_start=window.start, window_end=window.end, settings=settings
+        )
+        if flag.outcome in (DurationOutcome.POSSIBLE_DLT, DurationOutcome.UNRESOLVED):
+            out.append(NeutropeniaRow(subject, flag))
+    return out
+
+
+def medications(user, subject_record: Subject) -> QuerySet:
+    return restrict(
+        ConcomitantMedication.objects.filter(subject=subject_record), user
+    ).select_related("adverse_event__ctcae_term")
+
+
+def medical_history(user, subject_record: Subject) -> QuerySet:
+    return restrict(MedicalHistory.objects.filter(subject=subject_record), user).select_related(
+        "ctcae_term"
+    )

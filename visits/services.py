@@ -1,0 +1,1008 @@
+"""Every write to visits and the forms entered at them: record, correct (with a reason), void.
+
+Each service checks the user's capability at the subject's site (accounts/scoping.py),
+validates the whole record (a refusal names the field and the rule; nothing is saved in part),
+derives what the rules core computes (standard units, CTCAE grades) and saves once through
+core.records, which keeps the audit trail.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+
+from accounts.roles import Capability
+from accounts.scoping import require
+from core.dates import refuse_future, site_today
+from core.errors import ValidationError, field_error
+from core.records import create_record, retry_on_conflict, update_record, void_record
+from dosing.models import DoseAdministration
+from safety.models import AdverseEvent, CtcaeTerm
+from safety.services import adverse_event_report
+from subjects.models import Subject
+
+from .models import (
+    ConcomitantMedication,
+    EcgAssessment,
+    EcogAssessment,
+    LabResult,
+    MedicalHistory,
+    Visit,
+    VisitSchedule,
+    VitalSigns,
+)
+from .rules import (
+    RULES_VERSION,
+    Baseline,
+    EcgReading,
+    LabGradingSettings,
+    NormalRange,
+    VisitsInputError,
+    VitalSign,
+    blood_pressure,
+    corrected_qt,
+    ecog_status,
+    grade_lab_result,
+    grade_qtc,
+    lab_test,
+    vital_sign,
+)
+from .rules import LabResult as RulesLabResult
+from .schedules import calendars
+
+UNSCHEDULED = re.compile(r"^UNS[1-9][0-9]{0,2}$")
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.errors: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, []).append(message)
+
+    def merge(self, error: ValidationError) -> None:
+        for field, messages in error.message_dict.items():
+            for message in messages:
+                self.add(field, message)
+
+    def raise_any(self) -> None:
+        if self.errors:
+            raise ValidationError(self.errors)
+
+
+def _check_date(errors: _Errors, subject: Subject, value: date | None, field: str) -> None:
+    """A form's date: not in the future at the site, not before consent, not after death."""
+    if value is None:
+        errors.add(field, "Enter the date.")
+        return
+    try:
+        refuse_future(value, field=field, tz_name=subject.site.timezone)
+    except ValidationError as error:
+        errors.merge(error)
+    if subject.consent_date is None:
+        errors.add(field, "Data are collected from informed consent, which is not recorded yet.")
+    elif value < subject.consent_date:
+        errors.add(field, f"{value} is before informed consent ({subject.consent_date}).")
+    if subject.death_date and value > subject.death_date:
+        errors.add(field, f"{value} is after the date of death ({subject.death_date}).")
+
+
+def _subject_for_entry(subject: Subject, by, capability=Capability.ENTER_DATA) -> None:
+    require(by, capability, study_id=subject.study_id, site_id=subject.site_id)
+    if subject.status == Subject.Status.SCREEN_FAILED:
+        raise field_error(
+            "subject",
+            f"{subject} is a screen failure: no visit data are collected.",
+            "wrong_status",
+        )
+
+
+# --- Visits ---------------------------------------------------------------------------------
+
+
+def _validate_visit(visit: Visit) -> None:
+    errors = _Errors()
+    subject = visit.subject
+    code = (visit.code or "").strip().upper()
+    visit.code = code
+    if not UNSCHEDULED.match(code):
+        calendar = calendars([subject])[0]
+        codes = {row.visit.code for row in calendar.rows}
+        if code not in codes:
+            shown = ", ".join(sorted(codes)) or "none yet"
+            errors.add(
+                "code",
+                f"{code or 'The visit'} is not a visit of the subject's calendar (visits: "
+                f"{shown}); an unscheduled visit is UNS1, UNS2...",
+            )
+    if visit.not_done:
+        if visit.visit_date is not None:
+            errors.add("visit_date", "A visit not done has no date.")
+        if not visit.not_done_reason.strip():
+            errors.add("not_done_reason", "Say why the visit was not done.")
+    else:
+        _check_date(errors, subject, visit.visit_date, "visit_date")
+        if visit.not_done_reason.strip():
+            errors.add("not_done_reason", "A reason is given only for a visit not done.")
+    duplicate = Visit.objects.filter(subject=subject, code=code).exclude(pk=visit.pk).exists()
+    if duplicate:
+        errors.add("code", f"{code} is already recorded for {subject}: open it to enter forms.")
+    errors.raise_any()
+
+
+@retry_on_conflict
+def visit_record(
+    *,
+    by,
+    subject: Subject,
+    code: str,
+    visit_date: date | None = None,
+    not_done: bool = False,
+    not_done_reason: str = "",
+) -> Visit:
+    """Record a visit of the subject's calendar as done on a date, or as not done (a reason)."""
+    _subject_for_entry(subject, by)
+    visit = Visit(
+        subject=subject,
+        code=code,
+        visit_date=visit_date,
+        not_done=not_done,
+        not_done_reason=(not_done_reason or "").strip(),
+    )
+    with transaction.atomic():
+        Subject.objects.select_for_update().filter(pk=subject.pk).first()  # one visit per code
+        _validate_visit(visit)
+        create_record(visit, by=by, reason="Visit recorded")
+    return visit
+
+
+@retry_on_conflict
+def visit_update(
+    *, by, visit: Visit, changes: dict, reason: str, expected_version: int | None
+) -> Visit:
+    require(
+        by, Capability.EDIT_DATA, study_id=visit.subject.study_id, site_id=visit.subject.site_id
+    )
+    _editable(changes, {"visit_date", "not_done", "not_done_reason"})
+    with transaction.atomic():
+        return update_record(
+            visit,
+            by=by,
+            changes=changes,
+            reason=reason,
+            expected_version=expected_version,
+            validate=_validate_visit,
+        )
+
+
+def _editable(changes: dict, allowed: set[str]) -> None:
+    extra = set(changes) - allowed
+    if extra:
+        raise ValidationError({name: ["This field cannot be changed here."] for name in extra})
+
+
+def _void(record, *, by, reason: str, expected_version: int | None):
+    subject = record.subject
+    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    with transaction.atomic():
+        return void_record(record, by=by, reason=reason, expected_version=expected_version)
+
+
+@retry_on_conflict
+def visit_void(*, by, visit: Visit, reason: str, expected_version: int | None) -> Visit:
+    """Void a visit recorded in error; its forms must be voided (or moved) first."""
+    for model in (VitalSigns, LabResult, EcogAssessment, EcgAssessment):
+        if model.objects.filter(visit=visit).exists():
+            raise field_error(
+                "__all__",
+                f"{visit.code} still has {model._meta.verbose_name_plural}: void or correct them "
+                "first.",
+            )
+    return _void(visit, by=by, reason=reason, expected_version=expected_version)
+
+
+def _check_visit(errors: _Errors, record) -> None:
+    visit = record.visit
+    if visit is None:
+        errors.add("visit", "Choose the visit.")
+    elif visit.subject_id != record.subject_id:
+        errors.add("visit", "This visit belongs to another subject.")
+    elif visit.voided_at is not None:
+        errors.add("visit", "This visit is voided.")
+    elif visit.not_done:
+        errors.add("visit", f"{visit.code} is recorded as not done: correct the visit first.")
+
+
+# --- Vital signs ----------------------------------------------------------------------------
+
+VITALS_FIELDS = (
+    "measured_on",
+    "timepoint",
+    "systolic_bp",
+    "diastolic_bp",
+    "pulse",
+    "respiratory_rate",
+    "temperature",
+    "temperature_unit",
+    "spo2",
+    "weight",
+    "weight_unit",
+)
+# Signs entered as typed, their unit fixed, and the model field they land in.
+_WHOLE_SIGNS = (
+    (VitalSign.PULSE, "pulse", "beats/min"),
+    (VitalSign.RESPIRATORY_RATE, "respiratory_rate", "breaths/min"),
+    (VitalSign.SPO2, "spo2", "%"),
+)
+
+
+def _derive_vitals(record: VitalSigns, typed: dict) -> None:
+    """Apply what was typed (docs/visits.md §6): convert and check each sign's plausibility."""
+    errors = _Errors()
+    for name in ("measured_on", "timepoint"):
+        if name in typed:
+            setattr(record, name, typed[name])
+    if "systolic_bp" in typed or "diastolic_bp" in typed:
+        systolic = typed.get("systolic_bp", record.systolic_bp)
+        diastolic = typed.get("diastolic_bp", record.diastolic_bp)
+        if systolic is None and diastolic is None:
+            record.systolic_bp = record.diastolic_bp = None
+        elif systolic is None or diastolic is None:
+            errors.add(
+                "diastolic_bp" if diastolic is None else "systolic_bp",
+                "A blood pressure has both the systolic and the diastolic value.",
+            )
+        else:
+            try:
+                high, low = blood_pressure(systolic, diastolic)
+            except VisitsInputError as error:
+                field = "diastolic_bp" if "diastolic" in str(error) else "systolic_bp"
+                errors.add(field, str(error))
+            else:
+                record.systolic_bp, record.diastolic_bp = _whole(high.value), _whole(low.value)
+    for sign, name, unit in _WHOLE_SIGNS:
+        if name in typed:
+            if typed[name] is None:
+                setattr(record, name, None)
+                continue
+            try:
+                setattr(record, name, _whole(vital_sign(sign, typed[name], unit).value))
+            except VisitsInputError as error:
+                errors.add(name, str(error))
+    for sign, name, field, reported in (
+        (VitalSign.TEMPERATURE, "temperature", "temperature_c", "temperature_reported"),
+        (VitalSign.WEIGHT, "weight", "weight_kg", "weight_reported"),
+    ):
+        if name not in typed and f"{name}_unit" not in typed:
+            continue
+        value = typed.get(name)
+        if value is None:
+            setattr(record, field, None)
+            setattr(record, reported, "")
+            continue
+        unit = typed.get(f"{name}_unit") or ("C" if name == "temperature" else "kg")
+        try:
+            converted = vital_sign(sign, value, unit)
+        except VisitsInputError as error:
+            errors.add(name, str(error))
+            continue
+        places = Decimal("0.01") if name == "temperature" else Decimal("0.001")
+        setattr(record, field, converted.value.quantize(places))
+        shown = f"{converted.reported_value} {converted.reported_unit}"
+        setattr(record, reported, "" if converted.reported_unit == converted.unit else shown)
+    errors.raise_any()
+    record.rules_version = RULES_VERSION
+
+
+def _whole(value: Decimal) -> int:
+    if value != value.to_integral_value():
+        raise VisitsInputError(f"{value}: a whole number is expected")
+    return int(value)
+
+
+def _validate_vitals(record: VitalSigns) -> None:
+    errors = _Errors()
+    _check_visit(errors, record)
+    _check_date(errors, record.subject, record.measured_on, "measured_on")
+    signs = (
+        "systolic_bp",
+        "pulse",
+        "respiratory_rate",
+        "temperature_c",
+        "spo2",
+        "weight_kg",
+    )
+    if all(getattr(record, name) is None for name in signs):
+        errors.add("__all__", "Enter at least one vital sign.")
+    errors.raise_any()
+
+
+@retry_on_conflict
+def vital_signs_record(*, by, subject: Subject, visit: Visit, **typed) -> VitalSigns:
+    """Record vital signs at a visit, each in its standard unit (docs/visits.md §6)."""
+    _subject_for_entry(subject, by)
+    _editable(typed, set(VITALS_FIELDS))
+    record = VitalSigns(subject=subject, visit=visit)
+    with transaction.atomic():
+        _derive_vitals(record, {name: typed.get(name) for name in VITALS_FIELDS})
+        _validate_vitals(record)
+        create_record(record, by=by, reason="Vital signs recorded")
+    return record
+
+
+@retry_on_conflict
+def vital_signs_update(
+    *, by, vital_signs: VitalSigns, changes: dict, reason: str, expected_version: int | None
+) -> VitalSigns:
+    subject = vital_signs.subject
+    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    _editable(changes, set(VITALS_FIELDS) | {"visit"})
+    model_changes = {k: v for k, v in changes.items() if k == "visit"}
+    typed = {k: v for k, v in changes.items() if k != "visit"}
+    probe = VitalSigns.objects.get(pk=vital_signs.pk)
+    _derive_vitals(probe, typed)
+    for name in (
+        "measured_on",
+        "timepoint",
+        "systolic_bp",
+        "diastolic_bp",
+        "pulse",
+        "respiratory_rate",
+        "temperature_c",
+        "temperature_reported",
+        "spo2",
+        "weight_kg",
+        "weight_reported",
+    ):
+        model_changes[name] = getattr(probe, name)
+    with transaction.atomic():
+        return update_record(
+            vital_signs,
+            by=by,
+            changes=model_changes,
+            reason=reason,
+            expected_version=expected_version,
+            validate=_validate_vitals,
+        )
+
+
+@retry_on_conflict
+def vital_signs_void(
+    *, by, vital_signs: VitalSigns, reason: str, expected_version: int | None
+) -> VitalSigns:
+    return _void(vital_signs, by=by, reason=reason, expected_version=expected_version)
+
+
+# --- Local lab results ----------------------------------------------------------------------
+
+LAB_FIELDS = (
+    "sampled_on",
+    "test",
+    "value",
+    "unit",
+    "normal_low",
+    "normal_high",
+    "clinically_significant",
+    "symptomatic",
+)
+
+
+def grading_settings(subject: Subject) -> LabGradingSettings:
+    """The study's lab grading settings (protocol file [visits], docs/visits.md §4.3)."""
+    schedule = None
+    if subject.cohort_id:
+        schedule = VisitSchedule.objects.filter(regimen_id=subject.cohort.track.regimen_id).first()
+    if schedule is None:
+        schedule = VisitSchedule.objects.filter(study_id=subject.study_id).order_by("pk").first()
+    if schedule is None:
+        return LabGradingSettings()
+    return LabGradingSettings(missing_range=schedule.lab_missing_range)
+
+
+def _baseline(record: LabResult) -> Baseline | None:
+    """The subject's last result of the test on or before the first dose (docs/visits.md §4.3),
+    for results after the first dose."""
+    first = (
+        DoseAdministration.objects.filter(subject_id=record.subject_id)
+        .order_by("administered_on")
+        .values_list("administered_on", flat=True)
+        .first()
+    )
+    if first is None or record.sampled_on is None or record.sampled_on <= first:
+        return None
+    prior = (
+        LabResult.objects.filter(
+            subject_id=record.subject_id, test=record.test, sampled_on__lte=first
+        )
+        .exclude(pk=record.pk)
+        .order_by("-sampled_on", "-id")
+        .first()
+    )
+    if prior is None:
+        return None
+    own = None
+    if prior.normal_high is not None or prior.normal_low is not None:
+        own = NormalRange(prior.normal_low, prior.normal_high, prior.unit)
+    return Baseline(prior.value, prior.unit, own)
+
+
+def _derive_lab(record: LabResult) -> None:
+    """Standard units, the low/normal/high flag and the CTCAE grade (docs/visits.md §3-4)."""
+    errors = _Errors()
+    try:
+        test = lab_test(record.test)
+    except VisitsInputError as error:
+        raise field_error("test", str(error)) from error
+    record.test = test.code
+    if record.value is None:
+        raise field_error("value", "Enter the value as the lab reported it.")
+    record.unit = (record.unit or "").strip()
+    normal = None
+    if record.normal_low is not None or record.normal_high is not None:
+        try:
+            normal = NormalRange(record.normal_low, record.normal_high, record.unit)
+        except VisitsInputError as error:
+            errors.add("normal_high", str(error))
+    errors.raise_any()
+    try:
+        result = RulesLabResult(
+            test.code,
+            record.value,
+            record.unit,
+            normal_range=normal,
+            baseline=_baseline(record),
+            sampled_on=record.sampled_on,
+            symptomatic=record.symptomatic,
+            reference=str(record.pk or ""),
+        )
+        grading = grade_lab_result(result, grading_settings(record.subject))
+    except VisitsInputError as error:
+        field = "unit" if "unit" in str(error) else "value"
+        raise field_error(field, str(error)) from error
+    record.standard_value = grading.standard.value.quantize(Decimal("0.000001"))
+    record.standard_unit = grading.standard.unit
+    if normal is None:
+        record.reference_flag = LabResult.Flag.UNKNOWN
+    elif normal.low is not None and record.value < normal.low:
+        record.reference_flag = LabResult.Flag.LOW
+    elif normal.high is not None and record.value > normal.high:
+        record.reference_flag = LabResult.Flag.HIGH
+    else:
+        record.reference_flag = LabResult.Flag.NORMAL
+    shown = grading.worst
+    if shown is None:
+        # Nothing graded: the first term that could not be graded says why.
+        shown = next((g for g in grading.grades if g.grade is None), None)
+    record.ctcae_term = shown.term if shown else ""
+    record.ctcae_meddra_code = shown.meddra_code if shown else None
+    record.ctcae_grade = shown.grade if shown else None
+    record.ctcae_version = grading.ctcae_version if grading.grades else ""
+    record.grading_rule = shown.rule if shown else "CTCAE grades no term from this test."
+    record.grading_flags = sorted({flag.value for g in grading.grades for flag in g.flags})
+    record.grading = [
+        {
+            "term": g.term,
+            "meddra_code": g.meddra_code,
+            "grade": g.grade,
+            "rule": g.rule,
+            "flags": [flag.value for flag in g.flags],
+            "notes": list(g.notes),
+            "not_computed": list(g.not_computed),
+        }
+        for g in grading.grades
+    ]
+    record.rules_version = grading.rules_version
+
+
+def _validate_lab(record: LabResult) -> None:
+    errors = _Errors()
+    _check_visit(errors, record)
+    _check_date(errors, record.subject, record.sampled_on, "sampled_on")
+    errors.raise_any()
+    _derive_lab(record)
+
+
+@retry_on_conflict
+def lab_result_record(
+    *,
+    by,
+    subject: Subject,
+    visit: Visit,
+    sampled_on: date,
+    test: str,
+    value: Decimal,
+    unit: str,
+    normal_low: Decimal | None = None,
+    normal_high: Decimal | None = None,
+    clinically_significant: bool | None = None,
+    symptomatic: bool | None = None,
+) -> LabResult:
+    """Record a local lab result; its standard value and CTCAE grade are derived."""
+    _subject_for_entry(subject, by)
+    record = LabResult(
+        subject=subject,
+        visit=visit,
+        sampled_on=sampled_on,
+        test=(test or "").strip().upper(),
+        value=value,
+        unit=unit or "",
+        normal_low=normal_low,
+        normal_high=normal_high,
+        clinically_significant=clinically_significant,
+        symptomatic=symptomatic,
+    )
+    with transaction.atomic():
+        _validate_lab(record)
+        create_record(record, by=by, reason="Lab result recorded")
+    return record
+
+
+@retry_on_conflict
+def lab_result_update(
+    *, by, lab_result: LabResult, changes: dict, reason: str, expected_version: int | None
+) -> LabResult:
+    """Correct a lab result; the standard value and the grade are derived again."""
+    subject = lab_result.subject
+    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    _editable(changes, set(LAB_FIELDS) | {"visit"})
+    with transaction.atomic():
+        return update_record(
+            lab_result,
+            by=by,
+            changes=changes,
+            reason=reason,
+            expected_version=expected_version,
+            validate=_validate_lab,
+        )
+
+
+@retry_on_conflict
+def lab_result_void(
+    *, by, lab_result: LabResult, reason: str, expected_version: int | None
+) -> LabResult:
+    return _void(lab_result, by=by, reason=reason, expected_version=expected_version)
+
+
+def suggested_adverse_event(lab_result: LabResult) -> dict | None:
+    """What an AE reported from this result starts with (the site confirms every field): the
+    graded CTCAE term, its grade and the sample date as onset. None when there is nothing to
+    report (no grade, grade 0, or already reported)."""
+    if lab_result.adverse_event_id or not lab_result.ctcae_grade:
+        return None
+    term = CtcaeTerm.objects.filter(meddra_code=lab_result.ctcae_meddra_code).first()
+    if term is None:
+        return None
+    grade = lab_result.ctcae_grade if lab_result.ctcae_grade in term.grades else None
+    return {
+        "ctcae_term": term,
+        "grade": grade,
+        "onset_date": lab_result.sampled_on,
+        "verbatim_term": f"{term.term} ({lab_result.get_test_display()} {lab_result.value} "
+        f"{lab_result.unit}, {lab_result.sampled_on})",
+    }
+
+
+@retry_on_conflict
+def lab_result_report_adverse_event(
+    *,
+    by,
+    lab_result: LabResult,
+    expected_version: int | None,
+    relationship: str,
+    action_taken: str,
+    outcome: str,
+    verbatim_term: str | None = None,
+    grade: int | None = None,
+    onset_date: date | None = None,
+    resolution_date: date | None = None,
+    serious: bool = False,
+    seriousness: tuple[str, ...] = (),
+    dlt_investigator: bool = False,
+) -> AdverseEvent:
+    """Report the adverse event a graded lab result is, as the site confirmed it, and link the
+    two (one transaction: both or neither). Never done without the site's confirmation."""
+    subject = lab_result.subject
+    require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    with transaction.atomic():
+        current = LabResult.objects.select_for_update().get(pk=lab_result.pk)
+        if expected_version is not None and current.version != expected_version:
+            raise field_error(
+                "__all__", "The lab result changed since you opened it: reload and check it."
+            )
+        if current.adverse_event_id:
+            raise field_error("__all__", "An adverse event is already reported from this result.")
+        suggestion = suggested_adverse_event(current)
+        if suggestion is None:
+            raise field_error(
+                "__all__",
+                "This result has no CTCAE grade above 0: there is no graded abnormality to report.",
+            )
+        event = adverse_event_report(
+            by=by,
+            subject=subject,
+            ctcae_term=suggestion["ctcae_term"],
+            verbatim_term=verbatim_term or suggestion["verbatim_term"],
+            grade=grade if grade is not None else suggestion["grade"],
+            onset_date=onset_date or suggestion["onset_date"],
+            relationship=relationship,
+            action_taken=action_taken,
+            outcome=outcome,
+            resolution_date=resolution_date,
+            serious=serious,
+            seriousness=seriousness,
+            dlt_investigator=dlt_investigator,
+        )
+        update_record(
+            current,
+            by=by,
+            changes={"adverse_event": event},
+            reason=f"Reported as adverse event {event.pk}",
+            expected_version=None,
+        )
+    return event
+
+
+# --- ECOG -----------------------------------------------------------------------------------
+
+
+def _validate_ecog(record: EcogAssessment) -> None:
+    errors = _Errors()
+    _check_visit(errors, record)
+    _check_date(errors, record.subject, record.assessed_on, "assessed_on")
+    try:
+        record.status = ecog_status(record.status).value
+    except VisitsInputError as error:
+        errors.add("status", str(error))
+    errors.raise_any()
+
+
+@retry_on_conflict
+def ecog_record(
+    *, by, subject: Subject, visit: Visit, assessed_on: date, status: int
+) -> EcogAssessment:
+    _subject_for_entry(subject, by)
+    record = EcogAssessment(subject=subject, visit=visit, assessed_on=assessed_on, status=status)
+    with transaction.atomic():
+        _validate_ecog(record)
+        create_record(record, by=by, reason="ECOG performance status recorded")
+    return record
+
+
+@retry_on_conflict
+def ecog_update(
+    *, by, ecog: EcogAssessment, changes: dict, reason: str, expected_version: int | None
+) -> EcogAssessment:
+    subject = ecog.subject
+    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    _editable(changes, {"assessed_on", "status", "visit"})
+    with transaction.atomic():
+        return update_record(
+            ecog,
+            by=by,
+            changes=changes,
+            reason=reason,
+            expected_version=expected_version,
+            validate=_validate_ecog,
+        )
+
+
+@retry_on_conflict
+def ecog_void(*, by, ecog: EcogAssessment, reason: str, expected_version: int | None):
+    return _void(ecog, by=by, reason=reason, expected_version=expected_version)
+
+
+def first_doses(subject_ids) -> dict[int, date]:
+    """Each subject's first dose date (one query)."""
+    from django.db.models import Min
+
+    rows = (
+        DoseAdministration.objects.filter(subject_id__in=subject_ids)
+        .values("subject_id")
+        .annotate(first=Min("administered_on"))
+    )
+    return {row["subject_id"]: row["first"] for row in rows}
+
+
+# --- 12-lead ECG ----------------------------------------------------------------------------
+
+ECG_FIELDS = (
+    "recorded_on",
+    "timepoint",
+    "qt_ms_1",
+    "rr_ms_1",
+    "heart_rate_1",
+    "qt_ms_2",
+    "rr_ms_2",
+    "heart_rate_2",
+    "qt_ms_3",
+    "rr_ms_3",
+    "heart_rate_3",
+    "pr_ms",
+    "qrs_ms",
+    "interpretation",
+)
+
+
+def _ecg_baseline(record: EcgAssessment) -> int | None:
+    """The QTcF of the last time point on or before the first dose, for time points after it."""
+    first = first_doses([record.subject_id]).get(record.subject_id)
+    if first is None or record.recorded_on is None or record.recorded_on <= first:
+        return None
+    prior = (
+        EcgAssessment.objects.filter(subject_id=record.subject_id, recorded_on__lte=first)
+        .exclude(pk=record.pk)
+        .order_by("-recorded_on", "-id")
+        .first()
+    )
+    return None if prior is None else prior.qtcf_ms
+
+
+def _validate_ecg(record: EcgAssessment) -> None:
+    """QTcF per tracing and their mean, graded by CTCAE v5.0 (docs/visits.md §7)."""
+    errors = _Errors()
+    _check_visit(errors, record)
+    _check_date(errors, record.subject, record.recorded_on, "recorded_on")
+    readings = []
+    for n in (1, 2, 3):
+        qt, rr, hr = (getattr(record, f"{name}_{n}") for name in ("qt_ms", "rr_ms", "heart_rate"))
+        if qt is None:
+            if rr is not None or hr is not None:
+                errors.add(f"qt_ms_{n}", f"Tracing {n}: enter the QT with its RR or heart rate.")
+            continue
+        try:
+            readings.append(EcgReading(qt, rr, hr))
+        except VisitsInputError as error:
+            field = f"rr_ms_{n}" if "RR" in str(error) else f"qt_ms_{n}"
+            if "heart rate" in str(error):
+                field = f"heart_rate_{n}"
+            errors.add(field, f"Tracing {n}: {error}")
+    if not readings and "qt_ms_1" not in errors.errors:
+        errors.add("qt_ms_1", "Enter at least one tracing's QT with its RR or heart rate.")
+    errors.raise_any()
+    qtc = corrected_qt(readings)
+    baseline = _ecg_baseline(record)
+    grade = grade_qtc(qtc, baseline)
+    record.qtcf_ms = qtc.graded_ms
+    record.qtcf_replicates = [str(value.quantize(Decimal("0.1"))) for value in qtc.replicates]
+    record.baseline_qtcf_ms = baseline
+    record.qtc_grade = grade.grade
+    record.grading_rule = f"{qtc.describe()}. {grade.rule}" + (
+        f" ({'; '.join(grade.notes)})" if grade.notes else ""
+    )
+    record.rules_version = RULES_VERSION
+
+
+@retry_on_conflict
+def ecg_record(*, by, subject: Subject, visit: Visit, **fields) -> EcgAssessment:
+    """Record a 12-lead ECG time point (one tracing or a triplicate); QTcF and its grade are
+    derived."""
+    _subject_for_entry(subject, by)
+    _editable(fields, set(ECG_FIELDS))
+    record = EcgAssessment(subject=subject, visit=visit, **fields)
+    with transaction.atomic():
+        _validate_ecg(record)
+        create_record(record, by=by, reason="ECG recorded")
+    return record
+
+
+@retry_on_conflict
+def ecg_update(
+    *, by, ecg: EcgAssessment, changes: dict, reason: str, expected_version: int | None
+) -> EcgAssessment:
+    subject = ecg.subject
+    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    _editable(changes, set(ECG_FIELDS) | {"visit"})
+    with transaction.atomic():
+        return update_record(
+            ecg,
+            by=by,
+            changes=changes,
+            reason=reason,
+            expected_version=expected_version,
+            validate=_validate_ecg,
+        )
+
+
+@retry_on_conflict
+def ecg_void(*, by, ecg: EcgAssessment, reason: str, expected_version: int | None):
+    return _void(ecg, by=by, reason=reason, expected_version=expected_version)
+
+
+# --- Concomitant medications ----------------------------------------------------------------
+
+# WHO ATC: level 1 a letter, 2 two digits, 3 and 4 a letter each, 5 two digits.
+ATC_CODE = re.compile(r"^[A-Z]([0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?)?$")
+CM_FIELDS = (
+    "medication",
+    "atc_code",
+    "indication",
+    "adverse_event",
+    "dose",
+    "dose_unit",
+    "frequency",
+    "route",
+    "start_date",
+    "end_date",
+    "ongoing",
+)
+
+
+def _validate_cm(record: ConcomitantMedication) -> None:
+    errors = _Errors()
+    record.medication = (record.medication or "").strip()
+    record.indication = (record.indication or "").strip()
+    record.atc_code = (record.atc_code or "").strip().upper()
+    if not record.medication:
+        errors.add("medication", "Enter the medication as the site recorded it.")
+    if not record.indication:
+        errors.add("indication", "Enter what it is taken for.")
+    if record.atc_code and not ATC_CODE.match(record.atc_code):
+        errors.add(
+            "atc_code",
+            f"{record.atc_code} is not a WHO ATC code (e.g. N, N02, N02B, N02BE, N02BE01).",
+        )
+    subject = record.subject
+    for name in ("start_date", "end_date"):
+        value = getattr(record, name)
+        if value is not None:
+            try:
+                refuse_future(value, field=name, tz_name=subject.site.timezone)
+            except ValidationError as error:
+                errors.merge(error)
+    if record.ongoing and record.end_date is not None:
+        errors.add("end_date", "An ongoing medication has no end date.")
+    if not record.ongoing and record.end_date is None:
+        errors.add("end_date", "Give the end date, or mark the medication ongoing.")
+    if record.end_date and record.start_date and record.end_date < record.start_date:
+        errors.add("end_date", "The end date cannot precede the start date.")
+    if record.dose is not None and record.dose <= 0:
+        errors.add("dose", "A dose is more than zero.")
+    if record.dose is not None and not record.dose_unit:
+        errors.add("dose_unit", "A dose needs its unit.")
+    event = record.adverse_event
+    if event is not None and event.subject_id != record.subject_id:
+        errors.add("adverse_event", "This adverse event belongs to another subject.")
+    errors.raise_any()
+
+
+@retry_on_conflict
+def concomitant_medication_record(*, by, subject: Subject, **fields) -> ConcomitantMedication:
+    """Record a concomitant medication, verbatim, with its ATC code when coded."""
+    _subject_for_entry(subject, by)
+    _editable(fields, set(CM_FIELDS))
+    record = ConcomitantMedication(subject=subject, **fields)
+    with transaction.atomic():
+        _validate_cm(record)
+        create_record(record, by=by, reason="Concomitant medication recorded")
+    return record
+
+
+@retry_on_conflict
+def concomitant_medication_update(
+    *, by, medication: ConcomitantMedication, changes: dict, reason: str, expected_version
+) -> ConcomitantMedication:
+    """Correct a medication (coding it to ATC later is a correction with a reason)."""
+    subject = medication.subject
+    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    _editable(changes, set(CM_FIELDS))
+    with transaction.atomic():
+        return update_record(
+            medication,
+            by=by,
+            changes=changes,
+            reason=reason,
+            expected_version=expected_version,
+            validate=_validate_cm,
+        )
+
+
+@retry_on_conflict
+def concomitant_medication_void(
+    *, by, medication: ConcomitantMedication, reason: str, expected_version
+):
+    return _void(medication, by=by, reason=reason, expected_version=expected_version)
+
+
+# --- Medical history ------------------------------------------------------------------------
+
+MH_FIELDS = (
+    "term",
+    "ctcae_term",
+    "start_year",
+    "start_month",
+    "start_day",
+    "ongoing",
+    "end_date",
+    "baseline_grade",
+)
+
+
+def _validate_mh(record: MedicalHistory) -> None:
+    errors = _Errors()
+    subject = record.subject
+    record.term = (record.term or "").strip()
+    if not record.term:
+        errors.add("term", "Enter the condition as the site recorded it.")
+    today = site_today(subject.site.timezone)
+    year, month, day = record.start_year, record.start_month, record.start_day
+    if year is None:
+        errors.add("start_year", "Enter at least the year the condition started.")
+    else:
+        start = None
+        try:
+            if day is not None and month is None:
+                errors.add("start_day", "A start day needs its month.")
+            elif month is not None and not 1 <= month <= 12:
+                errors.add("start_month", f"Month {month} is not 1 to 12.")
+            elif year < 1900:
+                errors.add("start_year", f"{year} is not a plausible start year.")
+            else:
+                start = date(year, month or 1, day or 1)
+        except ValueError:
+            errors.add("start_day", f"{year}-{month:02d}-{day:02d} is not a date.")
+        if start is not None and start > today:
+            errors.add("start_year", f"The start ({record.start_text}) is in the future.")
+    if record.end_date is not None:
+        try:
+            refuse_future(record.end_date, field="end_date", tz_name=subject.site.timezone)
+        except ValidationError as error:
+            errors.merge(error)
+        if record.ongoing:
+            errors.add("end_date", "An ongoing condition has no end date.")
+    grade = record.baseline_grade
+    if grade is not None:
+        if not record.ongoing:
+            errors.add(
+                "baseline_grade",
+                "A baseline grade is given only for a condition ongoing at the first dose.",
+            )
+        elif record.ctcae_term is None:
+            errors.add("baseline_grade", "Choose the CTCAE term the grade belongs to.")
+        elif grade not in record.ctcae_term.grades:
+            allowed = ", ".join(str(g) for g in record.ctcae_term.grades)
+            errors.add(
+                "baseline_grade",
+                f"CTCAE v5.0 defines no grade {grade} for '{record.ctcae_term.term}' "
+                f"(grades: {allowed}).",
+            )
+        elif grade == 5:
+            errors.add("baseline_grade", "Grade 5 is death: not a baseline grade.")
+    errors.raise_any()
+
+
+@retry_on_conflict
+def medical_history_record(*, by, subject: Subject, **fields) -> MedicalHistory:
+    """Record a medical history condition, with its grade at the first dose when ongoing."""
+    _subject_for_entry(subject, by)
+    _editable(fields, set(MH_FIELDS))
+    record = MedicalHistory(subject=subject, **fields)
+    with transaction.atomic():
+        _validate_mh(record)
+        create_record(record, by=by, reason="Medical history recorded")
+    return record
+
+
+@retry_on_conflict
+def medical_history_update(
+    *, by, condition: MedicalHistory, changes: dict, reason: str, expected_version
+) -> MedicalHistory:
+    subject = condition.subject
+    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    _editable(changes, set(MH_FIELDS))
+    with transaction.atomic():
+        return update_record(
+            condition,
+            by=by,
+            changes=changes,
+            reason=reason,
+            expected_version=expected_version,
+            validate=_validate_mh,
+        )
+
+
+@retry_on_conflict
+def medical_history_void(*, by, condition: MedicalHistory, reason: str, expected_version):
+    return _void(condition, by=by, reason=reason, expected_version=expected_version)

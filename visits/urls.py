@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import views
+
+app_name = "visits"
+
+urlpatterns = [
+    path("subjects/<int:pk>/", views.subject_calendar, name="calendar"),
+    path("subjects/<int:pk>/visits/<str:code>/", views.visit_page, name="visit"),
+    path("visit/<int:pk>/vital-signs/new/", views.vital_signs_new, name="vital_signs_new"),
+    path("visit/<int:pk>/labs/new/", views.lab_new, name="lab_new"),
+    path("visit/<int:pk>/ecog/new/", views.ecog_new, name="ecog_new"),
+    path("visit/<int:pk>/ecg/new/", views.ecg_new, name="ecg_new"),
+    path("labs/<int:pk>/adverse-event/", views.lab_adverse_event, name="lab_adverse_event"),
+    path("subjects/<int:pk>/medications/", views.medications, name="medications"),
+    path("subjects/<int:pk>/medical-history/", views.medical_history, name="medical_history"),
+    path("missing-forms/", views.missing_forms, name="missing_forms"),
+    path("labs/", views.lab_listing, name="lab_listing"),
+]

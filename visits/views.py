@@ -1,0 +1,358 @@
+"""Visit pages: a subject's calendar, a visit as the entry point of its forms, the forms, the
+lab result reported as an adverse event, and the monitor's missing-forms report and lab
+listing. Thin: reads through visits/selectors.py, writes through visits/services.py."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.roles import Capability
+from accounts.scoping import can, restrict
+from core.dates import site_today
+from core.errors import PermissionDenied, ValidationError
+from portal.forms import apply_errors
+from safety.models import AdverseEvent
+from trial.models import Study
+
+from . import selectors, services
+from .forms import (
+    ConcomitantMedicationForm,
+    EcgForm,
+    EcogForm,
+    LabAdverseEventForm,
+    LabResultForm,
+    MedicalHistoryForm,
+    VisitForm,
+    VitalSignsForm,
+)
+from .models import Visit
+from .schedules import FORMS
+
+
+def _subject(request, pk: int, capability=Capability.VIEW):
+    try:
+        subject = selectors.subject(request.user, pk)
+    except ObjectDoesNotExist:
+        raise Http404("No such subject.") from None
+    if capability is not Capability.VIEW and not can(
+        request.user, capability, study_id=subject.study_id, site_id=subject.site_id
+    ):
+        raise PermissionDenied(
+            f"Your role does not allow '{capability.value.replace('_', ' ')}' for this subject."
+        )
+    return subject
+
+
+def _visit(request, pk: int, capability=Capability.ENTER_DATA) -> Visit:
+    try:
+        visit = selectors.visit(request.user, pk)
+    except ObjectDoesNotExist:
+        raise Http404("No such visit.") from None
+    _subject(request, visit.subject_id, capability)
+    return visit
+
+
+def _may_enter(request, subject) -> bool:
+    return can(
+        request.user, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id
+    )
+
+
+@login_required
+@require_GET
+def subject_calendar(request, pk: int):
+    """The subject's visits: due, overdue, done, missed, not yet due, with the forms missing."""
+    subject = _subject(request, pk)
+    book = selectors.calendar(request.user, pk)
+    return render(
+        request,
+        "visits/calendar.html",
+        {"subject": subject, "book": book, "can_enter": _may_enter(request, subject)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def visit_page(request, pk: int, code: str):
+    """A visit: record it (date, or not done), then see and fill its forms."""
+    subject = _subject(request, pk)
+    code = code.upper()
+    book = selectors.calendar(request.user, pk)
+    row = next((r for r in book.rows if r.visit.code == code), None)
+    visit = Visit.objects.filter(subject=subject, code=code).first()
+    if row is None and visit is None and not services.UNSCHEDULED.match(code):
+        raise Http404("No such visit in the subject's calendar.")
+    today = site_today(subject.site.timezone)
+    form = None
+    if visit is None:
+        if request.method == "POST":
+            _subject(request, pk, Capability.ENTER_DATA)
+            form = VisitForm(request.POST, site_today=today)
+            if form.is_valid():
+                try:
+                    visit = services.visit_record(
+                        by=request.user, subject=subject, code=code, **form.cleaned_data
+                    )
+                except ValidationError as error:
+                    apply_errors(form, error)
+                else:
+                    messages.success(request, f"{code} recorded.")
+                    return redirect("visits:visit", pk=pk, code=code)
+        else:
+            initial = {}
+            if row is not None and row.visit.done_on:
+                initial["visit_date"] = row.visit.done_on
+            form = VisitForm(initial=initial, site_today=today)
+    entered = selectors.visit_forms(request.user, visit) if visit else {}
+    return render(
+        request,
+        "visits/visit.html",
+        {
+            "subject": subject,
+            "code": code,
+            "row": row,
+            "visit": visit,
+            "form": form,
+            "entered": entered,
+            "expected": [(c, FORMS[c]) for c in (row.visit.forms if row else ())],
+            "can_enter": _may_enter(request, subject),
+        },
+    )
+
+
+def _form_page(request, pk: int, *, form_class, service, template: str, title: str, kwargs=None):
+    visit = _visit(request, pk)
+    subject = visit.subject
+    today = site_today(subject.site.timezone)
+    if request.method == "POST":
+        form = form_class(request.POST, site_today=today)
+        if form.is_valid():
+            data = form.service_kwargs() if hasattr(form, "service_kwargs") else form.cleaned_data
+            try:
+                record = service(by=request.user, subject=subject, visit=visit, **data)
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, f"{title} saved for {visit.code}.")
+                anchor = f"#{record._meta.model_name}-{record.pk}"
+                return redirect(
+                    reverse("visits:visit", kwargs={"pk": subject.pk, "code": visit.code}) + anchor
+                )
+    else:
+        form = form_class(initial=dict(kwargs or {}), site_today=today)
+        for name in ("measured_on", "sampled_on", "assessed_on", "recorded_on"):
+            if name in form.fields:
+                form.fields[name].initial = visit.visit_date
+    return render(
+        request,
+        template,
+        {"subject": subject, "visit": visit, "form": form, "title": title},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def vital_signs_new(request, pk: int):
+    return _form_page(
+        request,
+        pk,
+        form_class=VitalSignsForm,
+        service=services.vital_signs_record,
+        template="visits/form.html",
+        title="Vital signs",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lab_new(request, pk: int):
+    return _form_page(
+        request,
+        pk,
+        form_class=LabResultForm,
+        service=services.lab_result_record,
+        template="visits/form.html",
+        title="Lab result",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ecog_new(request, pk: int):
+    return _form_page(
+        request,
+        pk,
+        form_class=EcogForm,
+        service=services.ecog_record,
+        template="visits/form.html",
+        title="ECOG performance status",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ecg_new(request, pk: int):
+    return _form_page(
+        request,
+        pk,
+        form_class=EcgForm,
+        service=services.ecg_record,
+        template="visits/form.html",
+        title="12-lead ECG",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lab_adverse_event(request, pk: int):
+    """A graded lab result reported as an adverse event: the term, grade and onset are
+    suggested; the coordinator checks them and fills the rest; nothing happens until they
+    confirm."""
+    try:
+        lab = selectors.lab_result(request.user, pk)
+    except ObjectDoesNotExist:
+        raise Http404("No such lab result.") from None
+    subject = _subject(request, lab.subject_id, Capability.ENTER_DATA)
+    suggestion = services.suggested_adverse_event(lab)
+    back = reverse("visits:visit", kwargs={"pk": subject.pk, "code": lab.visit.code})
+    if suggestion is None:
+        messages.info(request, "This result has no graded abnormality to report, or is reported.")
+        return redirect(back)
+    term = suggestion["ctcae_term"]
+    grades = [(g, f"Grade {g}: {term.grade_text(g)}") for g in term.grades]
+    today = site_today(subject.site.timezone)
+    if request.method == "POST":
+        form = LabAdverseEventForm(request.POST, grades=grades, site_today=today)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            version = data.pop("version")
+            try:
+                event = services.lab_result_report_adverse_event(
+                    by=request.user, lab_result=lab, expected_version=version, **data
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    f"{event.ctcae_term.term}, grade {event.grade}, reported from the "
+                    f"{lab.get_test_display()} result of {lab.sampled_on}.",
+                )
+                return redirect(reverse("subject_detail", args=[subject.pk]) + f"#ae-{event.pk}")
+    else:
+        form = LabAdverseEventForm(
+            initial={
+                "verbatim_term": suggestion["verbatim_term"],
+                "grade": suggestion["grade"],
+                "onset_date": suggestion["onset_date"],
+                "version": lab.version,
+            },
+            grades=grades,
+            site_today=today,
+        )
+    return render(
+        request,
+        "visits/lab_adverse_event.html",
+        {"subject": subject, "lab": lab, "term": term, "form": form, "back": back},
+    )
+
+
+def _study(request) -> Study:
+    ids = sorted({m.study_id for m in request.user.memberships_cached()})
+    if not ids:
+        raise Http404("You are not a member of any study.")
+    wanted = request.GET.get("study")
+    chosen = int(wanted) if wanted and wanted.isdigit() and int(wanted) in ids else ids[0]
+    return Study.objects.get(pk=chosen)
+
+
+@login_required
+@require_GET
+def missing_forms(request):
+    """Study-wide (in the user's scope): the forms due and not entered, by site."""
+    study = _study(request)
+    report = selectors.missing_forms(request.user, study.pk)
+    return render(request, "visits/missing_forms.html", {"study": study, "report": report})
+
+
+@login_required
+@require_GET
+def lab_listing(request):
+    """Every lab result in the user's scope with its CTCAE grade (the monitor's listing)."""
+    study = _study(request)
+    rows = selectors.lab_listing(request.user, study.pk)
+    flags = selectors.neutropenia_flags(request.user, study.pk)
+    return render(
+        request, "visits/lab_listing.html", {"study": study, "rows": rows, "flags": flags}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def medications(request, pk: int):
+    """The subject's concomitant medications, and the form to add one."""
+    subject = _subject(request, pk)
+    events = restrict(AdverseEvent.objects.filter(subject=subject), request.user)
+    today = site_today(subject.site.timezone)
+    form = ConcomitantMedicationForm(events=events, site_today=today)
+    if request.method == "POST":
+        _subject(request, pk, Capability.ENTER_DATA)
+        form = ConcomitantMedicationForm(request.POST, events=events, site_today=today)
+        if form.is_valid():
+            try:
+                record = services.concomitant_medication_record(
+                    by=request.user, subject=subject, **form.cleaned_data
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, f"{record.medication} recorded.")
+                return redirect(reverse("visits:medications", args=[pk]) + f"#cm-{record.pk}")
+    return render(
+        request,
+        "visits/medications.html",
+        {
+            "subject": subject,
+            "form": form,
+            "rows": selectors.medications(request.user, subject),
+            "can_enter": _may_enter(request, subject),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def medical_history(request, pk: int):
+    """The subject's medical history, and the form to add a condition."""
+    subject = _subject(request, pk)
+    today = site_today(subject.site.timezone)
+    form = MedicalHistoryForm(site_today=today)
+    if request.method == "POST":
+        _subject(request, pk, Capability.ENTER_DATA)
+        form = MedicalHistoryForm(request.POST, site_today=today)
+        if form.is_valid():
+            try:
+                record = services.medical_history_record(
+                    by=request.user, subject=subject, **form.cleaned_data
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, f"{record.term} recorded.")
+                return redirect(reverse("visits:medical_history", args=[pk]) + f"#mh-{record.pk}")
+    return render(
+        request,
+        "visits/medical_history.html",
+        {
+            "subject": subject,
+            "form": form,
+            "rows": selectors.medical_history(request.user, subject),
+            "can_enter": _may_enter(request, subject),
+        },
+    )
