@@ -399,13 +399,18 @@ def run_edit_checks(subject: Subject, *, by=None, names: list[str] | None = None
     """Run the registered checks (or those named) on the subject's casebook and bring its
     edit-check queries up to date: a new finding opens a query on its field with the check's
     message; an unresolved query whose finding is gone is closed as resolved by the data.
-    A query a person closed is not raised again for the same finding (same message).
+    A query a person closed is not raised again for the same finding (same message); one the
+    data resolved is, if the finding comes back.
     Returns the queries opened."""
     findings = run_checks(casebook_facts(subject), names)
     checks_run = set(names) if names is not None else set(REGISTRY)
     existing = list(Query.objects.filter(subject=subject, origin=Query.Origin.EDIT_CHECK))
     unresolved = {_key(q): q for q in existing if q.is_unresolved}
-    closed_messages = {(_key(q), q.text) for q in existing if not q.is_unresolved}
+    # Closed by a person (accepted as it is); one the data resolved is raised again if the
+    # finding comes back.
+    closed_messages = {
+        (_key(q), q.text) for q in existing if not q.is_unresolved and q.closed_by_id is not None
+    }
     found = {f.key for f in findings}
     now = timezone.now()
     opened = []
