@@ -45,8 +45,9 @@ DOMAIN_ORDER = (
 ADAPTERS = frozenset(
     {"views", "forms", "urls", "api", "templatetags", "admin", "management", "sdtm"}
 )
-# Runnable tools that drive the whole stack (they start the Celery app from config).
-ENTRY_POINTS = frozenset({"escalation.player"})
+# Runnable tools that drive the whole stack: the trial player starts the Celery app from config,
+# the study-at-scale generator writes every app's rows.
+ENTRY_POINTS = frozenset({"escalation.player", "operations.generator"})
 
 # Circles known today, to be removed; a circle not listed here fails, and an entry goes once its
 # circle is gone. Three are the enqueue-on-commit shape the escalation trigger left (a service
