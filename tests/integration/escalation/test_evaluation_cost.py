@@ -7,12 +7,12 @@ from unittest import mock
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from tests.integration.api.helpers import report_ae
 
 from core.dates import site_today
 from escalation.models import Recommendation
 from escalation.services import evaluate_track
 from tests.factories import dosed, enrolled_subject
-from tests.integration.api.helpers import report_ae
 from trial.models import Cohort
 
 pytestmark = pytest.mark.django_db
