@@ -7,12 +7,11 @@ from unittest import mock
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from tests.integration.api.helpers import report_ae
 
 from core.dates import site_today
 from escalation.models import Recommendation
 from escalation.services import evaluate_track
-from tests.factories import dosed, enrolled_subject
+from tests.factories import dosed, enrolled_subject, reported_ae
 from trial.models import Cohort
 
 pytestmark = pytest.mark.django_db
@@ -35,9 +34,9 @@ def test_events_that_cannot_change_a_decision_are_not_loaded(
     coordinator_a, site_a, l1_subject, cohort1
 ):
     with mock.patch("escalation.triggers.enqueue_evaluation"):
-        unrelated = report_ae(coordinator_a, l1_subject, grade=3, relationship="unlikely")
-        mild = report_ae(coordinator_a, l1_subject, grade=1, relationship="probable")
-        related = report_ae(coordinator_a, l1_subject, grade=2, relationship="possible")
+        unrelated = reported_ae(coordinator_a, l1_subject, grade=3, relationship="unlikely")
+        mild = reported_ae(coordinator_a, l1_subject, grade=1, relationship="probable")
+        related = reported_ae(coordinator_a, l1_subject, grade=2, relationship="possible")
     evaluate_track(cohort1.track_id)
     loaded = inputs_events(cohort1.track)
     assert str(related.pk) in loaded
@@ -63,6 +62,6 @@ def test_the_number_of_queries_does_not_grow_with_subjects_and_events(
             subject = enrolled_subject(coordinator_a, site_a, f"S-{n + 10}", cohort_b, days_ago=10)
             dosed(coordinator_a, subject, on=site_today(site_a.timezone) - timedelta(days=8))
             for grade in (1, 2, 3):
-                report_ae(coordinator_a, subject, grade=grade, days_ago=3)
+                reported_ae(coordinator_a, subject, grade=grade, days_ago=3)
     evaluate_track(cohort1.track_id)
     assert evaluated(cohort1.track_id) == one
