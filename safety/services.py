@@ -12,6 +12,7 @@ from core import events
 from core.dates import refuse_future
 from core.errors import FieldErrors, ValidationError, field_error
 from core.records import create_record, retry_on_conflict, update_record, void_record
+from core.text import free_text_problem
 from subjects.models import Subject
 from subjects.rules import Refused, Step, refusal
 
@@ -54,8 +55,11 @@ def _check_term(event: AdverseEvent, errors: FieldErrors) -> None:
             f"CTCAE v5.0 defines no grade {event.grade} for '{term.term}' (grades: {allowed}).",
         )
     verbatim = event.verbatim_term.strip()
+    hidden = free_text_problem(verbatim, "The verbatim term")
     if not verbatim:
         errors.add("verbatim_term", "Enter the event as the investigator described it.")
+    elif hidden:
+        errors.add("verbatim_term", hidden)
     elif term.is_other_specify and verbatim.casefold() in (
         term.term.casefold(),
         "other",

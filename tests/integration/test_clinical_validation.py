@@ -146,6 +146,9 @@ def test_grade_not_defined_for_the_term_is_refused(coordinator_a, subject, ctcae
             "dlt_investigator",
             "at least possibly related",
         ),
+        # A right-to-left override would show a listing something other than what is stored.
+        ({"verbatim_term": "\u202eaesuaN"}, "verbatim_term", "U+202E"),
+        ({"verbatim_term": "Nausea\x00"}, "verbatim_term", "U+0000"),
     ],
 )
 def test_bad_adverse_event_is_refused(coordinator_a, subject, ctcae, overrides, field, text):
@@ -161,6 +164,15 @@ def test_bad_adverse_event_is_refused(coordinator_a, subject, ctcae, overrides, 
         report(coordinator_a, subject, term, **values)
     assert text in messages(excinfo, field)
     assert AdverseEvent.all_objects.count() == 0
+
+
+def test_verbatim_term_keeps_right_to_left_text_and_its_marks(coordinator_a, subject, ctcae):
+    """Hebrew with a right-to-left mark is an ordinary verbatim term (docs/audit.md §7)."""
+    term = CtcaeTerm.objects.get(term="Nausea")
+    event = report(
+        coordinator_a, subject, term, verbatim_term="\u05d1\u05d7\u05d9\u05dc\u05d4\u200f"
+    )
+    assert event.verbatim_term.endswith("\u200f")
 
 
 def test_onset_after_death_and_grade5_without_death_are_refused(coordinator_a, subject, ctcae):
