@@ -269,7 +269,17 @@ def _simulate(simulation: Simulation) -> dict:
                     "total_dlts": math.fsum(exact.dlts),
                 }
             cells.append(cell)
-    return {"cells": cells, "version": DESIGNS_VERSION}
+    return {
+        "cells": cells,
+        "version": DESIGNS_VERSION,
+        # The calendar-time designs' accrual and DLT onsets, kept with the figures they gave.
+        "timing": {
+            "accrual_per_window": TIMING.accrual_per_window,
+            "accrual": str(TIMING.accrual),
+            "dlt_onset": list(TIMING.dlt_onset),
+            "window_days": study_window_days(simulation.study),
+        },
+    }
 
 
 def _estimate(value) -> list[float] | None:
