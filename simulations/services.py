@@ -10,7 +10,7 @@ import math
 import secrets
 import time
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -182,9 +182,27 @@ def _claim(simulation_id: int) -> bool:
 
 
 def _progress(simulation_id: int, percent: float, step: str) -> None:
-    Simulation.objects.filter(pk=simulation_id).update(
-        progress=max(0, min(99, int(percent))), step=step[:200]
-    )
+    """Best effort: a progress write that meets a lock (SQLite's shared cache answers "table is
+    locked" at once while a page reads) is skipped, not fatal to the run; the next batch writes
+    again."""
+    try:
+        Simulation.objects.filter(pk=simulation_id).update(
+            progress=max(0, min(99, int(percent))), step=step[:200]
+        )
+    except OperationalError as error:
+        log.warning("simulation %s: progress not written (%s)", simulation_id, error)
+
+
+def _save_finished(simulation: Simulation, attempts: int = 5) -> None:
+    """The final save, tried again a few times over a transient lock."""
+    for attempt in range(attempts):
+        try:
+            simulation.save()
+            return
+        except OperationalError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 def run_simulation(simulation_id: int) -> str:
@@ -204,7 +222,7 @@ def run_simulation(simulation_id: int) -> str:
         simulation.failure = str(error)[:4000] or error.__class__.__name__
         simulation.finished_at = timezone.now()
         simulation._change_reason = "Simulation failed"
-        simulation.save()
+        _save_finished(simulation)
         return f"simulation {simulation_id}: failed ({error})"
     simulation.refresh_from_db()
     simulation.results = results
@@ -214,7 +232,7 @@ def run_simulation(simulation_id: int) -> str:
     simulation.finished_at = timezone.now()
     simulation.seconds = round(time.perf_counter() - started, 3)
     simulation._change_reason = "Simulation completed"
-    simulation.save()
+    _save_finished(simulation)
     return f"simulation {simulation_id}: completed"
 
 
@@ -269,7 +287,17 @@ def _simulate(simulation: Simulation) -> dict:
                     "total_dlts": math.fsum(exact.dlts),
                 }
             cells.append(cell)
-    return {"cells": cells, "version": DESIGNS_VERSION}
+    return {
+        "cells": cells,
+        "version": DESIGNS_VERSION,
+        # The calendar-time designs' accrual and DLT onsets, kept with the figures they gave.
+        "timing": {
+            "accrual_per_window": TIMING.accrual_per_window,
+            "accrual": str(TIMING.accrual),
+            "dlt_onset": list(TIMING.dlt_onset),
+            "window_days": study_window_days(simulation.study),
+        },
+    }
 
 
 def _estimate(value) -> list[float] | None:

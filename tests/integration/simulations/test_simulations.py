@@ -41,6 +41,12 @@ def test_a_simulation_runs_after_commit_and_stores_its_figures(
     assert simulation.status == Simulation.Status.COMPLETED and simulation.progress == 100
     assert simulation.designs_version.startswith("escalation-designs")
     assert simulation.dose_levels[0] == "0.01 mg/kg" and len(simulation.dose_levels) == 6
+    assert simulation.results["timing"] == {
+        "accrual_per_window": 2.0,
+        "accrual": "poisson",
+        "dlt_onset": [0.0, 1.0],
+        "window_days": 21,
+    }
     cells = simulation.results["cells"]
     assert [(c["design"], c["scenario"]) for c in cells] == [(0, 0), (1, 0)]
     boin = cells[0]["oc"]
