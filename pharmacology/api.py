@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.response import Response
 
+from accounts.scoping import member_study_ids
 from api.filters import ClinicalFilterSet, StrictFilterSet, UtcDateTimeFilter, id_filter
 from api.inputs import AwareDateTimeField, CorrectionInput, ScopedPrimaryKey, StrictInput
 from api.serializers import ClinicalRecordFields
@@ -438,7 +439,7 @@ class AdaStatusViewSet(ApiViewMixin, viewsets.GenericViewSet):
     def list(self, request, *args, **kwargs):
         query = AdaStatusQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        studies = sorted({m.study_id for m in request.user.memberships_cached()})
+        studies = sorted(member_study_ids(request.user))
         wanted = query.validated_data.get("study")
         if wanted is not None:
             studies = [s for s in studies if s == wanted]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
-from accounts.scoping import restrict, spans_study
+from accounts.scoping import member_study_ids, restrict, spans_study
 from dosing.models import DoseAdministration
 from subjects.models import Subject
 
@@ -114,9 +114,7 @@ def samples_for(user, **filters):
 def lab_imports_for(user, study_id: int | None = None):
     """Laboratory files name every site's subjects: study-wide roles only."""
     rows = restrict(LabImport.objects.all(), user).select_related("imported_by")
-    if user is None or not user.is_authenticated:
-        return rows.none()
-    studies = {m.study_id for m in user.memberships_cached() if spans_study(user, m.study_id)}
+    studies = {s for s in member_study_ids(user) if spans_study(user, s)}
     rows = rows.filter(study_id__in=studies)
     return rows if study_id is None else rows.filter(study_id=study_id)
 

@@ -414,7 +414,8 @@ def lab_import(
             kind,
             source,
             name,
-            content.decode("utf-8", errors="replace"),
+            # Kept as text (PostgreSQL refuses NUL in text: shown as U+FFFD like other bytes).
+            content.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
             digest,
             rows=0,
             report=[_row_error(0, "file", f"the file is not UTF-8 text (byte {error.start})")],

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.roles import Capability
-from accounts.scoping import can, restrict, spans_study
+from accounts.scoping import can, member_study_ids, restrict, spans_study
 from core.errors import PermissionDenied, ValidationError
 from dosing.models import DoseAdministration
 from trial.models import Study
@@ -126,8 +126,7 @@ def dose_samples(request, pk: int):
 
 def _study_id(request) -> int:
     """The study the page is about: ?study=, else the user's first study."""
-    memberships = request.user.memberships_cached()
-    ids = [m.study_id for m in memberships]
+    ids = sorted(member_study_ids(request.user))
     wanted = request.GET.get("study") or request.POST.get("study")
     if wanted and wanted.isdigit() and int(wanted) in ids:
         return int(wanted)

@@ -16,9 +16,6 @@ ROLE_TABLES = frozenset({"CAPABILITIES", "SITE_ROLES", "STUDY_ROLES", "EXPORT_RO
 NOT_YET_MOVED = frozenset(
     {
         "efficacy/views.py",
-        "pharmacology/api.py",
-        "pharmacology/selectors.py",
-        "pharmacology/views.py",
         "quality/tasks.py",
         "quality/templatetags/quality.py",
         "quality/two_factor.py",

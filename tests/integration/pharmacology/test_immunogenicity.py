@@ -55,7 +55,7 @@ def test_treatment_induced_ada_and_incidence_per_dose_level(
     assert b"1/1 (100.0%)" in page.content and b"treatment-induced" in page.content
     csv_text = client.get(reverse("pharmacology:immunogenicity") + "?csv=ada").content.decode()
     assert f"{number},Dose level 1" in csv_text
-    from tests.integration.pharmacology.test_api import api
+    from tests.integration.pharmacology.test_pharmacology_api import api
 
     [row] = api(monitor).get("/api/v1/ada-status/", {"study": study.pk}).json()
     assert (row["subject"], row["ada_class"], row["treatment_emergent"]) == (

@@ -7,6 +7,9 @@ from django.urls import reverse
 from pharmacology.models import LabImport
 from tests.integration.pharmacology.conftest import pk_csv
 
+QUERIES_LAB_FILES = 8
+QUERIES_PK = 9
+
 
 def upload(client, content, name="run.csv"):
     return client.post(
@@ -57,3 +60,23 @@ def test_read_only_roles_cannot_import(client, request, who, subject_a, pk_sampl
     assert page.status_code == 200 and b"data-lab-form" not in page.content
     assert upload(client, pk_csv(pk_samples, subject_a)).status_code == 403
     assert not LabImport.objects.exists()
+
+
+def test_pages_read_a_fixed_number_of_queries(
+    client, data_manager, monitor, subject_a, pk_samples, django_capture_on_commit_callbacks,
+    django_assert_num_queries,
+):  # fmt: skip
+    client.force_login(data_manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client, pk_csv(pk_samples, subject_a))
+    upload(client, pk_csv(pk_samples, subject_a), "again.csv")  # refused: duplicates
+    # Session, user, memberships with their sites, the files with their senders, and the
+    # session's activity time written back (savepoint, update, release): whatever the number of
+    # files.
+    with django_assert_num_queries(QUERIES_LAB_FILES):
+        assert client.get(reverse("pharmacology:lab_imports")).status_code == 200
+    client.force_login(monitor)
+    # The same four, the concentrations with their samples, subjects and dose levels, the
+    # analyses with theirs, and the session's write: whatever the number of subjects and samples.
+    with django_assert_num_queries(QUERIES_PK):
+        assert client.get(reverse("pharmacology:pk")).status_code == 200
