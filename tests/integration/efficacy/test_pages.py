@@ -157,3 +157,35 @@ def test_endpoints_page_query_count_does_not_grow_with_subjects(
         "DL1 0.01 mg/kg", "DL2 0.03 mg/kg", "All dose levels"
     ]  # fmt: skip
     assert [r.orr.numerator for r in page.context["page"].rates] == [0, 0, 0]
+
+
+def test_orr_counts_only_measurable_disease_at_baseline(
+    client, study, monitor, coordinator_a, site_a, with_baseline, first_dose_on
+):
+    """docs/efficacy.md §11: the default population is treated subjects with measurable
+    disease; a subject with non-target disease only is left out of the ORR's N."""
+    record_follow_up(
+        coordinator_a, with_baseline, day(first_dose_on, 43), follow_up(35, 21, 14), "PR"
+    )
+    cohort2 = Cohort.objects.create(
+        study=study, track=EscalationTrack.objects.get(study=study, code="Q3W-ESC"), number=2,
+        dose_level=study.dose_levels.get(number=2), planned_size=3, status=Cohort.Status.OPEN,
+        opened_at=timezone.now(),
+    )  # fmt: skip
+    other = enrolled_subject(coordinator_a, site_a, "S-2", cohort2, days_ago=210)
+    dosed(coordinator_a, other, on=first_dose_on)
+    tumour_assessment_record(
+        by=coordinator_a, subject=other, kind="baseline", method="CT",
+        assessed_on=first_dose_on - timedelta(days=2),
+        lesions=[{"code": "NT1", "role": "non-target", "organ": "bone",
+                  "measurable_by_nature": False}],
+    )  # fmt: skip
+    record_follow_up(
+        coordinator_a, other, day(first_dose_on, 43), [{"code": "NT1", "status": "present"}],
+        "NON-CR/NON-PD",
+    )  # fmt: skip
+    client.force_login(monitor)
+    rates = client.get(reverse("efficacy:endpoints")).context["page"].rates
+    overall = rates[-1]
+    assert (overall.n, overall.orr.denominator, overall.dcr.denominator) == (1, 1, 1)
+    assert rates[1].orr is None and rates[1].n == 0  # DL2: non-target disease only
