@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django import forms
 
-from portal.forms import PortalForm, date_field
+from portal.forms import PortalForm, date_field, reason_field, version_field
 
 from .models import METHOD_CHOICES, RESPONSE_CHOICES, Lesion, TumourAssessment
 from .rules import MeasurementStatus, NewLesionCertainty, NonTargetStatus
@@ -222,3 +222,42 @@ class TumourAssessmentForm(PortalForm):
             "comment": data.get("comment") or "",
             "lesions": self.lesion_inputs(),
         }
+
+
+class ObservationCorrectionForm(PortalForm):
+    """Correct one lesion at one scan: its status and size, with a reason (the assessment's
+    other lesions are checked again with it by the service)."""
+
+    status = forms.ChoiceField(label="Status")
+    size_mm = _mm_field("Size (mm)")
+    version = version_field()
+    reason = reason_field()
+
+    def __init__(self, *args, observation, **kwargs):
+        super().__init__(*args, **kwargs)
+        lesion = observation.lesion
+        if observation.assessment.is_baseline:
+            self.fields["status"].choices = [(observation.status, observation.status)]
+        elif lesion.role == Lesion.Role.TARGET:
+            self.fields["status"].choices = [
+                c for c in TARGET_STATUS_CHOICES if c[0] not in ("split", "merged")
+            ]
+        elif lesion.role == Lesion.Role.NON_TARGET:
+            self.fields["status"].choices = NON_TARGET_STATUS_CHOICES
+        else:
+            self.fields["status"].choices = NEW_STATUS_CHOICES[1:]
+        self.sized = lesion.role == Lesion.Role.TARGET or (
+            observation.assessment.is_baseline and observation.size_mm is not None
+        )
+        if not self.sized:
+            del self.fields["size_mm"]
+        else:
+            self.fields["size_mm"].label = (
+                "Short axis (mm)" if lesion.nodal else "Longest diameter (mm)"
+            )
+
+    def changes(self) -> dict:
+        found = {"status": self.cleaned_data["status"]}
+        if self.sized:
+            found["size_mm"] = self.cleaned_data.get("size_mm")
+        return found

@@ -22,6 +22,7 @@ from .imaging import Evaluation, Scan, evaluate
 from .models import EfficacySettings, Lesion, LesionObservation, TumourAssessment
 from .rules import (
     BestOverallResponse,
+    Disease,
     KaplanMeier,
     Observation,
     Rate,
@@ -39,7 +40,8 @@ from .rules import (
 )
 from .services import settings_for
 
-DENOMINATOR = "treated subjects with a baseline tumour assessment"
+DENOMINATOR = "treated subjects with measurable disease at baseline (RECIST 1.1)"
+DENOMINATOR_ALL = "treated subjects with a baseline tumour assessment"
 
 
 def visible_subjects(user, study_id: int | None = None):
@@ -278,18 +280,31 @@ class StudyEfficacy:
 
 
 def _rates(label: str, group: list[SubjectEfficacy], settings: EfficacySettings) -> RateRow:
-    best = {s.label: s.best for s in group if s.best is not None}
-    if not best:
-        return RateRow(label, None, None, 0)
+    """ORR over treated subjects with measurable disease at baseline (the default population,
+    docs/efficacy.md §11); DCR over the same, or over every treated subject with a baseline
+    when non-CR/non-PD counts (non-target disease only)."""
+    measurable = {
+        s.label: s.best
+        for s in group
+        if s.best is not None
+        and s.evaluation.result is not None
+        and s.evaluation.result.baseline.disease is Disease.MEASURABLE
+    }
+    every = {s.label: s.best for s in group if s.best is not None}
+    control = every if settings.dcr_includes_non_cr_non_pd else measurable
     return RateRow(
         label,
-        objective_response_rate(best, denominator_name=DENOMINATOR),
+        objective_response_rate(measurable, denominator_name=DENOMINATOR) if measurable else None,
         disease_control_rate(
-            best,
-            denominator_name=DENOMINATOR,
+            control,
+            denominator_name=DENOMINATOR_ALL
+            if settings.dcr_includes_non_cr_non_pd
+            else DENOMINATOR,
             include_non_cr_non_pd=settings.dcr_includes_non_cr_non_pd,
-        ),
-        len(best),
+        )
+        if control
+        else None,
+        len(measurable),
     )
 
 

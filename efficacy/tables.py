@@ -111,24 +111,29 @@ def rate_rows(page: StudyEfficacy):
         "DCR n", "DCR %", "DCR 95% CI lower %", "DCR 95% CI upper %", "method", "denominator",
     ]  # fmt: skip
     rows = []
+
+    def cells(rate):
+        if rate is None:
+            return ["", "", "", ""]
+        return [
+            rate.numerator,
+            f"{float(rate.proportion) * 100:.1f}",
+            f"{rate.interval.lower * 100:.1f}",
+            f"{rate.interval.upper * 100:.1f}",
+        ]
+
     for row in page.rates:
-        if row.orr is None or row.dcr is None:
-            rows.append([row.label, 0, "", "", "", "", "", "", "", "", "", ""])
-            continue
+        named = row.orr or row.dcr
         rows.append(
             [
                 row.label,
                 row.n,
-                row.orr.numerator,
-                f"{float(row.orr.proportion) * 100:.1f}",
-                f"{row.orr.interval.lower * 100:.1f}",
-                f"{row.orr.interval.upper * 100:.1f}",
-                row.dcr.numerator,
-                f"{float(row.dcr.proportion) * 100:.1f}",
-                f"{row.dcr.interval.lower * 100:.1f}",
-                f"{row.dcr.interval.upper * 100:.1f}",
-                row.orr.interval.method,
-                row.orr.denominator_name,
+                *cells(row.orr),
+                *cells(row.dcr),
+                named.interval.method if named else "",
+                "; ".join(
+                    sorted({r.denominator_name for r in (row.orr, row.dcr) if r is not None})
+                ),
             ]
         )
     return header, rows

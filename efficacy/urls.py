@@ -13,4 +13,5 @@ urlpatterns = [
         name="assessment_new",
     ),
     path("assessments/<int:pk>/void/", views.assessment_void, name="assessment_void"),
+    path("observations/<int:pk>/edit/", views.observation_edit, name="observation_edit"),
 ]

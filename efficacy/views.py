@@ -20,7 +20,9 @@ from core.errors import ValidationError
 from core.exports import csv_text
 from portal.forms import apply_errors
 from portal.views.common import (
+    not_stale,
     require_capability,
+    save_correction,
     scoped_record,
     site_timezone,
     visible_subject,
@@ -29,9 +31,13 @@ from portal.views.common import (
 from trial.models import Study
 
 from . import selectors, tables
-from .forms import TumourAssessmentForm
-from .models import Lesion, TumourAssessment
-from .services import tumour_assessment_record, tumour_assessment_void
+from .forms import ObservationCorrectionForm, TumourAssessmentForm
+from .models import Lesion, LesionObservation, TumourAssessment
+from .services import (
+    lesion_observation_update,
+    tumour_assessment_record,
+    tumour_assessment_void,
+)
 
 
 def _csv(name: str, header, rows) -> HttpResponse:
@@ -148,6 +154,56 @@ def assessment_void(request, pk: int):
         done=f"{assessment} voided.",
         anchor="#tumour-assessments",
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def observation_edit(request, pk: int):
+    """Correct one lesion at one scan, with a reason; the computed responses follow."""
+    observation = scoped_record(
+        request.user,
+        LesionObservation.objects.select_related("assessment__subject__site", "lesion"),
+        pk,
+    )
+    subject = observation.assessment.subject
+    require_capability(request.user, Capability.EDIT_DATA, subject)
+    kwargs = {"observation": observation}
+    context = not_stale()
+    if request.method == "POST":
+        form = ObservationCorrectionForm(request.POST, **kwargs)
+        if form.is_valid():
+            response, form, context = save_correction(
+                request,
+                form,
+                update=lambda **kw: lesion_observation_update(
+                    by=request.user, observation=observation, **kw
+                ),
+                model=LesionObservation,
+                site=subject.site,
+                form_kwargs=kwargs,
+                saved=lambda record: messages.success(
+                    request,
+                    f"{observation.lesion.code} on {observation.assessment.assessed_on} corrected.",
+                ),
+                then=reverse("efficacy:subject", args=[subject.pk]) + "#lesions",
+            )
+            if response is not None:
+                return response
+    else:
+        form = ObservationCorrectionForm(
+            initial={
+                "status": observation.status,
+                "size_mm": observation.size_mm,
+                "version": observation.version,
+            },
+            **kwargs,
+        )
+    with site_timezone(subject.site):
+        return render(
+            request,
+            "efficacy/observation_form.html",
+            {"subject": subject, "observation": observation, "form": form, **context},
+        )
 
 
 def _study(request) -> Study:

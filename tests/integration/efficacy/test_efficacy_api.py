@@ -107,3 +107,9 @@ def test_derived_list_query_count(coordinator_a, responder, django_assert_num_qu
     client = api(coordinator_a)
     with django_assert_num_queries(9):
         assert client.get("/api/v1/subject-efficacy/").status_code == 200
+
+
+def test_derived_values_are_scoped_like_the_subject(coordinator_b, responder):
+    assert api(coordinator_b).get("/api/v1/subject-efficacy/").json()["results"] == []
+    response = api(coordinator_b).get(f"/api/v1/subject-efficacy/{responder.pk}/")
+    assert response.status_code == 404

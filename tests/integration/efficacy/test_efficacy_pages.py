@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from efficacy.models import TumourAssessment
+from efficacy.models import LesionObservation, TumourAssessment
 from efficacy.services import tumour_assessment_record
 from tests.factories import dosed, enrolled_subject
 from tests.integration.efficacy.helpers import BASELINE, day, follow_up, record_follow_up
@@ -157,3 +157,68 @@ def test_endpoints_page_query_count_does_not_grow_with_subjects(
         "DL1 0.01 mg/kg", "DL2 0.03 mg/kg", "All dose levels"
     ]  # fmt: skip
     assert [r.orr.numerator for r in page.context["page"].rates] == [0, 0, 0]
+
+
+def test_orr_counts_only_measurable_disease_at_baseline(
+    client, study, monitor, coordinator_a, site_a, with_baseline, first_dose_on
+):
+    """docs/efficacy.md §11: the default population is treated subjects with measurable
+    disease; a subject with non-target disease only is left out of the ORR's N."""
+    record_follow_up(
+        coordinator_a, with_baseline, day(first_dose_on, 43), follow_up(35, 21, 14), "PR"
+    )
+    cohort2 = Cohort.objects.create(
+        study=study, track=EscalationTrack.objects.get(study=study, code="Q3W-ESC"), number=2,
+        dose_level=study.dose_levels.get(number=2), planned_size=3, status=Cohort.Status.OPEN,
+        opened_at=timezone.now(),
+    )  # fmt: skip
+    other = enrolled_subject(coordinator_a, site_a, "S-2", cohort2, days_ago=210)
+    dosed(coordinator_a, other, on=first_dose_on)
+    tumour_assessment_record(
+        by=coordinator_a, subject=other, kind="baseline", method="CT",
+        assessed_on=first_dose_on - timedelta(days=2),
+        lesions=[{"code": "NT1", "role": "non-target", "organ": "bone",
+                  "measurable_by_nature": False}],
+    )  # fmt: skip
+    record_follow_up(
+        coordinator_a, other, day(first_dose_on, 43), [{"code": "NT1", "status": "present"}],
+        "NON-CR/NON-PD",
+    )  # fmt: skip
+    client.force_login(monitor)
+    rates = client.get(reverse("efficacy:endpoints")).context["page"].rates
+    overall = rates[-1]
+    assert (overall.n, overall.orr.denominator, overall.dcr.denominator) == (1, 1, 1)
+    assert rates[1].orr is None and rates[1].n == 0  # DL2: non-target disease only
+
+
+def test_correcting_a_lesion_with_a_reason_and_a_stale_correction(
+    client, coordinator_a, investigator_a, with_baseline, first_dose_on
+):
+    record_follow_up(
+        coordinator_a, with_baseline, day(first_dose_on, 43), follow_up(35, 21, 14), "PR"
+    )
+    observation = LesionObservation.objects.get(lesion__code="T1", assessment__kind="follow_up")
+    url = reverse("efficacy:observation_edit", args=[observation.pk])
+    client.force_login(coordinator_a)
+    assert client.get(url).status_code == 200
+    refused = client.post(url, {"status": "measured", "size_mm": "36", "version": "1"})
+    assert "Give the reason for this change." in refused.context["form"].errors["reason"]
+    saved = client.post(
+        url,
+        {"status": "measured", "size_mm": "36", "version": "1", "reason": "Radiology re-read"},
+        follow=True,
+    )
+    text = saved.content.decode()
+    assert "T1 on" in text and "corrected" in text
+    # 36 + 21 + 14 = 71: 29% below baseline, SD now; the investigator's PR disagrees
+    assert '<span class="eff-response" data-computed>SD</span>' in text
+    observation.refresh_from_db()
+    assert (observation.size_mm, observation.version) == (36, 2)
+    # someone saved meanwhile: the second editor's version 1 is stale, nothing is saved
+    client.force_login(investigator_a)
+    stale = client.post(
+        url, {"status": "measured", "size_mm": "34", "version": "1", "reason": "typo"}
+    )
+    assert stale.status_code == 200 and stale.context["stale_changes"]
+    observation.refresh_from_db()
+    assert observation.size_mm == 36
