@@ -33,6 +33,7 @@ from visits.models import (
     EcogAssessment,
     LabResult,
     MedicalHistory,
+    SurvivalContact,
     Visit,
     VitalSigns,
 )
@@ -770,3 +771,93 @@ class MedicalHistoryViewSet(HistoryMixin, ClinicalWriteViewSet):
 
     def service_create(self, data):
         return services.medical_history_record(by=self.request.user, **data)
+
+
+class SurvivalContactSerializer(
+    ClinicalRecordFields, SubjectColumns, VisitColumns, serializers.ModelSerializer
+):
+    class Meta:
+        model = SurvivalContact
+        fields = [
+            "id",
+            "study",
+            "site",
+            "site_number",
+            "subject",
+            "subject_number",
+            "visit",
+            "visit_code",
+            "contact_date",
+            "status",
+            "last_known_alive",
+            "new_therapy",
+            "new_therapy_regimen",
+            "new_therapy_start",
+            "cause_of_death",
+            "cause_adverse_event",
+            "cause_other",
+            *ClinicalRecordFields.AUDIT_FIELDS,
+        ]
+
+
+class SurvivalContactFilterSet(VisitFormFilterSet):
+    visit = id_filter("visit_id", "Only this visit's records (id).")
+
+    class Meta:
+        model = SurvivalContact
+        fields: list[str] = []
+
+
+class SurvivalContactFields(StrictInput):
+    contact_date = day_field()
+    status = serializers.ChoiceField(choices=SurvivalContact.Status.choices)
+    last_known_alive = day_field(required=False, allow_null=True)
+    new_therapy = serializers.BooleanField(required=False)
+    new_therapy_regimen = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    new_therapy_start = day_field(required=False, allow_null=True)
+    cause_of_death = serializers.ChoiceField(
+        choices=SurvivalContact.Cause.choices, required=False, allow_blank=True
+    )
+    cause_adverse_event = ScopedPrimaryKey(AdverseEvent, required=False, allow_null=True)
+    cause_other = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class SurvivalContactCreateInput(SurvivalContactFields):
+    visit = ScopedPrimaryKey(Visit)
+
+
+class SurvivalContactUpdateInput(CorrectionInput, SurvivalContactFields):
+    pass
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Survival follow-up contacts"),
+    retrieve=extend_schema(summary="A survival follow-up contact"),
+    create=_write(
+        "Record a survival follow-up contact at its visit",
+        SurvivalContactCreateInput,
+        SurvivalContactSerializer,
+        created=True,
+        description="Alive, dead (the death recorded on the subject first; the cause here) or "
+        "unknown; a new anticancer therapy with its start.",
+    ),
+    partial_update=_correct(
+        "Correct a survival contact", SurvivalContactUpdateInput, SurvivalContactSerializer
+    ),
+    destroy=_void("Void a survival contact entered in error", SurvivalContactSerializer),
+)
+class SurvivalContactViewSet(HistoryMixin, ClinicalWriteViewSet):
+    serializer_class = SurvivalContactSerializer
+    filterset_class = SurvivalContactFilterSet
+    create_input = SurvivalContactCreateInput
+    update_input = SurvivalContactUpdateInput
+    detail_route_name = "api:survival-contact-detail"
+    record_argument = "contact"
+    update_service = staticmethod(services.survival_contact_update)
+    void_service = staticmethod(services.survival_contact_void)
+
+    def base_queryset(self):
+        return SurvivalContact.all_objects.annotate(**VISIT_ANNOTATIONS)
+
+    def service_create(self, data):
+        return _form_create(services.survival_contact_record, self.request.user, data)
