@@ -10,7 +10,10 @@ from datetime import date
 from rest_framework import serializers
 
 from accounts.scoping import restrict
+from dosing import services as dosing_services
+from safety import services as safety_services
 from safety.models import AdverseEvent, CtcaeTerm
+from subjects import services as subject_services
 from subjects.models import Subject
 from trial.models import Cohort, Site
 
@@ -128,6 +131,28 @@ def day_field(**kwargs):
     return IsoDateField(**kwargs)
 
 
+class CorrectionInput(StrictInput):
+    """An update: every field optional (only the fields sent change), `reason` required.
+
+    The fields are the service's `EDITABLE_FIELDS` (`editable_fields`), each parsed as its
+    subclass declares it; a declared field the service does not let a correction change is left
+    out, so it is refused by name like any unknown field."""
+
+    editable_fields: tuple[str, ...] = ()
+    reason = reason_field()
+
+    def get_fields(self):
+        fields = {
+            name: field
+            for name, field in super().get_fields().items()
+            if name == "reason" or (field.source or name) in self.editable_fields
+        }
+        for name, field in fields.items():
+            if name != "reason":
+                field.required = False
+        return fields
+
+
 # --- Subjects ---
 
 
@@ -139,8 +164,10 @@ class SubjectScreenInput(StrictInput):
     screening_date = day_field()
 
 
-class SubjectUpdateInput(StrictInput):
+class SubjectUpdateInput(CorrectionInput):
     """A correction: only the fields sent change; `reason` is required."""
+
+    editable_fields = subject_services.EDITABLE_FIELDS
 
     sex = serializers.ChoiceField(choices=Subject.Sex.choices, required=False)
     year_of_birth = AsciiIntegerField(min_value=1900, max_value=2100, required=False)
@@ -156,7 +183,6 @@ class SubjectUpdateInput(StrictInput):
     end_of_study_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     death_date = day_field(required=False, allow_null=True)
     screen_failure_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    reason = reason_field()
 
 
 class SubjectConsentInput(StrictInput):
@@ -200,19 +226,6 @@ class SubjectEndInput(StrictInput):
 
 class SubjectDeathInput(StrictInput):
     death_date = day_field()
-
-
-class CorrectionInput(StrictInput):
-    """An update: every field optional (only the fields sent change), `reason` required."""
-
-    reason = reason_field()
-
-    def get_fields(self):
-        fields = super().get_fields()
-        for name, field in fields.items():
-            if name != "reason":
-                field.required = False
-        return fields
 
 
 # --- Dose administrations ---
@@ -263,7 +276,7 @@ class DoseCreateInput(DoseFields):
 
 
 class DoseUpdateInput(CorrectionInput, DoseFields):
-    pass
+    editable_fields = dosing_services.EDITABLE_FIELDS
 
 
 # --- Adverse events ---
@@ -324,7 +337,7 @@ class AdverseEventCreateInput(AdverseEventFields):
 
 
 class AdverseEventUpdateInput(CorrectionInput, AdverseEventFields):
-    pass
+    editable_fields = safety_services.EDITABLE_FIELDS
 
 
 # --- Tokens ---

@@ -54,9 +54,5 @@ class ApiToken(models.Model):
     def __str__(self):
         return f"{self.name} ({self.prefix}…) of {self.user}"
 
-    @property
-    def is_revoked(self) -> bool:
-        return self.revoked_at is not None
-
     def is_usable(self, now) -> bool:
         return self.revoked_at is None and self.expires_at > now

@@ -7,12 +7,38 @@ raise it with a dict of field -> messages so every message names its field.
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
-__all__ = ["PermissionDenied", "RecordLocked", "StaleRecord", "ValidationError", "field_error"]
+__all__ = [
+    "FieldErrors",
+    "PermissionDenied",
+    "RecordLocked",
+    "StaleRecord",
+    "ValidationError",
+    "field_error",
+]
 
 
 def field_error(field: str, message: str, code: str | None = None) -> ValidationError:
     """A ValidationError on one field: `field_error("grade", "...")`."""
     return ValidationError({field: [ValidationError(message, code=code)]})
+
+
+class FieldErrors(dict[str, list[str]]):
+    """Every problem of one entry, collected field by field, then raised together: a validator
+    made of one small check per rule adds to it, and `raise_if_any` refuses the entry with all
+    of them."""
+
+    def add(self, field: str, message: str) -> None:
+        self.setdefault(field, []).append(message)
+
+    def add_error(self, error: ValidationError) -> None:
+        """Every message of a ValidationError raised by a shared check (e.g. a future date)."""
+        for field, messages in error.message_dict.items():
+            for message in messages:
+                self.add(field, message)
+
+    def raise_if_any(self) -> None:
+        if self:
+            raise ValidationError(dict(self))
 
 
 class StaleRecord(Exception):

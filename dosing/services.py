@@ -7,11 +7,12 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from accounts.models import User
 from accounts.roles import Capability
 from accounts.scoping import require
 from core import events
 from core.dates import local_date, refuse_future
-from core.errors import ValidationError, field_error
+from core.errors import FieldErrors, ValidationError, field_error
 from core.records import create_record, retry_on_conflict, update_record, void_record
 from subjects.models import Subject
 from subjects.rules import Step, refusal
@@ -31,7 +32,7 @@ from .rules import (
 from .schedule import DoseSlot, GivenDose, slot_after, slot_for, too_close
 
 
-def _announce(record, action: str, by) -> None:
+def _announce(record, action: str, by: User) -> None:
     """Tell the layers above (escalation evaluation, notifications) inside this transaction."""
     events.clinical_data_changed(
         subject_id=record.subject_id, record="dose", record_id=record.pk, action=action, by=by
@@ -71,12 +72,7 @@ def _amount(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-class _Errors(dict):
-    def add(self, field: str, message: str) -> None:
-        self.setdefault(field, []).append(message)
-
-
-def _check_amount(dose: DoseAdministration, study, errors: _Errors) -> bool:
+def _check_amount(dose: DoseAdministration, study, errors: FieldErrors) -> bool:
     """The dose given against the planned dose (docs/dosing.md §3). An overdose is recorded as
     given once confirmed with a reason; a value implausible as mg/kg (a total in mg typed as
     mg/kg) is refused. Returns whether the dose is a (real) overdose."""
@@ -116,7 +112,9 @@ def _check_amount(dose: DoseAdministration, study, errors: _Errors) -> bool:
     return overdose
 
 
-def _check_weight(dose: DoseAdministration, study, previous, errors: _Errors) -> tuple[bool, bool]:
+def _check_weight(
+    dose: DoseAdministration, study, previous, errors: FieldErrors
+) -> tuple[bool, bool]:
     """The body weight against the study's plausible range and the previous dose's weight
     (docs/dosing.md §4). Returns (outside the range, changed by more than the margin)."""
     weight = dose.body_weight_kg
@@ -156,7 +154,7 @@ def _check_weight(dose: DoseAdministration, study, previous, errors: _Errors) ->
 
 
 def _check_schedule(
-    dose: DoseAdministration, subject: Subject, regimen, study, errors: _Errors
+    dose: DoseAdministration, subject: Subject, regimen, study, errors: FieldErrors
 ) -> tuple[bool, bool]:
     """The visit window (from the previous cycle's actual Day 1) and the minimum interval
     between infusions (docs/dosing.md §1-2). Returns (outside the window, too close)."""
@@ -202,93 +200,15 @@ def _validate_dose(dose: DoseAdministration, subject: Subject) -> None:
     flag always names a deviation or an unusual value the record holds.
     """
     study = subject.study
-    site = subject.site
     regimen = subject.cohort.track.regimen
-    errors = _Errors()
-    add = errors.add
-
-    if dose.dose_unit != study.dose_unit:
-        add(
-            "dose_unit",
-            f"Doses in this study are entered in {study.dose_unit}; a total in mg is computed from the weight.",
-        )
+    errors = FieldErrors()
     others = subject.dose_administrations.exclude(pk=dose.pk).order_by("cycle", "day")
     previous = others.filter(Q(cycle__lt=dose.cycle) | Q(cycle=dose.cycle, day__lt=dose.day)).last()
+    _check_entry(dose, subject, errors)
     overdose = _check_amount(dose, study, errors)
     weight_outside, weight_changed = _check_weight(dose, study, previous, errors)
-    if dose.interrupted and not dose.interruption_details.strip():
-        add("interruption_details", "Describe the interruption.")
-    if not dose.lot_number.strip():
-        add("lot_number", "The lot number is required.")
-    if dose.infusion_end <= dose.infusion_start:
-        add("infusion_end", "The infusion must end after it starts.")
-    for name in ("infusion_start", "infusion_end"):
-        try:
-            refuse_future(getattr(dose, name), field=name, tz_name=site.timezone)
-        except ValidationError as error:
-            for field, messages in error.message_dict.items():
-                for message in messages:
-                    add(field, message)
-    day = dose.administered_on
-    dates_ok = True
-    if subject.consent_date is None or day < subject.consent_date:
-        add(
-            "infusion_start",
-            f"A dose cannot be given before informed consent ({subject.consent_date}).",
-        )
-        dates_ok = False
-    elif subject.enrollment_date is None or day < subject.enrollment_date:
-        add(
-            "infusion_start",
-            f"A dose cannot be given before enrollment ({subject.enrollment_date}).",
-        )
-        dates_ok = False
-    if subject.death_date and day > subject.death_date:
-        add(
-            "infusion_start",
-            f"A dose cannot be given after the date of death ({subject.death_date}).",
-        )
-        dates_ok = False
-    if subject.end_of_treatment_date and day > subject.end_of_treatment_date:
-        add(
-            "infusion_start",
-            f"A dose cannot be given after end of treatment ({subject.end_of_treatment_date}).",
-        )
-        dates_ok = False
-    if dose.day not in regimen.infusion_days:
-        add(
-            "day",
-            f"{regimen.code} doses on days {', '.join(map(str, regimen.infusion_days))} of each cycle.",
-        )
-        dates_ok = False
-    if others.filter(cycle=dose.cycle, day=dose.day).exists():
-        add("day", f"Cycle {dose.cycle} Day {dose.day} is already recorded for {subject}.")
-        dates_ok = False
-    first = others.filter(cycle=1, day=regimen.infusion_days[0]).first()
-    is_first = dose.cycle == 1 and dose.day == regimen.infusion_days[0]
-    if first is None and not is_first:
-        add("cycle", "The first dose recorded must be Cycle 1 Day 1.")
-        dates_ok = False
-    out_of_order = (
-        others.filter(administered_on__gt=day, cycle__lt=dose.cycle).exists()
-        or others.filter(administered_on__gt=day, cycle=dose.cycle, day__lt=dose.day).exists()
-        or others.filter(administered_on__lt=day, cycle__gt=dose.cycle).exists()
-        or others.filter(administered_on__lt=day, cycle=dose.cycle, day__gt=dose.day).exists()
-    )
-    if out_of_order:
-        later = others.filter(
-            Q(cycle__gt=dose.cycle) | Q(cycle=dose.cycle, day__gt=dose.day),
-            administered_on__lt=day,
-        ).first()
-        if later is not None:
-            add(
-                "infusion_start",
-                f"Cycle {dose.cycle} Day {dose.day} cannot follow C{later.cycle}D{later.day} "
-                f"({later.administered_on}).",
-            )
-        else:
-            add("infusion_start", "This date is before a dose of an earlier cycle or day.")
-        dates_ok = False
+    dates_ok = _check_participation(dose, subject, errors)
+    dates_ok = _check_slot(dose, subject, regimen, others, errors) and dates_ok
     outside_window = too_close_found = False
     if dates_ok:
         outside_window, too_close_found = _check_schedule(dose, subject, regimen, study, errors)
@@ -296,9 +216,8 @@ def _validate_dose(dose: DoseAdministration, subject: Subject) -> None:
         weight_outside and dose.weight_outside_range_confirmed
     )
     if needs_reason and not dose.deviation_reason.strip():
-        add("deviation_reason", "Give the reason for the deviation.")
-    if errors:
-        raise ValidationError(dict(errors))
+        errors.add("deviation_reason", "Give the reason for the deviation.")
+    errors.raise_if_any()
     dose.overdose_confirmed = overdose
     dose.short_interval_confirmed = too_close_found
     dose.outside_visit_window_confirmed = outside_window
@@ -306,10 +225,111 @@ def _validate_dose(dose: DoseAdministration, subject: Subject) -> None:
     dose.weight_change_confirmed = weight_changed
 
 
+def _check_entry(dose: DoseAdministration, subject: Subject, errors: FieldErrors) -> None:
+    """What the entry itself must hold: the study's unit, the interruption described, the lot
+    number, an infusion that ends after it starts, no time later than now at the site."""
+    study = subject.study
+    if dose.dose_unit != study.dose_unit:
+        errors.add(
+            "dose_unit",
+            f"Doses in this study are entered in {study.dose_unit}; a total in mg is computed from the weight.",
+        )
+    if dose.interrupted and not dose.interruption_details.strip():
+        errors.add("interruption_details", "Describe the interruption.")
+    if not dose.lot_number.strip():
+        errors.add("lot_number", "The lot number is required.")
+    if dose.infusion_end <= dose.infusion_start:
+        errors.add("infusion_end", "The infusion must end after it starts.")
+    for name in ("infusion_start", "infusion_end"):
+        try:
+            refuse_future(getattr(dose, name), field=name, tz_name=subject.site.timezone)
+        except ValidationError as error:
+            errors.add_error(error)
+
+
+def _check_participation(dose: DoseAdministration, subject: Subject, errors: FieldErrors) -> bool:
+    """The dose's day within the subject's participation: from consent and enrollment, not after
+    death or the end of treatment. Returns whether it is."""
+    day = dose.administered_on
+    ok = True
+    if subject.consent_date is None or day < subject.consent_date:
+        errors.add(
+            "infusion_start",
+            f"A dose cannot be given before informed consent ({subject.consent_date}).",
+        )
+        ok = False
+    elif subject.enrollment_date is None or day < subject.enrollment_date:
+        errors.add(
+            "infusion_start",
+            f"A dose cannot be given before enrollment ({subject.enrollment_date}).",
+        )
+        ok = False
+    if subject.death_date and day > subject.death_date:
+        errors.add(
+            "infusion_start",
+            f"A dose cannot be given after the date of death ({subject.death_date}).",
+        )
+        ok = False
+    if subject.end_of_treatment_date and day > subject.end_of_treatment_date:
+        errors.add(
+            "infusion_start",
+            f"A dose cannot be given after end of treatment ({subject.end_of_treatment_date}).",
+        )
+        ok = False
+    return ok
+
+
+def _check_slot(dose: DoseAdministration, subject: Subject, regimen, others, errors) -> bool:
+    """The cycle and day: an infusion day of the regimen, not recorded yet, Cycle 1 Day 1 first,
+    and in order with the subject's other doses. Returns whether they are."""
+    ok = True
+    if dose.day not in regimen.infusion_days:
+        errors.add(
+            "day",
+            f"{regimen.code} doses on days {', '.join(map(str, regimen.infusion_days))} of each cycle.",
+        )
+        ok = False
+    if others.filter(cycle=dose.cycle, day=dose.day).exists():
+        errors.add("day", f"Cycle {dose.cycle} Day {dose.day} is already recorded for {subject}.")
+        ok = False
+    first = others.filter(cycle=1, day=regimen.infusion_days[0]).first()
+    is_first = dose.cycle == 1 and dose.day == regimen.infusion_days[0]
+    if first is None and not is_first:
+        errors.add("cycle", "The first dose recorded must be Cycle 1 Day 1.")
+        ok = False
+    return _check_order(dose, others, errors) and ok
+
+
+def _check_order(dose: DoseAdministration, others, errors: FieldErrors) -> bool:
+    """No dose of an earlier cycle or day given after this one, nor a later one before it."""
+    day = dose.administered_on
+    out_of_order = (
+        others.filter(administered_on__gt=day, cycle__lt=dose.cycle).exists()
+        or others.filter(administered_on__gt=day, cycle=dose.cycle, day__lt=dose.day).exists()
+        or others.filter(administered_on__lt=day, cycle__gt=dose.cycle).exists()
+        or others.filter(administered_on__lt=day, cycle=dose.cycle, day__gt=dose.day).exists()
+    )
+    if not out_of_order:
+        return True
+    later = others.filter(
+        Q(cycle__gt=dose.cycle) | Q(cycle=dose.cycle, day__gt=dose.day),
+        administered_on__lt=day,
+    ).first()
+    if later is not None:
+        errors.add(
+            "infusion_start",
+            f"Cycle {dose.cycle} Day {dose.day} cannot follow C{later.cycle}D{later.day} "
+            f"({later.administered_on}).",
+        )
+    else:
+        errors.add("infusion_start", "This date is before a dose of an earlier cycle or day.")
+    return False
+
+
 @retry_on_conflict
 def dose_record(
     *,
-    by,
+    by: User,
     subject: Subject,
     cycle: int,
     day: int,
@@ -397,7 +417,9 @@ def dose_record(
     return dose
 
 
-EDITABLE_FIELDS = {
+# What a correction may change, the one list: the correction form (portal/forms.py) and the
+# API's update input (api/inputs.py) take theirs from it.
+EDITABLE_FIELDS: tuple[str, ...] = (
     "actual_dose_per_kg",
     "body_weight_kg",
     "infusion_start",
@@ -412,17 +434,17 @@ EDITABLE_FIELDS = {
     "weight_outside_range_confirmed",
     "weight_change_confirmed",
     "deviation_reason",
-}
+)
 
 
 @retry_on_conflict
 def dose_update(
-    *, by, dose: DoseAdministration, changes: dict, reason: str, expected_version: int | None
+    *, by: User, dose: DoseAdministration, changes: dict, reason: str, expected_version: int | None
 ) -> DoseAdministration:
     """Correct a dose with a reason; the total mg and the local date follow the corrected values."""
     subject = dose.subject
     require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
-    not_editable = set(changes) - EDITABLE_FIELDS
+    not_editable = set(changes) - set(EDITABLE_FIELDS)
     if not_editable:
         raise ValidationError(
             {
@@ -459,7 +481,7 @@ def dose_update(
 
 @retry_on_conflict
 def dose_void(
-    *, by, dose: DoseAdministration, reason: str, expected_version: int | None
+    *, by: User, dose: DoseAdministration, reason: str, expected_version: int | None
 ) -> DoseAdministration:
     subject = dose.subject
     require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)

@@ -17,6 +17,7 @@ from django.db.models import Q
 from accounts.scoping import monitoring_studies, restrict
 from safety.models import AdverseEvent
 from subjects.models import Subject
+from subjects.rules import cohort_takes
 from subjects.selectors import place_holders
 from trial.models import Cohort, DoseLevel, EscalationTrack, Study
 
@@ -97,10 +98,8 @@ def dlt_info(subject: Subject, doses: list, today: date) -> DltInfo | None:
 def takes_replacement(cohort: Cohort) -> bool:
     """Can a new subject take a not-evaluable subject's place in this cohort? An open or full
     cohort of an active track (a full cohort accepts a replacement only)."""
-    return cohort.track.status == EscalationTrack.Status.ACTIVE and cohort.status in (
-        Cohort.Status.OPEN,
-        Cohort.Status.FULL,
-    )
+    active = cohort.track.status == EscalationTrack.Status.ACTIVE
+    return cohort_takes(cohort.status, active, replacing=True)
 
 
 @dataclass

@@ -156,6 +156,25 @@ DIRECTION_WORDS = {
 }
 
 
+def _cohort_markers(cohort: LadderCohort, cx: float, cy: float) -> list[Marker]:
+    """One marker per subject of the cohort, then one per place still open."""
+    markers = []
+    places = max(cohort.planned_size, len(cohort.subjects))
+    for i, (x, y) in enumerate(_slots(cx, cy, places)):
+        if i < len(cohort.subjects):
+            subject = cohort.subjects[i]
+            status_label, shape = STATUS_MARKERS.get(subject.status, ("", "dashed"))
+            title = f"{subject.label}: {status_label}"
+            if subject.detail:
+                title += f" ({subject.detail})"
+            markers.append(Marker(x, y, shape, subject.status, f"{title}; cohort {cohort.number}"))
+        elif cohort.status in ("open", "planned"):
+            markers.append(
+                Marker(x, y, "place", "open_place", f"Open place in cohort {cohort.number}")
+            )
+    return markers
+
+
 def ladder_chart(
     track_name: str,
     levels: list[LadderLevel],
@@ -206,21 +225,7 @@ def ladder_chart(
                 f"{len(cohort.subjects)} of {cohort.planned_size} enrolled",
             }
         )
-        places = max(cohort.planned_size, len(cohort.subjects))
-        for i, (x, y) in enumerate(_slots(cx, cy, places)):
-            if i < len(cohort.subjects):
-                subject = cohort.subjects[i]
-                status_label, shape = STATUS_MARKERS.get(subject.status, ("", "dashed"))
-                title = f"{subject.label}: {status_label}"
-                if subject.detail:
-                    title += f" ({subject.detail})"
-                markers.append(
-                    Marker(x, y, shape, subject.status, f"{title}; cohort {cohort.number}")
-                )
-            elif cohort.status in ("open", "planned"):
-                markers.append(
-                    Marker(x, y, "place", "open_place", f"Open place in cohort {cohort.number}")
-                )
+        markers.extend(_cohort_markers(cohort, cx, cy))
         if previous is not None:
             px, py, plevel = previous
             kind = _direction(index[plevel], index[cohort.level_id])
@@ -416,6 +421,41 @@ def timeline_bounds(groups: list[TimelineGroup]) -> tuple[date, date] | None:
     return min(days) - timedelta(days=2), max(days) + timedelta(days=2)
 
 
+def _event_marks(s, x_of, scale: float, start: date, end: date) -> list[dict]:
+    """A subject's adverse events inside [start, end] as marks at their onset, worst grade
+    first on a day, nudged apart when several share it."""
+    marks = []
+    seen: dict[date, int] = {}
+    for event in sorted(s.events, key=lambda e: (e.onset, -e.grade)):
+        if not start <= event.onset <= end:
+            continue
+        nudge = seen.get(event.onset, 0)
+        seen[event.onset] = nudge + 1
+        x = x_of(event.onset) + scale / 2 + nudge * 9
+        stop = min(event.resolution or end, end)
+        flags = []
+        if event.is_dlt:
+            flags.append("DLT")
+        if event.serious:
+            flags.append("serious")
+        marks.append(
+            {
+                "x": round(x, 1),
+                "mark_x": round(x - 6, 1),
+                "grade": event.grade,
+                "is_dlt": event.is_dlt,
+                "serious": event.serious,
+                "span_w": max(0.0, round((stop - event.onset).days * scale, 1)),
+                "title": f"{s.label}: {event.term}, {GRADE_LABELS.get(event.grade, event.grade)}, "
+                f"onset {event.onset:%Y-%m-%d}"
+                + (f", resolved {event.resolution:%Y-%m-%d}" if event.resolution else ", ongoing")
+                + (f" ({', '.join(flags)})" if flags else "")
+                + (f"; DLT calls: {event.calls}" if event.calls else ""),
+            }
+        )
+    return marks
+
+
 def timeline_chart(
     groups: list[TimelineGroup],
     *,
@@ -497,38 +537,7 @@ def timeline_chart(
                             "label": dose.label,
                         }
                     )
-            seen: dict[date, int] = {}
-            for event in sorted(s.events, key=lambda e: (e.onset, -e.grade)):
-                if not inside(event.onset):
-                    continue
-                nudge = seen.get(event.onset, 0)
-                seen[event.onset] = nudge + 1
-                x = x_of(event.onset) + scale / 2 + nudge * 9
-                stop = min(event.resolution or end, end)
-                flags = []
-                if event.is_dlt:
-                    flags.append("DLT")
-                if event.serious:
-                    flags.append("serious")
-                line["events"].append(
-                    {
-                        "x": round(x, 1),
-                        "mark_x": round(x - 6, 1),
-                        "grade": event.grade,
-                        "is_dlt": event.is_dlt,
-                        "serious": event.serious,
-                        "span_w": max(0.0, round((stop - event.onset).days * scale, 1)),
-                        "title": f"{s.label}: {event.term}, {GRADE_LABELS.get(event.grade, event.grade)}, "
-                        f"onset {event.onset:%Y-%m-%d}"
-                        + (
-                            f", resolved {event.resolution:%Y-%m-%d}"
-                            if event.resolution
-                            else ", ongoing"
-                        )
-                        + (f" ({', '.join(flags)})" if flags else "")
-                        + (f"; DLT calls: {event.calls}" if event.calls else ""),
-                    }
-                )
+            line["events"] = _event_marks(s, x_of, scale, start, end)
             lines.append(line)
             y += SUBJECT_ROW
     height = y + 10

@@ -139,16 +139,6 @@ class OverrideForm(forms.Form):
         }
 
 
-def add_service_errors(form: forms.Form, error, fields: dict | None = None) -> None:
-    """A service's ValidationError, each message on its field (`fields` maps the service's
-    field names to the form's where they differ); others on the form."""
-    fields = fields or {}
-    for field, messages in error.message_dict.items():
-        target = fields.get(field, field if field in form.fields else None)
-        for message in messages:
-            form.add_error(target, message)
-
-
 class AdjudicationForm(forms.Form):
     """The committee's DLT call on one adverse event, kept apart from the investigator's.
 
@@ -179,9 +169,10 @@ class AdjudicationForm(forms.Form):
         return self.cleaned_data["call"] == "dlt"
 
 
-# The adjudication service's field names, as the form's.
-ADJUDICATION_FIELDS = {"dlt_adjudicated": "call", "dlt_adjudication_note": "note"}
-
-
-def add_adjudication_errors(form: AdjudicationForm, error) -> None:
-    add_service_errors(form, error, ADJUDICATION_FIELDS)
+# Where the committee's and the adjudication's field errors go on these forms
+# (core.forms.apply_service_errors): onto the form's own field, or (None) at the top.
+COMMITTEE_FIELDS: dict[str, str | None] = {"recommendation": None, "track": None}
+ADJUDICATION_FIELDS: dict[str, str | None] = {
+    "dlt_adjudicated": "call",
+    "dlt_adjudication_note": "note",
+}

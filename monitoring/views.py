@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.scoping import monitoring_studies, only_study_roles
 from core.errors import PermissionDenied, StaleRecord, ValidationError
 from core.exports import csv_text
-from core.history import describe_changes
+from core.forms import apply_service_errors, stale_edit
 from escalation.committee import committee_confirm, committee_override
 from escalation.models import CommitteeDecision
 from escalation.selectors import (
@@ -35,11 +35,11 @@ from safety.services import adverse_event_adjudicate
 
 from . import tables
 from .forms import (
+    ADJUDICATION_FIELDS,
+    COMMITTEE_FIELDS,
     AdjudicationForm,
     ConfirmForm,
     OverrideForm,
-    add_adjudication_errors,
-    add_service_errors,
 )
 from .pages.ae_tables import ae_tables
 from .pages.committee import committee_page, outcome_word, recommendation_review, study_choices
@@ -206,7 +206,7 @@ def _sign(request, form, service, **subject) -> CommitteeDecision | None:
             **form.service_arguments(),
         )
     except ValidationError as error:
-        add_service_errors(form, error)
+        apply_service_errors(form, error, COMMITTEE_FIELDS)
         return None
 
 
@@ -356,7 +356,7 @@ def adjudicate(request, pk: int):
                 event = visible_adverse_event(request.user, pk)
                 status = 409
             except ValidationError as error:
-                add_adjudication_errors(form, error)
+                apply_service_errors(form, error, ADJUDICATION_FIELDS)
             else:
                 updated = visible_adverse_event(request.user, updated.pk)
                 after, owed = track_recommendation(request.user, updated)
@@ -396,28 +396,18 @@ def _call_of(event: AdverseEvent) -> str:
 
 
 def _stale(request, error: StaleRecord) -> tuple[AdjudicationForm, dict]:
-    """A call refused because the site changed the event meanwhile: the form again, the monitor's
-    call and note kept and the version now current (saving again is a deliberate act), and what
-    changed, by whom and when."""
-    data = request.POST.copy()
-    data["version"] = str(error.current_version)
-    form = AdjudicationForm(data)
-    form.is_valid()
-    form.add_error(
-        None,
-        "Someone changed this adverse event after you opened the page, so nothing "
+    """A call refused because the site changed the event meanwhile: the one stale-edit flow
+    (core/forms.py) gives the form again, the monitor's call and note kept and the version now
+    current (saving again is a deliberate act), and what changed, by whom and when."""
+    return stale_edit(
+        AdjudicationForm,
+        request.POST,
+        error,
+        model=AdverseEvent,
+        tz_name=error.record.subject.site.timezone,
+        message="Someone changed this adverse event after you opened the page, so nothing "
         "was saved: check what changed (below), then save your call again.",
     )
-    latest = error.record.history.select_related("history_user").order_by("-history_id").first()
-    changes = [c for c in error.changes if c["field"] not in ("version", "updated_at")]
-    return form, {
-        "changes": describe_changes(AdverseEvent, changes),
-        "user": getattr(latest, "history_user", None),
-        "at": getattr(latest, "history_date", None),
-        "reason": getattr(latest, "history_change_reason", ""),
-        "version": error.current_version,
-        "seen": error.expected_version,
-    }
 
 
 def _safe_next(request, url: str, default: str) -> str:

@@ -1,5 +1,6 @@
 """Forms of the coordinator pages: they parse and label what the user typed; the rules live in
-the services, whose field errors `apply_errors` puts back on these fields."""
+the services, whose field errors `core.forms.apply_service_errors` puts back on these fields. A
+correction form's fields are its service's `EDITABLE_FIELDS`."""
 
 from __future__ import annotations
 
@@ -7,66 +8,26 @@ from decimal import Decimal, InvalidOperation
 
 from django import forms
 
+from core.forms import (
+    CorrectionFields,
+    DateInput,
+    apply_service_errors,
+    as_int,
+    date_field,
+    datetime_field,
+    reason_field,
+    version_field,
+)
 from core.records import REASON_MAX_LENGTH
+from dosing import services as dosing_services
+from safety import services as safety_services
 from safety.models import AdverseEvent, CtcaeTerm
+from subjects import services as subject_services
 from subjects.models import Subject
 
-DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None):
-        super().__init__({"step": 60, **(attrs or {})}, format=DATETIME_FORMAT)
-
-
-def date_field(label, *, required=True, help_text=""):
-    return forms.DateField(
-        label=label,
-        required=required,
-        widget=DateInput(),
-        input_formats=["%Y-%m-%d"],
-        help_text=help_text,
-    )
-
-
-def datetime_field(label, *, help_text=""):
-    return forms.DateTimeField(
-        label=label,
-        widget=DateTimeInput(),
-        input_formats=[DATETIME_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
-        help_text=help_text,
-    )
-
-
-def version_field():
-    return forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-
-
-def reason_field(label="Reason for change"):
-    return forms.CharField(
-        label=label,
-        max_length=REASON_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Kept in the audit trail with who, when and the old and new values.",
-        error_messages={"required": "Give the reason for this change."},
-    )
-
-
-def as_int(value) -> int | None:
-    """A submitted number or id, or None where there is none or it is not a number."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+# The pages' forms share core/forms.py's kit; `apply_errors` is its one mapping of a service's
+# refusals onto a form, under the name the page apps import from here.
+apply_errors = apply_service_errors
 
 
 class PortalForm(forms.Form):
@@ -272,7 +233,7 @@ def end_reason_field(label, *, help_text, required_message):
     )
 
 
-class SubjectEditForm(SiteForm):
+class SubjectEditForm(CorrectionFields, SiteForm):
     sex = forms.ChoiceField(label="Sex", choices=Subject.Sex.choices, widget=forms.RadioSelect)
     year_of_birth = forms.IntegerField(label="Year of birth", min_value=1900, max_value=2100)
     screening_date = date_field("Screening date")
@@ -295,19 +256,8 @@ class SubjectEditForm(SiteForm):
     reason = reason_field()
     version = version_field()
 
-    FIELDS = (
-        "sex",
-        "year_of_birth",
-        "screening_date",
-        "consent_date",
-        "consent_version",
-        "enrollment_date",
-        "end_of_treatment_date",
-        "end_of_treatment_reason",
-        "end_of_study_date",
-        "end_of_study_reason",
-        "death_date",
-    )
+    # The screen failure's reason is corrected on its own step's page, not here.
+    editable_fields = subject_services.EDITABLE_FIELDS
     # Recorded by their own step (which also changes the status); once recorded, corrected here.
     RECORDED_BY_A_STEP = {
         "end_of_treatment_date": ("end_of_treatment_date", "end_of_treatment_reason"),
@@ -331,9 +281,6 @@ class SubjectEditForm(SiteForm):
             for name in names
             if name in self.fields
         ]
-
-    def changes(self) -> dict:
-        return {n: self.cleaned_data[n] for n in self.FIELDS if n in self.fields}
 
 
 # ------------------------------------------------------------------------------------------
@@ -436,22 +383,6 @@ class DoseFieldsForm(SiteForm):
         help_text="Why the infusion came early, or why the weight is outside the plausible range.",
     )
 
-    DOSE_FIELDS = (
-        "actual_dose_per_kg",
-        "body_weight_kg",
-        "infusion_start",
-        "infusion_end",
-        "interrupted",
-        "interruption_details",
-        "dose_change_reason",
-        "lot_number",
-        "outside_visit_window_confirmed",
-        "overdose_confirmed",
-        "short_interval_confirmed",
-        "weight_outside_range_confirmed",
-        "weight_change_confirmed",
-        "deviation_reason",
-    )
     # (confirmation, the value field its check is about) in the order the page shows them.
     CONFIRMATIONS = (
         ("overdose_confirmed", "actual_dose_per_kg"),
@@ -504,12 +435,11 @@ class DoseForm(DoseFieldsForm):
     field_order = ["cycle", "day"]
 
 
-class DoseEditForm(DoseFieldsForm):
+class DoseEditForm(CorrectionFields, DoseFieldsForm):
     reason = reason_field()
     version = version_field()
 
-    def changes(self) -> dict:
-        return {n: self.cleaned_data[n] for n in self.DOSE_FIELDS}
+    editable_fields = dosing_services.EDITABLE_FIELDS
 
 
 class VoidForm(PortalForm):
@@ -524,7 +454,7 @@ class VoidForm(PortalForm):
 GRADE_CHOICES = [(str(g), f"Grade {g}") for g in (1, 2, 3, 4, 5)]
 
 
-class AdverseEventForm(SiteForm):
+class AdverseEventForm(CorrectionFields, SiteForm):
     term_query = forms.CharField(
         label="Search CTCAE v5.0 term or MedDRA code", required=False, max_length=100
     )
@@ -571,19 +501,7 @@ class AdverseEventForm(SiteForm):
     )
 
     SERIOUSNESS = tuple(name for name, _ in AdverseEvent.SERIOUSNESS_CRITERIA)
-    EVENT_FIELDS = (
-        "ctcae_term",
-        "verbatim_term",
-        "grade",
-        "onset_date",
-        "resolution_date",
-        "serious",
-        "relationship",
-        "action_taken",
-        "outcome",
-        "dlt_investigator",
-        *SERIOUSNESS,
-    )
+    editable_fields = safety_services.EDITABLE_FIELDS
 
     def __init__(self, *args, can_assess_dlt=True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -622,45 +540,7 @@ class AdverseEventForm(SiteForm):
             "dlt_investigator": data.get("dlt_investigator", False),
         }
 
-    def changes(self) -> dict:
-        return {n: self.cleaned_data[n] for n in self.EVENT_FIELDS if n in self.fields}
-
 
 class AdverseEventEditForm(AdverseEventForm):
     reason = reason_field()
     version = version_field()
-
-
-# ------------------------------------------------------------------------------------------
-# Service errors onto form fields
-
-
-# Where a service's field error goes when the form has no field of that name: onto another
-# field, or (None) at the top of the form without a field name, being about the whole record.
-SERVICE_FIELD_ALIASES = {
-    "seriousness": "serious",
-    "eligibility_outcome": None,
-    "answers": None,
-    "subject": None,
-    "__all__": None,
-}
-
-
-def apply_errors(form: forms.Form, error) -> None:
-    """Put a service's ValidationError on the form: each message on its field when the form has
-    that field, otherwise at the top of the form with the field named."""
-    if hasattr(error, "error_dict"):
-        items = error.message_dict.items()
-    else:
-        items = [("__all__", error.messages)]
-    aliases = {**SERVICE_FIELD_ALIASES, **getattr(form, "service_fields", {})}
-    for key, messages in items:
-        name = aliases.get(key, key)
-        for message in messages:
-            if name in form.fields:
-                form.add_error(name, message)
-            elif not name:
-                form.add_error(None, message)
-            else:
-                label = key.replace("_", " ").capitalize()
-                form.add_error(None, f"{label}: {message}")

@@ -111,6 +111,44 @@ def overflow_qnam(name: str, index: int) -> str:
 
 
 def build_domain(domain: Domain, ctx: Any) -> tuple[Dataset, Dataset | None]:
+    rows = _domain_rows(domain, ctx)
+    seq: str | None = domain.seq_variable if domain.subject_level else None
+    if seq:
+        counters: dict[str, int] = defaultdict(int)
+        for row in rows:
+            counters[row["USUBJID"]] += 1
+            row[seq] = counters[row["USUBJID"]]
+    qualifiers = _split_long_text(domain, rows, seq)
+    supp_rows = _supp_rows(domain, rows, seq, {q.qnam: q for q in qualifiers})
+    dataset = Dataset(
+        name=domain.code,
+        label=domain.label,
+        observation_class=domain.observation_class,
+        structure=domain.structure,
+        keys=domain.keys,
+        columns=_columns(domain.variables, rows),
+        rows=rows,
+        domain=domain,
+    )
+    supp = None
+    if supp_rows:
+        supp_rows.sort(key=lambda r: (r["USUBJID"], int(r["IDVARVAL"] or 0), r["QNAM"]))
+        supp = Dataset(
+            name=f"SUPP{domain.code}",
+            label=f"Supplemental Qualifiers for {domain.code}",
+            observation_class="RELATIONSHIP",
+            structure="One record per supplemental qualifier per related parent domain record",
+            keys=("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"),
+            columns=_columns(SUPPQUAL_VARIABLES, supp_rows),
+            rows=supp_rows,
+            parent=domain.code,
+            qualifiers=tuple(qualifiers),
+        )
+    return dataset, supp
+
+
+def _domain_rows(domain: Domain, ctx: Any) -> list[dict[str, Any]]:
+    """The mapping's rows with the declared variables only (empty text as null), sorted."""
     declared = {v.name for v in domain.variables}
     rows: list[dict[str, Any]] = []
     for raw in domain.rows(ctx):
@@ -124,12 +162,12 @@ def build_domain(domain: Domain, ctx: Any) -> tuple[Dataset, Dataset | None]:
         row[SUPP] = dict(raw.get(SUPP) or {})
         rows.append(row)
     rows.sort(key=_sort_key(domain.sort or domain.keys))
-    seq: str | None = domain.seq_variable if domain.subject_level else None
-    if seq:
-        counters: dict[str, int] = defaultdict(int)
-        for row in rows:
-            counters[row["USUBJID"]] += 1
-            row[seq] = counters[row["USUBJID"]]
+    return rows
+
+
+def _split_long_text(domain: Domain, rows: list[dict[str, Any]], seq: str | None) -> list:
+    """Text past 200 characters goes to SUPP-- qualifiers (SDTMIG 3.4 §4.5.3.2); returns the
+    domain's qualifiers with those added."""
     qualifiers = list(domain.qualifiers)
     known_qnams = {q.qnam for q in qualifiers}
     for variable in domain.variables:
@@ -159,7 +197,11 @@ def build_domain(domain: Domain, ctx: Any) -> tuple[Dataset, Dataset | None]:
                             f"{variable.name} text past {MAX_TEXT_BYTES * index} characters",
                         )
                     )
-    by_qnam = {q.qnam: q for q in qualifiers}
+    return qualifiers
+
+
+def _supp_rows(domain: Domain, rows: list[dict[str, Any]], seq: str | None, by_qnam) -> list:
+    """The SUPP-- rows of the domain's supplemental qualifiers (taken off the rows)."""
     supp_rows = []
     for row in rows:
         supplements: dict[str, Any] = row.pop(SUPP)
@@ -188,31 +230,7 @@ def build_domain(domain: Domain, ctx: Any) -> tuple[Dataset, Dataset | None]:
                     "QEVAL": qualifier.qeval or None,
                 }
             )
-    dataset = Dataset(
-        name=domain.code,
-        label=domain.label,
-        observation_class=domain.observation_class,
-        structure=domain.structure,
-        keys=domain.keys,
-        columns=_columns(domain.variables, rows),
-        rows=rows,
-        domain=domain,
-    )
-    supp = None
-    if supp_rows:
-        supp_rows.sort(key=lambda r: (r["USUBJID"], int(r["IDVARVAL"] or 0), r["QNAM"]))
-        supp = Dataset(
-            name=f"SUPP{domain.code}",
-            label=f"Supplemental Qualifiers for {domain.code}",
-            observation_class="RELATIONSHIP",
-            structure="One record per supplemental qualifier per related parent domain record",
-            keys=("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"),
-            columns=_columns(SUPPQUAL_VARIABLES, supp_rows),
-            rows=supp_rows,
-            parent=domain.code,
-            qualifiers=tuple(qualifiers),
-        )
-    return dataset, supp
+    return supp_rows
 
 
 def _columns(variables: tuple[Variable, ...], rows: list[dict[str, Any]]) -> list[Column]:

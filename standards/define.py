@@ -134,6 +134,29 @@ def build_define(
     file_oid: str,
     source_system: tuple[str, str],
 ) -> bytes:
+    root, mdv = _define_root(study, created=created, file_oid=file_oid, source_system=source_system)
+    codelists = _Codelists(sponsor_codelists)
+    methods: dict[str, str] = {}
+    comments: dict[str, str] = {}
+    item_defs, value_lists, where_clauses = _collect_items(datasets, codelists)
+    _write_value_lists(mdv, value_lists, where_clauses, methods)
+    for dataset in datasets:
+        _write_item_group(mdv, dataset, methods, comments)
+    for item_def in item_defs:
+        _write_item_def(mdv, *item_def, comments=comments)
+    codelists.write(mdv)
+    for oid, description in sorted(methods.items()):
+        method = etree.SubElement(mdv, _odm("MethodDef"), OID=oid, Type="Computation")
+        method.set("Name", f"Derivation of {oid.removeprefix('MT.IT.')}")
+        _text(method, _odm("Description"), description)
+    for oid, description in sorted(comments.items()):
+        comment = etree.SubElement(mdv, _def("CommentDef"), OID=oid)
+        _text(comment, _odm("Description"), description)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _define_root(study, *, created: datetime, file_oid: str, source_system: tuple[str, str]):
+    """The ODM root, the study's global variables and the MetaDataVersion with its standards."""
     root = etree.Element(_odm("ODM"), nsmap=NSMAP)
     root.set("ODMVersion", "1.3.2")
     root.set("FileOID", file_oid)
@@ -174,14 +197,19 @@ def build_define(
         Version=CT_VERSION,
         Status="Final",
     )
+    return root, mdv
 
-    codelists = _Codelists(sponsor_codelists)
-    methods: dict[str, str] = {}
-    comments: dict[str, str] = {}
-    item_defs = []  # (oid, variable, length, codelist oid, value list oid, values)
-    value_lists = []  # (value list oid, [(item oid, where clause oid, qnam)])
-    where_clauses = []  # (oid, item oid of QNAM, qnam)
 
+def _collect_items(datasets: list[Dataset], codelists: _Codelists):
+    """Every column's ItemDef, and the value-level ItemDefs of the SUPP-- datasets' QVAL with
+    their value lists and where clauses.
+
+    Returns (item defs, value lists, where clauses): item defs as (oid, variable, length,
+    codelist oid, value list oid, values), value lists as (oid, [(item oid, where clause oid,
+    qualifier)]), where clauses as (oid, item oid of QNAM, qnam)."""
+    item_defs: list[tuple] = []
+    value_lists: list[tuple] = []
+    where_clauses: list[tuple] = []
     for dataset in datasets:
         for column in dataset.columns:
             values = [row.get(column.name) for row in dataset.rows]
@@ -189,28 +217,7 @@ def build_define(
             value_list = None
             if dataset.parent and column.name == "QVAL":
                 value_list = f"VL.{dataset.name}.QVAL"
-                entries = []
-                for qualifier in dataset.qualifiers:
-                    qvals = [r["QVAL"] for r in dataset.rows if r["QNAM"] == qualifier.qnam]
-                    if not qvals:
-                        continue
-                    oid = f"IT.{dataset.name}.QVAL.{qualifier.qnam}"
-                    where = f"WC.{dataset.name}.QNAM.{qualifier.qnam}"
-                    where_clauses.append((where, item_oid(dataset, "QNAM"), qualifier.qnam))
-                    entries.append((oid, where, qualifier))
-                    variable = Variable(
-                        qualifier.qnam,
-                        qualifier.qlabel,
-                        "Char",
-                        "Perm",
-                        qualifier.origin,
-                        qualifier.source,
-                        qualifier.codelist,
-                    )
-                    length = max(len(v.encode("utf-8")) for v in qvals)
-                    item_defs.append(
-                        (oid, variable, length, codelists.note(qualifier.codelist, qvals), None, [])
-                    )
+                entries = _qualifier_items(dataset, codelists, item_defs, where_clauses)
                 value_lists.append((value_list, entries))
             item_defs.append(
                 (
@@ -222,7 +229,38 @@ def build_define(
                     values,
                 )
             )
+    return item_defs, value_lists, where_clauses
 
+
+def _qualifier_items(dataset: Dataset, codelists: _Codelists, item_defs, where_clauses) -> list:
+    """One value-level ItemDef per qualifier (QNAM) the SUPP-- dataset holds, with its where
+    clause; returns the value list's entries."""
+    entries = []
+    for qualifier in dataset.qualifiers:
+        qvals = [r["QVAL"] for r in dataset.rows if r["QNAM"] == qualifier.qnam]
+        if not qvals:
+            continue
+        oid = f"IT.{dataset.name}.QVAL.{qualifier.qnam}"
+        where = f"WC.{dataset.name}.QNAM.{qualifier.qnam}"
+        where_clauses.append((where, item_oid(dataset, "QNAM"), qualifier.qnam))
+        entries.append((oid, where, qualifier))
+        variable = Variable(
+            qualifier.qnam,
+            qualifier.qlabel,
+            "Char",
+            "Perm",
+            qualifier.origin,
+            qualifier.source,
+            qualifier.codelist,
+        )
+        length = max(len(v.encode("utf-8")) for v in qvals)
+        item_defs.append(
+            (oid, variable, length, codelists.note(qualifier.codelist, qvals), None, [])
+        )
+    return entries
+
+
+def _write_value_lists(mdv, value_lists, where_clauses, methods: dict[str, str]) -> None:
     for oid, entries in value_lists:
         if not entries:
             continue
@@ -241,72 +279,67 @@ def build_define(
         check.set(_def("ItemOID"), qnam_item)
         etree.SubElement(check, _odm("CheckValue")).text = qnam
 
-    for dataset in datasets:
-        group = etree.SubElement(mdv, _odm("ItemGroupDef"))
-        group.set("OID", group_oid(dataset))
-        group.set("Domain", dataset.parent or dataset.name)
-        group.set("Name", dataset.name)
-        group.set("Repeating", "No" if dataset.name == "DM" else "Yes")
-        group.set("IsReferenceData", "Yes" if dataset.observation_class == "TRIAL DESIGN" else "No")
-        group.set("SASDatasetName", dataset.name)
-        group.set("Purpose", "Tabulation")
-        group.set(_def("Structure"), dataset.structure)
-        group.set(_def("StandardOID"), STD_IG)
-        group.set(_def("ArchiveLocationID"), f"LF.{dataset.name}")
-        if dataset.domain is not None and dataset.domain.comment:
-            comments[f"COM.{dataset.name}"] = dataset.domain.comment
-            group.set(_def("CommentOID"), f"COM.{dataset.name}")
-        _text(group, _odm("Description"), dataset.label)
-        keys = {name: i for i, name in enumerate(dataset.keys, start=1)}
-        for order, column in enumerate(dataset.columns, start=1):
-            ref = etree.SubElement(group, _odm("ItemRef"))
-            ref.set("ItemOID", item_oid(dataset, column.name))
-            ref.set("OrderNumber", str(order))
-            ref.set("Mandatory", "Yes" if column.variable.core == "Req" else "No")
-            if column.name in keys:
-                ref.set("KeySequence", str(keys[column.name]))
-            if column.variable.origin == "Derived":
-                method = f"MT.{item_oid(dataset, column.name)}"
-                methods[method] = column.variable.source
-                ref.set("MethodOID", method)
-        etree.SubElement(group, _def("Class"), Name=dataset.observation_class)
-        leaf = etree.SubElement(group, _def("leaf"), ID=f"LF.{dataset.name}")
-        leaf.set(f"{{{XLINK_NS}}}href", f"{dataset.filename}.xpt")
-        etree.SubElement(leaf, _def("title")).text = f"{dataset.filename}.xpt"
 
-    for oid, variable, length, codelist_oid, value_list, values in item_defs:
-        item = etree.SubElement(mdv, _odm("ItemDef"))
-        item.set("OID", oid)
-        item.set("Name", variable.name)
-        data_type = variable.define_data_type(values)
-        item.set("DataType", data_type)
-        if data_type in ("text", "integer", "float"):
-            item.set("Length", str(length if variable.type == "Char" else 8))
-        if data_type == "float":
-            item.set("SignificantDigits", str(variable.significant_digits or _digits(values)))
-        item.set("SASFieldName", variable.name)
-        if variable.origin not in ("Derived",):
-            comments[f"COM.{oid}"] = variable.source
-            item.set(_def("CommentOID"), f"COM.{oid}")
-        _text(item, _odm("Description"), variable.label)
-        if codelist_oid:
-            etree.SubElement(item, _odm("CodeListRef"), CodeListOID=codelist_oid)
-        origin = etree.SubElement(item, _def("Origin"), Type=variable.origin)
-        source = _origin_source(variable.origin)
-        if source:
-            origin.set("Source", source)
-        if value_list:
-            etree.SubElement(item, _def("ValueListRef"), ValueListOID=value_list)
+def _write_item_group(mdv, dataset: Dataset, methods: dict[str, str], comments: dict[str, str]):
+    """The dataset's ItemGroupDef: its columns in order, keys, derivations and its file."""
+    group = etree.SubElement(mdv, _odm("ItemGroupDef"))
+    group.set("OID", group_oid(dataset))
+    group.set("Domain", dataset.parent or dataset.name)
+    group.set("Name", dataset.name)
+    group.set("Repeating", "No" if dataset.name == "DM" else "Yes")
+    group.set("IsReferenceData", "Yes" if dataset.observation_class == "TRIAL DESIGN" else "No")
+    group.set("SASDatasetName", dataset.name)
+    group.set("Purpose", "Tabulation")
+    group.set(_def("Structure"), dataset.structure)
+    group.set(_def("StandardOID"), STD_IG)
+    group.set(_def("ArchiveLocationID"), f"LF.{dataset.name}")
+    if dataset.domain is not None and dataset.domain.comment:
+        comments[f"COM.{dataset.name}"] = dataset.domain.comment
+        group.set(_def("CommentOID"), f"COM.{dataset.name}")
+    _text(group, _odm("Description"), dataset.label)
+    keys = {name: i for i, name in enumerate(dataset.keys, start=1)}
+    for order, column in enumerate(dataset.columns, start=1):
+        ref = etree.SubElement(group, _odm("ItemRef"))
+        ref.set("ItemOID", item_oid(dataset, column.name))
+        ref.set("OrderNumber", str(order))
+        ref.set("Mandatory", "Yes" if column.variable.core == "Req" else "No")
+        if column.name in keys:
+            ref.set("KeySequence", str(keys[column.name]))
+        if column.variable.origin == "Derived":
+            method = f"MT.{item_oid(dataset, column.name)}"
+            methods[method] = column.variable.source
+            ref.set("MethodOID", method)
+    etree.SubElement(group, _def("Class"), Name=dataset.observation_class)
+    leaf = etree.SubElement(group, _def("leaf"), ID=f"LF.{dataset.name}")
+    leaf.set(f"{{{XLINK_NS}}}href", f"{dataset.filename}.xpt")
+    etree.SubElement(leaf, _def("title")).text = f"{dataset.filename}.xpt"
 
-    codelists.write(mdv)
-    for oid, description in sorted(methods.items()):
-        method = etree.SubElement(mdv, _odm("MethodDef"), OID=oid, Type="Computation")
-        method.set("Name", f"Derivation of {oid.removeprefix('MT.IT.')}")
-        _text(method, _odm("Description"), description)
-    for oid, description in sorted(comments.items()):
-        comment = etree.SubElement(mdv, _def("CommentDef"), OID=oid)
-        _text(comment, _odm("Description"), description)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+def _write_item_def(
+    mdv, oid, variable, length, codelist_oid, value_list, values, *, comments: dict[str, str]
+) -> None:
+    item = etree.SubElement(mdv, _odm("ItemDef"))
+    item.set("OID", oid)
+    item.set("Name", variable.name)
+    data_type = variable.define_data_type(values)
+    item.set("DataType", data_type)
+    if data_type in ("text", "integer", "float"):
+        item.set("Length", str(length if variable.type == "Char" else 8))
+    if data_type == "float":
+        item.set("SignificantDigits", str(variable.significant_digits or _digits(values)))
+    item.set("SASFieldName", variable.name)
+    if variable.origin not in ("Derived",):
+        comments[f"COM.{oid}"] = variable.source
+        item.set(_def("CommentOID"), f"COM.{oid}")
+    _text(item, _odm("Description"), variable.label)
+    if codelist_oid:
+        etree.SubElement(item, _odm("CodeListRef"), CodeListOID=codelist_oid)
+    origin = etree.SubElement(item, _def("Origin"), Type=variable.origin)
+    source = _origin_source(variable.origin)
+    if source:
+        origin.set("Source", source)
+    if value_list:
+        etree.SubElement(item, _def("ValueListRef"), ValueListOID=value_list)
 
 
 def _digits(values) -> int:

@@ -569,59 +569,74 @@ def build_odm(
     for index, subject in enumerate(subjects, start=1):
         if progress and index % 25 == 0:
             progress(index / max(len(subjects), 1))
-        location = f"LOC.{sites[subject.site_id].number}"
-        subject_el = etree.SubElement(clinical, _odm("SubjectData"))
-        subject_el.set("SubjectKey", subject.screening_number)
-        subject_el.set("TransactionType", "Upsert")
-        etree.SubElement(subject_el, _odm("SiteRef"), LocationOID=location)
-        event = etree.SubElement(
-            subject_el,
-            _odm("StudyEventData"),
-            StudyEventOID=SUBJECT_FORM.event_oid,
-            TransactionType="Upsert",
+        _subject_data(
+            clinical,
+            subject,
+            location=f"LOC.{sites[subject.site_id].number}",
+            versions=subject_versions[subject.pk],
+            doses=[(dose, dose_versions[dose.pk]) for dose in doses_by_subject[subject.pk]],
+            events=[(event, event_versions[event.pk]) for event in events_by_subject[subject.pk]],
+            criteria=criteria,
+            refs=refs,
         )
-        form = etree.SubElement(
-            event, _odm("FormData"), FormOID=SUBJECT_FORM.form_oid, TransactionType="Upsert"
-        )
-        previous = None
-        for version in subject_versions[subject.pk]:
-            _group_data(form, SUBJECT_FORM, "1", version, previous, location, refs)
-            _eligibility(form, criteria, version, previous, location)
-            previous = version
-        for ordinal, dose in enumerate(doses_by_subject.get(subject.pk, []), start=1):
-            event = etree.SubElement(
-                subject_el,
-                _odm("StudyEventData"),
-                StudyEventOID=DOSE_FORM.event_oid,
-                StudyEventRepeatKey=str(ordinal),
-                TransactionType="Upsert",
-            )
-            form = etree.SubElement(
-                event, _odm("FormData"), FormOID=DOSE_FORM.form_oid, TransactionType="Upsert"
-            )
-            previous = None
-            for version in dose_versions[dose.pk]:
-                _group_data(form, DOSE_FORM, "1", version, previous, location, refs)
-                previous = version
-        subject_events = events_by_subject.get(subject.pk, [])
-        if subject_events:
-            event = etree.SubElement(
-                subject_el,
-                _odm("StudyEventData"),
-                StudyEventOID=AE_FORM.event_oid,
-                TransactionType="Upsert",
-            )
-            form = etree.SubElement(
-                event, _odm("FormData"), FormOID=AE_FORM.form_oid, TransactionType="Upsert"
-            )
-            for ordinal, adverse_event in enumerate(subject_events, start=1):
-                previous = None
-                for version in event_versions[adverse_event.pk]:
-                    _group_data(form, AE_FORM, str(ordinal), version, previous, location, refs)
-                    previous = version
     document = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     validate_odm(document)
     return document
+
+
+def _subject_data(
+    clinical, subject, *, location: str, versions, doses, events, criteria, refs
+) -> None:
+    """One subject's SubjectData: every version of the subject form (eligibility with it), of
+    each dose and of each adverse event, oldest first."""
+    subject_el = etree.SubElement(clinical, _odm("SubjectData"))
+    subject_el.set("SubjectKey", subject.screening_number)
+    subject_el.set("TransactionType", "Upsert")
+    etree.SubElement(subject_el, _odm("SiteRef"), LocationOID=location)
+    event = etree.SubElement(
+        subject_el,
+        _odm("StudyEventData"),
+        StudyEventOID=SUBJECT_FORM.event_oid,
+        TransactionType="Upsert",
+    )
+    form = etree.SubElement(
+        event, _odm("FormData"), FormOID=SUBJECT_FORM.form_oid, TransactionType="Upsert"
+    )
+    previous = None
+    for version in versions:
+        _group_data(form, SUBJECT_FORM, "1", version, previous, location, refs)
+        _eligibility(form, criteria, version, previous, location)
+        previous = version
+    for ordinal, (_, dose_versions) in enumerate(doses, start=1):
+        event = etree.SubElement(
+            subject_el,
+            _odm("StudyEventData"),
+            StudyEventOID=DOSE_FORM.event_oid,
+            StudyEventRepeatKey=str(ordinal),
+            TransactionType="Upsert",
+        )
+        form = etree.SubElement(
+            event, _odm("FormData"), FormOID=DOSE_FORM.form_oid, TransactionType="Upsert"
+        )
+        previous = None
+        for version in dose_versions:
+            _group_data(form, DOSE_FORM, "1", version, previous, location, refs)
+            previous = version
+    if events:
+        event = etree.SubElement(
+            subject_el,
+            _odm("StudyEventData"),
+            StudyEventOID=AE_FORM.event_oid,
+            TransactionType="Upsert",
+        )
+        form = etree.SubElement(
+            event, _odm("FormData"), FormOID=AE_FORM.form_oid, TransactionType="Upsert"
+        )
+        for ordinal, (_, event_versions) in enumerate(events, start=1):
+            previous = None
+            for version in event_versions:
+                _group_data(form, AE_FORM, str(ordinal), version, previous, location, refs)
+                previous = version
 
 
 def _admin(root, study_oid: str, sites, user_ids: set[int], created: datetime) -> None:

@@ -18,10 +18,18 @@ The steps and their rules:
 
 A screen failure is not followed after screening: no adverse events and no death are recorded
 for them (a death during screening makes the subject a screen failure, through the death step).
+
+Enrollment: a cohort of an active track takes a new subject while it is open; a full one takes
+only a replacement (a subject found not evaluable gives up the place, docs/escalation.md §4.4).
+
+Eligibility (the protocol's checklist): eligible when every inclusion criterion is answered yes
+and every exclusion criterion no; the criteria answered against are what a screen failure's
+reason names.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -88,3 +96,29 @@ def refusal(step: Step, state: SubjectState) -> Refused | None:
 def allowed_steps(state: SubjectState) -> frozenset[Step]:
     """Every step the subject may take now."""
     return frozenset(step for step in Step if refusal(step, state) is None)
+
+
+def eligible(
+    inclusion: Sequence[str], exclusion: Sequence[str], answers: Mapping[str, bool]
+) -> bool:
+    """Every inclusion criterion answered yes and every exclusion criterion no."""
+    return all(answers.get(c) is True for c in inclusion) and all(
+        answers.get(c) is False for c in exclusion
+    )
+
+
+def criteria_not_met(
+    inclusion: Sequence[str], exclusion: Sequence[str], answers: Mapping[str, bool]
+) -> list[str]:
+    """The criteria answered against eligibility: inclusion answered no, exclusion yes."""
+    return [c for c in inclusion if answers.get(c) is False] + [
+        c for c in exclusion if answers.get(c) is True
+    ]
+
+
+def cohort_takes(cohort_status: str, track_active: bool, *, replacing: bool) -> bool:
+    """Does the cohort take a new subject now: open on an active track, or full on an active
+    track when the subject replaces one found not evaluable."""
+    if not track_active:
+        return False
+    return cohort_status == "open" or (replacing and cohort_status == "full")

@@ -11,6 +11,7 @@ from datetime import date
 
 from django.db import IntegrityError, transaction
 
+from accounts.models import User
 from accounts.roles import Capability
 from accounts.scoping import require
 from core import events
@@ -26,14 +27,14 @@ from core.records import (
 from trial.models import Cohort, EscalationTrack, Site
 
 from .models import Subject
-from .rules import Refused, Step
+from .rules import Refused, Step, cohort_takes, eligible
 from .rules import refusal as step_refusal
 from .selectors import cohort_closed_reason, occupied_places, places_text
 
 MAX_AGE_YEARS = 120
 
 
-def _announce(subject: Subject, action: str, by) -> None:
+def _announce(subject: Subject, action: str, by: User) -> None:
     events.clinical_data_changed(
         subject_id=subject.pk, record="subject", record_id=subject.pk, action=action, by=by
     )
@@ -74,7 +75,13 @@ def normalise_screening_number(raw: str | None) -> str:
 
 @retry_on_conflict
 def subject_screen(
-    *, by, site: Site, screening_number: str, sex: str, year_of_birth: int, screening_date: date
+    *,
+    by: User,
+    site: Site,
+    screening_number: str,
+    sex: str,
+    year_of_birth: int,
+    screening_date: date,
 ) -> Subject:
     """Register a person at screening, under a screening number unique in the study."""
     require(by, Capability.ENTER_DATA, study_id=site.study_id, site_id=site.pk)
@@ -164,7 +171,7 @@ def age_at_consent_uncertain(study, year_of_birth: int, consent_date: date) -> s
 @retry_on_conflict
 def subject_record_consent(
     *,
-    by,
+    by: User,
     subject: Subject,
     consent_date: date,
     consent_version: str,
@@ -212,11 +219,9 @@ def subject_record_consent(
 
 def eligibility_outcome(study, answers: dict[str, bool]) -> str:
     """Eligible when every inclusion criterion is met and no exclusion criterion applies."""
-    inclusion_met = all(answers.get(c) is True for c in study.inclusion_criteria())
-    no_exclusion = all(answers.get(c) is False for c in study.exclusion_criteria())
     return (
         Subject.Eligibility.ELIGIBLE
-        if inclusion_met and no_exclusion
+        if eligible(study.inclusion_criteria(), study.exclusion_criteria(), answers)
         else Subject.Eligibility.INELIGIBLE
     )
 
@@ -224,7 +229,7 @@ def eligibility_outcome(study, answers: dict[str, bool]) -> str:
 @retry_on_conflict
 def subject_record_eligibility(
     *,
-    by,
+    by: User,
     subject: Subject,
     answers: dict[str, bool],
     assessed_on: date,
@@ -302,7 +307,7 @@ def _check_age_answer(study, subject: Subject, answers: dict[str, bool]) -> None
 
 @retry_on_conflict
 def subject_screen_fail(
-    *, by, subject: Subject, reason: str, expected_version: int | None
+    *, by: User, subject: Subject, reason: str, expected_version: int | None
 ) -> Subject:
     require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
     reason = require_reason(reason, field="screen_failure_reason")
@@ -335,7 +340,7 @@ def _next_subject_number(site: Site) -> str:
 @retry_on_conflict
 def subject_enroll(
     *,
-    by,
+    by: User,
     subject: Subject,
     cohort: Cohort,
     enrollment_date: date,
@@ -389,13 +394,9 @@ def subject_enroll(
             .select_related("track", "dose_level", "track__regimen")
             .get(pk=cohort.pk)
         )
-        closed = cohort_closed_reason(locked)
-        # A replacement takes the place of a non-evaluable subject in a full cohort.
-        replacing_in_full = replaces is not None and locked.status == Cohort.Status.FULL
-        if closed and not (
-            replacing_in_full and locked.track.status == EscalationTrack.Status.ACTIVE
-        ):
-            raise field_error("cohort", closed, "cohort_not_open")
+        active = locked.track.status == EscalationTrack.Status.ACTIVE
+        if not cohort_takes(locked.status, active, replacing=replaces is not None):
+            raise field_error("cohort", cohort_closed_reason(locked), "cohort_not_open")
         if replaces is not None:
             _check_replacement(subject, replaces, locked)
         if occupied_places(locked, excluding=replaces) >= locked.planned_size:
@@ -444,7 +445,9 @@ def _check_replacement(subject: Subject, replaced: Subject, cohort: Cohort) -> N
         )
 
 
-EDITABLE_FIELDS = {
+# What a correction may change, the one list: the correction form (portal/forms.py) and the
+# API's update input (api/inputs.py) take theirs from it.
+EDITABLE_FIELDS: tuple[str, ...] = (
     "sex",
     "year_of_birth",
     "screening_date",
@@ -457,7 +460,7 @@ EDITABLE_FIELDS = {
     "end_of_study_reason",
     "death_date",
     "screen_failure_reason",
-}
+)
 
 # The milestones each recorded by their own step, which also moves the subject's status (and is
 # refused to roles that do not enter data). A correction changes a value already recorded; it
@@ -568,11 +571,11 @@ def _validate_correction(subject: Subject) -> None:
 
 @retry_on_conflict
 def subject_update(
-    *, by, subject: Subject, changes: dict, reason: str, expected_version: int | None
+    *, by: User, subject: Subject, changes: dict, reason: str, expected_version: int | None
 ) -> Subject:
     """Correct a subject's data, with a reason; the history keeps the old values."""
     require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
-    not_editable = set(changes) - EDITABLE_FIELDS
+    not_editable = set(changes) - set(EDITABLE_FIELDS)
     if not_editable:
         raise ValidationError(
             {
@@ -596,7 +599,7 @@ def subject_update(
 
 @retry_on_conflict
 def subject_end_treatment(
-    *, by, subject: Subject, end_date: date, reason: str, expected_version: int | None
+    *, by: User, subject: Subject, end_date: date, reason: str, expected_version: int | None
 ) -> Subject:
     require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
     reason = require_reason(reason, field="end_of_treatment_reason")
@@ -638,7 +641,7 @@ def subject_end_treatment(
 
 @retry_on_conflict
 def subject_end_study(
-    *, by, subject: Subject, end_date: date, reason: str, expected_version: int | None
+    *, by: User, subject: Subject, end_date: date, reason: str, expected_version: int | None
 ) -> Subject:
     require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
     reason = require_reason(reason, field="end_of_study_reason")
@@ -673,7 +676,7 @@ def subject_end_study(
 
 @retry_on_conflict
 def subject_record_death(
-    *, by, subject: Subject, death_date: date, expected_version: int | None
+    *, by: User, subject: Subject, death_date: date, expected_version: int | None
 ) -> Subject:
     """Record a death; an enrolled subject leaves treatment and the study on that date."""
     require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
@@ -721,7 +724,9 @@ def subject_record_death(
 
 
 @retry_on_conflict
-def subject_void(*, by, subject: Subject, reason: str, expected_version: int | None) -> Subject:
+def subject_void(
+    *, by: User, subject: Subject, reason: str, expected_version: int | None
+) -> Subject:
     """Void a subject registered in error. One with doses or adverse events is corrected, not voided."""
     require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
     if subject.dose_administrations.exists() or subject.adverse_events.exists():

@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 
 from core.dates import site_today
 from dosing.services import dose_record
+from safety.models import CtcaeTerm
+from safety.services import adverse_event_report
 from subjects.services import (
     subject_enroll,
     subject_record_consent,
@@ -75,5 +77,52 @@ def dosed(by, subject, *, on, cycle=1, day=1, weight="70", amount=None, hour=9, 
         infusion_start=start,
         infusion_end=end,
         lot_number="LOT-1",
+        **extra,
+    )
+
+
+def first_dose_day(subject):
+    """The site-local day of the subject's first dose."""
+    return subject.dose_administrations.order_by("administered_on").first().administered_on
+
+
+def reported_ae(
+    by,
+    subject,
+    term="Nausea",
+    *,
+    grade=1,
+    onset_date=None,
+    days_ago=None,
+    days_after_first_dose=None,
+    verbatim_term=None,
+    relationship="possible",
+    action_taken="none",
+    outcome="not_recovered",
+    **extra,
+):
+    """An adverse event reported through `adverse_event_report`: the one factory for AEs.
+
+    `term` is a CTCAE v5.0 term (its text or the row). The onset is `onset_date`, or `days_ago`
+    before the site's today, or `days_after_first_dose`; without any, 5 days ago. The verbatim
+    term defaults to the term in lower case. Anything else (`resolution_date`, `serious`,
+    `seriousness`, `dlt_investigator`) goes to the service as given.
+    """
+    ctcae_term = term if isinstance(term, CtcaeTerm) else CtcaeTerm.objects.get(term=term)
+    if onset_date is None and days_after_first_dose is not None:
+        onset_date = first_dose_day(subject) + timedelta(days=days_after_first_dose)
+    if onset_date is None:
+        days = 5 if days_ago is None else days_ago
+        onset_date = site_today(subject.site.timezone) - timedelta(days=days)
+    return adverse_event_report(
+        by=by,
+        subject=subject,
+        ctcae_term=ctcae_term,
+        verbatim_term=ctcae_term.term.lower() if verbatim_term is None else verbatim_term,
+        grade=grade,
+        onset_date=onset_date,
+        relationship=relationship,
+        action_taken=action_taken,
+        outcome=outcome,
         **extra,
     )

@@ -137,6 +137,36 @@ def _track_design(track: dict, study: Study, levels: dict, regimens: dict) -> di
 
 
 @transaction.atomic
+def _study_values(data: dict, study_data: dict, design: dict) -> dict:
+    """The study row's values from the protocol file: [study], the [design] settings (checked
+    against DESIGN_FIELDS) and the [eligibility] criteria."""
+    unknown = set(design) - set(DESIGN_FIELDS)
+    if unknown:
+        raise ValidationError({"design": f"Unknown design settings: {', '.join(sorted(unknown))}."})
+    values = {k: v for k, v in study_data.items() if k != "protocol_number"}
+    for key, value in design.items():
+        values[key] = (
+            Decimal(value)
+            if key in ("min_exposure_fraction", "min_weight_kg", "max_weight_kg")
+            else value
+        )
+    eligibility = data.get("eligibility", {})
+    values["eligibility_criteria"] = {
+        "inclusion": list(eligibility.get("inclusion", [])),
+        "exclusion": list(eligibility.get("exclusion", [])),
+    }
+    age_criterion = eligibility.get("age_criterion")
+    if age_criterion is not None:
+        if age_criterion not in values["eligibility_criteria"]["inclusion"]:
+            raise ValidationError(
+                {
+                    "eligibility": "age_criterion must be one of the inclusion criteria, word for word."
+                }
+            )
+        values["eligibility_criteria"]["age_criterion"] = age_criterion
+    return values
+
+
 def load_study(
     name_or_path: str,
     *,
@@ -162,31 +192,7 @@ def load_study(
     study_data = dict(data["study"])
     if protocol_number:
         study_data["protocol_number"] = protocol_number
-    design = {**data.get("design", {}), **(design or {})}
-    unknown = set(design) - set(DESIGN_FIELDS)
-    if unknown:
-        raise ValidationError({"design": f"Unknown design settings: {', '.join(sorted(unknown))}."})
-    values = {k: v for k, v in study_data.items() if k != "protocol_number"}
-    for key, value in design.items():
-        values[key] = (
-            Decimal(value)
-            if key in ("min_exposure_fraction", "min_weight_kg", "max_weight_kg")
-            else value
-        )
-    eligibility = data.get("eligibility", {})
-    values["eligibility_criteria"] = {
-        "inclusion": list(eligibility.get("inclusion", [])),
-        "exclusion": list(eligibility.get("exclusion", [])),
-    }
-    age_criterion = eligibility.get("age_criterion")
-    if age_criterion is not None:
-        if age_criterion not in values["eligibility_criteria"]["inclusion"]:
-            raise ValidationError(
-                {
-                    "eligibility": "age_criterion must be one of the inclusion criteria, word for word."
-                }
-            )
-        values["eligibility_criteria"]["age_criterion"] = age_criterion
+    values = _study_values(data, study_data, {**data.get("design", {}), **(design or {})})
     values["protocol_file_digest"] = hashlib.sha256(raw).hexdigest()
     summary = LoadSummary(study=None)  # type: ignore[arg-type]
     study = _sync(

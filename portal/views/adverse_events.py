@@ -15,8 +15,9 @@ from accounts.roles import Capability
 from accounts.scoping import can, restrict
 from core.dates import site_today
 from core.errors import ValidationError
+from core.forms import apply_service_errors, as_int
 from escalation.models import Notification
-from portal.forms import AdverseEventEditForm, AdverseEventForm, apply_errors, as_int
+from portal.forms import AdverseEventEditForm, AdverseEventForm
 from safety.models import AdverseEvent, CtcaeTerm
 from safety.selectors import search_terms
 from safety.services import adverse_event_report, adverse_event_update, adverse_event_void
@@ -191,7 +192,7 @@ def adverse_event_new(request, pk: int):
                     by=request.user, subject=subject, **form.report_kwargs()
                 )
             except ValidationError as error:
-                apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 _notice_for(request, event, "reported")
                 return redirect(reverse("subject_detail", args=[pk]) + f"#ae-{event.pk}")
@@ -244,7 +245,7 @@ def adverse_event_edit(request, pk: int):
             if done is not None:
                 return done
     else:
-        initial = {name: getattr(event, name) for name in AdverseEventForm.EVENT_FIELDS}
+        initial = AdverseEventForm.initial_for(event)
         initial |= {"ctcae_term": event.ctcae_term_id, "version": event.version}
         form = AdverseEventEditForm(initial=initial, **kwargs)
     with site_timezone(subject.site):

@@ -4,8 +4,6 @@ stale form (someone else saved the record first), and the correction and void fl
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import date, datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -18,8 +16,8 @@ from django.utils import timezone
 from accounts.roles import Capability
 from accounts.scoping import can, restrict
 from core.errors import PermissionDenied, StaleRecord, ValidationError
-from core.history import describe_changes
-from portal.forms import DATETIME_FORMAT, VoidForm, apply_errors
+from core.forms import apply_service_errors, stale_edit
+from portal.forms import VoidForm
 from subjects.selectors import subject_for
 
 
@@ -53,84 +51,22 @@ def require_capability(user, capability: Capability, subject) -> None:
         )
 
 
-def _as_widget_value(value, tz: ZoneInfo) -> str | None:
-    """A stored value as a form widget would submit it."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "on" if value else None
-    if isinstance(value, datetime):
-        return value.astimezone(tz).strftime(DATETIME_FORMAT)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return f"{value:f}"
-    return str(value)
-
-
-def _typed_value(form_field, raw):
-    """What the user typed, as the field cleans it (a related object as its pk). Input that does
-    not parse comes back as a value equal to nothing: it is the user's own, so it is kept."""
-    try:
-        value = form_field.clean(raw)
-    except Exception:
-        return object()
-    return getattr(value, "pk", value)
-
-
 def merge_stale(form_class, request, error: StaleRecord, model, site, form_kwargs: dict):
-    """Rebuild the form after a stale save, losing nothing.
-
-    Fields the other person changed and this user did not touch take the new values; fields both
-    changed keep this user's value and say what the other person entered. The version becomes the
-    current one, so saving again is a deliberate act after seeing what changed.
+    """The form again after a stale save, through the one stale-edit flow (core/forms.py):
+    untouched fields take the new values, fields both changed keep this user's entry and are
+    marked, the version becomes the current one.
     Returns (form, stale): `stale` is the page context of `portal/_stale.html`, the changes for
     the message and who changed the record when.
     """
-    tz = ZoneInfo(site.timezone)
-    data = request.POST.copy()
-    probe = form_class(request.POST, **form_kwargs)
-    conflicts = []
-    with site_timezone(site):
-        for change in error.changes:
-            name = change["field"]
-            if name not in probe.fields:
-                continue
-            form_field = probe.fields[name]
-            raw = form_field.widget.value_from_datadict(request.POST, None, probe.add_prefix(name))
-            if _typed_value(form_field, raw) == change["old"]:
-                value = _as_widget_value(change["new"], tz)
-                if value is None:
-                    data.pop(name, None)
-                else:
-                    data[name] = value
-            else:
-                conflicts.append(change)
-        data["version"] = str(error.current_version)
-        form = form_class(data, **form_kwargs)
-        form.is_valid()
-    latest = error.record.history.select_related("history_user").order_by("-history_id").first()
-    described = describe_changes(model, error.changes)
-    labels = {c["field"]: d for c, d in zip(error.changes, described, strict=True)}
-    for change in conflicts:
-        if change["field"] in form.fields:
-            form.add_error(
-                change["field"],
-                f"Meanwhile changed to \u201c{labels[change['field']]['new']}\u201d: your entry is "
-                "kept here; check which is right before saving again.",
-            )
-    form.add_error(
-        None,
-        "Someone else saved this record after you opened it. Nothing of yours was saved yet: "
-        "what they changed is listed below, your entries are kept, and you can save again.",
+    form, stale = stale_edit(
+        form_class,
+        request.POST,
+        error,
+        model=model,
+        tz_name=site.timezone,
+        form_kwargs=form_kwargs,
     )
-    who = {
-        "user": getattr(latest, "history_user", None),
-        "at": getattr(latest, "history_date", None),
-        "reason": getattr(latest, "history_change_reason", ""),
-        "version": error.current_version,
-    }
-    return form, {"stale_changes": described, "stale_by": who}
+    return form, {"stale_changes": stale["changes"], "stale_by": stale}
 
 
 def valid_to_save(request, form, redisplay_actions: frozenset[str]) -> bool:
@@ -168,7 +104,7 @@ def save_correction(request, form, *, update, model, site, form_kwargs: dict, sa
         form, stale = merge_stale(type(form), request, error, model, site, form_kwargs)
         return None, form, stale
     except ValidationError as error:
-        apply_errors(form, error)
+        apply_service_errors(form, error)
         return None, form, not_stale()
     if updated.version == form.cleaned_data["version"]:
         messages.info(request, "Nothing was changed, so nothing was saved.")
@@ -179,8 +115,11 @@ def save_correction(request, form, *, update, model, site, form_kwargs: dict, sa
 
 def void_page(request, *, record, subject, void, noun: str, what: str, done: str, anchor: str):
     """The void confirmation for any clinical record: a reason and the version the user saw,
-    then `void(reason=..., expected_version=...)`; the record stays on record, out of every count."""
+    then `void(reason=..., expected_version=...)`; the record stays on record, out of every count.
+    A record changed meanwhile is shown with what changed (the one stale-edit flow) before it
+    can be voided."""
     require_capability(request.user, Capability.EDIT_DATA, subject)
+    stale = not_stale()
     if request.method == "POST":
         form = VoidForm(request.POST)
         if form.is_valid():
@@ -190,17 +129,26 @@ def void_page(request, *, record, subject, void, noun: str, what: str, done: str
                     expected_version=form.cleaned_data["version"],
                 )
             except StaleRecord as error:
-                form.add_error(
-                    None,
-                    f"Someone else changed this {noun} (now version {error.current_version}); "
-                    "review it before voiding.",
+                form, changed = stale_edit(
+                    VoidForm,
+                    request.POST,
+                    error,
+                    model=type(record),
+                    tz_name=subject.site.timezone,
+                    message=f"Someone else changed this {noun} (now version "
+                    f"{error.current_version}); review what changed, then void it again.",
                 )
+                stale = {"stale_changes": changed["changes"], "stale_by": changed}
             except ValidationError as error:
-                apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(request, done)
                 return redirect(reverse("subject_detail", args=[subject.pk]) + anchor)
     else:
         form = VoidForm(initial={"version": record.version})
     with site_timezone(subject.site):
-        return render(request, "portal/void.html", {"subject": subject, "form": form, "what": what})
+        return render(
+            request,
+            "portal/void.html",
+            {"subject": subject, "form": form, "what": what, **stale},
+        )

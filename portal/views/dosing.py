@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.roles import Capability
 from core.dates import site_today
 from core.errors import ValidationError
+from core.forms import apply_service_errors, as_int
 from dosing.models import DoseAdministration
 from dosing.rules import (
     Amount,
@@ -22,7 +23,7 @@ from dosing.rules import (
     weight_finding,
 )
 from dosing.services import dose_record, dose_update, dose_void, next_dose_slot
-from portal.forms import DoseEditForm, DoseForm, apply_errors, as_int
+from portal.forms import DoseEditForm, DoseForm
 from subjects.rules import Step, refusal
 
 from .common import (
@@ -173,7 +174,7 @@ def dose_new(request, pk: int):
                         **_dose_arguments(data),
                     )
                 except ValidationError as error:
-                    apply_errors(form, error)
+                    apply_service_errors(form, error)
                 else:
                     done = messages.warning if dose.protocol_deviations else messages.success
                     done(request, _saved_message(dose, "recorded"))
@@ -261,7 +262,7 @@ def dose_edit(request, pk: int):
                     return done
         else:
             form = DoseEditForm(
-                initial={name: getattr(dose, name) for name in DoseEditForm.DOSE_FIELDS}
+                initial=DoseEditForm.initial_for(dose)
                 | {
                     "actual_dose_per_kg": dose.actual_dose_per_kg.normalize(),
                     "version": dose.version,

@@ -16,8 +16,9 @@ from django.views.decorators.http import require_http_methods
 from accounts.roles import Capability
 from core.dates import site_today
 from core.errors import StaleRecord, ValidationError
+from core.forms import apply_service_errors
 from core.records import changes_since
-from portal.forms import DeathForm, EndStudyForm, EndTreatmentForm, apply_errors
+from portal.forms import DeathForm, EndStudyForm, EndTreatmentForm
 from subjects.models import Subject
 from subjects.rules import Refused, Step, refusal
 from subjects.services import subject_end_study, subject_end_treatment, subject_record_death
@@ -69,7 +70,7 @@ def _record_step(request, pk: int, step: Page):
                     form, stale = merge_stale(
                         step.form_class, request, stale_error, Subject, site, kwargs
                     )
-                apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(request, step.done(updated))
                 return redirect(reverse("subject_detail", args=[pk]) + "#timeline")

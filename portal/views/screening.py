@@ -12,7 +12,7 @@ from accounts.roles import Capability
 from accounts.scoping import can, visible_sites
 from core.dates import site_today
 from core.errors import PermissionDenied, StaleRecord, ValidationError
-from core.history import describe_changes
+from core.forms import apply_service_errors, stale_edit
 from portal import selectors
 from portal.forms import (
     ConsentForm,
@@ -21,10 +21,9 @@ from portal.forms import (
     ScreenFailForm,
     ScreeningForm,
     SubjectEditForm,
-    apply_errors,
 )
 from subjects.models import Subject
-from subjects.rules import Step, refusal
+from subjects.rules import Step, criteria_not_met, refusal
 from subjects.selectors import cohorts_with_places
 from subjects.services import (
     subject_enroll,
@@ -74,7 +73,7 @@ def subject_new(request):
                     screening_date=data["screening_date"],
                 )
             except ValidationError as error:
-                apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(
                     request,
@@ -142,19 +141,26 @@ def screening(request, pk: int):
 
 
 def _refused_as_stale(request, error: StaleRecord, form_class, **form_kwargs):
-    """Someone else saved the subject first: say what changed, and give back the form with the
-    user's entries and the current version, so saving again is a deliberate act."""
-    changes = describe_changes(Subject, error.changes)
-    listed = "; ".join(f"{c['field']}: {c['old']} \u2192 {c['new']}" for c in changes)
+    """Someone else saved the subject first: the one stale-edit flow (core/forms.py) gives back
+    the form with the user's entries and the current version, so saving again is a deliberate
+    act; the message at the top of the screening page says what changed."""
+    form, stale = stale_edit(
+        form_class,
+        request.POST,
+        error,
+        model=Subject,
+        tz_name=error.record.site.timezone,
+        form_kwargs=form_kwargs,
+        message=None,
+    )
+    listed = "; ".join(f"{c['field']}: {c['old']} \u2192 {c['new']}" for c in stale["changes"])
     messages.error(
         request,
         "Someone else saved this subject after you opened the page, so nothing was saved. "
         f"What changed: {listed or 'the record'}. Your entries are kept below: check them and "
         "save again.",
     )
-    data = request.POST.copy()
-    data["version"] = str(error.current_version)
-    return form_class(data, **form_kwargs)
+    return form
 
 
 @login_required
@@ -181,7 +187,7 @@ def consent(request, pk: int):
                 request, error, ConsentForm, site_today=site_today(subject.site.timezone)
             )
         except ValidationError as error:
-            apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, "Informed consent recorded. Assess eligibility next.")
             return redirect(reverse("screening", args=[pk]) + "#eligibility")
@@ -212,7 +218,7 @@ def eligibility(request, pk: int):
                 request, error, EligibilityForm, study=subject.study, site_today=today
             )
         except ValidationError as error:
-            apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             if subject.eligibility_outcome == Subject.Eligibility.ELIGIBLE:
                 messages.success(request, "Eligible: every inclusion met, no exclusion applies.")
@@ -244,20 +250,15 @@ def screen_fail(request, pk: int):
             except StaleRecord as error:
                 form = _refused_as_stale(request, error, ScreenFailForm)
             except ValidationError as error:
-                apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(request, f"{subject} recorded as a screen failure.")
                 return redirect("subject_detail", pk=pk)
     else:
-        unmet = [
-            text
-            for text in subject.study.inclusion_criteria()
-            if subject.eligibility_answers.get(text) is False
-        ] + [
-            text
-            for text in subject.study.exclusion_criteria()
-            if subject.eligibility_answers.get(text) is True
-        ]
+        study = subject.study
+        unmet = criteria_not_met(
+            study.inclusion_criteria(), study.exclusion_criteria(), subject.eligibility_answers
+        )
         suggested = ("Eligibility not met: " + "; ".join(unmet)) if unmet else ""
         form = ScreenFailForm(
             initial={"screen_failure_reason": suggested, "version": subject.version}
@@ -299,7 +300,7 @@ def enroll(request, pk: int):
             except StaleRecord as error:
                 form = _refused_as_stale(request, error, EnrollForm, **kwargs)
             except ValidationError as error:
-                apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(
                     request,
@@ -352,8 +353,7 @@ def subject_edit(request, pk: int):
                 return done
     else:
         form = SubjectEditForm(
-            initial={name: getattr(subject, name) for name in SubjectEditForm.FIELDS}
-            | {"version": subject.version},
+            initial=SubjectEditForm.initial_for(subject) | {"version": subject.version},
             **kwargs,
         )
     with site_timezone(subject.site):

@@ -58,6 +58,7 @@ USED: dict[str, set[str] | None] = {
     "UNIT": {
         "mg/kg",
         "mg",
+        "mm",  # lesion diameters (efficacy/sdtm.py)
         # Vital signs and local labs (visits/sdtm.py).
         "mmHg",
         "beats/min",
@@ -145,7 +146,61 @@ USED: dict[str, set[str] | None] = {
         "PRN",
     },
     "FRM": {"INJECTION, SOLUTION"},
-    "DOMAIN": {"AE", "CM", "DM", "DS", "EX", "IE", "LB", "SV", "TA", "TE", "TI", "TS", "TV", "VS"},
+    "DOMAIN": {
+        "AE",
+        "DM",
+        "DS",
+        "EX",
+        "IE",
+        "LB",
+        "SV",
+        "TA",
+        "TE",
+        "TI",
+        "TS",
+        "TV",
+        "VS",
+        "CM",
+        "TU",
+        "TR",
+        "RS",
+    },  # fmt: skip
+    # Tumours and responses (efficacy/sdtm.py, docs/efficacy.md §17)
+    "TUTESTCD": {"TUMIDENT"},
+    "TUIDRS": {"TARGET", "NON-TARGET", "NEW"},
+    "LOC": {
+        "LIVER",
+        "LUNG",
+        "BONE",
+        "BRAIN",
+        "LYMPH NODE",
+        "MEDIASTINUM",
+        "ADRENAL GLAND",
+        "KIDNEY",
+        "PERITONEUM",
+        "PLEURA",
+        "SKIN",
+        "SPLEEN",
+        "PANCREAS",
+        "BREAST",
+        "SOFT TISSUE",
+        "PELVIS",
+        "CHEST WALL",
+        "STOMACH",
+        "COLON",
+        "HEAD AND NECK",
+        "CERVICAL LYMPH NODE",
+        "AXILLARY LYMPH NODE",
+        "INGUINAL LYMPH NODE",
+        "MEDIASTINAL LYMPH NODE",
+    },  # fmt: skip
+    "METHOD": {"CT SCAN", "MRI", "X-RAY", "CALIPER MEASUREMENT METHOD", "ULTRASOUND", "PET SCAN"},
+    "TRTESTCD": {"LDIAM", "DIAMETER", "TUMSTATE"},
+    "TRPROPRS": {"PRESENT", "ABSENT", "UNEQUIVOCAL", "EQUIVOCAL", "TUMOR MERGED"},
+    "ONCRTSCD": {"OVRLRESP"},
+    "ONCRSCAT": {"RECIST 1.1"},
+    "ONCRSR": {"CR", "PR", "SD", "PD", "NE", "NON-CR/NON-PD"},
+    "ND": ALL,
     "TSPARMCD": {
         "ACTSUB",
         "ADDON",
@@ -171,7 +226,14 @@ USED: dict[str, set[str] | None] = {
     },
 }
 # TSPARM (test names) follows TSPARMCD term by term: same C-codes.
-LINKED = {"TSPARM": "TSPARMCD", "VSTEST": "VSTESTCD", "LBTEST": "LBTESTCD"}
+LINKED = {
+    "TSPARM": "TSPARMCD",
+    "VSTEST": "VSTESTCD",
+    "LBTEST": "LBTESTCD",
+    "TUTEST": "TUTESTCD",
+    "TRTEST": "TRTESTCD",
+    "ONCRTS": "ONCRTSCD",
+}
 
 
 def main(source: str) -> None:

@@ -10,9 +10,8 @@ from django.core.exceptions import ValidationError
 from core.dates import site_today
 from dosing.models import DoseAdministration
 from safety.models import AdverseEvent, CtcaeTerm
-from safety.services import adverse_event_report
 from subjects.services import subject_record_death
-from tests.factories import dosed, enrolled_subject, infusion
+from tests.factories import dosed, enrolled_subject, infusion, reported_ae
 
 pytestmark = pytest.mark.django_db
 
@@ -102,19 +101,13 @@ def test_dose_outside_its_visit_window_needs_confirmation(coordinator_a, site_a,
 
 
 def report(by, subject, term, **overrides):
-    values = dict(
-        by=by,
-        subject=subject,
-        ctcae_term=term,
-        verbatim_term="tired",
-        grade=2,
-        onset_date=subject.enrollment_date + timedelta(days=2),
-        relationship="possible",
-        action_taken="none",
-        outcome="not_recovered",
-    )
-    values.update(overrides)
-    return adverse_event_report(**values)
+    """A grade 2 "tired" event two days after enrollment, unless `overrides` say otherwise."""
+    values = {
+        "verbatim_term": "tired",
+        "grade": 2,
+        "onset_date": subject.enrollment_date + timedelta(days=2),
+    }
+    return reported_ae(by, subject, term, **(values | overrides))
 
 
 def test_grade_not_defined_for_the_term_is_refused(coordinator_a, subject, ctcae):

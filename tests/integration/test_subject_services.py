@@ -223,6 +223,8 @@ def test_the_rules_statuses_are_the_models(coordinator_a, site_a):
     from subjects.rules import Status
 
     assert {s.value for s in Status} == set(Subject.Status.values)
+    # subjects.rules.cohort_takes reads a cohort's status by these values.
+    assert {"open", "full"} <= set(Cohort.Status.values)
 
 
 def test_a_screen_failure_has_no_death_recorded_service_page_and_casebook_alike(

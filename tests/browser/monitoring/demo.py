@@ -18,11 +18,10 @@ from core.dates import site_today
 from escalation.committee import committee_confirm, committee_override
 from escalation.models import Recommendation
 from escalation.services import evaluate_track
-from safety.models import CtcaeTerm
-from safety.services import adverse_event_adjudicate, adverse_event_report
+from safety.services import adverse_event_adjudicate
 from tests.conftest import PASSWORD
 from tests.factories import dosed as dosed_at_nine
-from tests.factories import enrolled_subject
+from tests.factories import enrolled_subject, reported_ae
 from trial.models import DoseLevel, EscalationTrack
 
 START_DAYS_AGO = 150
@@ -46,20 +45,17 @@ def _ae(by, subject, term, grade, onset, relationship, *, resolved_after=None, *
         resolution = onset + timedelta(days=resolved_after)
         if resolution > site_today(subject.site.timezone):
             resolution = None
-    values = {
-        "by": by,
-        "subject": subject,
-        "ctcae_term": CtcaeTerm.objects.get(term=term),
-        "verbatim_term": term.lower(),
-        "grade": grade,
-        "onset_date": onset,
-        "relationship": relationship,
-        "action_taken": extra.pop("action_taken", "none"),
-        "outcome": "recovered" if resolution else "not_recovered",
-        "resolution_date": resolution,
-    }
-    values.update(extra)
-    return adverse_event_report(**values)
+    return reported_ae(
+        by,
+        subject,
+        term,
+        grade=grade,
+        onset_date=onset,
+        relationship=relationship,
+        outcome="recovered" if resolution else "not_recovered",
+        resolution_date=resolution,
+        **extra,
+    )
 
 
 def after(subject, days: int) -> date:

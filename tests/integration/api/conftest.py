@@ -9,8 +9,7 @@ from rest_framework.test import APIClient
 
 from api.tokens import token_create
 from core.dates import site_today
-from tests.factories import dosed, enrolled_subject, screened_subject
-from tests.integration.api.helpers import report_ae
+from tests.factories import dosed, enrolled_subject, reported_ae, screened_subject
 from trial.models import Cohort, EscalationTrack
 
 GENEROUS_RATES = {"user": "100000/minute", "anon": "100000/minute"}
@@ -69,8 +68,8 @@ def records(coordinator_a, coordinator_b, site_a, site_b, cohort1, cohort_b, ctc
     subject_b = enrolled_subject(coordinator_b, site_b, "B-1", cohort_b, days_ago=20)
     dose_a = dosed(coordinator_a, subject_a, on=today_a - timedelta(days=18))
     dose_b = dosed(coordinator_b, subject_b, on=today_b - timedelta(days=18))
-    ae_a = report_ae(coordinator_a, subject_a)
-    ae_b = report_ae(coordinator_b, subject_b)
+    ae_a = reported_ae(coordinator_a, subject_a)
+    ae_b = reported_ae(coordinator_b, subject_b)
     screened_a = screened_subject(coordinator_a, site_a, "A-2", eligible=False)
     return {
         "subject_a": subject_a,

@@ -99,9 +99,9 @@ def test_booleans_are_true_or_false_and_nothing_else(api, sponsor, records, para
 
 
 def test_serious_true_and_false_filter(api, sponsor, coordinator_a, records):
-    from tests.integration.api.helpers import report_ae
+    from tests.factories import reported_ae
 
-    serious = report_ae(
+    serious = reported_ae(
         coordinator_a,
         records["subject_a"],
         serious=True,
@@ -144,10 +144,10 @@ def test_a_cursor_the_server_did_not_make_is_refused(api, sponsor, records, curs
 def test_server_made_cursors_match_the_documented_pattern_and_walk_the_list(
     api, sponsor, coordinator_a, records
 ):
-    from tests.integration.api.helpers import report_ae
+    from tests.factories import reported_ae
 
     for _ in range(4):
-        report_ae(coordinator_a, records["subject_a"])
+        reported_ae(coordinator_a, records["subject_a"])
     client = api(sponsor)
     seen, url, cursors = [], "/api/v1/adverse-events/?page_size=2", []
     while url:

@@ -20,8 +20,7 @@ from safety.models import AdverseEvent
 from safety.services import adverse_event_update
 from subjects.services import subject_update
 from tests.conftest import PASSWORD
-from tests.factories import dosed, enrolled_subject, screened_subject
-from tests.integration.api.helpers import report_ae
+from tests.factories import dosed, enrolled_subject, reported_ae, screened_subject
 from trial.models import EscalationTrack
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +53,7 @@ def test_updated_since_returns_exactly_the_records_changed_since_then(
         dose_b = dose_void(
             by=coordinator_b, dose=records["dose_b"], reason="Wrong subject", expected_version=1
         )
-        new_ae = report_ae(coordinator_b, records["subject_b"], term="Fatigue")
+        new_ae = reported_ae(coordinator_b, records["subject_b"], term="Fatigue")
         subject = subject_update(
             by=coordinator_a,
             subject=records["screened_a"],
@@ -101,7 +100,7 @@ def many(records, coordinator_a, coordinator_b, site_a, cohort_b):
         dosed(coordinator_a, long_ago, on=first + timedelta(days=21 * (cycle - 1)), cycle=cycle)
     terms = ["Nausea", "Fatigue", "Fever", "Chills", "Anemia", "Vomiting"]
     for n in range(12):
-        report_ae(coordinator_a, long_ago, term=terms[n % 6], days_ago=280 - 20 * n)
+        reported_ae(coordinator_a, long_ago, term=terms[n % 6], days_ago=280 - 20 * n)
     return long_ago
 
 
@@ -124,7 +123,7 @@ def test_records_added_while_paging_appear_at_the_end_and_nothing_repeats(
 ):
     client = api(sponsor)
     first = client.get("/api/v1/adverse-events/", {"page_size": 4}).json()
-    report_ae(coordinator_a, many, term="Fatigue", days_ago=1)
+    reported_ae(coordinator_a, many, term="Fatigue", days_ago=1)
     rest, url = [], first["next"]
     while url:
         body = client.get(url).json()
@@ -203,7 +202,7 @@ def test_csv_has_flat_columns_and_neutralises_formulas(api, sponsor, coordinator
         "-2+3",
     ]
     for text in hostile:
-        report_ae(coordinator_a, records["subject_a"], verbatim_term=text)
+        reported_ae(coordinator_a, records["subject_a"], verbatim_term=text)
     response = api(sponsor).get("/api/v1/adverse-events/", {"format": "csv", "page_size": 50})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
@@ -355,7 +354,7 @@ def test_adverse_event_pages_of_10_and_100_run_the_same_queries(
     subject = records["subject_a"]
     terms = ["Nausea", "Fatigue", "Fever", "Chills", "Anemia", "Vomiting"]
     for n in range(110):
-        report_ae(coordinator_a, subject, term=terms[n % 6], days_ago=1 + n % 15)
+        reported_ae(coordinator_a, subject, term=terms[n % 6], days_ago=1 + n % 15)
     client = api(sponsor)
     client.get("/api/v1/adverse-events/", {"page_size": 1})
     counts = {}

@@ -1,24 +1,17 @@
-from datetime import timedelta
-
-from safety.models import CtcaeTerm
-from safety.services import adverse_event_report
+from tests.factories import reported_ae
 
 
 def report_dlt(
     by, subject, *, onset_days_after_dose=5, term="Neutrophil count decreased", grade=3, **extra
 ):
-    first = subject.dose_administrations.order_by("administered_on").first().administered_on
-    values = dict(
-        by=by,
-        subject=subject,
-        ctcae_term=CtcaeTerm.objects.get(term=term),
-        verbatim_term=term.lower(),
+    """The investigator's DLT call on a probably related event, `onset_days_after_dose` days
+    after the subject's first dose."""
+    values = {"relationship": "probable", "action_taken": "delayed", "dlt_investigator": True}
+    return reported_ae(
+        by,
+        subject,
+        term,
         grade=grade,
-        onset_date=first + timedelta(days=onset_days_after_dose),
-        relationship="probable",
-        action_taken="delayed",
-        outcome="not_recovered",
-        dlt_investigator=True,
+        days_after_first_dose=onset_days_after_dose,
+        **(values | extra),
     )
-    values.update(extra)
-    return adverse_event_report(**values)

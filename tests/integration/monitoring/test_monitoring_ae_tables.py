@@ -30,10 +30,8 @@ from django.urls import reverse
 
 from core.dates import site_today
 from monitoring import tables
-from safety.models import CtcaeTerm
-from safety.services import adverse_event_report
 from subjects.services import subject_record_death
-from tests.factories import dosed, enrolled_subject
+from tests.factories import dosed, enrolled_subject, reported_ae
 from trial.models import Cohort, DoseLevel, EscalationTrack
 
 pytestmark = pytest.mark.django_db
@@ -94,16 +92,13 @@ def hand_counted(study, site_a, site_b, coordinator_a, coordinator_b, ctcae):
         s = subjects[key]
         by = coordinator_b if s.site_id == site_b.pk else coordinator_a
         first = site_today(s.site.timezone) - timedelta(days=50)
-        return adverse_event_report(
-            by=by,
-            subject=s,
-            ctcae_term=CtcaeTerm.objects.get(term=term),
-            verbatim_term=term.lower(),
+        return reported_ae(
+            by,
+            s,
+            term,
             grade=grade,
             onset_date=first + timedelta(days=day),
             relationship=relationship,
-            action_taken="none",
-            outcome=extra.pop("outcome", "not_recovered"),
             **extra,
         )
 

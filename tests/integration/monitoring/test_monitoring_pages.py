@@ -8,10 +8,8 @@ from django.urls import reverse
 from accounts.models import Membership
 from accounts.roles import Role
 from core.dates import site_today
-from safety.models import CtcaeTerm
-from safety.services import adverse_event_report
 from tests.conftest import make_user
-from tests.factories import dosed, enrolled_subject
+from tests.factories import dosed, enrolled_subject, reported_ae
 from trial.models import Study
 
 pytestmark = pytest.mark.django_db
@@ -27,20 +25,7 @@ def dosed_subject(coordinator_a, site_a, cohort1, ctcae):
 
 
 def report(by, subject, term="Nausea", grade=2, day=2, **extra):
-    first = subject.dose_administrations.order_by("administered_on").first().administered_on
-    values = {
-        "by": by,
-        "subject": subject,
-        "ctcae_term": CtcaeTerm.objects.get(term=term),
-        "verbatim_term": term.lower(),
-        "grade": grade,
-        "onset_date": first + timedelta(days=day),
-        "relationship": "possible",
-        "action_taken": "none",
-        "outcome": "not_recovered",
-    }
-    values.update(extra)
-    return adverse_event_report(**values)
+    return reported_ae(by, subject, term, grade=grade, days_after_first_dose=day, **extra)
 
 
 @pytest.mark.parametrize("page", PAGES)

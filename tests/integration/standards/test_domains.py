@@ -12,21 +12,9 @@ from standards.ct import terminology
 from standards.spec import ig_dataset
 
 CURRENT_DOMAINS = {
-    "DM",
-    "DS",
-    "IE",
-    "EX",
-    "SV",
-    "AE",
-    "TA",
-    "TE",
-    "TV",
-    "TI",
-    "TS",
-    "VS",
-    "LB",
-    "CM",
-}
+    "DM", "DS", "IE", "EX", "SV", "AE", "TA", "TE", "TV", "TI", "TS", "VS", "LB", "CM", "TU", "TR",
+    "RS",
+}  # fmt: skip
 
 
 def test_the_apps_register_the_domains_the_data_support():

@@ -4,18 +4,10 @@ Each test is one plain-language scenario and the protocol-correct outcome (docs/
 §2-§6; Simon et al., JNCI 1997;89:1138; Korn et al., Stat Med 1994;13:1799; BOIN elimination
 boundary for a 30% target). Tests marked "review fix" failed before the fix in escalation/rules.
 
-Compact notation for 3+3 histories, as in test_rules_scenarios.py: "L3:N,T,P" = at level 3, one
-subject per code, in enrollment order, numbered 301-001, 301-002, ... across the spec.
-
-    N  dosed long ago, full dose, no AE              -> evaluable, no DLT
-    T  DLT inside the window (window completed)      -> evaluable, DLT
-    t  DLT inside the window, window still open      -> evaluable, DLT
-    P  dosed 5 days ago, no AE                       -> pending
-    D  assigned, not dosed yet                       -> awaiting first dose
-    X  left on Day 6 without DLT, not replaced       -> not evaluable, replace
-    x  same, already replaced                        -> not evaluable, no action
-    E  marked replaced, but data corrected: evaluable without DLT (left_on removed)
-    F  marked replaced, but data corrected: evaluable with a DLT
+Compact notation for 3+3 histories: "L3:N,T,P" = at level 3, one subject per code, in
+enrollment order, numbered 301-001, 301-002, ... across the spec; the codes (N, T, t, P, D, X,
+x, E, F among them) are read by notation.py in this folder, for these tests and the scenario
+table alike.
 """
 
 from __future__ import annotations
@@ -44,18 +36,9 @@ from escalation.rules import (
     pause_threshold,
     recommend,
 )
+from tests.unit.escalation import notation
 
-TODAY = date(2026, 3, 1)
-LONG_AGO = date(2025, 1, 6)
-
-MIL97 = (
-    DoseLevel(1, "0.01 mg/kg"),
-    DoseLevel(2, "0.03 mg/kg"),
-    DoseLevel(3, "0.1 mg/kg"),
-    DoseLevel(4, "0.2 mg/kg"),
-    DoseLevel(5, "0.3 mg/kg"),
-    DoseLevel(6, "0.45 mg/kg"),
-)
+TODAY, LONG_AGO, MIL97 = notation.TODAY, notation.LONG_AGO, notation.MIL97_LEVELS
 # The committee's intermediate dose between L3 (0.1) and L4 (0.2).
 INTERMEDIATE = DoseLevel(35, "0.15 mg/kg")
 WITH_INTERMEDIATE = (*MIL97[:3], INTERMEDIATE, *MIL97[3:])
@@ -67,36 +50,11 @@ SIMPLE = DesignSettings(exceeded_variant="simple")
 DEFAULT = DesignSettings()
 
 
-def _subject(code: str, number: str, level: int, index: int) -> Subject:
-    if code == "D":
-        return Subject(number, level)
-    first = TODAY - timedelta(days=5) if code in "tP" else LONG_AGO + timedelta(weeks=index)
-    events = ()
-    if code in "TF":
-        events = (AdverseEvent(first + timedelta(days=7), 3, True, dlt_investigator=True),)
-    elif code == "t":
-        events = (AdverseEvent(first + timedelta(days=2), 3, True, dlt_investigator=True),)
-    return Subject(
-        number,
-        level,
-        doses=(Dose(first),),
-        adverse_events=events,
-        left_on=first + timedelta(days=5) if code in "Xx" else None,
-        replaced=code in "xEF",
-    )
-
-
 def q3w(spec: str, levels: tuple[DoseLevel, ...] = MIL97, **fields) -> Track:
-    subjects = []
-    for part in spec.split():
-        level_text, codes = part.split(":")
-        for code in codes.split(","):
-            index = len(subjects) + 1
-            subjects.append(_subject(code, f"301-{index:03d}", int(level_text[1:]), index))
     return Track(
         name="Q3W escalation",
         dose_levels=levels,
-        subjects=tuple(subjects),
+        subjects=notation.subjects(spec, "301"),
         **{**Q3W, **fields},
     )
 

@@ -1,24 +1,7 @@
 """Scenario table for the escalation core (docs/escalation.md §3-§6, its worked examples included).
 
-Notation as in docs/escalation.md, extended: "L1:N L2:N L3:N,T,N" = level number, then one code per subject in
-enrollment order. Subjects are numbered 101-001, 101-002, ... across the whole spec.
-
-    N  dosed long ago, full dose, no AE             -> evaluable, no DLT
-    T  DLT inside the window (window completed)     -> evaluable, DLT
-    t  DLT inside the window, window still open     -> evaluable, DLT (curtailment)
-    P  dosed 5 days ago, no AE                      -> pending
-    D  assigned, not dosed yet                      -> awaiting first dose
-    X  left the study on Day 6, not replaced        -> not evaluable, needs replacement
-    x  same, already replaced                       -> not evaluable, no action
-    U  first infusion at 50%                        -> not evaluable (under-dosed)
-    M  only the Day 1 infusion given (Q2W: Day 15 missed) -> under-dosed on Q2W
-    G  related grade 2 AE in the window, no DLT     -> evaluable, no DLT; titration trigger
-    R  related grade 2 AE, window still open        -> pending; titration trigger
-    g  unrelated grade 2 AE in the window           -> evaluable, no DLT; no trigger
-    Z  ended treatment on the window's last day (Day 21), no DLT
-                                                    -> evaluable by default; not evaluable under
-                                                       end_of_treatment_on_last_window_day =
-                                                       "not_evaluable"
+Notation as in docs/escalation.md, extended: see notation.py in this folder, which reads it for
+these tables and test_rules_review.py alike.
 
 An expansion case may also give `escalation`: the subjects treated at the expansion's dose and
 regimen on escalation, in the same notation, numbered 201-001, 201-002, ...
@@ -34,7 +17,6 @@ import pytest
 from escalation.rules import (
     RULES_VERSION,
     Action,
-    AdverseEvent,
     DesignSettings,
     Dose,
     DoseLevel,
@@ -47,18 +29,9 @@ from escalation.rules import (
     cleared_levels,
     recommend,
 )
+from tests.unit.escalation import notation
 
-TODAY = date(2026, 3, 1)
-LONG_AGO = date(2025, 1, 6)  # completed subjects are dosed a week apart from here
-
-MIL97_LEVELS = (
-    DoseLevel(1, "0.01 mg/kg"),
-    DoseLevel(2, "0.03 mg/kg"),
-    DoseLevel(3, "0.1 mg/kg"),
-    DoseLevel(4, "0.2 mg/kg"),
-    DoseLevel(5, "0.3 mg/kg"),
-    DoseLevel(6, "0.45 mg/kg"),
-)
+TODAY, LONG_AGO, MIL97_LEVELS = notation.TODAY, notation.LONG_AGO, notation.MIL97_LEVELS
 # The committee's intermediate dose between L3 and L4 (docs/escalation.md §7: overrides such as this).
 WITH_INTERMEDIATE = (*MIL97_LEVELS[:3], DoseLevel(35, "0.15 mg/kg"), *MIL97_LEVELS[3:])
 
@@ -78,60 +51,14 @@ EXPANSION = {
     "dose_levels": (MIL97_LEVELS[2],),
 }
 
-PENDING_CODES = set("tPRD")
-
-
-def _subject(code: str, number: str, level: int, index: int, infusion_days: tuple[int, ...]):
-    first = (
-        TODAY - timedelta(days=5) if code in PENDING_CODES else LONG_AGO + timedelta(weeks=index)
-    )
-    if code == "D":
-        return Subject(number, level)
-    days = infusion_days[:1] if code == "M" else infusion_days
-    doses = [Dose(first + timedelta(days=d - 1)) for d in days]
-    if code == "U":
-        doses[0] = Dose(first, fraction=0.5)
-    events = {
-        "T": AdverseEvent(first + timedelta(days=7), 3, True, dlt_investigator=True),
-        "t": AdverseEvent(first + timedelta(days=2), 3, True, dlt_investigator=True),
-        "G": AdverseEvent(first + timedelta(days=3), 2, True, term="Rash"),
-        "R": AdverseEvent(first + timedelta(days=2), 2, True, term="Rash"),
-        "g": AdverseEvent(first + timedelta(days=3), 2, False, term="Fatigue"),
-    }
-    return Subject(
-        number,
-        level,
-        doses=tuple(doses),
-        adverse_events=(events[code],) if code in events else (),
-        left_on=(
-            first + timedelta(days=5)
-            if code in "Xx"
-            else first + timedelta(days=20)
-            if code == "Z"
-            else None
-        ),
-        replaced=code == "x",
-    )
-
-
-def _subjects(spec: str, prefix: str, infusion_days: tuple[int, ...]) -> tuple[Subject, ...]:
-    subjects: list[Subject] = []
-    for part in spec.split():
-        level_text, codes = part.split(":")
-        level = int(level_text.removeprefix("L"))
-        for code in codes.split(","):
-            index = len(subjects) + 1
-            subjects.append(_subject(code, f"{prefix}-{index:03d}", level, index, infusion_days))
-    return tuple(subjects)
-
 
 def scenario(spec: str, escalation: str = "", **track_fields) -> Track:
     """Build a track from the notation above; track_fields override the Q3W defaults."""
     fields = {"name": "scenario", "dose_levels": MIL97_LEVELS, **Q3W, **track_fields}
     days = fields["planned_infusion_days"]
     return Track(
-        subjects=_subjects(spec, "101", days),
-        escalation_subjects=_subjects(escalation, "201", days),
+        subjects=notation.subjects(spec, "101", days),
+        escalation_subjects=notation.subjects(escalation, "201", days),
         **fields,
     )
 

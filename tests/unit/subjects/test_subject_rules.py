@@ -9,7 +9,17 @@ from pathlib import Path
 import pytest
 
 import subjects.rules as rules
-from subjects.rules import Refused, Status, Step, SubjectState, allowed_steps, refusal
+from subjects.rules import (
+    Refused,
+    Status,
+    Step,
+    SubjectState,
+    allowed_steps,
+    cohort_takes,
+    criteria_not_met,
+    eligible,
+    refusal,
+)
 
 S, D, A = Step.SCREENING, Step.DOSE, Step.ADVERSE_EVENT
 ET, ES, DE = Step.END_TREATMENT, Step.END_STUDY, Step.DEATH
@@ -73,4 +83,45 @@ def test_the_module_imports_the_standard_library_only() -> None:
             imported |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
             imported.add((node.module or "").split(".")[0])
-    assert imported <= {"__future__", "dataclasses", "enum"}
+    assert imported <= {"__future__", "collections", "dataclasses", "enum"}
+
+
+INCLUSION = ("Age 18 or older", "ECOG 0-1")
+EXCLUSION = ("Prior anti-CD47 therapy",)
+
+# answers -> (eligible, the criteria answered against)
+CHECKLISTS = [
+    ({"Age 18 or older": True, "ECOG 0-1": True, "Prior anti-CD47 therapy": False}, True, []),
+    (
+        {"Age 18 or older": True, "ECOG 0-1": False, "Prior anti-CD47 therapy": True},
+        False,
+        ["ECOG 0-1", "Prior anti-CD47 therapy"],
+    ),
+    # Unanswered is not eligible, but nothing was answered against.
+    ({"Age 18 or older": True}, False, []),
+    ({}, False, []),
+]
+
+
+@pytest.mark.parametrize(("answers", "is_eligible", "not_met"), CHECKLISTS)
+def test_eligibility(answers: dict[str, bool], is_eligible: bool, not_met: list[str]) -> None:
+    assert eligible(INCLUSION, EXCLUSION, answers) is is_eligible
+    assert criteria_not_met(INCLUSION, EXCLUSION, answers) == not_met
+
+
+# (cohort status, track active, replacing) -> takes the subject
+COHORTS = [
+    ("open", True, False, True),
+    ("open", True, True, True),
+    ("full", True, False, False),
+    ("full", True, True, True),  # a full cohort takes a replacement only
+    ("planned", True, True, False),  # waiting for the committee
+    ("closed", True, True, False),
+    ("open", False, False, False),  # paused or stopped track
+    ("full", False, True, False),
+]
+
+
+@pytest.mark.parametrize(("status", "active", "replacing", "takes"), COHORTS)
+def test_cohort_takes(status: str, active: bool, replacing: bool, takes: bool) -> None:
+    assert cohort_takes(status, active, replacing=replacing) is takes
