@@ -136,7 +136,6 @@ def _track_design(track: dict, study: Study, levels: dict, regimens: dict) -> di
     return dict(design)
 
 
-@transaction.atomic
 def _study_values(data: dict, study_data: dict, design: dict) -> dict:
     """The study row's values from the protocol file: [study], the [design] settings (checked
     against DESIGN_FIELDS) and the [eligibility] criteria."""
@@ -167,6 +166,7 @@ def _study_values(data: dict, study_data: dict, design: dict) -> dict:
     return values
 
 
+@transaction.atomic
 def load_study(
     name_or_path: str,
     *,

@@ -55,6 +55,9 @@ from .rules import LabResult as RulesLabResult
 from .schedules import calendars
 
 UNSCHEDULED = re.compile(r"^UNS[1-9][0-9]{0,2}$")
+# What a correction may change, per record (the API's correction inputs take these too).
+VISIT_FIELDS = ("visit_date", "not_done", "not_done_reason")
+ECOG_FIELDS = ("assessed_on", "status")
 
 
 class _Errors:
@@ -167,7 +170,7 @@ def visit_update(
     require(
         by, Capability.EDIT_DATA, study_id=visit.subject.study_id, site_id=visit.subject.site_id
     )
-    _editable(changes, {"visit_date", "not_done", "not_done_reason"})
+    _editable(changes, set(VISIT_FIELDS))
     with transaction.atomic():
         return update_record(
             visit,
@@ -678,7 +681,7 @@ def ecog_update(
 ) -> EcogAssessment:
     subject = ecog.subject
     require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
-    _editable(changes, {"assessed_on", "status", "visit"})
+    _editable(changes, set(ECOG_FIELDS) | {"visit"})
     with transaction.atomic():
         return update_record(
             ecog,

@@ -296,6 +296,7 @@ class VisitCreateInput(StrictInput):
 
 
 class VisitUpdateInput(CorrectionInput):
+    editable_fields = services.VISIT_FIELDS
     visit_date = day_field(allow_null=True)
     not_done = serializers.BooleanField()
     not_done_reason = serializers.CharField(max_length=2000, allow_blank=True)
@@ -324,7 +325,7 @@ class VitalSignsCreateInput(VitalSignsFields):
 
 
 class VitalSignsUpdateInput(CorrectionInput, VitalSignsFields):
-    pass
+    editable_fields = services.VITALS_FIELDS
 
 
 class LabFields(StrictInput):
@@ -345,7 +346,7 @@ class LabCreateInput(LabFields):
 
 
 class LabUpdateInput(CorrectionInput, LabFields):
-    pass
+    editable_fields = services.LAB_FIELDS
 
 
 class LabAdverseEventInput(StrictInput):
@@ -368,7 +369,7 @@ class EcogCreateInput(EcogFields):
 
 
 class EcogUpdateInput(CorrectionInput, EcogFields):
-    pass
+    editable_fields = services.ECOG_FIELDS
 
 
 def _ms_input(**kwargs):
@@ -399,7 +400,7 @@ class EcgCreateInput(EcgFields):
 
 
 class EcgUpdateInput(CorrectionInput, EcgFields):
-    pass
+    editable_fields = services.ECG_FIELDS
 
 
 # --- Views ---
@@ -634,7 +635,7 @@ class ConcomitantMedicationCreateInput(ConcomitantMedicationFields):
 
 
 class ConcomitantMedicationUpdateInput(CorrectionInput, ConcomitantMedicationFields):
-    pass
+    editable_fields = services.CM_FIELDS
 
 
 @extend_schema_view(
@@ -733,7 +734,7 @@ class MedicalHistoryCreateInput(MedicalHistoryFields):
 
 
 class MedicalHistoryUpdateInput(CorrectionInput, MedicalHistoryFields):
-    pass
+    editable_fields = services.MH_FIELDS
 
 
 @extend_schema_view(
@@ -827,7 +828,7 @@ class SurvivalContactCreateInput(SurvivalContactFields):
 
 
 class SurvivalContactUpdateInput(CorrectionInput, SurvivalContactFields):
-    pass
+    editable_fields = services.SURVIVAL_FIELDS
 
 
 @extend_schema_view(
