@@ -12,8 +12,8 @@ from standards.ct import terminology
 from standards.spec import ig_dataset
 
 CURRENT_DOMAINS = {
-    "DM", "DS", "IE", "EX", "SV", "AE", "TA", "TE", "TV", "TI", "TS", "VS", "LB", "CM", "MH", "TU",
-    "TR", "RS",
+    "DM", "DS", "IE", "EX", "SV", "AE", "TA", "TE", "TV", "TI", "TS", "VS", "LB", "CM", "TU", "TR",
+    "RS", "MH", "PC", "PP", "IS",
 }  # fmt: skip
 
 
