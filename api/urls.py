@@ -52,6 +52,7 @@ from .views.visits import (
     EcogViewSet,
     LabResultViewSet,
     MedicalHistoryViewSet,
+    SurvivalContactViewSet,
     VisitViewSet,
     VitalSignsViewSet,
 )
@@ -89,6 +90,7 @@ router.register("lab-results", LabResultViewSet, basename="lab-result")
 router.register("ecog-assessments", EcogViewSet, basename="ecog")
 router.register("ecgs", EcgViewSet, basename="ecg")
 router.register("medical-history", MedicalHistoryViewSet, basename="medical-history")
+router.register("survival-contacts", SurvivalContactViewSet, basename="survival-contact")
 router.register(
     "concomitant-medications", ConcomitantMedicationViewSet, basename="concomitant-medication"
 )

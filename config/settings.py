@@ -374,6 +374,7 @@ SPECTACULAR_SETTINGS = {
         "PkSampleKindEnum": "pharmacology.models.SampleKind",
         "LabImportStatusEnum": "pharmacology.models.LabImport.Status",
         "LabImportKindEnum": "pharmacology.models.LabImport.Kind",
+        "SurvivalStatusEnum": "visits.models.SurvivalContact.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -4,7 +4,17 @@ visits with vital signs, local labs (one graded abnormality to report) and ECOG.
 from datetime import timedelta
 from decimal import Decimal
 
-from .services import ecog_record, lab_result_record, visit_record, vital_signs_record
+from safety.models import CtcaeTerm
+
+from .services import (
+    concomitant_medication_record,
+    ecg_record,
+    ecog_record,
+    lab_result_record,
+    medical_history_record,
+    visit_record,
+    vital_signs_record,
+)
 
 # (test, value, unit, low, high) at screening and at Cycle 1 Day 8.
 SCREENING_LABS = (
@@ -56,6 +66,46 @@ def load_demo_forms(*, by, subject, consent_on, day1) -> None:
     )
     _labs(by, subject, screening, SCREENING_LABS)
     ecog_record(by=by, subject=subject, visit=screening, assessed_on=consent_on, status=1)
+    ecg_record(
+        by=by,
+        subject=subject,
+        visit=screening,
+        recorded_on=consent_on,
+        timepoint="visit",
+        qt_ms_1=392,
+        rr_ms_1=940,
+        qt_ms_2=398,
+        rr_ms_2=960,
+        qt_ms_3=395,
+        heart_rate_3=63,
+        pr_ms=158,
+        qrs_ms=92,
+        interpretation="normal",
+    )
+    hypertension = CtcaeTerm.objects.filter(term="Hypertension").first()
+    medical_history_record(
+        by=by,
+        subject=subject,
+        term="Essential hypertension",
+        ctcae_term=hypertension,
+        start_year=2016,
+        start_month=5,
+        ongoing=True,
+        baseline_grade=2 if hypertension is not None else None,
+    )
+    concomitant_medication_record(
+        by=by,
+        subject=subject,
+        medication="Amlodipine 5 mg tablets",
+        atc_code="C08CA01",
+        indication="Essential hypertension",
+        dose=Decimal("5"),
+        dose_unit="mg",
+        frequency="QD",
+        route="ORAL",
+        start_date=consent_on - timedelta(days=900),
+        ongoing=True,
+    )
     c1d1 = visit_record(by=by, subject=subject, code="C1D1", visit_date=day1)
     vital_signs_record(
         by=by,

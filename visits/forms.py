@@ -15,6 +15,7 @@ from .models import (
     ECOG_CHOICES,
     LAB_TEST_CHOICES,
     EcgAssessment,
+    SurvivalContact,
     VitalSigns,
 )
 
@@ -178,3 +179,23 @@ class MedicalHistoryForm(SiteForm):
         required=False,
         choices=[("", "—"), (1, "1"), (2, "2"), (3, "3"), (4, "4")],
     )
+
+
+class SurvivalContactForm(SiteForm):
+    contact_date = date_field("Date of contact")
+    status = forms.ChoiceField(label="Status", choices=SurvivalContact.Status.choices)
+    last_known_alive = date_field("Last known alive", required=False)
+    new_therapy = forms.BooleanField(label="New anticancer therapy", required=False)
+    new_therapy_regimen = forms.CharField(label="Therapy (regimen)", max_length=200, required=False)
+    new_therapy_start = date_field("Therapy start", required=False)
+    cause_of_death = forms.ChoiceField(
+        label="Cause of death", choices=[("", "—"), *SurvivalContact.Cause.choices], required=False
+    )
+    cause_adverse_event = forms.ModelChoiceField(
+        label="Adverse event causing death", queryset=None, required=False, empty_label="None"
+    )
+    cause_other = forms.CharField(label="Other cause", max_length=200, required=False)
+
+    def __init__(self, *args, events, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cause_adverse_event"].queryset = events

@@ -514,3 +514,48 @@ class MedicalHistory(ClinicalRecord):
             if self.start_day:
                 parts.append(f"{self.start_day:02d}")
         return "-".join(parts)
+
+
+class SurvivalContact(VisitForm):
+    """A survival follow-up contact (docs/visits.md §10): alive or dead, a new anticancer therapy
+    since the last contact, and for a death its cause (progression, an adverse event, other,
+    unknown). The date of death itself is the subject's, recorded on the casebook."""
+
+    class Status(models.TextChoices):
+        ALIVE = "alive", "Alive"
+        DEAD = "dead", "Dead"
+        UNKNOWN = "unknown", "Unknown (lost to follow-up)"
+
+    class Cause(models.TextChoices):
+        PROGRESSION = "progression", "Disease progression"
+        ADVERSE_EVENT = "adverse_event", "Adverse event"
+        OTHER = "other", "Other"
+        UNKNOWN = "unknown", "Unknown"
+
+    contact_date = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices)
+    last_known_alive = models.DateField(null=True, blank=True)
+    new_therapy = models.BooleanField("new anticancer therapy", default=False)
+    new_therapy_regimen = models.CharField(max_length=200, blank=True)
+    new_therapy_start = models.DateField(null=True, blank=True)
+    cause_of_death = models.CharField(max_length=20, choices=Cause.choices, blank=True)
+    cause_adverse_event = models.ForeignKey(
+        "safety.AdverseEvent", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cause_other = models.CharField(max_length=200, blank=True)
+
+    constraint_fields = {"survival_cause_only_when_dead": "cause_of_death"}
+
+    class Meta:
+        ordering = ["subject", "contact_date", "id"]
+        indexes = [models.Index(fields=["updated_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="dead") | Q(cause_of_death=""),
+                name="survival_cause_only_when_dead",
+                violation_error_message="A cause of death is given only for a death.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subject} survival {self.contact_date}"

@@ -16,7 +16,15 @@ from core.errors import ValidationError
 from dosing.models import DoseAdministration
 from trial.models import Regimen
 
-from .models import EcgAssessment, EcogAssessment, LabResult, Visit, VisitSchedule, VitalSigns
+from .models import (
+    EcgAssessment,
+    EcogAssessment,
+    LabResult,
+    SurvivalContact,
+    Visit,
+    VisitSchedule,
+    VitalSigns,
+)
 from .rules import (
     DoseGiven,
     Schedule,
@@ -38,6 +46,7 @@ FORMS: dict[str, str] = {
     "labs": "Local laboratory results",
     "ecog": "ECOG performance status",
     "ecg": "12-lead ECG",
+    "survival": "Survival follow-up contact",
 }
 # Forms entered through this app, by code: the model (linked to the visit).
 VISIT_FORM_MODELS = {
@@ -45,6 +54,7 @@ VISIT_FORM_MODELS = {
     "labs": LabResult,
     "ecog": EcogAssessment,
     "ecg": EcgAssessment,
+    "survival": SurvivalContact,
 }
 
 # Statuses in which the forms of a visit are expected (docs/visits.md §2.4).

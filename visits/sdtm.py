@@ -773,7 +773,11 @@ MH = register(
         ),
         qualifiers=(
             Qualifier(
-                "MHTOXGR", "CTCAE Grade at First Dose", "Collected", "MedicalHistory.baseline_grade"
+                "MHTOXGR",
+                "CTCAE Grade at First Dose",
+                "Collected",
+                "MedicalHistory.baseline_grade",
+                qeval="INVESTIGATOR",
             ),
         ),
     )

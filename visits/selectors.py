@@ -18,6 +18,7 @@ from .models import (
     EcogAssessment,
     LabResult,
     MedicalHistory,
+    SurvivalContact,
     Visit,
     VitalSigns,
 )
@@ -53,6 +54,7 @@ def visit_forms(user, visit_record: Visit) -> dict[str, list]:
         ("labs", LabResult),
         ("ecog", EcogAssessment),
         ("ecg", EcgAssessment),
+        ("survival", SurvivalContact),
     ):
         out[code] = list(restrict(model.objects.filter(visit=visit_record), user).order_by("pk"))
     return out

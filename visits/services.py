@@ -30,6 +30,7 @@ from .models import (
     EcogAssessment,
     LabResult,
     MedicalHistory,
+    SurvivalContact,
     Visit,
     VisitSchedule,
     VitalSigns,
@@ -54,6 +55,9 @@ from .rules import LabResult as RulesLabResult
 from .schedules import calendars
 
 UNSCHEDULED = re.compile(r"^UNS[1-9][0-9]{0,2}$")
+# What a correction may change, per record (the API's correction inputs take these too).
+VISIT_FIELDS = ("visit_date", "not_done", "not_done_reason")
+ECOG_FIELDS = ("assessed_on", "status")
 
 
 class _Errors:
@@ -166,7 +170,7 @@ def visit_update(
     require(
         by, Capability.EDIT_DATA, study_id=visit.subject.study_id, site_id=visit.subject.site_id
     )
-    _editable(changes, {"visit_date", "not_done", "not_done_reason"})
+    _editable(changes, set(VISIT_FIELDS))
     with transaction.atomic():
         return update_record(
             visit,
@@ -194,7 +198,7 @@ def _void(record, *, by, reason: str, expected_version: int | None):
 @retry_on_conflict
 def visit_void(*, by, visit: Visit, reason: str, expected_version: int | None) -> Visit:
     """Void a visit recorded in error; its forms must be voided (or moved) first."""
-    for model in (VitalSigns, LabResult, EcogAssessment, EcgAssessment):
+    for model in (VitalSigns, LabResult, EcogAssessment, EcgAssessment, SurvivalContact):
         if model.objects.filter(visit=visit).exists():
             raise field_error(
                 "__all__",
@@ -677,7 +681,7 @@ def ecog_update(
 ) -> EcogAssessment:
     subject = ecog.subject
     require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
-    _editable(changes, {"assessed_on", "status", "visit"})
+    _editable(changes, set(ECOG_FIELDS) | {"visit"})
     with transaction.atomic():
         return update_record(
             ecog,
@@ -1006,3 +1010,100 @@ def medical_history_update(
 @retry_on_conflict
 def medical_history_void(*, by, condition: MedicalHistory, reason: str, expected_version):
     return _void(condition, by=by, reason=reason, expected_version=expected_version)
+
+
+# --- Survival follow-up ---------------------------------------------------------------------
+
+SURVIVAL_FIELDS = (
+    "contact_date",
+    "status",
+    "last_known_alive",
+    "new_therapy",
+    "new_therapy_regimen",
+    "new_therapy_start",
+    "cause_of_death",
+    "cause_adverse_event",
+    "cause_other",
+)
+
+
+def _validate_survival(record: SurvivalContact) -> None:
+    errors = _Errors()
+    subject = record.subject
+    _check_visit(errors, record)
+    try:
+        refuse_future(record.contact_date, field="contact_date", tz_name=subject.site.timezone)
+    except ValidationError as error:
+        errors.merge(error)
+    record.new_therapy_regimen = (record.new_therapy_regimen or "").strip()
+    record.cause_other = (record.cause_other or "").strip()
+    if record.status == SurvivalContact.Status.ALIVE:
+        record.last_known_alive = record.last_known_alive or record.contact_date
+    if record.last_known_alive and record.last_known_alive > record.contact_date:
+        errors.add("last_known_alive", "Last known alive cannot follow the contact date.")
+    if record.new_therapy:
+        if not record.new_therapy_regimen:
+            errors.add("new_therapy_regimen", "Name the new anticancer therapy.")
+        if record.new_therapy_start is None:
+            errors.add("new_therapy_start", "Give the date the new therapy started.")
+        elif record.new_therapy_start > record.contact_date:
+            errors.add("new_therapy_start", "The therapy start cannot follow the contact date.")
+    elif record.new_therapy_regimen or record.new_therapy_start:
+        errors.add("new_therapy", "A new therapy is named: tick 'new anticancer therapy'.")
+    if record.status == SurvivalContact.Status.DEAD:
+        if subject.death_date is None:
+            errors.add(
+                "status",
+                "The subject's death is not recorded: record the death on the casebook first "
+                "(the date of death is the subject's), then its cause here.",
+            )
+        if not record.cause_of_death:
+            errors.add("cause_of_death", "Give the cause of death (unknown if it is not known).")
+        if record.cause_of_death == SurvivalContact.Cause.ADVERSE_EVENT:
+            event = record.cause_adverse_event
+            if event is None:
+                errors.add("cause_adverse_event", "Choose the adverse event that caused death.")
+            elif event.subject_id != record.subject_id:
+                errors.add("cause_adverse_event", "This adverse event belongs to another subject.")
+        elif record.cause_adverse_event is not None:
+            errors.add("cause_adverse_event", "An adverse event is linked only as the cause.")
+        if record.cause_of_death == SurvivalContact.Cause.OTHER and not record.cause_other:
+            errors.add("cause_other", "Say what the other cause was.")
+    elif record.cause_of_death or record.cause_adverse_event or record.cause_other:
+        errors.add("cause_of_death", "A cause of death is given only for a death.")
+    errors.raise_any()
+
+
+@retry_on_conflict
+def survival_contact_record(*, by, subject: Subject, visit: Visit, **fields) -> SurvivalContact:
+    """Record a survival follow-up contact at its visit."""
+    _subject_for_entry(subject, by)
+    _editable(fields, set(SURVIVAL_FIELDS))
+    record = SurvivalContact(subject=subject, visit=visit, **fields)
+    with transaction.atomic():
+        _validate_survival(record)
+        create_record(record, by=by, reason="Survival contact recorded")
+    return record
+
+
+@retry_on_conflict
+def survival_contact_update(
+    *, by, contact: SurvivalContact, changes: dict, reason: str, expected_version
+) -> SurvivalContact:
+    subject = contact.subject
+    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    _editable(changes, set(SURVIVAL_FIELDS) | {"visit"})
+    with transaction.atomic():
+        return update_record(
+            contact,
+            by=by,
+            changes=changes,
+            reason=reason,
+            expected_version=expected_version,
+            validate=_validate_survival,
+        )
+
+
+@retry_on_conflict
+def survival_contact_void(*, by, contact: SurvivalContact, reason: str, expected_version):
+    return _void(contact, by=by, reason=reason, expected_version=expected_version)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("visit/<int:pk>/labs/new/", views.lab_new, name="lab_new"),
     path("visit/<int:pk>/ecog/new/", views.ecog_new, name="ecog_new"),
     path("visit/<int:pk>/ecg/new/", views.ecg_new, name="ecg_new"),
+    path("visit/<int:pk>/survival/new/", views.survival_new, name="survival_new"),
     path("labs/<int:pk>/adverse-event/", views.lab_adverse_event, name="lab_adverse_event"),
     path("subjects/<int:pk>/medications/", views.medications, name="medications"),
     path("subjects/<int:pk>/medical-history/", views.medical_history, name="medical_history"),

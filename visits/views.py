@@ -28,6 +28,7 @@ from .forms import (
     LabAdverseEventForm,
     LabResultForm,
     MedicalHistoryForm,
+    SurvivalContactForm,
     VisitForm,
     VitalSignsForm,
 )
@@ -126,12 +127,15 @@ def visit_page(request, pk: int, code: str):
     )
 
 
-def _form_page(request, pk: int, *, form_class, service, template: str, title: str, kwargs=None):
+def _form_page(
+    request, pk: int, *, form_class, service, template: str, title: str, kwargs=None, extra=None
+):
     visit = _visit(request, pk)
     subject = visit.subject
     today = site_today(subject.site.timezone)
+    extra = extra(request, subject) if extra else {}
     if request.method == "POST":
-        form = form_class(request.POST, site_today=today)
+        form = form_class(request.POST, site_today=today, **extra)
         if form.is_valid():
             data = form.service_kwargs() if hasattr(form, "service_kwargs") else form.cleaned_data
             try:
@@ -145,8 +149,8 @@ def _form_page(request, pk: int, *, form_class, service, template: str, title: s
                     reverse("visits:visit", kwargs={"pk": subject.pk, "code": visit.code}) + anchor
                 )
     else:
-        form = form_class(initial=dict(kwargs or {}), site_today=today)
-        for name in ("measured_on", "sampled_on", "assessed_on", "recorded_on"):
+        form = form_class(initial=dict(kwargs or {}), site_today=today, **extra)
+        for name in ("measured_on", "sampled_on", "assessed_on", "recorded_on", "contact_date"):
             if name in form.fields:
                 form.fields[name].initial = visit.visit_date
     return render(
@@ -205,6 +209,24 @@ def ecg_new(request, pk: int):
         service=services.ecg_record,
         template="visits/form.html",
         title="12-lead ECG",
+    )
+
+
+def _subject_events(request, subject) -> dict:
+    return {"events": restrict(AdverseEvent.objects.filter(subject=subject), request.user)}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def survival_new(request, pk: int):
+    return _form_page(
+        request,
+        pk,
+        form_class=SurvivalContactForm,
+        service=services.survival_contact_record,
+        template="visits/form.html",
+        title="Survival follow-up contact",
+        extra=_subject_events,
     )
 
 

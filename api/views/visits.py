@@ -33,6 +33,7 @@ from visits.models import (
     EcogAssessment,
     LabResult,
     MedicalHistory,
+    SurvivalContact,
     Visit,
     VitalSigns,
 )
@@ -295,6 +296,7 @@ class VisitCreateInput(StrictInput):
 
 
 class VisitUpdateInput(CorrectionInput):
+    editable_fields = services.VISIT_FIELDS
     visit_date = day_field(allow_null=True)
     not_done = serializers.BooleanField()
     not_done_reason = serializers.CharField(max_length=2000, allow_blank=True)
@@ -323,7 +325,7 @@ class VitalSignsCreateInput(VitalSignsFields):
 
 
 class VitalSignsUpdateInput(CorrectionInput, VitalSignsFields):
-    pass
+    editable_fields = services.VITALS_FIELDS
 
 
 class LabFields(StrictInput):
@@ -344,7 +346,7 @@ class LabCreateInput(LabFields):
 
 
 class LabUpdateInput(CorrectionInput, LabFields):
-    pass
+    editable_fields = services.LAB_FIELDS
 
 
 class LabAdverseEventInput(StrictInput):
@@ -367,7 +369,7 @@ class EcogCreateInput(EcogFields):
 
 
 class EcogUpdateInput(CorrectionInput, EcogFields):
-    pass
+    editable_fields = services.ECOG_FIELDS
 
 
 def _ms_input(**kwargs):
@@ -398,7 +400,7 @@ class EcgCreateInput(EcgFields):
 
 
 class EcgUpdateInput(CorrectionInput, EcgFields):
-    pass
+    editable_fields = services.ECG_FIELDS
 
 
 # --- Views ---
@@ -633,7 +635,7 @@ class ConcomitantMedicationCreateInput(ConcomitantMedicationFields):
 
 
 class ConcomitantMedicationUpdateInput(CorrectionInput, ConcomitantMedicationFields):
-    pass
+    editable_fields = services.CM_FIELDS
 
 
 @extend_schema_view(
@@ -732,7 +734,7 @@ class MedicalHistoryCreateInput(MedicalHistoryFields):
 
 
 class MedicalHistoryUpdateInput(CorrectionInput, MedicalHistoryFields):
-    pass
+    editable_fields = services.MH_FIELDS
 
 
 @extend_schema_view(
@@ -770,3 +772,93 @@ class MedicalHistoryViewSet(HistoryMixin, ClinicalWriteViewSet):
 
     def service_create(self, data):
         return services.medical_history_record(by=self.request.user, **data)
+
+
+class SurvivalContactSerializer(
+    ClinicalRecordFields, SubjectColumns, VisitColumns, serializers.ModelSerializer
+):
+    class Meta:
+        model = SurvivalContact
+        fields = [
+            "id",
+            "study",
+            "site",
+            "site_number",
+            "subject",
+            "subject_number",
+            "visit",
+            "visit_code",
+            "contact_date",
+            "status",
+            "last_known_alive",
+            "new_therapy",
+            "new_therapy_regimen",
+            "new_therapy_start",
+            "cause_of_death",
+            "cause_adverse_event",
+            "cause_other",
+            *ClinicalRecordFields.AUDIT_FIELDS,
+        ]
+
+
+class SurvivalContactFilterSet(VisitFormFilterSet):
+    visit = id_filter("visit_id", "Only this visit's records (id).")
+
+    class Meta:
+        model = SurvivalContact
+        fields: list[str] = []
+
+
+class SurvivalContactFields(StrictInput):
+    contact_date = day_field()
+    status = serializers.ChoiceField(choices=SurvivalContact.Status.choices)
+    last_known_alive = day_field(required=False, allow_null=True)
+    new_therapy = serializers.BooleanField(required=False)
+    new_therapy_regimen = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    new_therapy_start = day_field(required=False, allow_null=True)
+    cause_of_death = serializers.ChoiceField(
+        choices=SurvivalContact.Cause.choices, required=False, allow_blank=True
+    )
+    cause_adverse_event = ScopedPrimaryKey(AdverseEvent, required=False, allow_null=True)
+    cause_other = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class SurvivalContactCreateInput(SurvivalContactFields):
+    visit = ScopedPrimaryKey(Visit)
+
+
+class SurvivalContactUpdateInput(CorrectionInput, SurvivalContactFields):
+    editable_fields = services.SURVIVAL_FIELDS
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Survival follow-up contacts"),
+    retrieve=extend_schema(summary="A survival follow-up contact"),
+    create=_write(
+        "Record a survival follow-up contact at its visit",
+        SurvivalContactCreateInput,
+        SurvivalContactSerializer,
+        created=True,
+        description="Alive, dead (the death recorded on the subject first; the cause here) or "
+        "unknown; a new anticancer therapy with its start.",
+    ),
+    partial_update=_correct(
+        "Correct a survival contact", SurvivalContactUpdateInput, SurvivalContactSerializer
+    ),
+    destroy=_void("Void a survival contact entered in error", SurvivalContactSerializer),
+)
+class SurvivalContactViewSet(HistoryMixin, ClinicalWriteViewSet):
+    serializer_class = SurvivalContactSerializer
+    filterset_class = SurvivalContactFilterSet
+    create_input = SurvivalContactCreateInput
+    update_input = SurvivalContactUpdateInput
+    detail_route_name = "api:survival-contact-detail"
+    record_argument = "contact"
+    update_service = staticmethod(services.survival_contact_update)
+    void_service = staticmethod(services.survival_contact_void)
+
+    def base_queryset(self):
+        return SurvivalContact.all_objects.annotate(**VISIT_ANNOTATIONS)
+
+    def service_create(self, data):
+        return _form_create(services.survival_contact_record, self.request.user, data)

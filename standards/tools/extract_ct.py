@@ -163,6 +163,7 @@ USED: dict[str, set[str] | None] = {
         "TV",
         "VS",
         "CM",
+        "MH",
         "TU",
         "TR",
         "RS",

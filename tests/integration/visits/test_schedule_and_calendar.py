@@ -39,9 +39,9 @@ def test_a_second_study_file_with_another_schedule_loads_without_code_change(db,
     other = MIL97.replace('protocol_number = "MIL97-001"', 'protocol_number = "OTHER-002"')
     # Another schedule: Q3W cycles with a Day 4 visit in every cycle, 8-week survival calls.
     other = other.replace(
-        "survival_every_weeks = 12\nsurvival_forms = []\nhorizon_months = 30\n"
+        'survival_every_weeks = 12\nsurvival_forms = ["survival"]\nhorizon_months = 30\n'
         "[[visit_schedules.cycle_visits]]\nday = 1\n",
-        "survival_every_weeks = 8\nsurvival_forms = []\nhorizon_months = 24\n"
+        'survival_every_weeks = 8\nsurvival_forms = ["survival"]\nhorizon_months = 24\n'
         '[[visit_schedules.cycle_visits]]\nday = 4\nwindow = [0, 1]\nforms = ["labs"]\n'
         "[[visit_schedules.cycle_visits]]\nday = 1\n",
         1,
