@@ -7,4 +7,5 @@ RUN pip install --no-cache-dir . && pip uninstall -y phase1-edc
 COPY . .
 RUN SECRET_KEY=build python manage.py collectstatic --noinput
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# One JSON access line per request comes from the app itself (docs/operations.md §4).
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

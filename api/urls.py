@@ -46,7 +46,15 @@ from .views.study import (
     StudyViewSet,
 )
 from .views.tokens import ApiTokenViewSet, token_page, token_page_revoke
-from .views.visits import EcogViewSet, LabResultViewSet, VisitViewSet, VitalSignsViewSet
+from .views.visits import (
+    ConcomitantMedicationViewSet,
+    EcgViewSet,
+    EcogViewSet,
+    LabResultViewSet,
+    MedicalHistoryViewSet,
+    VisitViewSet,
+    VitalSignsViewSet,
+)
 
 app_name = "api"
 
@@ -79,6 +87,11 @@ router.register("visits", VisitViewSet, basename="visit")
 router.register("vital-signs", VitalSignsViewSet, basename="vital-signs")
 router.register("lab-results", LabResultViewSet, basename="lab-result")
 router.register("ecog-assessments", EcogViewSet, basename="ecog")
+router.register("ecgs", EcgViewSet, basename="ecg")
+router.register("medical-history", MedicalHistoryViewSet, basename="medical-history")
+router.register(
+    "concomitant-medications", ConcomitantMedicationViewSet, basename="concomitant-medication"
+)
 router.register("pk-samples", SampleViewSet, basename="pharmacology-sample")
 router.register("concentrations", ConcentrationViewSet, basename="concentration")
 router.register("ada-results", AdaResultViewSet, basename="ada-result")

@@ -132,6 +132,26 @@ class SubjectEfficacy:
         days = (on - self.first_dose_on).days
         return days + 1 if days >= 0 else days
 
+    def schedule(self, on: date) -> tuple[str, bool]:
+        """Where a follow-up scan falls on the protocol's schedule (every N weeks from the first
+        dose, within the window; docs/efficacy.md §15): its text, and whether it is in window."""
+        day = self.study_day(on)
+        if day is None:
+            return "", True
+        interval = self.settings.assessment_interval_days
+        number = max(1, round((day - 1) / interval))
+        target = number * interval + 1
+        window = self.settings.assessment_window_days
+        inside = abs(day - target) <= window
+        text = f"week {number * self.settings.assessment_every_weeks} (day {target} ± {window})"
+        return (text if inside else f"{text}: out of window, day {day}"), inside
+
+    def baseline_in_window(self, on: date) -> bool:
+        if self.first_dose_on is None:
+            return True
+        before = (self.first_dose_on - on).days
+        return 0 <= before <= self.settings.baseline_window_days
+
     @property
     def best_change_pct(self):
         """The best (lowest) % change of the sum from baseline over complete sums (waterfall)."""

@@ -23,7 +23,7 @@ def _num(value: Fraction | None) -> str:
 
 def time_point_table(record: SubjectEfficacy):
     header = [
-        "subject", "date", "study day", "sum (mm)", "change from baseline (%)",
+        "subject", "date", "study day", "schedule", "sum (mm)", "change from baseline (%)",
         "nadir (mm)", "change from nadir (%)", "target", "non-target", "new lesions",
         "computed response", "rule", "reason", "investigator response", "agrees",
     ]  # fmt: skip
@@ -33,6 +33,9 @@ def time_point_table(record: SubjectEfficacy):
         if point is None:
             rows.append(
                 [record.label, a.assessed_on, record.study_day(a.assessed_on),
+                 record.schedule(a.assessed_on)[0] if not a.is_baseline
+                 else "baseline" if record.baseline_in_window(a.assessed_on)
+                 else "baseline out of window",
                  _pct(record.baseline_sum), "", "", "", "", "", "", "baseline", "", "", "", ""]
             )  # fmt: skip
             continue
@@ -42,6 +45,7 @@ def time_point_table(record: SubjectEfficacy):
                 record.label,
                 a.assessed_on,
                 record.study_day(a.assessed_on),
+                record.schedule(a.assessed_on)[0],
                 _pct(target.sum_mm if target else None),
                 _pct(target.change_from_baseline_pct if target else None),
                 _pct(target.nadir_mm if target else None),

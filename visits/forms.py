@@ -6,9 +6,17 @@ and its refusal lands on the field it names (portal.forms.apply_errors)."""
 from django import forms
 
 from portal.forms import SiteForm, date_field
-from safety.models import AdverseEvent
+from safety.models import AdverseEvent, CtcaeTerm
 
-from .models import ECOG_CHOICES, LAB_TEST_CHOICES, VitalSigns
+from .models import (
+    CM_FREQUENCIES,
+    CM_ROUTES,
+    CM_UNITS,
+    ECOG_CHOICES,
+    LAB_TEST_CHOICES,
+    EcgAssessment,
+    VitalSigns,
+)
 
 OPTIONAL_YES_NO = [("", "Not recorded"), ("yes", "Yes"), ("no", "No")]
 
@@ -98,3 +106,75 @@ class LabAdverseEventForm(SiteForm):
     def __init__(self, *args, grades, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["grade"].choices = grades
+
+
+def _ms(label):
+    return forms.IntegerField(label=label, required=False, min_value=0, max_value=32767)
+
+
+class EcgForm(SiteForm):
+    recorded_on = date_field("Date recorded")
+    timepoint = forms.ChoiceField(label="Time point", choices=VitalSigns.Timepoint.choices)
+    qt_ms_1 = forms.IntegerField(label="QT, tracing 1 (ms)", min_value=0, max_value=32767)
+    rr_ms_1 = _ms("RR, tracing 1 (ms)")
+    heart_rate_1 = _ms("Heart rate, tracing 1 (beats/min)")
+    qt_ms_2 = _ms("QT, tracing 2 (ms)")
+    rr_ms_2 = _ms("RR, tracing 2 (ms)")
+    heart_rate_2 = _ms("Heart rate, tracing 2 (beats/min)")
+    qt_ms_3 = _ms("QT, tracing 3 (ms)")
+    rr_ms_3 = _ms("RR, tracing 3 (ms)")
+    heart_rate_3 = _ms("Heart rate, tracing 3 (beats/min)")
+    pr_ms = _ms("PR (ms)")
+    qrs_ms = _ms("QRS (ms)")
+    interpretation = forms.ChoiceField(
+        label="Reading", choices=EcgAssessment.Interpretation.choices
+    )
+
+
+class ConcomitantMedicationForm(SiteForm):
+    medication = forms.CharField(label="Medication (as recorded)", max_length=200)
+    atc_code = forms.CharField(
+        label="ATC code",
+        max_length=7,
+        required=False,
+        help_text="When known (e.g. N02BE01); may be coded later.",
+    )
+    indication = forms.CharField(label="Indication", max_length=200)
+    adverse_event = forms.ModelChoiceField(
+        label="Treats adverse event", queryset=None, required=False, empty_label="None"
+    )
+    dose = forms.DecimalField(label="Dose", required=False, max_digits=12, decimal_places=4)
+    dose_unit = forms.ChoiceField(label="Dose unit", choices=[("", "—"), *CM_UNITS], required=False)
+    frequency = forms.ChoiceField(
+        label="Frequency", choices=[("", "—"), *CM_FREQUENCIES], required=False
+    )
+    route = forms.ChoiceField(label="Route", choices=CM_ROUTES)
+    start_date = date_field("Start date")
+    end_date = date_field("End date", required=False)
+    ongoing = forms.BooleanField(label="Ongoing", required=False)
+
+    def __init__(self, *args, events, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["adverse_event"].queryset = events
+
+
+class MedicalHistoryForm(SiteForm):
+    term = forms.CharField(label="Condition (as recorded)", max_length=200)
+    ctcae_term = forms.ModelChoiceField(
+        label="CTCAE term (MedDRA LLT)",
+        queryset=CtcaeTerm.objects.all(),
+        required=False,
+        help_text="Needed for a baseline grade.",
+    )
+    start_year = forms.IntegerField(label="Start year", min_value=1900, max_value=2100)
+    start_month = forms.IntegerField(label="Start month", required=False, min_value=1, max_value=12)
+    start_day = forms.IntegerField(label="Start day", required=False, min_value=1, max_value=31)
+    ongoing = forms.BooleanField(label="Ongoing at the first dose", required=False)
+    end_date = date_field("End date", required=False)
+    baseline_grade = forms.TypedChoiceField(
+        label="CTCAE grade at the first dose",
+        coerce=int,
+        empty_value=None,
+        required=False,
+        choices=[("", "—"), (1, "1"), (2, "2"), (3, "3"), (4, "4")],
+    )

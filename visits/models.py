@@ -279,3 +279,238 @@ class EcogAssessment(VisitForm):
 
     def __str__(self):
         return f"{self.subject} ECOG {self.status} {self.assessed_on}"
+
+
+class EcgAssessment(VisitForm):
+    """A 12-lead ECG time point: one tracing or a triplicate (docs/visits.md §7). QTcF is the mean
+    of the replicates' Fridericia-corrected QT, graded by CTCAE v5.0 against the baseline (the
+    last time point on or before the first dose)."""
+
+    class Interpretation(models.TextChoices):
+        NORMAL = "normal", "Normal"
+        ABNORMAL_NCS = "abnormal_ncs", "Abnormal, not clinically significant"
+        ABNORMAL_CS = "abnormal_cs", "Abnormal, clinically significant"
+
+    recorded_on = models.DateField()
+    timepoint = models.CharField(max_length=20, choices=VitalSigns.Timepoint.choices)
+    qt_ms_1 = models.PositiveSmallIntegerField("QT, tracing 1 (ms)")
+    rr_ms_1 = models.PositiveSmallIntegerField("RR, tracing 1 (ms)", null=True, blank=True)
+    heart_rate_1 = models.PositiveSmallIntegerField(
+        "heart rate, tracing 1 (beats/min)", null=True, blank=True
+    )
+    qt_ms_2 = models.PositiveSmallIntegerField("QT, tracing 2 (ms)", null=True, blank=True)
+    rr_ms_2 = models.PositiveSmallIntegerField("RR, tracing 2 (ms)", null=True, blank=True)
+    heart_rate_2 = models.PositiveSmallIntegerField(
+        "heart rate, tracing 2 (beats/min)", null=True, blank=True
+    )
+    qt_ms_3 = models.PositiveSmallIntegerField("QT, tracing 3 (ms)", null=True, blank=True)
+    rr_ms_3 = models.PositiveSmallIntegerField("RR, tracing 3 (ms)", null=True, blank=True)
+    heart_rate_3 = models.PositiveSmallIntegerField(
+        "heart rate, tracing 3 (beats/min)", null=True, blank=True
+    )
+    pr_ms = models.PositiveSmallIntegerField("PR (ms)", null=True, blank=True)
+    qrs_ms = models.PositiveSmallIntegerField("QRS (ms)", null=True, blank=True)
+    interpretation = models.CharField(max_length=20, choices=Interpretation.choices)
+    # Derived (docs/visits.md §7).
+    qtcf_ms = models.PositiveSmallIntegerField("QTcF, mean (ms)", editable=False)
+    qtcf_replicates = models.JSONField(default=list, editable=False)
+    baseline_qtcf_ms = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    qtc_grade = models.PositiveSmallIntegerField("QTc CTCAE grade", editable=False)
+    grading_rule = models.TextField(blank=True, editable=False)
+    rules_version = models.CharField(max_length=40, editable=False)
+
+    class Meta:
+        verbose_name = "12-lead ECG"
+        verbose_name_plural = "12-lead ECGs"
+        ordering = ["subject", "recorded_on", "id"]
+        indexes = [models.Index(fields=["updated_at"]), models.Index(fields=["visit"])]
+
+    def __str__(self):
+        return f"{self.subject} ECG {self.recorded_on}"
+
+
+CM_ROUTES = [
+    ("ORAL", "Oral"),
+    ("INTRAVENOUS", "Intravenous"),
+    ("SUBCUTANEOUS", "Subcutaneous"),
+    ("INTRAMUSCULAR", "Intramuscular"),
+    ("TOPICAL", "Topical"),
+    ("TRANSDERMAL", "Transdermal"),
+    ("RESPIRATORY (INHALATION)", "Inhaled"),
+    ("NASAL", "Nasal"),
+    ("RECTAL", "Rectal"),
+    ("SUBLINGUAL", "Sublingual"),
+    ("OPHTHALMIC", "Ophthalmic"),
+]
+CM_FREQUENCIES = [
+    ("ONCE", "Once"),
+    ("QD", "Once a day"),
+    ("BID", "Twice a day"),
+    ("TID", "Three times a day"),
+    ("QID", "Four times a day"),
+    ("Q4H", "Every 4 hours"),
+    ("Q6H", "Every 6 hours"),
+    ("Q8H", "Every 8 hours"),
+    ("Q12H", "Every 12 hours"),
+    ("QOD", "Every other day"),
+    ("EVERY WEEK", "Every week"),
+    ("PRN", "As needed"),
+]
+CM_UNITS = [
+    (u, u)
+    for u in (
+        "mg",
+        "g",
+        "ug",
+        "mg/kg",
+        "mL",
+        "IU",
+        "U",
+        "mmol",
+        "TABLET",
+        "CAPSULE",
+        "PUFF",
+        "DROP",
+    )
+]
+
+
+class ConcomitantMedication(ClinicalRecord):
+    """A medication other than the study drug (docs/visits.md §10): the name as the site wrote it
+    (kept verbatim), the ATC class code when coded (a coding field: the WHODrug dictionary is
+    licensed, so coding may come later), indication, dose, route, frequency, dates."""
+
+    subject = models.ForeignKey(
+        "subjects.Subject", on_delete=models.PROTECT, related_name="concomitant_medications"
+    )
+    medication = models.CharField("medication (verbatim)", max_length=200)
+    atc_code = models.CharField(
+        "ATC code",
+        max_length=7,
+        blank=True,
+        help_text="WHO ATC class, any level (e.g. N02BE for anilides, N02BE01 paracetamol).",
+    )
+    indication = models.CharField(max_length=200)
+    adverse_event = models.ForeignKey(
+        "safety.AdverseEvent",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="concomitant_medications",
+        help_text="The adverse event it treats, when it does.",
+    )
+    dose = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    dose_unit = models.CharField(max_length=20, choices=CM_UNITS, blank=True)
+    frequency = models.CharField(max_length=20, choices=CM_FREQUENCIES, blank=True)
+    route = models.CharField(max_length=30, choices=CM_ROUTES)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    ongoing = models.BooleanField(default=False)
+
+    scope_study = "subject__study"
+    scope_site = "subject__site"
+
+    constraint_fields = {
+        "cm_end_or_ongoing": "end_date",
+        "cm_end_after_start": "end_date",
+        "cm_dose_has_unit": "dose_unit",
+    }
+
+    class Meta:
+        verbose_name = "concomitant medication"
+        ordering = ["subject", "start_date", "id"]
+        indexes = [models.Index(fields=["updated_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(ongoing=True) & Q(end_date__isnull=True))
+                | (Q(ongoing=False) & Q(end_date__isnull=False)),
+                name="cm_end_or_ongoing",
+                violation_error_message="Give the end date, or mark the medication ongoing.",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="cm_end_after_start",
+                violation_error_message="The end date cannot precede the start date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(dose__isnull=True) | ~Q(dose_unit=""),
+                name="cm_dose_has_unit",
+                violation_error_message="A dose needs its unit.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subject} {self.medication}"
+
+
+class MedicalHistory(ClinicalRecord):
+    """A medical history condition (docs/visits.md §10): the term as the site wrote it, coded to
+    a CTCAE v5.0 term (a MedDRA lowest level term) when it has one, the start date as far as it
+    is known (year; month; day), and whether it is ongoing at the first dose with its CTCAE
+    grade: the baseline against which a later adverse event is new or worse (docs/safety.md)."""
+
+    subject = models.ForeignKey(
+        "subjects.Subject", on_delete=models.PROTECT, related_name="medical_history"
+    )
+    term = models.CharField("condition (verbatim)", max_length=200)
+    ctcae_term = models.ForeignKey(
+        "safety.CtcaeTerm",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="CTCAE term",
+    )
+    start_year = models.PositiveSmallIntegerField()
+    start_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    start_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    ongoing = models.BooleanField("ongoing at the first dose", default=False)
+    end_date = models.DateField(null=True, blank=True)
+    baseline_grade = models.PositiveSmallIntegerField(
+        "CTCAE grade at the first dose", null=True, blank=True
+    )
+
+    scope_study = "subject__study"
+    scope_site = "subject__site"
+
+    constraint_fields = {
+        "mh_grade_only_when_ongoing": "baseline_grade",
+        "mh_no_end_when_ongoing": "end_date",
+        "mh_day_needs_month": "start_day",
+    }
+
+    class Meta:
+        verbose_name = "medical history condition"
+        verbose_name_plural = "medical history"
+        ordering = ["subject", "start_year", "start_month", "start_day", "id"]
+        indexes = [models.Index(fields=["updated_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(baseline_grade__isnull=True) | Q(ongoing=True),
+                name="mh_grade_only_when_ongoing",
+                violation_error_message="A baseline grade is given only for a condition ongoing "
+                "at the first dose.",
+            ),
+            models.CheckConstraint(
+                condition=Q(ongoing=False) | Q(end_date__isnull=True),
+                name="mh_no_end_when_ongoing",
+                violation_error_message="An ongoing condition has no end date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(start_day__isnull=True) | Q(start_month__isnull=False),
+                name="mh_day_needs_month",
+                violation_error_message="A start day needs its month.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subject} {self.term}"
+
+    @property
+    def start_text(self) -> str:
+        parts = [f"{self.start_year:04d}"]
+        if self.start_month:
+            parts.append(f"{self.start_month:02d}")
+            if self.start_day:
+                parts.append(f"{self.start_day:02d}")
+        return "-".join(parts)

@@ -16,7 +16,7 @@ from core.errors import ValidationError
 from dosing.models import DoseAdministration
 from trial.models import Regimen
 
-from .models import EcogAssessment, LabResult, Visit, VisitSchedule, VitalSigns
+from .models import EcgAssessment, EcogAssessment, LabResult, Visit, VisitSchedule, VitalSigns
 from .rules import (
     DoseGiven,
     Schedule,
@@ -40,7 +40,12 @@ FORMS: dict[str, str] = {
     "ecg": "12-lead ECG",
 }
 # Forms entered through this app, by code: the model (linked to the visit).
-VISIT_FORM_MODELS = {"vital_signs": VitalSigns, "labs": LabResult, "ecog": EcogAssessment}
+VISIT_FORM_MODELS = {
+    "vital_signs": VitalSigns,
+    "labs": LabResult,
+    "ecog": EcogAssessment,
+    "ecg": EcgAssessment,
+}
 
 # Statuses in which the forms of a visit are expected (docs/visits.md §2.4).
 FORMS_EXPECTED = (VisitStatus.DUE, VisitStatus.OVERDUE, VisitStatus.DONE)

@@ -12,12 +12,13 @@ import re
 from datetime import date
 from decimal import Decimal
 
+from safety.models import CtcaeTerm
 from standards.ct import terminology
-from standards.mapping import Domain, Variable, epoch_variable, identifiers
+from standards.mapping import Domain, Qualifier, Variable, epoch_variable, identifiers
 from standards.registry import register
-from standards.timing import dtc
+from standards.timing import PartialDate, dtc
 
-from .models import LabResult, Visit, VitalSigns
+from .models import ConcomitantMedication, LabResult, MedicalHistory, Visit, VitalSigns
 from .rules.units import format_number, lab_test
 
 V = Variable
@@ -479,6 +480,301 @@ LB = register(
                 "The CTCAE v5.0 grade; empty when not graded (no normal range)",
             ),
             *_timing_variables("LB", "Date/Time of Specimen Collection"),
+        ),
+    )
+)
+
+
+# --- CM -------------------------------------------------------------------------------------
+
+
+def cm_rows(ctx):
+    by_subject: dict[int, list[ConcomitantMedication]] = {}
+    for record in ctx.records(ConcomitantMedication):
+        by_subject.setdefault(record.subject_id, []).append(record)
+    for subject in ctx.subjects():
+        for record in by_subject.get(subject.pk, []):
+            start, end = dtc(record.start_date), dtc(record.end_date)
+            yield {
+                "STUDYID": ctx.studyid,
+                "DOMAIN": "CM",
+                "USUBJID": ctx.usubjid(subject),
+                "CMSPID": str(record.pk),
+                "CMTRT": record.medication,
+                "CMINDC": record.indication,
+                "CMCLASCD": record.atc_code,
+                "CMDOSE": _float(record.dose),
+                "CMDOSU": record.dose_unit,
+                "CMDOSFRQ": record.frequency,
+                "CMROUTE": record.route,
+                "EPOCH": ctx.epoch(subject, start),
+                "CMSTDTC": start,
+                "CMENDTC": end,
+                "CMSTDY": ctx.study_day(subject, start),
+                "CMENDY": ctx.study_day(subject, end),
+                "CMENRTPT": "ONGOING" if record.ongoing else "",
+                "CMENTPT": "END OF DATA COLLECTION" if record.ongoing else "",
+                "SUPP": {"CMAEID": str(record.adverse_event_id or "")},
+            }
+
+
+CM = register(
+    Domain(
+        code="CM",
+        rows=cm_rows,
+        label="Concomitant/Prior Medications",
+        observation_class="INTERVENTIONS",
+        structure="One record per recorded intervention occurrence or constant-dosing interval "
+        "per subject",
+        keys=("STUDYID", "USUBJID", "CMTRT", "CMSTDTC", "CMSPID"),
+        sort=("USUBJID", "CMSTDTC", "CMTRT", "CMSPID"),
+        variables=(
+            *identifiers("CM"),
+            V(
+                "CMSPID",
+                "Sponsor-Defined Identifier",
+                "Char",
+                "Perm",
+                "Assigned",
+                "The EDC's record number of the medication",
+            ),
+            V(
+                "CMTRT",
+                "Reported Name of Drug, Med, or Therapy",
+                "Char",
+                "Req",
+                "Collected",
+                "ConcomitantMedication.medication (verbatim)",
+            ),
+            V(
+                "CMINDC",
+                "Indication",
+                "Char",
+                "Perm",
+                "Collected",
+                "ConcomitantMedication.indication",
+            ),
+            V(
+                "CMCLASCD",
+                "Medication Class Code",
+                "Char",
+                "Perm",
+                "Assigned",
+                "WHO ATC code, when coded",
+            ),
+            V(
+                "CMDOSE",
+                "Dose per Administration",
+                "Num",
+                "Perm",
+                "Collected",
+                "ConcomitantMedication.dose",
+                data_type="float",
+            ),
+            V(
+                "CMDOSU",
+                "Dose Units",
+                "Char",
+                "Perm",
+                "Collected",
+                "ConcomitantMedication.dose_unit",
+                "UNIT",
+            ),
+            V(
+                "CMDOSFRQ",
+                "Dosing Frequency per Interval",
+                "Char",
+                "Perm",
+                "Collected",
+                "ConcomitantMedication.frequency",
+                "FREQ",
+            ),
+            V(
+                "CMROUTE",
+                "Route of Administration",
+                "Char",
+                "Perm",
+                "Collected",
+                "ConcomitantMedication.route",
+                "ROUTE",
+            ),
+            epoch_variable(),
+            V(
+                "CMSTDTC",
+                "Start Date/Time of Medication",
+                "Char",
+                "Perm",
+                "Collected",
+                "ConcomitantMedication.start_date",
+            ),
+            V(
+                "CMENDTC",
+                "End Date/Time of Medication",
+                "Char",
+                "Perm",
+                "Collected",
+                "ConcomitantMedication.end_date",
+            ),
+            V(
+                "CMSTDY",
+                "Study Day of Start of Medication",
+                "Num",
+                "Perm",
+                "Derived",
+                "CMSTDTC - RFSTDTC (+1 on or after it)",
+            ),
+            V(
+                "CMENDY",
+                "Study Day of End of Medication",
+                "Num",
+                "Perm",
+                "Derived",
+                "CMENDTC - RFSTDTC (+1 on or after it)",
+            ),
+            V(
+                "CMENRTPT",
+                "End Relative to Reference Time Point",
+                "Char",
+                "Perm",
+                "Derived",
+                "ONGOING when marked ongoing",
+                "STENRF",
+            ),
+            V(
+                "CMENTPT",
+                "End Reference Time Point",
+                "Char",
+                "Perm",
+                "Assigned",
+                "END OF DATA COLLECTION when ongoing",
+            ),
+        ),
+        qualifiers=(
+            Qualifier(
+                "CMAEID",
+                "Adverse Event Treated (AESPID)",
+                "Collected",
+                "ConcomitantMedication.adverse_event",
+            ),
+        ),
+    )
+)
+
+
+# --- MH -------------------------------------------------------------------------------------
+
+
+def mh_rows(ctx):
+    by_subject: dict[int, list[MedicalHistory]] = {}
+    for record in ctx.records(MedicalHistory):
+        by_subject.setdefault(record.subject_id, []).append(record)
+    coded = {r.ctcae_term_id for rows in by_subject.values() for r in rows if r.ctcae_term_id}
+    terms = {t.pk: t for t in CtcaeTerm.objects.filter(pk__in=coded)}
+    for subject in ctx.subjects():
+        for record in by_subject.get(subject.pk, []):
+            term = terms.get(record.ctcae_term_id)
+            start = dtc(PartialDate(record.start_year, record.start_month, record.start_day))
+            yield {
+                "STUDYID": ctx.studyid,
+                "DOMAIN": "MH",
+                "USUBJID": ctx.usubjid(subject),
+                "MHSPID": str(record.pk),
+                "MHTERM": record.term,
+                "MHDECOD": term.term if term else "",
+                "MHBODSYS": term.soc if term else "",
+                "MHSTDTC": start,
+                "MHENDTC": dtc(record.end_date),
+                "MHENRTPT": "ONGOING" if record.ongoing else "",
+                "MHENTPT": "FIRST DOSE" if record.ongoing else "",
+                "SUPP": {
+                    "MHTOXGR": "" if record.baseline_grade is None else str(record.baseline_grade)
+                },
+            }
+
+
+MH = register(
+    Domain(
+        code="MH",
+        rows=mh_rows,
+        label="Medical History",
+        observation_class="EVENTS",
+        structure="One record per medical history event per subject",
+        keys=("STUDYID", "USUBJID", "MHTERM", "MHSTDTC", "MHSPID"),
+        sort=("USUBJID", "MHSTDTC", "MHTERM", "MHSPID"),
+        variables=(
+            *identifiers("MH"),
+            V(
+                "MHSPID",
+                "Sponsor-Defined Identifier",
+                "Char",
+                "Perm",
+                "Assigned",
+                "The EDC's record number of the condition",
+            ),
+            V(
+                "MHTERM",
+                "Reported Term for the Medical History",
+                "Char",
+                "Req",
+                "Collected",
+                "MedicalHistory.term (verbatim)",
+            ),
+            V(
+                "MHDECOD",
+                "Dictionary-Derived Term",
+                "Char",
+                "Perm",
+                "Assigned",
+                "The CTCAE v5.0 term chosen (a MedDRA lowest level term)",
+                "MedDRA",
+            ),
+            V(
+                "MHBODSYS",
+                "Body System or Organ Class",
+                "Char",
+                "Perm",
+                "Assigned",
+                "The CTCAE term's system organ class",
+                "MedDRA",
+            ),
+            V(
+                "MHSTDTC",
+                "Start Date/Time of Medical History Event",
+                "Char",
+                "Perm",
+                "Collected",
+                "Year, month and day as far as known",
+            ),
+            V(
+                "MHENDTC",
+                "End Date/Time of Medical History Event",
+                "Char",
+                "Perm",
+                "Collected",
+                "MedicalHistory.end_date",
+            ),
+            V(
+                "MHENRTPT",
+                "End Relative to Reference Time Point",
+                "Char",
+                "Perm",
+                "Derived",
+                "ONGOING when ongoing at the first dose",
+                "STENRF",
+            ),
+            V(
+                "MHENTPT",
+                "End Reference Time Point",
+                "Char",
+                "Perm",
+                "Assigned",
+                "FIRST DOSE when ongoing",
+            ),
+        ),
+        qualifiers=(
+            Qualifier(
+                "MHTOXGR", "CTCAE Grade at First Dose", "Collected", "MedicalHistory.baseline_grade"
+            ),
         ),
     )
 )

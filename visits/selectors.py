@@ -12,7 +12,15 @@ from accounts.roles import Capability
 from accounts.scoping import restrict
 from subjects.models import Subject
 
-from .models import EcogAssessment, LabResult, Visit, VitalSigns
+from .models import (
+    ConcomitantMedication,
+    EcgAssessment,
+    EcogAssessment,
+    LabResult,
+    MedicalHistory,
+    Visit,
+    VitalSigns,
+)
 from .schedules import FORMS, Calendar, calendars
 
 SUBJECT_RELATED = ("site", "study", "cohort__track__regimen")
@@ -40,7 +48,12 @@ def visit(user, pk: int) -> Visit:
 def visit_forms(user, visit_record: Visit) -> dict[str, list]:
     """The forms entered at a visit, by form code."""
     out = {}
-    for code, model in (("vital_signs", VitalSigns), ("labs", LabResult), ("ecog", EcogAssessment)):
+    for code, model in (
+        ("vital_signs", VitalSigns),
+        ("labs", LabResult),
+        ("ecog", EcogAssessment),
+        ("ecg", EcgAssessment),
+    ):
         out[code] = list(restrict(model.objects.filter(visit=visit_record), user).order_by("pk"))
     return out
 
@@ -189,3 +202,15 @@ def neutropenia_flags(user, study_id: int) -> list[NeutropeniaRow]:
         if flag.outcome in (DurationOutcome.POSSIBLE_DLT, DurationOutcome.UNRESOLVED):
             out.append(NeutropeniaRow(subject, flag))
     return out
+
+
+def medications(user, subject_record: Subject) -> QuerySet:
+    return restrict(
+        ConcomitantMedication.objects.filter(subject=subject_record), user
+    ).select_related("adverse_event__ctcae_term")
+
+
+def medical_history(user, subject_record: Subject) -> QuerySet:
+    return restrict(MedicalHistory.objects.filter(subject=subject_record), user).select_related(
+        "ctcae_term"
+    )

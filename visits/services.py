@@ -16,7 +16,7 @@ from django.db import transaction
 
 from accounts.roles import Capability
 from accounts.scoping import require
-from core.dates import refuse_future
+from core.dates import refuse_future, site_today
 from core.errors import ValidationError, field_error
 from core.records import create_record, retry_on_conflict, update_record, void_record
 from dosing.models import DoseAdministration
@@ -24,17 +24,29 @@ from safety.models import AdverseEvent, CtcaeTerm
 from safety.services import adverse_event_report
 from subjects.models import Subject
 
-from .models import EcogAssessment, LabResult, Visit, VisitSchedule, VitalSigns
+from .models import (
+    ConcomitantMedication,
+    EcgAssessment,
+    EcogAssessment,
+    LabResult,
+    MedicalHistory,
+    Visit,
+    VisitSchedule,
+    VitalSigns,
+)
 from .rules import (
     RULES_VERSION,
     Baseline,
+    EcgReading,
     LabGradingSettings,
     NormalRange,
     VisitsInputError,
     VitalSign,
     blood_pressure,
+    corrected_qt,
     ecog_status,
     grade_lab_result,
+    grade_qtc,
     lab_test,
     vital_sign,
 )
@@ -182,7 +194,7 @@ def _void(record, *, by, reason: str, expected_version: int | None):
 @retry_on_conflict
 def visit_void(*, by, visit: Visit, reason: str, expected_version: int | None) -> Visit:
     """Void a visit recorded in error; its forms must be voided (or moved) first."""
-    for model in (VitalSigns, LabResult, EcogAssessment):
+    for model in (VitalSigns, LabResult, EcogAssessment, EcgAssessment):
         if model.objects.filter(visit=visit).exists():
             raise field_error(
                 "__all__",
@@ -692,3 +704,305 @@ def first_doses(subject_ids) -> dict[int, date]:
         .annotate(first=Min("administered_on"))
     )
     return {row["subject_id"]: row["first"] for row in rows}
+
+
+# --- 12-lead ECG ----------------------------------------------------------------------------
+
+ECG_FIELDS = (
+    "recorded_on",
+    "timepoint",
+    "qt_ms_1",
+    "rr_ms_1",
+    "heart_rate_1",
+    "qt_ms_2",
+    "rr_ms_2",
+    "heart_rate_2",
+    "qt_ms_3",
+    "rr_ms_3",
+    "heart_rate_3",
+    "pr_ms",
+    "qrs_ms",
+    "interpretation",
+)
+
+
+def _ecg_baseline(record: EcgAssessment) -> int | None:
+    """The QTcF of the last time point on or before the first dose, for time points after it."""
+    first = first_doses([record.subject_id]).get(record.subject_id)
+    if first is None or record.recorded_on is None or record.recorded_on <= first:
+        return None
+    prior = (
+        EcgAssessment.objects.filter(subject_id=record.subject_id, recorded_on__lte=first)
+        .exclude(pk=record.pk)
+        .order_by("-recorded_on", "-id")
+        .first()
+    )
+    return None if prior is None else prior.qtcf_ms
+
+
+def _validate_ecg(record: EcgAssessment) -> None:
+    """QTcF per tracing and their mean, graded by CTCAE v5.0 (docs/visits.md §7)."""
+    errors = _Errors()
+    _check_visit(errors, record)
+    _check_date(errors, record.subject, record.recorded_on, "recorded_on")
+    readings = []
+    for n in (1, 2, 3):
+        qt, rr, hr = (getattr(record, f"{name}_{n}") for name in ("qt_ms", "rr_ms", "heart_rate"))
+        if qt is None:
+            if rr is not None or hr is not None:
+                errors.add(f"qt_ms_{n}", f"Tracing {n}: enter the QT with its RR or heart rate.")
+            continue
+        try:
+            readings.append(EcgReading(qt, rr, hr))
+        except VisitsInputError as error:
+            field = f"rr_ms_{n}" if "RR" in str(error) else f"qt_ms_{n}"
+            if "heart rate" in str(error):
+                field = f"heart_rate_{n}"
+            errors.add(field, f"Tracing {n}: {error}")
+    if not readings and "qt_ms_1" not in errors.errors:
+        errors.add("qt_ms_1", "Enter at least one tracing's QT with its RR or heart rate.")
+    errors.raise_any()
+    qtc = corrected_qt(readings)
+    baseline = _ecg_baseline(record)
+    grade = grade_qtc(qtc, baseline)
+    record.qtcf_ms = qtc.graded_ms
+    record.qtcf_replicates = [str(value.quantize(Decimal("0.1"))) for value in qtc.replicates]
+    record.baseline_qtcf_ms = baseline
+    record.qtc_grade = grade.grade
+    record.grading_rule = f"{qtc.describe()}. {grade.rule}" + (
+        f" ({'; '.join(grade.notes)})" if grade.notes else ""
+    )
+    record.rules_version = RULES_VERSION
+
+
+@retry_on_conflict
+def ecg_record(*, by, subject: Subject, visit: Visit, **fields) -> EcgAssessment:
+    """Record a 12-lead ECG time point (one tracing or a triplicate); QTcF and its grade are
+    derived."""
+    _subject_for_entry(subject, by)
+    _editable(fields, set(ECG_FIELDS))
+    record = EcgAssessment(subject=subject, visit=visit, **fields)
+    with transaction.atomic():
+        _validate_ecg(record)
+        create_record(record, by=by, reason="ECG recorded")
+    return record
+
+
+@retry_on_conflict
+def ecg_update(
+    *, by, ecg: EcgAssessment, changes: dict, reason: str, expected_version: int | None
+) -> EcgAssessment:
+    subject = ecg.subject
+    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    _editable(changes, set(ECG_FIELDS) | {"visit"})
+    with transaction.atomic():
+        return update_record(
+            ecg,
+            by=by,
+            changes=changes,
+            reason=reason,
+            expected_version=expected_version,
+            validate=_validate_ecg,
+        )
+
+
+@retry_on_conflict
+def ecg_void(*, by, ecg: EcgAssessment, reason: str, expected_version: int | None):
+    return _void(ecg, by=by, reason=reason, expected_version=expected_version)
+
+
+# --- Concomitant medications ----------------------------------------------------------------
+
+# WHO ATC: level 1 a letter, 2 two digits, 3 and 4 a letter each, 5 two digits.
+ATC_CODE = re.compile(r"^[A-Z]([0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?)?$")
+CM_FIELDS = (
+    "medication",
+    "atc_code",
+    "indication",
+    "adverse_event",
+    "dose",
+    "dose_unit",
+    "frequency",
+    "route",
+    "start_date",
+    "end_date",
+    "ongoing",
+)
+
+
+def _validate_cm(record: ConcomitantMedication) -> None:
+    errors = _Errors()
+    record.medication = (record.medication or "").strip()
+    record.indication = (record.indication or "").strip()
+    record.atc_code = (record.atc_code or "").strip().upper()
+    if not record.medication:
+        errors.add("medication", "Enter the medication as the site recorded it.")
+    if not record.indication:
+        errors.add("indication", "Enter what it is taken for.")
+    if record.atc_code and not ATC_CODE.match(record.atc_code):
+        errors.add(
+            "atc_code",
+            f"{record.atc_code} is not a WHO ATC code (e.g. N, N02, N02B, N02BE, N02BE01).",
+        )
+    subject = record.subject
+    for name in ("start_date", "end_date"):
+        value = getattr(record, name)
+        if value is not None:
+            try:
+                refuse_future(value, field=name, tz_name=subject.site.timezone)
+            except ValidationError as error:
+                errors.merge(error)
+    if record.ongoing and record.end_date is not None:
+        errors.add("end_date", "An ongoing medication has no end date.")
+    if not record.ongoing and record.end_date is None:
+        errors.add("end_date", "Give the end date, or mark the medication ongoing.")
+    if record.end_date and record.start_date and record.end_date < record.start_date:
+        errors.add("end_date", "The end date cannot precede the start date.")
+    if record.dose is not None and record.dose <= 0:
+        errors.add("dose", "A dose is more than zero.")
+    if record.dose is not None and not record.dose_unit:
+        errors.add("dose_unit", "A dose needs its unit.")
+    event = record.adverse_event
+    if event is not None and event.subject_id != record.subject_id:
+        errors.add("adverse_event", "This adverse event belongs to another subject.")
+    errors.raise_any()
+
+
+@retry_on_conflict
+def concomitant_medication_record(*, by, subject: Subject, **fields) -> ConcomitantMedication:
+    """Record a concomitant medication, verbatim, with its ATC code when coded."""
+    _subject_for_entry(subject, by)
+    _editable(fields, set(CM_FIELDS))
+    record = ConcomitantMedication(subject=subject, **fields)
+    with transaction.atomic():
+        _validate_cm(record)
+        create_record(record, by=by, reason="Concomitant medication recorded")
+    return record
+
+
+@retry_on_conflict
+def concomitant_medication_update(
+    *, by, medication: ConcomitantMedication, changes: dict, reason: str, expected_version
+) -> ConcomitantMedication:
+    """Correct a medication (coding it to ATC later is a correction with a reason)."""
+    subject = medication.subject
+    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    _editable(changes, set(CM_FIELDS))
+    with transaction.atomic():
+        return update_record(
+            medication,
+            by=by,
+            changes=changes,
+            reason=reason,
+            expected_version=expected_version,
+            validate=_validate_cm,
+        )
+
+
+@retry_on_conflict
+def concomitant_medication_void(
+    *, by, medication: ConcomitantMedication, reason: str, expected_version
+):
+    return _void(medication, by=by, reason=reason, expected_version=expected_version)
+
+
+# --- Medical history ------------------------------------------------------------------------
+
+MH_FIELDS = (
+    "term",
+    "ctcae_term",
+    "start_year",
+    "start_month",
+    "start_day",
+    "ongoing",
+    "end_date",
+    "baseline_grade",
+)
+
+
+def _validate_mh(record: MedicalHistory) -> None:
+    errors = _Errors()
+    subject = record.subject
+    record.term = (record.term or "").strip()
+    if not record.term:
+        errors.add("term", "Enter the condition as the site recorded it.")
+    today = site_today(subject.site.timezone)
+    year, month, day = record.start_year, record.start_month, record.start_day
+    if year is None:
+        errors.add("start_year", "Enter at least the year the condition started.")
+    else:
+        start = None
+        try:
+            if day is not None and month is None:
+                errors.add("start_day", "A start day needs its month.")
+            elif month is not None and not 1 <= month <= 12:
+                errors.add("start_month", f"Month {month} is not 1 to 12.")
+            elif year < 1900:
+                errors.add("start_year", f"{year} is not a plausible start year.")
+            else:
+                start = date(year, month or 1, day or 1)
+        except ValueError:
+            errors.add("start_day", f"{year}-{month:02d}-{day:02d} is not a date.")
+        if start is not None and start > today:
+            errors.add("start_year", f"The start ({record.start_text}) is in the future.")
+    if record.end_date is not None:
+        try:
+            refuse_future(record.end_date, field="end_date", tz_name=subject.site.timezone)
+        except ValidationError as error:
+            errors.merge(error)
+        if record.ongoing:
+            errors.add("end_date", "An ongoing condition has no end date.")
+    grade = record.baseline_grade
+    if grade is not None:
+        if not record.ongoing:
+            errors.add(
+                "baseline_grade",
+                "A baseline grade is given only for a condition ongoing at the first dose.",
+            )
+        elif record.ctcae_term is None:
+            errors.add("baseline_grade", "Choose the CTCAE term the grade belongs to.")
+        elif grade not in record.ctcae_term.grades:
+            allowed = ", ".join(str(g) for g in record.ctcae_term.grades)
+            errors.add(
+                "baseline_grade",
+                f"CTCAE v5.0 defines no grade {grade} for '{record.ctcae_term.term}' "
+                f"(grades: {allowed}).",
+            )
+        elif grade == 5:
+            errors.add("baseline_grade", "Grade 5 is death: not a baseline grade.")
+    errors.raise_any()
+
+
+@retry_on_conflict
+def medical_history_record(*, by, subject: Subject, **fields) -> MedicalHistory:
+    """Record a medical history condition, with its grade at the first dose when ongoing."""
+    _subject_for_entry(subject, by)
+    _editable(fields, set(MH_FIELDS))
+    record = MedicalHistory(subject=subject, **fields)
+    with transaction.atomic():
+        _validate_mh(record)
+        create_record(record, by=by, reason="Medical history recorded")
+    return record
+
+
+@retry_on_conflict
+def medical_history_update(
+    *, by, condition: MedicalHistory, changes: dict, reason: str, expected_version
+) -> MedicalHistory:
+    subject = condition.subject
+    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    _editable(changes, set(MH_FIELDS))
+    with transaction.atomic():
+        return update_record(
+            condition,
+            by=by,
+            changes=changes,
+            reason=reason,
+            expected_version=expected_version,
+            validate=_validate_mh,
+        )
+
+
+@retry_on_conflict
+def medical_history_void(*, by, condition: MedicalHistory, reason: str, expected_version):
+    return _void(condition, by=by, reason=reason, expected_version=expected_version)

@@ -10,7 +10,10 @@ urlpatterns = [
     path("visit/<int:pk>/vital-signs/new/", views.vital_signs_new, name="vital_signs_new"),
     path("visit/<int:pk>/labs/new/", views.lab_new, name="lab_new"),
     path("visit/<int:pk>/ecog/new/", views.ecog_new, name="ecog_new"),
+    path("visit/<int:pk>/ecg/new/", views.ecg_new, name="ecg_new"),
     path("labs/<int:pk>/adverse-event/", views.lab_adverse_event, name="lab_adverse_event"),
+    path("subjects/<int:pk>/medications/", views.medications, name="medications"),
+    path("subjects/<int:pk>/medical-history/", views.medical_history, name="medical_history"),
     path("missing-forms/", views.missing_forms, name="missing_forms"),
     path("labs/", views.lab_listing, name="lab_listing"),
 ]

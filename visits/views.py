@@ -13,14 +13,24 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.roles import Capability
-from accounts.scoping import can
+from accounts.scoping import can, restrict
 from core.dates import site_today
 from core.errors import PermissionDenied, ValidationError
 from portal.forms import apply_errors
+from safety.models import AdverseEvent
 from trial.models import Study
 
 from . import selectors, services
-from .forms import EcogForm, LabAdverseEventForm, LabResultForm, VisitForm, VitalSignsForm
+from .forms import (
+    ConcomitantMedicationForm,
+    EcgForm,
+    EcogForm,
+    LabAdverseEventForm,
+    LabResultForm,
+    MedicalHistoryForm,
+    VisitForm,
+    VitalSignsForm,
+)
 from .models import Visit
 from .schedules import FORMS
 
@@ -136,7 +146,7 @@ def _form_page(request, pk: int, *, form_class, service, template: str, title: s
                 )
     else:
         form = form_class(initial=dict(kwargs or {}), site_today=today)
-        for name in ("measured_on", "sampled_on", "assessed_on"):
+        for name in ("measured_on", "sampled_on", "assessed_on", "recorded_on"):
             if name in form.fields:
                 form.fields[name].initial = visit.visit_date
     return render(
@@ -182,6 +192,19 @@ def ecog_new(request, pk: int):
         service=services.ecog_record,
         template="visits/form.html",
         title="ECOG performance status",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ecg_new(request, pk: int):
+    return _form_page(
+        request,
+        pk,
+        form_class=EcgForm,
+        service=services.ecg_record,
+        template="visits/form.html",
+        title="12-lead ECG",
     )
 
 
@@ -267,4 +290,69 @@ def lab_listing(request):
     flags = selectors.neutropenia_flags(request.user, study.pk)
     return render(
         request, "visits/lab_listing.html", {"study": study, "rows": rows, "flags": flags}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def medications(request, pk: int):
+    """The subject's concomitant medications, and the form to add one."""
+    subject = _subject(request, pk)
+    events = restrict(AdverseEvent.objects.filter(subject=subject), request.user)
+    today = site_today(subject.site.timezone)
+    form = ConcomitantMedicationForm(events=events, site_today=today)
+    if request.method == "POST":
+        _subject(request, pk, Capability.ENTER_DATA)
+        form = ConcomitantMedicationForm(request.POST, events=events, site_today=today)
+        if form.is_valid():
+            try:
+                record = services.concomitant_medication_record(
+                    by=request.user, subject=subject, **form.cleaned_data
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, f"{record.medication} recorded.")
+                return redirect(reverse("visits:medications", args=[pk]) + f"#cm-{record.pk}")
+    return render(
+        request,
+        "visits/medications.html",
+        {
+            "subject": subject,
+            "form": form,
+            "rows": selectors.medications(request.user, subject),
+            "can_enter": _may_enter(request, subject),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def medical_history(request, pk: int):
+    """The subject's medical history, and the form to add a condition."""
+    subject = _subject(request, pk)
+    today = site_today(subject.site.timezone)
+    form = MedicalHistoryForm(site_today=today)
+    if request.method == "POST":
+        _subject(request, pk, Capability.ENTER_DATA)
+        form = MedicalHistoryForm(request.POST, site_today=today)
+        if form.is_valid():
+            try:
+                record = services.medical_history_record(
+                    by=request.user, subject=subject, **form.cleaned_data
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, f"{record.term} recorded.")
+                return redirect(reverse("visits:medical_history", args=[pk]) + f"#mh-{record.pk}")
+    return render(
+        request,
+        "visits/medical_history.html",
+        {
+            "subject": subject,
+            "form": form,
+            "rows": selectors.medical_history(request.user, subject),
+            "can_enter": _may_enter(request, subject),
+        },
     )

@@ -13,6 +13,7 @@ from api.serializers import (
     SubjectColumns,
     SubjectSerializer,
 )
+from api.streaming import StreamedPullMixin
 from dosing import services as dosing
 from dosing.models import DoseAdministration
 from safety import services as safety
@@ -72,7 +73,7 @@ def _correct_schema(summary: str, request, response):
         SubjectSerializer,
     ),
 )
-class SubjectViewSet(HistoryMixin, ClinicalWriteViewSet):
+class SubjectViewSet(StreamedPullMixin, HistoryMixin, ClinicalWriteViewSet):
     serializer_class = SubjectSerializer
     filterset_class = filters.SubjectFilterSet
     create_input = inputs.SubjectScreenInput
@@ -164,7 +165,7 @@ class SubjectViewSet(HistoryMixin, ClinicalWriteViewSet):
     ),
     destroy=_void_schema("Void a dose recorded in error", DoseAdministrationSerializer),
 )
-class DoseAdministrationViewSet(HistoryMixin, ClinicalWriteViewSet):
+class DoseAdministrationViewSet(StreamedPullMixin, HistoryMixin, ClinicalWriteViewSet):
     serializer_class = DoseAdministrationSerializer
     filterset_class = filters.DoseAdministrationFilterSet
     create_input = inputs.DoseCreateInput
@@ -203,7 +204,7 @@ class DoseAdministrationViewSet(HistoryMixin, ClinicalWriteViewSet):
     ),
     destroy=_void_schema("Void an adverse event entered in error", AdverseEventSerializer),
 )
-class AdverseEventViewSet(HistoryMixin, ClinicalWriteViewSet):
+class AdverseEventViewSet(StreamedPullMixin, HistoryMixin, ClinicalWriteViewSet):
     serializer_class = AdverseEventSerializer
     filterset_class = filters.AdverseEventFilterSet
     create_input = inputs.AdverseEventCreateInput

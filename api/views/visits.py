@@ -14,6 +14,7 @@ from api.inputs import (
     AsciiDecimalField,
     AsciiIntegerField,
     CorrectionInput,
+    MeddraCodeField,
     ScopedPrimaryKey,
     StrictInput,
     day_field,
@@ -22,7 +23,19 @@ from api.serializers import AdverseEventSerializer, ClinicalRecordFields, Subjec
 from safety.models import AdverseEvent
 from subjects.models import Subject
 from visits import services
-from visits.models import LAB_TEST_CHOICES, EcogAssessment, LabResult, Visit, VitalSigns
+from visits.models import (
+    CM_FREQUENCIES,
+    CM_ROUTES,
+    CM_UNITS,
+    LAB_TEST_CHOICES,
+    ConcomitantMedication,
+    EcgAssessment,
+    EcogAssessment,
+    LabResult,
+    MedicalHistory,
+    Visit,
+    VitalSigns,
+)
 
 from .base import VOID_REASON, ClinicalWriteViewSet, HistoryMixin
 
@@ -174,6 +187,46 @@ class EcogSerializer(
         ]
 
 
+class EcgSerializer(
+    ClinicalRecordFields, SubjectColumns, VisitColumns, serializers.ModelSerializer
+):
+    qtcf_replicates = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = EcgAssessment
+        fields = [
+            "id",
+            "study",
+            "site",
+            "site_number",
+            "subject",
+            "subject_number",
+            "visit",
+            "visit_code",
+            "recorded_on",
+            "timepoint",
+            "qt_ms_1",
+            "rr_ms_1",
+            "heart_rate_1",
+            "qt_ms_2",
+            "rr_ms_2",
+            "heart_rate_2",
+            "qt_ms_3",
+            "rr_ms_3",
+            "heart_rate_3",
+            "pr_ms",
+            "qrs_ms",
+            "interpretation",
+            "qtcf_ms",
+            "qtcf_replicates",
+            "baseline_qtcf_ms",
+            "qtc_grade",
+            "grading_rule",
+            "rules_version",
+            *ClinicalRecordFields.AUDIT_FIELDS,
+        ]
+
+
 # --- Filters ---
 
 
@@ -217,6 +270,14 @@ class EcogFilterSet(VisitFormFilterSet):
 
     class Meta:
         model = EcogAssessment
+        fields: list[str] = []
+
+
+class EcgFilterSet(VisitFormFilterSet):
+    visit = id_filter("visit_id", "Only this visit's records (id).")
+
+    class Meta:
+        model = EcgAssessment
         fields: list[str] = []
 
 
@@ -306,6 +367,37 @@ class EcogCreateInput(EcogFields):
 
 
 class EcogUpdateInput(CorrectionInput, EcogFields):
+    pass
+
+
+def _ms_input(**kwargs):
+    return AsciiIntegerField(
+        min_value=0, max_value=32767, required=False, allow_null=True, **kwargs
+    )
+
+
+class EcgFields(StrictInput):
+    recorded_on = day_field()
+    timepoint = serializers.ChoiceField(choices=VitalSigns.Timepoint.choices)
+    qt_ms_1 = AsciiIntegerField(min_value=0, max_value=32767, help_text="ms")
+    rr_ms_1 = _ms_input(help_text="ms; or the heart rate")
+    heart_rate_1 = _ms_input(help_text="beats/min")
+    qt_ms_2 = _ms_input(help_text="ms (triplicate)")
+    rr_ms_2 = _ms_input()
+    heart_rate_2 = _ms_input()
+    qt_ms_3 = _ms_input(help_text="ms (triplicate)")
+    rr_ms_3 = _ms_input()
+    heart_rate_3 = _ms_input()
+    pr_ms = _ms_input()
+    qrs_ms = _ms_input()
+    interpretation = serializers.ChoiceField(choices=EcgAssessment.Interpretation.choices)
+
+
+class EcgCreateInput(EcgFields):
+    visit = ScopedPrimaryKey(Visit)
+
+
+class EcgUpdateInput(CorrectionInput, EcgFields):
     pass
 
 
@@ -454,3 +546,227 @@ class EcogViewSet(HistoryMixin, ClinicalWriteViewSet):
 
     def service_create(self, data):
         return _form_create(services.ecog_record, self.request.user, data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="12-lead ECGs with QTcF (Fridericia) and its CTCAE v5.0 grade"),
+    retrieve=extend_schema(summary="A 12-lead ECG time point"),
+    create=_write(
+        "Record a 12-lead ECG time point (one tracing or a triplicate)",
+        EcgCreateInput,
+        EcgSerializer,
+        created=True,
+        description="QT with RR or heart rate per tracing; QTcF = QT / RR^(1/3) per tracing, "
+        "their mean rounded to the ms, graded against the pre-dose baseline.",
+    ),
+    partial_update=_correct("Correct an ECG", EcgUpdateInput, EcgSerializer),
+    destroy=_void("Void an ECG entered in error", EcgSerializer),
+)
+class EcgViewSet(HistoryMixin, ClinicalWriteViewSet):
+    serializer_class = EcgSerializer
+    filterset_class = EcgFilterSet
+    create_input = EcgCreateInput
+    update_input = EcgUpdateInput
+    detail_route_name = "api:ecg-detail"
+    record_argument = "ecg"
+    update_service = staticmethod(services.ecg_update)
+    void_service = staticmethod(services.ecg_void)
+
+    def base_queryset(self):
+        return EcgAssessment.all_objects.annotate(**VISIT_ANNOTATIONS)
+
+    def service_create(self, data):
+        return _form_create(services.ecg_record, self.request.user, data)
+
+
+class ConcomitantMedicationSerializer(
+    ClinicalRecordFields, SubjectColumns, serializers.ModelSerializer
+):
+    class Meta:
+        model = ConcomitantMedication
+        fields = [
+            "id",
+            "study",
+            "site",
+            "site_number",
+            "subject",
+            "subject_number",
+            "medication",
+            "atc_code",
+            "indication",
+            "adverse_event",
+            "dose",
+            "dose_unit",
+            "frequency",
+            "route",
+            "start_date",
+            "end_date",
+            "ongoing",
+            *ClinicalRecordFields.AUDIT_FIELDS,
+        ]
+
+
+class ConcomitantMedicationFilterSet(VisitFormFilterSet):
+    class Meta:
+        model = ConcomitantMedication
+        fields: list[str] = []
+
+
+class ConcomitantMedicationFields(StrictInput):
+    medication = serializers.CharField(max_length=200)
+    atc_code = serializers.CharField(
+        max_length=7, required=False, allow_blank=True, help_text="WHO ATC code, any level."
+    )
+    indication = serializers.CharField(max_length=200)
+    adverse_event = ScopedPrimaryKey(AdverseEvent, required=False, allow_null=True)
+    dose = AsciiDecimalField(max_digits=12, decimal_places=4, required=False, allow_null=True)
+    dose_unit = serializers.ChoiceField(choices=CM_UNITS, required=False, allow_blank=True)
+    frequency = serializers.ChoiceField(choices=CM_FREQUENCIES, required=False, allow_blank=True)
+    route = serializers.ChoiceField(choices=CM_ROUTES)
+    start_date = day_field()
+    end_date = day_field(required=False, allow_null=True)
+    ongoing = serializers.BooleanField(required=False)
+
+
+class ConcomitantMedicationCreateInput(ConcomitantMedicationFields):
+    subject = ScopedPrimaryKey(Subject)
+
+
+class ConcomitantMedicationUpdateInput(CorrectionInput, ConcomitantMedicationFields):
+    pass
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Concomitant medications (verbatim, with the ATC code when coded)"),
+    retrieve=extend_schema(summary="A concomitant medication"),
+    create=_write(
+        "Record a concomitant medication",
+        ConcomitantMedicationCreateInput,
+        ConcomitantMedicationSerializer,
+        created=True,
+        description="The name as recorded; the ATC code when known (coding later is a "
+        "correction). An end date, or ongoing.",
+    ),
+    partial_update=_correct(
+        "Correct (or code) a concomitant medication",
+        ConcomitantMedicationUpdateInput,
+        ConcomitantMedicationSerializer,
+    ),
+    destroy=_void("Void a medication entered in error", ConcomitantMedicationSerializer),
+)
+class ConcomitantMedicationViewSet(HistoryMixin, ClinicalWriteViewSet):
+    serializer_class = ConcomitantMedicationSerializer
+    filterset_class = ConcomitantMedicationFilterSet
+    create_input = ConcomitantMedicationCreateInput
+    update_input = ConcomitantMedicationUpdateInput
+    detail_route_name = "api:concomitant-medication-detail"
+    record_argument = "medication"
+    update_service = staticmethod(services.concomitant_medication_update)
+    void_service = staticmethod(services.concomitant_medication_void)
+
+    def base_queryset(self):
+        return ConcomitantMedication.all_objects.annotate(**SubjectColumns.ANNOTATIONS)
+
+    def service_create(self, data):
+        return services.concomitant_medication_record(by=self.request.user, **data)
+
+
+class MedicalHistorySerializer(ClinicalRecordFields, SubjectColumns, serializers.ModelSerializer):
+    meddra_code = serializers.IntegerField(
+        source="api_meddra_code", read_only=True, allow_null=True
+    )
+    ctcae_term = serializers.CharField(source="api_term", read_only=True, allow_null=True)
+
+    class Meta:
+        model = MedicalHistory
+        fields = [
+            "id",
+            "study",
+            "site",
+            "site_number",
+            "subject",
+            "subject_number",
+            "term",
+            "ctcae_term",
+            "meddra_code",
+            "start_year",
+            "start_month",
+            "start_day",
+            "ongoing",
+            "end_date",
+            "baseline_grade",
+            *ClinicalRecordFields.AUDIT_FIELDS,
+        ]
+
+
+class MedicalHistoryFilterSet(VisitFormFilterSet):
+    class Meta:
+        model = MedicalHistory
+        fields: list[str] = []
+
+
+class MedicalHistoryFields(StrictInput):
+    term = serializers.CharField(max_length=200)
+    meddra_code = MeddraCodeField(
+        source="ctcae_term",
+        required=False,
+        allow_null=True,
+        help_text="The CTCAE v5.0 term (MedDRA LLT) by its MedDRA code.",
+    )
+    start_year = AsciiIntegerField(min_value=1900, max_value=2100)
+    start_month = AsciiIntegerField(min_value=1, max_value=12, required=False, allow_null=True)
+    start_day = AsciiIntegerField(min_value=1, max_value=31, required=False, allow_null=True)
+    ongoing = serializers.BooleanField(required=False, help_text="Ongoing at the first dose.")
+    end_date = day_field(required=False, allow_null=True)
+    baseline_grade = AsciiIntegerField(
+        min_value=1,
+        max_value=4,
+        required=False,
+        allow_null=True,
+        help_text="CTCAE grade at the first dose, for an ongoing condition.",
+    )
+
+
+class MedicalHistoryCreateInput(MedicalHistoryFields):
+    subject = ScopedPrimaryKey(Subject)
+
+
+class MedicalHistoryUpdateInput(CorrectionInput, MedicalHistoryFields):
+    pass
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Medical history (with the CTCAE grade at the first dose)"),
+    retrieve=extend_schema(summary="A medical history condition"),
+    create=_write(
+        "Record a medical history condition",
+        MedicalHistoryCreateInput,
+        MedicalHistorySerializer,
+        created=True,
+        description="Start as far as known (year; month; day); ongoing at the first dose with "
+        "its CTCAE grade, the baseline for later adverse events.",
+    ),
+    partial_update=_correct(
+        "Correct a medical history condition", MedicalHistoryUpdateInput, MedicalHistorySerializer
+    ),
+    destroy=_void("Void a condition entered in error", MedicalHistorySerializer),
+)
+class MedicalHistoryViewSet(HistoryMixin, ClinicalWriteViewSet):
+    serializer_class = MedicalHistorySerializer
+    filterset_class = MedicalHistoryFilterSet
+    create_input = MedicalHistoryCreateInput
+    update_input = MedicalHistoryUpdateInput
+    detail_route_name = "api:medical-history-detail"
+    record_argument = "condition"
+    update_service = staticmethod(services.medical_history_update)
+    void_service = staticmethod(services.medical_history_void)
+
+    def base_queryset(self):
+        return MedicalHistory.all_objects.annotate(
+            **SubjectColumns.ANNOTATIONS,
+            api_term=F("ctcae_term__term"),
+            api_meddra_code=F("ctcae_term__meddra_code"),
+        )
+
+    def service_create(self, data):
+        return services.medical_history_record(by=self.request.user, **data)

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .common import exact
-from .crm import CrmSettings, posterior, prob_too_toxic
+from .crm import CrmSettings, posteriors_batch, prob_too_toxic
 from .interval import table_codes
 from .isotonic import NO_MTD, eliminated_levels, elimination_boundary, select_mtd_batch
 from .tite_boin import TiteBoinSettings
@@ -99,7 +99,6 @@ class _Trials:
         window_end = arrival + self.window
         complete = enrolled & ~seen & (window_end <= now[:, None])
         pending = enrolled & ~seen & ~complete
-        onehot = dose[:, :, None] == self.levels[None, None, :]
         fraction = np.where(
             pending, np.minimum((now[:, None] - arrival) / self.window, _ALMOST_ONE), 0.0
         )
@@ -111,14 +110,20 @@ class _Trials:
             pending=pending,
             ends=np.where(enrolled, np.minimum(dlt, window_end), np.inf),
             fraction=fraction,
-            treated=(enrolled[:, :, None] & onehot).sum(axis=1),
-            dlts=(seen[:, :, None] & onehot).sum(axis=1),
-            n_pending=(pending[:, :, None] & onehot).sum(axis=1),
+            treated=self._per_level(dose, enrolled),
+            dlts=self._per_level(dose, seen),
+            n_pending=self._per_level(dose, pending),
             current=self.d[idx],
             total=self.count[idx],
             last_size=self.last_size[idx],
             last_dlts=self.last_dlts[idx],
         )
+
+    def _per_level(self, dose: IntArray, mask: BoolArray) -> IntArray:
+        """Per row and level, how many subjects of `mask` (rows x slots) are at that level."""
+        m = dose.shape[0]
+        keys = (np.arange(m)[:, None] * self.k + dose)[mask]
+        return np.bincount(keys, minlength=m * self.k).reshape(m, self.k).astype(np.int64)
 
     def wait(self, view: _View, mask: BoolArray) -> None:
         """Jump to the next outcome (a DLT's onset or a window's end) after now."""
@@ -292,18 +297,17 @@ def crm_trials(
     stop_when_n_at_dose."""
     state = _Trials(p, u_dlt, u_onset, gaps, settings.window_days, onset)
     cap = settings.stop_at_n
-    too_toxic: dict[tuple[tuple[int, ...], tuple[int, ...]], bool] = {}
+    fits: dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[int, bool]] = {}
     rule = settings.stop_when_too_toxic
 
-    def fit(n: tuple[int, ...], y: tuple[int, ...]) -> tuple[int, bool]:
-        recommended = posterior(settings, n, y).recommended
-        toxic = False
-        if rule is not None:
-            key = (n, y)
-            if key not in too_toxic:
-                too_toxic[key] = prob_too_toxic(settings, n, y, (), rule) > rule.confidence
-            toxic = too_toxic[key]
-        return recommended, toxic
+    def fit_all(keys: list[tuple[tuple[int, ...], tuple[int, ...]]]) -> None:
+        """The posterior of every data set not seen yet (one batch), and the too-toxic rule."""
+        missing = [key for key in dict.fromkeys(keys) if key not in fits]
+        for key, fit in zip(missing, posteriors_batch(settings, missing), strict=True):
+            toxic = False
+            if rule is not None:
+                toxic = prob_too_toxic(settings, key[0], key[1], (), rule) > rule.confidence
+            fits[key] = (fit.recommended, toxic)
 
     while state.active.any():
         v = state.view()
@@ -322,9 +326,11 @@ def crm_trials(
             data = np.concatenate([v.treated, v.dlts], axis=1)[deciding]
             unique, inverse = np.unique(data, axis=0, return_inverse=True)
             k = state.k
-            fits = [fit(tuple(map(int, row[:k])), tuple(map(int, row[k:]))) for row in unique]
-            recommended[deciding] = np.array([f[0] for f in fits], dtype=np.int64)[inverse.ravel()]
-            toxic[deciding] = np.array([f[1] for f in fits], dtype=bool)[inverse.ravel()]
+            keys = [(tuple(map(int, row[:k])), tuple(map(int, row[k:]))) for row in unique]
+            fit_all(keys)
+            found = [fits[key] for key in keys]
+            recommended[deciding] = np.array([f[0] for f in found], dtype=np.int64)[inverse.ravel()]
+            toxic[deciding] = np.array([f[1] for f in found], dtype=bool)[inverse.ravel()]
         _settle(outcome, toxic, STOP)
         _settle(outcome, v.total >= cap, FINAL)
         dose = recommended

@@ -97,6 +97,10 @@ def test_derived_responses_and_endpoints(coordinator_a, sponsor, responder, firs
     assert "confirmation >= 28 days" in row["settings"]
     detail = api(sponsor).get(f"/api/v1/subject-efficacy/{row['subject']}/").json()
     assert detail == row
+    response = api(sponsor).get("/api/v1/subject-efficacy/", {"format": "csv"})
+    header, line = list(csv.reader(io.StringIO(response.content.decode())))
+    assert line[header.index("best_overall_response")] == "PR"
+    assert '"response": "PR"' in line[header.index("time_points")]  # nested values as JSON
 
 
 def test_derived_list_query_count(coordinator_a, responder, django_assert_num_queries):

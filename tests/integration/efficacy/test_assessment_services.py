@@ -272,3 +272,17 @@ def test_roles_and_sites(coordinator_b, sponsor, with_baseline, first_dose_on):
             record_follow_up(
                 user, with_baseline, day(first_dose_on, 43), follow_up(35, 21, 14), "PR"
             )
+
+
+def test_the_schedule_of_scans_and_the_baseline_window(coordinator_a, with_baseline, first_dose_on):
+    record = subject_efficacy(coordinator_a, with_baseline)
+    # every 6 weeks from the first dose (day 1): week 6 is day 43, +/- 7 days (mil97.toml)
+    assert record.schedule(day(first_dose_on, 50)) == ("week 6 (day 43 ± 7)", True)
+    assert record.schedule(day(first_dose_on, 51)) == (
+        "week 6 (day 43 ± 7): out of window, day 51",
+        False,
+    )
+    assert record.schedule(day(first_dose_on, 85)) == ("week 12 (day 85 ± 7)", True)
+    assert record.baseline_in_window(first_dose_on - timedelta(days=28))
+    assert not record.baseline_in_window(first_dose_on - timedelta(days=29))
+    assert not record.baseline_in_window(first_dose_on + timedelta(days=1))

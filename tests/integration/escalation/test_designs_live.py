@@ -240,3 +240,15 @@ def test_the_review_page_prints_the_design_table(
     assert 'data-design="boin"' in html and "data-design-table" in html
     assert "data-current-cell" in html and "<mark>E</mark>" in html
     assert "BOIN: E: escalate" in html
+
+
+def test_the_escalation_overview_shows_the_tracks_design_table(
+    boin_study, site, coordinator, chair, ctcae, client
+):
+    c1 = cohort(boin_study, 1)
+    for i in range(3):
+        subject_dosed(coordinator, site, f"S-{i}", c1, days_ago=30)
+    client.force_login(chair)
+    html = client.get(reverse("monitoring:overview"), {"study": boin_study.pk}).content.decode()
+    assert '<details class="mon-design" data-design="boin">' in html
+    assert "data-design-table" in html and "<mark>E</mark>" in html

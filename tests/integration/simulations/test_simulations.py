@@ -217,3 +217,33 @@ def test_the_api_starts_reads_and_exports_a_simulation(
     assert bad.status_code == 400
     # Site roles see no simulation.
     assert client_with_token(coordinator_a).get(location).status_code == 404
+
+
+def _queries(run) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = run()
+    assert response.status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_the_lists_take_a_fixed_number_of_queries(client, monitor, study, settings):
+    api = client_with_token(monitor)
+    client.force_login(monitor)
+    page = lambda: client.get(reverse("simulations:simulations"))  # noqa: E731
+    listing = lambda: api.get("/api/v1/simulations/")  # noqa: E731
+    for _ in range(2):
+        start(monitor, study)
+    page(), listing()  # warm the per-user caches (memberships)
+    few_page, few_api = _queries(page), _queries(listing)
+    for _ in range(4):
+        start(monitor, study)
+    assert (_queries(page), _queries(listing)) == (few_page, few_api)
+    assert (few_page, few_api) == (PAGE_QUERIES, API_QUERIES)
+
+
+# Counted once: session, user, memberships, the studies, the form, the list (one query with
+# the study and requester joined); the API: token, user, memberships, the page of rows.
+PAGE_QUERIES, API_QUERIES = 14, 4

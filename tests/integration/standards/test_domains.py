@@ -11,7 +11,10 @@ from standards.context import ExportContext
 from standards.ct import terminology
 from standards.spec import ig_dataset
 
-CURRENT_DOMAINS = {"DM", "DS", "IE", "EX", "SV", "AE", "TA", "TE", "TV", "TI", "TS", "VS", "LB"}
+CURRENT_DOMAINS = {
+    "DM", "DS", "IE", "EX", "SV", "AE", "TA", "TE", "TV", "TI", "TS", "VS", "LB", "CM", "TU", "TR",
+    "RS",
+}  # fmt: skip
 
 
 def test_the_apps_register_the_domains_the_data_support():
