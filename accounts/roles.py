@@ -32,6 +32,8 @@ ROLE_LABELS = {
 
 SITE_ROLES = frozenset({Role.COORDINATOR, Role.INVESTIGATOR})
 STUDY_ROLES = frozenset({Role.MEDICAL_MONITOR, Role.DATA_MANAGER, Role.SPONSOR, Role.ADMIN})
+# Study-wide roles that may export and download; site roles may not (docs/standards.md §11).
+EXPORT_ROLES = frozenset({Role.SPONSOR, Role.DATA_MANAGER, Role.MEDICAL_MONITOR, Role.ADMIN})
 # Roles held study-wide (no sites named on the membership) or for the sites named: a clinical
 # research associate monitors the whole study or only the sites they visit (docs/quality.md §3).
 SITE_OPTIONAL_ROLES = frozenset({Role.CRA})

@@ -25,7 +25,15 @@ from django.db.models import Q, QuerySet
 
 from core.errors import PermissionDenied
 
-from .roles import CAPABILITIES, SITE_OPTIONAL_ROLES, SITE_ROLES, STUDY_ROLES, Capability, Role
+from .roles import (
+    CAPABILITIES,
+    EXPORT_ROLES,
+    SITE_OPTIONAL_ROLES,
+    SITE_ROLES,
+    STUDY_ROLES,
+    Capability,
+    Role,
+)
 
 if TYPE_CHECKING:
     from trial.models import Study
@@ -64,8 +72,26 @@ def restrict(queryset: QuerySet, user, capability: Capability = Capability.VIEW)
     return queryset.filter(condition)
 
 
+def _memberships(user) -> list:
+    """The user's active memberships, loaded once per request; none for an anonymous or
+    deactivated user."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return []
+    return user.memberships_cached()
+
+
+def studies_with_role(user, roles: frozenset[Role]) -> set[int]:
+    """The studies where the user holds one of `roles`."""
+    return {m.study_id for m in _memberships(user) if Role(m.role) in roles}
+
+
+def member_study_ids(user) -> set[int]:
+    """The studies where the user holds any role."""
+    return {m.study_id for m in _memberships(user)}
+
+
 def roles_in_study(user, study_id: int) -> set[Role]:
-    return {Role(m.role) for m in user.memberships_cached() if m.study_id == study_id}
+    return {Role(m.role) for m in _memberships(user) if m.study_id == study_id}
 
 
 def can(user, capability: Capability, *, study_id: int, site_id: int | None = None) -> bool:
@@ -127,21 +153,18 @@ def visible_sites(user, study_id: int | None = None):
 def monitoring_studies(user) -> list[Study]:
     """The studies whose dashboards the user may see: those where their role spans the study
     (medical monitor, data manager, sponsor, administrator). Site roles have their own pages."""
-    if user is None or not user.is_authenticated or not user.is_active:
+    ids = studies_with_role(user, STUDY_ROLES)
+    if not ids:
         return []
     from trial.models import Study
 
-    studies = restrict(Study.objects.order_by("protocol_number"), user)
-    ids = {m.study_id for m in user.memberships_cached() if Role(m.role) in STUDY_ROLES}
-    return list(studies.filter(pk__in=ids))
+    return list(restrict(Study.objects.order_by("protocol_number"), user).filter(pk__in=ids))
 
 
 def has_study_role(user) -> bool:
     """Does the user hold a study-wide role anywhere (so the safety dashboards are theirs)?
     Uses the memberships already loaded for the request."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
-    return any(Role(m.role) in STUDY_ROLES for m in user.memberships_cached())
+    return bool(studies_with_role(user, STUDY_ROLES))
 
 
 def only_study_roles(user) -> bool:
@@ -150,3 +173,55 @@ def only_study_roles(user) -> bool:
         return False
     roles = {Role(m.role) for m in user.memberships_cached()}
     return bool(roles) and roles <= STUDY_ROLES
+
+
+def enters_data_at_a_site(user) -> bool:
+    """Does the user enter data at some site (so the Screen a subject link is worth showing)?"""
+    return any(
+        Role(m.role) in SITE_ROLES and Capability.ENTER_DATA in CAPABILITIES[Role(m.role)]
+        for m in _memberships(user)
+    )
+
+
+# What the API's write methods need, coarsely: a role that enters or corrects data somewhere.
+WRITE_CAPABILITIES = frozenset({Capability.ENTER_DATA, Capability.EDIT_DATA})
+
+
+def writes_clinical_data(user) -> bool:
+    """Does any of the user's roles enter or correct clinical data? A first, coarse gate (the
+    API answers 403 to any write of a read-only role); the service checks the exact capability
+    at the exact site."""
+    return any(CAPABILITIES[Role(m.role)] & WRITE_CAPABILITIES for m in _memberships(user))
+
+
+def may_export(user, study_id: int) -> bool:
+    """May the user export this study's data (docs/standards.md §11)?"""
+    return study_id in studies_with_role(user, EXPORT_ROLES)
+
+
+def export_studies(user):
+    """The studies offered on the export form: those where the user may export. A superuser is
+    offered every study (configuration rights), and `may_export` still refuses the export
+    itself without an exporting role."""
+    from trial.models import Study
+
+    if user.is_superuser:
+        return Study.objects.all()
+    return Study.objects.filter(pk__in=studies_with_role(user, EXPORT_ROLES))
+
+
+def exportable(queryset: QuerySet, user) -> QuerySet:
+    """`queryset` (rows of a study) narrowed to the studies the user may export; a superuser is
+    not narrowed further than `restrict` (as `export_studies`)."""
+    queryset = restrict(queryset, user)
+    if user.is_superuser:
+        return queryset
+    return queryset.filter(study_id__in=studies_with_role(user, EXPORT_ROLES))
+
+
+def shows_exports(user) -> bool:
+    """Whether the navigation shows the exports link: a role that may export in some study, or
+    a superuser (as `export_studies`)."""
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or bool(studies_with_role(user, EXPORT_ROLES))

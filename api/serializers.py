@@ -13,9 +13,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
-from accounts.redaction import EscalationRedaction
 from dosing.models import DoseAdministration
 from escalation.models import CommitteeDecision, Recommendation, SubjectDltStatus
+from escalation.redaction import EscalationRedaction
+from escalation.selectors import cohort_opened_by, cohort_recommendations
 from safety.models import AdverseEvent
 from subjects.models import Subject
 from trial.models import Cohort, DoseLevel, Regimen, Site, Study
@@ -414,7 +415,7 @@ class HistoryEntrySerializer(serializers.Serializer):
 
 
 def redaction_of(context) -> EscalationRedaction | None:
-    """The caller's view of escalation records (accounts/redaction.py), one per request."""
+    """The caller's view of escalation records (escalation/redaction.py), one per request."""
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None:
@@ -479,7 +480,7 @@ class CommitteeDecisionSerializer(serializers.ModelSerializer):
 
 class RecommendationSummarySerializer(serializers.ModelSerializer):
     """A recommendation of the rules core, in short. A site role reads other sites' subjects out
-    of the text, data and inputs (accounts/redaction.py); the stored record is complete."""
+    of the text, data and inputs (escalation/redaction.py); the stored record is complete."""
 
     text = serializers.CharField(
         read_only=True, help_text="What happens next, in words." + REDACTION_NOTE
@@ -650,11 +651,7 @@ class CohortDetailSerializer(CohortListSerializer):
 
     @extend_schema_field(CommitteeDecisionSerializer(allow_null=True))
     def get_opened_by_decision(self, cohort):
-        decision = (
-            CommitteeDecision.objects.select_related("track", "decided_by", "signature")
-            .filter(opened_cohort=cohort)
-            .first()
-        )
+        decision = cohort_opened_by(cohort)
         if decision is None:
             return None
         context = {**self.context, "study_id": cohort.study_id}
@@ -662,23 +659,6 @@ class CohortDetailSerializer(CohortListSerializer):
 
     @extend_schema_field(RecommendationSerializer(many=True))
     def get_decision_history(self, cohort):
-        recommendations = Recommendation.objects.filter(track_id=cohort.track_id)
-        if cohort.opened_at is not None:
-            recommendations = recommendations.filter(created_at__gte=cohort.opened_at)
-        following = (
-            Cohort.objects.filter(
-                track_id=cohort.track_id, number__gt=cohort.number, opened_at__isnull=False
-            )
-            .order_by("number")
-            .values_list("opened_at", flat=True)
-            .first()
-        )
-        if following is not None:
-            recommendations = recommendations.filter(created_at__lt=following)
-        rows = recommendations.select_related(
-            "track",
-            "dose_level",
-            "committee_decision__signature",
-        ).order_by("sequence")
+        rows = cohort_recommendations(cohort)
         context = {**self.context, "study_id": cohort.study_id}
         return RecommendationSerializer(rows, many=True, context=context).data

@@ -57,3 +57,20 @@ def guard_writes(guard: Callable[[object], None]) -> None:
 def check_writable(instance: object) -> None:
     for guard in list(_write_guards):
         guard(instance)
+
+
+# After-write hooks: called by core.records after every create, correction and void of a clinical
+# record, inside its transaction, with the record and the user. The quality app clears the
+# source data verification and invalidates the casebook signature the change touches
+# (docs/quality.md §3-4), whichever form was written.
+_after_write: list[Callable[[object, object], None]] = []
+
+
+def after_write(handler: Callable[[object, object], None]) -> None:
+    if handler not in _after_write:
+        _after_write.append(handler)
+
+
+def record_written(instance: object, by: object) -> None:
+    for handler in list(_after_write):
+        handler(instance, by)

@@ -23,7 +23,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from .errors import StaleRecord, ValidationError, field_error
-from .events import check_writable
+from .events import check_writable, record_written
 from .models import ClinicalRecord, Signature
 
 REASON_MAX_LENGTH = 2000
@@ -94,6 +94,7 @@ def create_record(instance: ClinicalRecord, *, by, reason: str = "Initial entry"
         instance._history_user = by
         instance._change_reason = reason
         instance.save()
+        record_written(instance, by)
     return instance
 
 
@@ -156,6 +157,7 @@ def update_record(
         current._change_reason = reason
         current.save()
         _invalidate_signatures(current, f"The record changed (version {current.version}): {reason}")
+        record_written(current, by)
     return current
 
 
@@ -185,6 +187,7 @@ def void_record(
         current._change_reason = f"Voided: {reason}"
         current.save()
         _invalidate_signatures(current, f"The record was voided: {reason}")
+        record_written(current, by)
     return current
 
 

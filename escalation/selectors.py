@@ -252,3 +252,35 @@ def track_recommendation(user, event: AdverseEvent) -> tuple[Recommendation | No
     state = TrackEvaluationState.objects.filter(track_id=cohort.track_id).first()
     owed = state is not None and state.requested_at is not None
     return current, owed
+
+
+def cohort_opened_by(cohort: Cohort) -> CommitteeDecision | None:
+    """The committee decision that opened a cohort the caller already sees (None for the first)."""
+    return (
+        CommitteeDecision.objects.select_related("track", "decided_by", "signature")
+        .filter(opened_cohort=cohort)
+        .first()
+    )
+
+
+def cohort_recommendations(cohort: Cohort):
+    """The track's recommendations made while this cohort was its latest (from its opening to the
+    next cohort's), oldest first, each with the committee's decision on it."""
+    recommendations = Recommendation.objects.filter(track_id=cohort.track_id)
+    if cohort.opened_at is not None:
+        recommendations = recommendations.filter(created_at__gte=cohort.opened_at)
+    following = (
+        Cohort.objects.filter(
+            track_id=cohort.track_id, number__gt=cohort.number, opened_at__isnull=False
+        )
+        .order_by("number")
+        .values_list("opened_at", flat=True)
+        .first()
+    )
+    if following is not None:
+        recommendations = recommendations.filter(created_at__lt=following)
+    return recommendations.select_related(
+        "track",
+        "dose_level",
+        "committee_decision__signature",
+    ).order_by("sequence")

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from core.records import retry_on_conflict
 from subjects.models import Subject
-from subjects.services import occupied_places
+from subjects.selectors import occupied_places
 from trial.models import Cohort, EscalationTrack
 
 from . import facts, rules

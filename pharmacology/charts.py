@@ -28,6 +28,7 @@ class Point:
 class Series:
     label: str
     points: tuple[Point, ...]
+    connect: bool = True  # False: points only (a scatter)
 
 
 def _ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -45,11 +46,25 @@ def _fmt(value: float) -> str:
 
 
 def line_chart(
-    series: list[Series], *, title: str, x_label: str, y_label: str, log_y: bool = False
+    series: list[Series],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    log_y: bool = False,
+    log_x: bool = False,
 ) -> str:
-    """An SVG line chart of the series; log_y draws the y axis in log10."""
+    """An SVG line chart of the series; log_y (log_x) draws the y (x) axis in log10."""
     drawn = [
-        (s, [p for p in s.points if not (log_y and (p.y is None or p.y <= 0))]) for s in series
+        (
+            s,
+            [
+                p
+                for p in s.points
+                if not (log_y and (p.y is None or p.y <= 0)) and not (log_x and p.x <= 0)
+            ],
+        )
+        for s in series
     ]
     hidden = sum(len(s.points) - len(kept) for s, kept in drawn)
     xs = [p.x for _, kept in drawn for p in kept]
@@ -63,7 +78,13 @@ def line_chart(
     if not xs:
         parts.append(f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">No data</text>')
         return "".join(parts) + "</svg>"
-    x_low, x_high = min(0.0, min(xs)), max(xs) or 1.0
+    if log_x:
+        x_low = float(math.floor(math.log10(min(xs))))
+        x_high = float(math.ceil(math.log10(max(xs))))
+        if x_high == x_low:
+            x_high += 1
+    else:
+        x_low, x_high = min(0.0, min(xs)), max(xs) or 1.0
     if log_y:
         y_low = math.floor(math.log10(min(ys)))
         y_high = math.ceil(math.log10(max(ys)))
@@ -73,7 +94,8 @@ def line_chart(
         y_low, y_high = 0.0, max(ys) * 1.1 or 1.0
 
     def sx(x: float) -> float:
-        return LEFT + (x - x_low) / (x_high - x_low or 1.0) * plot_w
+        value = math.log10(x) if log_x else x
+        return LEFT + (value - x_low) / (x_high - x_low or 1.0) * plot_w
 
     def sy(y: float) -> float:
         value = math.log10(y) if log_y else y
@@ -83,7 +105,10 @@ def line_chart(
         f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="none" '
         'stroke="#8a94a3"/>'
     )
-    for tick in _ticks(x_low, x_high):
+    x_ticks = (
+        [10.0**e for e in range(int(x_low), int(x_high) + 1)] if log_x else _ticks(x_low, x_high)
+    )
+    for tick in x_ticks:
         x = sx(tick)
         parts.append(
             f'<line x1="{x:.1f}" y1="{TOP + plot_h}" x2="{x:.1f}" y2="{TOP + plot_h + 4}" '
@@ -112,7 +137,7 @@ def line_chart(
     for index, (one, kept) in enumerate(drawn):
         colour = PALETTE[index % len(PALETTE)]
         coords = [(sx(p.x), sy(p.y if p.y is not None else 0.0), p) for p in kept]
-        if len(coords) > 1:
+        if len(coords) > 1 and one.connect:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in coords)
             parts.append(
                 f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="1.5">'

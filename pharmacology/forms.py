@@ -34,7 +34,7 @@ class SampleForm(forms.Form):
 
 class LabFileForm(forms.Form):
     kind = forms.ChoiceField(
-        label="Results",
+        label="Kind of results",
         choices=[
             ("pk", "PK concentrations"),
             ("ada", "ADA results"),

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from accounts.roles import Capability
 from accounts.scoping import require
@@ -461,9 +462,11 @@ def _save_results(by, study, kind, source, name, text, digest, parsed, samples) 
     )
     model = RESULT_MODELS[kind]
     subjects: set[int] = set()
+    fresh = []
     for row in parsed.rows:
         sample = samples[row.sample_id]
         values = _result_values(kind, row)
+        subjects.add(sample.subject_id)
         try:
             if row.reassay_reason:
                 lookup: dict[str, Any] = {"sample": sample}
@@ -476,15 +479,26 @@ def _save_results(by, study, kind, source, name, text, digest, parsed, samples) 
                     reason=f"Re-assay (file {name}, line {row.line}): {row.reassay_reason}",
                     expected_version=None,
                 )
-            else:
-                create_record(
-                    model(sample=sample, lab_import=imported, **values),
-                    by=by,
-                    reason=f"Imported from {name}, line {row.line}",
-                )
+                continue
+            result = model(sample=sample, lab_import=imported, created_by=by, **values)
+            # The database checks (unknown sample, duplicates) were made for the whole file
+            # above; here each value is checked, and the table's constraints guard the insert.
+            result.full_clean(
+                exclude=[
+                    "sample",
+                    "lab_import",
+                    "created_by",
+                ],  # resolved above, not looked up again
+                validate_unique=False,
+                validate_constraints=False,
+            )
         except ValidationError as error:
             raise _RowRefused(row.line, row.sample_id, error) from None
-        subjects.add(sample.subject_id)
+        result._change_reason = f"Imported from {name}, line {row.line}"
+        fresh.append(result)
+    # One INSERT per 500 results and one for their audit rows: a file of thousands of rows
+    # imports in seconds (README, "Pharmacology").
+    bulk_create_with_history(fresh, model, batch_size=500, default_user=by)
     imported.unreported = _unreported(study, kind)
     imported.saved = len(parsed.rows)
     imported._history_user = by
@@ -730,3 +744,44 @@ def nca_compute_subject(subject_id: int) -> int:
             row.save()
             changed += 1
     return changed
+
+
+# --- exclusions by hand (docs/pharmacology.md §2.1, §9) ---------------------------------------
+
+
+@retry_on_conflict
+def concentration_exclude(
+    *,
+    by,
+    concentration: Concentration,
+    exclude_reason: str = "",
+    exclude_from_lambda_z_reason: str = "",
+    reason: str,
+    expected_version: int | None,
+) -> Concentration:
+    """Leave a concentration out of every NCA parameter, or out of the terminal slope only, with
+    the pharmacokineticist's reason (empty reasons put it back). The subject's NCA is recomputed
+    after the commit; the result shows the exclusion with its reason."""
+    study_id = concentration.sample.study_id
+    require(by, Capability.EDIT_DATA, study_id=study_id)
+    changes = {
+        "exclude_reason": exclude_reason.strip(),
+        "exclude_from_lambda_z_reason": exclude_from_lambda_z_reason.strip(),
+    }
+    if changes["exclude_reason"] and changes["exclude_from_lambda_z_reason"]:
+        raise field_error(
+            "exclude_from_lambda_z_reason",
+            "A result left out of every parameter is already out of the terminal slope.",
+            "invalid",
+        )
+    with transaction.atomic():
+        updated = update_record(
+            concentration,
+            by=by,
+            changes=changes,
+            reason=reason,
+            expected_version=expected_version,
+        )
+        subject_id = concentration.sample.subject_id
+        transaction.on_commit(lambda: _enqueue_nca([subject_id]))
+    return updated

@@ -5,6 +5,7 @@ authorise, call a service or a selector, render."""
 from __future__ import annotations
 
 import csv
+import math
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -281,7 +282,40 @@ def pk_page(request):
                 (f"{level.label}: mean, semi-log", mean, True),
             )
         ]  # fmt: skip
+    data["proportionality_charts"] = _proportionality_charts(data)
     return render(request, "pharmacology/pk.html", {**data, "study_id": study_id})
+
+
+def _proportionality_charts(data) -> list[tuple[str, str]]:
+    """Dose-normalised exposure against dose on log-log axes, with the fitted power line:
+    PK/dose = exp(a) dose^(b - 1) (docs/pharmacology.md §3.2)."""
+    out = []
+    for result in data["proportionality"]:
+        if isinstance(result, str):
+            continue
+        name = result.parameter
+        points = []
+        for level in data["levels"]:
+            for analysis in level.nca:
+                value = (analysis.parameters.get(name) or {}).get("value")
+                dose = analysis.dose_per_kg
+                if value and dose:
+                    points.append(
+                        charts.Point(dose, value / dose, f"{analysis.subject}: {dose:g} mg/kg, {value / dose:.4g}")
+                    )  # fmt: skip
+        doses = sorted({p.x for p in points})
+        line = tuple(
+            charts.Point(d, math.exp(result.intercept) * d ** (result.slope - 1), f"power model at {d:g} mg/kg")
+            for d in doses
+        )  # fmt: skip
+        title = f"{name}/dose against dose (log-log), slope b = {result.slope:.3g}"
+        out.append(
+            (title, charts.line_chart(
+                [charts.Series("Subjects", tuple(points), connect=False), charts.Series("Power model", line)],
+                title=title, x_label="Dose (mg/kg)", y_label=f"{name} / dose", log_y=True, log_x=True,
+            ))
+        )  # fmt: skip
+    return out
 
 
 @login_required

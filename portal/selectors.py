@@ -17,7 +17,6 @@ from datetime import date
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from accounts.redaction import EscalationRedaction
 from accounts.roles import Capability
 from accounts.scoping import can, restrict
 from core.dates import site_today
@@ -28,6 +27,7 @@ from core.history import (
 from dosing.models import DoseAdministration
 from dosing.services import slot_following
 from escalation.models import Notification, Recommendation, SubjectDltStatus
+from escalation.redaction import EscalationRedaction
 from escalation.selectors import (
     DltInfo,
     ReplacementLine,
@@ -268,7 +268,7 @@ def escalation_tracks(user) -> list[TrackBlock]:
             user,
         )
     }
-    # A site role reads other sites' subjects out of the recommendation (accounts/redaction.py).
+    # A site role reads other sites' subjects out of the recommendation (escalation/redaction.py).
     redaction = EscalationRedaction(user)
     return [
         TrackBlock(

@@ -10,8 +10,10 @@ class QualityConfig(AppConfig):
 
         from . import services
 
-        # After every clinical write (inside its transaction): the edit checks, clearing source
-        # data verification and invalidating the casebook signature the change touches.
+        # After every clinical write (inside its transaction): clearing source data
+        # verification and invalidating the casebook signature the change touches, whichever
+        # form; the edit checks when a subject's, dose's or adverse event's service announces it.
+        events.after_write(services.on_record_written)
         events.subscribe(services.on_clinical_data_changed)
         # Before every clinical write: frozen forms, locked subjects, a locked study database.
         events.guard_writes(services.refuse_locked_write)

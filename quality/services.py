@@ -195,10 +195,50 @@ class WriteTarget:
     record_id: int | None
 
 
+def _subject_path(model) -> str | None:
+    """The path from a casebook record to its subject, from its scoping declaration
+    ("subject__site" -> "subject"; "sample__subject__site" -> "sample__subject")."""
+    site_path = getattr(model, "scope_site", None) or ""
+    if site_path == "subject__site" or site_path.endswith("__subject__site"):
+        return site_path[: -len("__site")]
+    return None
+
+
+def _subject_id_of(instance) -> int | None:
+    if isinstance(instance, Subject):
+        return instance.pk
+    path = _subject_path(type(instance))
+    if path is None:
+        return None
+    *hops, last = path.split("__")
+    target = instance
+    for hop in hops:
+        target = getattr(target, hop, None)
+        if target is None:
+            return None
+    return getattr(target, f"{last}_id", None)
+
+
+def casebook_models() -> list:
+    """Every clinical record model that belongs to a subject's casebook (besides the subject)."""
+    from django.apps import apps
+
+    from core.models import ClinicalRecord
+
+    return sorted(
+        (
+            m
+            for m in apps.get_models()
+            if issubclass(m, ClinicalRecord) and m is not Subject and _subject_path(m)
+        ),
+        key=lambda m: m._meta.label,
+    )
+
+
 def _target(instance) -> WriteTarget | None:
     if isinstance(instance, Subject):
         return WriteTarget(instance.study_id, instance.pk, "subject", instance.pk)
-    subject_id = getattr(instance, "subject_id", None)
+    subject_id = _subject_id_of(instance)
     if subject_id is None:
         return None
     study_id = Subject.all_objects.filter(pk=subject_id).values_list("study_id", flat=True).first()
@@ -281,14 +321,23 @@ def _refuse_if_subject_locked(subject: Subject) -> None:
 # --- After each clinical write --------------------------------------------------------------
 
 
+def on_record_written(instance, by) -> None:
+    """core.events after-write hook, for every form of the casebook: clear the verifications
+    of what changed, invalidate the casebook signature if its content changed."""
+    subject_id = _subject_id_of(instance)
+    if subject_id is None:
+        return
+    form = form_of(instance)
+    if form is not None:
+        _clear_changed_verifications(form, instance.pk, by=by)
+    _invalidate_casebook_signatures(subject_id, by=by)
+
+
 def on_clinical_data_changed(event: ClinicalDataChanged) -> None:
-    """core.events subscriber, inside the writing service's transaction."""
+    """core.events subscriber, inside the writing service's transaction: the edit checks."""
     subject = Subject.all_objects.select_related("study", "site").get(pk=event.subject_id)
-    by = _user(event.by_id)
-    _clear_changed_verifications(event.record, event.record_id, by=by)
-    _invalidate_casebook_signatures(subject, by=by)
     if subject.voided_at is None:
-        run_edit_checks(subject, by=by)
+        run_edit_checks(subject, by=_user(event.by_id))
 
 
 def _user(pk: int | None):
@@ -350,13 +399,18 @@ def run_edit_checks(subject: Subject, *, by=None, names: list[str] | None = None
     """Run the registered checks (or those named) on the subject's casebook and bring its
     edit-check queries up to date: a new finding opens a query on its field with the check's
     message; an unresolved query whose finding is gone is closed as resolved by the data.
-    A query a person closed is not raised again for the same finding (same message).
+    A query a person closed is not raised again for the same finding (same message); one the
+    data resolved is, if the finding comes back.
     Returns the queries opened."""
     findings = run_checks(casebook_facts(subject), names)
     checks_run = set(names) if names is not None else set(REGISTRY)
     existing = list(Query.objects.filter(subject=subject, origin=Query.Origin.EDIT_CHECK))
     unresolved = {_key(q): q for q in existing if q.is_unresolved}
-    closed_messages = {(_key(q), q.text) for q in existing if not q.is_unresolved}
+    # Closed by a person (accepted as it is); one the data resolved is raised again if the
+    # finding comes back.
+    closed_messages = {
+        (_key(q), q.text) for q in existing if not q.is_unresolved and q.closed_by_id is not None
+    }
     found = {f.key for f in findings}
     now = timezone.now()
     opened = []
@@ -628,12 +682,14 @@ SIGNED_IN_SESSION = "quality_signed_in_session"
 
 
 def casebook_digest(subject: Subject) -> str:
-    """SHA-256 over the digests of every record of the casebook (voided ones included, as they
-    stay on record): the content the investigator's signature is bound to."""
+    """SHA-256 over the digests of every record of the casebook (every clinical record
+    that belongs to the subject, voided ones included, as they stay on record): the content the
+    investigator's signature is bound to."""
     parts = [("subject", subject.pk, record_digest(subject))]
-    for form, model in (("dose", DoseAdministration), ("adverse_event", AdverseEvent)):
-        for record in model.all_objects.filter(subject_id=subject.pk).order_by("pk"):
-            parts.append((form, record.pk, record_digest(record)))
+    for model in casebook_models():
+        lookup = {f"{_subject_path(model)}_id": subject.pk}
+        for record in model.all_objects.filter(**lookup).order_by("pk"):
+            parts.append((model._meta.label_lower, record.pk, record_digest(record)))
     payload = json.dumps(parts, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -715,15 +771,15 @@ def current_casebook_signature(subject: Subject) -> CasebookSignature | None:
     )
 
 
-def _invalidate_casebook_signatures(subject: Subject, *, by) -> None:
+def _invalidate_casebook_signatures(subject_id: int, *, by) -> None:
     valid = list(
         CasebookSignature.objects.filter(
-            subject=subject, signature__invalidated_at__isnull=True
+            subject_id=subject_id, signature__invalidated_at__isnull=True
         ).select_related("signature")
     )
     if not valid:
         return
-    digest = casebook_digest(subject)
+    digest = casebook_digest(Subject.all_objects.get(pk=subject_id))
     for signed in valid:
         signature = signed.signature
         if signature.record_digest == digest:

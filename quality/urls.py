@@ -10,6 +10,7 @@ urlpatterns = [
     path("sdv/", views.sdv_report, name="sdv"),
     path("signatures/", views.signatures, name="signatures"),
     path("lock/", views.study_lock, name="study_lock"),
+    path("audit/", views.audit_report, name="audit"),
     path("subjects/<int:pk>/", views.subject_page, name="subject"),
     path("subjects/<int:pk>/queries/new/", views.query_open, name="query_open"),
     path("subjects/<int:pk>/checks/run/", views.run_checks, name="run_checks"),

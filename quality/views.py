@@ -382,3 +382,59 @@ def _base32(key: bytes) -> str:
 
     text = b32encode(key).decode()
     return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+def _date(value: str | None):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@login_required
+@require_GET
+def audit_report(request):
+    """The audit trail, per subject or study, filterable by user, form and date; ?format=csv
+    exports the same rows (docs/quality.md §8)."""
+    from django.http import HttpResponse
+
+    from core.exports import csv_text
+
+    from . import audit
+
+    study = _study(request)
+    subject = request.GET.get("subject", "")
+    filters = audit.AuditFilters(
+        subject_id=int(subject) if subject.isdigit() else None,
+        username=request.GET.get("user", "").strip(),
+        form=request.GET.get("form", "") if request.GET.get("form") in dict(audit.FORMS) else "",
+        date_from=_date(request.GET.get("from")),
+        date_to=_date(request.GET.get("to")),
+    )
+    entries = audit.audit_trail(request.user, study, filters)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(
+            csv_text(audit.CSV_HEADER, audit.csv_rows(entries)), content_type="text/csv"
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="audit-trail-{study.protocol_number}.csv"'
+        )
+        return response
+    return render(
+        request,
+        "quality/audit.html",
+        {
+            "study": study,
+            "entries": entries[:AUDIT_PAGE_ROWS],
+            "total": len(entries),
+            "filters": filters,
+            "forms": audit.FORMS,
+            "query_string": request.GET.urlencode(),
+            "page_rows": AUDIT_PAGE_ROWS,
+        },
+    )
+
+
+AUDIT_PAGE_ROWS = 500

@@ -23,8 +23,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.roles import Role
-from accounts.scoping import restrict, roles_in_study
+from accounts.scoping import exportable, may_export
 from core.errors import PermissionDenied, field_error
 
 from . import registry
@@ -40,24 +39,14 @@ from .spec import IG_NAME, IG_VERSION
 
 log = logging.getLogger(__name__)
 
-# Study-wide roles that may export and download; site roles may not (docs/standards.md §11).
-EXPORT_ROLES = frozenset({Role.SPONSOR, Role.DATA_MANAGER, Role.MEDICAL_MONITOR, Role.ADMIN})
 SOURCE_SYSTEM = ("Phase 1 EDC", "0.1.0")
 # A job claimed longer ago than this (a worker that died) may be taken over.
 STALE_AFTER = timedelta(minutes=45)
 
 
-def may_export(user, study_id: int) -> bool:
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
-    return bool(roles_in_study(user, study_id) & EXPORT_ROLES)
-
-
 def exports_for(user):
     """The exports the user may see: their studies', for the roles that may export."""
-    studies = {m.study_id for m in user.memberships_cached() if Role(m.role) in EXPORT_ROLES}
-    queryset = restrict(Export.objects.select_related("study", "requested_by"), user)
-    return queryset if user.is_superuser else queryset.filter(study_id__in=studies)
+    return exportable(Export.objects.select_related("study", "requested_by"), user)
 
 
 def export_request(*, by, study, data_cut_at: datetime | None = None) -> Export:

@@ -11,19 +11,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.roles import Role
+from accounts.scoping import export_studies
 from core.errors import PermissionDenied
 from trial.models import Study
 
 from .models import Export
-from .services import EXPORT_ROLES, export_path, export_request, exports_for
-
-
-def export_studies(user):
-    if user.is_superuser:
-        return Study.objects.all()
-    ids = {m.study_id for m in user.memberships_cached() if Role(m.role) in EXPORT_ROLES}
-    return Study.objects.filter(pk__in=ids)
+from .services import export_path, export_request, exports_for
 
 
 class ExportForm(forms.Form):

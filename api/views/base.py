@@ -9,16 +9,13 @@ from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from accounts.roles import CAPABILITIES, Capability, Role
-from accounts.scoping import restrict
+from accounts.scoping import restrict, writes_clinical_data
 from api.concurrency import etag_for, expected_version
 from api.inputs import ReasonInput
 from api.renderers import CsvRenderer
 from api.serializers import HistoryEntrySerializer
 from api.throttling import AnonRateThrottle
 from core.records import history_entries
-
-WRITE_CAPABILITIES = {Capability.ENTER_DATA, Capability.EDIT_DATA}
 
 
 class MayWriteClinicalData(permissions.BasePermission):
@@ -33,10 +30,7 @@ class MayWriteClinicalData(permissions.BasePermission):
     def has_permission(self, request, view):
         if request.method in permissions.SAFE_METHODS:
             return True
-        user = request.user
-        return any(
-            CAPABILITIES[Role(m.role)] & WRITE_CAPABILITIES for m in user.memberships_cached()
-        )
+        return writes_clinical_data(request.user)
 
 
 class ApiPolicyMixin:

@@ -41,7 +41,7 @@ class EscalationDecisionViewSet(ScopedReadViewSet):
         )
         if self.action != "retrieve":
             # Lists leave the large JSON columns out; a site role's texts are redacted with the
-            # help of the inputs (accounts/redaction.py), so those are read for them.
+            # help of the inputs (escalation/redaction.py), so those are read for them.
             redaction = redaction_of({"request": self.request})
             needs_inputs = redaction is not None and redaction.needed_for()
             queryset = queryset.defer("data") if needs_inputs else queryset.defer("data", "inputs")

@@ -11,11 +11,11 @@ from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
+from accounts.scoping import export_studies
 from api.errors import ErrorSerializer, error_body
 from api.inputs import AwareDateTimeField, StrictInput
 from standards.models import Export
 from standards.services import export_path, export_request, exports_for
-from standards.views import export_studies
 
 from .base import ApiViewMixin
 

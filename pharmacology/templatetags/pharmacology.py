@@ -1,6 +1,10 @@
 """Filters of the pharmacology pages: parameters with their method, significant digits."""
 
+import re
+
 from django import template
+
+from dosing.models import DoseAdministration
 
 register = template.Library()
 
@@ -48,3 +52,22 @@ def proportions(row) -> list:
         row.baseline_prevalence,
         row.nab_among_te_ada,
     ]
+
+
+VISIT_CODE = re.compile(r"^C(\d{1,3})D(\d{1,3})$")
+
+
+@register.inclusion_tag("pharmacology/_visit_samples.html")
+def visit_samples(subject, code: str) -> dict:
+    """On a dosing visit's page (C<cycle>D<day>), the link to the samples of its infusion."""
+    match = VISIT_CODE.match(str(code or "").upper())
+    dose = None
+    if match:
+        dose = (
+            DoseAdministration.objects.filter(
+                subject=subject, cycle=int(match[1]), day=int(match[2])
+            )
+            .only("pk", "cycle", "day")
+            .first()
+        )
+    return {"dose": dose}

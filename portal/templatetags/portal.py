@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 from django import template
 from django.conf import settings
 
+from accounts.scoping import enters_data_at_a_site
+
 register = template.Library()
 
 
@@ -67,14 +69,7 @@ def session_timeout_minutes():
 def enters_data(user) -> bool:
     """Does the user enter data at some site (so the Screen a subject link is worth showing)?
     Uses the memberships already loaded for the request."""
-    from accounts.roles import CAPABILITIES, SITE_ROLES, Capability, Role
-
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return any(
-        Role(m.role) in SITE_ROLES and Capability.ENTER_DATA in CAPABILITIES[Role(m.role)]
-        for m in user.memberships_cached()
-    )
+    return enters_data_at_a_site(user)
 
 
 @register.filter

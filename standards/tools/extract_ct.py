@@ -92,6 +92,8 @@ USED: dict[str, set[str] | None] = {
         "CAPSULE",
         "PUFF",
         "DROP",
+        # ADA titers (pharmacology/sdtm.py IS).
+        "titer",
     },
     "VSRESU": {"mmHg", "beats/min", "breaths/min", "C", "F", "%", "kg", "LB", "cm", "in"},
     "VSTESTCD": {"SYSBP", "DIABP", "PULSE", "RESP", "TEMP", "OXYSAT", "WEIGHT", "HEIGHT"},
@@ -164,7 +166,44 @@ USED: dict[str, set[str] | None] = {
         "TU",
         "TR",
         "RS",
+        "PC",
+        "PP",
+        "IS",
     },  # fmt: skip
+    # Pharmacokinetics and immunogenicity (pharmacology/sdtm.py, docs/pharmacology.md §11).
+    "PKPARMCD": {
+        "CMAX",
+        "TMAX",
+        "CLST",
+        "TLST",
+        "AUCLST",
+        "AUCALL",
+        "AUCTAU",
+        "CAVG",
+        "CTROUGH",
+        "LAMZ",
+        "LAMZHL",
+        "R2",
+        "R2ADJ",
+        "LAMZSPN",
+        "LAMZNPT",
+        "AUCIFO",
+        "AUCPEO",
+        "AUMCLST",
+        "AUMCIFO",
+        "CLO",
+        "CLTAU",
+        "VZO",
+        "VZTAU",
+        "VSSO",
+        "ARAUC",
+        "ARCMAX",
+        "ARCTROUG",
+    },  # fmt: skip
+    "PKUNIT": {"ug/mL", "h", "h*ug/mL", "h2*ug/mL", "/h", "L/h", "L", "%"},
+    "SPECTYPE": {"SERUM", "PLASMA"},
+    "ISTESTCD": {"ADA_BAB", "ADA_NAB"},
+    "TSTOPOBJ": ALL,
     # Tumours and responses (efficacy/sdtm.py, docs/efficacy.md §17)
     "TUTESTCD": {"TUMIDENT"},
     "TUIDRS": {"TARGET", "NON-TARGET", "NEW"},
@@ -233,6 +272,8 @@ LINKED = {
     "TUTEST": "TUTESTCD",
     "TRTEST": "TRTESTCD",
     "ONCRTS": "ONCRTSCD",
+    "PKPARM": "PKPARMCD",
+    "ISTEST": "ISTESTCD",
 }
 
 

@@ -1,13 +1,15 @@
 """The data quality loop in the browser (docs/quality.md): an edit check raises a query on save;
 the monitor (a clinical research associate) adds a manual query; the coordinator answers and
-corrects; the monitor closes both and marks the form verified; the investigator signs with the
-user name and password; a later correction invalidates the signature and clears the
+corrects; the monitor closes both and marks the form verified; the investigator signs in with
+a second factor (TOTP) and signs with the user name and password; a later correction invalidates the signature and clears the
 verification; the data manager locks the subject, and a write through the page and the API is
 refused."""
 
 from datetime import timedelta
 
 import pytest
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
@@ -15,7 +17,7 @@ from accounts.roles import Role
 from api.tokens import token_create
 from core.dates import site_today
 from dosing.models import DoseAdministration
-from quality.models import Query
+from quality.models import QualitySettings, Query
 from tests.conftest import PASSWORD, make_user
 from tests.factories import dosed, enrolled_subject
 
@@ -45,6 +47,10 @@ def test_edit_check_queries_sdv_signature_and_lock(
     page, study, site_a, coordinator_a, investigator_a, data_manager, cohort1
 ):
     cra = make_user("cra", study, Role.CRA)
+    settings = QualitySettings.objects.get(study=study)
+    settings.two_factor_roles = ["investigator"]
+    settings._change_reason = "Two-factor sign-in for investigators"
+    settings.save()
     subject = enrolled_subject(coordinator_a, site_a, "S101-001", cohort1)
     dose = dosed(coordinator_a, subject, on=site_today(site_a.timezone) - timedelta(days=18))
     quality_page = f"/quality/subjects/{subject.pk}/"
@@ -97,8 +103,17 @@ def test_edit_check_queries_sdv_signature_and_lock(
     ).click()
     expect(page.locator(f"#dose-{dose.pk} [data-form-verified]")).to_be_visible()
 
-    # The investigator signs: user name and password, the first time in the session.
+    # The investigator signs in with a second factor (setting up the authenticator), then
+    # signs: user name and password, the first time in the session.
     sign_in(page, investigator_a.username)
+    expect(page.get_by_role("heading", name="Set up two-factor sign-in")).to_be_visible()
+    expect(page.locator("[data-totp-key]")).not_to_be_empty()
+    device = TOTPDevice.objects.get(user=investigator_a)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    page.get_by_label("Code").fill(f"{totp.token():06d}")
+    page.get_by_role("button", name="Confirm and continue").click()
+    expect(page.locator("[data-recovery-codes] li")).to_have_count(10)
+    page.get_by_role("link", name="Continue").click()
     page.goto(quality_page)
     page.get_by_role("link", name="Sign the casebook").click()
     expect(page.locator("[data-statement]")).to_contain_text("Meaning: approved.")

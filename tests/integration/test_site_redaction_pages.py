@@ -1,5 +1,5 @@
 """The portal's home page shows each track's current recommendation; a coordinator reads it
-without another site's subjects (accounts/redaction.py), a study role in full."""
+without another site's subjects (escalation/redaction.py), a study role in full."""
 
 import re
 from datetime import timedelta
@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from accounts.redaction import OTHER_EVENT, OTHER_SITE
 from core.dates import site_today
+from escalation.redaction import OTHER_EVENT, OTHER_SITE
 from escalation.services import evaluate_track
 from tests.factories import dosed, enrolled_subject
 from tests.integration.escalation.helpers import report_dlt

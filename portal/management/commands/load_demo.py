@@ -13,6 +13,7 @@ from accounts.roles import Role
 from core.dates import site_today
 from dosing.services import dose_record
 from efficacy.demo import load_demo_assessments
+from pharmacology import demo as pharmacology_demo
 from safety.models import CtcaeTerm
 from safety.services import adverse_event_report
 from subjects.models import Subject
@@ -135,7 +136,7 @@ class Command(BaseCommand):
             )
             tz = ZoneInfo(site.timezone)
             day1 = today - timedelta(days=30)
-            dose_record(
+            dose = dose_record(
                 by=coordinator,
                 subject=subject,
                 cycle=1,
@@ -148,6 +149,13 @@ class Command(BaseCommand):
             )
             load_demo_forms(
                 by=coordinator, subject=subject, consent_on=today - timedelta(days=40), day1=day1
+            )
+            # PK, ADA and biomarker samples of Cycle 1 and the laboratory's results.
+            pharmacology_demo.load(
+                subject=subject,
+                dose=dose,
+                coordinator=coordinator,
+                data_manager=users["datamanager"],
             )
             fatigue = CtcaeTerm.objects.filter(term="Fatigue").first()
             if fatigue is not None:

@@ -1,16 +1,16 @@
 """A site role reads the escalation's decisions and counts, never another site's subjects: in
 escalation decisions (text, data, inputs, JSON and CSV), cohorts (current recommendation and
 decision history) and committee decisions. Study roles read everything; the stored
-recommendation stays complete (accounts/redaction.py)."""
+recommendation stays complete (escalation/redaction.py)."""
 
 from datetime import timedelta
 
 import pytest
 
-from accounts.redaction import OTHER_EVENT, OTHER_SITE, redact_text
 from core.dates import site_today
 from escalation.committee import committee_override
 from escalation.models import Recommendation
+from escalation.redaction import OTHER_EVENT, OTHER_SITE, redact_text
 from escalation.services import evaluate_track
 from tests.conftest import PASSWORD
 from tests.factories import dosed, enrolled_subject

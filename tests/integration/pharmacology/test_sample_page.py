@@ -68,3 +68,11 @@ def test_other_sites_and_read_only_roles(client, coordinator_b, sponsor, dose_a)
         and b'<form method="post" class="form sample-form"' not in page.content
     )
     assert client.post(url, {"kind": "pk", "timepoint": "2 h"}).status_code == 403
+
+
+def test_the_dosing_visit_page_links_to_its_samples(client, coordinator_a, subject_a, dose_a):
+    client.force_login(coordinator_a)
+    page = client.get(reverse("visits:visit", args=[subject_a.pk, "C1D1"]))
+    assert page.status_code == 200
+    link = reverse("pharmacology:dose_samples", args=[dose_a.pk])
+    assert f'href="{link}"' in page.content.decode()

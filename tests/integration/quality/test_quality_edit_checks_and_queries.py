@@ -56,6 +56,16 @@ def test_a_correction_that_clears_the_finding_resolves_the_query(coordinator_a, 
     assert query.status == "closed" and query.closed_by is None
     assert [m.action for m in query.messages.all()] == ["opened", "resolved"]
     assert query.history.first().history_change_reason.startswith("Resolved by a data change")
+    # The finding comes back: a new query (the resolved one does not hide it).
+    dose.refresh_from_db()
+    dose_update(
+        by=coordinator_a,
+        dose=dose,
+        changes={"body_weight_kg": Decimal("35")},
+        reason="The first weight was right",
+        expected_version=dose.version,
+    )
+    assert [q.status for q in _queries(subject)] == ["closed", "open"]
 
 
 def test_saving_again_does_not_raise_a_second_query(coordinator_a, subject, dose_day):

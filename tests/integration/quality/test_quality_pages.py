@@ -148,3 +148,15 @@ def test_a_locked_subject_refuses_a_page_correction(client, data_manager, coordi
     assert "is locked" in response.content.decode()
     subject.refresh_from_db()
     assert subject.sex == "F"
+
+
+def test_the_cra_pages(client, cra, cra_b, subject, dose):
+    for user, sees in ((cra, True), (cra_b, False)):
+        client.force_login(user)
+        assert client.get("/").status_code == 200
+        assert client.get(reverse("quality:queries")).status_code == 200
+        page = client.get(reverse("quality:subject", args=[subject.pk]))
+        assert page.status_code == (200 if sees else 404)
+    client.force_login(cra)
+    html = client.get(reverse("quality:subject", args=[subject.pk])).content.decode()
+    assert "Mark the form verified" in html and "data-lock-form" not in html

@@ -265,3 +265,30 @@ def test_study_lock_is_read_only_for_everyone_and_unlocks_with_two_people(
     services.study_unlock(by=study_admin, lock=lock, reason="Lock taken in error")
     with pytest.raises(PermissionDenied):
         services.study_lock(by=coordinator_a, study=study, reason="x")
+
+
+def test_every_form_of_the_casebook_is_signed_and_locked(
+    investigator_a, coordinator_a, data_manager, subject, site_a
+):
+    """A form of another app (a visit) is part of the casebook: recording one invalidates the
+    signature, and a locked subject refuses it."""
+    from core.dates import site_today
+    from visits.services import visit_record
+
+    signed = services.casebook_sign(by=investigator_a, subject=subject, password=PASSWORD)
+    visit_record(
+        by=coordinator_a,
+        subject=subject,
+        code="SCR",
+        visit_date=site_today(site_a.timezone) - timedelta(days=20),
+    )
+    assert Signature.objects.get(pk=signed.signature_id).invalidated_at is not None
+    assert "visits.visit" in {m._meta.label_lower for m in services.casebook_models()}
+    services.subject_lock(by=data_manager, subject=subject)
+    with pytest.raises(RecordLocked):
+        visit_record(
+            by=coordinator_a,
+            subject=subject,
+            code="C1D1",
+            visit_date=site_today(site_a.timezone) - timedelta(days=18),
+        )

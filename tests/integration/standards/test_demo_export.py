@@ -28,6 +28,18 @@ EXPLAINED_WARNINGS = {
     ("STD0003", "AE", "AESOCCD"),
     ("STD0003", "EX", "EXDOSFRM"),  # the dosage form is not in the protocol file
     ("STD0003", "SUPPEX", "QEVAL"),  # EX qualifiers are facts, not judgements
+    ("STD0003", "PC", "PCNAM"),  # the laboratory's file does not name the laboratory
+    # ADA tiers are positive or negative without reference ranges or an LLOQ, and every demo
+    # ADA sample is negative, so no titer (a number with its unit) is reported.
+    ("STD0003", "IS", "ISORRESU"),
+    ("STD0003", "IS", "ISORNRLO"),
+    ("STD0003", "IS", "ISORNRHI"),
+    ("STD0003", "IS", "ISSTRESN"),
+    ("STD0003", "IS", "ISSTRESU"),
+    ("STD0003", "IS", "ISSTNRLO"),
+    ("STD0003", "IS", "ISSTNRHI"),
+    ("STD0003", "IS", "ISNRIND"),
+    ("STD0003", "IS", "ISLLOQ"),
 }
 
 

@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from .scoping import spans_study, visible_site_ids
+from accounts.scoping import member_study_ids, spans_study, visible_site_ids
+from subjects.models import Subject
+
+from .rules import AdverseEvent
 
 OTHER_SITE = "a subject at another site"
 OTHER_EVENT = "an adverse event"
@@ -48,8 +51,6 @@ class EscalationRedaction:
         if not self.applies(study_id):
             return frozenset()
         if study_id not in self._hidden:
-            from subjects.models import Subject
-
             numbers = (
                 Subject.all_objects.filter(study_id=study_id, subject_number__isnull=False)
                 .exclude(site_id__in=visible_site_ids(self.user, study_id))
@@ -61,9 +62,7 @@ class EscalationRedaction:
     def needed_for(self) -> bool:
         """Will any study of this user be read through site roles only (so recommendations'
         inputs must be loaded to redact their texts)?"""
-        if not getattr(self.user, "is_authenticated", False):
-            return False
-        return any(self.applies(m.study_id) for m in self.user.memberships_cached())
+        return any(self.applies(study_id) for study_id in member_study_ids(self.user))
 
     # --- a recommendation's parts ---
 
@@ -203,8 +202,6 @@ def _clause_end(text: str, start: int) -> int:
 
 def _event_descriptions(inputs: dict) -> dict[str, set[str]]:
     """Each subject's adverse events as the rules describe them in texts."""
-    from escalation.rules import AdverseEvent
-
     described: dict[str, set[str]] = {}
     for subject in inputs.get("subjects", []) or []:
         number = subject.get("number")
