@@ -10,10 +10,31 @@ under a row lock, so two clients holding the same ETag cannot both win.
 
 import re
 
+from rest_framework import exceptions, status
+
 from core.errors import StaleRecord
 from core.records import changes_since
 
-from .errors import PreconditionFailed, PreconditionRequired
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = 428
+    default_code = "precondition_required"
+    default_detail = (
+        "Send the record's ETag in an If-Match header (GET the record first), so that an edit "
+        "based on an old version is refused instead of overwriting someone else's change."
+    )
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_code = "precondition_failed"
+    default_detail = "The If-Match header does not name the current version of this record."
+
+    def __init__(self, detail=None, *, record=None, changes=None):
+        super().__init__(detail)
+        self.record = record
+        self.changes = changes or []
+
 
 _ENTITY_TAG = re.compile(r'^"([0-9]{1,19})\.([0-9]{1,10})"$')
 

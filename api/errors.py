@@ -19,35 +19,17 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, JsonResponse
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from core.errors import RecordLocked, StaleRecord
 
+from .concurrency import PreconditionFailed, etag_for
+
 logger = logging.getLogger("api")
 
 NON_FIELD = "non_field_errors"
-
-
-class PreconditionRequired(exceptions.APIException):
-    status_code = 428
-    default_code = "precondition_required"
-    default_detail = (
-        "Send the record's ETag in an If-Match header (GET the record first), so that an edit "
-        "based on an old version is refused instead of overwriting someone else's change."
-    )
-
-
-class PreconditionFailed(exceptions.APIException):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_code = "precondition_failed"
-    default_detail = "The If-Match header does not name the current version of this record."
-
-    def __init__(self, detail=None, *, record=None, changes=None):
-        super().__init__(detail)
-        self.record = record
-        self.changes = changes or []
 
 
 def _flatten(detail) -> dict[str, list[str]]:
@@ -106,8 +88,6 @@ def exception_handler(exc, context):
         )
         status_code, code, message = 400, "invalid", _summary(fields)
     elif isinstance(exc, StaleRecord):
-        from .concurrency import etag_for
-
         status_code, code, message = 412, "stale_record", str(exc)
         headers["ETag"] = etag_for(exc.record)
         extra = {
@@ -142,8 +122,6 @@ def exception_handler(exc, context):
             headers["Retry-After"] = str(wait)
             extra["retry_after"] = wait
         if isinstance(exc, PreconditionFailed) and exc.record is not None:
-            from .concurrency import etag_for
-
             headers["ETag"] = etag_for(exc.record)
             extra = {"current_version": exc.record.version, "changes": _jsonable(exc.changes)}
     else:

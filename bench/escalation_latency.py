@@ -37,6 +37,7 @@ def main(n: int) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     queue = f"edc-bench-{uuid.uuid4().hex[:8]}"
     os.environ["CELERY_TASK_DEFAULT_QUEUE"] = queue
+    os.environ["EVALUATION_QUEUE"] = queue  # evaluations have a queue of their own otherwise
 
     import psycopg2
 

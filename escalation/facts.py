@@ -7,7 +7,7 @@ dose the committee adds is just another level; labels carry the protocol wording
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from dosing.models import DoseAdministration
@@ -71,6 +71,18 @@ def escalation_subjects_at(track: EscalationTrack):
     )
 
 
+# The adverse events the rules read (docs/operations.md §2): a DLT call (the investigator's or the
+# committee's), a grade 5, or a related event of grade 2 or more (titration's trigger, the severe
+# event nobody called a DLT). The others cannot change a decision, and in a large study they are
+# most of the rows: they are not loaded.
+RULES_READ_EVENTS = (
+    Q(dlt_investigator=True)
+    | Q(dlt_adjudicated=True)
+    | Q(grade__gte=5)
+    | Q(grade__gte=2, relationship__in=AdverseEvent.RELATED)
+)
+
+
 def _with_facts(subjects):
     return (
         subjects.select_related("site", "cohort")
@@ -81,9 +93,9 @@ def _with_facts(subjects):
             ),
             Prefetch(
                 "adverse_events",
-                queryset=AdverseEvent.objects.select_related("ctcae_term").order_by(
-                    "onset_date", "id"
-                ),
+                queryset=AdverseEvent.objects.filter(RULES_READ_EVENTS)
+                .select_related("ctcae_term")
+                .order_by("onset_date", "id"),
             ),
             "replaced_by",
         )

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from api import streaming
 from safety.models import AdverseEvent
+from safety.services import adverse_event_update
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +62,28 @@ def test_the_streamed_csv_is_the_whole_list(api, sponsor, records, resource):
     header, rows = whole_list(client, resource, fmt="csv")
     assert streamed[0] == header
     assert streamed[1:] == rows
+
+
+def test_formula_looking_text_is_neutralised_as_in_the_list(api, sponsor, coordinator_a, records):
+    adverse_event_update(
+        by=coordinator_a,
+        adverse_event=records["ae_a"],
+        changes={"verbatim_term": "=HYPERLINK(1)"},
+        reason="Formula-looking text",
+        expected_version=records["ae_a"].version,
+    )
+    client = api(sponsor)
+    streamed = list(
+        csv.reader(
+            io.StringIO(body(client.get("/api/v1/adverse-events/export/?format=csv")).decode())
+        )
+    )
+    header, rows = whole_list(client, "adverse-events", fmt="csv")
+    assert streamed == [header, *rows]
+    position = 1 + [r[0] for r in rows].index(str(records["ae_a"].pk))
+    row = dict(zip(header, streamed[position], strict=True))
+    assert row["verbatim_term"] == "'=HYPERLINK(1)"
+    assert row["voided"] == "false" and row["serious"] in ("true", "false")
 
 
 def test_scoping_and_filters_apply(api, coordinator_a, sponsor, records):
