@@ -356,18 +356,11 @@ def play(
             if not check_decision(current, state(), facts).needed:
                 return current
             steps.append(signed_step(current, protocol.regimen))
-            for cohort in cohorts:
-                cohort.status = "closed"
-            if current.action in (Action.ENROLL, Action.ESCALATE):
-                assert current.dose_level is not None
+            closing = _carry_out(current, cohorts)
+            if closing is None:
                 status = TrackStatus.ACTIVE
-                cohorts.append(_Cohort(current.dose_level.number, current.n_subjects))
-            elif current.action in _CLOSING:
-                status = _CLOSING[current.action]
-                closed_by = current.action
-                closed_at = current.dose_level.number if current.dose_level else None
-            else:  # no script outcome makes a replacement need the committee
-                raise EscalationInputError(f"cannot play a step asking {current.action.value}")
+            else:
+                status, closed_by, closed_at = closing
         raise AssertionError("the committee was asked 1000 steps in a row")
 
     for _ in range(10_000):
@@ -375,35 +368,20 @@ def play(
         if queue and status is TrackStatus.ACTIVE:
             target, replaces = _where_to_enroll(current, cohorts, subjects, occupied)
             if target is not None:
-                code = queue.pop(0)
-                number = f"S-{len(subjects) + 1:03d}"
-                if replaces is not None:
-                    replaces.replaced = True
-                subjects.append(
-                    _Subject(
-                        number,
-                        code,
-                        target,
-                        cohorts[target].level,
-                        dosed_on=None if code == "P" else day,
-                    )
-                )
+                _enroll(queue.pop(0), target, replaces, cohorts, subjects, day)
                 if occupied(target) >= cohorts[target].size and cohorts[target].status == "open":
                     cohorts[target].status = "full"
                 continue
-        waiting = [s for s in subjects if s.dosed_on is not None and not s.followed_up]
-        if waiting:
-            day = max(_window_end(s, protocol, settings) for s in waiting) + timedelta(days=1)
-            for s in waiting:
-                s.followed_up = True
+        later = _follow_up(subjects, protocol, settings)
+        if later is not None:
+            day = later
             continue
         break
     else:
         raise AssertionError("the play did not end")
 
-    for s in subjects:
-        if s.code == "P" and s.dosed_on is None:
-            s.dosed_on = day
+    for s in subjects:  # the subjects still pending are dosed when the play ends
+        s.dosed_on = day if s.code == "P" and s.dosed_on is None else s.dosed_on
     current = confirm_pending()
     return PlayResult(
         steps=tuple(steps),
@@ -411,6 +389,56 @@ def play(
         enrolled=len(subjects),
         not_enrolled=len(queue),
     )
+
+
+def _carry_out(
+    current: Recommendation, cohorts: list[_Cohort]
+) -> tuple[TrackStatus, Action, int | None] | None:
+    """The committee's confirmed step on the track's cohorts: every cohort closes; an enroll or
+    escalate step opens the next one (None is returned), a closing step returns the track's
+    status, the action and the level it closed at."""
+    for cohort in cohorts:
+        cohort.status = "closed"
+    if current.action in (Action.ENROLL, Action.ESCALATE):
+        assert current.dose_level is not None
+        cohorts.append(_Cohort(current.dose_level.number, current.n_subjects))
+        return None
+    if current.action in _CLOSING:
+        level = current.dose_level.number if current.dose_level else None
+        return _CLOSING[current.action], current.action, level
+    # no script outcome makes a replacement need the committee
+    raise EscalationInputError(f"cannot play a step asking {current.action.value}")
+
+
+def _enroll(
+    code: str,
+    target: int,
+    replaces: _Subject | None,
+    cohorts: list[_Cohort],
+    subjects: list[_Subject],
+    day: date,
+) -> None:
+    """The script's next subject into cohort `target` (in the place of `replaces`, if any);
+    dosed on `day` unless the code is P (dosed when the play ends)."""
+    if replaces is not None:
+        replaces.replaced = True
+    number = f"S-{len(subjects) + 1:03d}"
+    subjects.append(
+        _Subject(number, code, target, cohorts[target].level, dosed_on=None if code == "P" else day)
+    )
+
+
+def _follow_up(
+    subjects: list[_Subject], protocol: PlayProtocol, settings: DesignSettings
+) -> date | None:
+    """Follow every dosed subject not yet followed up to the end of their DLT window: the day
+    after the last window ends, or None when nobody is waiting."""
+    waiting = [s for s in subjects if s.dosed_on is not None and not s.followed_up]
+    if not waiting:
+        return None
+    for s in waiting:
+        s.followed_up = True
+    return max(_window_end(s, protocol, settings) for s in waiting) + timedelta(days=1)
 
 
 def _where_to_enroll(

@@ -24,6 +24,106 @@ from trial.models import Cohort, DoseLevel, EscalationTrack
 RELATIONSHIPS = ["not_related", "unlikely", "possible", "probable", "definite"]
 
 
+def _events(rng, subjects, terms, first_dose, n_events: int, today, user):
+    """`n_events` adverse events over the subjects in turn, at most one DLT each; returns the
+    events (not saved) and each subject's DLT event."""
+    events, dlt_of = [], {}
+    for n in range(n_events):
+        subject = subjects[n % len(subjects)]
+        term = terms[rng.randrange(len(terms))]
+        grade = rng.choice([g for g in term.grades if g < 5] or term.grades)
+        onset = min(first_dose[subject.pk] + timedelta(days=rng.randint(-3, 40)), today)
+        onset = max(onset, subject.consent_date)
+        relationship = rng.choice(RELATIONSHIPS)
+        related = relationship in ("possible", "probable", "definite")
+        window_end = first_dose[subject.pk] + timedelta(
+            days=subject.cohort.track.regimen.dlt_window_days - 1
+        )
+        dlt = (
+            related
+            and rng.random() < 0.3
+            and grade >= 3
+            and first_dose[subject.pk] <= onset <= window_end
+            and subject.pk not in dlt_of
+        )
+        serious = grade >= 4 or grade == 5
+        resolved = rng.random() < 0.6 and onset + timedelta(days=5) <= today
+        event = AdverseEvent(
+            subject=subject,
+            ctcae_term=term,
+            verbatim_term=f"{term.term.lower()} {n}",
+            grade=grade,
+            onset_date=onset,
+            resolution_date=onset + timedelta(days=5) if resolved and grade < 5 else None,
+            serious=serious,
+            serious_hospitalisation=serious and grade < 5,
+            serious_death=grade == 5,
+            relationship=relationship,
+            action_taken="none",
+            outcome="fatal" if grade == 5 else ("recovered" if resolved else "not_recovered"),
+            dlt_investigator=dlt,
+            created_by=user,
+        )
+        events.append(event)
+        if dlt:
+            dlt_of[subject.pk] = event
+    return events, dlt_of
+
+
+def _dlt_statuses(subjects, first_dose, dlt_of, today) -> list:
+    """Each subject's DLT status: a DLT, pending while the window runs, else evaluable."""
+    now = timezone.now()
+    statuses = []
+    for subject in subjects:
+        first = first_dose[subject.pk]
+        end = first + timedelta(days=subject.cohort.track.regimen.dlt_window_days - 1)
+        dlt = dlt_of.get(subject.pk)
+        if dlt is not None:
+            status = SubjectDltStatus.Status.DLT
+        elif end >= today:
+            status = SubjectDltStatus.Status.PENDING
+        else:
+            status = SubjectDltStatus.Status.EVALUABLE_NO_DLT
+        statuses.append(
+            SubjectDltStatus(
+                subject=subject,
+                track=subject.cohort.track,
+                status=status,
+                window_start=first,
+                window_end=end,
+                dlt_adverse_event=dlt,
+                qualifying_infusions=1,
+                required_infusions=1,
+                evaluated_at=now,
+                rules_version="bulk",
+            )
+        )
+    return statuses
+
+
+def _event_notifications(events, study, user, now) -> list:
+    """A notification to `user` per SAE and per DLT, some sent, some failed."""
+    notifications = []
+    for event in events:
+        for kind, wanted in (("sae", event.serious), ("new_dlt", event.is_dlt)):
+            if wanted:
+                notifications.append(
+                    Notification(
+                        kind=kind,
+                        key=f"ae:{event.pk}",
+                        recipient=user,
+                        study=study,
+                        subject=event.subject,
+                        title=f"{kind} {event.subject.subject_number} {event.ctcae_term.term}",
+                        body="bulk",
+                        created_at=now - timedelta(minutes=len(notifications)),
+                        sent_at=now if len(notifications) % 2 else None,
+                        error="" if len(notifications) % 3 else "bulk: SMTP refused",
+                    )
+                )
+    return notifications
+
+
 def build(study, sites, user, *, n_subjects: int, n_events: int, seed: int = 7) -> dict:
     """`n_subjects` enrolled and dosed subjects in cohorts of 3 over the Q3W and Q2W tracks,
     `n_events` adverse events among them (some DLT calls adjudicated by the committee), DLT
@@ -127,46 +227,7 @@ def build(study, sites, user, *, n_subjects: int, n_events: int, seed: int = 7) 
             )
     DoseAdministration.objects.bulk_create(doses)
 
-    events, dlt_of = [], {}
-    for n in range(n_events):
-        subject = subjects[n % len(subjects)]
-        term = terms[rng.randrange(len(terms))]
-        grade = rng.choice([g for g in term.grades if g < 5] or term.grades)
-        onset = min(first_dose[subject.pk] + timedelta(days=rng.randint(-3, 40)), today)
-        onset = max(onset, subject.consent_date)
-        relationship = rng.choice(RELATIONSHIPS)
-        related = relationship in ("possible", "probable", "definite")
-        window_end = first_dose[subject.pk] + timedelta(
-            days=subject.cohort.track.regimen.dlt_window_days - 1
-        )
-        dlt = (
-            related
-            and rng.random() < 0.3
-            and grade >= 3
-            and first_dose[subject.pk] <= onset <= window_end
-            and subject.pk not in dlt_of
-        )
-        serious = grade >= 4 or grade == 5
-        resolved = rng.random() < 0.6 and onset + timedelta(days=5) <= today
-        event = AdverseEvent(
-            subject=subject,
-            ctcae_term=term,
-            verbatim_term=f"{term.term.lower()} {n}",
-            grade=grade,
-            onset_date=onset,
-            resolution_date=onset + timedelta(days=5) if resolved and grade < 5 else None,
-            serious=serious,
-            serious_hospitalisation=serious and grade < 5,
-            serious_death=grade == 5,
-            relationship=relationship,
-            action_taken="none",
-            outcome="fatal" if grade == 5 else ("recovered" if resolved else "not_recovered"),
-            dlt_investigator=dlt,
-            created_by=user,
-        )
-        events.append(event)
-        if dlt:
-            dlt_of[subject.pk] = event
+    events, dlt_of = _events(rng, subjects, terms, first_dose, n_events, today, user)
     # The committee upheld every other DLT call, and found a few related events not DLTs.
     adjudicated = []
     for n, event in enumerate(events):
@@ -181,31 +242,7 @@ def build(study, sites, user, *, n_subjects: int, n_events: int, seed: int = 7) 
     AdverseEvent.history.bulk_history_create(adjudicated, default_user=user)
 
     now = timezone.now()
-    statuses = []
-    for subject in subjects:
-        first = first_dose[subject.pk]
-        end = first + timedelta(days=subject.cohort.track.regimen.dlt_window_days - 1)
-        dlt = dlt_of.get(subject.pk)
-        if dlt is not None:
-            status = SubjectDltStatus.Status.DLT
-        elif end >= today:
-            status = SubjectDltStatus.Status.PENDING
-        else:
-            status = SubjectDltStatus.Status.EVALUABLE_NO_DLT
-        statuses.append(
-            SubjectDltStatus(
-                subject=subject,
-                track=subject.cohort.track,
-                status=status,
-                window_start=first,
-                window_end=end,
-                dlt_adverse_event=dlt,
-                qualifying_infusions=1,
-                required_infusions=1,
-                evaluated_at=now,
-                rules_version="bulk",
-            )
-        )
+    statuses = _dlt_statuses(subjects, first_dose, dlt_of, today)
     SubjectDltStatus.objects.bulk_create(statuses)
 
     # Every cohort after a track's first was opened by a signed committee decision on a
@@ -281,24 +318,7 @@ def build(study, sites, user, *, n_subjects: int, n_events: int, seed: int = 7) 
             )
         ]
     )
-    notifications = []
-    for event in events:
-        for kind, wanted in (("sae", event.serious), ("new_dlt", event.is_dlt)):
-            if wanted:
-                notifications.append(
-                    Notification(
-                        kind=kind,
-                        key=f"ae:{event.pk}",
-                        recipient=user,
-                        study=study,
-                        subject=event.subject,
-                        title=f"{kind} {event.subject.subject_number} {event.ctcae_term.term}",
-                        body="bulk",
-                        created_at=now - timedelta(minutes=len(notifications)),
-                        sent_at=now if len(notifications) % 2 else None,
-                        error="" if len(notifications) % 3 else "bulk: SMTP refused",
-                    )
-                )
+    notifications = _event_notifications(events, study, user, now)
     notifications += [
         Notification(
             kind="recommendation",

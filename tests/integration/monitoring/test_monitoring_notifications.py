@@ -11,10 +11,8 @@ from accounts.roles import Role
 from core.dates import site_today
 from escalation.models import Notification
 from escalation.notifications import send_notifications
-from safety.models import CtcaeTerm
-from safety.services import adverse_event_report
 from tests.conftest import make_user
-from tests.factories import dosed, enrolled_subject
+from tests.factories import dosed, enrolled_subject, reported_ae
 from trial.models import Study
 
 pytestmark = pytest.mark.django_db
@@ -29,29 +27,25 @@ def announced(coordinator_a, site_a, cohort1, ctcae, monitor, study):
     subject = enrolled_subject(coordinator_a, site_a, "S-1", cohort1, days_ago=12)
     first = site_today(site_a.timezone) - timedelta(days=10)
     dosed(coordinator_a, subject, on=first)
-    values = {
-        "by": coordinator_a,
-        "subject": subject,
-        "relationship": "probable",
-        "action_taken": "none",
-        "outcome": "not_recovered",
-    }
-    sae = adverse_event_report(
-        ctcae_term=CtcaeTerm.objects.get(term="Febrile neutropenia"),
-        verbatim_term="febrile neutropenia",
+    sae = reported_ae(
+        coordinator_a,
+        subject,
+        "Febrile neutropenia",
         grade=3,
         onset_date=first + timedelta(days=3),
+        relationship="probable",
         serious=True,
         seriousness=("serious_hospitalisation",),
-        **values,
     )
-    dlt = adverse_event_report(
-        ctcae_term=CtcaeTerm.objects.get(term="Neutrophil count decreased"),
+    dlt = reported_ae(
+        coordinator_a,
+        subject,
+        "Neutrophil count decreased",
         verbatim_term="neutropenia",
         grade=4,
         onset_date=first + timedelta(days=5),
+        relationship="probable",
         dlt_investigator=True,
-        **values,
     )
     return {"subject": subject, "sae": sae, "dlt": dlt, "quiet": quiet}
 

@@ -4,8 +4,7 @@ from datetime import timedelta
 
 from core.dates import site_today
 from safety.models import CtcaeTerm
-from safety.services import adverse_event_report
-from tests.factories import dosed, enrolled_subject, screened_subject
+from tests.factories import dosed, enrolled_subject, reported_ae, screened_subject
 
 
 def populate_site(by, site, cohort, count, *, start=0):
@@ -26,16 +25,13 @@ def populate_site(by, site, cohort, count, *, start=0):
         subject = enrolled_subject(by, site, number, cohort, days_ago=20)
         if kind == 3:
             dosed(by, subject, on=today - timedelta(days=15))
-            adverse_event_report(
-                by=by,
-                subject=subject,
-                ctcae_term=fatigue,
+            reported_ae(
+                by,
+                subject,
+                fatigue,
                 verbatim_term="tired",
-                grade=1,
                 onset_date=today - timedelta(days=10),
                 relationship="unlikely",
-                action_taken="none",
-                outcome="not_recovered",
             )
         made.append(subject)
     return made
