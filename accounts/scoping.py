@@ -90,6 +90,37 @@ def member_study_ids(user) -> set[int]:
     return {m.study_id for m in _memberships(user)}
 
 
+def beyond_site_study_ids(user) -> set[int]:
+    """The studies where the user holds a role other than a site role (coordinator,
+    investigator): the study-wide roles and the clinical research associate."""
+    return {m.study_id for m in _memberships(user) if Role(m.role) not in SITE_ROLES}
+
+
+def held_roles(user) -> set[tuple[int, Role]]:
+    """(study, role) of each role the user holds."""
+    return {(m.study_id, Role(m.role)) for m in _memberships(user)}
+
+
+def has_any_capability(user, capabilities: frozenset[Capability]) -> bool:
+    """Does any of the user's roles, in any study, carry one of `capabilities`?"""
+    return any(CAPABILITIES[Role(m.role)] & capabilities for m in _memberships(user))
+
+
+def role_carries(role: str, capability: Capability) -> bool:
+    """Does this role carry `capability` (accounts/roles.py), whoever holds it?"""
+    return capability in CAPABILITIES[Role(role)]
+
+
+def active_memberships():
+    """Every active membership of an active user, with its user and study (for tasks that act
+    for each member, such as the query digest)."""
+    from .models import Membership
+
+    return Membership.objects.filter(is_active=True, user__is_active=True).select_related(
+        "user", "study"
+    )
+
+
 def roles_in_study(user, study_id: int) -> set[Role]:
     return {Role(m.role) for m in _memberships(user) if m.study_id == study_id}
 
@@ -191,7 +222,7 @@ def writes_clinical_data(user) -> bool:
     """Does any of the user's roles enter or correct clinical data? A first, coarse gate (the
     API answers 403 to any write of a read-only role); the service checks the exact capability
     at the exact site."""
-    return any(CAPABILITIES[Role(m.role)] & WRITE_CAPABILITIES for m in _memberships(user))
+    return has_any_capability(user, WRITE_CAPABILITIES)
 
 
 def may_export(user, study_id: int) -> bool:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.roles import Capability
-from accounts.scoping import can
+from accounts.scoping import can, member_study_ids
 from core.errors import ValidationError
 from core.exports import csv_text
 from portal.forms import apply_errors
@@ -207,7 +207,7 @@ def observation_edit(request, pk: int):
 
 
 def _study(request) -> Study:
-    ids = sorted({m.study_id for m in request.user.memberships_cached()})
+    ids = sorted(member_study_ids(request.user))
     if not ids:
         raise Http404("You are not a member of any study.")
     wanted = request.GET.get("study")

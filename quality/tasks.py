@@ -13,19 +13,17 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Membership
-from accounts.roles import CAPABILITIES, Capability, Role
-from accounts.scoping import restrict
+from accounts.roles import Capability
+from accounts.scoping import active_memberships, restrict, role_carries
 
 from .models import DigestSent, Query
 
 
-def _digest_queries(user, study_id: int, role: Role):
+def _digest_queries(user, study_id: int, role: str):
     """Open queries for a site role to answer; answered ones for a query manager to review."""
-    capabilities = CAPABILITIES[role]
-    if Capability.ANSWER_QUERIES in capabilities:
+    if role_carries(role, Capability.ANSWER_QUERIES):
         status = Query.Status.OPEN
-    elif Capability.MANAGE_QUERIES in capabilities:
+    elif role_carries(role, Capability.MANAGE_QUERIES):
         status = Query.Status.ANSWERED
     else:
         return []
@@ -57,12 +55,9 @@ def send_query_digests(day: str | None = None) -> int:
     """Send today's digests not sent yet; returns how many were sent."""
     today = date.fromisoformat(day) if day else timezone.now().date()
     sent = 0
-    memberships = Membership.objects.filter(is_active=True, user__is_active=True).select_related(
-        "user", "study"
-    )
-    for membership in memberships:
+    for membership in active_memberships():
         user = membership.user
-        queries = _digest_queries(user, membership.study_id, Role(membership.role))
+        queries = _digest_queries(user, membership.study_id, membership.role)
         if not queries or not user.email:
             continue
         try:

@@ -22,6 +22,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.scoping import held_roles
 from core.errors import field_error
 
 from .models import QualitySettings
@@ -36,14 +37,14 @@ OPEN_PATHS = (PATH, "/accounts/logout/", "/accounts/login/", "/session/keepalive
 
 def required_for(user) -> bool:
     """Does any of the user's roles need a second factor, in the study where they hold it?"""
-    memberships = user.memberships_cached()
-    if not memberships:
+    roles = held_roles(user)
+    if not roles:
         return False
     settings = {
         s.study_id: set(s.two_factor_roles)
-        for s in QualitySettings.objects.filter(study_id__in={m.study_id for m in memberships})
+        for s in QualitySettings.objects.filter(study_id__in={study_id for study_id, _ in roles})
     }
-    return any(m.role in settings.get(m.study_id, set()) for m in memberships)
+    return any(role in settings.get(study_id, set()) for study_id, role in roles)
 
 
 def on_logged_in(sender, request, user, **kwargs) -> None:

@@ -1,17 +1,14 @@
 """Reads of simulations, scoped to the user (accounts/scoping.py), and the side-by-side
 comparison and CSV built from a run's stored figures (docs/designs.md §13)."""
 
-from accounts.roles import SITE_ROLES, Role
-from accounts.scoping import restrict
+from accounts.scoping import beyond_site_study_ids, restrict
 
 from .models import Simulation
 
 
 def simulation_study_ids(user) -> set[int]:
     """Studies where the user holds a study-wide role (simulations are theirs)."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return set()
-    return {m.study_id for m in user.memberships_cached() if Role(m.role) not in SITE_ROLES}
+    return beyond_site_study_ids(user)
 
 
 def simulations_for(user):

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.roles import Capability
-from accounts.scoping import can, restrict
+from accounts.scoping import can, member_study_ids, restrict
 from core.dates import site_today
 from core.errors import PermissionDenied, ValidationError
 from portal.forms import apply_errors
@@ -286,7 +286,7 @@ def lab_adverse_event(request, pk: int):
 
 
 def _study(request) -> Study:
-    ids = sorted({m.study_id for m in request.user.memberships_cached()})
+    ids = sorted(member_study_ids(request.user))
     if not ids:
         raise Http404("You are not a member of any study.")
     wanted = request.GET.get("study")

@@ -2,17 +2,20 @@
 
 from django import template
 
-from accounts.roles import CAPABILITIES, Capability, Role
+from accounts.roles import Capability
+from accounts.scoping import has_any_capability
 
 register = template.Library()
 
-QUALITY_CAPABILITIES = {
-    Capability.MANAGE_QUERIES,
-    Capability.ANSWER_QUERIES,
-    Capability.VERIFY_SOURCE,
-    Capability.SIGN_CASEBOOK,
-    Capability.LOCK_DATA,
-}
+QUALITY_CAPABILITIES = frozenset(
+    {
+        Capability.MANAGE_QUERIES,
+        Capability.ANSWER_QUERIES,
+        Capability.VERIFY_SOURCE,
+        Capability.SIGN_CASEBOOK,
+        Capability.LOCK_DATA,
+    }
+)
 
 
 @register.filter
@@ -20,7 +23,7 @@ def works_on_quality(user) -> bool:
     """Does the user hold a role that works with queries, SDV, signatures or locks?"""
     if not getattr(user, "is_authenticated", False):
         return False
-    return any(CAPABILITIES[Role(m.role)] & QUALITY_CAPABILITIES for m in user.memberships_cached())
+    return has_any_capability(user, QUALITY_CAPABILITIES)
 
 
 @register.inclusion_tag("quality/_casebook_line.html", takes_context=True)

@@ -10,19 +10,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # Reading these is deciding access from roles: `accounts.scoping` does it for everyone.
 ROLE_TABLES = frozenset({"CAPABILITIES", "SITE_ROLES", "STUDY_ROLES", "EXPORT_ROLES"})
-# Modules that still read memberships themselves, to move onto accounts/scoping.py helpers
-# (`member_study_ids`, `studies_with_role`, `spans_study`, capability checks); a module not
-# listed here fails, and an entry goes once its module asks accounts/scoping.py.
-NOT_YET_MOVED = frozenset(
-    {
-        "efficacy/views.py",
-        "quality/tasks.py",
-        "quality/templatetags/quality.py",
-        "quality/two_factor.py",
-        "simulations/selectors.py",
-        "visits/views.py",
-    }
-)
 
 
 def _app_modules() -> list[Path]:
@@ -58,7 +45,6 @@ def test_no_role_check_outside_accounts() -> None:
     found = [
         f"{path.parent.relative_to(ROOT)}/{check}"
         for path in _app_modules()
-        if path.relative_to(ROOT).as_posix() not in NOT_YET_MOVED
         for check in _role_checks(path)
     ]
     assert not found, "ask accounts/scoping.py instead:\n" + "\n".join(found)
