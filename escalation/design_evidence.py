@@ -6,9 +6,9 @@ Stored in the recommendation's data (`data["design"]`), so the review page, the 
 audit trail show the table as it was when the recommendation was made.
 """
 
-from .rules.by_design import DesignEvidence
 from .rules.designs.common import DESIGNS_VERSION, DecisionTable
 from .rules.designs.config import DesignConfig, design_table, pending_table
+from .rules.evidence import DesignEvidence
 
 # Rows of the n x y table shown with a recommendation (BOIN's tables run to n = 30).
 TABLE_ROWS = 30

@@ -17,14 +17,13 @@ The current dose is the level of the subject enrolled last.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from .design import DesignSettings
 from .designs import common as design_common
 from .designs.common import DesignDecision, DesignFacts, LevelData
 from .designs.config import DesignConfig, decide, pending_table
-from .designs.tite_boin import TiteRow
+from .evidence import DesignEvidence
 from .facts import Track
 from .recommendation import Action, LevelMode, LevelSummary, Recommendation, describe_pending
 from .window import SubjectStatus, evaluate_subject, next_evaluation_date
@@ -32,16 +31,6 @@ from .window import SubjectStatus, evaluate_subject, next_evaluation_date
 # A pending subject's follow-up fraction stays below 1 (the designs' facts require [0, 1)): on
 # the window's last day the outcome is still open.
 _ALMOST_ONE = 0.999
-
-
-@dataclass(frozen=True)
-class DesignEvidence:
-    """What the design read and decided, printed with the recommendation."""
-
-    design: DesignConfig
-    facts: DesignFacts
-    decision: DesignDecision
-    pending_rows: tuple[TiteRow, ...] = ()
 
 
 def _fraction(today: date, start: date, days: int) -> float:

@@ -17,7 +17,7 @@ from .facts import AdverseEvent, DoseLevel
 from .window import SubjectEvaluation, SubjectStatus
 
 if TYPE_CHECKING:
-    from .by_design import DesignEvidence
+    from .evidence import DesignEvidence
 
 # Bump whenever a rule's outcome can change for the same facts; stored with every decision.
 RULES_VERSION = "escalation-rules 1.2.0 (2026-11)"

@@ -59,7 +59,6 @@ KNOWN_CIRCLES: frozenset[frozenset[str]] = frozenset(
         frozenset({"standards.services", "standards.tasks"}),
         frozenset({"pharmacology.services", "pharmacology.tasks"}),
         frozenset({"simulations.services", "simulations.tasks"}),
-        frozenset({"escalation.rules.by_design", "escalation.rules.recommendation"}),
     }
 )
 
