@@ -10,3 +10,6 @@ class StandardsConfig(AppConfig):
         # Each app that owns data declares its SDTM domains in its own `sdtm.py`
         # (docs/standards.md §9); importing them registers the domains.
         autodiscover_modules("sdtm")
+        from .triggers import connect
+
+        connect()

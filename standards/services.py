@@ -21,6 +21,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 
 from accounts.scoping import exportable, may_export
@@ -72,10 +73,13 @@ def export_request(*, by, study, data_cut_at: datetime | None = None) -> Export:
     return export
 
 
-def _enqueue(export_id: int) -> None:
-    from .tasks import run_export_task
+# Sent once an export request commits, with `export_id`: standards/triggers.py (connected in
+# apps.py) enqueues the job. The service does not import its task; the task imports the service.
+export_requested = Signal()
 
-    run_export_task.delay(export_id)
+
+def _enqueue(export_id: int) -> None:
+    export_requested.send(sender=Export, export_id=export_id)
 
 
 def _claim(export_id: int) -> bool:

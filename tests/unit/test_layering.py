@@ -56,7 +56,6 @@ ENTRY_POINTS = frozenset({"escalation.player", "operations.generator"})
 # recommendation import each other.
 KNOWN_CIRCLES: frozenset[frozenset[str]] = frozenset(
     {
-        frozenset({"standards.services", "standards.tasks"}),
         frozenset({"pharmacology.services", "pharmacology.tasks"}),
         frozenset({"simulations.services", "simulations.tasks"}),
     }
