@@ -16,3 +16,7 @@ class PharmacologyConfig(AppConfig):
         register_section_loader("pharmacology", services.load_protocol_section)
         # A corrected or voided infusion moves (or orphans) the samples timed from it.
         events.subscribe(services.on_clinical_data_changed)
+        # Concentrations committed: their subjects' NCA is enqueued.
+        from .triggers import connect
+
+        connect()

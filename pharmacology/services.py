@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -543,11 +544,14 @@ def _unreported(study, kind: str) -> list[str]:
     )
 
 
-def _enqueue_nca(subject_ids: list[int]) -> None:
-    from .tasks import compute_nca_task
+# Sent once concentrations commit (an import, a correction), with `subject_ids`: the NCA is due
+# for each. pharmacology/triggers.py (connected in apps.py) enqueues it. The service does not
+# import its task; the task imports the service.
+nca_due = Signal()
 
-    for subject_id in subject_ids:
-        compute_nca_task.delay(subject_id)
+
+def _enqueue_nca(subject_ids: list[int]) -> None:
+    nca_due.send(sender=Concentration, subject_ids=subject_ids)
 
 
 # --- NCA (docs/pharmacology.md §9) -----------------------------------------------------------

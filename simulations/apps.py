@@ -7,3 +7,8 @@ class SimulationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "simulations"
     verbose_name = "Dose-finding designs"
+
+    def ready(self):
+        from .triggers import connect
+
+        connect()

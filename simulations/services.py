@@ -12,6 +12,7 @@ import time
 
 from django.db import OperationalError, transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 
 from accounts.scoping import spans_study
@@ -161,12 +162,14 @@ def simulation_request(
     return simulation
 
 
+# Sent once a simulation request commits, with `simulation_id`: simulations/triggers.py
+# (connected in apps.py) enqueues the run. The service does not import its task; the task
+# imports the service.
+simulation_requested = Signal()
+
+
 def _enqueue(simulation_id: int) -> None:
-    from escalation.tasks import enqueue
-
-    from .tasks import run_simulation_task
-
-    enqueue(run_simulation_task, [simulation_id], what=f"simulation {simulation_id}")
+    simulation_requested.send(sender=Simulation, simulation_id=simulation_id)
 
 
 def _claim(simulation_id: int) -> bool:

@@ -49,18 +49,6 @@ ADAPTERS = frozenset(
 # the study-at-scale generator writes every app's rows.
 ENTRY_POINTS = frozenset({"escalation.player", "operations.generator"})
 
-# Circles known today, to be removed; a circle not listed here fails, and an entry goes once its
-# circle is gone. Three are the enqueue-on-commit shape the escalation trigger left (a service
-# enqueues its task on commit, the task calls the service): the fix is the same, the enqueue in
-# a module of its own (escalation/triggers.py). The rules core's design dispatch and its
-# recommendation import each other.
-KNOWN_CIRCLES: frozenset[frozenset[str]] = frozenset(
-    {
-        frozenset({"pharmacology.services", "pharmacology.tasks"}),
-        frozenset({"simulations.services", "simulations.tasks"}),
-    }
-)
-
 
 def _apps() -> list[str]:
     return sorted(
@@ -271,8 +259,8 @@ def _module_graph() -> dict[str, set[str]]:
 
 
 def test_no_new_import_circle_between_modules() -> None:
-    circles = set(_circles(_module_graph()))
-    assert circles <= KNOWN_CIRCLES, sorted(sorted(c) for c in circles - KNOWN_CIRCLES)
+    circles = _circles(_module_graph())
+    assert not circles, sorted(sorted(c) for c in circles)
 
 
 def test_no_import_circle_between_apps() -> None:
