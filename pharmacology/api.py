@@ -418,7 +418,7 @@ class AdaStatusSerializer(serializers.Serializer):
 
 class AdaStatusQuery(StrictInput):
     study = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
-    format = serializers.CharField(required=False)
+    format = serializers.ChoiceField(choices=["json", "csv"], required=False)
 
 
 @extend_schema_view(
