@@ -237,6 +237,8 @@ class StreamedPullMixin:
         "a JSON array of the list's records, or with ?format=csv the list's CSV. Streamed, so a "
         "whole study's records come in one request at the database's pace.",
         parameters=[EXPORT_FORMAT],
+        # An array of the list's records (their schema is the list's); not one record.
+        responses={200: {"type": "array", "items": {"type": "object"}}},
     )
     @action(detail=False, methods=["get"], pagination_class=None)
     def export(self, request):
