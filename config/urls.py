@@ -1,6 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
 
+# The 500 page hands back what a failed form post typed (operations/errors.py).
+handler500 = "operations.errors.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
