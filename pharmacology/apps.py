@@ -8,12 +8,12 @@ class PharmacologyConfig(AppConfig):
 
     def ready(self):
         from core import events
-        from trial.services import register_section_loader
+        from trial.services import study_loaded
 
         from . import services
 
         # The protocol file's [pharmacology] section is loaded with the study.
-        register_section_loader("pharmacology", services.load_protocol_section)
+        study_loaded.connect(services.on_study_loaded, dispatch_uid="pharmacology-settings")
         # A corrected or voided infusion moves (or orphans) the samples timed from it.
         events.subscribe(services.on_clinical_data_changed)
         # Concentrations committed: their subjects' NCA is enqueued.

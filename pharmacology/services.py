@@ -59,6 +59,11 @@ SPECIMENS = {SampleKind.PK: "SERUM", SampleKind.ADA: "SERUM", SampleKind.BIOMARK
 # --- the protocol section -------------------------------------------------------------------
 
 
+def on_study_loaded(sender, *, study, data: dict[str, Any], summary, by=None, **kwargs) -> None:
+    """trial.services.study_loaded: the [pharmacology] section, when the file has one."""
+    load_protocol_section(study=study, section=data.get("pharmacology"), summary=summary, by=by)
+
+
 def load_protocol_section(*, study, section: dict[str, Any] | None, summary, by) -> None:
     """Store the study's [pharmacology] section after checking it (called by load_study)."""
     if section is None:

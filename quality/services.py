@@ -164,10 +164,10 @@ def apply_protocol_settings(study: Study, section: dict, *, by=None) -> QualityS
     return current
 
 
-def on_study_loaded(sender, *, study: Study, sections: dict, by=None, **kwargs) -> None:
+def on_study_loaded(sender, *, study: Study, data: dict, by=None, **kwargs) -> None:
     """trial.services.study_loaded: the [quality] section, when the file has one. Loading the
     same file again changes nothing."""
-    section = sections.get("quality")
+    section = data.get("quality")
     if section is None:
         return
     current = settings_for(study)

@@ -2,7 +2,6 @@
 
 import hashlib
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -19,19 +18,11 @@ from .models import Cohort, DoseLevel, EscalationTrack, Regimen, Study
 
 PROTOCOL_DIR = Path(__file__).resolve().parent / "protocols"
 
-# Sent inside the load's transaction with the parsed protocol file, so that apps keeping study
-# settings of their own (visits: the schedule of assessments) load them with the study; a
-# receiver's refusal rolls the whole load back. Arguments: study, data (the whole parsed file;
-# also as `sections`), summary, by.
+# The one way an app above `trial` loads the protocol file's sections it owns ([visits],
+# [pharmacology], [efficacy], [quality] ...): a receiver connected in its AppConfig.ready. It is
+# sent inside the load's transaction, so a receiver's refusal rolls the whole load back.
+# Arguments: study, data (the whole parsed file), summary, by.
 study_loaded = Signal()
-# Sections of the protocol file that apps above `trial` own (e.g. [pharmacology]): each app
-# registers a loader in its AppConfig.ready, and load_study calls it, in the same transaction,
-# with the study and the section (None when the file has none).
-SECTION_LOADERS: dict[str, Callable[..., None]] = {}
-
-
-def register_section_loader(name: str, loader: Callable[..., None]) -> None:
-    SECTION_LOADERS[name] = loader
 
 
 DESIGN_FIELDS = (
@@ -264,7 +255,5 @@ def load_study(
             opened_at=timezone.now() if status != Cohort.Status.PLANNED else None,
         )
         _save(instance, summary, f"cohort {cohort['number']}", created=True, by=by)
-    study_loaded.send(sender=Study, study=study, data=data, sections=data, summary=summary, by=by)
-    for name, loader in SECTION_LOADERS.items():
-        loader(study=study, section=data.get(name), summary=summary, by=by)
+    study_loaded.send(sender=Study, study=study, data=data, summary=summary, by=by)
     return summary
