@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 
 from lxml import etree
 
@@ -28,6 +30,22 @@ NSMAP = {None: ODM_NS, "def": DEF_NS, "xlink": XLINK_NS}
 DEFINE_VERSION = "2.1.0"
 STD_IG, STD_CT = "STD.SDTMIG", "STD.CT"
 EXTERNAL = {"ISO 3166": ("ISO 3166-1 alpha-3", "2020")}
+# CDISC's Define-XML 2.1 schema set, committed (standards/schemas/define-2.1/SOURCE.md).
+SCHEMA = Path(__file__).resolve().parent / "schemas/define-2.1/cdisc-define-2.1/define2-1-0.xsd"
+
+
+@cache
+def define_schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(SCHEMA)))
+
+
+def schema_problems(document: bytes) -> list[str]:
+    """What the Define-XML 2.1 schema refuses in `document` (empty when it is valid), each
+    with its line (docs/standards.md §7.3)."""
+    schema = define_schema()
+    if schema.validate(etree.fromstring(document)):
+        return []
+    return [f"line {e.line}: {e.message}" for e in schema.error_log]
 
 
 def _odm(tag: str) -> str:
