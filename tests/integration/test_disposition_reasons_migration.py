@@ -12,6 +12,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from subjects.models import Subject
 from tests.factories import enrolled_subject
+from trial.models import Cohort, EscalationTrack
 
 BEFORE = [("subjects", "0006_race_ethnicity_coded_disposition")]
 AFTER = [("subjects", "0007_code_recorded_disposition_reasons")]
@@ -50,11 +51,19 @@ def test_the_frozen_table(text, day, death, study, code):
 def test_the_migration_codes_recorded_reasons_keeping_text_and_history(
     coordinator_a, site_a, cohort1
 ):
-    cohort1.planned_size = 6  # room for the three subjects
-    cohort1.save(update_fields=["planned_size"])
-    ended = enrolled_subject(coordinator_a, site_a, "S-1", cohort1, days_ago=30)
-    died = enrolled_subject(coordinator_a, site_a, "S-2", cohort1, days_ago=30)
-    untouched = enrolled_subject(coordinator_a, site_a, "S-3", cohort1, days_ago=30)
+    # A 3+3 cohort at the first dose level, with room for the three subjects.
+    cohort = Cohort.objects.create(
+        study=cohort1.study,
+        track=EscalationTrack.objects.get(study=cohort1.study, code="Q3W-ESC"),
+        number=2,
+        dose_level=cohort1.dose_level,
+        planned_size=6,
+        status=Cohort.Status.OPEN,
+        opened_at=cohort1.opened_at,
+    )
+    ended = enrolled_subject(coordinator_a, site_a, "S-1", cohort, days_ago=30)
+    died = enrolled_subject(coordinator_a, site_a, "S-2", cohort, days_ago=30)
+    untouched = enrolled_subject(coordinator_a, site_a, "S-3", cohort, days_ago=30)
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     # As an earlier release stored them: dates and free text, no coded reason.

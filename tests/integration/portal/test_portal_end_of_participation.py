@@ -75,7 +75,7 @@ def test_end_of_treatment_needs_a_coded_reason_and_keeps_the_input(signed_in, su
             "end_of_treatment_date": day,
             "end_of_treatment_reason_code": "OTHER",
             "end_of_treatment_reason": "",
-            "version": 2,
+            "version": subject.version,
         },
     ).content.decode()
     assert "Other reason chosen: say what the reason was." in page
