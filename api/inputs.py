@@ -14,7 +14,13 @@ from dosing import services as dosing_services
 from safety import services as safety_services
 from safety.models import AdverseEvent, CtcaeTerm
 from subjects import services as subject_services
-from subjects.models import Subject
+from subjects.models import (
+    END_OF_STUDY_REASON_CHOICES,
+    END_OF_TREATMENT_REASON_CHOICES,
+    ETHNICITY_CHOICES,
+    RACE_CHOICES,
+    Subject,
+)
 from trial.models import Cohort, Site
 
 REASON_HELP = "Why the record is changed (kept in its audit history). Required."
@@ -176,10 +182,16 @@ class SubjectUpdateInput(CorrectionInput):
     consent_version = serializers.CharField(max_length=50, required=False, allow_blank=True)
     enrollment_date = day_field(required=False, allow_null=True)
     end_of_treatment_date = day_field(required=False, allow_null=True)
+    end_of_treatment_reason_code = serializers.ChoiceField(
+        choices=END_OF_TREATMENT_REASON_CHOICES, required=False
+    )
     end_of_treatment_reason = serializers.CharField(
         max_length=2000, required=False, allow_blank=True
     )
     end_of_study_date = day_field(required=False, allow_null=True)
+    end_of_study_reason_code = serializers.ChoiceField(
+        choices=END_OF_STUDY_REASON_CHOICES, required=False
+    )
     end_of_study_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     death_date = day_field(required=False, allow_null=True)
     screen_failure_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
@@ -219,9 +231,54 @@ class SubjectScreenFailInput(StrictInput):
     reason = reason_field(help_text="Why the subject failed screening.")
 
 
-class SubjectEndInput(StrictInput):
+class SubjectEndTreatmentInput(StrictInput):
     end_date = day_field()
-    reason = reason_field(help_text="Why treatment or the study ended.")
+    reason_code = serializers.ChoiceField(
+        choices=END_OF_TREATMENT_REASON_CHOICES,
+        help_text="Why treatment ended, coded (CDISC CT NCOMPLT; OTHER with `reason`).",
+    )
+    reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        help_text="The reason in the site's words: required with OTHER, otherwise optional.",
+    )
+
+
+class SubjectEndStudyInput(StrictInput):
+    end_date = day_field()
+    reason_code = serializers.ChoiceField(
+        choices=END_OF_STUDY_REASON_CHOICES,
+        help_text="Why the study ended, coded (CDISC CT NCOMPLT; OTHER with `reason`). A "
+        "subject still on treatment ends treatment the same day, for the same reason.",
+    )
+    reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        help_text="The reason in the site's words: required with OTHER, otherwise optional.",
+    )
+
+
+class SubjectDemographicsInput(StrictInput):
+    ethnicity = serializers.ChoiceField(choices=ETHNICITY_CHOICES, help_text="CDISC CT ETHNIC.")
+    races = serializers.ListField(
+        child=serializers.ChoiceField(choices=RACE_CHOICES),
+        max_length=len(RACE_CHOICES),
+        help_text="CDISC CT RACE values; several allowed, NOT REPORTED and UNKNOWN alone.",
+    )
+    race_other = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="The race as the subject gave it, with OTHER.",
+    )
+    reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        help_text="Why the demographics change: required once they are recorded.",
+    )
 
 
 class SubjectDeathInput(StrictInput):

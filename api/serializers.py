@@ -18,7 +18,7 @@ from escalation.models import CommitteeDecision, Recommendation, SubjectDltStatu
 from escalation.redaction import EscalationRedaction
 from escalation.selectors import cohort_opened_by, cohort_recommendations
 from safety.models import AdverseEvent
-from subjects.models import Subject
+from subjects.models import RACE_CHOICES, Subject
 from trial.models import Cohort, DoseLevel, Regimen, Site, Study
 
 
@@ -254,6 +254,11 @@ class SubjectSerializer(ClinicalRecordFields, FlatRowSerializer):
     dose_level = serializers.IntegerField(source="api_dose_level", read_only=True, allow_null=True)
     track_code = serializers.CharField(source="api_track_code", read_only=True, allow_null=True)
     eligibility_answers = serializers.DictField(child=serializers.BooleanField(), read_only=True)
+    races = serializers.ListField(
+        child=serializers.ChoiceField(choices=RACE_CHOICES),
+        read_only=True,
+        help_text="CDISC CT RACE values, several allowed; empty until recorded.",
+    )
 
     class Meta:
         model = Subject
@@ -273,6 +278,9 @@ class SubjectSerializer(ClinicalRecordFields, FlatRowSerializer):
             "eligibility_assessed_on",
             "eligibility_answers",
             "screen_failure_reason",
+            "ethnicity",
+            "races",
+            "race_other",
             "status",
             "enrollment_date",
             "cohort",
@@ -281,8 +289,10 @@ class SubjectSerializer(ClinicalRecordFields, FlatRowSerializer):
             "track_code",
             "replaces",
             "end_of_treatment_date",
+            "end_of_treatment_reason_code",
             "end_of_treatment_reason",
             "end_of_study_date",
+            "end_of_study_reason_code",
             "end_of_study_reason",
             "death_date",
             *ClinicalRecordFields.AUDIT_FIELDS,

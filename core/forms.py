@@ -213,6 +213,13 @@ def stale_edit(
             form_field = probe.fields[name]
             raw = form_field.widget.value_from_datadict(submitted, None, probe.add_prefix(name))
             if _typed_value(form_field, raw) == change["old"]:
+                if isinstance(change["new"], list):  # a multiple choice: one entry per value
+                    values = [str(v) for v in change["new"]]
+                    if hasattr(data, "setlist"):
+                        data.setlist(name, values)
+                    else:
+                        data[name] = values
+                    continue
                 value = _as_widget_value(change["new"], tz)
                 if value is None:
                     data.pop(name, None)

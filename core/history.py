@@ -52,8 +52,10 @@ def _labels_for(model, rows_changes: list[dict]) -> dict:
 
 
 def format_value(model, name: str, value, labels: dict | None = None) -> str:
-    if value is None or value == "":
+    if value is None or value == "" or value == []:
         return "\u2014"
+    if isinstance(value, list):  # a list of coded values (a subject's races)
+        return ", ".join(str(v) for v in value)
     try:
         field_obj = model._meta.get_field(name)
     except Exception:  # not a model field (e.g. a derived one)

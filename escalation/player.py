@@ -338,6 +338,7 @@ class _Player:
                 by=by,
                 subject=Subject.objects.get(pk=subject.pk),
                 end_date=first + timedelta(days=pure.LEFT_ON_DAY - 1),
+                reason_code="WITHDRAWAL OF CONSENT",
                 reason="Withdrew consent (trial player)",
                 expected_version=None,
             )

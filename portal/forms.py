@@ -23,7 +23,13 @@ from dosing import services as dosing_services
 from safety import services as safety_services
 from safety.models import AdverseEvent, CtcaeTerm
 from subjects import services as subject_services
-from subjects.models import Subject
+from subjects.models import (
+    END_OF_STUDY_REASON_CHOICES,
+    END_OF_TREATMENT_REASON_CHOICES,
+    ETHNICITY_CHOICES,
+    RACE_CHOICES,
+    Subject,
+)
 
 # The pages' forms share core/forms.py's kit; `apply_errors` is its one mapping of a service's
 # refusals onto a form, under the name the page apps import from here.
@@ -223,14 +229,55 @@ class EnrollForm(SiteForm):
         return data
 
 
-def end_reason_field(label, *, help_text, required_message):
+def end_reason_code_field(label, choices, *, required_message):
+    return forms.ChoiceField(
+        label=label,
+        choices=[("", "Choose the reason")] + list(choices),
+        help_text="The coded reason (CDISC NCOMPLT).",
+        error_messages={"required": required_message},
+    )
+
+
+def end_reason_field(label, *, help_text):
     return forms.CharField(
         label=label,
         max_length=REASON_MAX_LENGTH,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=help_text,
-        error_messages={"required": required_message},
     )
+
+
+SPECIFY_HELP = "In the site's words: required with Other; otherwise add what the code leaves out."
+
+
+class DemographicsForm(SiteForm):
+    """Ethnicity first, then race, several allowed (docs/subjects.md §1)."""
+
+    ethnicity = forms.ChoiceField(
+        label="Ethnicity",
+        choices=ETHNICITY_CHOICES,
+        widget=forms.RadioSelect,
+        help_text="As the subject reports it; Not reported if they decline to say.",
+        error_messages={"required": "Give the ethnicity (Not reported if the subject declined)."},
+    )
+    races = forms.MultipleChoiceField(
+        label="Race",
+        choices=RACE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="All that the subject reports; Not reported and Unknown stand alone.",
+        error_messages={"required": "Choose at least one race, or Not reported or Unknown."},
+    )
+    race_other = forms.CharField(
+        label="Other race, specify", max_length=200, required=False, help_text="With Other."
+    )
+    reason = reason_field()
+    version = version_field()
+
+    def __init__(self, *args, correcting: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not correcting:  # the first entry needs no reason; a correction does
+            del self.fields["reason"]
 
 
 class SubjectEditForm(CorrectionFields, SiteForm):
@@ -241,17 +288,19 @@ class SubjectEditForm(CorrectionFields, SiteForm):
     consent_version = forms.CharField(label="Consent form version", max_length=50, required=False)
     enrollment_date = date_field("Enrollment date", required=False)
     end_of_treatment_date = date_field("End of treatment date")
-    end_of_treatment_reason = end_reason_field(
+    end_of_treatment_reason_code = end_reason_code_field(
         "Reason treatment ended",
-        help_text="",
-        required_message="Give the reason treatment ended.",
+        END_OF_TREATMENT_REASON_CHOICES,
+        required_message="Choose the reason treatment ended.",
     )
+    end_of_treatment_reason = end_reason_field("Reason treatment ended, specify", help_text="")
     end_of_study_date = date_field("End of study date")
-    end_of_study_reason = end_reason_field(
+    end_of_study_reason_code = end_reason_code_field(
         "Reason the subject left the study",
-        help_text="",
-        required_message="Give the reason the subject left the study.",
+        END_OF_STUDY_REASON_CHOICES,
+        required_message="Choose the reason the subject left the study.",
     )
+    end_of_study_reason = end_reason_field("Reason the study ended, specify", help_text="")
     death_date = date_field("Date of death")
     reason = reason_field()
     version = version_field()
@@ -260,8 +309,16 @@ class SubjectEditForm(CorrectionFields, SiteForm):
     editable_fields = subject_services.EDITABLE_FIELDS
     # Recorded by their own step (which also changes the status); once recorded, corrected here.
     RECORDED_BY_A_STEP = {
-        "end_of_treatment_date": ("end_of_treatment_date", "end_of_treatment_reason"),
-        "end_of_study_date": ("end_of_study_date", "end_of_study_reason"),
+        "end_of_treatment_date": (
+            "end_of_treatment_date",
+            "end_of_treatment_reason_code",
+            "end_of_treatment_reason",
+        ),
+        "end_of_study_date": (
+            "end_of_study_date",
+            "end_of_study_reason_code",
+            "end_of_study_reason",
+        ),
         "death_date": ("death_date",),
     }
 
@@ -292,11 +349,14 @@ class EndTreatmentForm(SiteForm):
         "Date of end of treatment",
         help_text="The site's local date; not before the last dose, not in the future.",
     )
-    end_of_treatment_reason = end_reason_field(
+    end_of_treatment_reason_code = end_reason_code_field(
         "Reason treatment ended",
-        help_text="E.g. progressive disease, adverse event, the subject's decision, the "
-        "investigator's decision. The subject stays in follow-up.",
-        required_message="Give the reason treatment ended.",
+        END_OF_TREATMENT_REASON_CHOICES,
+        required_message="Choose the reason treatment ended.",
+    )
+    end_of_treatment_reason = end_reason_field(
+        "Reason treatment ended, specify",
+        help_text=f"{SPECIFY_HELP} The subject stays in follow-up.",
     )
     version = version_field()
 
@@ -306,11 +366,15 @@ class EndStudyForm(SiteForm):
         "Date of end of study",
         help_text="The site's local date; not before the end of treatment, not in the future.",
     )
-    end_of_study_reason = end_reason_field(
+    end_of_study_reason_code = end_reason_code_field(
         "Reason the subject left the study",
-        help_text="E.g. follow-up completed, consent withdrawn, lost to follow-up, sponsor's "
-        "decision.",
-        required_message="Give the reason the subject left the study.",
+        END_OF_STUDY_REASON_CHOICES,
+        required_message="Choose the reason the subject left the study.",
+    )
+    end_of_study_reason = end_reason_field(
+        "Reason the study ended, specify",
+        help_text=f"{SPECIFY_HELP} Still on treatment: treatment ends the same day, for the "
+        "same reason.",
     )
     version = version_field()
 

@@ -80,9 +80,9 @@ def build_timeline(
         (subject.enrollment_date, _enrollment_label(subject)),
         (
             subject.end_of_treatment_date,
-            f"End of treatment: {subject.end_of_treatment_reason}",
+            f"End of treatment: {subject.end_of_treatment_reason_text}",
         ),
-        (subject.end_of_study_date, f"End of study: {subject.end_of_study_reason}"),
+        (subject.end_of_study_date, f"End of study: {subject.end_of_study_reason_text}"),
         (subject.death_date, "Death"),
         (
             replacement.enrollment_date if replacement is not None else None,

@@ -18,6 +18,7 @@ urlpatterns = [
     path("subjects/<int:pk>/screen-failure/", views.screen_fail, name="screen_fail"),
     path("subjects/<int:pk>/enroll/", views.enroll, name="enroll"),
     path("subjects/<int:pk>/edit/", views.subject_edit, name="subject_edit"),
+    path("subjects/<int:pk>/demographics/", views.demographics, name="demographics"),
     # End of participation
     path("subjects/<int:pk>/end-of-treatment/", views.end_treatment, name="end_treatment"),
     path("subjects/<int:pk>/end-of-study/", views.end_study, name="end_study"),

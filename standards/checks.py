@@ -17,7 +17,7 @@ from typing import Any, Literal
 from .build import MAX_TEXT_BYTES, Dataset
 from .ct import Codelist, terminology
 from .formats import MAX_LABEL, NAME
-from .mapping import SponsorCodelist
+from .mapping import IG_PRESCRIBED_VALUES, SponsorCodelist
 from .spec import ig_dataset
 from .timing import complete_date, is_iso8601, is_iso8601_duration, study_day
 
@@ -303,6 +303,8 @@ def _codelist_verdict(
     lists = _codelists(codelist_name)
     if not lists or any(value in c.terms for c in lists):
         return None
+    if any(value in IG_PRESCRIBED_VALUES.get(c.name, {}) for c in lists):
+        return None  # prescribed by the SDTMIG itself (standards/mapping.py)
     names = "/".join(c.name for c in lists)
     if all(not c.extensible for c in lists):
         return "error", f"{value!r} is not in the non-extensible codelist {names}"
@@ -514,6 +516,60 @@ def trial_design(submission: Submission) -> Iterator[tuple[str, str, int | None,
             epoch = row.get("EPOCH") if "EPOCH" in names else None
             if epoch and ta is not None and dataset.name != "TA" and epoch not in epochs:
                 yield dataset.name, "EPOCH", index, f"{epoch!r} is not an epoch of TA"
+
+
+# DSDECOD's codelist follows DSCAT (SDTMIG 3.4 DS: NCOMPLT for disposition events, PROTMLST for
+# protocol milestones; other events take a sponsor's term or NCOMPLT's DEATH, docs/standards.md
+# §5.2).
+DSDECOD_BY_CATEGORY = {"DISPOSITION EVENT": "NCOMPLT", "PROTOCOL MILESTONE": "PROTMLST"}
+
+
+@check(
+    "STD0018",
+    "DSDECOD from the codelist of its DSCAT",
+    source="SDTMIG 3.4 DS (DSDECOD: NCOMPLT for disposition events, PROTMLST for milestones)",
+)
+def ds_decode_by_category(submission: Submission) -> Iterator[tuple[str, str, int | None, str]]:
+    ds = submission.dataset("DS")
+    if ds is None:
+        return
+    ct = terminology()
+    for index, row in _records(ds):
+        category, value = row.get("DSCAT") or "", row.get("DSDECOD")
+        name = DSDECOD_BY_CATEGORY.get(category)
+        if name is None or value is None or value in ct[name].terms:
+            continue
+        other = next(
+            (n for n in DSDECOD_BY_CATEGORY.values() if n != name and value in ct[n].terms), None
+        )
+        if other is not None:
+            yield "DS", "DSDECOD", index, f"{value!r} is a {other} term, not {name} ({category})"
+        elif not ct[name].extensible:
+            yield "DS", "DSDECOD", index, f"{value!r} is not in {name} ({category})"
+
+
+@check(
+    "STD0019",
+    "Deaths agree between DM and DS",
+    source="SDTMIG 3.4 DM (DTHDTC, DTHFL) and DS (a death is a disposition record, DEATH)",
+)
+def deaths_in_dm_and_ds(submission: Submission) -> Iterator[tuple[str, str, int | None, str]]:
+    dm, ds = submission.dataset("DM"), submission.dataset("DS")
+    if dm is None:
+        return
+    deaths: dict[str, set[str]] = defaultdict(set)
+    for row in ds.rows if ds else []:
+        if row.get("DSDECOD") == "DEATH":
+            deaths[row["USUBJID"]].add(row.get("DSSTDTC") or "")
+    for index, row in _records(dm):
+        usubjid, died = row["USUBJID"], row.get("DTHDTC")
+        if (row.get("DTHFL") == "Y") != bool(died):
+            yield "DM", "DTHFL", index, f"{usubjid}: DTHFL {row.get('DTHFL')!r}, DTHDTC {died!r}"
+        if died and died not in deaths.get(usubjid, set()):
+            yield "DS", "DSDECOD", None, f"{usubjid} died on {died}: no DS record DEATH that day"
+        for day in deaths.get(usubjid, set()):
+            if day != died:
+                yield "DS", "DSSTDTC", None, f"{usubjid}: DEATH on {day!r}, DM DTHDTC {died!r}"
 
 
 def validate(submission: Submission) -> list[Finding]:

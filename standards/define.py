@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 
 from lxml import etree
 
 from .build import Dataset
 from .ct import CT_VERSION, Codelist, terminology
 from .formats import group_oid, item_oid
-from .mapping import SponsorCodelist, Variable
+from .mapping import IG_PRESCRIBED_VALUES, SponsorCodelist, Variable
 from .spec import IG_NAME, IG_VERSION
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
@@ -28,6 +30,22 @@ NSMAP = {None: ODM_NS, "def": DEF_NS, "xlink": XLINK_NS}
 DEFINE_VERSION = "2.1.0"
 STD_IG, STD_CT = "STD.SDTMIG", "STD.CT"
 EXTERNAL = {"ISO 3166": ("ISO 3166-1 alpha-3", "2020")}
+# CDISC's Define-XML 2.1 schema set, committed (standards/schemas/define-2.1/SOURCE.md).
+SCHEMA = Path(__file__).resolve().parent / "schemas/define-2.1/cdisc-define-2.1/define2-1-0.xsd"
+
+
+@cache
+def define_schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(SCHEMA)))
+
+
+def schema_problems(document: bytes) -> list[str]:
+    """What the Define-XML 2.1 schema refuses in `document` (empty when it is valid), each
+    with its line (docs/standards.md §7.3)."""
+    schema = define_schema()
+    if schema.validate(etree.fromstring(document)):
+        return []
+    return [f"line {e.line}: {e.message}" for e in schema.error_log]
 
 
 def _odm(tag: str) -> str:
@@ -73,7 +91,7 @@ class _Codelists:
         self.used[name] |= values
         return _codelist_oid(name)
 
-    def write(self, mdv) -> None:
+    def write(self, mdv, comments: dict[str, str]) -> None:
         ct = terminology()
         for name in sorted(self.used):
             values = self.used[name]
@@ -109,10 +127,23 @@ class _Codelists:
             codelist.set("Name", ", ".join(f"{c.label} ({c.name})" for c in lists))
             codelist.set("DataType", "text")
             codelist.set(_def("StandardOID"), STD_CT)
+            prescribed = {
+                value: why
+                for c in lists
+                for value, why in IG_PRESCRIBED_VALUES.get(c.name, {}).items()
+                if value in values
+            }
+            if prescribed:
+                # A value the SDTMIG prescribes outside the (non-extensible) codelist: listed
+                # without a C-code, not as an extension, with the reason on the codelist.
+                comments[f"COM.{_codelist_oid(name)}"] = " ".join(prescribed.values())
+                codelist.set(_def("CommentOID"), f"COM.{_codelist_oid(name)}")
             for value in sorted(values):
                 item = etree.SubElement(codelist, _odm("EnumeratedItem"))
                 item.set("CodedValue", value)
                 term = next((c.terms[value] for c in lists if value in c.terms), None)
+                if value in prescribed:
+                    continue
                 if term is None:
                     item.set(_def("ExtendedValue"), "Yes")
                 else:
@@ -144,7 +175,7 @@ def build_define(
         _write_item_group(mdv, dataset, methods, comments)
     for item_def in item_defs:
         _write_item_def(mdv, *item_def, comments=comments)
-    codelists.write(mdv)
+    codelists.write(mdv, comments)
     for oid, description in sorted(methods.items()):
         method = etree.SubElement(mdv, _odm("MethodDef"), OID=oid, Type="Computation")
         method.set("Name", f"Derivation of {oid.removeprefix('MT.IT.')}")

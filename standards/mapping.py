@@ -29,6 +29,18 @@ Core = Literal["Req", "Exp", "Perm"]
 VarType = Literal["Char", "Num"]
 SUPP = "SUPP"  # the row key that carries supplemental qualifier values
 
+# Values the SDTMIG itself prescribes although the codelist does not hold them: DM RACE is
+# MULTIPLE when several races are collected, each then in SUPPDM (SDTMIG 3.4 DM, RACE), while
+# the CT RACE codelist (C74457, non-extensible) has no such term. The checks accept them; define.xml
+# lists them without a C-code and says why on the codelist (docs/standards.md §5.1).
+IG_PRESCRIBED_VALUES: dict[str, dict[str, str]] = {
+    "RACE": {
+        "MULTIPLE": "MULTIPLE is the value SDTMIG 3.4 DM prescribes for RACE when more than one "
+        "race is collected (each race is then in SUPPDM as RACE1, RACE2, ...); it is not a term "
+        "of the CDISC CT RACE codelist, which is not extensible."
+    }
+}
+
 
 @dataclass(frozen=True)
 class Variable:

@@ -70,7 +70,12 @@ class Item:
     label: str
     data_type: str  # ODM DataType: text, integer, float, date, datetime, boolean
     codelist: tuple[tuple[str, str], ...] = ()  # (coded value, decode) from the model's choices
-    reference: str = ""  # how a reference is written: cohort / ctcae / subject / dose_level
+    # How a reference is written: cohort / ctcae / subject / dose_level; "list" for a list of
+    # coded values (a subject's races), written joined by LIST_SEPARATOR.
+    reference: str = ""
+
+
+LIST_SEPARATOR = "|"
 
 
 def _choices(field) -> tuple[tuple[str, str], ...]:
@@ -135,13 +140,18 @@ SUBJECT_FORM = Form(
             ("eligibility_outcome", "text"),
             ("eligibility_assessed_on", "date"),
             ("screen_failure_reason", "text"),
+            ("ethnicity", "text"),
+            ("races", "text", "list"),
+            ("race_other", "text"),
             ("enrollment_date", "date"),
             ("cohort", "integer", "cohort"),
             ("status", "text"),
             ("replaces", "text", "subject"),
             ("end_of_treatment_date", "date"),
+            ("end_of_treatment_reason_code", "text"),
             ("end_of_treatment_reason", "text"),
             ("end_of_study_date", "date"),
+            ("end_of_study_reason_code", "text"),
             ("end_of_study_reason", "text"),
             ("death_date", "date"),
         ],
@@ -280,6 +290,8 @@ class References:
             return self.subjects[value]
         if item.reference == "ctcae":
             return str(self.ctcae[value])
+        if item.reference == "list":
+            return LIST_SEPARATOR.join(value) or None
         return odm_value(value)
 
 

@@ -33,6 +33,7 @@ from .odm import (
     DOSE_FORM,
     ELIGIBILITY_GROUP,
     ELIGIBILITY_ITEMS,
+    LIST_SEPARATOR,
     SUBJECT_FORM,
     Form,
     Item,
@@ -60,6 +61,8 @@ class ImportResult:
 
 
 def _parse(item: Item, text: str | None, lookup, *, nullable: bool) -> object:
+    if item.reference == "list":
+        return text.split(LIST_SEPARATOR) if text else []
     if text is None:
         return None if nullable or item.data_type != "text" or item.reference else ""
     if item.reference:

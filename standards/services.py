@@ -32,7 +32,7 @@ from .build import ExportRefused, build_datasets
 from .checks import Finding, Submission, validate
 from .context import ExportContext
 from .ct import CT_VERSION
-from .define import DEFINE_VERSION, build_define
+from .define import DEFINE_VERSION, build_define, schema_problems
 from .formats import read_xpt, write_dataset_json, write_xpt
 from .models import Export
 from .odm import build_odm
@@ -167,16 +167,19 @@ def _produce(export: Export, scratch: Path) -> str:
         findings += _read_back(dataset, xpt)
         write_dataset_json(dataset, root / "sdtm" / "json" / f"{dataset.filename}.json", **meta)
     _progress(export.pk, 82, "Writing define.xml")
-    (root / "sdtm" / "define.xml").write_bytes(
-        build_define(
-            datasets,
-            study=study,
-            sponsor_codelists=registry.sponsor_codelists(),
-            created=meta["created"],
-            file_oid=f"{base}.define",
-            source_system=SOURCE_SYSTEM,
-        )
+    define = build_define(
+        datasets,
+        study=study,
+        sponsor_codelists=registry.sponsor_codelists(),
+        created=meta["created"],
+        file_oid=f"{base}.define",
+        source_system=SOURCE_SYSTEM,
     )
+    findings += [
+        Finding("DEF0001", "1", "error", "define.xml", "", None, f"Define-XML 2.1 schema: {p}")
+        for p in schema_problems(define)
+    ]
+    (root / "sdtm" / "define.xml").write_bytes(define)
     _progress(export.pk, 86, "Writing the ODM file")
     odm_name = f"{study.protocol_number}-odm.xml"
     (root / "odm" / odm_name).write_bytes(

@@ -1,14 +1,45 @@
-"""A subject from screening to end of study: consent, eligibility, enrollment into a cohort,
-replacement, end of treatment, end of study, death."""
+"""A subject from screening to end of study: consent, eligibility, demographics, enrollment into
+a cohort, replacement, end of treatment, end of study (with their coded reasons), death."""
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 
 from core.models import ClinicalRecord
+from standards.ct import codelist
 
 from . import rules
+
+
+def _ct_label(name: str, value: str) -> str:
+    """How a page shows a CDISC CT value: NCI's preferred term for races and ethnicities
+    ("Black or African American"), the submission value in sentence case for the reasons
+    ("Lost to follow-up"); OTHER, a sponsor extension, is "Other"."""
+    term = codelist(name).terms.get(value)
+    if name in ("RACE", "ETHNIC") and term is not None:
+        return term.decode.replace("Not Reported", "Not reported")
+    return value.capitalize()
+
+
+RACE_CHOICES = [(v, _ct_label("RACE", v)) for v in rules.RACE_CHOICES]
+ETHNICITY_CHOICES = [(v, _ct_label("ETHNIC", v)) for v in rules.ETHNICITIES]
+END_OF_TREATMENT_REASON_CHOICES = [
+    (v, _ct_label("NCOMPLT", v)) for v in rules.END_OF_TREATMENT_REASONS
+]
+END_OF_STUDY_REASON_CHOICES = [(v, _ct_label("NCOMPLT", v)) for v in rules.END_OF_STUDY_REASONS]
+
+
+def validate_races(value) -> None:
+    """A list of races of the CDISC list (RACE), as the race form stores them."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationError("Give the races as a list of CDISC RACE values.", code="invalid")
+    unknown = [v for v in value if v not in rules.RACE_CHOICES]
+    if unknown:
+        raise ValidationError(
+            f"Not a race of the CDISC list (RACE): {', '.join(unknown)}.", code="invalid_choice"
+        )
 
 
 class Subject(ClinicalRecord):
@@ -66,10 +97,40 @@ class Subject(ClinicalRecord):
         related_name="replaced_by",
         help_text="The non-evaluable subject whose cohort place this subject takes.",
     )
+    # Demographics completed (docs/subjects.md §1): ethnicity, then the races, several allowed.
+    ethnicity = models.CharField(
+        max_length=30, choices=ETHNICITY_CHOICES, blank=True, help_text="CDISC CT ETHNIC."
+    )
+    races = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_races],
+        help_text="CDISC CT RACE values, in the list's order; several allowed.",
+    )
+    race_other = models.CharField(
+        "other race, specify",
+        max_length=200,
+        blank=True,
+        help_text="The race as the subject gave it, when Other is chosen.",
+    )
+    # Disposition (docs/subjects.md §2): each end with its date, its coded reason (CDISC CT
+    # NCOMPLT) and the reason as the site wrote it (the "specify" detail).
     end_of_treatment_date = models.DateField(null=True, blank=True)
-    end_of_treatment_reason = models.TextField(blank=True)
+    end_of_treatment_reason_code = models.CharField(
+        "reason treatment ended",
+        max_length=40,
+        choices=END_OF_TREATMENT_REASON_CHOICES,
+        blank=True,
+    )
+    end_of_treatment_reason = models.TextField("reason treatment ended, specify", blank=True)
     end_of_study_date = models.DateField(null=True, blank=True)
-    end_of_study_reason = models.TextField(blank=True)
+    end_of_study_reason_code = models.CharField(
+        "reason the study ended",
+        max_length=40,
+        choices=END_OF_STUDY_REASON_CHOICES,
+        blank=True,
+    )
+    end_of_study_reason = models.TextField("reason the study ended, specify", blank=True)
     death_date = models.DateField(null=True, blank=True)
 
     scope_study = "study"
@@ -87,6 +148,9 @@ class Subject(ClinicalRecord):
         "subject_death_after_screening": "death_date",
         "subject_replaced_once": "replaces",
         "subject_does_not_replace_itself": "replaces",
+        "subject_ethnicity_coded": "ethnicity",
+        "subject_eot_reason_coded": "end_of_treatment_reason_code",
+        "subject_eos_reason_coded": "end_of_study_reason_code",
     }
 
     constraint_messages = {
@@ -103,6 +167,11 @@ class Subject(ClinicalRecord):
         "subject_death_after_screening": "The date of death cannot precede screening.",
         "subject_replaced_once": "This subject has already been replaced.",
         "subject_does_not_replace_itself": "A subject cannot replace themselves.",
+        "subject_ethnicity_coded": "The ethnicity is one of the CDISC list (ETHNIC).",
+        "subject_eot_reason_coded": "The reason treatment ended is one of its coded reasons, "
+        "given with the end of treatment date.",
+        "subject_eos_reason_coded": "The reason the study ended is one of its coded reasons, "
+        "given with the end of study date.",
     }
 
     class Meta:
@@ -181,6 +250,35 @@ class Subject(ClinicalRecord):
                 name="subject_does_not_replace_itself",
                 violation_error_message="A subject cannot replace themselves.",
             ),
+            models.CheckConstraint(
+                condition=Q(ethnicity="") | Q(ethnicity__in=rules.ETHNICITIES),
+                name="subject_ethnicity_coded",
+                violation_error_message="The ethnicity is one of the CDISC list (ETHNIC).",
+            ),
+            # A coded reason only with its date, and only one of its event's reasons. A date
+            # without its code is refused by the services (subjects/rules.py): rows recorded
+            # before reasons were coded carry none in their early history, which an ODM import
+            # replays (docs/subjects.md §2).
+            models.CheckConstraint(
+                condition=Q(end_of_treatment_reason_code="")
+                | (
+                    Q(end_of_treatment_date__isnull=False)
+                    & Q(end_of_treatment_reason_code__in=rules.END_OF_TREATMENT_REASONS)
+                ),
+                name="subject_eot_reason_coded",
+                violation_error_message="The reason treatment ended is one of its coded "
+                "reasons, given with the end of treatment date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_of_study_reason_code="")
+                | (
+                    Q(end_of_study_date__isnull=False)
+                    & Q(end_of_study_reason_code__in=rules.END_OF_STUDY_REASONS)
+                ),
+                name="subject_eos_reason_coded",
+                violation_error_message="The reason the study ended is one of its coded "
+                "reasons, given with the end of study date.",
+            ),
         ]
 
     def __str__(self):
@@ -189,6 +287,71 @@ class Subject(ClinicalRecord):
     @property
     def label(self) -> str:
         return str(self)
+
+    def clean(self):
+        """Race and ethnicity are recorded together, by the rules of subjects/rules.py."""
+        super().clean()
+        if not (self.races or self.race_other or self.ethnicity):
+            return
+        problems = rules.race_problems(self.races or [], self.race_other or "")
+        errors = {field: [message] for field, message in problems.items()}
+        if not self.ethnicity:
+            errors["ethnicity"] = ["Give the ethnicity with the races (Not reported if declined)."]
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def demographics_recorded(self) -> bool:
+        return bool(self.ethnicity)
+
+    @property
+    def race_labels(self) -> list[str]:
+        labels = dict(RACE_CHOICES)
+        return [labels.get(r, r) for r in self.races or []]
+
+    def reason_text(self, prefix: str) -> str:
+        """An end's reason as the pages show it: the coded reason, then the site's words when
+        they say more ("Adverse event: grade 3 pneumonitis")."""
+        code = getattr(self, f"{prefix}_reason_code")
+        text = getattr(self, f"{prefix}_reason").strip()
+        label = dict(self._meta.get_field(f"{prefix}_reason_code").choices or ()).get(code)
+        if not label:
+            return text
+        if not text or text.casefold() == label.casefold():
+            return label
+        return f"{label}: {text}"
+
+    @property
+    def end_of_treatment_reason_text(self) -> str:
+        return self.reason_text("end_of_treatment")
+
+    @property
+    def end_of_study_reason_text(self) -> str:
+        return self.reason_text("end_of_study")
+
+    @property
+    def disposition(self) -> rules.Disposition:
+        """What `subjects.rules.disposition_problems` reads of this subject."""
+        return rules.Disposition(
+            enrollment_date=self.enrollment_date,
+            death_date=self.death_date,
+            end_of_treatment=rules.DispositionEvent(
+                "end_of_treatment",
+                "end of treatment",
+                self.end_of_treatment_date,
+                self.end_of_treatment_reason_code,
+                self.end_of_treatment_reason,
+                rules.END_OF_TREATMENT_REASONS,
+            ),
+            end_of_study=rules.DispositionEvent(
+                "end_of_study",
+                "end of study",
+                self.end_of_study_date,
+                self.end_of_study_reason_code,
+                self.end_of_study_reason,
+                rules.END_OF_STUDY_REASONS,
+            ),
+        )
 
     @property
     def is_replaced(self) -> bool:

@@ -1,17 +1,21 @@
-"""SDTM domains from the subject record: DM (demographics), DS (disposition) and IE (criteria
-not met). Registered with the standards registry at start-up (docs/standards.md §9).
+"""SDTM domains from the subject record: DM (demographics) with SUPPDM (several races, a race
+written out), DS (disposition) and IE (criteria not met). Registered with the standards registry
+at start-up (docs/standards.md §9).
 
 Variable labels, types and order follow the SDTMIG 3.4 tables (standards/spec/); the
-mapping choices are explained in docs/standards.md §5.
+mapping choices are explained in docs/standards.md §5.1-§5.3.
 """
 
 from standards.ct import codelist
-from standards.mapping import Domain, Variable, epoch_variable, identifiers
+from standards.mapping import SUPP, Domain, Qualifier, Variable, epoch_variable, identifiers
 from standards.registry import register
 from standards.timing import PartialDate, dtc
 
+from . import rules
+
 V = Variable
 SCREEN_FAILURE = "SCREEN FAILURE"
+MAX_RACES = len(rules.RACES) + 1  # the five races and OTHER: NOT REPORTED and UNKNOWN stand alone
 
 
 def _arm_fields(ctx, subject) -> dict:
@@ -44,6 +48,22 @@ def last_known_date(ctx, subject):
     return max(d for d in dates if d is not None)
 
 
+def _race_fields(subject) -> dict:
+    """RACE (MULTIPLE for several, SDTMIG 3.4 DM), ETHNIC, and in SUPPDM each race of several
+    (RACE1, RACE2, ...) and the race written out with OTHER (RACEOTH)."""
+    races = list(subject.races or [])
+    supplements = {}
+    if len(races) > 1:
+        supplements = {f"RACE{i}": race for i, race in enumerate(races, start=1)}
+    if subject.race_other:
+        supplements["RACEOTH"] = subject.race_other
+    return {
+        "RACE": rules.sdtm_race(races),
+        "ETHNIC": subject.ethnicity,
+        SUPP: supplements,
+    }
+
+
 def dm_rows(ctx):
     for subject in ctx.subjects():
         first, last = ctx.first_dose(subject), ctx.last_dose(subject)
@@ -67,7 +87,7 @@ def dm_rows(ctx):
             "AGE": consent.year - subject.year_of_birth,
             "AGEU": "YEARS",
             "SEX": subject.sex,
-            "RACE": "",
+            **_race_fields(subject),
             **_arm_fields(ctx, subject),
             "COUNTRY": ctx.country(subject),
         }
@@ -176,8 +196,18 @@ DM = register(
                 "Char",
                 "Exp",
                 "Collected",
-                "Not collected yet (the demographics form is to come): null",
+                "Subject.races: the one race chosen; MULTIPLE when several are (each in SUPPDM "
+                "RACE1, RACE2, ...); null until the demographics are recorded",
                 "RACE",
+            ),
+            V(
+                "ETHNIC",
+                "Ethnicity",
+                "Char",
+                "Perm",
+                "Collected",
+                "Subject.ethnicity; null until the demographics are recorded",
+                "ETHNIC",
             ),
             V(
                 "ARMCD",
@@ -224,20 +254,48 @@ DM = register(
                 "ISO 3166",
             ),
         ),
+        qualifiers=(
+            *(
+                Qualifier(
+                    f"RACE{i}",
+                    f"Race {i}",
+                    "Collected",
+                    f"Subject.races: the {i}th race chosen, when several are (RACE is MULTIPLE)",
+                    "RACE",
+                )
+                for i in range(1, MAX_RACES + 1)
+            ),
+            Qualifier(
+                "RACEOTH",
+                "Race, Other",
+                "Collected",
+                "Subject.race_other: the race as the subject gave it, with OTHER",
+            ),
+        ),
     )
 )
 
 
 def _ncomplt(reason: str, *, died: bool) -> str:
-    """The coded reason (CDISC CT NCOMPLT) of a disposition: DEATH when the subject died that
-    day, the NCOMPLT term the verbatim reason spells out (case aside), else OTHER (a sponsor
-    extension of the extensible codelist until the disposition form collects a coded reason;
-    the validation report lists it)."""
+    """The coded reason of a disposition recorded before reasons were coded (a data cut before
+    they were, read from the audit history): DEATH when the subject died that day, the NCOMPLT
+    term the verbatim reason spells out (case aside), else OTHER."""
     if died:
-        return "DEATH"
+        return rules.REASON_DEATH
     terms = codelist("NCOMPLT").terms
     wanted = reason.strip().upper().rstrip(".")
-    return wanted if wanted in terms else "OTHER"
+    return wanted if wanted in terms else rules.REASON_OTHER
+
+
+def _disposition(subject, prefix: str) -> tuple[str, str]:
+    """(DSTERM, DSDECOD) of an end: the coded reason (CDISC NCOMPLT) and the reason in the
+    site's words, or the coded reason itself when the site wrote none."""
+    day = getattr(subject, f"{prefix}_date")
+    code = getattr(subject, f"{prefix}_reason_code", "")
+    text = getattr(subject, f"{prefix}_reason").strip()
+    if not code:
+        code = _ncomplt(text, died=subject.death_date == day)
+    return text or code, code
 
 
 def _ds_event(ctx, subject, term, decode, category, subcategory, day):
@@ -277,24 +335,21 @@ def ds_rows(ctx):
                 "STUDY PARTICIPATION",
                 subject.eligibility_assessed_on or subject.consent_date,
             )
-        if subject.end_of_treatment_date:
-            died = subject.death_date == subject.end_of_treatment_date
-            yield event(
-                subject.end_of_treatment_reason,
-                _ncomplt(subject.end_of_treatment_reason, died=died),
-                "DISPOSITION EVENT",
-                "STUDY TREATMENT",
-                subject.end_of_treatment_date,
-            )
-        if subject.end_of_study_date:
-            died = subject.death_date == subject.end_of_study_date
-            yield event(
-                subject.end_of_study_reason,
-                _ncomplt(subject.end_of_study_reason, died=died),
-                "DISPOSITION EVENT",
-                "STUDY PARTICIPATION",
-                subject.end_of_study_date,
-            )
+        death_told = False
+        for prefix, subcategory in (
+            ("end_of_treatment", "STUDY TREATMENT"),
+            ("end_of_study", "STUDY PARTICIPATION"),
+        ):
+            day = getattr(subject, f"{prefix}_date")
+            if day is None:
+                continue
+            term, decode = _disposition(subject, prefix)
+            death_told |= decode == rules.REASON_DEATH and day == subject.death_date
+            yield event(term, decode, "DISPOSITION EVENT", subcategory, day)
+        if subject.death_date and not death_told:
+            # A death no end of participation gives as its reason (during screening, or after
+            # the end of study): the death itself, so every death in DM is in DS.
+            yield event("DEATH", rules.REASON_DEATH, "OTHER EVENT", "", subject.death_date)
 
 
 DS = register(
@@ -315,17 +370,20 @@ DS = register(
                 "Char",
                 "Req",
                 "Collected",
-                "The verbatim reason (screen failure, end of treatment, end of study); "
-                '"INFORMED CONSENT OBTAINED" for the consent milestone',
+                "The reason as the site wrote it (screen failure; end of treatment and end of "
+                "study: Subject.end_of_*_reason, else the coded reason); "
+                '"INFORMED CONSENT OBTAINED" for the consent milestone; "DEATH" for a death '
+                "no end of participation gives as its reason",
             ),
             V(
                 "DSDECOD",
                 "Standardized Disposition Term",
                 "Char",
                 "Req",
-                "Assigned",
-                "PROTMLST for milestones; NCOMPLT for disposition events: DEATH when the "
-                "subject died that day, the NCOMPLT term the reason spells, else OTHER",
+                "Collected",
+                "PROTMLST for milestones; for disposition events the coded reason collected "
+                "(Subject.end_of_*_reason_code, CDISC NCOMPLT, OTHER a sponsor extension) or "
+                "SCREEN FAILURE; DEATH for a death recorded apart from them",
                 "NCOMPLT|PROTMLST",
             ),
             V(
@@ -334,7 +392,9 @@ DS = register(
                 "Char",
                 "Exp",
                 "Assigned",
-                "PROTOCOL MILESTONE or DISPOSITION EVENT",
+                "PROTOCOL MILESTONE (consent), DISPOSITION EVENT (screen failure, end of "
+                "treatment, end of study) or OTHER EVENT (a death after the end of study or "
+                "during screening)",
                 "DSCAT",
             ),
             V(
@@ -353,7 +413,7 @@ DS = register(
                 "Char",
                 "Exp",
                 "Collected",
-                "Consent, eligibility assessment, end of treatment or end of study date",
+                "Consent, eligibility assessment, end of treatment, end of study or death date",
             ),
             V(
                 "DSSTDY",

@@ -1,5 +1,5 @@
-"""Every write to a subject: screening, consent, eligibility, screen failure, enrollment,
-replacement, corrections, end of treatment, end of study, death, void.
+"""Every write to a subject: screening, consent, eligibility, demographics, screen failure,
+enrollment, replacement, corrections, end of treatment, end of study, death, void.
 
 Each service checks the caller's access, validates the docs/safety.md §5 rules with messages
 that name the field, and saves through `core.records` (audited) inside one transaction, so a
@@ -7,6 +7,7 @@ refused request leaves nothing behind.
 """
 
 import unicodedata
+from collections.abc import Sequence
 from datetime import date
 
 from django.db import IntegrityError, transaction
@@ -16,8 +17,9 @@ from accounts.roles import Capability
 from accounts.scoping import require
 from core import events
 from core.dates import refuse_future, site_today
-from core.errors import ValidationError, field_error
+from core.errors import FieldErrors, ValidationError, field_error
 from core.records import (
+    REASON_MAX_LENGTH,
     create_record,
     require_reason,
     retry_on_conflict,
@@ -26,6 +28,7 @@ from core.records import (
 )
 from trial.models import Cohort, EscalationTrack, Site
 
+from . import rules
 from .models import Subject
 from .rules import Refused, Step, cohort_takes, eligible
 from .rules import refusal as step_refusal
@@ -306,6 +309,64 @@ def _check_age_answer(study, subject: Subject, answers: dict[str, bool]) -> None
 
 
 @retry_on_conflict
+def subject_record_demographics(
+    *,
+    by: User,
+    subject: Subject,
+    ethnicity: str,
+    races: Sequence[str],
+    race_other: str = "",
+    reason: str = "",
+    expected_version: int | None,
+) -> Subject:
+    """Record the subject's ethnicity and races (CDISC CT ETHNIC and RACE; several races
+    allowed, docs/subjects.md §1). Once recorded they are corrected with a reason, by a role that
+    corrects data."""
+    correcting = subject.demographics_recorded
+    capability = Capability.EDIT_DATA if correcting else Capability.ENTER_DATA
+    require(by, capability, study_id=subject.study_id, site_id=subject.site_id)
+    if subject.consent_date is None:
+        raise field_error(
+            "__all__",
+            "Record informed consent first: nothing is collected from the subject before it.",
+            "no_consent",
+        )
+    race_other = (race_other or "").strip()
+    races = list(races or [])
+    errors = FieldErrors()
+    if not ethnicity:
+        errors.add("ethnicity", "Give the ethnicity (Not reported if the subject declined).")
+    elif ethnicity not in rules.ETHNICITIES:
+        errors.add(
+            "ethnicity",
+            f"{ethnicity} is not an ethnicity of the CDISC list (ETHNIC); choose among "
+            f"{', '.join(rules.ETHNICITIES)}.",
+        )
+    for name, message in rules.race_problems(races, race_other).items():
+        errors.add(name, message)
+    if correcting:
+        try:
+            reason = require_reason(reason)
+        except ValidationError as error:
+            errors.add_error(error)
+    errors.raise_if_any()
+    with transaction.atomic():
+        subject = update_record(
+            subject,
+            by=by,
+            changes={
+                "ethnicity": ethnicity,
+                "races": rules.ordered_races(races),
+                "race_other": race_other,
+            },
+            reason=reason if correcting else "Demographics recorded",
+            expected_version=expected_version,
+        )
+        _announce(subject, "updated", by)
+    return subject
+
+
+@retry_on_conflict
 def subject_screen_fail(
     *, by: User, subject: Subject, reason: str, expected_version: int | None
 ) -> Subject:
@@ -455,8 +516,10 @@ EDITABLE_FIELDS: tuple[str, ...] = (
     "consent_version",
     "enrollment_date",
     "end_of_treatment_date",
+    "end_of_treatment_reason_code",
     "end_of_treatment_reason",
     "end_of_study_date",
+    "end_of_study_reason_code",
     "end_of_study_reason",
     "death_date",
     "screen_failure_reason",
@@ -470,9 +533,9 @@ MILESTONE_STEPS = {
     "consent_version": "the consent step",
     "enrollment_date": "enrollment",
     "end_of_treatment_date": "the end-of-treatment step",
-    "end_of_treatment_reason": "the end-of-treatment step",
+    "end_of_treatment_reason_code": "the end-of-treatment step",
     "end_of_study_date": "the end-of-study step",
-    "end_of_study_reason": "the end-of-study step",
+    "end_of_study_reason_code": "the end-of-study step",
     "death_date": "the death form",
     "screen_failure_reason": "the screen-failure step",
 }
@@ -503,9 +566,12 @@ def _check_milestone_corrections(subject: Subject, changes: dict) -> None:
 
 
 def _validate_subject_dates(subject: Subject) -> None:
-    """Cross-record date rules, checked on every correction (docs/safety.md §5)."""
+    """Cross-record date rules and the disposition rules (subjects/rules.py), checked on every
+    correction and every end of participation (docs/safety.md §5, docs/subjects.md §2)."""
     tz = subject.site.timezone
     errors: dict[str, list[str]] = {}
+    for name, messages in rules.disposition_problems(subject.disposition).items():
+        errors.setdefault(name, []).extend(messages)
     for name in (
         "screening_date",
         "consent_date",
@@ -597,18 +663,60 @@ def subject_update(
     return subject
 
 
+def _reason_fields(
+    prefix: str, reason_code: str, reason: str, allowed: tuple[str, ...], words: str
+) -> dict:
+    """The coded reason and its "specify" text of an end, checked on their own (the rules that
+    involve the other dates run on the whole subject: `_validate_subject_dates`)."""
+    reason = (reason or "").strip()
+    errors = FieldErrors()
+    if not reason_code:
+        errors.add(f"{prefix}_reason_code", f"Choose the reason for the {words}.")
+    elif reason_code not in allowed:
+        errors.add(
+            f"{prefix}_reason_code",
+            f"{reason_code} is not a reason for the {words}; choose among {', '.join(allowed)}.",
+        )
+    if len(reason) > REASON_MAX_LENGTH:
+        errors.add(f"{prefix}_reason", f"Keep the reason under {REASON_MAX_LENGTH} characters.")
+    errors.raise_if_any()
+    return {f"{prefix}_reason_code": reason_code, f"{prefix}_reason": reason}
+
+
+def _reason_words(reason_code: str, reason: str) -> str:
+    label = dict(Subject._meta.get_field("end_of_treatment_reason_code").choices or ()).get(
+        reason_code, reason_code
+    )
+    return f"{label} ({reason.strip()})" if reason.strip() else label
+
+
 @retry_on_conflict
 def subject_end_treatment(
-    *, by: User, subject: Subject, end_date: date, reason: str, expected_version: int | None
+    *,
+    by: User,
+    subject: Subject,
+    end_date: date,
+    reason_code: str,
+    reason: str = "",
+    expected_version: int | None,
 ) -> Subject:
+    """End of treatment: the date, the coded reason (CDISC NCOMPLT) and, for OTHER or when it
+    says more, the reason in the site's words (docs/subjects.md §2). The subject stays in
+    follow-up."""
     require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
-    reason = require_reason(reason, field="end_of_treatment_reason")
     if step_refusal(Step.END_TREATMENT, subject.rule_state):
         raise field_error(
             "__all__", "Only a subject on treatment can end treatment.", "wrong_status"
         )
     if end_date is None:
         raise field_error("end_of_treatment_date", "The date is required.", "required")
+    reasons = _reason_fields(
+        "end_of_treatment",
+        reason_code,
+        reason,
+        rules.END_OF_TREATMENT_REASONS,
+        "end of treatment",
+    )
     if end_date < subject.enrollment_date:
         raise field_error(
             "end_of_treatment_date",
@@ -629,9 +737,9 @@ def subject_end_treatment(
             changes={
                 "status": Subject.Status.OFF_TREATMENT,
                 "end_of_treatment_date": end_date,
-                "end_of_treatment_reason": reason,
+                **reasons,
             },
-            reason=f"End of treatment: {reason}",
+            reason=f"End of treatment: {_reason_words(reason_code, reason)}",
             expected_version=expected_version,
             validate=_validate_subject_dates,
         )
@@ -641,22 +749,32 @@ def subject_end_treatment(
 
 @retry_on_conflict
 def subject_end_study(
-    *, by: User, subject: Subject, end_date: date, reason: str, expected_version: int | None
+    *,
+    by: User,
+    subject: Subject,
+    end_date: date,
+    reason_code: str,
+    reason: str = "",
+    expected_version: int | None,
 ) -> Subject:
+    """End of study, with its coded reason and the site's words (docs/subjects.md §2); a
+    subject still on treatment ends treatment the same day, for the same reason."""
     require(by, Capability.ENTER_DATA, study_id=subject.study_id, site_id=subject.site_id)
-    reason = require_reason(reason, field="end_of_study_reason")
     if step_refusal(Step.END_STUDY, subject.rule_state):
         raise field_error("__all__", "Only an enrolled subject can end the study.", "wrong_status")
     if end_date is None:
         raise field_error("end_of_study_date", "The date is required.", "required")
-    changes = {
-        "status": Subject.Status.OFF_STUDY,
-        "end_of_study_date": end_date,
-        "end_of_study_reason": reason,
-    }
+    reasons = _reason_fields(
+        "end_of_study", reason_code, reason, rules.END_OF_STUDY_REASONS, "end of study"
+    )
+    changes = {"status": Subject.Status.OFF_STUDY, "end_of_study_date": end_date, **reasons}
     if subject.end_of_treatment_date is None:
         # Leaving the study ends treatment the same day.
-        changes |= {"end_of_treatment_date": end_date, "end_of_treatment_reason": reason}
+        changes |= {
+            "end_of_treatment_date": end_date,
+            "end_of_treatment_reason_code": reasons["end_of_study_reason_code"],
+            "end_of_treatment_reason": reasons["end_of_study_reason"],
+        }
     if end_date < (subject.end_of_treatment_date or subject.enrollment_date):
         raise field_error(
             "end_of_study_date", "End of study cannot precede end of treatment.", "order"
@@ -666,7 +784,7 @@ def subject_end_study(
             subject,
             by=by,
             changes=changes,
-            reason=f"End of study: {reason}",
+            reason=f"End of study: {_reason_words(reason_code, reason)}",
             expected_version=expected_version,
             validate=_validate_subject_dates,
         )
@@ -698,10 +816,19 @@ def subject_record_death(
         )
     changes: dict = {"death_date": death_date}
     if subject.is_enrolled:
+        # Treatment and the study end that day, coded DEATH (docs/subjects.md §2).
         if subject.end_of_treatment_date is None:
-            changes |= {"end_of_treatment_date": death_date, "end_of_treatment_reason": "Death"}
+            changes |= {
+                "end_of_treatment_date": death_date,
+                "end_of_treatment_reason_code": rules.REASON_DEATH,
+                "end_of_treatment_reason": "",
+            }
         if subject.end_of_study_date is None:
-            changes |= {"end_of_study_date": death_date, "end_of_study_reason": "Death"}
+            changes |= {
+                "end_of_study_date": death_date,
+                "end_of_study_reason_code": rules.REASON_DEATH,
+                "end_of_study_reason": "",
+            }
         changes["status"] = Subject.Status.OFF_STUDY
         if death_date < subject.enrollment_date:
             raise field_error("death_date", "The date of death precedes enrollment.", "order")

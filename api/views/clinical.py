@@ -128,15 +128,33 @@ class SubjectViewSet(StreamedPullMixin, HistoryMixin, ClinicalWriteViewSet):
     def screen_failure(self, request, pk=None):
         return self.action_on_record(inputs.SubjectScreenFailInput, subjects.subject_screen_fail)
 
-    @_write_schema("Record the end of treatment", inputs.SubjectEndInput, SubjectSerializer)
+    @_write_schema(
+        "Record the demographics: ethnicity and races",
+        inputs.SubjectDemographicsInput,
+        SubjectSerializer,
+        description="CDISC CT ETHNIC and RACE values; several races allowed (NOT REPORTED and "
+        "UNKNOWN alone, OTHER with race_other). Once recorded, a change needs a reason and a "
+        "role that corrects data.",
+    )
+    @action(detail=True, methods=["post"])
+    def demographics(self, request, pk=None):
+        return self.action_on_record(
+            inputs.SubjectDemographicsInput, subjects.subject_record_demographics
+        )
+
+    @_write_schema(
+        "Record the end of treatment", inputs.SubjectEndTreatmentInput, SubjectSerializer
+    )
     @action(detail=True, methods=["post"], url_path="end-treatment")
     def end_treatment(self, request, pk=None):
-        return self.action_on_record(inputs.SubjectEndInput, subjects.subject_end_treatment)
+        return self.action_on_record(
+            inputs.SubjectEndTreatmentInput, subjects.subject_end_treatment
+        )
 
-    @_write_schema("Record the end of study", inputs.SubjectEndInput, SubjectSerializer)
+    @_write_schema("Record the end of study", inputs.SubjectEndStudyInput, SubjectSerializer)
     @action(detail=True, methods=["post"], url_path="end-study")
     def end_study(self, request, pk=None):
-        return self.action_on_record(inputs.SubjectEndInput, subjects.subject_end_study)
+        return self.action_on_record(inputs.SubjectEndStudyInput, subjects.subject_end_study)
 
     @_write_schema(
         "Record a death",

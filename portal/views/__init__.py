@@ -7,6 +7,7 @@ from .adverse_events import (
     ctcae_grades,
     ctcae_search,
 )
+from .demographics import demographics
 from .dosing import dose_edit, dose_new, dose_total, dose_void_view
 from .home import home, keepalive, subject_detail
 from .participation import end_study, end_treatment, record_death
@@ -27,6 +28,7 @@ __all__ = [
     "consent",
     "ctcae_grades",
     "ctcae_search",
+    "demographics",
     "dose_edit",
     "dose_new",
     "dose_total",

@@ -81,11 +81,14 @@ def test_enroll_a_replacement_then_end_the_replaced_subjects_treatment(
     last_dose = replaced.dose_administrations.get().administered_on
     date.fill((last_dose + timedelta(days=1)).isoformat())
     page.get_by_role("button", name="Record the end of treatment").click()
-    expect(page.locator("#id_end_of_treatment_reason_error")).to_have_text(
-        "Give the reason treatment ended."
+    expect(page.locator("#id_end_of_treatment_reason_code_error")).to_have_text(
+        "Choose the reason treatment ended."
     )
     expect(date).to_have_value((last_dose + timedelta(days=1)).isoformat())  # kept
-    page.get_by_label("Reason treatment ended").fill("Infusion reaction: no further dosing")
+    page.get_by_label("Reason treatment ended", exact=True).select_option("ADVERSE EVENT")
+    page.get_by_label("Reason treatment ended, specify").fill(
+        "Infusion reaction: no further dosing"
+    )
     review_shot(page, "end-of-treatment")
     page.get_by_role("button", name="Record the end of treatment").click()
     expect(page.locator(".messages .message.success")).to_contain_text(
@@ -93,7 +96,7 @@ def test_enroll_a_replacement_then_end_the_replaced_subjects_treatment(
     )
     expect(page.locator(".subject-head")).to_contain_text("Off treatment, in follow-up")
     expect(page.get_by_role("list", name="Timeline in date order")).to_contain_text(
-        "End of treatment: Infusion reaction: no further dosing"
+        "End of treatment: Adverse event: Infusion reaction: no further dosing"
     )
     expect(page.get_by_role("link", name="End treatment")).to_have_count(0)
     review_shot(page, "casebook-replaced")

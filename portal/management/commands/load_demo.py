@@ -20,6 +20,7 @@ from subjects.models import Subject
 from subjects.services import (
     subject_enroll,
     subject_record_consent,
+    subject_record_demographics,
     subject_record_eligibility,
     subject_screen,
 )
@@ -117,6 +118,13 @@ class Command(BaseCommand):
             subject=subject,
             consent_date=today - timedelta(days=40),
             consent_version="v2.0",
+            expected_version=None,
+        )
+        subject = subject_record_demographics(
+            by=coordinator,
+            subject=subject,
+            ethnicity="NOT HISPANIC OR LATINO",
+            races=["WHITE"],
             expected_version=None,
         )
         subject = subject_record_eligibility(

@@ -67,6 +67,7 @@ def test_end_of_treatment_on_the_windows_last_day(
         by=coordinator_a,
         subject=subject,
         end_date=dose.administered_on + timedelta(days=20),
+        reason_code="PROGRESSIVE DISEASE",
         reason="Completed the DLT period; disease progression",
         expected_version=None,
     )

@@ -65,6 +65,7 @@ def test_ending_treatment_inside_the_window_follows_the_study_setting(
         by=coordinator_a,
         subject=subject,
         end_date=first + timedelta(days=9),
+        reason_code="PROGRESSIVE DISEASE",
         reason="Progressive disease; in safety follow-up",
         expected_version=subject.version,
     )

@@ -1,5 +1,5 @@
 """End of treatment, end of study and death in the coordinator pages: reachable from the casebook,
-reasons required, dates judged in the site's timezone, the service's refusals on their fields with
+coded reasons required (docs/subjects.md §2), dates judged in the site's timezone, the service's refusals on their fields with
 the input kept, a stale form refused showing what changed, and the casebook showing the result."""
 
 from datetime import UTC, datetime, timedelta
@@ -35,7 +35,7 @@ def test_the_casebook_offers_each_step_while_it_applies(signed_in, coordinator_a
         by=coordinator_a,
         subject=subject,
         end_date=site_today(subject.site.timezone),
-        reason="Progressive disease",
+        reason_code="PROGRESSIVE DISEASE",
         expected_version=subject.version,
     )
     book = signed_in.get(reverse("subject_detail", args=[subject.pk])).content.decode()
@@ -46,21 +46,40 @@ def test_the_casebook_offers_each_step_while_it_applies(signed_in, coordinator_a
     assert "is not on treatment" in response.content.decode()
 
 
-def test_end_of_treatment_needs_a_reason_and_keeps_the_input(signed_in, subject, site_a):
+def test_end_of_treatment_needs_a_coded_reason_and_keeps_the_input(signed_in, subject, site_a):
     url = reverse("end_treatment", args=[subject.pk])
     form = signed_in.get(url).content.decode()
     today = site_today(site_a.timezone)
     assert f'max="{today:%Y-%m-%d}"' in form  # the date picker stops at the site's today
     assert f'value="{today:%Y-%m-%d}"' in form
     assert "C1D1 on" in form  # the last dose, which the date may not precede
+    assert '<option value="PROGRESSIVE DISEASE">Progressive disease</option>' in form
     day = days_ago(site_a, 2)
     response = signed_in.post(
-        url, {"end_of_treatment_date": day, "end_of_treatment_reason": " ", "version": 2}
+        url,
+        {
+            "end_of_treatment_date": day,
+            "end_of_treatment_reason_code": "",
+            "end_of_treatment_reason": "Scan on day 40",
+            "version": 2,
+        },
     )
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Give the reason treatment ended." in page
-    assert f'value="{day}"' in page
+    assert "Choose the reason treatment ended." in page
+    assert f'value="{day}"' in page and "Scan on day 40" in page
+    # OTHER says what the reason was.
+    page = signed_in.post(
+        url,
+        {
+            "end_of_treatment_date": day,
+            "end_of_treatment_reason_code": "OTHER",
+            "end_of_treatment_reason": "",
+            "version": subject.version,
+        },
+    ).content.decode()
+    assert "Other reason chosen: say what the reason was." in page
+    assert 'id="id_end_of_treatment_reason_error"' in page
     subject.refresh_from_db()
     assert subject.status == Subject.Status.ENROLLED
 
@@ -72,6 +91,7 @@ def test_end_of_treatment_before_the_last_dose_is_refused_on_its_field(signed_in
         reverse("end_treatment", args=[subject.pk]),
         {
             "end_of_treatment_date": before,
+            "end_of_treatment_reason_code": "WITHDRAWAL BY SUBJECT",
             "end_of_treatment_reason": "Subject's decision",
             "version": subject.version,
         },
@@ -89,7 +109,8 @@ def test_end_of_treatment_is_recorded_and_shown_in_the_casebook(signed_in, subje
         reverse("end_treatment", args=[subject.pk]),
         {
             "end_of_treatment_date": day,
-            "end_of_treatment_reason": "Progressive disease (RECIST 1.1)",
+            "end_of_treatment_reason_code": "PROGRESSIVE DISEASE",
+            "end_of_treatment_reason": "RECIST 1.1 progression at the cycle 2 scan",
             "version": subject.version,
         },
         follow=True,
@@ -98,11 +119,17 @@ def test_end_of_treatment_is_recorded_and_shown_in_the_casebook(signed_in, subje
     assert f"End of treatment recorded for 101-001 on {day}" in page
     subject.refresh_from_db()
     assert subject.status == Subject.Status.OFF_TREATMENT
-    assert subject.end_of_treatment_reason == "Progressive disease (RECIST 1.1)"
+    assert subject.end_of_treatment_reason_code == "PROGRESSIVE DISEASE"
+    assert subject.end_of_treatment_reason == "RECIST 1.1 progression at the cycle 2 scan"
     assert "Off treatment, in follow-up" in page
-    assert f"<dt>End of treatment</dt><dd>{day}: Progressive disease (RECIST 1.1)</dd>" in page
-    assert "End of treatment: Progressive disease (RECIST 1.1)" in page  # on the timeline
-    assert "Reason: End of treatment: Progressive disease (RECIST 1.1)" in page  # the history
+    shown = "Progressive disease: RECIST 1.1 progression at the cycle 2 scan"
+    assert f"<dt>End of treatment</dt><dd>{day}: {shown}</dd>" in page
+    assert f"End of treatment: {shown}" in page  # on the timeline
+    # The history's reason: the coded reason and the site's words.
+    assert (
+        "Reason: End of treatment: Progressive disease (RECIST 1.1 progression at the cycle 2 "
+        "scan)" in page
+    )
 
 
 def test_a_future_date_is_judged_in_the_sites_timezone(
@@ -133,12 +160,13 @@ def test_end_of_study_ends_treatment_the_same_day_when_it_had_not_ended(signed_i
     page = signed_in.post(
         url, {"end_of_study_date": days_ago(site_a, 1), "end_of_study_reason": "", "version": 2}
     ).content.decode()
-    assert "Give the reason the subject left the study." in page
+    assert "Choose the reason the subject left the study." in page
     response = signed_in.post(
         url,
         {
             "end_of_study_date": days_ago(site_a, 1),
-            "end_of_study_reason": "Consent withdrawn",
+            "end_of_study_reason_code": "WITHDRAWAL OF CONSENT",
+            "end_of_study_reason": "",
             "version": subject.version,
         },
         follow=True,
@@ -146,9 +174,9 @@ def test_end_of_study_ends_treatment_the_same_day_when_it_had_not_ended(signed_i
     subject.refresh_from_db()
     assert subject.status == Subject.Status.OFF_STUDY
     assert subject.end_of_treatment_date == subject.end_of_study_date
-    assert subject.end_of_treatment_reason == "Consent withdrawn"
+    assert subject.end_of_treatment_reason_code == "WITHDRAWAL OF CONSENT"
     book = response.content.decode()
-    assert "End of study: Consent withdrawn" in book
+    assert "End of study: Withdrawal of consent" in book
     assert reverse("end_study", args=[subject.pk]) not in book
     assert reverse("record_death", args=[subject.pk]) in book  # survival follow-up goes on
 
@@ -159,13 +187,14 @@ def test_end_of_study_before_end_of_treatment_is_refused(signed_in, coordinator_
         by=coordinator_a,
         subject=subject,
         end_date=eot,
-        reason="Adverse event",
+        reason_code="ADVERSE EVENT",
         expected_version=subject.version,
     )
     page = signed_in.post(
         reverse("end_study", args=[subject.pk]),
         {
             "end_of_study_date": (eot - timedelta(days=1)).isoformat(),
+            "end_of_study_reason_code": "LOST TO FOLLOW-UP",
             "end_of_study_reason": "Lost to follow-up",
             "version": subject.version,
         },
@@ -188,7 +217,8 @@ def test_death_ends_treatment_and_study_and_shows_in_the_casebook(signed_in, sub
     subject.refresh_from_db()
     assert subject.status == Subject.Status.OFF_STUDY
     assert str(subject.death_date) == day
-    assert subject.end_of_treatment_reason == "Death" and subject.end_of_study_reason == "Death"
+    assert subject.end_of_treatment_reason_code == subject.end_of_study_reason_code == "DEATH"
+    assert f"<dt>End of study</dt><dd>{day}: Death</dd>" in book
     assert f"Death recorded for 101-001 on {day}" in book
     assert f"<dt>Date of death</dt><dd>{day}</dd>" in book
     assert reverse("record_death", args=[subject.pk]) not in book
@@ -212,12 +242,14 @@ def test_a_recorded_end_is_corrected_with_a_reason(signed_in, coordinator_a, sub
         by=coordinator_a,
         subject=subject,
         end_date=site_today(site_a.timezone) - timedelta(days=2),
+        reason_code="ADVERSE EVENT",
         reason="Progresive disease",
         expected_version=subject.version,
     )
     url = reverse("subject_edit", args=[subject.pk])
     form = signed_in.get(url).content.decode()
     assert 'name="end_of_treatment_reason"' in form
+    assert 'name="end_of_treatment_reason_code"' in form
     assert 'name="end_of_study_date"' not in form  # recorded by its own step first
     assert 'name="death_date"' not in form
     data = {
@@ -228,13 +260,18 @@ def test_a_recorded_end_is_corrected_with_a_reason(signed_in, coordinator_a, sub
         "consent_version": subject.consent_version,
         "enrollment_date": subject.enrollment_date.isoformat(),
         "end_of_treatment_date": subject.end_of_treatment_date.isoformat(),
-        "end_of_treatment_reason": "Progressive disease",
-        "reason": "Spelling",
+        "end_of_treatment_reason_code": "PROGRESSIVE DISEASE",
+        "end_of_treatment_reason": "",
+        "reason": "Coded in error; the text said it",
         "version": subject.version,
     }
+    # The correction is held to the same rules: DEATH needs the date of death.
+    refused = signed_in.post(url, data | {"end_of_treatment_reason_code": "DEATH"})
+    assert "no date of death is recorded" in refused.content.decode()
     assert signed_in.post(url, data).status_code == 302
     subject.refresh_from_db()
-    assert subject.end_of_treatment_reason == "Progressive disease"
+    assert subject.end_of_treatment_reason_code == "PROGRESSIVE DISEASE"
+    assert subject.end_of_treatment_reason == ""
     assert subject.status == Subject.Status.OFF_TREATMENT
 
 
@@ -253,6 +290,7 @@ def test_a_stale_form_is_refused_showing_what_changed_and_keeping_the_input(
     )
     data = {
         "end_of_treatment_date": days_ago(site_a, 1),
+        "end_of_treatment_reason_code": "PHYSICIAN DECISION",
         "end_of_treatment_reason": "Investigator's decision",
         "version": opened_version,
     }
@@ -279,13 +317,14 @@ def test_a_step_someone_else_took_meanwhile_is_refused_saying_what_they_recorded
         by=investigator_a,
         subject=subject,
         end_date=site_today(site_a.timezone) - timedelta(days=1),
-        reason="Adverse event",
+        reason_code="ADVERSE EVENT",
         expected_version=opened_version,
     )
     page = signed_in.post(
         url,
         {
             "end_of_treatment_date": days_ago(site_a, 1),
+            "end_of_treatment_reason_code": "OTHER",
             "end_of_treatment_reason": "Clinical deterioration",
             "version": opened_version,
         },
@@ -294,7 +333,7 @@ def test_a_step_someone_else_took_meanwhile_is_refused_saying_what_they_recorded
     assert "End of treatment: Adverse event" in page  # who recorded what, and why
     assert "Clinical deterioration" in page  # this user's entry is kept
     subject.refresh_from_db()
-    assert subject.end_of_treatment_reason == "Adverse event"
+    assert subject.end_of_treatment_reason_code == "ADVERSE EVENT"
 
 
 def test_only_data_entry_roles_at_the_site_reach_the_pages(client, sponsor, coordinator_b, subject):

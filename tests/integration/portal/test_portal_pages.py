@@ -98,6 +98,7 @@ EXPECTED_QUERIES = {
     # the subject, the doses given (for the next slot), the last dose (its body weight)
     "dose form": 10,
     "adverse event form": 8,  # the subject
+    "demographics": 8,  # the subject
     "screening": 8,  # the subject
     # the subject; cohorts with their places, current recommendations, the replacement
     # candidates and the redaction's subject numbers
@@ -147,6 +148,7 @@ def test_page_queries_do_not_grow_with_the_number_of_subjects(
         "casebook (replacement)": reverse("subject_detail", args=[replacement.pk]),
         "dose form": reverse("dose_new", args=[dosed_subject.pk]),
         "adverse event form": reverse("ae_new", args=[dosed_subject.pk]),
+        "demographics": reverse("demographics", args=[dosed_subject.pk]),
         "screening": reverse("screening", args=[screening.pk]),
         "enrollment": reverse("enroll", args=[screening.pk]),
         "end of treatment": reverse("end_treatment", args=[dosed_subject.pk]),

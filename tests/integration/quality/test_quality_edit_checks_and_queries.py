@@ -116,6 +116,7 @@ def test_a_cross_form_check_fires_when_another_form_is_corrected(
         by=coordinator_a,
         subject=subject,
         end_date=dose.administered_on + timedelta(days=2),
+        reason_code="PROGRESSIVE DISEASE",
         reason="Progression",
         expected_version=subject.version,
     )

@@ -110,6 +110,7 @@ def trial_data(
         by=coordinator_b,
         subject=s2,
         end_date=site_b_today - timedelta(days=10),
+        reason_code="PROGRESSIVE DISEASE",
         reason="Progressive disease",
         expected_version=s2.version,
     )
@@ -117,7 +118,7 @@ def trial_data(
         by=coordinator_b,
         subject=s2,
         end_date=site_b_today - timedelta(days=5),
-        reason="Withdrawal by subject",
+        reason_code="WITHDRAWAL BY SUBJECT",
         expected_version=s2.version,
     )
 
@@ -127,6 +128,7 @@ def trial_data(
         by=coordinator_a,
         subject=s3,
         end_date=today - timedelta(days=3),
+        reason_code="PROGRESSIVE DISEASE",
         reason="Died of disease progression",
         expected_version=s3.version,
     )

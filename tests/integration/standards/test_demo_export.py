@@ -14,7 +14,6 @@ EXPLAINED_WARNINGS = {
     ("STD0003", "DM", "RFENDTC"),  # no subject has ended the study yet
     ("STD0003", "DM", "DTHDTC"),  # nobody died
     ("STD0003", "DM", "DTHFL"),
-    ("STD0003", "DM", "RACE"),  # the demographics form is not collected yet
     ("STD0003", "DM", "ARMNRS"),  # every subject in DM has an arm
     ("STD0003", "DM", "ACTARMUD"),  # no unplanned treatment is possible
     ("STD0003", "TA", "TABRANCH"),  # no branches: enrollment into a cohort

@@ -117,8 +117,16 @@ def test_ds_codes_milestones_and_dispositions(datasets):
     failed = by_subject(ds, "MIL97-001-101-S-004")
     assert [r["DSDECOD"] for r in failed] == ["INFORMED CONSENT OBTAINED", "SCREEN FAILURE"]
     assert failed[1]["DSTERM"] == "Did not meet inclusion criterion 4"
+    # Treatment ended for progression (the site's words kept as DSTERM), then the subject
+    # died that day: the end of study's reason is death.
     died = by_subject(ds, "MIL97-001-101-101-002")
-    assert [r["DSDECOD"] for r in died] == ["INFORMED CONSENT OBTAINED", "DEATH", "DEATH"]
+    assert [(r["DSTERM"], r["DSDECOD"], r["DSSCAT"]) for r in died] == [
+        ("INFORMED CONSENT OBTAINED", "INFORMED CONSENT OBTAINED", None),
+        ("Died of disease progression", "PROGRESSIVE DISEASE", "STUDY TREATMENT"),
+        ("DEATH", "DEATH", "STUDY PARTICIPATION"),
+    ]
+    # A coded reason without the site's words: DSTERM is the coded reason.
+    assert rows[2]["DSTERM"] == "WITHDRAWAL BY SUBJECT"
 
 
 def test_ae_codes_days_epochs_and_supplemental_dlt_calls(datasets, trial_data):

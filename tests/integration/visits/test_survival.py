@@ -26,7 +26,7 @@ def followed(coordinator_a, site_a, open_cohort):
         by=coordinator_a,
         subject=subject,
         end_date=today - timedelta(days=100),
-        reason="Progressive disease",
+        reason_code="PROGRESSIVE DISEASE",
         expected_version=None,
     )
     return subject, today

@@ -83,7 +83,7 @@ def test_the_module_imports_the_standard_library_only() -> None:
             imported |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
             imported.add((node.module or "").split(".")[0])
-    assert imported <= {"__future__", "collections", "dataclasses", "enum"}
+    assert imported <= {"__future__", "collections", "dataclasses", "datetime", "enum"}
 
 
 INCLUSION = ("Age 18 or older", "ECOG 0-1")
