@@ -25,25 +25,32 @@ from safety.services import adverse_event_report
 from subjects.models import Subject
 
 from .models import (
+    CancerHistory,
     ConcomitantMedication,
     EcgAssessment,
     EcogAssessment,
     LabResult,
     MedicalHistory,
+    PriorCancerTherapy,
     SurvivalContact,
     Visit,
     VisitSchedule,
     VitalSigns,
 )
 from .rules import (
+    METASTATIC_SITES,
     RULES_VERSION,
     Baseline,
+    CancerHistoryFacts,
     EcgReading,
     LabGradingSettings,
     NormalRange,
+    PriorTherapyFacts,
     VisitsInputError,
     VitalSign,
     blood_pressure,
+    check_cancer_history,
+    check_prior_therapy,
     corrected_qt,
     ecog_status,
     grade_lab_result,
@@ -1158,3 +1165,189 @@ def survival_contact_update(
 @retry_on_conflict
 def survival_contact_void(*, by, contact: SurvivalContact, reason: str, expected_version):
     return _void(contact, by=by, reason=reason, expected_version=expected_version)
+
+
+# --- Cancer history and prior anticancer therapy (docs/visits.md §11) -----------------------
+
+CANCER_HISTORY_FIELDS = (
+    "primary_site",
+    "histology",
+    "diagnosis_date",
+    "stage_at_diagnosis",
+    "tnm_at_diagnosis",
+    "stage_at_entry",
+    "tnm_at_entry",
+    "advanced_disease_date",
+    "metastatic_sites",
+    "metastatic_sites_other",
+    "no_prior_therapy",
+)
+PRIOR_THERAPY_FIELDS = (
+    "therapy_type",
+    "treatment",
+    "setting",
+    "line",
+    "start_date",
+    "end_date",
+    "best_response",
+    "stop_reason",
+    "stop_reason_other",
+)
+_SITE_ORDER = {code: n for n, (code, _) in enumerate(METASTATIC_SITES)}
+
+
+def _strip(record, names: tuple[str, ...]) -> None:
+    for name in names:
+        setattr(record, name, (getattr(record, name) or "").strip())
+
+
+def _add_problems(errors: _Errors, problems: list[tuple[str, str]]) -> None:
+    for field, message in problems:
+        errors.add(field, message)
+
+
+def _metastatic_sites(errors: _Errors, record: CancerHistory) -> tuple[str, ...]:
+    """The sites as a list of codes, in the form's order (duplicates kept for the check)."""
+    sites = record.metastatic_sites or []
+    if not isinstance(sites, list | tuple) or not all(isinstance(s, str) for s in sites):
+        errors.add("metastatic_sites", "Give the sites of metastases as a list of sites.")
+        return ()
+    ordered = sorted(sites, key=lambda code: (_SITE_ORDER.get(code, len(_SITE_ORDER)), code))
+    record.metastatic_sites = ordered
+    return tuple(ordered)
+
+
+def _validate_cancer_history(record: CancerHistory) -> None:
+    """One per subject, and the rules of docs/visits.md §11.2 (visits.rules.history)."""
+    errors = _Errors()
+    subject = record.subject
+    _strip(
+        record,
+        (
+            "primary_site",
+            "histology",
+            "diagnosis_date",
+            "tnm_at_diagnosis",
+            "tnm_at_entry",
+            "advanced_disease_date",
+            "metastatic_sites_other",
+        ),
+    )
+    sites = _metastatic_sites(errors, record)
+    if CancerHistory.objects.filter(subject=subject).exclude(pk=record.pk).exists():
+        errors.add(
+            "__all__", f"The cancer history of {subject} is already recorded: correct it instead."
+        )
+    therapies = PriorCancerTherapy.objects.filter(subject=subject).order_by("start_date", "pk")
+    facts = CancerHistoryFacts(
+        primary_site=record.primary_site,
+        histology=record.histology,
+        diagnosis_date=record.diagnosis_date,
+        stage_at_diagnosis=record.stage_at_diagnosis or "",
+        stage_at_entry=record.stage_at_entry or "",
+        advanced_disease_date=record.advanced_disease_date,
+        metastatic_sites=sites,
+        metastatic_sites_other=record.metastatic_sites_other,
+        no_prior_therapy=bool(record.no_prior_therapy),
+        consented_on=subject.consent_date,
+        today=site_today(subject.site.timezone),
+        prior_therapies=tuple((t.treatment, t.start_date) for t in therapies),
+    )
+    _add_problems(errors, check_cancer_history(facts))
+    errors.raise_any()
+
+
+@retry_on_conflict
+def cancer_history_record(*, by, subject: Subject, **fields) -> CancerHistory:
+    """Record the subject's cancer history (once; a later change is a correction)."""
+    _subject_for_entry(subject, by)
+    _editable(fields, set(CANCER_HISTORY_FIELDS))
+    record = CancerHistory(subject=subject, **fields)
+    with transaction.atomic():
+        Subject.objects.select_for_update().filter(pk=subject.pk).first()  # one per subject
+        _validate_cancer_history(record)
+        create_record(record, by=by, reason="Cancer history recorded")
+    return record
+
+
+@retry_on_conflict
+def cancer_history_update(
+    *, by, history: CancerHistory, changes: dict, reason: str, expected_version
+) -> CancerHistory:
+    subject = history.subject
+    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    _editable(changes, set(CANCER_HISTORY_FIELDS))
+    with transaction.atomic():
+        return update_record(
+            history,
+            by=by,
+            changes=changes,
+            reason=reason,
+            expected_version=expected_version,
+            validate=_validate_cancer_history,
+        )
+
+
+@retry_on_conflict
+def cancer_history_void(*, by, history: CancerHistory, reason: str, expected_version):
+    return _void(history, by=by, reason=reason, expected_version=expected_version)
+
+
+def _validate_prior_therapy(record: PriorCancerTherapy) -> None:
+    """The rules of docs/visits.md §11.3, against the subject's cancer history when recorded."""
+    errors = _Errors()
+    subject = record.subject
+    _strip(record, ("treatment", "start_date", "end_date", "stop_reason_other"))
+    history = CancerHistory.objects.filter(subject=subject).first()
+    facts = PriorTherapyFacts(
+        therapy_type=record.therapy_type or "",
+        treatment=record.treatment,
+        setting=record.setting or "",
+        start_date=record.start_date,
+        end_date=record.end_date,
+        line=record.line,
+        best_response=record.best_response or "",
+        stop_reason=record.stop_reason or "",
+        stop_reason_other=record.stop_reason_other,
+        consented_on=subject.consent_date,
+        today=site_today(subject.site.timezone),
+        diagnosis_date=history.diagnosis_date if history else "",
+        no_prior_therapy=bool(history and history.no_prior_therapy),
+    )
+    _add_problems(errors, check_prior_therapy(facts))
+    errors.raise_any()
+
+
+@retry_on_conflict
+def prior_therapy_record(*, by, subject: Subject, **fields) -> PriorCancerTherapy:
+    """Record an anticancer therapy the subject had before the study."""
+    _subject_for_entry(subject, by)
+    _editable(fields, set(PRIOR_THERAPY_FIELDS))
+    record = PriorCancerTherapy(subject=subject, **fields)
+    with transaction.atomic():
+        _validate_prior_therapy(record)
+        create_record(record, by=by, reason="Prior cancer therapy recorded")
+    return record
+
+
+@retry_on_conflict
+def prior_therapy_update(
+    *, by, therapy: PriorCancerTherapy, changes: dict, reason: str, expected_version
+) -> PriorCancerTherapy:
+    subject = therapy.subject
+    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    _editable(changes, set(PRIOR_THERAPY_FIELDS))
+    with transaction.atomic():
+        return update_record(
+            therapy,
+            by=by,
+            changes=changes,
+            reason=reason,
+            expected_version=expected_version,
+            validate=_validate_prior_therapy,
+        )
+
+
+@retry_on_conflict
+def prior_therapy_void(*, by, therapy: PriorCancerTherapy, reason: str, expected_version):
+    return _void(therapy, by=by, reason=reason, expected_version=expected_version)
