@@ -1,16 +1,20 @@
 """SDTM VS, LB and EG from the visit forms: the values each record gives, and the conformance
 checks pass on a study holding them (docs/visits.md §9, docs/standards.md §9)."""
 
-from datetime import timedelta
+import subprocess
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from core.dates import site_today
 from standards import registry
 from standards.build import build_datasets
 from standards.checks import Submission, validate
 from standards.context import ExportContext
+from standards.define import build_define
 from tests.factories import dosed, enrolled_subject
 from visits.services import ecg_record, lab_result_record, visit_record, vital_signs_record
 
@@ -233,3 +237,52 @@ def test_the_conformance_checks_pass_with_eg(ecgs):
     assert [(f.check, f.dataset, f.variable) for f in findings if "EG" in f.dataset] == [
         ("STD0003", "SUPPEG", "QEVAL")
     ]
+
+
+DEFINE_NS = {
+    "odm": "http://www.cdisc.org/ns/odm/v1.3",
+    "def": "http://www.cdisc.org/ns/def/v2.1",
+}
+# CDISC's Define-XML 2.1 schema, read from the local mirror tests/integration/standards uses.
+MIRROR = Path("/work/.mirror/rubentalstra+Trial-Submission-Studio/repo")
+SCHEMA_DIR = "resources/Define-XML_2.1/schema"
+
+
+def test_define_xml_describes_eg_with_the_ct_codes(ecgs, study, tmp_path):
+    xml = build_define(
+        list(ecgs.values()),
+        study=study,
+        sponsor_codelists=registry.sponsor_codelists(),
+        created=datetime.now(UTC),
+        file_oid="TEST.define",
+        source_system=("Phase 1 EDC", "test"),
+    )
+    root = etree.fromstring(xml)
+    group = root.find(".//odm:ItemGroupDef[@OID='IG.EG']", DEFINE_NS)
+    assert group.get("Name") == "EG"
+    assert group.find("def:Class", DEFINE_NS).get("Name") == "FINDINGS"
+    testcd = root.find(".//odm:CodeList[@OID='CL.EGTESTCD']", DEFINE_NS)
+    codes = {
+        i.get("CodedValue"): i.find("odm:Alias", DEFINE_NS).get("Name")
+        for i in testcd.findall("odm:EnumeratedItem", DEFINE_NS)
+    }
+    assert codes["QTCFAG"] == "C117786" and codes["EGHRMN"] == "C119259"
+    assert root.find(".//def:ValueListDef[@OID='VL.SUPPEG.QVAL']", DEFINE_NS) is not None
+    if not MIRROR.exists():
+        return  # the schema check runs where the mirror is (tests/integration/standards)
+    names = subprocess.run(
+        ["git", "-C", str(MIRROR), "ls-tree", "-r", "--name-only", "HEAD", SCHEMA_DIR],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for name in names.split():
+        target = tmp_path / name.removeprefix(SCHEMA_DIR + "/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(
+            subprocess.run(
+                ["git", "-C", str(MIRROR), "show", f"HEAD:{name}"], capture_output=True, check=True
+            ).stdout
+        )
+    schema = etree.XMLSchema(etree.parse(str(tmp_path / "cdisc-define-2.1/define2-1-0.xsd")))
+    assert schema.validate(root), schema.error_log
