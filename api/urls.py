@@ -47,11 +47,13 @@ from .views.study import (
 )
 from .views.tokens import ApiTokenViewSet, token_page, token_page_revoke
 from .views.visits import (
+    CancerHistoryViewSet,
     ConcomitantMedicationViewSet,
     EcgViewSet,
     EcogViewSet,
     LabResultViewSet,
     MedicalHistoryViewSet,
+    PriorTherapyViewSet,
     SurvivalContactViewSet,
     VisitViewSet,
     VitalSignsViewSet,
@@ -91,6 +93,8 @@ router.register("ecog-assessments", EcogViewSet, basename="ecog")
 router.register("ecgs", EcgViewSet, basename="ecg")
 router.register("medical-history", MedicalHistoryViewSet, basename="medical-history")
 router.register("survival-contacts", SurvivalContactViewSet, basename="survival-contact")
+router.register("cancer-history", CancerHistoryViewSet, basename="cancer-history")
+router.register("prior-cancer-therapies", PriorTherapyViewSet, basename="prior-cancer-therapy")
 router.register(
     "concomitant-medications", ConcomitantMedicationViewSet, basename="concomitant-medication"
 )

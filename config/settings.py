@@ -375,6 +375,8 @@ SPECTACULAR_SETTINGS = {
         "LabImportStatusEnum": "pharmacology.models.LabImport.Status",
         "LabImportKindEnum": "pharmacology.models.LabImport.Kind",
         "SurvivalStatusEnum": "visits.models.SurvivalContact.Status",
+        # The AJCC stage groups, at diagnosis and at study entry (docs/visits.md §11.2).
+        "AjccStageEnum": "visits.rules.history.STAGE_CHOICES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

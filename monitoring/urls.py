@@ -9,6 +9,7 @@ urlpatterns = [
     path("timeline/", views.timeline, name="timeline"),
     path("adverse-events/", views.adverse_events, name="adverse_events"),
     path("listings/", views.listings, name="listings"),
+    path("listings/forms/<slug:form>/", views.form_listing_view, name="form_listing"),
     path("committee/", views.committee, name="committee"),
     path("committee/recommendations/<int:pk>/", views.review, name="review"),
     path("committee/tracks/<int:pk>/decide/", views.track_decision, name="track_decision"),

@@ -43,6 +43,7 @@ from .forms import (
 )
 from .pages.ae_tables import ae_tables
 from .pages.committee import committee_page, outcome_word, recommendation_review, study_choices
+from .pages.listings import FORM_LISTINGS, form_listing
 from .pages.listings import listings as listings_page
 from .pages.notifications import NOTIFICATION_KINDS, recent_alerts
 from .pages.notifications import notifications as notifications_page
@@ -51,23 +52,27 @@ from .pages.scope import can_adjudicate, can_sign, load_scope
 from .pages.timeline import dlt_timeline
 
 ONSET_HELP = "Adverse events by onset date."
+FORM_DATE_HELP = "Records by their date (measured, sampled, assessed, started or contacted)."
 NOTIFIED_HELP = "Notifications by the date they were recorded (UTC)."
 WINDOW_HELP = "Subjects whose DLT window (or enrollment, before the first dose) meets the range."
 
 
-def _dashboard(request, template: str, *, slug: str, build, date_help: str = "", context=None):
+def _dashboard(
+    request, template: str, *, slug: str, build, date_help: str = "", context=None, fixed=None
+):
     """The course every dashboard page takes: parse the filters against what the user may see
     (invalid: 400, and nothing is computed), build the page with `build(user, scope)`, then
     download one of its tables as CSV (`?format=csv&table=`) or render it, with what
-    `context(scope, page)` adds."""
+    `context(scope, page)` adds (and `fixed`, which every rendering has)."""
+    fixed = fixed or {}
     scope = load_scope(request.user, request.GET, date_help=date_help)
     if not scope.valid:
-        return render(request, template, {"scope": scope, "page": None}, status=400)
+        return render(request, template, {"scope": scope, "page": None, **fixed}, status=400)
     page = build(request.user, scope)
     if request.GET.get("format") == "csv":
         return _csv(request, scope, page, slug)
     extra = context(scope, page) if context else {}
-    return render(request, template, {"scope": scope, "page": page, **extra})
+    return render(request, template, {"scope": scope, "page": page, **fixed, **extra})
 
 
 def _csv(request, scope, page, slug: str):
@@ -151,6 +156,32 @@ def listings(request):
         build=listings_page,
         context=lambda scope, page: {
             "can_adjudicate": can_adjudicate(request.user, scope.study.pk),
+            "form_listings": FORM_LISTINGS.values(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def form_listing_view(request, form: str):
+    """One casebook form's records in the selection, a page at a time, with its CSV (every
+    record of the selection)."""
+    listing = FORM_LISTINGS.get(form)
+    if listing is None:
+        raise Http404("No listing of that form.")
+    try:
+        number = int(request.GET.get("page") or 1)
+    except ValueError:
+        number = 1
+    return _dashboard(
+        request,
+        "monitoring/form_listing.html",
+        slug="listing",
+        date_help=FORM_DATE_HELP,
+        build=partial(form_listing, form=form, page=number),
+        fixed={"listing": listing, "form_listings": FORM_LISTINGS.values()},
+        context=lambda scope, page: {
+            "filter_fields": None if page.dated else ("study", "track", "dose_level", "site"),
         },
     )
 

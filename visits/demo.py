@@ -1,5 +1,6 @@
 """Demo visit forms for `manage.py load_demo` (`make run`): a subject's screening and Cycle 1
-visits with vital signs, local labs (one graded abnormality to report) and ECOG."""
+visits with vital signs, local labs (one graded abnormality to report), ECOG and ECG, their
+medical and cancer history and prior cancer therapy."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -7,11 +8,13 @@ from decimal import Decimal
 from safety.models import CtcaeTerm
 
 from .services import (
+    cancer_history_record,
     concomitant_medication_record,
     ecg_record,
     ecog_record,
     lab_result_record,
     medical_history_record,
+    prior_therapy_record,
     visit_record,
     vital_signs_record,
 )
@@ -106,6 +109,7 @@ def load_demo_forms(*, by, subject, consent_on, day1) -> None:
         start_date=consent_on - timedelta(days=900),
         ongoing=True,
     )
+    _cancer_history(by, subject)
     c1d1 = visit_record(by=by, subject=subject, code="C1D1", visit_date=day1)
     vital_signs_record(
         by=by,
@@ -133,3 +137,68 @@ def load_demo_forms(*, by, subject, consent_on, day1) -> None:
         pulse=78,
     )
     _labs(by, subject, c1d8, C1D8_LABS)
+
+
+def _cancer_history(by, subject) -> None:
+    """Colorectal cancer resected with adjuvant chemotherapy, liver metastases two years later
+    treated with two lines of systemic therapy, and radiotherapy to a bone metastasis."""
+    cancer_history_record(
+        by=by,
+        subject=subject,
+        primary_site="Colon, sigmoid",
+        histology="Adenocarcinoma",
+        diagnosis_date="2021-09",
+        stage_at_diagnosis="IIIB",
+        tnm_at_diagnosis="pT3 pN1b M0",
+        stage_at_entry="IVB",
+        tnm_at_entry="rT0 N0 M1b",
+        advanced_disease_date="2023-10-02",
+        metastatic_sites=["LIVER", "BONE"],
+    )
+    for fields in (
+        {
+            "therapy_type": "surgery",
+            "treatment": "Sigmoid colectomy",
+            "setting": "definitive",
+            "start_date": "2021-10-14",
+        },
+        {
+            "therapy_type": "systemic",
+            "treatment": "CAPOX",
+            "setting": "adjuvant",
+            "start_date": "2021-11",
+            "end_date": "2022-04",
+            "best_response": "NA",
+            "stop_reason": "completed",
+        },
+        {
+            "therapy_type": "systemic",
+            "treatment": "FOLFOX + bevacizumab",
+            "setting": "advanced",
+            "line": 1,
+            "start_date": "2023-10-20",
+            "end_date": "2024-08-30",
+            "best_response": "PR",
+            "stop_reason": "progression",
+        },
+        {
+            "therapy_type": "radiotherapy",
+            "treatment": "Radiotherapy 8 Gy single fraction, L3 vertebra",
+            "setting": "palliative",
+            "start_date": "2024-09-12",
+            "end_date": "2024-09-12",
+            "best_response": "NE",
+            "stop_reason": "completed",
+        },
+        {
+            "therapy_type": "systemic",
+            "treatment": "FOLFIRI + aflibercept",
+            "setting": "advanced",
+            "line": 2,
+            "start_date": "2024-10",
+            "end_date": "2025-06",
+            "best_response": "SD",
+            "stop_reason": "progression",
+        },
+    ):
+        prior_therapy_record(by=by, subject=subject, **fields)

@@ -14,9 +14,18 @@ from .models import (
     CM_UNITS,
     ECOG_CHOICES,
     LAB_TEST_CHOICES,
+    PARTIAL_DATE_HELP,
     EcgAssessment,
     SurvivalContact,
     VitalSigns,
+)
+from .rules import (
+    METASTATIC_SITES,
+    RESPONSES,
+    SETTINGS,
+    STAGE_CHOICES,
+    STOP_REASONS,
+    THERAPY_TYPES,
 )
 
 OPTIONAL_YES_NO = [("", "Not recorded"), ("yes", "Yes"), ("no", "No")]
@@ -199,3 +208,81 @@ class SurvivalContactForm(SiteForm):
     def __init__(self, *args, events, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["cause_adverse_event"].queryset = events
+
+
+def _partial_date(label: str, *, required: bool = True):
+    return forms.CharField(
+        label=label,
+        max_length=10,
+        required=required,
+        help_text=PARTIAL_DATE_HELP,
+        widget=forms.TextInput(attrs={"placeholder": "YYYY-MM-DD", "inputmode": "numeric"}),
+    )
+
+
+def _blank_first(choices) -> list:
+    return [("", "—"), *choices]
+
+
+class CancerHistoryForm(SiteForm):
+    primary_site = forms.CharField(
+        label="Primary tumour site",
+        max_length=200,
+        help_text="E.g. lung, right upper lobe; colon, sigmoid.",
+    )
+    histology = forms.CharField(
+        label="Histology",
+        max_length=200,
+        help_text="As the pathology report gives it, e.g. adenocarcinoma.",
+    )
+    diagnosis_date = _partial_date("Date of initial diagnosis")
+    stage_at_diagnosis = forms.ChoiceField(
+        label="AJCC stage at diagnosis (8th edition)", choices=_blank_first(STAGE_CHOICES)
+    )
+    tnm_at_diagnosis = forms.CharField(
+        label="TNM at diagnosis", max_length=60, required=False, help_text="E.g. pT2a pN1 M0."
+    )
+    stage_at_entry = forms.ChoiceField(
+        label="AJCC stage at study entry", choices=_blank_first(STAGE_CHOICES)
+    )
+    tnm_at_entry = forms.CharField(label="TNM at study entry", max_length=60, required=False)
+    advanced_disease_date = _partial_date("Date of metastatic or advanced disease", required=False)
+    metastatic_sites = forms.MultipleChoiceField(
+        label="Sites of metastases",
+        choices=METASTATIC_SITES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    metastatic_sites_other = forms.CharField(
+        label="Other sites of metastases", max_length=200, required=False
+    )
+    no_prior_therapy = forms.BooleanField(
+        label="No prior anticancer therapy (systemic, radiotherapy or surgery)", required=False
+    )
+
+
+class PriorTherapyForm(SiteForm):
+    therapy_type = forms.ChoiceField(label="Type", choices=_blank_first(THERAPY_TYPES))
+    treatment = forms.CharField(
+        label="Regimen, agents or procedure",
+        max_length=200,
+        help_text="As recorded, e.g. carboplatin + pemetrexed; SBRT 54 Gy right lung; "
+        "right upper lobectomy.",
+    )
+    setting = forms.ChoiceField(label="Setting", choices=_blank_first(SETTINGS))
+    line = forms.IntegerField(
+        label="Line of therapy",
+        required=False,
+        min_value=1,
+        max_value=30,
+        help_text="Systemic therapy for advanced disease: 1 for the first line.",
+    )
+    start_date = _partial_date("Start date")
+    end_date = _partial_date("End date", required=False)
+    best_response = forms.ChoiceField(
+        label="Best response", choices=_blank_first(RESPONSES), required=False
+    )
+    stop_reason = forms.ChoiceField(
+        label="Reason stopped", choices=_blank_first(STOP_REASONS), required=False
+    )
+    stop_reason_other = forms.CharField(label="Other reason", max_length=200, required=False)

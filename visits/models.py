@@ -15,7 +15,16 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from core.models import ClinicalRecord
-from visits.rules import ECOG_TEXTS, LAB_TESTS
+from visits.rules import (
+    ECOG_TEXTS,
+    LAB_TESTS,
+    METASTATIC_SITES,
+    RESPONSES,
+    SETTINGS,
+    STAGE_CHOICES,
+    STOP_REASONS,
+    THERAPY_TYPES,
+)
 
 LAB_TEST_CHOICES = [(test.code, f"{test.name} ({test.code})") for test in LAB_TESTS]
 ECOG_CHOICES = [(status, f"{status}: {text}") for status, text in ECOG_TEXTS.items()]
@@ -559,3 +568,129 @@ class SurvivalContact(VisitForm):
 
     def __str__(self):
         return f"{self.subject} survival {self.contact_date}"
+
+
+PARTIAL_DATE_HELP = "YYYY-MM-DD, YYYY-MM or YYYY: as far as it is known."
+
+
+class CancerHistory(ClinicalRecord):
+    """The subject's cancer (docs/visits.md §11.2), entered at screening: the primary diagnosis
+    (site, histology, date), the AJCC stage group at diagnosis and at study entry, the date of
+    metastatic or advanced disease and the sites of metastases. One per subject; dates are ISO
+    8601 text as far as known (year; month; day)."""
+
+    subject = models.ForeignKey("subjects.Subject", on_delete=models.PROTECT, related_name="+")
+    primary_site = models.CharField("primary tumour site", max_length=200)
+    histology = models.CharField(max_length=200)
+    diagnosis_date = models.CharField(
+        "date of initial diagnosis", max_length=10, help_text=PARTIAL_DATE_HELP
+    )
+    stage_at_diagnosis = models.CharField(
+        "AJCC stage at diagnosis", max_length=10, choices=STAGE_CHOICES
+    )
+    tnm_at_diagnosis = models.CharField(
+        "TNM at diagnosis", max_length=60, blank=True, help_text="E.g. pT2a pN1 M0."
+    )
+    stage_at_entry = models.CharField(
+        "AJCC stage at study entry", max_length=10, choices=STAGE_CHOICES
+    )
+    tnm_at_entry = models.CharField("TNM at study entry", max_length=60, blank=True)
+    advanced_disease_date = models.CharField(
+        "date of metastatic or advanced disease",
+        max_length=10,
+        blank=True,
+        help_text=PARTIAL_DATE_HELP,
+    )
+    metastatic_sites = models.JSONField(
+        "sites of metastases",
+        default=list,
+        blank=True,
+        help_text=f"Any of {', '.join(code for code, _ in METASTATIC_SITES)}.",
+    )
+    metastatic_sites_other = models.CharField(
+        "other sites of metastases", max_length=200, blank=True
+    )
+    no_prior_therapy = models.BooleanField(
+        "no prior anticancer therapy",
+        default=False,
+        help_text="Ticked when the subject had no systemic therapy, radiotherapy or surgery for "
+        "the cancer before the study.",
+    )
+
+    scope_study = "subject__study"
+    scope_site = "subject__site"
+
+    constraint_fields = {"cancer_history_one_per_subject": "subject"}
+
+    class Meta:
+        verbose_name = "cancer history"
+        verbose_name_plural = "cancer histories"
+        ordering = ["subject", "id"]
+        indexes = [models.Index(fields=["updated_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject"],
+                condition=Q(voided_at__isnull=True),
+                name="cancer_history_one_per_subject",
+                violation_error_message="The cancer history is already recorded for this "
+                "subject: correct it instead.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subject} cancer history"
+
+    @property
+    def diagnosis(self) -> str:
+        return f"{self.histology} of {self.primary_site}"
+
+    @property
+    def metastatic_site_labels(self) -> list[str]:
+        labels = dict(METASTATIC_SITES)
+        shown = [labels.get(code, code) for code in self.metastatic_sites if code != "OTHER"]
+        if self.metastatic_sites_other:
+            shown.append(self.metastatic_sites_other)
+        return shown
+
+
+class PriorCancerTherapy(ClinicalRecord):
+    """An anticancer therapy before the study (docs/visits.md §11.3): systemic therapy,
+    radiotherapy or surgery; the regimen or procedure as recorded, its setting, dates (as far as
+    known), the line of therapy for advanced disease, the best response and why it stopped."""
+
+    subject = models.ForeignKey("subjects.Subject", on_delete=models.PROTECT, related_name="+")
+    therapy_type = models.CharField("type", max_length=20, choices=THERAPY_TYPES)
+    treatment = models.CharField(
+        "regimen, agents or procedure",
+        max_length=200,
+        help_text="As recorded, e.g. carboplatin + pemetrexed; SBRT 54 Gy to the right lung; "
+        "right upper lobectomy.",
+    )
+    setting = models.CharField(max_length=20, choices=SETTINGS)
+    line = models.PositiveSmallIntegerField(
+        "line of therapy",
+        null=True,
+        blank=True,
+        help_text="For systemic therapy of advanced disease: 1 for the first line.",
+    )
+    start_date = models.CharField(max_length=10, help_text=PARTIAL_DATE_HELP)
+    end_date = models.CharField(
+        max_length=10, blank=True, help_text="Not for a surgery (one date: its start)."
+    )
+    best_response = models.CharField(max_length=3, choices=RESPONSES, blank=True)
+    stop_reason = models.CharField(
+        "reason stopped", max_length=20, choices=STOP_REASONS, blank=True
+    )
+    stop_reason_other = models.CharField("other reason stopped", max_length=200, blank=True)
+
+    scope_study = "subject__study"
+    scope_site = "subject__site"
+
+    class Meta:
+        verbose_name = "prior cancer therapy"
+        verbose_name_plural = "prior cancer therapies"
+        ordering = ["subject", "start_date", "id"]
+        indexes = [models.Index(fields=["updated_at"])]
+
+    def __str__(self):
+        return f"{self.subject} {self.treatment}"

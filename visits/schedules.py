@@ -17,9 +17,11 @@ from dosing.models import DoseAdministration
 from trial.models import Regimen
 
 from .models import (
+    CancerHistory,
     EcgAssessment,
     EcogAssessment,
     LabResult,
+    PriorCancerTherapy,
     SurvivalContact,
     Visit,
     VisitSchedule,
@@ -47,6 +49,8 @@ FORMS: dict[str, str] = {
     "ecog": "ECOG performance status",
     "ecg": "12-lead ECG",
     "survival": "Survival follow-up contact",
+    "cancer_history": "Cancer history",
+    "prior_therapy": "Prior cancer therapy",
 }
 # Forms entered through this app, by code: the model (linked to the visit).
 VISIT_FORM_MODELS = {
@@ -194,6 +198,7 @@ def calendars(subjects: Iterable, on: date | None = None) -> list[Calendar]:
             "subject_id", "visit__code"
         ):
             entered[(subject_id, visit_code)].add(code)
+    about_subject = _subject_forms(ids)
     out = []
     for subject in subjects:
         regimen_id = subject.cohort.track.regimen_id if subject.cohort_id else None
@@ -201,13 +206,40 @@ def calendars(subjects: Iterable, on: date | None = None) -> list[Calendar]:
         today = on or site_today(subject.site.timezone)
         out.append(
             _calendar(
-                subject, visit_schedule, doses[subject.pk], visits[subject.pk], entered, today
+                subject,
+                visit_schedule,
+                doses[subject.pk],
+                visits[subject.pk],
+                (entered, about_subject[subject.pk]),
+                today,
             )
         )
     return out
 
 
+def _subject_forms(ids: list[int]) -> dict[int, set[str]]:
+    """The forms about the subject rather than one visit that each subject has entered
+    (docs/visits.md §2.4): the cancer history once recorded; prior therapy once one is
+    recorded, or when the cancer history says there was none. They count at whichever visit
+    expects them. Two queries."""
+    found: dict[int, set[str]] = defaultdict(set)
+    for subject_id, none_before in CancerHistory.objects.filter(subject_id__in=ids).values_list(
+        "subject_id", "no_prior_therapy"
+    ):
+        found[subject_id].add("cancer_history")
+        if none_before:
+            found[subject_id].add("prior_therapy")
+    for subject_id in (
+        PriorCancerTherapy.objects.filter(subject_id__in=ids)
+        .values_list("subject_id", flat=True)
+        .distinct()
+    ):
+        found[subject_id].add("prior_therapy")
+    return found
+
+
 def _calendar(subject, visit_schedule, doses, visits, entered, on: date) -> Calendar:
+    entered, about_subject = entered
     if visit_schedule is None:
         return Calendar(subject, None, None, notes=["The study has no schedule of assessments."])
     schedule = schedule_of(visit_schedule)
@@ -233,7 +265,7 @@ def _calendar(subject, visit_schedule, doses, visits, entered, on: date) -> Cale
     records = {v.code: v for v in visits}
     rows = []
     for item in calendar.visits:
-        done = entered.get((subject.pk, item.code), set())
+        done = entered.get((subject.pk, item.code), set()) | about_subject
         present = tuple(code for code in item.forms if code in done)
         missing = (
             tuple(code for code in item.forms if code not in done)

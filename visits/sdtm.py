@@ -1,5 +1,7 @@
-"""SDTM VS (vital signs) and LB (local laboratory results), registered with the standards
-registry at start-up (docs/standards.md §9; the mapping choices in docs/visits.md §9).
+"""SDTM VS (vital signs), LB (local laboratory results), EG (12-lead ECG), CM (concomitant
+medications and prior systemic cancer therapy), MH (medical and cancer history) and PR (prior
+radiotherapy and surgery), registered with the standards registry at start-up
+(docs/standards.md §9; the mapping choices in docs/visits.md §9).
 
 Visit numbers follow the trial design's (screening 1, Cycle c Day d c x 100 + d) and extend it
 for the visits after treatment: end of treatment 90000, safety follow-up 90000 + days,
@@ -18,7 +20,17 @@ from standards.mapping import Domain, Qualifier, Variable, epoch_variable, ident
 from standards.registry import register
 from standards.timing import PartialDate, dtc
 
-from .models import ConcomitantMedication, LabResult, MedicalHistory, Visit, VitalSigns
+from .models import (
+    CancerHistory,
+    ConcomitantMedication,
+    EcgAssessment,
+    LabResult,
+    MedicalHistory,
+    PriorCancerTherapy,
+    Visit,
+    VitalSigns,
+)
+from .rules.history import METASTATIC_SITES, RESPONSES, SETTINGS, STOP_REASONS
 from .rules.units import format_number, lab_test
 
 V = Variable
@@ -488,10 +500,64 @@ LB = register(
 # --- CM -------------------------------------------------------------------------------------
 
 
+CM_CONCOMITANT = "CONCOMITANT MEDICATION"
+PRIOR_CANCER_THERAPY = "PRIOR CANCER THERAPY"
+SETTING_TEXT = {code: label.upper() for code, label in SETTINGS}
+STOP_TEXT = {code: label.upper() for code, label in STOP_REASONS}
+# Best response to a prior therapy: the RECIST words of CT ONCRSR (CR, PR, SD, PD, NE), and the
+# two answers it has no term for in words.
+RESPONSE_TEXT = {code: code for code, _ in RESPONSES} | {
+    "UNK": "UNKNOWN",
+    "NA": "NOT APPLICABLE",
+}
+
+
+def _stop_reason(therapy: PriorCancerTherapy) -> str:
+    if therapy.stop_reason == "other":
+        return therapy.stop_reason_other
+    return STOP_TEXT.get(therapy.stop_reason, "")
+
+
+def _prior_therapy_supp(therapy: PriorCancerTherapy) -> dict[str, str]:
+    return {
+        "TRTSETNG": SETTING_TEXT.get(therapy.setting, ""),
+        "BESTRESP": RESPONSE_TEXT.get(therapy.best_response, ""),
+        "THERLINE": "" if therapy.line is None else str(therapy.line),
+    }
+
+
+def _by_subject(records) -> dict[int, list]:
+    out: dict[int, list] = {}
+    for record in records:
+        out.setdefault(record.subject_id, []).append(record)
+    return out
+
+
+def _prior_systemic_rows(ctx, subject, therapies):
+    """Prior systemic cancer therapy: CM with CMCAT PRIOR CANCER THERAPY (docs/visits.md §9).
+    Before the study: no epoch; study days only for complete dates."""
+    for therapy in therapies:
+        if therapy.therapy_type != "systemic":
+            continue
+        yield {
+            "STUDYID": ctx.studyid,
+            "DOMAIN": "CM",
+            "USUBJID": ctx.usubjid(subject),
+            "CMSPID": f"PT-{therapy.pk}",
+            "CMTRT": therapy.treatment,
+            "CMCAT": PRIOR_CANCER_THERAPY,
+            "CMRSDISC": _stop_reason(therapy),
+            "CMSTDTC": therapy.start_date,
+            "CMENDTC": therapy.end_date,
+            "CMSTDY": ctx.study_day(subject, therapy.start_date),
+            "CMENDY": ctx.study_day(subject, therapy.end_date),
+            "SUPP": _prior_therapy_supp(therapy),
+        }
+
+
 def cm_rows(ctx):
-    by_subject: dict[int, list[ConcomitantMedication]] = {}
-    for record in ctx.records(ConcomitantMedication):
-        by_subject.setdefault(record.subject_id, []).append(record)
+    by_subject = _by_subject(ctx.records(ConcomitantMedication))
+    therapies = _by_subject(ctx.records(PriorCancerTherapy))
     for subject in ctx.subjects():
         for record in by_subject.get(subject.pk, []):
             start, end = dtc(record.start_date), dtc(record.end_date)
@@ -501,6 +567,7 @@ def cm_rows(ctx):
                 "USUBJID": ctx.usubjid(subject),
                 "CMSPID": str(record.pk),
                 "CMTRT": record.medication,
+                "CMCAT": CM_CONCOMITANT,
                 "CMINDC": record.indication,
                 "CMCLASCD": record.atc_code,
                 "CMDOSE": _float(record.dose),
@@ -516,6 +583,44 @@ def cm_rows(ctx):
                 "CMENTPT": "END OF DATA COLLECTION" if record.ongoing else "",
                 "SUPP": {"CMAEID": str(record.adverse_event_id or "")},
             }
+        yield from _prior_systemic_rows(ctx, subject, therapies.get(subject.pk, []))
+
+
+def _prior_therapy_qualifiers(domain: str) -> tuple[Qualifier, ...]:
+    return (
+        Qualifier(
+            "TRTSETNG",
+            "Setting of Prior Cancer Therapy",
+            "Collected",
+            "PriorCancerTherapy.setting",
+        ),
+        Qualifier(
+            "BESTRESP",
+            "Best Response to Prior Cancer Therapy",
+            "Collected",
+            "PriorCancerTherapy.best_response",
+            qeval="INVESTIGATOR",
+        ),
+        *(
+            (
+                Qualifier(
+                    "THERLINE",
+                    "Line of Therapy",
+                    "Collected",
+                    "PriorCancerTherapy.line (advanced disease)",
+                ),
+            )
+            if domain == "CM"
+            else (
+                Qualifier(
+                    "PRRSDISC",
+                    "Reason the Intervention Was Discontinued",
+                    "Collected",
+                    "PriorCancerTherapy.stop_reason",
+                ),
+            )
+        ),
+    )
 
 
 CM = register(
@@ -544,7 +649,15 @@ CM = register(
                 "Char",
                 "Req",
                 "Collected",
-                "ConcomitantMedication.medication (verbatim)",
+                "ConcomitantMedication.medication (verbatim); PriorCancerTherapy.treatment",
+            ),
+            V(
+                "CMCAT",
+                "Category for Medication",
+                "Char",
+                "Perm",
+                "Assigned",
+                "CONCOMITANT MEDICATION, or PRIOR CANCER THERAPY for prior systemic therapy",
             ),
             V(
                 "CMINDC",
@@ -598,6 +711,14 @@ CM = register(
                 "ConcomitantMedication.route",
                 "ROUTE",
             ),
+            V(
+                "CMRSDISC",
+                "Reason the Intervention Was Discontinued",
+                "Char",
+                "Perm",
+                "Collected",
+                "PriorCancerTherapy.stop_reason (the reason in words when other)",
+            ),
             epoch_variable(),
             V(
                 "CMSTDTC",
@@ -605,7 +726,7 @@ CM = register(
                 "Char",
                 "Perm",
                 "Collected",
-                "ConcomitantMedication.start_date",
+                "ConcomitantMedication.start_date; PriorCancerTherapy.start_date (as far as known)",
             ),
             V(
                 "CMENDTC",
@@ -656,6 +777,7 @@ CM = register(
                 "Collected",
                 "ConcomitantMedication.adverse_event",
             ),
+            *_prior_therapy_qualifiers("CM"),
         ),
     )
 )
@@ -664,13 +786,71 @@ CM = register(
 # --- MH -------------------------------------------------------------------------------------
 
 
+MH_GENERAL = "GENERAL MEDICAL HISTORY"
+MH_CANCER = "CANCER HISTORY"
+# The cancer history is ongoing at screening, where it is collected.
+CANCER_ONGOING = {"MHENRTPT": "ONGOING", "MHENTPT": "SCREENING"}
+SITE_WORDS = {code: code.capitalize() for code, _ in METASTATIC_SITES}
+
+
+def _stage(value: str) -> str:
+    return "UNKNOWN" if value == "unknown" else value
+
+
+def _cancer_rows(ctx, subject, history: CancerHistory):
+    """The cancer history as MH records with MHCAT CANCER HISTORY (docs/visits.md §9): the
+    primary diagnosis (its stages in SUPPMH), the metastatic or advanced disease, each site of
+    metastases."""
+    base = {
+        "STUDYID": ctx.studyid,
+        "DOMAIN": "MH",
+        "USUBJID": ctx.usubjid(subject),
+        "MHCAT": MH_CANCER,
+        **CANCER_ONGOING,
+    }
+    yield {
+        **base,
+        "MHSPID": f"CH-{history.pk}",
+        "MHTERM": history.diagnosis,
+        "MHEVDTYP": "INITIAL DIAGNOSIS",
+        "MHSCAT": "PRIMARY DIAGNOSIS",
+        "MHSTDTC": history.diagnosis_date,
+        "SUPP": {
+            "MHSTGDX": _stage(history.stage_at_diagnosis),
+            "MHTNMDX": history.tnm_at_diagnosis,
+            "MHSTGEN": _stage(history.stage_at_entry),
+            "MHTNMEN": history.tnm_at_entry,
+        },
+    }
+    if history.advanced_disease_date:
+        yield {
+            **base,
+            "MHSPID": f"CH-{history.pk}-A",
+            "MHTERM": "Metastatic disease" if history.metastatic_sites else "Advanced disease",
+            "MHEVDTYP": "DIAGNOSIS",
+            "MHSCAT": "ADVANCED DISEASE",
+            "MHSTDTC": history.advanced_disease_date,
+        }
+    sites = [f"{SITE_WORDS[c]} metastases" for c in history.metastatic_sites if c != "OTHER"]
+    if history.metastatic_sites_other:
+        sites.append(f"Metastases: {history.metastatic_sites_other}")
+    for number, term in enumerate(sites, start=1):
+        yield {
+            **base,
+            "MHSPID": f"CH-{history.pk}-M{number}",
+            "MHTERM": term,
+            "MHSCAT": "METASTATIC SITE",
+        }
+
+
 def mh_rows(ctx):
-    by_subject: dict[int, list[MedicalHistory]] = {}
-    for record in ctx.records(MedicalHistory):
-        by_subject.setdefault(record.subject_id, []).append(record)
+    by_subject = _by_subject(ctx.records(MedicalHistory))
+    histories = _by_subject(ctx.records(CancerHistory))
     coded = {r.ctcae_term_id for rows in by_subject.values() for r in rows if r.ctcae_term_id}
     terms = {t.pk: t for t in CtcaeTerm.objects.filter(pk__in=coded)}
     for subject in ctx.subjects():
+        for history in histories.get(subject.pk, []):
+            yield from _cancer_rows(ctx, subject, history)
         for record in by_subject.get(subject.pk, []):
             term = terms.get(record.ctcae_term_id)
             start = dtc(PartialDate(record.start_year, record.start_month, record.start_day))
@@ -681,6 +861,7 @@ def mh_rows(ctx):
                 "MHSPID": str(record.pk),
                 "MHTERM": record.term,
                 "MHDECOD": term.term if term else "",
+                "MHCAT": MH_GENERAL,
                 "MHBODSYS": term.soc if term else "",
                 "MHSTDTC": start,
                 "MHENDTC": dtc(record.end_date),
@@ -717,7 +898,8 @@ MH = register(
                 "Char",
                 "Req",
                 "Collected",
-                "MedicalHistory.term (verbatim)",
+                "MedicalHistory.term (verbatim); cancer history: '<histology> of <primary "
+                "site>', the metastatic or advanced disease, '<site> metastases'",
             ),
             V(
                 "MHDECOD",
@@ -727,6 +909,31 @@ MH = register(
                 "Assigned",
                 "The CTCAE v5.0 term chosen (a MedDRA lowest level term)",
                 "MedDRA",
+            ),
+            V(
+                "MHEVDTYP",
+                "Medical History Event Date Type",
+                "Char",
+                "Perm",
+                "Assigned",
+                "Cancer history: INITIAL DIAGNOSIS (primary), DIAGNOSIS (advanced disease)",
+                "MHEDTTYP",
+            ),
+            V(
+                "MHCAT",
+                "Category for Medical History",
+                "Char",
+                "Perm",
+                "Assigned",
+                "GENERAL MEDICAL HISTORY, or CANCER HISTORY (CancerHistory)",
+            ),
+            V(
+                "MHSCAT",
+                "Subcategory for Medical History",
+                "Char",
+                "Perm",
+                "Assigned",
+                "Cancer history: PRIMARY DIAGNOSIS, ADVANCED DISEASE or METASTATIC SITE",
             ),
             V(
                 "MHBODSYS",
@@ -743,7 +950,7 @@ MH = register(
                 "Char",
                 "Perm",
                 "Collected",
-                "Year, month and day as far as known",
+                "Year, month and day as far as known (cancer history: the diagnosis dates)",
             ),
             V(
                 "MHENDTC",
@@ -759,7 +966,7 @@ MH = register(
                 "Char",
                 "Perm",
                 "Derived",
-                "ONGOING when ongoing at the first dose",
+                "ONGOING when ongoing at the first dose; the cancer history, at screening",
                 "STENRF",
             ),
             V(
@@ -768,7 +975,7 @@ MH = register(
                 "Char",
                 "Perm",
                 "Assigned",
-                "FIRST DOSE when ongoing",
+                "FIRST DOSE when ongoing; SCREENING for the cancer history",
             ),
         ),
         qualifiers=(
@@ -779,6 +986,392 @@ MH = register(
                 "MedicalHistory.baseline_grade",
                 qeval="INVESTIGATOR",
             ),
+            Qualifier(
+                "MHSTGDX",
+                "AJCC Stage at Initial Diagnosis",
+                "Collected",
+                "CancerHistory.stage_at_diagnosis (AJCC 8th edition stage group)",
+            ),
+            Qualifier(
+                "MHTNMDX", "TNM at Initial Diagnosis", "Collected", "CancerHistory.tnm_at_diagnosis"
+            ),
+            Qualifier(
+                "MHSTGEN",
+                "AJCC Stage at Study Entry",
+                "Collected",
+                "CancerHistory.stage_at_entry (AJCC 8th edition stage group)",
+            ),
+            Qualifier("MHTNMEN", "TNM at Study Entry", "Collected", "CancerHistory.tnm_at_entry"),
         ),
+    )
+)
+
+
+# --- EG -------------------------------------------------------------------------------------
+
+# EGTESTCD of what the ECG form records, with the standard unit (CT EGTESTCD, UNIT).
+EG_UNITS = {
+    "QTAG": "ms",
+    "RRAG": "ms",
+    "EGHRMN": "beats/min",
+    "PRAG": "ms",
+    "QRSAG": "ms",
+    "QTCFAG": "ms",
+    "INTP": "",
+}
+# The reading: EGORRES/EGSTRESC (CT NORMABNM) and EGCLSIG.
+READINGS = {
+    "normal": ("NORMAL", ""),
+    "abnormal_ncs": ("ABNORMAL", "N"),
+    "abnormal_cs": ("ABNORMAL", "Y"),
+}
+QTC_TERM = "ELECTROCARDIOGRAM QT CORRECTED INTERVAL PROLONGED"
+
+
+def _ct_names(code_list: str, name_list: str) -> dict[str, str]:
+    """Test code -> test name: the name list's term of the same NCI code."""
+    ct = terminology()
+    by_code = {term.code: value for value, term in ct[name_list].terms.items()}
+    return {value: by_code.get(term.code, "") for value, term in ct[code_list].terms.items()}
+
+
+def _ecg_results(ecg: EcgAssessment):
+    """(EGTESTCD, result, EGREPNUM, derived) of one ECG time point (docs/visits.md §9): each
+    tracing's QT with its RR or heart rate (numbered only in a triplicate), each tracing's
+    QTcF when there are several, then the time point's mean QTcF, PR, QRS and reading."""
+    tracings = [n for n in (1, 2, 3) if getattr(ecg, f"qt_ms_{n}") is not None]
+    replicated = len(tracings) > 1
+    for index, n in enumerate(tracings):
+        repeat = n if replicated else None
+        yield "QTAG", getattr(ecg, f"qt_ms_{n}"), repeat, False
+        for testcd, name in (("RRAG", "rr_ms"), ("EGHRMN", "heart_rate")):
+            value = getattr(ecg, f"{name}_{n}")
+            if value is not None:
+                yield testcd, value, repeat, False
+        if replicated and index < len(ecg.qtcf_replicates):
+            yield "QTCFAG", Decimal(ecg.qtcf_replicates[index]), repeat, True
+    yield "QTCFAG", ecg.qtcf_ms, None, True
+    for testcd, value in (("PRAG", ecg.pr_ms), ("QRSAG", ecg.qrs_ms)):
+        if value is not None:
+            yield testcd, value, None, False
+    yield "INTP", ecg.interpretation, None, False
+
+
+def _ecg_baseline(ctx, subject, ecgs: list[EcgAssessment]) -> set[tuple[str, int]]:
+    """(test, ECG) of the last time-point result of each test on or before the first dose date
+    (EGLOBXFL); replicate records carry no flag."""
+    first = ctx.first_dose(subject)
+    if first is None:
+        return set()
+    last: dict[str, tuple] = {}
+    for ecg in ecgs:
+        if ecg.recorded_on > first.administered_on:
+            continue
+        for testcd, _, repeat, _ in _ecg_results(ecg):
+            key = (ecg.recorded_on, ecg.pk)
+            if repeat is None and (testcd not in last or key > last[testcd]):
+                last[testcd] = key
+    return {(testcd, pk) for testcd, (_, pk) in last.items()}
+
+
+def _eg_result(testcd: str, value) -> dict:
+    if testcd == "INTP":
+        reading, significant = READINGS[value]
+        return {"EGORRES": reading, "EGSTRESC": reading, "EGCLSIG": significant}
+    unit = EG_UNITS[testcd]
+    return {
+        "EGORRES": _text(Decimal(value)),
+        "EGORRESU": unit,
+        "EGSTRESC": _text(Decimal(value)),
+        "EGSTRESN": _float(value),
+        "EGSTRESU": unit,
+    }
+
+
+def eg_rows(ctx):
+    visits = {v.pk: v for v in ctx.records(Visit)}
+    names = _ct_names("EGTESTCD", "EGTEST")
+    by_subject = _by_subject(ctx.records(EcgAssessment))
+    for subject in ctx.subjects():
+        ecgs = by_subject.get(subject.pk, [])
+        baseline = _ecg_baseline(ctx, subject, ecgs)
+        for ecg in ecgs:
+            when = dtc(ecg.recorded_on)
+            visit = visits.get(ecg.visit_id)
+            visitnum, visit_name = visit_number(visit.code) if visit else (None, "")
+            for testcd, value, repeat, derived in _ecg_results(ecg):
+                graded = testcd == "QTCFAG" and repeat is None
+                yield {
+                    "STUDYID": ctx.studyid,
+                    "DOMAIN": "EG",
+                    "USUBJID": ctx.usubjid(subject),
+                    "EGSPID": str(ecg.pk),
+                    "EGTESTCD": testcd,
+                    "EGTEST": names[testcd],
+                    **_eg_result(testcd, value),
+                    "EGLOBXFL": "Y" if repeat is None and (testcd, ecg.pk) in baseline else "",
+                    "EGDRVFL": "Y" if derived else "",
+                    "EGREPNUM": repeat,
+                    "VISITNUM": visitnum,
+                    "VISIT": visit_name,
+                    "EPOCH": ctx.epoch(subject, when),
+                    "EGDTC": when,
+                    "EGDY": ctx.study_day(subject, when),
+                    "EGTPT": TIMEPOINTS[ecg.timepoint],
+                    "SUPP": {
+                        "EGTOX": QTC_TERM if graded and ecg.qtc_grade else "",
+                        "EGTOXGR": str(ecg.qtc_grade) if graded else "",
+                    },
+                }
+
+
+EG = register(
+    Domain(
+        code="EG",
+        rows=eg_rows,
+        label="ECG Test Results",
+        observation_class="FINDINGS",
+        structure="One record per ECG observation per replicate per time point or one record "
+        "per ECG observation per beat per visit per subject",
+        keys=("STUDYID", "USUBJID", "EGTESTCD", "EGDTC", "EGSPID", "EGREPNUM"),
+        sort=("USUBJID", "EGDTC", "EGSPID", "EGTESTCD", "EGREPNUM"),
+        variables=(
+            *identifiers("EG"),
+            V(
+                "EGSPID",
+                "Sponsor-Defined Identifier",
+                "Char",
+                "Perm",
+                "Assigned",
+                "The EDC's record number of the ECG time point",
+            ),
+            V(
+                "EGTESTCD",
+                "ECG Test or Examination Short Name",
+                "Char",
+                "Req",
+                "Assigned",
+                "QTAG, RRAG, EGHRMN per tracing; QTCFAG, PRAG, QRSAG, INTP per time point",
+                "EGTESTCD",
+            ),
+            V(
+                "EGTEST",
+                "ECG Test or Examination Name",
+                "Char",
+                "Req",
+                "Assigned",
+                "The CT name of EGTESTCD",
+                "EGTEST",
+            ),
+            V(
+                "EGORRES",
+                "Result or Finding in Original Units",
+                "Char",
+                "Exp",
+                "Collected",
+                "As entered (ms, beats/min); QTcF derived; the reading NORMAL or ABNORMAL",
+            ),
+            V("EGORRESU", "Original Units", "Char", "Perm", "Assigned", "ms or beats/min", "UNIT"),
+            V(
+                "EGSTRESC",
+                "Character Result/Finding in Std Format",
+                "Char",
+                "Exp",
+                "Derived",
+                "EGORRES (the reading in CT NORMABNM)",
+            ),
+            V(
+                "EGSTRESN",
+                "Numeric Result/Finding in Standard Units",
+                "Num",
+                "Perm",
+                "Derived",
+                "The interval in ms, the heart rate in beats/min",
+                data_type="float",
+            ),
+            V("EGSTRESU", "Standard Units", "Char", "Perm", "Assigned", "ms or beats/min", "UNIT"),
+            V(
+                "EGLOBXFL",
+                "Last Observation Before Exposure Flag",
+                "Char",
+                "Exp",
+                "Derived",
+                "Last time-point result of the test on or before the first dose date (not the "
+                "replicates)",
+                "NY",
+            ),
+            V(
+                "EGDRVFL",
+                "Derived Flag",
+                "Char",
+                "Perm",
+                "Derived",
+                "Y for QTcF: Fridericia per tracing and the time point's mean (docs/visits.md §7)",
+                "NY",
+            ),
+            V(
+                "EGCLSIG",
+                "Clinically Significant, Collected",
+                "Char",
+                "Perm",
+                "Collected",
+                "For an abnormal reading: clinically significant or not",
+                "NY",
+            ),
+            V(
+                "EGREPNUM",
+                "Repetition Number",
+                "Num",
+                "Perm",
+                "Assigned",
+                "The tracing (1-3) of a triplicate",
+            ),
+            V("VISITNUM", "Visit Number", "Num", "Exp", "Derived", "From the visit code"),
+            V(
+                "VISIT",
+                "Visit Name",
+                "Char",
+                "Perm",
+                "Derived",
+                "SCREENING / CYCLE <c> DAY <d> / ...",
+            ),
+            epoch_variable(),
+            V("EGDTC", "Date/Time of ECG", "Char", "Exp", "Collected", "EcgAssessment.recorded_on"),
+            V(
+                "EGDY",
+                "Study Day of ECG",
+                "Num",
+                "Perm",
+                "Derived",
+                "EGDTC - RFSTDTC (+1 on or after it)",
+            ),
+            V(
+                "EGTPT",
+                "Planned Time Point Name",
+                "Char",
+                "Perm",
+                "Collected",
+                "EcgAssessment.timepoint (empty at a visit without infusion)",
+            ),
+        ),
+        qualifiers=(
+            Qualifier(
+                "EGTOX",
+                "Toxicity",
+                "Derived",
+                "The CTCAE v5.0 term graded, on the time point's mean QTcF (grade above 0)",
+            ),
+            Qualifier(
+                "EGTOXGR",
+                "Standard Toxicity Grade",
+                "Derived",
+                "The CTCAE v5.0 grade of the mean QTcF (docs/visits.md §7)",
+            ),
+        ),
+    )
+)
+
+
+# --- PR -------------------------------------------------------------------------------------
+
+PR_CATEGORY = {"radiotherapy": "RADIOTHERAPY", "surgery": "SURGERY"}
+
+
+def pr_rows(ctx):
+    """Prior radiotherapy and cancer surgery: PR with PRCAT PRIOR CANCER THERAPY (docs/visits.md
+    §9); setting, best response and reason stopped in SUPPPR."""
+    therapies = _by_subject(ctx.records(PriorCancerTherapy))
+    for subject in ctx.subjects():
+        for therapy in therapies.get(subject.pk, []):
+            if therapy.therapy_type not in PR_CATEGORY:
+                continue
+            supp = _prior_therapy_supp(therapy)
+            del supp["THERLINE"]
+            yield {
+                "STUDYID": ctx.studyid,
+                "DOMAIN": "PR",
+                "USUBJID": ctx.usubjid(subject),
+                "PRSPID": f"PT-{therapy.pk}",
+                "PRTRT": therapy.treatment,
+                "PRCAT": PRIOR_CANCER_THERAPY,
+                "PRSCAT": PR_CATEGORY[therapy.therapy_type],
+                "PRSTDTC": therapy.start_date,
+                "PRENDTC": therapy.end_date,
+                "PRSTDY": ctx.study_day(subject, therapy.start_date),
+                "PRENDY": ctx.study_day(subject, therapy.end_date),
+                "SUPP": {**supp, "PRRSDISC": _stop_reason(therapy)},
+            }
+
+
+PR = register(
+    Domain(
+        code="PR",
+        rows=pr_rows,
+        label="Procedures",
+        observation_class="INTERVENTIONS",
+        structure="One record per recorded procedure per occurrence per subject",
+        keys=("STUDYID", "USUBJID", "PRTRT", "PRSTDTC", "PRSPID"),
+        sort=("USUBJID", "PRSTDTC", "PRTRT", "PRSPID"),
+        variables=(
+            *identifiers("PR"),
+            V(
+                "PRSPID",
+                "Sponsor-Defined Identifier",
+                "Char",
+                "Perm",
+                "Assigned",
+                "PT- and the EDC's record number of the prior therapy",
+            ),
+            V(
+                "PRTRT",
+                "Reported Name of Procedure",
+                "Char",
+                "Req",
+                "Collected",
+                "PriorCancerTherapy.treatment (as recorded)",
+            ),
+            V("PRCAT", "Category", "Char", "Perm", "Assigned", "PRIOR CANCER THERAPY"),
+            V(
+                "PRSCAT",
+                "Subcategory",
+                "Char",
+                "Perm",
+                "Assigned",
+                "RADIOTHERAPY or SURGERY (PriorCancerTherapy.therapy_type)",
+            ),
+            V(
+                "PRSTDTC",
+                "Start Date/Time of Procedure",
+                "Char",
+                "Exp",
+                "Collected",
+                "PriorCancerTherapy.start_date (as far as known)",
+            ),
+            V(
+                "PRENDTC",
+                "End Date/Time of Procedure",
+                "Char",
+                "Perm",
+                "Collected",
+                "PriorCancerTherapy.end_date (radiotherapy)",
+            ),
+            V(
+                "PRSTDY",
+                "Study Day of Start of Procedure",
+                "Num",
+                "Perm",
+                "Derived",
+                "PRSTDTC - RFSTDTC, complete dates only",
+            ),
+            V(
+                "PRENDY",
+                "Study Day of End of Procedure",
+                "Num",
+                "Perm",
+                "Derived",
+                "PRENDTC - RFSTDTC, complete dates only",
+            ),
+        ),
+        qualifiers=_prior_therapy_qualifiers("PR"),
     )
 )

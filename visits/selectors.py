@@ -13,11 +13,13 @@ from accounts.scoping import restrict
 from subjects.models import Subject
 
 from .models import (
+    CancerHistory,
     ConcomitantMedication,
     EcgAssessment,
     EcogAssessment,
     LabResult,
     MedicalHistory,
+    PriorCancerTherapy,
     SurvivalContact,
     Visit,
     VitalSigns,
@@ -215,4 +217,65 @@ def medications(user, subject_record: Subject) -> QuerySet:
 def medical_history(user, subject_record: Subject) -> QuerySet:
     return restrict(MedicalHistory.objects.filter(subject=subject_record), user).select_related(
         "ctcae_term"
+    )
+
+
+def cancer_history(user, subject_record: Subject) -> CancerHistory | None:
+    return restrict(CancerHistory.objects.filter(subject=subject_record), user).first()
+
+
+def prior_therapies(user, subject_record: Subject) -> QuerySet:
+    return restrict(PriorCancerTherapy.objects.filter(subject=subject_record), user).order_by(
+        "start_date", "pk"
+    )
+
+
+# The casebook's forms as listings (the monitor's listings per form): each form's records in
+# the user's scope with the rows its listing shows, the date a date range applies to (None: the
+# form has no complete date) and the order within a subject (after site and subject).
+@dataclass(frozen=True)
+class ListedForm:
+    model: type
+    related: tuple[str, ...]
+    day: str | None
+    order: tuple[str, ...]
+
+
+LISTED_FORMS: dict[str, ListedForm] = {
+    "vital_signs": ListedForm(VitalSigns, ("subject__site", "visit"), "measured_on", ()),
+    "labs": ListedForm(LabResult, ("subject__site", "visit"), "sampled_on", ("test",)),
+    "ecog": ListedForm(EcogAssessment, ("subject__site", "visit"), "assessed_on", ()),
+    "ecg": ListedForm(EcgAssessment, ("subject__site", "visit"), "recorded_on", ()),
+    "concomitant_medications": ListedForm(
+        ConcomitantMedication,
+        ("subject__site", "adverse_event__ctcae_term"),
+        "start_date",
+        (),
+    ),
+    "medical_history": ListedForm(
+        MedicalHistory,
+        ("subject__site", "ctcae_term"),
+        None,
+        ("start_year", "start_month", "start_day"),
+    ),
+    "cancer_history": ListedForm(CancerHistory, ("subject__site",), None, ()),
+    "prior_therapy": ListedForm(PriorCancerTherapy, ("subject__site",), None, ("start_date",)),
+    "survival": ListedForm(
+        SurvivalContact,
+        ("subject__site", "visit", "cause_adverse_event__ctcae_term"),
+        "contact_date",
+        (),
+    ),
+}
+
+
+def form_records(user, form: str, subjects: QuerySet) -> QuerySet:
+    """The records of `form` of these subjects that the user may see, with the rows they name
+    (one query however many records), by site, subject and date."""
+    listed = LISTED_FORMS[form]
+    day = (listed.day,) if listed.day else ()
+    return (
+        restrict(listed.model.objects.filter(subject__in=subjects.values("pk")), user)
+        .select_related(*listed.related)
+        .order_by("subject__site__number", "subject__screening_number", *day, *listed.order, "pk")
     )

@@ -25,25 +25,32 @@ from safety.services import adverse_event_report
 from subjects.models import Subject
 
 from .models import (
+    CancerHistory,
     ConcomitantMedication,
     EcgAssessment,
     EcogAssessment,
     LabResult,
     MedicalHistory,
+    PriorCancerTherapy,
     SurvivalContact,
     Visit,
     VisitSchedule,
     VitalSigns,
 )
 from .rules import (
+    METASTATIC_SITES,
     RULES_VERSION,
     Baseline,
+    CancerHistoryFacts,
     EcgReading,
     LabGradingSettings,
     NormalRange,
+    PriorTherapyFacts,
     VisitsInputError,
     VitalSign,
     blood_pressure,
+    check_cancer_history,
+    check_prior_therapy,
     corrected_qt,
     ecog_status,
     grade_lab_result,
@@ -250,55 +257,84 @@ def _derive_vitals(record: VitalSigns, typed: dict) -> None:
         if name in typed:
             setattr(record, name, typed[name])
     if "systolic_bp" in typed or "diastolic_bp" in typed:
-        systolic = typed.get("systolic_bp", record.systolic_bp)
-        diastolic = typed.get("diastolic_bp", record.diastolic_bp)
-        if systolic is None and diastolic is None:
-            record.systolic_bp = record.diastolic_bp = None
-        elif systolic is None or diastolic is None:
-            errors.add(
-                "diastolic_bp" if diastolic is None else "systolic_bp",
-                "A blood pressure has both the systolic and the diastolic value.",
-            )
-        else:
-            try:
-                high, low = blood_pressure(systolic, diastolic)
-            except VisitsInputError as error:
-                field = "diastolic_bp" if "diastolic" in str(error) else "systolic_bp"
-                errors.add(field, str(error))
-            else:
-                record.systolic_bp, record.diastolic_bp = _whole(high.value), _whole(low.value)
+        _derive_blood_pressure(record, typed, errors)
     for sign, name, unit in _WHOLE_SIGNS:
         if name in typed:
-            if typed[name] is None:
-                setattr(record, name, None)
-                continue
-            try:
-                setattr(record, name, _whole(vital_sign(sign, typed[name], unit).value))
-            except VisitsInputError as error:
-                errors.add(name, str(error))
-    for sign, name, field, reported in (
-        (VitalSign.TEMPERATURE, "temperature", "temperature_c", "temperature_reported"),
-        (VitalSign.WEIGHT, "weight", "weight_kg", "weight_reported"),
-    ):
-        if name not in typed and f"{name}_unit" not in typed:
-            continue
-        value = typed.get(name)
-        if value is None:
-            setattr(record, field, None)
-            setattr(record, reported, "")
-            continue
-        unit = typed.get(f"{name}_unit") or ("C" if name == "temperature" else "kg")
-        try:
-            converted = vital_sign(sign, value, unit)
-        except VisitsInputError as error:
-            errors.add(name, str(error))
-            continue
-        places = Decimal("0.01") if name == "temperature" else Decimal("0.001")
-        setattr(record, field, converted.value.quantize(places))
-        shown = f"{converted.reported_value} {converted.reported_unit}"
-        setattr(record, reported, "" if converted.reported_unit == converted.unit else shown)
+            _derive_whole_sign(record, sign, name, unit, typed[name], errors)
+    for sign, name, field, reported in _CONVERTED_SIGNS:
+        if name in typed or f"{name}_unit" in typed:
+            _derive_converted_sign(record, sign, name, (field, reported), typed, errors)
     errors.raise_any()
     record.rules_version = RULES_VERSION
+
+
+# Signs that may be typed in another unit: the model field in the standard unit and the field
+# keeping what was typed (docs/visits.md §6).
+_CONVERTED_SIGNS = (
+    (VitalSign.TEMPERATURE, "temperature", "temperature_c", "temperature_reported"),
+    (VitalSign.WEIGHT, "weight", "weight_kg", "weight_reported"),
+)
+
+
+def _derive_blood_pressure(record: VitalSigns, typed: dict, errors: _Errors) -> None:
+    """Both values or neither; the diastolic below the systolic (docs/visits.md §6)."""
+    systolic = typed.get("systolic_bp", record.systolic_bp)
+    diastolic = typed.get("diastolic_bp", record.diastolic_bp)
+    if systolic is None and diastolic is None:
+        record.systolic_bp = record.diastolic_bp = None
+        return
+    if systolic is None or diastolic is None:
+        errors.add(
+            "diastolic_bp" if diastolic is None else "systolic_bp",
+            "A blood pressure has both the systolic and the diastolic value.",
+        )
+        return
+    try:
+        high, low = blood_pressure(systolic, diastolic)
+    except VisitsInputError as error:
+        field = "diastolic_bp" if "diastolic" in str(error) else "systolic_bp"
+        errors.add(field, str(error))
+    else:
+        record.systolic_bp, record.diastolic_bp = _whole(high.value), _whole(low.value)
+
+
+def _derive_whole_sign(
+    record: VitalSigns, sign: VitalSign, name: str, unit: str, value, errors: _Errors
+) -> None:
+    if value is None:
+        setattr(record, name, None)
+        return
+    try:
+        setattr(record, name, _whole(vital_sign(sign, value, unit).value))
+    except VisitsInputError as error:
+        errors.add(name, str(error))
+
+
+def _derive_converted_sign(
+    record: VitalSigns,
+    sign: VitalSign,
+    name: str,
+    fields: tuple[str, str],
+    typed: dict,
+    errors: _Errors,
+) -> None:
+    """A temperature or a weight in its standard unit, and as typed when typed otherwise."""
+    field, reported = fields
+    value = typed.get(name)
+    if value is None:
+        setattr(record, field, None)
+        setattr(record, reported, "")
+        return
+    unit = typed.get(f"{name}_unit") or ("C" if name == "temperature" else "kg")
+    try:
+        converted = vital_sign(sign, value, unit)
+    except VisitsInputError as error:
+        errors.add(name, str(error))
+        return
+    places = Decimal("0.01") if name == "temperature" else Decimal("0.001")
+    setattr(record, field, converted.value.quantize(places))
+    shown = f"{converted.reported_value} {converted.reported_unit}"
+    setattr(record, reported, "" if converted.reported_unit == converted.unit else shown)
 
 
 def _whole(value: Decimal) -> int:
@@ -924,31 +960,58 @@ MH_FIELDS = (
 )
 
 
+def _check_mh_start(errors: _Errors, record: MedicalHistory) -> None:
+    """The start as far as known: a year; a month 1-12; a day that exists; not ahead."""
+    year, month, day = record.start_year, record.start_month, record.start_day
+    if year is None:
+        errors.add("start_year", "Enter at least the year the condition started.")
+        return
+    start = None
+    try:
+        if day is not None and month is None:
+            errors.add("start_day", "A start day needs its month.")
+        elif month is not None and not 1 <= month <= 12:
+            errors.add("start_month", f"Month {month} is not 1 to 12.")
+        elif year < 1900:
+            errors.add("start_year", f"{year} is not a plausible start year.")
+        else:
+            start = date(year, month or 1, day or 1)
+    except ValueError:
+        errors.add("start_day", f"{year}-{month:02d}-{day:02d} is not a date.")
+    if start is not None and start > site_today(record.subject.site.timezone):
+        errors.add("start_year", f"The start ({record.start_text}) is in the future.")
+
+
+def _check_mh_grade(errors: _Errors, record: MedicalHistory) -> None:
+    """A baseline grade only for an ongoing condition, one its CTCAE term defines, not 5."""
+    grade = record.baseline_grade
+    if grade is None:
+        return
+    if not record.ongoing:
+        errors.add(
+            "baseline_grade",
+            "A baseline grade is given only for a condition ongoing at the first dose.",
+        )
+    elif record.ctcae_term is None:
+        errors.add("baseline_grade", "Choose the CTCAE term the grade belongs to.")
+    elif grade not in record.ctcae_term.grades:
+        allowed = ", ".join(str(g) for g in record.ctcae_term.grades)
+        errors.add(
+            "baseline_grade",
+            f"CTCAE v5.0 defines no grade {grade} for '{record.ctcae_term.term}' "
+            f"(grades: {allowed}).",
+        )
+    elif grade == 5:
+        errors.add("baseline_grade", "Grade 5 is death: not a baseline grade.")
+
+
 def _validate_mh(record: MedicalHistory) -> None:
     errors = _Errors()
     subject = record.subject
     record.term = (record.term or "").strip()
     if not record.term:
         errors.add("term", "Enter the condition as the site recorded it.")
-    today = site_today(subject.site.timezone)
-    year, month, day = record.start_year, record.start_month, record.start_day
-    if year is None:
-        errors.add("start_year", "Enter at least the year the condition started.")
-    else:
-        start = None
-        try:
-            if day is not None and month is None:
-                errors.add("start_day", "A start day needs its month.")
-            elif month is not None and not 1 <= month <= 12:
-                errors.add("start_month", f"Month {month} is not 1 to 12.")
-            elif year < 1900:
-                errors.add("start_year", f"{year} is not a plausible start year.")
-            else:
-                start = date(year, month or 1, day or 1)
-        except ValueError:
-            errors.add("start_day", f"{year}-{month:02d}-{day:02d} is not a date.")
-        if start is not None and start > today:
-            errors.add("start_year", f"The start ({record.start_text}) is in the future.")
+    _check_mh_start(errors, record)
     if record.end_date is not None:
         try:
             refuse_future(record.end_date, field="end_date", tz_name=subject.site.timezone)
@@ -956,24 +1019,7 @@ def _validate_mh(record: MedicalHistory) -> None:
             errors.merge(error)
         if record.ongoing:
             errors.add("end_date", "An ongoing condition has no end date.")
-    grade = record.baseline_grade
-    if grade is not None:
-        if not record.ongoing:
-            errors.add(
-                "baseline_grade",
-                "A baseline grade is given only for a condition ongoing at the first dose.",
-            )
-        elif record.ctcae_term is None:
-            errors.add("baseline_grade", "Choose the CTCAE term the grade belongs to.")
-        elif grade not in record.ctcae_term.grades:
-            allowed = ", ".join(str(g) for g in record.ctcae_term.grades)
-            errors.add(
-                "baseline_grade",
-                f"CTCAE v5.0 defines no grade {grade} for '{record.ctcae_term.term}' "
-                f"(grades: {allowed}).",
-            )
-        elif grade == 5:
-            errors.add("baseline_grade", "Grade 5 is death: not a baseline grade.")
+    _check_mh_grade(errors, record)
     errors.raise_any()
 
 
@@ -1027,6 +1073,46 @@ SURVIVAL_FIELDS = (
 )
 
 
+def _check_new_therapy(errors: _Errors, record: SurvivalContact) -> None:
+    """A new anticancer therapy is named, with a start no later than the contact."""
+    if not record.new_therapy:
+        if record.new_therapy_regimen or record.new_therapy_start:
+            errors.add("new_therapy", "A new therapy is named: tick 'new anticancer therapy'.")
+        return
+    if not record.new_therapy_regimen:
+        errors.add("new_therapy_regimen", "Name the new anticancer therapy.")
+    if record.new_therapy_start is None:
+        errors.add("new_therapy_start", "Give the date the new therapy started.")
+    elif record.new_therapy_start > record.contact_date:
+        errors.add("new_therapy_start", "The therapy start cannot follow the contact date.")
+
+
+def _check_cause_of_death(errors: _Errors, record: SurvivalContact) -> None:
+    """For a death: recorded on the subject first, and its cause (docs/visits.md §10)."""
+    if record.status != SurvivalContact.Status.DEAD:
+        if record.cause_of_death or record.cause_adverse_event or record.cause_other:
+            errors.add("cause_of_death", "A cause of death is given only for a death.")
+        return
+    if record.subject.death_date is None:
+        errors.add(
+            "status",
+            "The subject's death is not recorded: record the death on the casebook first "
+            "(the date of death is the subject's), then its cause here.",
+        )
+    if not record.cause_of_death:
+        errors.add("cause_of_death", "Give the cause of death (unknown if it is not known).")
+    if record.cause_of_death == SurvivalContact.Cause.ADVERSE_EVENT:
+        event = record.cause_adverse_event
+        if event is None:
+            errors.add("cause_adverse_event", "Choose the adverse event that caused death.")
+        elif event.subject_id != record.subject_id:
+            errors.add("cause_adverse_event", "This adverse event belongs to another subject.")
+    elif record.cause_adverse_event is not None:
+        errors.add("cause_adverse_event", "An adverse event is linked only as the cause.")
+    if record.cause_of_death == SurvivalContact.Cause.OTHER and not record.cause_other:
+        errors.add("cause_other", "Say what the other cause was.")
+
+
 def _validate_survival(record: SurvivalContact) -> None:
     errors = _Errors()
     subject = record.subject
@@ -1041,36 +1127,8 @@ def _validate_survival(record: SurvivalContact) -> None:
         record.last_known_alive = record.last_known_alive or record.contact_date
     if record.last_known_alive and record.last_known_alive > record.contact_date:
         errors.add("last_known_alive", "Last known alive cannot follow the contact date.")
-    if record.new_therapy:
-        if not record.new_therapy_regimen:
-            errors.add("new_therapy_regimen", "Name the new anticancer therapy.")
-        if record.new_therapy_start is None:
-            errors.add("new_therapy_start", "Give the date the new therapy started.")
-        elif record.new_therapy_start > record.contact_date:
-            errors.add("new_therapy_start", "The therapy start cannot follow the contact date.")
-    elif record.new_therapy_regimen or record.new_therapy_start:
-        errors.add("new_therapy", "A new therapy is named: tick 'new anticancer therapy'.")
-    if record.status == SurvivalContact.Status.DEAD:
-        if subject.death_date is None:
-            errors.add(
-                "status",
-                "The subject's death is not recorded: record the death on the casebook first "
-                "(the date of death is the subject's), then its cause here.",
-            )
-        if not record.cause_of_death:
-            errors.add("cause_of_death", "Give the cause of death (unknown if it is not known).")
-        if record.cause_of_death == SurvivalContact.Cause.ADVERSE_EVENT:
-            event = record.cause_adverse_event
-            if event is None:
-                errors.add("cause_adverse_event", "Choose the adverse event that caused death.")
-            elif event.subject_id != record.subject_id:
-                errors.add("cause_adverse_event", "This adverse event belongs to another subject.")
-        elif record.cause_adverse_event is not None:
-            errors.add("cause_adverse_event", "An adverse event is linked only as the cause.")
-        if record.cause_of_death == SurvivalContact.Cause.OTHER and not record.cause_other:
-            errors.add("cause_other", "Say what the other cause was.")
-    elif record.cause_of_death or record.cause_adverse_event or record.cause_other:
-        errors.add("cause_of_death", "A cause of death is given only for a death.")
+    _check_new_therapy(errors, record)
+    _check_cause_of_death(errors, record)
     errors.raise_any()
 
 
@@ -1107,3 +1165,189 @@ def survival_contact_update(
 @retry_on_conflict
 def survival_contact_void(*, by, contact: SurvivalContact, reason: str, expected_version):
     return _void(contact, by=by, reason=reason, expected_version=expected_version)
+
+
+# --- Cancer history and prior anticancer therapy (docs/visits.md §11) -----------------------
+
+CANCER_HISTORY_FIELDS = (
+    "primary_site",
+    "histology",
+    "diagnosis_date",
+    "stage_at_diagnosis",
+    "tnm_at_diagnosis",
+    "stage_at_entry",
+    "tnm_at_entry",
+    "advanced_disease_date",
+    "metastatic_sites",
+    "metastatic_sites_other",
+    "no_prior_therapy",
+)
+PRIOR_THERAPY_FIELDS = (
+    "therapy_type",
+    "treatment",
+    "setting",
+    "line",
+    "start_date",
+    "end_date",
+    "best_response",
+    "stop_reason",
+    "stop_reason_other",
+)
+_SITE_ORDER = {code: n for n, (code, _) in enumerate(METASTATIC_SITES)}
+
+
+def _strip(record, names: tuple[str, ...]) -> None:
+    for name in names:
+        setattr(record, name, (getattr(record, name) or "").strip())
+
+
+def _add_problems(errors: _Errors, problems: list[tuple[str, str]]) -> None:
+    for field, message in problems:
+        errors.add(field, message)
+
+
+def _metastatic_sites(errors: _Errors, record: CancerHistory) -> tuple[str, ...]:
+    """The sites as a list of codes, in the form's order (duplicates kept for the check)."""
+    sites = record.metastatic_sites or []
+    if not isinstance(sites, list | tuple) or not all(isinstance(s, str) for s in sites):
+        errors.add("metastatic_sites", "Give the sites of metastases as a list of sites.")
+        return ()
+    ordered = sorted(sites, key=lambda code: (_SITE_ORDER.get(code, len(_SITE_ORDER)), code))
+    record.metastatic_sites = ordered
+    return tuple(ordered)
+
+
+def _validate_cancer_history(record: CancerHistory) -> None:
+    """One per subject, and the rules of docs/visits.md §11.2 (visits.rules.history)."""
+    errors = _Errors()
+    subject = record.subject
+    _strip(
+        record,
+        (
+            "primary_site",
+            "histology",
+            "diagnosis_date",
+            "tnm_at_diagnosis",
+            "tnm_at_entry",
+            "advanced_disease_date",
+            "metastatic_sites_other",
+        ),
+    )
+    sites = _metastatic_sites(errors, record)
+    if CancerHistory.objects.filter(subject=subject).exclude(pk=record.pk).exists():
+        errors.add(
+            "__all__", f"The cancer history of {subject} is already recorded: correct it instead."
+        )
+    therapies = PriorCancerTherapy.objects.filter(subject=subject).order_by("start_date", "pk")
+    facts = CancerHistoryFacts(
+        primary_site=record.primary_site,
+        histology=record.histology,
+        diagnosis_date=record.diagnosis_date,
+        stage_at_diagnosis=record.stage_at_diagnosis or "",
+        stage_at_entry=record.stage_at_entry or "",
+        advanced_disease_date=record.advanced_disease_date,
+        metastatic_sites=sites,
+        metastatic_sites_other=record.metastatic_sites_other,
+        no_prior_therapy=bool(record.no_prior_therapy),
+        consented_on=subject.consent_date,
+        today=site_today(subject.site.timezone),
+        prior_therapies=tuple((t.treatment, t.start_date) for t in therapies),
+    )
+    _add_problems(errors, check_cancer_history(facts))
+    errors.raise_any()
+
+
+@retry_on_conflict
+def cancer_history_record(*, by, subject: Subject, **fields) -> CancerHistory:
+    """Record the subject's cancer history (once; a later change is a correction)."""
+    _subject_for_entry(subject, by)
+    _editable(fields, set(CANCER_HISTORY_FIELDS))
+    record = CancerHistory(subject=subject, **fields)
+    with transaction.atomic():
+        Subject.objects.select_for_update().filter(pk=subject.pk).first()  # one per subject
+        _validate_cancer_history(record)
+        create_record(record, by=by, reason="Cancer history recorded")
+    return record
+
+
+@retry_on_conflict
+def cancer_history_update(
+    *, by, history: CancerHistory, changes: dict, reason: str, expected_version
+) -> CancerHistory:
+    subject = history.subject
+    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    _editable(changes, set(CANCER_HISTORY_FIELDS))
+    with transaction.atomic():
+        return update_record(
+            history,
+            by=by,
+            changes=changes,
+            reason=reason,
+            expected_version=expected_version,
+            validate=_validate_cancer_history,
+        )
+
+
+@retry_on_conflict
+def cancer_history_void(*, by, history: CancerHistory, reason: str, expected_version):
+    return _void(history, by=by, reason=reason, expected_version=expected_version)
+
+
+def _validate_prior_therapy(record: PriorCancerTherapy) -> None:
+    """The rules of docs/visits.md §11.3, against the subject's cancer history when recorded."""
+    errors = _Errors()
+    subject = record.subject
+    _strip(record, ("treatment", "start_date", "end_date", "stop_reason_other"))
+    history = CancerHistory.objects.filter(subject=subject).first()
+    facts = PriorTherapyFacts(
+        therapy_type=record.therapy_type or "",
+        treatment=record.treatment,
+        setting=record.setting or "",
+        start_date=record.start_date,
+        end_date=record.end_date,
+        line=record.line,
+        best_response=record.best_response or "",
+        stop_reason=record.stop_reason or "",
+        stop_reason_other=record.stop_reason_other,
+        consented_on=subject.consent_date,
+        today=site_today(subject.site.timezone),
+        diagnosis_date=history.diagnosis_date if history else "",
+        no_prior_therapy=bool(history and history.no_prior_therapy),
+    )
+    _add_problems(errors, check_prior_therapy(facts))
+    errors.raise_any()
+
+
+@retry_on_conflict
+def prior_therapy_record(*, by, subject: Subject, **fields) -> PriorCancerTherapy:
+    """Record an anticancer therapy the subject had before the study."""
+    _subject_for_entry(subject, by)
+    _editable(fields, set(PRIOR_THERAPY_FIELDS))
+    record = PriorCancerTherapy(subject=subject, **fields)
+    with transaction.atomic():
+        _validate_prior_therapy(record)
+        create_record(record, by=by, reason="Prior cancer therapy recorded")
+    return record
+
+
+@retry_on_conflict
+def prior_therapy_update(
+    *, by, therapy: PriorCancerTherapy, changes: dict, reason: str, expected_version
+) -> PriorCancerTherapy:
+    subject = therapy.subject
+    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    _editable(changes, set(PRIOR_THERAPY_FIELDS))
+    with transaction.atomic():
+        return update_record(
+            therapy,
+            by=by,
+            changes=changes,
+            reason=reason,
+            expected_version=expected_version,
+            validate=_validate_prior_therapy,
+        )
+
+
+@retry_on_conflict
+def prior_therapy_void(*, by, therapy: PriorCancerTherapy, reason: str, expected_version):
+    return _void(therapy, by=by, reason=reason, expected_version=expected_version)

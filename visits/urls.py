@@ -15,6 +15,8 @@ urlpatterns = [
     path("labs/<int:pk>/adverse-event/", views.lab_adverse_event, name="lab_adverse_event"),
     path("subjects/<int:pk>/medications/", views.medications, name="medications"),
     path("subjects/<int:pk>/medical-history/", views.medical_history, name="medical_history"),
+    path("subjects/<int:pk>/cancer-history/", views.cancer_history, name="cancer_history"),
+    path("subjects/<int:pk>/prior-therapy/", views.prior_therapy, name="prior_therapy"),
     path("missing-forms/", views.missing_forms, name="missing_forms"),
     path("labs/", views.lab_listing, name="lab_listing"),
 ]

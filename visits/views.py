@@ -22,12 +22,14 @@ from trial.models import Study
 
 from . import selectors, services
 from .forms import (
+    CancerHistoryForm,
     ConcomitantMedicationForm,
     EcgForm,
     EcogForm,
     LabAdverseEventForm,
     LabResultForm,
     MedicalHistoryForm,
+    PriorTherapyForm,
     SurvivalContactForm,
     VisitForm,
     VitalSignsForm,
@@ -74,7 +76,13 @@ def subject_calendar(request, pk: int):
     return render(
         request,
         "visits/calendar.html",
-        {"subject": subject, "book": book, "can_enter": _may_enter(request, subject)},
+        {
+            "subject": subject,
+            "book": book,
+            "cancer_history": selectors.cancer_history(request.user, subject),
+            "therapies": list(selectors.prior_therapies(request.user, subject)),
+            "can_enter": _may_enter(request, subject),
+        },
     )
 
 
@@ -375,6 +383,73 @@ def medical_history(request, pk: int):
             "subject": subject,
             "form": form,
             "rows": selectors.medical_history(request.user, subject),
+            "can_enter": _may_enter(request, subject),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cancer_history(request, pk: int):
+    """The subject's cancer history (entered once, at screening), or the form to record it."""
+    subject = _subject(request, pk)
+    record = selectors.cancer_history(request.user, subject)
+    today = site_today(subject.site.timezone)
+    form = CancerHistoryForm(site_today=today) if record is None else None
+    if request.method == "POST":
+        _subject(request, pk, Capability.ENTER_DATA)
+        form = CancerHistoryForm(request.POST, site_today=today)
+        if form.is_valid():
+            try:
+                services.cancer_history_record(
+                    by=request.user, subject=subject, **form.cleaned_data
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, "Cancer history recorded.")
+                return redirect("visits:cancer_history", pk=pk)
+    return render(
+        request,
+        "visits/cancer_history.html",
+        {
+            "subject": subject,
+            "record": record,
+            "form": form,
+            "therapies": selectors.prior_therapies(request.user, subject),
+            "can_enter": _may_enter(request, subject),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def prior_therapy(request, pk: int):
+    """The subject's prior anticancer therapies, and the form to add one."""
+    subject = _subject(request, pk)
+    today = site_today(subject.site.timezone)
+    form = PriorTherapyForm(site_today=today)
+    if request.method == "POST":
+        _subject(request, pk, Capability.ENTER_DATA)
+        form = PriorTherapyForm(request.POST, site_today=today)
+        if form.is_valid():
+            try:
+                record = services.prior_therapy_record(
+                    by=request.user, subject=subject, **form.cleaned_data
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, f"{record.treatment} recorded.")
+                return redirect(reverse("visits:prior_therapy", args=[pk]) + f"#pt-{record.pk}")
+    return render(
+        request,
+        "visits/prior_therapy.html",
+        {
+            "subject": subject,
+            "form": form,
+            "rows": selectors.prior_therapies(request.user, subject),
+            "history": selectors.cancer_history(request.user, subject),
             "can_enter": _may_enter(request, subject),
         },
     )

@@ -1,4 +1,5 @@
-"""Visits and the forms entered at them (vital signs, local lab results, ECOG): read with
+"""Visits and the forms entered at them (vital signs, local lab results, ECOG, ECG, survival),
+and the subject's medications, medical and cancer history and prior cancer therapy: read with
 `updated_since`, history and CSV like every clinical resource, and written by integrations
 through the same services as the pages (visits/services.py), with `by=request.user`."""
 
@@ -28,14 +29,25 @@ from visits.models import (
     CM_ROUTES,
     CM_UNITS,
     LAB_TEST_CHOICES,
+    PARTIAL_DATE_HELP,
+    CancerHistory,
     ConcomitantMedication,
     EcgAssessment,
     EcogAssessment,
     LabResult,
     MedicalHistory,
+    PriorCancerTherapy,
     SurvivalContact,
     Visit,
     VitalSigns,
+)
+from visits.rules import (
+    METASTATIC_SITES,
+    RESPONSES,
+    SETTINGS,
+    STAGE_CHOICES,
+    STOP_REASONS,
+    THERAPY_TYPES,
 )
 
 from .base import VOID_REASON, ClinicalWriteViewSet, HistoryMixin
@@ -862,3 +874,201 @@ class SurvivalContactViewSet(HistoryMixin, ClinicalWriteViewSet):
 
     def service_create(self, data):
         return _form_create(services.survival_contact_record, self.request.user, data)
+
+
+# --- Cancer history and prior anticancer therapy (docs/visits.md §11) ---
+
+# A date as far as it is known: YYYY, YYYY-MM or YYYY-MM-DD (ASCII digits).
+PARTIAL_DATE = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
+
+
+def _partial_date(**kwargs):
+    return serializers.RegexField(
+        PARTIAL_DATE, max_length=10, help_text=PARTIAL_DATE_HELP, **kwargs
+    )
+
+
+class CancerHistorySerializer(ClinicalRecordFields, SubjectColumns, serializers.ModelSerializer):
+    metastatic_sites = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = CancerHistory
+        fields = [
+            "id",
+            "study",
+            "site",
+            "site_number",
+            "subject",
+            "subject_number",
+            "primary_site",
+            "histology",
+            "diagnosis_date",
+            "stage_at_diagnosis",
+            "tnm_at_diagnosis",
+            "stage_at_entry",
+            "tnm_at_entry",
+            "advanced_disease_date",
+            "metastatic_sites",
+            "metastatic_sites_other",
+            "no_prior_therapy",
+            *ClinicalRecordFields.AUDIT_FIELDS,
+        ]
+
+
+class CancerHistoryFilterSet(VisitFormFilterSet):
+    class Meta:
+        model = CancerHistory
+        fields: list[str] = []
+
+
+class CancerHistoryFields(StrictInput):
+    primary_site = serializers.CharField(max_length=200)
+    histology = serializers.CharField(max_length=200)
+    diagnosis_date = _partial_date()
+    stage_at_diagnosis = serializers.ChoiceField(choices=STAGE_CHOICES)
+    tnm_at_diagnosis = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    stage_at_entry = serializers.ChoiceField(choices=STAGE_CHOICES)
+    tnm_at_entry = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    advanced_disease_date = _partial_date(required=False, allow_blank=True)
+    metastatic_sites = serializers.ListField(
+        child=serializers.ChoiceField(choices=METASTATIC_SITES),
+        required=False,
+        max_length=len(METASTATIC_SITES),
+    )
+    metastatic_sites_other = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    no_prior_therapy = serializers.BooleanField(required=False)
+
+
+class CancerHistoryCreateInput(CancerHistoryFields):
+    subject = ScopedPrimaryKey(Subject)
+
+
+class CancerHistoryUpdateInput(CorrectionInput, CancerHistoryFields):
+    editable_fields = services.CANCER_HISTORY_FIELDS
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Cancer histories (primary diagnosis, stages, metastases)"),
+    retrieve=extend_schema(summary="A subject's cancer history"),
+    create=_write(
+        "Record a subject's cancer history",
+        CancerHistoryCreateInput,
+        CancerHistorySerializer,
+        created=True,
+        description="Once per subject, at screening: primary site and histology, the date of "
+        "initial diagnosis, the AJCC 8th edition stage group at diagnosis and at study entry, "
+        "the date of metastatic or advanced disease and the sites of metastases. Dates as far "
+        "as known (YYYY, YYYY-MM or YYYY-MM-DD), none after informed consent.",
+    ),
+    partial_update=_correct(
+        "Correct a cancer history", CancerHistoryUpdateInput, CancerHistorySerializer
+    ),
+    destroy=_void("Void a cancer history entered in error", CancerHistorySerializer),
+)
+class CancerHistoryViewSet(HistoryMixin, ClinicalWriteViewSet):
+    serializer_class = CancerHistorySerializer
+    filterset_class = CancerHistoryFilterSet
+    create_input = CancerHistoryCreateInput
+    update_input = CancerHistoryUpdateInput
+    detail_route_name = "api:cancer-history-detail"
+    record_argument = "history"
+    update_service = staticmethod(services.cancer_history_update)
+    void_service = staticmethod(services.cancer_history_void)
+
+    def base_queryset(self):
+        return CancerHistory.all_objects.annotate(**SubjectColumns.ANNOTATIONS)
+
+    def service_create(self, data):
+        return services.cancer_history_record(by=self.request.user, **data)
+
+
+class PriorTherapySerializer(ClinicalRecordFields, SubjectColumns, serializers.ModelSerializer):
+    class Meta:
+        model = PriorCancerTherapy
+        fields = [
+            "id",
+            "study",
+            "site",
+            "site_number",
+            "subject",
+            "subject_number",
+            "therapy_type",
+            "treatment",
+            "setting",
+            "line",
+            "start_date",
+            "end_date",
+            "best_response",
+            "stop_reason",
+            "stop_reason_other",
+            *ClinicalRecordFields.AUDIT_FIELDS,
+        ]
+
+
+class PriorTherapyFilterSet(VisitFormFilterSet):
+    therapy_type = ChoiceFilter(choices=THERAPY_TYPES)
+
+    class Meta:
+        model = PriorCancerTherapy
+        fields: list[str] = []
+
+
+class PriorTherapyFields(StrictInput):
+    therapy_type = serializers.ChoiceField(choices=THERAPY_TYPES)
+    treatment = serializers.CharField(max_length=200)
+    setting = serializers.ChoiceField(choices=SETTINGS)
+    line = AsciiIntegerField(
+        min_value=1,
+        max_value=30,
+        required=False,
+        allow_null=True,
+        help_text="Systemic therapy of advanced disease: 1 for the first line.",
+    )
+    start_date = _partial_date()
+    end_date = _partial_date(required=False, allow_blank=True)
+    best_response = serializers.ChoiceField(choices=RESPONSES, required=False, allow_blank=True)
+    stop_reason = serializers.ChoiceField(choices=STOP_REASONS, required=False, allow_blank=True)
+    stop_reason_other = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class PriorTherapyCreateInput(PriorTherapyFields):
+    subject = ScopedPrimaryKey(Subject)
+
+
+class PriorTherapyUpdateInput(CorrectionInput, PriorTherapyFields):
+    editable_fields = services.PRIOR_THERAPY_FIELDS
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Prior cancer therapies (systemic, radiotherapy, surgery)"),
+    retrieve=extend_schema(summary="A prior cancer therapy"),
+    create=_write(
+        "Record a prior cancer therapy",
+        PriorTherapyCreateInput,
+        PriorTherapySerializer,
+        created=True,
+        description="Systemic therapy, radiotherapy or surgery before the study: the regimen "
+        "or procedure as recorded, its setting, dates as far as known (ended before informed "
+        "consent; a surgery has its start only), the line for advanced disease, the best "
+        "response and the reason stopped (not for a surgery).",
+    ),
+    partial_update=_correct(
+        "Correct a prior cancer therapy", PriorTherapyUpdateInput, PriorTherapySerializer
+    ),
+    destroy=_void("Void a prior therapy entered in error", PriorTherapySerializer),
+)
+class PriorTherapyViewSet(HistoryMixin, ClinicalWriteViewSet):
+    serializer_class = PriorTherapySerializer
+    filterset_class = PriorTherapyFilterSet
+    create_input = PriorTherapyCreateInput
+    update_input = PriorTherapyUpdateInput
+    detail_route_name = "api:prior-cancer-therapy-detail"
+    record_argument = "therapy"
+    update_service = staticmethod(services.prior_therapy_update)
+    void_service = staticmethod(services.prior_therapy_void)
+
+    def base_queryset(self):
+        return PriorCancerTherapy.all_objects.annotate(**SubjectColumns.ANNOTATIONS)
+
+    def service_create(self, data):
+        return services.prior_therapy_record(by=self.request.user, **data)

@@ -1,11 +1,15 @@
-"""The SAE and DLT listings, the DLTs the committee did not uphold, and the dose deviations."""
+"""The SAE and DLT listings, the DLTs the committee did not uphold, the dose deviations, and a
+listing per casebook form (docs/visits.md §12)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date
+from decimal import Decimal
+from typing import Any
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from accounts.scoping import restrict
 from dosing.models import DoseAdministration
@@ -15,6 +19,7 @@ from escalation.selectors import (
 from safety.models import AdverseEvent
 from safety.selectors import DLT_FINAL, with_adjudicator
 from subjects.models import Subject
+from visits.selectors import LISTED_FORMS, form_records
 
 from .scope import (
     Scope,
@@ -239,4 +244,492 @@ def listings(user, scope: Scope) -> ListingsPage:
         dlts=dlts,
         not_upheld=not_upheld,
         dose_deviations=dose_deviations(user, scope, subjects),
+    )
+
+
+# --- The casebook's forms, one listing each ------------------------------------------------
+
+FORM_LISTING_PAGE_SIZE = 100
+
+
+def _day(value) -> str:
+    return value.isoformat() if value else ""
+
+
+def _num(value) -> str:
+    if value is None:
+        return ""
+    return f"{Decimal(value).normalize():f}" if isinstance(value, Decimal) else str(value)
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else ("Yes" if value else "No")
+
+
+def _subject(record) -> list:
+    return [record.subject.label, record.subject.site.number]
+
+
+def _visit(record) -> list:
+    return [*_subject(record), record.visit.code]
+
+
+def _vital_signs(v) -> list:
+    return [
+        *_visit(v),
+        _day(v.measured_on),
+        v.get_timepoint_display(),
+        _num(v.systolic_bp),
+        _num(v.diastolic_bp),
+        _num(v.pulse),
+        _num(v.respiratory_rate),
+        _num(v.temperature_c),
+        v.temperature_reported,
+        _num(v.spo2),
+        _num(v.weight_kg),
+        v.weight_reported,
+    ]
+
+
+def _labs(lab) -> list:
+    return [
+        *_visit(lab),
+        _day(lab.sampled_on),
+        lab.test,
+        _num(lab.value),
+        lab.unit,
+        _num(lab.normal_low),
+        _num(lab.normal_high),
+        lab.get_reference_flag_display() if lab.has_normal_range else "No normal range",
+        _num(lab.standard_value),
+        lab.standard_unit,
+        lab.ctcae_term if lab.ctcae_grade is not None else "",
+        _num(lab.ctcae_grade),
+        "; ".join(lab.grading_flags),
+        _yes_no(lab.clinically_significant),
+        "Yes" if lab.adverse_event_id else "",
+    ]
+
+
+def _ecog(e) -> list:
+    return [*_visit(e), _day(e.assessed_on), e.status, e.get_status_display().split(": ", 1)[1]]
+
+
+def _ecg(e) -> list:
+    return [
+        *_visit(e),
+        _day(e.recorded_on),
+        e.get_timepoint_display(),
+        len(e.qtcf_replicates),
+        e.qtcf_ms,
+        _num(e.baseline_qtcf_ms),
+        e.qtc_grade,
+        _num(e.pr_ms),
+        _num(e.qrs_ms),
+        e.get_interpretation_display(),
+    ]
+
+
+def _medication(m) -> list:
+    event = m.adverse_event
+    return [
+        *_subject(m),
+        m.medication,
+        m.atc_code,
+        m.indication,
+        f"{event.ctcae_term.term} ({_day(event.onset_date)})" if event else "",
+        _num(m.dose),
+        m.dose_unit,
+        m.frequency,
+        m.route,
+        _day(m.start_date),
+        _day(m.end_date),
+        _yes_no(m.ongoing),
+    ]
+
+
+def _medical_history(h) -> list:
+    return [
+        *_subject(h),
+        h.term,
+        h.ctcae_term.term if h.ctcae_term else "",
+        h.start_text,
+        _yes_no(h.ongoing),
+        _day(h.end_date),
+        _num(h.baseline_grade),
+    ]
+
+
+def _cancer_history(c) -> list:
+    return [
+        *_subject(c),
+        c.primary_site,
+        c.histology,
+        c.diagnosis_date,
+        c.stage_at_diagnosis,
+        c.tnm_at_diagnosis,
+        c.stage_at_entry,
+        c.tnm_at_entry,
+        c.advanced_disease_date,
+        "; ".join(c.metastatic_site_labels),
+        _yes_no(c.no_prior_therapy),
+    ]
+
+
+def _prior_therapy(t) -> list:
+    return [
+        *_subject(t),
+        t.get_therapy_type_display(),
+        t.treatment,
+        t.get_setting_display(),
+        _num(t.line),
+        t.start_date,
+        t.end_date,
+        t.get_best_response_display() if t.best_response else "",
+        t.get_stop_reason_display() if t.stop_reason else "",
+        t.stop_reason_other,
+    ]
+
+
+def _survival(c) -> list:
+    cause = c.get_cause_of_death_display() if c.cause_of_death else ""
+    if c.cause_adverse_event_id:
+        cause = f"{cause}: {c.cause_adverse_event.ctcae_term.term}"
+    elif c.cause_other:
+        cause = f"{cause}: {c.cause_other}"
+    return [
+        *_visit(c),
+        _day(c.contact_date),
+        c.get_status_display(),
+        _day(c.last_known_alive),
+        _yes_no(c.new_therapy),
+        c.new_therapy_regimen,
+        _day(c.new_therapy_start),
+        cause,
+    ]
+
+
+def _demographics(s) -> list:
+    cohort = s.cohort
+    return [
+        s.label,
+        s.site.number,
+        s.screening_number,
+        s.get_sex_display(),
+        s.year_of_birth,
+        _day(s.screening_date),
+        _day(s.consent_date),
+        s.consent_version,
+        s.get_eligibility_outcome_display(),
+        _day(s.enrollment_date),
+        cohort.number if cohort else "",
+        cohort.dose_level.label if cohort else "",
+        cohort.track.regimen.code if cohort else "",
+        s.get_status_display(),
+    ]
+
+
+def _disposition(s) -> list:
+    return [
+        s.label,
+        s.site.number,
+        s.get_status_display(),
+        s.screen_failure_reason,
+        _day(s.end_of_treatment_date),
+        s.end_of_treatment_reason,
+        _day(s.end_of_study_date),
+        s.end_of_study_reason,
+        _day(s.death_date),
+    ]
+
+
+SUBJECT = ("Subject", "Site")
+VISIT = (*SUBJECT, "Visit")
+
+
+@dataclass(frozen=True)
+class FormListing:
+    """One casebook form's listing: its columns and how a record fills them."""
+
+    slug: str
+    title: str
+    header: tuple[str, ...]
+    cells: Callable[[Any], list]
+    note: str = ""
+
+
+FORM_LISTINGS: dict[str, FormListing] = {
+    listing.slug: listing
+    for listing in (
+        FormListing(
+            "demographics",
+            "Demographics",
+            (
+                *SUBJECT,
+                "Screening number",
+                "Sex",
+                "Year of birth",
+                "Screening",
+                "Informed consent",
+                "Consent form version",
+                "Eligibility",
+                "Enrollment",
+                "Cohort",
+                "Dose level",
+                "Regimen",
+                "Status",
+            ),
+            _demographics,
+            "Every subject registered, screen failures included, by screening date.",
+        ),
+        FormListing(
+            "disposition",
+            "Disposition",
+            (
+                *SUBJECT,
+                "Status",
+                "Screen failure reason",
+                "End of treatment",
+                "Reason",
+                "End of study",
+                "Reason",
+                "Date of death",
+            ),
+            _disposition,
+            "Every subject registered, with the ends recorded so far (verbatim reasons).",
+        ),
+        FormListing(
+            "vital_signs",
+            "Vital signs",
+            (
+                *VISIT,
+                "Date",
+                "Time point",
+                "Systolic BP (mmHg)",
+                "Diastolic BP (mmHg)",
+                "Pulse (beats/min)",
+                "Respiratory rate (breaths/min)",
+                "Temperature (C)",
+                "Temperature as typed",
+                "SpO2 (%)",
+                "Weight (kg)",
+                "Weight as typed",
+            ),
+            _vital_signs,
+        ),
+        FormListing(
+            "labs",
+            "Local laboratory results",
+            (
+                *VISIT,
+                "Sample date",
+                "Test",
+                "Value",
+                "Unit",
+                "LLN",
+                "ULN",
+                "Flag",
+                "Standard value",
+                "Standard unit",
+                "CTCAE term",
+                "CTCAE grade",
+                "Grading flags",
+                "Clinically significant",
+                "Reported as adverse event",
+            ),
+            _labs,
+            "The CTCAE v5.0 grade derived from the value and the site lab's range "
+            "(docs/visits.md §4); no range, no grade.",
+        ),
+        FormListing(
+            "ecog",
+            "ECOG performance status",
+            (*VISIT, "Date", "ECOG", "Description"),
+            _ecog,
+        ),
+        FormListing(
+            "ecg",
+            "12-lead ECG",
+            (
+                *VISIT,
+                "Date",
+                "Time point",
+                "Tracings",
+                "QTcF mean (ms)",
+                "Baseline QTcF (ms)",
+                "QTc grade",
+                "PR (ms)",
+                "QRS (ms)",
+                "Reading",
+            ),
+            _ecg,
+        ),
+        FormListing(
+            "concomitant_medications",
+            "Concomitant medications",
+            (
+                *SUBJECT,
+                "Medication",
+                "ATC code",
+                "Indication",
+                "Adverse event treated",
+                "Dose",
+                "Unit",
+                "Frequency",
+                "Route",
+                "Start",
+                "End",
+                "Ongoing",
+            ),
+            _medication,
+        ),
+        FormListing(
+            "medical_history",
+            "Medical history",
+            (
+                *SUBJECT,
+                "Condition",
+                "CTCAE term",
+                "Start",
+                "Ongoing at the first dose",
+                "End",
+                "Grade at the first dose",
+            ),
+            _medical_history,
+        ),
+        FormListing(
+            "cancer_history",
+            "Cancer history",
+            (
+                *SUBJECT,
+                "Primary site",
+                "Histology",
+                "Initial diagnosis",
+                "AJCC stage at diagnosis",
+                "TNM at diagnosis",
+                "AJCC stage at entry",
+                "TNM at entry",
+                "Metastatic or advanced disease",
+                "Sites of metastases",
+                "No prior anticancer therapy",
+            ),
+            _cancer_history,
+        ),
+        FormListing(
+            "prior_therapy",
+            "Prior cancer therapy",
+            (
+                *SUBJECT,
+                "Type",
+                "Regimen or procedure",
+                "Setting",
+                "Line",
+                "Start",
+                "End",
+                "Best response",
+                "Reason stopped",
+                "Other reason",
+            ),
+            _prior_therapy,
+        ),
+        FormListing(
+            "survival",
+            "Survival follow-up",
+            (
+                *VISIT,
+                "Contact date",
+                "Status",
+                "Last known alive",
+                "New anticancer therapy",
+                "Regimen",
+                "Therapy start",
+                "Cause of death",
+            ),
+            _survival,
+        ),
+    )
+}
+# The subject-level listings read the subjects themselves; the date range applies to this field.
+SUBJECT_LISTING_DAYS = {"demographics": "screening_date", "disposition": None}
+
+
+@dataclass
+class FormListingPage:
+    """A form's records in the selection, a page at a time: two queries (the count and the
+    page) whatever their number; the CSV reads every record of the selection in one more."""
+
+    listing: FormListing
+    queryset: QuerySet  # every record of the selection, in order
+    records: list  # this page's
+    number: int
+    pages: int
+    total: int
+    dated: bool  # does the date range apply to this form?
+
+    @property
+    def rows(self) -> list[tuple[int, int, list]]:
+        """(record id, its subject's id, its cells, the subject first) of this page."""
+        return [
+            (record.pk, getattr(record, "subject_id", record.pk), self.listing.cells(record))
+            for record in self.records
+        ]
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+    def csv(self, table: str):
+        if table != self.listing.slug:
+            raise KeyError(table)
+        return list(self.listing.header), [self.listing.cells(r) for r in self.queryset]
+
+
+def listed_subjects(user, scope: Scope) -> QuerySet:
+    """The study's subjects the user may see, under the site, track and dose level filters
+    (the form listings include subjects not enrolled: screening and screen failures)."""
+    subjects = restrict(Subject.objects.filter(study=scope.study), user)
+    if scope.site:
+        subjects = subjects.filter(site=scope.site)
+    if scope.track:
+        subjects = subjects.filter(cohort__track=scope.track)
+    if scope.dose_level:
+        subjects = subjects.filter(cohort__dose_level=scope.dose_level)
+    return subjects
+
+
+def _records(user, scope: Scope, form: str) -> tuple[QuerySet, str | None]:
+    subjects = listed_subjects(user, scope)
+    if form in SUBJECT_LISTING_DAYS:
+        records = subjects.select_related(
+            "site", "cohort__dose_level", "cohort__track__regimen"
+        ).order_by("site__number", "screening_date", "screening_number", "pk")
+        return records, SUBJECT_LISTING_DAYS[form]
+    return form_records(user, form, subjects), LISTED_FORMS[form].day
+
+
+def form_listing(user, scope: Scope, *, form: str, page: int = 1) -> FormListingPage:
+    """One casebook form's listing for the selection (KeyError for an unknown form)."""
+    listing = FORM_LISTINGS[form]
+    records, day = _records(user, scope, form)
+    if day and scope.date_from:
+        records = records.filter(**{f"{day}__gte": scope.date_from})
+    if day and scope.date_to:
+        records = records.filter(**{f"{day}__lte": scope.date_to})
+    total = records.count()
+    pages = max(1, -(-total // FORM_LISTING_PAGE_SIZE))
+    number = min(max(1, page), pages)
+    start = (number - 1) * FORM_LISTING_PAGE_SIZE
+    shown = list(records[start : start + FORM_LISTING_PAGE_SIZE]) if total else []
+    return FormListingPage(
+        listing=listing,
+        queryset=records,
+        records=shown,
+        number=number,
+        pages=pages,
+        total=total,
+        dated=day is not None,
     )

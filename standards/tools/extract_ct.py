@@ -94,6 +94,8 @@ USED: dict[str, set[str] | None] = {
         "DROP",
         # ADA titers (pharmacology/sdtm.py IS).
         "titer",
+        # ECG intervals (visits/sdtm.py EG).
+        "ms",
     },
     "VSRESU": {"mmHg", "beats/min", "breaths/min", "C", "F", "%", "kg", "LB", "cm", "in"},
     "VSTESTCD": {"SYSBP", "DIABP", "PULSE", "RESP", "TEMP", "OXYSAT", "WEIGHT", "HEIGHT"},
@@ -130,6 +132,10 @@ USED: dict[str, set[str] | None] = {
         "PH",
     },
     "NRIND": ALL,
+    # 12-lead ECG (visits/sdtm.py EG, docs/visits.md §9).
+    "EGTESTCD": {"QTAG", "RRAG", "EGHRMN", "PRAG", "QRSAG", "QTCFAG", "INTP"},
+    # Cancer history in MH (visits/sdtm.py, docs/visits.md §9).
+    "MHEDTTYP": {"INITIAL DIAGNOSIS", "DIAGNOSIS"},
     "FREQ": {
         "EVERY 3 WEEKS",
         "EVERY 2 WEEKS",
@@ -170,6 +176,8 @@ USED: dict[str, set[str] | None] = {
         "PC",
         "PP",
         "IS",
+        "EG",
+        "PR",
     },  # fmt: skip
     # Pharmacokinetics and immunogenicity (pharmacology/sdtm.py, docs/pharmacology.md §11).
     "PKPARMCD": {
@@ -275,6 +283,7 @@ LINKED = {
     "ONCRTS": "ONCRTSCD",
     "PKPARM": "PKPARMCD",
     "ISTEST": "ISTESTCD",
+    "EGTEST": "EGTESTCD",
 }
 
 

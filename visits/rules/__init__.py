@@ -9,6 +9,8 @@ the lab and ECG grades carry the CTCAE version. Modules:
 - `vitals`: vital signs, units and plausibility ranges; the weight change that forces a mg/kg
   dose recalculation (§6).
 - `ecg`: QTcF / QTcB, the triplicate mean and the QTc grade (§7); `ecog`: performance status (§8).
+- `history`: cancer history and prior anticancer therapy: partial dates, the AJCC stage groups,
+  the forms' lists and their checks (§11).
 - `schedule`: the visit schedule as data and each subject's calendar and visit statuses (§2).
 
 Input format (write a scenario by hand like this)::
@@ -57,6 +59,21 @@ from .ecg import (
 )
 from .ecog import ECOG_TEXTS, EcogStatus, ecog_choices, ecog_status
 from .errors import VisitsInputError
+from .history import (
+    AJCC_STAGES,
+    METASTATIC_SITES,
+    RESPONSES,
+    SETTINGS,
+    STAGE_CHOICES,
+    STOP_REASONS,
+    THERAPY_TYPES,
+    CancerHistoryFacts,
+    PartialDay,
+    PriorTherapyFacts,
+    check_cancer_history,
+    check_prior_therapy,
+    partial_day,
+)
 from .lab_grading import (
     Baseline,
     DurationOutcome,
@@ -103,11 +120,19 @@ from .vitals import (
 )
 
 __all__ = [
+    "AJCC_STAGES",
     "ECOG_TEXTS",
     "LAB_TESTS",
+    "METASTATIC_SITES",
+    "RESPONSES",
     "RULES_VERSION",
+    "SETTINGS",
+    "STAGE_CHOICES",
+    "STOP_REASONS",
+    "THERAPY_TYPES",
     "Baseline",
     "BaselineStatus",
+    "CancerHistoryFacts",
     "CorrectedQt",
     "CycleVisit",
     "Direction",
@@ -129,6 +154,8 @@ __all__ = [
     "NeutropeniaDurationFlag",
     "NeutropeniaDurationSettings",
     "NormalRange",
+    "PartialDay",
+    "PriorTherapyFacts",
     "QtCorrection",
     "QtcGrade",
     "Schedule",
@@ -145,6 +172,8 @@ __all__ = [
     "WeightChange",
     "Window",
     "blood_pressure",
+    "check_cancer_history",
+    "check_prior_therapy",
     "corrected_qt",
     "ecog_choices",
     "ecog_status",
@@ -153,6 +182,7 @@ __all__ = [
     "grade_qtc",
     "grade_term",
     "lab_test",
+    "partial_day",
     "q2w_schedule",
     "q3w_schedule",
     "qtcb",

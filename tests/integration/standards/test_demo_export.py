@@ -27,6 +27,7 @@ EXPLAINED_WARNINGS = {
     ("STD0003", "AE", "AESOCCD"),
     ("STD0003", "EX", "EXDOSFRM"),  # the dosage form is not in the protocol file
     ("STD0003", "SUPPEX", "QEVAL"),  # EX qualifiers are facts, not judgements
+    ("STD0003", "SUPPEG", "QEVAL"),  # the QTc grade is derived by the rules, not judged
     ("STD0003", "PC", "PCNAM"),  # the laboratory's file does not name the laboratory
     # ADA tiers are positive or negative without reference ranges or an LLOQ, and every demo
     # ADA sample is negative, so no titer (a number with its unit) is reported.

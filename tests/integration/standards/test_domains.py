@@ -13,7 +13,7 @@ from standards.spec import ig_dataset
 
 CURRENT_DOMAINS = {
     "DM", "DS", "IE", "EX", "SV", "AE", "TA", "TE", "TV", "TI", "TS", "VS", "LB", "CM", "TU", "TR",
-    "RS", "MH", "PC", "PP", "IS",
+    "RS", "MH", "PC", "PP", "IS", "EG", "PR",
 }  # fmt: skip
 
 

@@ -150,10 +150,11 @@ def test_missing_forms_report_lists_exactly_the_forms_due_and_not_entered(
     # Worked by hand from the Q3W schedule of mil97.toml; on `today` (C1D1 = today - 56):
     # SCR window consent..+27 passed; C1D8/C1D15 (+-1) passed; C2D1 done late; C3D1 due
     # C2D1 actual + 21 = today - 7, window +-3: passed (overdue), nothing given; SCAN1 has no
-    # forms of this casebook.
+    # forms of this casebook. Screening also expects the subject's cancer history and prior
+    # therapy, not entered.
     everything = ("vital_signs", "labs", "ecg", "ecog")
     assert rows == {
-        ("V-B", "SCR"): everything,
+        ("V-B", "SCR"): (*everything, "cancer_history", "prior_therapy"),
         ("V-B", "C1D1"): ("ecg", "ecog"),
         ("V-B", "C1D8"): ("labs",),
         ("V-B", "C1D15"): ("vital_signs", "labs"),

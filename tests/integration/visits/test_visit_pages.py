@@ -177,9 +177,10 @@ def test_missing_forms_and_lab_listing_query_counts_are_flat(
             client.get(url)
         counts.append(len(small))
     # Session, user and memberships, the study, then a fixed set per page: subjects, schedules,
-    # doses, visits, each form's entries (missing forms); labs, subjects, first doses, counts,
-    # schedules (lab listing with the neutropenia flags).
-    assert counts == [17, 13]
+    # doses, visits, each visit form's entries, the cancer histories and prior therapies
+    # (missing forms); labs, subjects, first doses, counts, schedules (lab listing with the
+    # neutropenia flags).
+    assert counts == [19, 13]
     _subjects_with_visits(coordinator_a, site_a, open_cohort, 3, 10)
     for url, expected in zip(pages, counts, strict=True):
         with django_assert_num_queries(expected):
