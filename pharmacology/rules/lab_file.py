@@ -275,21 +275,9 @@ def _biomarker(row: _Row, analytes: Mapping[str, Sequence[str]]) -> LabRow | Non
     )
 
 
-def read_lab_file(
-    kind: str,
-    text: str,
-    *,
-    pk_analytes: Sequence[str] = ("MIL97",),
-    biomarker_units: Mapping[str, Sequence[str]] | None = None,
-) -> LabFile:
-    """Every row of a laboratory file checked (docs/pharmacology.md §8.2). A row with an error
-    is not returned; the file is good only when `errors` is empty."""
-    if kind not in COLUMNS:
-        raise PharmacologyInputError(f"kind: {kind!r} is not one of {', '.join(COLUMNS)}")
+def _header_errors(kind: str, header: list[str]) -> list[RowError]:
+    """The header's problems: a required column missing, an unknown or a repeated one."""
     required, optional = COLUMNS[kind]
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    reader.fieldnames = header
     errors: list[RowError] = []
     missing = [c for c in required if c not in header]
     unknown = [c for c in header if c not in required + optional]
@@ -301,47 +289,89 @@ def read_lab_file(
         errors.append(RowError(1, unknown[0], f"unknown column(s) {', '.join(unknown)}"))
     if len(set(header)) != len(header):
         errors.append(RowError(1, "header", "a column is repeated"))
+    return errors
+
+
+def _is_blank(values: Mapping[str | None, object]) -> bool:
+    return not any((v or "").strip() for v in values.values() if isinstance(v, str))
+
+
+def _identified(row: _Row) -> bool:
+    """The checks every layout shares: the row fits the header, names its sample and subject."""
+    if None in row.values:
+        row.fail("", "the row has more fields than the header")
+    if not row.get("sample_id"):
+        row.fail("sample_id", "the laboratory's sample ID is needed")
+    if not row.get("subject"):
+        row.fail("subject", "the subject is needed")
+    return not row.errors
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What the rows of one file are checked against: the study's analytes and units."""
+
+    kind: str
+    pk_analytes: Sequence[str]
+    biomarker_units: Mapping[str, Sequence[str]]
+
+    def parse(self, row: _Row) -> LabRow | None:
+        if self.kind == "pk":
+            return _pk(row, self.pk_analytes)
+        if self.kind == "ada":
+            return _ada(row)
+        return _biomarker(row, self.biomarker_units)
+
+
+def _duplicate(parsed: LabRow, seen: dict[tuple[str, str], int], line: int) -> RowError | None:
+    """A second row for the same sample and analyte within the file."""
+    first = seen.get(parsed.key)
+    if first is None:
+        seen[parsed.key] = line
+        return None
+    return RowError(
+        line,
+        "sample_id",
+        f"sample {parsed.sample_id} ({parsed.analyte}) is already on line {first}: a duplicate",
+        parsed.sample_id,
+    )
+
+
+def read_lab_file(
+    kind: str,
+    text: str,
+    *,
+    pk_analytes: Sequence[str] = ("MIL97",),
+    biomarker_units: Mapping[str, Sequence[str]] | None = None,
+) -> LabFile:
+    """Every row of a laboratory file checked (docs/pharmacology.md §8.2). A row with an error
+    is not returned; the file is good only when `errors` is empty."""
+    if kind not in COLUMNS:
+        raise PharmacologyInputError(f"kind: {kind!r} is not one of {', '.join(COLUMNS)}")
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    errors = _header_errors(kind, header)
     if errors:
         return LabFile(kind, (), tuple(errors))
+    layout = _Layout(kind, pk_analytes, biomarker_units or {})
     rows: list[LabRow] = []
     seen: dict[tuple[str, str], int] = {}
     for number, values in enumerate(reader, start=2):
         if number - 1 > MAX_ROWS:
             errors.append(RowError(number, "", f"a file holds at most {MAX_ROWS} rows"))
             break
-        if not any((v or "").strip() for v in values.values() if isinstance(v, str)):
-            continue  # a blank line
-        row = _Row(number, values)
-        if None in values:
-            row.fail("", "the row has more fields than the header")
-        if not row.get("sample_id"):
-            row.fail("sample_id", "the laboratory's sample ID is needed")
-        if not row.get("subject"):
-            row.fail("subject", "the subject is needed")
-        if row.errors:
-            errors.extend(row.errors)
+        if _is_blank(values):
             continue
-        if kind == "pk":
-            parsed = _pk(row, pk_analytes)
-        elif kind == "ada":
-            parsed = _ada(row)
-        else:
-            parsed = _biomarker(row, biomarker_units or {})
+        row = _Row(number, values)
+        parsed = layout.parse(row) if _identified(row) else None
         errors.extend(row.errors)
         if parsed is None:
             continue
-        if parsed.key in seen:
-            errors.append(
-                RowError(
-                    number,
-                    "sample_id",
-                    f"sample {parsed.sample_id} ({parsed.analyte}) is already on line "
-                    f"{seen[parsed.key]}: a duplicate",
-                    parsed.sample_id,
-                )
-            )
+        duplicate = _duplicate(parsed, seen, number)
+        if duplicate is not None:
+            errors.append(duplicate)
             continue
-        seen[parsed.key] = number
         rows.append(parsed)
     if not rows and not errors:
         errors.append(RowError(1, "", "the file has no rows"))
