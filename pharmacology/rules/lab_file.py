@@ -13,8 +13,10 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 
 from .ada import AdaSample, Outcome
 from .biomarkers import BiomarkerResult as CoreBiomarkerResult
@@ -22,24 +24,25 @@ from .biomarkers import Quantification
 from .errors import PharmacologyInputError
 from .nca import CONCENTRATION_UNITS_MG_PER_L
 
-LAB_FILE_VERSION = "pharmacology-lab-file 1"
+LAB_FILE_VERSION = "pharmacology-lab-file 2"
 
 # Required and optional columns of each layout (docs/pharmacology.md §8.1).
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "pk": (
-        ("sample_id", "subject", "analyte", "result", "unit", "lloq"),
-        ("uloq", "run_id", "reassay_reason"),
+        ("sample_id", "subject", "timepoint", "analyte", "result", "unit", "lloq"),
+        ("collection_date", "uloq", "run_id", "reassay_reason"),
     ),
     "ada": (
-        ("sample_id", "subject", "screening"),
-        ("confirmatory", "titer", "neutralising", "run_id", "reassay_reason"),
+        ("sample_id", "subject", "timepoint", "screening"),
+        ("collection_date", "confirmatory", "titer", "neutralising", "run_id", "reassay_reason"),
     ),
     "biomarker": (
-        ("sample_id", "subject", "analyte", "result", "unit", "lloq"),
-        ("uloq", "diluted", "run_id", "reassay_reason"),
+        ("sample_id", "subject", "timepoint", "analyte", "result", "unit", "lloq"),
+        ("collection_date", "uloq", "diluted", "run_id", "reassay_reason"),
     ),
 }
 BLQ_TEXTS = ("BLQ", "<LLOQ")
+ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 MAX_ROWS = 100_000
 
 
@@ -59,6 +62,8 @@ class LabRow:
     line: int
     sample_id: str
     subject: str
+    timepoint: str = ""  # the sample's nominal time point as the laboratory names it
+    collection_date: date | None = None  # the day the sample was taken, when the file gives it
     run_id: str = ""
     reassay_reason: str = ""
     analyte: str = ""
@@ -102,6 +107,18 @@ class _Row:
 
     def fail(self, column: str, message: str) -> None:
         self.errors.append(RowError(self.line, column, message, self.get("sample_id")))
+
+    def day(self, name: str) -> date | None:
+        text = self.get(name)
+        if not text:
+            return None
+        try:
+            if not ISO_DATE.match(text):
+                raise ValueError(text)
+            return date.fromisoformat(text)
+        except ValueError:
+            self.fail(name, f"{text!r} is not a date (YYYY-MM-DD)")
+            return None
 
     def number(self, name: str, *, required: bool) -> float | None:
         text = self.get(name)
@@ -304,7 +321,17 @@ def _identified(row: _Row) -> bool:
         row.fail("sample_id", "the laboratory's sample ID is needed")
     if not row.get("subject"):
         row.fail("subject", "the subject is needed")
+    if not row.get("timepoint"):
+        row.fail(
+            "timepoint", "the sample's nominal time point is needed (as the schedule names it)"
+        )
     return not row.errors
+
+
+def same_timepoint(reported: str, nominal: str) -> bool:
+    """The laboratory's time point names the sample's nominal one: the schedule's label, in
+    any case and spacing ("Pre-dose" for "pre-dose", "2 H" for "2 h")."""
+    return " ".join(reported.casefold().split()) == " ".join(nominal.casefold().split())
 
 
 @dataclass(frozen=True)
@@ -316,11 +343,16 @@ class _Layout:
     biomarker_units: Mapping[str, Sequence[str]]
 
     def parse(self, row: _Row) -> LabRow | None:
+        collected = row.day("collection_date")
         if self.kind == "pk":
-            return _pk(row, self.pk_analytes)
-        if self.kind == "ada":
-            return _ada(row)
-        return _biomarker(row, self.biomarker_units)
+            parsed = _pk(row, self.pk_analytes)
+        elif self.kind == "ada":
+            parsed = _ada(row)
+        else:
+            parsed = _biomarker(row, self.biomarker_units)
+        if parsed is None or row.errors:
+            return None
+        return replace(parsed, timepoint=row.get("timepoint"), collection_date=collected)
 
 
 def _duplicate(parsed: LabRow, seen: dict[tuple[str, str], int], line: int) -> RowError | None:

@@ -23,8 +23,8 @@ def exported(coordinator_a, data_manager, study, subject_a, dose_a, pk_samples,
         lab_import(by=data_manager, study=study, kind="pk", file_name="pk.csv",
                    content=pk_csv(pk_samples, subject_a))  # fmt: skip
     content = (
-        "sample_id,subject,screening,confirmatory,titer,neutralising\n"
-        f"{ada.sample_id},{subject_a.subject_number},positive,positive,50,negative\n"
+        "sample_id,subject,timepoint,screening,confirmatory,titer,neutralising\n"
+        f"{ada.sample_id},{subject_a.subject_number},pre-dose,positive,positive,50,negative\n"
     ).encode()
     assert lab_import(by=data_manager, study=study, kind="ada", file_name="ada.csv",
                       content=content).status == "accepted"  # fmt: skip
