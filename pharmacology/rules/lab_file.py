@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -42,7 +41,6 @@ COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
 }
 BLQ_TEXTS = ("BLQ", "<LLOQ")
-ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 MAX_ROWS = 100_000
 
 
@@ -113,12 +111,13 @@ class _Row:
         if not text:
             return None
         try:
-            if not ISO_DATE.match(text):
-                raise ValueError(text)
-            return date.fromisoformat(text)
+            day = date.fromisoformat(text)
         except ValueError:
+            day = None
+        if day is None or day.isoformat() != text:  # YYYY-MM-DD only, not 20250304 or weeks
             self.fail(name, f"{text!r} is not a date (YYYY-MM-DD)")
             return None
+        return day
 
     def number(self, name: str, *, required: bool) -> float | None:
         text = self.get(name)

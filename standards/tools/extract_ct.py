@@ -94,6 +94,9 @@ USED: dict[str, set[str] | None] = {
         "DROP",
         # ADA titers (pharmacology/sdtm.py IS).
         "titer",
+        # Biomarkers (pharmacology/sdtm.py LB): pg/mL is submitted as ng/L, ng/mL as ug/L.
+        "ng/L",
+        "ug/L",
     },
     "VSRESU": {"mmHg", "beats/min", "breaths/min", "C", "F", "%", "kg", "LB", "cm", "in"},
     "VSTESTCD": {"SYSBP", "DIABP", "PULSE", "RESP", "TEMP", "OXYSAT", "WEIGHT", "HEIGHT"},
@@ -128,6 +131,12 @@ USED: dict[str, set[str] | None] = {
         "INR",
         "APTT",
         "PH",
+        # Cytokines measured as biomarkers (pharmacology/sdtm.py LB).
+        "INTLK2",
+        "INTLK6",
+        "INTLK10",
+        "IFNG",
+        "TNF",
     },
     "NRIND": ALL,
     "FREQ": {
