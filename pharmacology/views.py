@@ -222,7 +222,8 @@ def pk_page(request):
         rows = [
             [level.label, str(c.sample.subject), c.sample.sample_id, c.sample.timepoint,
              _number(c.sample.nrrlt_hours), _number(c.sample.arrlt_hours), c.reported,
-             _number(c.value), "Y" if c.blq else "", c.unit, _number(c.lloq)]
+             _number(c.value), "Y" if c.blq else "", c.unit, _number(c.lloq),
+             c.exclude_reason, c.exclude_from_lambda_z_reason]
             for level in data["levels"] for c in level.concentrations
         ]  # fmt: skip
         return _csv_response(
@@ -239,6 +240,8 @@ def pk_page(request):
                 "blq",
                 "unit",
                 "lloq",
+                "exclude_reason",
+                "exclude_from_lambda_z_reason",
             ],  # fmt: skip
             rows,
         )
@@ -259,11 +262,19 @@ def pk_page(request):
         series = {}
         for c in level.concentrations:
             label = str(c.sample.subject)
+            excluded = c.exclude_reason or c.exclude_from_lambda_z_reason
+            note = (
+                f" (excluded from the NCA: {c.exclude_reason})" if c.exclude_reason
+                else f" (excluded from lambda_z: {c.exclude_from_lambda_z_reason})" if excluded
+                else ""
+            )  # fmt: skip
             series.setdefault(label, []).append(
                 charts.Point(
                     c.sample.arrlt_hours or 0.0,
                     c.value,
-                    f"{c.sample.timepoint}, {c.sample.arrlt_hours:.2f} h: {c.reported} {c.unit}",
+                    f"{c.sample.timepoint}, {c.sample.arrlt_hours:.2f} h: {c.reported} {c.unit}"
+                    + note,
+                    excluded=bool(c.exclude_reason),
                 )
             )
         individual = [charts.Series(k, tuple(v)) for k, v in series.items()]
