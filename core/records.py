@@ -315,10 +315,13 @@ def history_for_rows(rows: Iterable) -> list[dict]:
         if previous is not None:
             delta = row.diff_against(previous, excluded_fields=["updated_at"])
             changes = [{"field": c.field, "old": c.old, "new": c.new} for c in delta.changes]
+        # The record's version (its ETag's counter); a derived row's `version` names the rules
+        # that made it instead (NcaAnalysis.version): that one is a change like any other field.
+        version = getattr(row, "version", None)
         entries.append(
             {
                 "record_id": row.id,
-                "version": getattr(row, "version", None),
+                "version": version if isinstance(version, int) else None,
                 "type": {"+": "created", "~": "changed", "-": "deleted"}[row.history_type],
                 "at": row.history_date,
                 "user": row.history_user,

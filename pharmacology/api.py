@@ -11,11 +11,19 @@ from django.db.models import F
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.scoping import member_study_ids
+from api.concurrency import etag_for, expected_version
 from api.filters import ClinicalFilterSet, StrictFilterSet, UtcDateTimeFilter, id_filter
-from api.inputs import AwareDateTimeField, CorrectionInput, ScopedPrimaryKey, StrictInput
+from api.inputs import (
+    AwareDateTimeField,
+    CorrectionInput,
+    ScopedPrimaryKey,
+    StrictInput,
+    reason_field,
+)
 from api.serializers import ClinicalRecordFields
 from api.views.base import (
     ApiViewMixin,
@@ -225,6 +233,25 @@ class SampleUpdateInput(CorrectionInput):
     deviation_comment = serializers.CharField(max_length=500, allow_blank=True)
 
 
+class ExclusionInput(StrictInput):
+    exclude_reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why the result is left out of every NCA parameter; empty: it is used.",
+    )
+    exclude_from_lambda_z_reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why the result is left out of the terminal slope only; empty: it may be "
+        "used for lambda_z.",
+    )
+    reason = reason_field()
+
+
 class LabImportInput(StrictInput):
     study = serializers.IntegerField(min_value=1, help_text="The study's id.")
     kind = serializers.ChoiceField(choices=LabImport.Kind.choices)
@@ -291,6 +318,36 @@ class ConcentrationViewSet(_ResultViewSet):
     model = Concentration
     serializer_class = ConcentrationSerializer
     filterset_class = _result_filterset(Concentration)
+    http_method_names = ["get", "post", "head", "options"]
+    permission_classes = [permissions.IsAuthenticated, MayWriteClinicalData]
+    etag_actions = ("retrieve",)
+    if_match_actions = ("exclusion",)
+
+    @extend_schema(
+        summary="Leave a concentration out of the NCA, or put it back",
+        description="Sets both exclusion reasons at once: `exclude_reason` leaves the result "
+        "out of every NCA parameter, `exclude_from_lambda_z_reason` out of the terminal slope "
+        "only (not both); empty reasons put it back. `reason` is the change's reason, kept in "
+        "the result's history. Needs If-Match with the result's ETag. The subject's NCA is "
+        "computed again after the change and lists the excluded sample with its reason "
+        "(docs/pharmacology.md §9). Roles that correct data only (data manager).",
+        request=ExclusionInput,
+        responses={200: ConcentrationSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def exclusion(self, request, pk=None):
+        result = self.get_object()
+        serializer = ExclusionInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        version = expected_version(request, result)
+        updated = services.concentration_exclude(
+            by=request.user, concentration=result, expected_version=version, **data
+        )
+        fresh = self.base_queryset().get(pk=updated.pk)
+        response = Response(self.get_serializer(fresh).data)
+        response["ETag"] = etag_for(fresh)
+        return response
 
 
 @extend_schema_view(
@@ -321,7 +378,7 @@ class BiomarkerResultViewSet(_ResultViewSet):
     ),
     retrieve=extend_schema(summary="One subject's NCA of one interval and analyte"),
 )
-class NcaViewSet(ScopedReadViewSet):
+class NcaViewSet(HistoryMixin, ScopedReadViewSet):
     serializer_class = NcaSerializer
     filterset_class = NcaFilterSet
     queryset = NcaAnalysis.objects.select_related("subject")

@@ -3,7 +3,8 @@
 point carries a text title, and every plot has its table and CSV beside it on the page.
 
 On a log axis values of 0 (BLQ) cannot be drawn: they are left out and the caption says how
-many; on a linear axis they are drawn at 0 as open markers.
+many; on a linear axis they are drawn at 0 as open markers. A point excluded from the NCA is an
+open square, not joined by the line, its reason in its title.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class Point:
     x: float
     y: float | None  # None: BLQ (drawn at 0 on a linear axis)
     title: str
+    excluded: bool = False  # left out of the NCA by hand: an open square, not on the line
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,34 @@ class Series:
     label: str
     points: tuple[Point, ...]
     connect: bool = True  # False: points only (a scatter)
+
+
+def _series_marks(one: Series, kept: list[Point], colour: str, sx, sy) -> list[str]:
+    """One series: its line through the points used (not the excluded ones) and its markers,
+    BLQ open circles, excluded points open squares, each with its title."""
+    parts = []
+    coords = [(sx(p.x), sy(p.y if p.y is not None else 0.0), p) for p in kept]
+    joined = [(x, y) for x, y, p in coords if not p.excluded]
+    if len(joined) > 1 and one.connect:
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in joined)
+        parts.append(
+            f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="1.5">'
+            f"<title>{escape(one.label)}</title></polyline>"
+        )
+    for x, y, point in coords:
+        title = f"<title>{escape(one.label)}: {escape(point.title)}</title>"
+        if point.excluded:
+            parts.append(
+                f'<rect x="{x - 3.5:.1f}" y="{y - 3.5:.1f}" width="7" height="7" '
+                f'fill="#fff" stroke="{colour}" class="excluded">{title}</rect>'
+            )
+            continue
+        fill = "#fff" if point.y is None else colour
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{fill}" stroke="{colour}">'
+            f"{title}</circle>"
+        )
+    return parts
 
 
 def _ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -135,20 +165,7 @@ def line_chart(
         f"{escape(y_label)}{' (log scale)' if log_y else ''}</text>"
     )
     for index, (one, kept) in enumerate(drawn):
-        colour = PALETTE[index % len(PALETTE)]
-        coords = [(sx(p.x), sy(p.y if p.y is not None else 0.0), p) for p in kept]
-        if len(coords) > 1 and one.connect:
-            path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in coords)
-            parts.append(
-                f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="1.5">'
-                f"<title>{escape(one.label)}</title></polyline>"
-            )
-        for x, y, point in coords:
-            fill = "#fff" if point.y is None else colour
-            parts.append(
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{fill}" stroke="{colour}">'
-                f"<title>{escape(one.label)}: {escape(point.title)}</title></circle>"
-            )
+        parts.extend(_series_marks(one, kept, PALETTE[index % len(PALETTE)], sx, sy))
     legend_y = TOP + 12
     for index, (one, _) in enumerate(drawn[:12]):
         colour = PALETTE[index % len(PALETTE)]
@@ -156,6 +173,12 @@ def line_chart(
         parts.append(
             f'<rect x="{LEFT + plot_w - 150}" y="{y - 8}" width="10" height="10" fill="{colour}"/>'
             f'<text x="{LEFT + plot_w - 136}" y="{y + 1}" font-size="11">{escape(one.label)}</text>'
+        )
+    excluded = sum(p.excluded for _, kept in drawn for p in kept)
+    if excluded:
+        parts.append(
+            f'<text x="{LEFT + 6}" y="{TOP + plot_h - 6}" font-size="11" fill="#5c6673">'
+            f"{excluded} point(s) excluded from the NCA (open squares)</text>"
         )
     if hidden:
         parts.append(

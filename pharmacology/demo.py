@@ -50,22 +50,27 @@ def load(*, subject, dose, coordinator, data_manager) -> None:
         hours = (taken - dose.infusion_start).total_seconds() / 3600
         if kind == "pk":
             pk_rows.append(
-                f"{sample.sample_id},{number},MIL97,{_conc(hours)},ug/mL,{LLOQ},5,PK-RUN-01"
+                f"{sample.sample_id},{number},{label},MIL97,{_conc(hours)},ug/mL,{LLOQ},5,PK-RUN-01"
             )
         elif kind == "ada":
-            ada_rows.append(f"{sample.sample_id},{number},negative,,,,ADA-RUN-01")
+            ada_rows.append(f"{sample.sample_id},{number},{label},negative,,,,ADA-RUN-01")
         else:
             peak = 1 + 2.5 * math.exp(-max(hours, 0) / 12) if hours > 0 else 1
             for code, base, unit, lloq in (("IL6", 4.2, "pg/mL", 1.5), ("IFNG", 2.0, "pg/mL", 1.0),
                                            ("SCD80", 0.8, "ng/mL", 0.1)):  # fmt: skip
                 bm_rows.append(
-                    f"{sample.sample_id},{number},{code},{base * peak:.2f},{unit},{lloq},1000,BM-RUN-01"
+                    f"{sample.sample_id},{number},{label},{code},{base * peak:.2f},{unit},{lloq},1000,"
+                    "BM-RUN-01"
                 )
     study = subject.study
     for kind, header, rows in (
-        ("pk", "sample_id,subject,analyte,result,unit,lloq,uloq,run_id", pk_rows),
-        ("ada", "sample_id,subject,screening,confirmatory,titer,neutralising,run_id", ada_rows),
-        ("biomarker", "sample_id,subject,analyte,result,unit,lloq,uloq,run_id", bm_rows),
+        ("pk", "sample_id,subject,timepoint,analyte,result,unit,lloq,uloq,run_id", pk_rows),
+        (
+            "ada",
+            "sample_id,subject,timepoint,screening,confirmatory,titer,neutralising,run_id",
+            ada_rows,
+        ),
+        ("biomarker", "sample_id,subject,timepoint,analyte,result,unit,lloq,uloq,run_id", bm_rows),
     ):
         if rows:
             lab_import(

@@ -10,14 +10,19 @@ docs/pharmacology.md §11).
   reason in PPREASND.
 - IS: one record per ADA tier (SDTMIG 3.4 IS: ISTSTOPO SCREEN, CONFIRM, QUANTIFY; ISBDAGNT the
   study drug), binding ADA as ADA_BAB, neutralising as ADA_NAB.
+- LB (contributed to the visits app's LB, docs/standards.md §9.1): one record per biomarker
+  result, LBCAT BIOMARKER, the run's LLOQ and ULOQ in SUPPLB; a biomarker sample not collected
+  is LBSTAT NOT DONE for each analyte of the panel.
 """
 
 from __future__ import annotations
 
-from standards.mapping import Domain, Variable, epoch_variable, identifiers
-from standards.registry import register
+from standards.ct import terminology
+from standards.mapping import Contribution, Domain, Qualifier, Variable, epoch_variable, identifiers
+from standards.registry import contribute, register
 
-from .models import AdaResult, Concentration, NcaAnalysis, Sample
+from .models import AdaResult, BiomarkerResult, Concentration, NcaAnalysis, Sample
+from .rules.biomarkers import convert
 from .rules.nca import CONCENTRATION_UNITS_MG_PER_L
 from .selectors import protocol_for
 
@@ -669,6 +674,303 @@ IS = register(
                 "Qualitative tiers: empty",
             ),
             *_timing_variables("IS", "Collection"),
+        ),  # fmt: skip
+    )
+)
+
+
+# --- LB: biomarkers (docs/pharmacology.md §11) ------------------------------------------------
+
+# The protocol's biomarker codes that CDISC CT names (LBTESTCD, C65047, 2025-03-28); soluble
+# CD80 and CD86 have no LBTESTCD term and keep the protocol's code (a sponsor extension of the
+# extensible codelist, listed as such in define.xml).
+LBTESTCD = {"IL6": "INTLK6", "IL2": "INTLK2", "IL10": "INTLK10", "IFNG": "IFNG", "TNFA": "TNF"}
+# CDISC UNIT submission values (C71620): pg/mL is submitted as ng/L, ng/mL as ug/L.
+LB_UNITS = {"pg/mL": "ng/L", "ng/mL": "ug/L"}
+BIOMARKER_CATEGORY = "BIOMARKER"
+
+
+def _lb_test_names() -> dict[str, str]:
+    """LBTESTCD -> LBTEST: the LBTEST term of the same NCI code."""
+    ct = terminology()
+    by_code = {term.code: value for value, term in ct["LBTEST"].terms.items()}
+    return {value: by_code.get(term.code, "") for value, term in ct["LBTESTCD"].terms.items()}
+
+
+def _standard(result: BiomarkerResult, unit: str) -> tuple[str, float | None]:
+    """LBSTRESC and LBSTRESN in the protocol's unit: a quantified value as a number, a result
+    below the LLOQ as "<LLOQ", above the ULOQ as ">ULOQ" (the limits converted)."""
+    if result.value is not None:
+        value = convert(result.value, result.unit, unit)
+        return _number(value), value
+    if result.quantification == "above ULOQ" and result.uloq is not None:
+        return f">{_number(convert(result.uloq, result.unit, unit))}", None
+    return f"<{_number(convert(result.lloq, result.unit, unit))}", None
+
+
+def _lb_test(code: str, analytes, names: dict[str, str]) -> tuple[str, str, str]:
+    """LBTESTCD, LBTEST and LBSCAT of a protocol biomarker code."""
+    analyte = analytes.get(code)
+    testcd = LBTESTCD.get(code, code.upper()[:8])
+    test = names.get(testcd) or (analyte.name if analyte else code)
+    return testcd, test[:40], analyte.category if analyte else ""
+
+
+def lb_biomarker_rows(ctx):
+    """One LB record per biomarker result; a biomarker sample not collected gives one NOT DONE
+    record per analyte of the protocol's panel. Baseline (LBLOBXFL) is the Cycle 1 pre-dose
+    result of each analyte, taken before the first infusion."""
+    data = _Data(ctx)
+    protocol = protocol_for(ctx.study.pk)
+    if protocol is None:
+        return
+    analytes = {a.code: a for a in protocol.biomarker_analytes}
+    unit = protocol.biomarkers.unit
+    names = _lb_test_names()
+    subjects = ctx.subjects_by_id
+    results_by_sample: dict[int, list[BiomarkerResult]] = {}
+    for result in data.results(BiomarkerResult):
+        results_by_sample.setdefault(result.sample_id, []).append(result)
+    for sample in sorted(data.samples.values(), key=lambda s: (s.subject_id, s.nominal_at)):
+        subject = subjects.get(sample.subject_id)
+        if subject is None or sample.kind != "biomarker":
+            continue
+        base = {
+            "STUDYID": ctx.studyid,
+            "DOMAIN": "LB",
+            "USUBJID": ctx.usubjid(subject),
+            "LBREFID": sample.sample_id,
+            "LBCAT": BIOMARKER_CATEGORY,
+            "LBSPEC": sample.specimen,
+            **data.timing("LB", subject, sample),
+        }
+        if sample.status == Sample.Status.NOT_COLLECTED:
+            for code in analytes:
+                testcd, test, category = _lb_test(code, analytes, names)
+                yield base | {
+                    "LBSPID": f"BM-S{sample.pk}-{code}",
+                    "LBTESTCD": testcd,
+                    "LBTEST": test,
+                    "LBSCAT": category,
+                    "LBSTAT": NOT_DONE,
+                    "LBREASND": sample.not_collected_reason,
+                    "LBDTC": "",
+                    "LBDY": None,
+                }
+            continue
+        baseline = sample.interval == 1 and sample.role == "predose"
+        for result in sorted(results_by_sample.get(sample.pk, []), key=lambda r: r.analyte):
+            testcd, test, category = _lb_test(result.analyte, analytes, names)
+            text, number = _standard(result, unit)
+            yield base | {
+                "LBSPID": f"BM-R{result.pk}",
+                "LBTESTCD": testcd,
+                "LBTEST": test,
+                "LBSCAT": category,
+                "LBORRES": result.reported,
+                "LBORRESU": LB_UNITS.get(result.unit, result.unit),
+                "LBSTRESC": text,
+                "LBSTRESN": number,
+                "LBSTRESU": LB_UNITS.get(unit, unit),
+                "LBLOBXFL": "Y" if baseline else "",
+                "SUPP": {
+                    "LBLLOQ": _number(convert(result.lloq, result.unit, unit)),
+                    "LBULOQ": ""
+                    if result.uloq is None
+                    else _number(convert(result.uloq, result.unit, unit)),
+                },
+            }
+
+
+LB_BIOMARKERS = contribute(
+    Contribution(
+        code="LB",
+        by="biomarkers",
+        rows=lb_biomarker_rows,
+        comment="Biomarker results (soluble CD80 and CD86, cytokines) from the bioanalytical "
+        "laboratory's files are LB records with LBCAT BIOMARKER (docs/pharmacology.md §11).",
+        variables=(
+            V("LBREFID", "Specimen ID", "Char", "Perm", "Collected", "Sample.sample_id (barcode)"),
+            V(
+                "LBSPID",
+                "Sponsor-Defined Identifier",
+                "Char",
+                "Perm",
+                "Assigned",
+                "BM-R<result> (BM-S<sample>-<analyte> for a sample not collected)",
+            ),
+            V(
+                "LBTESTCD",
+                "Lab Test or Examination Short Name",
+                "Char",
+                "Req",
+                "Assigned",
+                "BiomarkerResult.analyte (IL6 as INTLK6, IL2 as INTLK2, IL10 as INTLK10, TNFA as "
+                "TNF; SCD80 and SCD86 as the protocol names them)",
+                "LBTESTCD",
+            ),
+            V(
+                "LBTEST",
+                "Lab Test or Examination Name",
+                "Char",
+                "Req",
+                "Assigned",
+                "The CT name of LBTESTCD, else the protocol's analyte name",
+                "LBTEST",
+            ),
+            V("LBCAT", "Category for Lab Test", "Char", "Exp", "Assigned", '"BIOMARKER"'),
+            V(
+                "LBSCAT",
+                "Subcategory for Lab Test",
+                "Char",
+                "Perm",
+                "Assigned",
+                "The protocol's category of the analyte (CYTOKINE, CO-STIMULATORY MOLECULE)",
+            ),
+            V(
+                "LBORRES",
+                "Result or Finding in Original Units",
+                "Char",
+                "Exp",
+                "Collected",
+                "BiomarkerResult.reported (the laboratory's text: a number, <... or >...)",
+            ),
+            V(
+                "LBORRESU",
+                "Original Units",
+                "Char",
+                "Exp",
+                "Collected",
+                "BiomarkerResult.unit (pg/mL as ng/L, ng/mL as ug/L)",
+                "UNIT",
+            ),
+            V(
+                "LBSTRESC",
+                "Character Result/Finding in Std Format",
+                "Char",
+                "Exp",
+                "Derived",
+                "The value in the protocol's unit; <LLOQ or >ULOQ with the limit converted",
+            ),
+            V(
+                "LBSTRESN",
+                "Numeric Result/Finding in Standard Units",
+                "Num",
+                "Exp",
+                "Derived",
+                "The quantified value in the protocol's unit; empty below the LLOQ or above the "
+                "ULOQ",
+                data_type="float",
+            ),
+            V(
+                "LBSTRESU",
+                "Standard Units",
+                "Char",
+                "Exp",
+                "Assigned",
+                "The protocol's biomarker unit (pg/mL, as ng/L)",
+                "UNIT",
+            ),
+            V(
+                "LBSTAT",
+                "Completion Status",
+                "Char",
+                "Perm",
+                "Collected",
+                "NOT DONE for a sample not collected",
+                "ND",
+            ),
+            V(
+                "LBREASND",
+                "Reason Test Not Done",
+                "Char",
+                "Perm",
+                "Collected",
+                "Sample.not_collected_reason",
+            ),
+            V("LBSPEC", "Specimen Type", "Char", "Perm", "Assigned", "Sample.specimen", "SPECTYPE"),
+            V(
+                "LBLOBXFL",
+                "Last Observation Before Exposure Flag",
+                "Char",
+                "Exp",
+                "Derived",
+                "The Cycle 1 pre-dose result of the analyte",
+                "NY",
+            ),
+            V("VISITNUM", "Visit Number", "Num", "Exp", "Derived", "Cycle x 100 + day of the dose"),
+            V("VISIT", "Visit Name", "Char", "Perm", "Derived", "CYCLE n DAY d of the dose"),
+            epoch_variable(),
+            V(
+                "LBDTC",
+                "Date/Time of Specimen Collection",
+                "Char",
+                "Exp",
+                "Collected",
+                "Sample.collected_at, in the site's time zone",
+            ),
+            V(
+                "LBDY",
+                "Study Day of Specimen Collection",
+                "Num",
+                "Perm",
+                "Derived",
+                "LBDTC - RFSTDTC (+1 on or after RFSTDTC)",
+            ),
+            V(
+                "LBTPT",
+                "Planned Time Point Name",
+                "Char",
+                "Perm",
+                "Assigned",
+                "The schedule's time point",
+            ),
+            V(
+                "LBTPTNUM",
+                "Planned Time Point Number",
+                "Num",
+                "Perm",
+                "Derived",
+                "Nominal hours from the dose (NRRLT)",
+            ),
+            V(
+                "LBELTM",
+                "Planned Elapsed Time from Time Point Ref",
+                "Char",
+                "Perm",
+                "Derived",
+                "NRRLT as an ISO 8601 duration",
+            ),
+            V(
+                "LBTPTREF",
+                "Time Point Reference",
+                "Char",
+                "Perm",
+                "Assigned",
+                "The reference infusion",
+            ),
+            V(
+                "LBRFTDTC",
+                "Date/Time of Reference Time Point",
+                "Char",
+                "Perm",
+                "Collected",
+                "DoseAdministration.infusion_start",
+            ),
+        ),  # fmt: skip
+        qualifiers=(
+            Qualifier(
+                "LBLLOQ",
+                "Lower Limit of Quantitation",
+                "Collected",
+                "BiomarkerResult.lloq (the run's), in the protocol's unit",
+            ),
+            Qualifier(
+                "LBULOQ",
+                "Upper Limit of Quantitation",
+                "Collected",
+                "BiomarkerResult.uloq (the run's), in the protocol's unit",
+            ),
         ),  # fmt: skip
     )
 )

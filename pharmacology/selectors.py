@@ -5,9 +5,12 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
+from django.db.models import Q
+
 from accounts.scoping import member_study_ids, restrict, spans_study
 from dosing.models import DoseAdministration
 from subjects.models import Subject
+from trial.models import Regimen
 
 from .models import (
     AdaResult,
@@ -18,7 +21,16 @@ from .models import (
     Sample,
     StudyPharmacology,
 )
-from .rules import DoseTimes, ExpectedSample, PharmacologyInputError, expected_samples
+from .rules import (
+    DoseTimes,
+    ExpectedSample,
+    MeanConcentration,
+    PharmacologyInputError,
+    expected_samples,
+    mean_concentration,
+    steady_state_interval,
+)
+from .rules.nca import CONCENTRATION_UNITS_MG_PER_L as TO_MG_PER_L
 from .rules.protocol import PharmacologyProtocol, read_protocol
 
 _PROTOCOLS: dict[tuple[int, str], PharmacologyProtocol] = {}
@@ -235,6 +247,120 @@ def pk_overview(user, study_id: int, *, interval: int = 1) -> dict:
         "proportionality": proportionality,
         "interval": interval,
     }
+
+
+# --- across cycles: Cycle 1 against steady state, troughs (docs/pharmacology.md §10) ---------
+
+
+def visit_of_interval(regimen, interval: int) -> str:
+    """C<cycle>D<day> of a dosing interval (the inverse of `interval_number`)."""
+    days = list(regimen.infusion_days or [1])
+    cycle, index = divmod(interval - 1, len(days))
+    return f"C{cycle + 1}D{days[index]}"
+
+
+@dataclass(frozen=True)
+class ProfilePoint:
+    timepoint: str
+    nominal_hours: float  # NRRLT
+    mean: MeanConcentration
+
+
+@dataclass(frozen=True)
+class ProfileLine:
+    """The mean profile of one regimen's dosing interval at one dose level."""
+
+    regimen: str
+    interval: int
+    visit: str
+    steady_state: bool
+    points: tuple[ProfilePoint, ...]
+
+
+@dataclass(frozen=True)
+class Trough:
+    """A pre-dose concentration: the trough of the interval before (docs/pharmacology.md §1.1),
+    its value in the page's unit (None for BLQ)."""
+
+    result: Concentration
+    regimen: str
+    interval: int  # the interval it ends
+    before: str  # the visit whose pre-dose sample it is
+    value: float | None
+
+
+@dataclass
+class DoseLevelCycles:
+    number: int
+    amount: str
+    unit: str
+    lines: list[ProfileLine] = field(default_factory=list)
+    troughs: list[Trough] = field(default_factory=list)
+    trough_means: list[tuple[str, int, MeanConcentration]] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"Dose level {self.number} ({self.amount} {self.unit})"
+
+
+def pk_across_cycles(user, study_id: int) -> dict:
+    """Per dose level, the mean profile of Cycle 1 beside the steady-state interval's (the first
+    interval that repeats Cycle 1's PK time points), and every trough (pre-dose) concentration
+    by the interval it ends with their means; in the protocol's PK analyte and unit, BLQ
+    counted as 0 in the means (docs/pharmacology.md §10)."""
+    protocol = protocol_for(study_id)
+    if protocol is None:
+        return {"levels": [], "unit": "", "steady": {}}
+    steady = {s.regimen: steady_state_interval(s) for s in protocol.schedules}
+    unit = protocol.pk.unit
+    wanted = Q(sample__interval=1) | Q(sample__role="predose", sample__interval__gte=2)
+    if any(steady.values()):
+        wanted |= Q(sample__interval__in=sorted({i for i in steady.values() if i}))
+    results = (
+        concentrations_for(user)
+        .filter(wanted, sample__study_id=study_id, analyte=protocol.pk.analyte)
+        .select_related("sample__subject__cohort__dose_level", "sample__subject__cohort__track")
+        .select_related("sample__subject__cohort__track__regimen")
+        .order_by("sample__subject_id", "sample__collected_at", "pk")
+    )
+    levels: dict[int, DoseLevelCycles] = {}
+    profiles: dict[tuple[int, str, int], dict[tuple[float, str], list[float | None]]] = {}
+    regimens: dict[str, Regimen] = {}
+    for result in results:
+        sample = result.sample
+        key = _level(sample.subject)
+        if key is None:
+            continue
+        level = levels.setdefault(key[0], DoseLevelCycles(*key))
+        regimen = sample.subject.cohort.track.regimen
+        regimens[regimen.code] = regimen
+        value = None
+        if result.value is not None:
+            value = result.value * TO_MG_PER_L[result.unit] / TO_MG_PER_L[unit]
+        if sample.interval in (1, steady.get(regimen.code)):
+            bucket = profiles.setdefault((level.number, regimen.code, sample.interval), {})
+            bucket.setdefault((sample.nrrlt_hours, sample.timepoint), []).append(value)
+        if sample.role == "predose" and sample.interval >= 2:
+            before = visit_of_interval(regimen, sample.interval)
+            level.troughs.append(Trough(result, regimen.code, sample.interval - 1, before, value))
+    for (number, code, interval), bucket in sorted(profiles.items()):
+        points = tuple(
+            ProfilePoint(label, hours, mean_concentration(values))
+            for (hours, label), values in sorted(bucket.items())
+        )
+        levels[number].lines.append(
+            ProfileLine(code, interval, visit_of_interval(regimens[code], interval),
+                        interval != 1, points)
+        )  # fmt: skip
+    for level in levels.values():
+        by_interval: dict[tuple[str, int], list[float | None]] = {}
+        for trough in level.troughs:
+            by_interval.setdefault((trough.regimen, trough.interval), []).append(trough.value)
+        level.trough_means = [
+            (code, interval, mean_concentration(values))
+            for (code, interval), values in sorted(by_interval.items())
+        ]
+    return {"levels": [levels[k] for k in sorted(levels)], "unit": unit, "steady": steady}
 
 
 # --- ADA and biomarkers (docs/pharmacology.md §4, §5, §10) ----------------------------------

@@ -9,6 +9,7 @@ import re
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.dispatch import Signal
@@ -47,7 +48,7 @@ from .rules import (
 )
 from .rules import Concentration as NcaConcentration
 from .rules import SampleRole as NcaSampleRole
-from .rules.lab_file import read_lab_file
+from .rules.lab_file import read_lab_file, same_timepoint
 from .rules.protocol import read_protocol
 
 RESULT_MODELS = {"pk": Concentration, "ada": AdaResult, "biomarker": BiomarkerResult}
@@ -301,12 +302,15 @@ def _row_error(line: int, column: str, message: str, sample_id: str = "") -> dic
 
 def _check_against_samples(study, kind: str, parsed) -> tuple[list[dict], dict[str, Sample]]:
     """The checks that need the database: the sample exists in the study as a collected sample
-    of this kind, belongs to the subject named, and has no result yet for the analyte (unless
-    the row is a re-assay with its reason)."""
+    of this kind, belongs to the subject named, was taken at the time point (and on the day)
+    the row names, and has no result yet for the analyte (unless the row is a re-assay with its
+    reason)."""
     ids = {row.sample_id for row in parsed.rows}
     samples = {
         s.sample_id: s
-        for s in Sample.objects.filter(study=study, sample_id__in=ids).select_related("subject")
+        for s in Sample.objects.filter(study=study, sample_id__in=ids).select_related(
+            "subject__site", "dose"
+        )
     }
     result_model = RESULT_MODELS[kind]
     existing = {
@@ -326,45 +330,73 @@ def _check_against_samples(study, kind: str, parsed) -> tuple[list[dict], dict[s
                 )
             )
             continue
-        if sample.kind != kind:
-            errors.append(
-                _row_error(
-                    row.line,
-                    "sample_id",
-                    f"sample {row.sample_id} is a {sample.get_kind_display()} sample, not "
-                    f"{SampleKind(kind).label}",
-                    row.sample_id,
-                )
-            )
-        if sample.subject.subject_number != row.subject:
-            errors.append(
-                _row_error(
-                    row.line,
-                    "subject",
-                    f"sample {row.sample_id} was taken from {sample.subject}, not {row.subject}",
-                    row.sample_id,
-                )
-            )
-        if (row.sample_id, row.analyte) in existing and not row.reassay_reason:
-            errors.append(
-                _row_error(
-                    row.line,
-                    "sample_id",
-                    f"sample {row.sample_id} already has a {row.analyte} result: a duplicate "
-                    "(a re-assay gives its reason in reassay_reason)",
-                    row.sample_id,
-                )
-            )
-        if row.reassay_reason and (row.sample_id, row.analyte) not in existing:
-            errors.append(
-                _row_error(
-                    row.line,
-                    "reassay_reason",
-                    f"sample {row.sample_id} has no {row.analyte} result to re-assay",
-                    row.sample_id,
-                )
-            )
+        problems = (
+            _kind_problem(row, sample, kind),
+            _subject_problem(row, sample),
+            _timepoint_problem(row, sample),
+            _date_problem(row, sample),
+            _existing_problem(row, (row.sample_id, row.analyte) in existing),
+        )
+        errors.extend(
+            _row_error(row.line, column, message, row.sample_id)
+            for column, message in filter(None, problems)
+        )
     return errors, samples
+
+
+def _kind_problem(row, sample: Sample, kind: str) -> tuple[str, str] | None:
+    if sample.kind == kind:
+        return None
+    return (
+        "sample_id",
+        f"sample {row.sample_id} is a {sample.get_kind_display()} sample, not "
+        f"{SampleKind(kind).label}",
+    )
+
+
+def _subject_problem(row, sample: Sample) -> tuple[str, str] | None:
+    if sample.subject.subject_number == row.subject:
+        return None
+    return "subject", f"sample {row.sample_id} was taken from {sample.subject}, not {row.subject}"
+
+
+def _timepoint_problem(row, sample: Sample) -> tuple[str, str] | None:
+    """A row's time point must be its sample's nominal time point (docs/pharmacology.md §8.2):
+    a tube labelled at the laboratory as another time point is a swapped or mislabelled one."""
+    if same_timepoint(row.timepoint, sample.timepoint):
+        return None
+    return (
+        "timepoint",
+        f"sample {row.sample_id} is the '{sample.timepoint}' sample of C{sample.dose.cycle}"
+        f"D{sample.dose.day}, not '{row.timepoint}': the time point must be the sample's "
+        "nominal time point",
+    )
+
+
+def _date_problem(row, sample: Sample) -> tuple[str, str] | None:
+    """When the file gives the collection date, it is the day the site recorded, at the site."""
+    if row.collection_date is None or sample.collected_at is None:
+        return None
+    taken = sample.collected_at.astimezone(ZoneInfo(sample.subject.site.timezone)).date()
+    if taken == row.collection_date:
+        return None
+    return (
+        "collection_date",
+        f"sample {row.sample_id} was taken on {taken:%Y-%m-%d} at the site, not "
+        f"{row.collection_date:%Y-%m-%d}",
+    )
+
+
+def _existing_problem(row, has_result: bool) -> tuple[str, str] | None:
+    if has_result and not row.reassay_reason:
+        return (
+            "sample_id",
+            f"sample {row.sample_id} already has a {row.analyte} result: a duplicate "
+            "(a re-assay gives its reason in reassay_reason)",
+        )
+    if row.reassay_reason and not has_result:
+        return "reassay_reason", f"sample {row.sample_id} has no {row.analyte} result to re-assay"
+    return None
 
 
 def _result_values(kind: str, row) -> dict[str, Any]:

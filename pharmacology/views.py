@@ -214,12 +214,16 @@ def pk_page(request):
     interval = request.GET.get("interval", "1")
     interval_number = int(interval) if interval.isdigit() and 0 < int(interval) < 1000 else 1
     data = selectors.pk_overview(request.user, study_id, interval=interval_number)
+    cycles = selectors.pk_across_cycles(request.user, study_id)
     table = request.GET.get("csv")
+    if table in CYCLE_TABLES:
+        return CYCLE_TABLES[table](cycles)
     if table == "concentrations":
         rows = [
             [level.label, str(c.sample.subject), c.sample.sample_id, c.sample.timepoint,
              _number(c.sample.nrrlt_hours), _number(c.sample.arrlt_hours), c.reported,
-             _number(c.value), "Y" if c.blq else "", c.unit, _number(c.lloq)]
+             _number(c.value), "Y" if c.blq else "", c.unit, _number(c.lloq),
+             c.exclude_reason, c.exclude_from_lambda_z_reason]
             for level in data["levels"] for c in level.concentrations
         ]  # fmt: skip
         return _csv_response(
@@ -236,6 +240,8 @@ def pk_page(request):
                 "blq",
                 "unit",
                 "lloq",
+                "exclude_reason",
+                "exclude_from_lambda_z_reason",
             ],  # fmt: skip
             rows,
         )
@@ -256,11 +262,19 @@ def pk_page(request):
         series = {}
         for c in level.concentrations:
             label = str(c.sample.subject)
+            excluded = c.exclude_reason or c.exclude_from_lambda_z_reason
+            note = (
+                f" (excluded from the NCA: {c.exclude_reason})" if c.exclude_reason
+                else f" (excluded from lambda_z: {c.exclude_from_lambda_z_reason})" if excluded
+                else ""
+            )  # fmt: skip
             series.setdefault(label, []).append(
                 charts.Point(
                     c.sample.arrlt_hours or 0.0,
                     c.value,
-                    f"{c.sample.timepoint}, {c.sample.arrlt_hours:.2f} h: {c.reported} {c.unit}",
+                    f"{c.sample.timepoint}, {c.sample.arrlt_hours:.2f} h: {c.reported} {c.unit}"
+                    + note,
+                    excluded=bool(c.exclude_reason),
                 )
             )
         individual = [charts.Series(k, tuple(v)) for k, v in series.items()]
@@ -282,7 +296,114 @@ def pk_page(request):
             )
         ]  # fmt: skip
     data["proportionality_charts"] = _proportionality_charts(data)
-    return render(request, "pharmacology/pk.html", {**data, "study_id": study_id})
+    _cycle_charts(cycles)
+    return render(request, "pharmacology/pk.html", {**data, "study_id": study_id, "cycles": cycles})
+
+
+def _cycle_charts(cycles) -> None:
+    """Per dose level: Cycle 1's mean profile beside the steady-state interval's (linear and
+    semi-log), and the troughs by the interval they end, each subject and the mean
+    (docs/pharmacology.md §10). BLQ counts as 0 in the means and is drawn open at 0."""
+    unit = cycles["unit"]
+    for level in cycles["levels"]:
+        several = len({line.regimen for line in level.lines}) > 1
+        lines = [
+            charts.Series(
+                (f"{line.regimen} " if several else "") + line.visit
+                + (" (steady state)" if line.steady_state else ""),
+                tuple(
+                    charts.Point(p.nominal_hours, p.mean.mean if p.mean.n_blq < p.mean.n else None,
+                                 f"{p.timepoint}: mean {p.mean.mean:.4g} (n={p.mean.n}, "
+                                 f"{p.mean.n_blq} BLQ)")
+                    for p in line.points
+                ),
+            )
+            for line in level.lines
+        ]  # fmt: skip
+        level.comparison_charts = [
+            (title, charts.line_chart(lines, title=title, x_label="Nominal hours after the dose",
+                                      y_label=f"Mean concentration ({unit})", log_y=log))
+            for title, log in (
+                (f"{level.label}: Cycle 1 and steady state, linear", False),
+                (f"{level.label}: Cycle 1 and steady state, semi-log", True),
+            )
+        ] if lines else []  # fmt: skip
+        individual: dict[str, list] = {}
+        for trough in level.troughs:
+            sample = trough.result.sample
+            individual.setdefault(str(sample.subject), []).append(
+                charts.Point(trough.interval, trough.value,
+                             f"interval {trough.interval} (pre-dose {trough.before}): "
+                             f"{trough.result.reported} {trough.result.unit}")
+            )  # fmt: skip
+        series = [charts.Series(k, tuple(v)) for k, v in individual.items()]
+        regimens = {code for code, _, _ in level.trough_means}
+        for code in sorted(regimens):
+            series.append(
+                charts.Series(
+                    "Mean" + (f" {code}" if len(regimens) > 1 else ""),
+                    tuple(charts.Point(i, m.mean, f"interval {i}: mean {m.mean:.4g} (n={m.n}, "
+                                                  f"{m.n_blq} BLQ)")
+                          for c, i, m in level.trough_means if c == code),
+                )
+            )  # fmt: skip
+        title = f"{level.label}: Ctrough by dosing interval"
+        level.trough_chart = (
+            (title, charts.line_chart(series, title=title, y_label=f"Ctrough ({unit})",
+                                      x_label="Dosing interval (pre-dose sample of the next)"))
+            if series else None
+        )  # fmt: skip
+
+
+def _cycles_csv(cycles) -> HttpResponse:
+    rows = [
+        [level.label, line.regimen, line.interval, line.visit, "Y" if line.steady_state else "",
+         p.timepoint, _number(p.nominal_hours), p.mean.n, p.mean.n_blq, _number(p.mean.mean),
+         _number(p.mean.sd), cycles["unit"]]
+        for level in cycles["levels"] for line in level.lines for p in line.points
+    ]  # fmt: skip
+    return _csv_response(
+        "cycle1-steady-state.csv",
+        ["dose_level", "regimen", "interval", "visit", "steady_state", "timepoint", "nrrlt_h",
+         "n", "n_blq", "mean", "sd", "unit"],
+        rows,
+    )  # fmt: skip
+
+
+def _troughs_csv(cycles) -> HttpResponse:
+    rows = [
+        [level.label, t.regimen, str(t.result.sample.subject), t.interval, t.before,
+         t.result.sample.sample_id, t.result.reported, t.result.unit, _number(t.result.lloq),
+         "Y" if t.result.blq else "", _number(t.value), cycles["unit"],
+         _number(t.result.sample.afrlt_hours)]
+        for level in cycles["levels"] for t in level.troughs
+    ]  # fmt: skip
+    return _csv_response(
+        "troughs.csv",
+        ["dose_level", "regimen", "subject", "interval", "predose_of", "sample_id", "reported",
+         "reported_unit", "lloq", "blq", "value", "unit", "afrlt_h"],
+        rows,
+    )  # fmt: skip
+
+
+def _trough_means_csv(cycles) -> HttpResponse:
+    rows = [
+        [level.label, code, interval, m.n, m.n_blq, _number(m.mean), _number(m.sd),
+         cycles["unit"]]
+        for level in cycles["levels"] for code, interval, m in level.trough_means
+    ]  # fmt: skip
+    return _csv_response(
+        "trough-means.csv",
+        ["dose_level", "regimen", "interval", "n", "n_blq", "mean", "sd", "unit"],
+        rows,
+    )
+
+
+CYCLE_TABLES = {
+    "cycles": _cycles_csv,
+    "troughs": _troughs_csv,
+    "trough_means": _trough_means_csv,
+}
 
 
 def _proportionality_charts(data) -> list[tuple[str, str]]:

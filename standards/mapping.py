@@ -118,6 +118,24 @@ class Domain:
         raise KeyError(f"{self.code} declares no variable {name}")
 
 
+@dataclass(frozen=True)
+class Contribution:
+    """Records an app adds to a domain another app owns (docs/standards.md §9.1): biomarker
+    results in the laboratory app's LB, say. `variables` are those its rows fill, declared as
+    the SDTMIG table has them; one the owner also declares must agree with the owner's
+    declaration but for its source, which define.xml then gives for both (`by` names whose
+    records the source describes). The owner's and every contribution's rows are sorted
+    together by the owner's sort keys and numbered once (--SEQ)."""
+
+    code: str
+    by: str
+    rows: Callable[[Any], Iterable[dict[str, Any]]]
+    variables: tuple[Variable, ...]
+    qualifiers: tuple[Qualifier, ...] = ()
+    comment: str = ""
+    sponsor_codelists: tuple[SponsorCodelist, ...] = field(default=())
+
+
 def identifiers(code: str, *, seq: bool = True, subject: bool = True) -> tuple[Variable, ...]:
     """STUDYID, DOMAIN, USUBJID and --SEQ: the identifiers every subject domain starts with."""
     variables = [

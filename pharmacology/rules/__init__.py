@@ -93,11 +93,13 @@ from .sampling import (
     TimePoint,
     default_schedule,
     expected_samples,
+    steady_state_interval,
     time_sample,
 )
 from .summary import (
     SUMMARY_VERSION,
     DoseExposure,
+    MeanConcentration,
     Proportionality,
     ProportionalityResult,
     ProportionalitySettings,
@@ -105,6 +107,7 @@ from .summary import (
     Summary,
     SummarySettings,
     dose_proportionality,
+    mean_concentration,
     summarise,
 )
 
@@ -137,6 +140,7 @@ __all__ = [
     "Dosing",
     "ExpectedSample",
     "LambdaZFit",
+    "MeanConcentration",
     "NcaFlag",
     "NcaResult",
     "NcaSettings",
@@ -170,6 +174,8 @@ __all__ = [
     "dose_proportionality",
     "expected_samples",
     "incidence",
+    "mean_concentration",
+    "steady_state_interval",
     "subject_status",
     "summarise",
     "summarise_values",

@@ -14,7 +14,8 @@ import csv
 import io
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 
 from .ada import AdaSample, Outcome
 from .biomarkers import BiomarkerResult as CoreBiomarkerResult
@@ -22,21 +23,21 @@ from .biomarkers import Quantification
 from .errors import PharmacologyInputError
 from .nca import CONCENTRATION_UNITS_MG_PER_L
 
-LAB_FILE_VERSION = "pharmacology-lab-file 1"
+LAB_FILE_VERSION = "pharmacology-lab-file 2"
 
 # Required and optional columns of each layout (docs/pharmacology.md §8.1).
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "pk": (
-        ("sample_id", "subject", "analyte", "result", "unit", "lloq"),
-        ("uloq", "run_id", "reassay_reason"),
+        ("sample_id", "subject", "timepoint", "analyte", "result", "unit", "lloq"),
+        ("collection_date", "uloq", "run_id", "reassay_reason"),
     ),
     "ada": (
-        ("sample_id", "subject", "screening"),
-        ("confirmatory", "titer", "neutralising", "run_id", "reassay_reason"),
+        ("sample_id", "subject", "timepoint", "screening"),
+        ("collection_date", "confirmatory", "titer", "neutralising", "run_id", "reassay_reason"),
     ),
     "biomarker": (
-        ("sample_id", "subject", "analyte", "result", "unit", "lloq"),
-        ("uloq", "diluted", "run_id", "reassay_reason"),
+        ("sample_id", "subject", "timepoint", "analyte", "result", "unit", "lloq"),
+        ("collection_date", "uloq", "diluted", "run_id", "reassay_reason"),
     ),
 }
 BLQ_TEXTS = ("BLQ", "<LLOQ")
@@ -59,6 +60,8 @@ class LabRow:
     line: int
     sample_id: str
     subject: str
+    timepoint: str = ""  # the sample's nominal time point as the laboratory names it
+    collection_date: date | None = None  # the day the sample was taken, when the file gives it
     run_id: str = ""
     reassay_reason: str = ""
     analyte: str = ""
@@ -102,6 +105,19 @@ class _Row:
 
     def fail(self, column: str, message: str) -> None:
         self.errors.append(RowError(self.line, column, message, self.get("sample_id")))
+
+    def day(self, name: str) -> date | None:
+        text = self.get(name)
+        if not text:
+            return None
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            day = None
+        if day is None or day.isoformat() != text:  # YYYY-MM-DD only, not 20250304 or weeks
+            self.fail(name, f"{text!r} is not a date (YYYY-MM-DD)")
+            return None
+        return day
 
     def number(self, name: str, *, required: bool) -> float | None:
         text = self.get(name)
@@ -275,21 +291,9 @@ def _biomarker(row: _Row, analytes: Mapping[str, Sequence[str]]) -> LabRow | Non
     )
 
 
-def read_lab_file(
-    kind: str,
-    text: str,
-    *,
-    pk_analytes: Sequence[str] = ("MIL97",),
-    biomarker_units: Mapping[str, Sequence[str]] | None = None,
-) -> LabFile:
-    """Every row of a laboratory file checked (docs/pharmacology.md §8.2). A row with an error
-    is not returned; the file is good only when `errors` is empty."""
-    if kind not in COLUMNS:
-        raise PharmacologyInputError(f"kind: {kind!r} is not one of {', '.join(COLUMNS)}")
+def _header_errors(kind: str, header: list[str]) -> list[RowError]:
+    """The header's problems: a required column missing, an unknown or a repeated one."""
     required, optional = COLUMNS[kind]
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    reader.fieldnames = header
     errors: list[RowError] = []
     missing = [c for c in required if c not in header]
     unknown = [c for c in header if c not in required + optional]
@@ -301,47 +305,104 @@ def read_lab_file(
         errors.append(RowError(1, unknown[0], f"unknown column(s) {', '.join(unknown)}"))
     if len(set(header)) != len(header):
         errors.append(RowError(1, "header", "a column is repeated"))
+    return errors
+
+
+def _is_blank(values: Mapping[str | None, object]) -> bool:
+    return not any((v or "").strip() for v in values.values() if isinstance(v, str))
+
+
+def _identified(row: _Row) -> bool:
+    """The checks every layout shares: the row fits the header, names its sample and subject."""
+    if None in row.values:
+        row.fail("", "the row has more fields than the header")
+    if not row.get("sample_id"):
+        row.fail("sample_id", "the laboratory's sample ID is needed")
+    if not row.get("subject"):
+        row.fail("subject", "the subject is needed")
+    if not row.get("timepoint"):
+        row.fail(
+            "timepoint", "the sample's nominal time point is needed (as the schedule names it)"
+        )
+    return not row.errors
+
+
+def same_timepoint(reported: str, nominal: str) -> bool:
+    """The laboratory's time point names the sample's nominal one: the schedule's label, in
+    any case and spacing ("Pre-dose" for "pre-dose", "2 H" for "2 h")."""
+    return " ".join(reported.casefold().split()) == " ".join(nominal.casefold().split())
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What the rows of one file are checked against: the study's analytes and units."""
+
+    kind: str
+    pk_analytes: Sequence[str]
+    biomarker_units: Mapping[str, Sequence[str]]
+
+    def parse(self, row: _Row) -> LabRow | None:
+        collected = row.day("collection_date")
+        if self.kind == "pk":
+            parsed = _pk(row, self.pk_analytes)
+        elif self.kind == "ada":
+            parsed = _ada(row)
+        else:
+            parsed = _biomarker(row, self.biomarker_units)
+        if parsed is None or row.errors:
+            return None
+        return replace(parsed, timepoint=row.get("timepoint"), collection_date=collected)
+
+
+def _duplicate(parsed: LabRow, seen: dict[tuple[str, str], int], line: int) -> RowError | None:
+    """A second row for the same sample and analyte within the file."""
+    first = seen.get(parsed.key)
+    if first is None:
+        seen[parsed.key] = line
+        return None
+    return RowError(
+        line,
+        "sample_id",
+        f"sample {parsed.sample_id} ({parsed.analyte}) is already on line {first}: a duplicate",
+        parsed.sample_id,
+    )
+
+
+def read_lab_file(
+    kind: str,
+    text: str,
+    *,
+    pk_analytes: Sequence[str] = ("MIL97",),
+    biomarker_units: Mapping[str, Sequence[str]] | None = None,
+) -> LabFile:
+    """Every row of a laboratory file checked (docs/pharmacology.md §8.2). A row with an error
+    is not returned; the file is good only when `errors` is empty."""
+    if kind not in COLUMNS:
+        raise PharmacologyInputError(f"kind: {kind!r} is not one of {', '.join(COLUMNS)}")
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    errors = _header_errors(kind, header)
     if errors:
         return LabFile(kind, (), tuple(errors))
+    layout = _Layout(kind, pk_analytes, biomarker_units or {})
     rows: list[LabRow] = []
     seen: dict[tuple[str, str], int] = {}
     for number, values in enumerate(reader, start=2):
         if number - 1 > MAX_ROWS:
             errors.append(RowError(number, "", f"a file holds at most {MAX_ROWS} rows"))
             break
-        if not any((v or "").strip() for v in values.values() if isinstance(v, str)):
-            continue  # a blank line
-        row = _Row(number, values)
-        if None in values:
-            row.fail("", "the row has more fields than the header")
-        if not row.get("sample_id"):
-            row.fail("sample_id", "the laboratory's sample ID is needed")
-        if not row.get("subject"):
-            row.fail("subject", "the subject is needed")
-        if row.errors:
-            errors.extend(row.errors)
+        if _is_blank(values):
             continue
-        if kind == "pk":
-            parsed = _pk(row, pk_analytes)
-        elif kind == "ada":
-            parsed = _ada(row)
-        else:
-            parsed = _biomarker(row, biomarker_units or {})
+        row = _Row(number, values)
+        parsed = layout.parse(row) if _identified(row) else None
         errors.extend(row.errors)
         if parsed is None:
             continue
-        if parsed.key in seen:
-            errors.append(
-                RowError(
-                    number,
-                    "sample_id",
-                    f"sample {parsed.sample_id} ({parsed.analyte}) is already on line "
-                    f"{seen[parsed.key]}: a duplicate",
-                    parsed.sample_id,
-                )
-            )
+        duplicate = _duplicate(parsed, seen, number)
+        if duplicate is not None:
+            errors.append(duplicate)
             continue
-        seen[parsed.key] = number
         rows.append(parsed)
     if not rows and not errors:
         errors.append(RowError(1, "", "the file has no rows"))

@@ -217,6 +217,23 @@ def time_sample(
     )
 
 
+def steady_state_interval(schedule: SamplingSchedule) -> int | None:
+    """The dosing interval whose PK profile is compared with Cycle 1's: the first later interval
+    that repeats the first interval's PK time points (the full profile near steady state, Cycle
+    4 in the default schedules; docs/pharmacology.md §1.1, §10). None when no interval does."""
+    first = schedule.cycle(1)
+    if first is None:
+        return None
+    wanted = {t.label for t in first.timepoints if t.kind is SampleKind.PK}
+    if len(wanted) < 3:  # pre-dose and EOI alone are not a profile
+        return None
+    for cycle in sorted(schedule.cycles, key=lambda c: c.cycle):
+        labels = {t.label for t in cycle.timepoints if t.kind is SampleKind.PK}
+        if cycle.cycle > 1 and labels == wanted:
+            return cycle.cycle
+    return None
+
+
 # --- a default schedule -----------------------------------------------------------------------
 
 

@@ -72,6 +72,34 @@ class Summary:
     version: str = SUMMARY_VERSION
 
 
+@dataclass(frozen=True)
+class MeanConcentration:
+    """The arithmetic mean (SD) of concentrations at one time point, BLQ counted as 0 as the
+    mean curves count them (docs/pharmacology.md §10); `n_blq` of the `n` were BLQ."""
+
+    n: int
+    n_blq: int
+    mean: float
+    sd: float | None  # None for a single value
+    version: str = SUMMARY_VERSION
+
+
+def mean_concentration(values: Sequence[float | None]) -> MeanConcentration:
+    """Mean and SD of the results at one time point; None is a BLQ result (counted as 0)."""
+    if not values:
+        raise PharmacologyInputError("mean concentration: no values")
+    for value in values:
+        if value is not None:
+            require_finite(value, "concentration")
+    numbers = [0.0 if v is None else v for v in values]
+    return MeanConcentration(
+        n=len(numbers),
+        n_blq=sum(v is None for v in values),
+        mean=statistics.fmean(numbers),
+        sd=statistics.stdev(numbers) if len(numbers) > 1 else None,
+    )
+
+
 def geometric_cv_percent(log_sd: float) -> float:
     """100 sqrt(exp(s^2) - 1), s the SD of the log values."""
     return 100 * math.sqrt(math.expm1(log_sd**2))

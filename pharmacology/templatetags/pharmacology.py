@@ -20,6 +20,14 @@ def sig(value, digits: int = 4) -> str:
 
 
 @register.filter
+def days(hours) -> str:
+    """Hours as days, one decimal (AFRLT on the trough table)."""
+    if hours is None or hours == "":
+        return ""
+    return f"{float(hours) / 24:.1f}"
+
+
+@register.filter
 def split(value: str) -> list[str]:
     return value.split()
 

@@ -96,6 +96,9 @@ USED: dict[str, set[str] | None] = {
         "titer",
         # ECG intervals (visits/sdtm.py EG).
         "ms",
+        # Biomarkers (pharmacology/sdtm.py LB): pg/mL is submitted as ng/L, ng/mL as ug/L.
+        "ng/L",
+        "ug/L",
     },
     "VSRESU": {"mmHg", "beats/min", "breaths/min", "C", "F", "%", "kg", "LB", "cm", "in"},
     "VSTESTCD": {"SYSBP", "DIABP", "PULSE", "RESP", "TEMP", "OXYSAT", "WEIGHT", "HEIGHT"},
@@ -130,6 +133,12 @@ USED: dict[str, set[str] | None] = {
         "INR",
         "APTT",
         "PH",
+        # Cytokines measured as biomarkers (pharmacology/sdtm.py LB).
+        "INTLK2",
+        "INTLK6",
+        "INTLK10",
+        "IFNG",
+        "TNF",
     },
     "NRIND": ALL,
     # 12-lead ECG (visits/sdtm.py EG, docs/visits.md §9).

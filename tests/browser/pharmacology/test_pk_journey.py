@@ -36,12 +36,14 @@ def barcode(label):
 
 
 def lab_file(subject, *, broken=False):
-    lines = ["sample_id,subject,analyte,result,unit,lloq,uloq,run_id"]
+    lines = ["sample_id,subject,timepoint,analyte,result,unit,lloq,uloq,run_id"]
     for label, result in RESULTS.items():
         unit = "mg" if broken and label == "24 h" else "ug/mL"
-        lines.append(f"{barcode(label)},{subject.subject_number},MIL97,{result},{unit},0.05,50,R1")
+        lines.append(
+            f"{barcode(label)},{subject.subject_number},{label},MIL97,{result},{unit},0.05,50,R1"
+        )
     if broken:
-        lines.append(f"PK-UNKNOWN,{subject.subject_number},MIL97,1.0,ug/mL,0.05,50,R1")
+        lines.append(f"PK-UNKNOWN,{subject.subject_number},2 h,MIL97,1.0,ug/mL,0.05,50,R1")
     return ("\n".join(lines) + "\n").encode()
 
 

@@ -52,11 +52,12 @@ def pk_samples(coordinator_a, subject_a, dose_a):
 
 
 def pk_csv(samples, subject, *, overrides=None, extra=()) -> bytes:
-    lines = ["sample_id,subject,analyte,result,unit,lloq,uloq,run_id"]
+    lines = ["sample_id,subject,timepoint,analyte,result,unit,lloq,uloq,run_id"]
     for label, (_, result) in PK_PROFILE.items():
         result = (overrides or {}).get(label, result)
         lines.append(
-            f"{samples[label].sample_id},{subject.subject_number},MIL97,{result},ug/mL,0.05,50,RUN-1"
+            f"{samples[label].sample_id},{subject.subject_number},{label},MIL97,{result},ug/mL,"
+            "0.05,50,RUN-1"
         )
     lines.extend(extra)
     return ("\n".join(lines) + "\n").encode()

@@ -2,6 +2,7 @@
 sample it left out and why (docs/pharmacology.md §2.1, §9)."""
 
 import pytest
+from django.urls import reverse
 
 from core.errors import PermissionDenied, ValidationError
 from core.records import history_entries
@@ -11,8 +12,9 @@ from tests.integration.pharmacology.conftest import pk_csv
 
 
 def test_excluding_a_point_recomputes_the_nca_traceably(
-    data_manager, coordinator_a, study, subject_a, pk_samples, django_capture_on_commit_callbacks
-):
+    client, monitor, data_manager, coordinator_a, study, subject_a, pk_samples,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
         lab_import(by=data_manager, study=study, kind="pk", file_name="r.csv",
                    content=pk_csv(pk_samples, subject_a))  # fmt: skip
@@ -33,6 +35,13 @@ def test_excluding_a_point_recomputes_the_nca_traceably(
     assert point["status"] == "excluded" and "infusion arm" in point["reason"]
     assert after.history.count() == 2
     assert history_entries(Concentration.objects.get(pk=eoi.pk))[-1]["reason"] == "PK review"
+    # The PK page marks it on the individual curves (linear and semi-log) and in the table.
+    client.force_login(monitor)
+    page = client.get(reverse("pharmacology:pk")).content.decode()
+    assert page.count('class="excluded"') == 2
+    assert "From the NCA: Sample drawn from the infusion arm" in page
+    csv_text = client.get(reverse("pharmacology:pk") + "?csv=concentrations").content.decode()
+    assert "Sample drawn from the infusion arm" in csv_text
 
     late = Concentration.objects.get(sample=pk_samples["24 h"])
     with django_capture_on_commit_callbacks(execute=True):

@@ -36,8 +36,9 @@ def test_treatment_induced_ada_and_incidence_per_dose_level(
     sample(coordinator_a, subject, c2, "ada", "pre-dose", "ADA-2", -20)
     number = subject.subject_number
     content = (
-        "sample_id,subject,screening,confirmatory,titer,neutralising,run_id\n"
-        f"ADA-1,{number},negative,,,,R1\nADA-2,{number},positive,positive,200,negative,R1\n"
+        "sample_id,subject,timepoint,screening,confirmatory,titer,neutralising,run_id\n"
+        f"ADA-1,{number},pre-dose,negative,,,,R1\n"
+        f"ADA-2,{number},pre-dose,positive,positive,200,negative,R1\n"
     ).encode()
     assert lab_import(by=data_manager, study=study, kind="ada", file_name="ada.csv",
                       content=content).status == "accepted"  # fmt: skip
@@ -72,9 +73,10 @@ def test_biomarker_change_from_baseline(coordinator_a, data_manager, monitor, st
     sample(coordinator_a, subject, c1, "biomarker", "6 h", "BM-2", 360)
     number = subject.subject_number
     content = (
-        "sample_id,subject,analyte,result,unit,lloq,uloq\n"
-        f"BM-1,{number},IL6,4.0,pg/mL,1.5,500\nBM-2,{number},IL6,12,pg/mL,1.5,500\n"
-        f"BM-1,{number},SCD80,<LLOQ,ng/mL,0.1,50\nBM-2,{number},SCD80,0.4,ng/mL,0.1,50\n"
+        "sample_id,subject,timepoint,analyte,result,unit,lloq,uloq\n"
+        f"BM-1,{number},pre-dose,IL6,4.0,pg/mL,1.5,500\nBM-2,{number},6 h,IL6,12,pg/mL,1.5,500\n"
+        f"BM-1,{number},pre-dose,SCD80,<LLOQ,ng/mL,0.1,50\n"
+        f"BM-2,{number},6 h,SCD80,0.4,ng/mL,0.1,50\n"
     ).encode()
     imported = lab_import(
         by=data_manager, study=study, kind="biomarker", file_name="bm.csv", content=content

@@ -1,6 +1,9 @@
 """Importing the laboratory's results: all rows or none, a per-row report, the file kept, BLQ
 with its LLOQ, re-assays with a reason, NCA enqueued on commit (docs/pharmacology.md §8-§9)."""
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from core.errors import PermissionDenied
@@ -50,7 +53,7 @@ def test_one_bad_row_refuses_the_whole_file_and_keeps_it(
         pk_samples,
         subject_a,
         overrides={"6 h": "1.9 ug"},
-        extra=[f"NO-SUCH-TUBE,{subject_a.subject_number},MIL97,1.0,ug/mL,0.05,50,RUN-1"],
+        extra=[f"NO-SUCH-TUBE,{subject_a.subject_number},2 h,MIL97,1.0,ug/mL,0.05,50,RUN-1"],
     )
     imported = run(data_manager, study, content, name="bad.csv")
     assert imported.status == "refused" and imported.saved == 0
@@ -67,8 +70,8 @@ def test_duplicates_and_re_assays(data_manager, study, subject_a, pk_samples):
     assert again.status == "refused" and len(again.report) == 8
     assert "already has a MIL97 result: a duplicate" in again.report[0]["message"]
     reassay = (
-        "sample_id,subject,analyte,result,unit,lloq,uloq,run_id,reassay_reason\n"
-        f"PK-6h,{subject_a.subject_number},MIL97,1.85,ug/mL,0.05,50,RUN-2,Haemolysed aliquot\n"
+        "sample_id,subject,timepoint,analyte,result,unit,lloq,uloq,run_id,reassay_reason\n"
+        f"PK-6h,{subject_a.subject_number},6 h,MIL97,1.85,ug/mL,0.05,50,RUN-2,Haemolysed aliquot\n"
     ).encode()
     accepted = run(data_manager, study, reassay, name="reassay.csv")
     assert accepted.status == "accepted", accepted.report
@@ -81,10 +84,52 @@ def test_duplicates_and_re_assays(data_manager, study, subject_a, pk_samples):
 
 
 def test_the_subject_must_match_the_sample(data_manager, study, subject_a, pk_samples):
-    content = b"sample_id,subject,analyte,result,unit,lloq\nPK-6h,101-999,MIL97,1.2,ug/mL,0.05\n"
+    content = (
+        b"sample_id,subject,timepoint,analyte,result,unit,lloq\n"
+        b"PK-6h,101-999,6 h,MIL97,1.2,ug/mL,0.05\n"
+    )
     imported = run(data_manager, study, content)
     assert imported.report[0]["column"] == "subject"
     assert f"taken from {subject_a.subject_number}, not 101-999" in imported.report[0]["message"]
+
+
+def test_each_row_is_its_samples_time_point_and_day(
+    data_manager, study, subject_a, dose_a, pk_samples
+):
+    """A tube the laboratory lists at another time point (or day) than the site recorded is
+    swapped or mislabelled: the file is refused with the row and the rule, nothing saved."""
+    number = subject_a.subject_number
+    taken = pk_samples["6 h"].collected_at.astimezone(ZoneInfo(subject_a.site.timezone)).date()
+    header = "sample_id,subject,timepoint,collection_date,analyte,result,unit,lloq\n"
+    content = (
+        header + f"PK-6h,{number},24 h,{taken},MIL97,1.9,ug/mL,0.05\n"
+        f"PK-24h,{number},24 h,{taken},MIL97,1.6,ug/mL,0.05\n"
+        f"PK-EOI,{number},EOI,{taken - timedelta(days=1)},MIL97,2.1,ug/mL,0.05\n"
+    ).encode()
+    imported = run(data_manager, study, content)
+    assert imported.status == "refused" and not Concentration.objects.exists()
+    assert [(e["line"], e["column"], e["sample_id"]) for e in imported.report] == [
+        (2, "timepoint", "PK-6h"),
+        (3, "collection_date", "PK-24h"),
+        (4, "collection_date", "PK-EOI"),
+    ]
+    assert imported.report[0]["message"] == (
+        "sample PK-6h is the '6 h' sample of C1D1, not '24 h': the time point must be the "
+        "sample's nominal time point"
+    )
+    taken_24 = pk_samples["24 h"].collected_at.astimezone(ZoneInfo(subject_a.site.timezone))
+    assert (
+        f"was taken on {taken_24:%Y-%m-%d} at the site, not {taken}"
+        in (imported.report[1]["message"])
+    )
+    # The schedule's label in another case or spacing is the same time point.
+    good = (
+        header + f"PK-6h,{number},6 H,{taken},MIL97,1.9,ug/mL,0.05\n"
+        f"PK-24h,{number}, 24 h ,,MIL97,1.6,ug/mL,0.05\n"
+    ).encode()
+    accepted = run(data_manager, study, good, name="good.csv")
+    assert accepted.status == "accepted", accepted.report
+    assert Concentration.objects.count() == 2
 
 
 def test_only_study_wide_data_roles_import(coordinator_a, sponsor, study, subject_a, pk_samples):

@@ -44,10 +44,13 @@ def seed_samples(study, subject, dose, by) -> list[str]:
 
 
 def csv_of(ids, subject, bad_line: int | None = None) -> bytes:
-    lines = ["sample_id,subject,analyte,result,unit,lloq,uloq,run_id"]
+    lines = ["sample_id,subject,timepoint,analyte,result,unit,lloq,uloq,run_id"]
     for n, sample_id in enumerate(ids, start=2):
         unit = "mg" if n == bad_line else "ug/mL"
-        lines.append(f"{sample_id},{subject.subject_number},MIL97,1.25,{unit},0.05,50,R1")
+        timepoint = sample_id.replace("BULK-", "T")  # each seeded sample's own time point
+        lines.append(
+            f"{sample_id},{subject.subject_number},{timepoint},MIL97,1.25,{unit},0.05,50,R1"
+        )
     return ("\n".join(lines) + "\n").encode()
 
 

@@ -149,3 +149,77 @@ def test_a_lab_system_sends_a_file(data_manager, coordinator_a, study, subject_a
         .status_code
         == 403
     )
+
+
+def test_a_concentration_is_excluded_and_put_back_through_the_api(
+    data_manager, coordinator_a, sponsor, study, subject_a, pk_samples,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    """POST .../exclusion/ with If-Match: the reason is audited, the NCA computed again and its
+    every version kept in the NCA's history (docs/pharmacology.md §9, §10)."""
+    from pharmacology.models import NcaAnalysis
+    from pharmacology.services import lab_import
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lab_import(by=data_manager, study=study, kind="pk", file_name="r.csv",
+                   content=pk_csv(pk_samples, subject_a))  # fmt: skip
+    eoi = Concentration.objects.get(sample=pk_samples["EOI"])
+    url = f"/api/v1/concentrations/{eoi.pk}/exclusion/"
+    client = api(data_manager)
+    read = client.get(f"/api/v1/concentrations/{eoi.pk}/")
+    assert read["ETag"] == f'"{eoi.pk}.{eoi.version}"'
+    body = {"exclude_reason": "Drawn from the infusion arm", "reason": "PK review"}
+    assert client.post(url, body, format="json").status_code == 428
+    stale = client.post(url, body, format="json", HTTP_IF_MATCH=f'"{eoi.pk}.{eoi.version + 1}"')
+    assert stale.status_code == 412
+    both = client.post(
+        url, {**body, "exclude_from_lambda_z_reason": "x"}, format="json",
+        HTTP_IF_MATCH=read["ETag"],
+    )  # fmt: skip
+    assert both.status_code == 400
+    assert "exclude_from_lambda_z_reason" in both.json()["error"]["fields"]
+    no_reason = client.post(url, {"exclude_reason": "x"}, format="json", HTTP_IF_MATCH=read["ETag"])
+    assert no_reason.status_code == 400 and "reason" in no_reason.json()["error"]["fields"]
+    for who in (coordinator_a, sponsor):
+        refused = api(who).post(url, body, format="json", HTTP_IF_MATCH=read["ETag"])
+        assert refused.status_code == 403, who
+    before = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        excluded = client.post(url, body, format="json", HTTP_IF_MATCH=read["ETag"])
+    assert excluded.status_code == 200, excluded.content
+    assert excluded.json()["exclude_reason"] == "Drawn from the infusion arm"
+    assert excluded["ETag"] == f'"{eoi.pk}.{eoi.version + 1}"'
+    nca = NcaAnalysis.objects.get(subject=subject_a)
+    assert nca.parameters["cmax"]["value"] == 2.05
+    point = next(p for p in nca.points if p["sample_id"] == "PK-EOI")
+    assert point["status"] == "excluded" and "infusion arm" in point["reason"]
+    changed = client.get("/api/v1/concentrations/", {"updated_since": before.isoformat()})
+    assert [r["id"] for r in changed.json()["results"]] == [eoi.pk]
+    # Put back: empty reasons, with the reason for the change.
+    with django_capture_on_commit_callbacks(execute=True):
+        back = client.post(
+            url, {"reason": "Re-reviewed: the arm was flushed"}, format="json",
+            HTTP_IF_MATCH=excluded["ETag"],
+        )  # fmt: skip
+    assert back.status_code == 200 and back.json()["exclude_reason"] == ""
+    history = client.get(f"/api/v1/concentrations/{eoi.pk}/history/").json()
+    assert [h["reason"] for h in history[1:]] == ["PK review", "Re-reviewed: the arm was flushed"]
+    assert history[1]["changes"] == [
+        {"field": "exclude_reason", "old": "", "new": "Drawn from the infusion arm"}
+    ]
+    # The NCA resource keeps every version: computed, then again after each change.
+    nca = NcaAnalysis.objects.get(subject=subject_a)
+    assert nca.parameters["cmax"]["value"] == 2.1
+    nca_history = client.get(f"/api/v1/nca/{nca.pk}/history/")
+    assert nca_history.status_code == 200
+    entries = nca_history.json()
+    assert [e["reason"] for e in entries] == [
+        "NCA computed", "NCA recomputed: inputs changed", "NCA recomputed: inputs changed",
+    ]  # fmt: skip
+    parameters = next(c for c in entries[1]["changes"] if c["field"] == "parameters")
+    assert parameters["new"]["cmax"]["value"] == 2.05
+    assert api(coordinator_a).get(f"/api/v1/nca/{nca.pk}/history/").status_code == 200
+    csv_text = client.get("/api/v1/nca/", {"format": "csv"}).content.decode()
+    assert csv_text.splitlines()[0].startswith("id,study,subject,subject_number,interval")
+    later = (timezone.now() + timedelta(minutes=5)).isoformat()
+    assert client.get("/api/v1/nca/", {"updated_since": later}).json()["results"] == []

@@ -8,7 +8,7 @@ from pharmacology.models import LabImport
 from tests.integration.pharmacology.conftest import pk_csv
 
 QUERIES_LAB_FILES = 8
-QUERIES_PK = 9
+QUERIES_PK = 11
 
 
 def upload(client, content, name="run.csv"):
@@ -42,7 +42,9 @@ def test_monitor_sees_curves_parameters_and_csv(
     page = client.get(reverse("pharmacology:pk"))
     assert page.status_code == 200
     text = page.content.decode()
-    assert text.count("<svg") == 4 and "semi-log" in text
+    # Interval 1's four curves; Cycle 1 against steady state (linear, semi-log) and the troughs
+    # (none yet: only Cycle 1 was dosed, so no trough chart).
+    assert text.count("<svg") == 6 and "semi-log" in text
     assert f'data-nca-subject="{subject_a.subject_number}"' in text
     assert ">2.1<" in text  # Cmax
     csv_text = client.get(reverse("pharmacology:pk") + "?csv=nca").content.decode()
@@ -77,6 +79,8 @@ def test_pages_read_a_fixed_number_of_queries(
         assert client.get(reverse("pharmacology:lab_imports")).status_code == 200
     client.force_login(monitor)
     # The same four, the concentrations with their samples, subjects and dose levels, the
-    # analyses with theirs, and the session's write: whatever the number of subjects and samples.
+    # analyses with theirs, the protocol's settings and the concentrations across cycles (the
+    # Cycle 1 and steady-state profiles and the troughs), and the session's write: whatever the
+    # number of subjects and samples.
     with django_assert_num_queries(QUERIES_PK):
         assert client.get(reverse("pharmacology:pk")).status_code == 200

@@ -40,6 +40,10 @@ EXPLAINED_WARNINGS = {
     ("STD0003", "IS", "ISSTNRHI"),
     ("STD0003", "IS", "ISNRIND"),
     ("STD0003", "IS", "ISLLOQ"),
+    # Soluble CD80 has no CDISC LBTESTCD: the protocol's code extends the extensible codelists.
+    ("STD0010", "LB", "LBTESTCD"),
+    ("STD0010", "LB", "LBTEST"),
+    ("STD0003", "SUPPLB", "QEVAL"),  # the run's LLOQ and ULOQ are facts, not judgements
 }
 
 

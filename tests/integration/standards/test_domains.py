@@ -22,6 +22,15 @@ def test_the_apps_register_the_domains_the_data_support():
     assert registry.domains()[0].code == "DM"  # RFSTDTC first: the others need it
 
 
+def test_contributions_add_to_registered_domains():
+    """Records one app adds to another's domain (docs/standards.md §9.1): biomarkers in LB."""
+    contributed = registry.contributions()
+    assert {code: [c.by for c in listed] for code, listed in contributed.items()} == {
+        "LB": ["biomarkers"]
+    }
+    assert set(contributed) <= CURRENT_DOMAINS
+
+
 @pytest.mark.parametrize("code", sorted(CURRENT_DOMAINS))
 def test_each_mapping_follows_the_sdtmig_table(code):
     domain = registry.domain(code)

@@ -46,3 +46,15 @@ def test_dose_normalised_chart_of_the_pk_page() -> None:
     assert title.startswith("cmax/dose against dose (log-log), slope b = ")
     assert svg.count("<circle") == 6  # 3 subjects + 3 points of the power line
     assert svg.count("<polyline") == 1
+
+
+def test_excluded_points_are_open_squares_off_the_line() -> None:
+    series = [Series("101-001", (Point(0.5, 2.1, "EOI (excluded from the NCA: arm)", excluded=True),
+                                 Point(2, 2.0, "2 h"), Point(24, 1.0, "24 h")))]  # fmt: skip
+    svg = line_chart(series, title="t", x_label="h", y_label="c")
+    assert svg.count('class="excluded"') == 1 and svg.count("<circle") == 2
+    assert "excluded from the NCA: arm" in svg
+    assert "1 point(s) excluded from the NCA (open squares)" in svg
+    # The line joins the points used only: two of them.
+    line = svg.split('<polyline points="')[1].split('"')[0]
+    assert len(line.split()) == 2

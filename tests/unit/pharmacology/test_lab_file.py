@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from pharmacology.rules.lab_file import read_lab_file
+from pharmacology.rules.lab_file import read_lab_file, same_timepoint
 
-PK_HEADER = "sample_id,subject,analyte,result,unit,lloq,uloq,run_id\n"
+# Columns may come in any order: the time point comes last here.
+PK_HEADER = "sample_id,subject,analyte,result,unit,lloq,uloq,run_id,timepoint\n"
 UNITS = {"IL6": ("pg/mL",), "SCD80": ("pg/mL", "ng/mL")}
 
 
 def pk(*rows: str) -> str:
-    return PK_HEADER + "".join(r + "\n" for r in rows)
+    """A PK file of the rows, each taken at the 2 h time point."""
+    lines = [line for row in rows for line in row.split("\n")]
+    return PK_HEADER + "".join(line + ",2 h\n" for line in lines)
 
 
 def test_a_good_pk_file_keeps_blq_with_its_lloq() -> None:
@@ -60,8 +65,8 @@ def test_bad_pk_rows_are_reported_with_line_column_and_rule(
 
 def test_header_is_checked_first() -> None:
     parsed = read_lab_file("pk", "sample_id,subject,result\nS1,101-001,1\n")
-    assert [(e.line, e.column) for e in parsed.errors] == [(1, "analyte")]
-    assert "lacks the column(s) analyte, unit, lloq" in parsed.errors[0].message
+    assert [(e.line, e.column) for e in parsed.errors] == [(1, "timepoint")]
+    assert "lacks the column(s) timepoint, analyte, unit, lloq" in parsed.errors[0].message
     assert read_lab_file("pk", PK_HEADER).errors[0].message == "the file has no rows"
     unknown = read_lab_file("pk", PK_HEADER.strip() + ",colour\n")
     assert "unknown column(s) colour" in unknown.errors[0].message
@@ -80,7 +85,10 @@ def test_header_is_checked_first() -> None:
 )
 def test_ada_tiers(row: str, column: str | None, words: str | None) -> None:
     parsed = read_lab_file(
-        "ada", "sample_id,subject,screening,confirmatory,titer,neutralising,run_id\n" + row + "\n"
+        "ada",
+        "sample_id,subject,screening,confirmatory,titer,neutralising,run_id,timepoint\n"
+        + row
+        + ",pre-dose\n",
     )
     if column is None:
         assert parsed.ok and parsed.rows[0].analyte == "ADA"
@@ -90,11 +98,11 @@ def test_ada_tiers(row: str, column: str | None, words: str | None) -> None:
 
 
 def test_biomarkers_keep_the_text_and_check_units() -> None:
-    header = "sample_id,subject,analyte,result,unit,lloq,uloq,diluted\n"
+    header = "sample_id,subject,timepoint,analyte,result,unit,lloq,uloq,diluted\n"
     good = read_lab_file(
         "biomarker",
-        header + "B1,101-001,IL6,<LLOQ,pg/mL,1.5,500,\nB1,101-001,SCD80,2.5,ng/mL,0.1,10,\n"
-        "B2,101-001,IL6,>ULOQ,pg/mL,1.5,500,\nB3,101-001,IL6,900,pg/mL,1.5,500,yes\n",
+        header + "B1,101-001,6 h,IL6,<LLOQ,pg/mL,1.5,500,\nB1,101-001,6 h,SCD80,2.5,ng/mL,0.1,10,\n"
+        "B2,101-001,6 h,IL6,>ULOQ,pg/mL,1.5,500,\nB3,101-001,6 h,IL6,900,pg/mL,1.5,500,yes\n",
         biomarker_units=UNITS,
     )
     assert good.ok, good.errors
@@ -103,9 +111,48 @@ def test_biomarkers_keep_the_text_and_check_units() -> None:
     ]  # fmt: skip
     bad = read_lab_file(
         "biomarker",
-        header + "B1,101-001,IL6,2,ng/mL,1.5,500,\nB2,101-001,IL99,2,pg/mL,1.5,500,\n"
-        "B3,101-001,IL6,1,pg/mL,1.5,500,\n",
+        header + "B1,101-001,6 h,IL6,2,ng/mL,1.5,500,\nB2,101-001,6 h,IL99,2,pg/mL,1.5,500,\n"
+        "B3,101-001,6 h,IL6,1,pg/mL,1.5,500,\n",
         biomarker_units=UNITS,
     )
     assert [(e.line, e.column) for e in bad.errors] == [(2, "unit"), (3, "analyte"), (4, "result")]
     assert "report it as '<LLOQ'" in bad.errors[2].message
+
+
+def test_each_row_names_its_time_point_and_may_name_its_day() -> None:
+    header = "sample_id,subject,timepoint,collection_date,analyte,result,unit,lloq\n"
+    good = read_lab_file("pk", header + "S1,101-001,Pre-dose,2025-03-04,MIL97,BLQ,ug/mL,0.05\n")
+    assert good.ok, good.errors
+    [row] = good.rows
+    assert (row.timepoint, row.collection_date) == ("Pre-dose", date(2025, 3, 4))
+    bad = read_lab_file(
+        "pk",
+        header + "S1,101-001,,,MIL97,BLQ,ug/mL,0.05\n"
+        "S2,101-001,2 h,04/03/2025,MIL97,1.2,ug/mL,0.05\n"
+        "S3,101-001,2 h,2025-02-30,MIL97,1.2,ug/mL,0.05\n"
+        "S4,101-001,2 h,2025-W10-2,MIL97,1.2,ug/mL,0.05\n",
+    )
+    assert [(e.line, e.column) for e in bad.errors] == [
+        (2, "timepoint"), (3, "collection_date"), (4, "collection_date"), (5, "collection_date"),
+    ]  # fmt: skip
+    assert "nominal time point is needed" in bad.errors[0].message
+    assert "'04/03/2025' is not a date (YYYY-MM-DD)" in bad.errors[1].message
+    assert bad.rows == ()
+
+
+@pytest.mark.parametrize(
+    ("reported", "nominal", "same"),
+    [
+        ("pre-dose", "pre-dose", True),
+        ("Pre-Dose", "pre-dose", True),
+        (" 2  H ", "2 h", True),
+        ("EOI", "EOI", True),
+        ("2 h", "24 h", False),
+        ("predose", "pre-dose", False),
+        ("6h", "6 h", False),
+    ],
+)
+def test_a_time_point_is_the_schedules_label_in_any_case_and_spacing(
+    reported: str, nominal: str, same: bool
+) -> None:
+    assert same_timepoint(reported, nominal) is same

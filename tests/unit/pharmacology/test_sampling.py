@@ -157,3 +157,21 @@ def test_a_custom_schedule_is_plain_data() -> None:
     assert eoi1.nominal_at == C1.end + timedelta(hours=1)
     assert eoi1.nrrlt == 1.5
     assert day8.nfrlt == 168
+
+
+@pytest.mark.parametrize(
+    ("schedule", "interval"),
+    [
+        (default_schedule("Q3W"), 4),  # Cycle 4 repeats Cycle 1's profile
+        (default_schedule("Q2W"), 4),
+        (default_schedule("Q3W", full_profile_cycles=(1, 3, 6)), 3),  # the first repeat
+        (default_schedule("Q3W", full_profile_cycles=(1,)), None),  # no repeat: no comparison
+        # Pre-dose and EOI alone are not a profile, even when every cycle has them.
+        (default_schedule("Q3W", full_profile_cycles=(), eoi_cycles=(1, 2, 3, 4)), None),
+        (SamplingSchedule("Q3W", 504, 0.5, default_schedule("Q3W").cycles[1:]), None),
+    ],
+)
+def test_the_steady_state_interval_repeats_the_first_profile(schedule, interval) -> None:
+    from pharmacology.rules.sampling import steady_state_interval
+
+    assert steady_state_interval(schedule) == interval

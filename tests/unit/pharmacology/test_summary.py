@@ -187,3 +187,18 @@ def test_geometric_mean_refuses_zero_values() -> None:
 def test_unknown_parameter_is_refused() -> None:
     with pytest.raises(PharmacologyInputError, match="no statistic is defined for 'foo'"):
         summarise("foo", (1.0,))
+
+
+def test_the_mean_concentration_counts_blq_as_zero() -> None:
+    from pharmacology.rules.summary import mean_concentration
+
+    # Worked by hand: (1.0 + 0 + 2.0) / 3 = 1.0; SD sqrt(((0)^2 + 1^2 + 1^2) / 2) = 1.0.
+    mean = mean_concentration([1.0, None, 2.0])
+    assert (mean.n, mean.n_blq, mean.mean, mean.sd) == (3, 1, 1.0, 1.0)
+    single = mean_concentration([0.42])
+    assert (single.mean, single.sd) == (0.42, None)
+    assert mean_concentration([None, None]).mean == 0.0
+    with pytest.raises(PharmacologyInputError):
+        mean_concentration([])
+    with pytest.raises(PharmacologyInputError):
+        mean_concentration([1.0, math.nan])
