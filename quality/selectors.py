@@ -168,7 +168,7 @@ def subject_quality(user, subject: Subject) -> SubjectQuality:
         )
     for lab in (
         LabResult.objects.filter(subject=subject)
-        .select_related("visit", "adverse_event")
+        .select_related("visit__subject", "adverse_event")
         .order_by("sampled_on", "test", "pk")
     ):
         records.append(
