@@ -59,6 +59,24 @@ def check_writable(instance: object) -> None:
         guard(instance)
 
 
+# Study write guards: called by the writes that belong to a study rather than to one subject's
+# casebook and so do not pass core.records (the Safety Review Committee's decisions, the
+# recommendations an evaluation stores), inside their transaction, with the study's id. The
+# quality app registers the check of a locked study database (docs/quality.md §5): read-only
+# for everyone, so a guard raises core.errors.RecordLocked.
+_study_guards: list[Callable[[int], None]] = []
+
+
+def guard_study_writes(guard: Callable[[int], None]) -> None:
+    if guard not in _study_guards:
+        _study_guards.append(guard)
+
+
+def check_study_writable(study_id: int) -> None:
+    for guard in list(_study_guards):
+        guard(study_id)
+
+
 # After-write hooks: called by core.records after every create, correction and void of a clinical
 # record, inside its transaction, with the record and the user. The quality app clears the
 # source data verification and invalidates the casebook signature the change touches

@@ -65,6 +65,12 @@ def visible_observations(user):
     return restrict(LesionObservation.objects.all(), user)
 
 
+def subject_lesions(subject: Subject) -> list[Lesion]:
+    """The subject's lesions (not voided) in the order they were identified, for a caller that
+    holds the subject already (the data quality checks, docs/quality.md §1)."""
+    return list(Lesion.objects.filter(subject=subject).order_by("pk"))
+
+
 @dataclass
 class SubjectEfficacy:
     """One subject's tumour assessments and everything derived from them."""

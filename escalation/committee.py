@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.roles import Capability
 from accounts.scoping import require
 from core.errors import ValidationError, field_error
+from core.events import check_study_writable
 from core.records import check_signing_password, retry_on_conflict, sign_record
 from trial.models import Cohort, DoseLevel, EscalationTrack
 
@@ -131,6 +132,9 @@ def _decide(
     request=None,
 ) -> CommitteeDecision:
     require(by, Capability.SIGN_COMMITTEE_DECISION, study_id=track.study_id)
+    # A locked study database takes no decision (docs/quality.md §5): said before the password
+    # is spent; checked again, and held, inside the transaction.
+    check_study_writable(track.study_id)
     if request is not None:
         # Checked before the transaction: a wrong password counts towards the account lockout,
         # and that count must not roll back with the refused decision.
@@ -168,6 +172,9 @@ def _decide_in_transaction(
     new_expansion_regimen,
 ) -> CommitteeDecision:
     with transaction.atomic():
+        # Refused while the study database is locked; a lock being taken waits for this
+        # decision to commit, or this decision waits for the lock and is refused.
+        check_study_writable(track.study_id)
         # The one lock order (escalation.services): the tracks' cohorts, then their evaluation
         # states, then the recommendation. An evaluation running now holds the track's state:
         # the decision waits for it, then finds the recommendation as the evaluation left it

@@ -27,6 +27,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.errors import RecordLocked
+from core.events import check_study_writable
 from core.records import retry_on_conflict
 from subjects.models import Subject
 from subjects.selectors import occupied_places
@@ -56,6 +58,17 @@ class EvaluationResult:
     track_id: int
     recommendation: Recommendation | None  # the track's current recommendation
     created: bool  # a new recommendation was stored by this evaluation
+    refused: str = ""  # why nothing was stored (a locked study database)
+
+
+def study_write_refusal(study_id: int) -> str:
+    """Why the study's data may not change now (its database is locked, docs/quality.md §5),
+    or "". Inside a transaction, the check holds until commit against a lock being taken."""
+    try:
+        check_study_writable(study_id)
+    except RecordLocked as error:
+        return " ".join(error.messages)
+    return ""
 
 
 def lock_tracks(track_ids, *, cohorts: bool = False) -> dict[int, TrackEvaluationState]:
@@ -284,6 +297,13 @@ def evaluate_track(track_id: int) -> EvaluationResult:
         if track.status == EscalationTrack.Status.PLANNED:
             _mark_evaluated(state, started, next_on=None)
             return EvaluationResult(track_id, current, created=False)
+        refused = study_write_refusal(track.study_id)
+        if refused:
+            # A locked study database is read-only for everyone: no recommendation, DLT status
+            # or pause is stored. Unlocking asks for the evaluations again (quality.services).
+            log.info("track %s: evaluation stores nothing: %s", track_id, refused)
+            _mark_evaluated(state, started, next_on=None)
+            return EvaluationResult(track_id, current, created=False, refused=refused)
         subjects = list(facts.track_subjects(track))
         today = facts.evaluation_today(subjects)
         track_input = facts.track_facts(track, subjects, today=today)

@@ -105,7 +105,12 @@ def evaluate_and_announce(track_id: int) -> dict:
     if not evaluation_owed(track_id):
         return {"track": track_id, "created": False, "skipped": True}
     result = evaluate_and_notify(track_id)
-    return {"track": track_id, "created": result.created, "skipped": False}
+    return {
+        "track": track_id,
+        "created": result.created,
+        "skipped": False,
+        **({"refused": result.refused} if result.refused else {}),
+    }
 
 
 @shared_task(name="escalation.send_notifications", acks_late=True, **RETRY)

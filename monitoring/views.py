@@ -29,6 +29,7 @@ from escalation.selectors import (
     visible_recommendation,
     visible_track,
 )
+from quality.selectors import study_lock_state
 from safety.models import AdverseEvent
 from safety.selectors import visible_adverse_event
 from safety.services import adverse_event_adjudicate
@@ -261,6 +262,8 @@ def _review_context(request, recommendation, *, confirm_form=None, override_form
         "override_form": override_form,
         "printed_name": _printed_name(request.user),
         "history": decision_history(request.user, study, track=recommendation.track),
+        # A locked study database takes no decision (docs/quality.md §5).
+        "study_lock": study_lock_state(study),
     }
 
 
@@ -325,6 +328,7 @@ def track_decision(request, pk: int):
             "form": form,
             "printed_name": _printed_name(request.user),
             "history": decision_history(request.user, study, track=track),
+            "study_lock": study_lock_state(study),
         },
         status=status,
     )

@@ -20,7 +20,7 @@ from accounts.roles import Capability
 from accounts.scoping import require
 from core import events
 from core.dates import refuse_future
-from core.errors import ValidationError, field_error
+from core.errors import RecordLocked, ValidationError, field_error
 from core.records import create_record, retry_on_conflict, update_record, void_record
 from subjects.models import Subject
 
@@ -434,8 +434,12 @@ def lab_import(
 ) -> LabImport:
     """Import one laboratory file: every row checked, and either every result saved in one
     transaction or none, with a per-row report (docs/pharmacology.md §8.2). The file and the
-    import are kept in both cases. PK imports enqueue the NCA of the subjects concerned."""
+    import are kept in both cases. PK imports enqueue the NCA of the subjects concerned.
+
+    A locked study database takes no file (RecordLocked: nothing kept, the API's 423); a row of
+    a locked subject refuses the file like any bad row (docs/quality.md §5)."""
     require(by, Capability.EDIT_DATA, study_id=study.pk)
+    events.check_study_writable(study.pk)
     if kind not in LabImport.Kind.values:
         raise field_error("kind", f"'{kind}' is not one of {', '.join(LabImport.Kind.values)}.")
     protocol = selectors.protocol_for(study.pk)
@@ -472,6 +476,8 @@ def lab_import(
     report = [_row_error(e.line, e.column, e.message, e.sample_id) for e in parsed.errors]
     row_count = len(parsed.rows) + len({e.line for e in parsed.errors if e.line > 1})
     with transaction.atomic():
+        # Held until commit: a study lock being taken waits for this import, or refuses it.
+        events.check_study_writable(study.pk)
         db_errors, samples = _check_against_samples(study, kind, parsed)
         report = sorted(report + db_errors, key=lambda e: (e["line"], e["column"]))
         if report:
@@ -505,6 +511,14 @@ def _save_results(by, study, kind, source, name, text, digest, parsed, samples) 
     for row in parsed.rows:
         sample = samples[row.sample_id]
         values = _result_values(kind, row)
+        try:
+            if sample.subject_id not in subjects:
+                # The write guard of every clinical record (a locked subject, docs/quality.md
+                # §5), asked once per subject: the bulk insert below does not pass core.records.
+                events.check_writable(model(sample=sample))
+        except RecordLocked as error:
+            locked = ValidationError({"subject": error.messages})
+            raise _RowRefused(row.line, row.sample_id, locked) from None
         subjects.add(sample.subject_id)
         try:
             if row.reassay_reason:

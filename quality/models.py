@@ -19,6 +19,8 @@ FORM_CHOICES = [
     ("subject", "Subject"),
     ("dose", "Dose administration"),
     ("adverse_event", "Adverse event"),
+    ("lab_result", "Lab result"),
+    ("lesion", "Tumour lesion"),
 ]
 FORM_LABELS = dict(FORM_CHOICES)
 

@@ -13,9 +13,11 @@ from django.utils import timezone
 from accounts.roles import Capability
 from accounts.scoping import can, restrict
 from dosing.models import DoseAdministration
+from efficacy.models import Lesion
 from safety.models import AdverseEvent
 from subjects.models import Subject
 from trial.models import Site, Study
+from visits.models import LabResult
 
 from .models import (
     FORM_LABELS,
@@ -27,7 +29,7 @@ from .models import (
     SubjectLock,
     Verification,
 )
-from .services import current_casebook_signature, settings_for
+from .services import FORM_MODELS, current_casebook_signature, settings_for
 
 # Days open -> the report's columns (docs/quality.md §2).
 AGE_BUCKETS = (
@@ -139,8 +141,8 @@ class SubjectQuality:
 def _fields(record) -> list[tuple[str, str, object]]:
     rows = []
     for f in record._meta.concrete_fields:
-        if f.name in BOOKKEEPING:
-            continue
+        if f.name in BOOKKEEPING or not f.editable:
+            continue  # derived values (a lab result's grade) are not entered, nor queried
         value = getattr(record, f"get_{f.name}_display")() if f.choices else getattr(record, f.name)
         rows.append((f.name, str(f.verbose_name).capitalize(), value))
     return rows
@@ -163,6 +165,28 @@ def subject_quality(user, subject: Subject) -> SubjectQuality:
     ):
         records.append(
             ("adverse_event", ae, f"Adverse event {ae.ctcae_term.term} ({ae.onset_date:%Y-%m-%d})")
+        )
+    for lab in (
+        LabResult.objects.filter(subject=subject)
+        .select_related("visit__subject", "adverse_event")
+        .order_by("sampled_on", "test", "pk")
+    ):
+        records.append(
+            (
+                "lab_result",
+                lab,
+                f"Lab result {lab.test} ({lab.sampled_on:%Y-%m-%d}, {lab.visit.code})",
+            )
+        )
+    for lesion in (
+        Lesion.objects.filter(subject=subject).select_related("first_seen").order_by("pk")
+    ):
+        records.append(
+            (
+                "lesion",
+                lesion,
+                f"Lesion {lesion.code} ({lesion.get_role_display().lower()}, {lesion.organ})",
+            )
         )
     queries = defaultdict(list)
     for query in (
@@ -303,16 +327,13 @@ def sdv_status(user, study: Study) -> dict:
     if "subject" in forms:
         for s in subjects:
             records[s.pk].add(("subject", s.pk))
-    if "dose" in forms:
-        for pk, subject_id in DoseAdministration.objects.filter(subject_id__in=ids).values_list(
-            "pk", "subject_id"
+    for form in forms:
+        if form == "subject":
+            continue
+        for pk, subject_id in (
+            FORM_MODELS[form].objects.filter(subject_id__in=ids).values_list("pk", "subject_id")
         ):
-            records[subject_id].add(("dose", pk))
-    if "adverse_event" in forms:
-        for pk, subject_id in AdverseEvent.objects.filter(subject_id__in=ids).values_list(
-            "pk", "subject_id"
-        ):
-            records[subject_id].add(("adverse_event", pk))
+            records[subject_id].add((form, pk))
     verified = set(
         Verification.objects.filter(
             subject_id__in=ids, field="", cleared_at__isnull=True

@@ -32,9 +32,14 @@ from core.events import ClinicalDataChanged
 from core.models import Signature
 from core.records import changes_since, check_signing_password, record_digest, require_reason
 from dosing.models import DoseAdministration
+from efficacy.models import Lesion
+from efficacy.selectors import subject_lesions
+from escalation.triggers import request_evaluation
 from safety.models import AdverseEvent
 from subjects.models import Subject
-from trial.models import Study
+from trial.models import EscalationTrack, Study
+from visits.models import LabResult, Visit
+from visits.selectors import lab_windows
 
 from .models import (
     FORM_LABELS,
@@ -54,7 +59,11 @@ from .rules import (
     CheckSettings,
     DoseFacts,
     Finding,
+    Form,
+    LabResultFacts,
+    LesionFacts,
     SubjectFacts,
+    forms_read,
     run_checks,
 )
 
@@ -62,7 +71,13 @@ TEXT_MAX_LENGTH = 2000
 
 # --- The casebook's forms ------------------------------------------------------------------
 
-FORM_MODELS = {"subject": Subject, "dose": DoseAdministration, "adverse_event": AdverseEvent}
+FORM_MODELS = {
+    "subject": Subject,
+    "dose": DoseAdministration,
+    "adverse_event": AdverseEvent,
+    "lab_result": LabResult,
+    "lesion": Lesion,
+}
 
 
 def form_of(instance) -> str | None:
@@ -301,6 +316,13 @@ def refuse_if_locked(
             )
 
 
+def refuse_study_write(study_id: int) -> None:
+    """core.events study write guard: the writes of a study that are not a subject's record
+    (committee decisions, stored recommendations) are refused while the study database is
+    locked (docs/quality.md §5)."""
+    refuse_if_locked(study_id=study_id, subject_id=None)
+
+
 def refuse_locked_write(instance) -> None:
     """core.events write guard: before every create, correction and void of a clinical record."""
     target = _target(instance)
@@ -331,6 +353,25 @@ def on_record_written(instance, by) -> None:
     if form is not None:
         _clear_changed_verifications(form, instance.pk, by=by)
     _invalidate_casebook_signatures(subject_id, by=by)
+    checks = _checks_on_write(instance)
+    if checks:
+        subject = Subject.all_objects.select_related("study", "site").get(pk=subject_id)
+        if subject.voided_at is None:
+            run_edit_checks(subject, by=by, names=checks)
+
+
+def _checks_on_write(instance) -> list[str]:
+    """The edit checks a write of this record runs (docs/quality.md §1). The subject's, a
+    dose's and an adverse event's services announce their changes (core.events), and run every
+    check there; a lab result or a visit (whose date may anchor the calendar) runs the lab
+    checks, a lesion the lesion checks."""
+    if isinstance(instance, (LabResult, Visit)):
+        forms = {Form.LAB_RESULT}
+    elif isinstance(instance, Lesion):
+        forms = {Form.LESION}
+    else:
+        return []
+    return [name for name, check in REGISTRY.items() if check.form in forms]
 
 
 def on_clinical_data_changed(event: ClinicalDataChanged) -> None:
@@ -351,24 +392,13 @@ def _user(pk: int | None):
 # --- Edit checks ----------------------------------------------------------------------------
 
 
-def casebook_facts(subject: Subject) -> Casebook:
-    """The subject's casebook as the rules core reads it (non-voided records only)."""
+def casebook_facts(subject: Subject, names: list[str] | None = None) -> Casebook:
+    """The subject's casebook as the rules core reads it (non-voided records only): the
+    subject's facts and the forms the checks (or those named) read."""
     study = subject.study
     criterion = study.age_criterion()
     answer = subject.eligibility_answers.get(criterion) if criterion else None
-    settings = settings_for(study)
-    doses = tuple(
-        DoseFacts(d.pk, d.administered_on, d.body_weight_kg, f"C{d.cycle}D{d.day}")
-        for d in DoseAdministration.objects.filter(subject=subject).order_by(
-            "administered_on", "pk"
-        )
-    )
-    events = tuple(
-        AdverseEventFacts(ae.pk, ae.ctcae_term.term, ae.onset_date, ae.action_taken)
-        for ae in AdverseEvent.objects.filter(subject=subject)
-        .select_related("ctcae_term")
-        .order_by("onset_date", "pk")
-    )
+    forms = forms_read(names)
     return Casebook(
         SubjectFacts(
             subject_id=subject.pk,
@@ -379,12 +409,59 @@ def casebook_facts(subject: Subject) -> Casebook:
             enrolled=subject.is_enrolled,
             end_of_treatment_date=subject.end_of_treatment_date,
         ),
-        doses=doses,
-        adverse_events=events,
-        settings=CheckSettings(
-            weight_expected_min_kg=settings.weight_expected_min_kg,
-            weight_expected_max_kg=settings.weight_expected_max_kg,
-        ),
+        doses=_dose_facts(subject) if Form.DOSE in forms else (),
+        adverse_events=_event_facts(subject) if Form.ADVERSE_EVENT in forms else (),
+        settings=_check_settings(study) if Form.DOSE in forms else CheckSettings(),
+        lab_results=_lab_facts(subject) if Form.LAB_RESULT in forms else (),
+        lesions=_lesion_facts(subject) if Form.LESION in forms else (),
+    )
+
+
+def _dose_facts(subject: Subject) -> tuple[DoseFacts, ...]:
+    return tuple(
+        DoseFacts(d.pk, d.administered_on, d.body_weight_kg, f"C{d.cycle}D{d.day}")
+        for d in DoseAdministration.objects.filter(subject=subject).order_by(
+            "administered_on", "pk"
+        )
+    )
+
+
+def _event_facts(subject: Subject) -> tuple[AdverseEventFacts, ...]:
+    return tuple(
+        AdverseEventFacts(ae.pk, ae.ctcae_term.term, ae.onset_date, ae.action_taken)
+        for ae in AdverseEvent.objects.filter(subject=subject)
+        .select_related("ctcae_term")
+        .order_by("onset_date", "pk")
+    )
+
+
+def _check_settings(study: Study) -> CheckSettings:
+    settings = settings_for(study)
+    return CheckSettings(
+        weight_expected_min_kg=settings.weight_expected_min_kg,
+        weight_expected_max_kg=settings.weight_expected_max_kg,
+    )
+
+
+def _lab_facts(subject: Subject) -> tuple[LabResultFacts, ...]:
+    """Each lab result with its visit's window on the subject's calendar (visits selectors)."""
+    return tuple(
+        LabResultFacts(
+            lab.result.pk,
+            lab.result.test,
+            lab.result.sampled_on,
+            lab.result.visit.code,
+            *(lab.window or (None, None)),
+        )
+        for lab in lab_windows(subject)
+    )
+
+
+def _lesion_facts(subject: Subject) -> tuple[LesionFacts, ...]:
+    """The lesions of the tumour assessments (efficacy selectors)."""
+    return tuple(
+        LesionFacts(lesion.pk, lesion.code, lesion.role, lesion.organ, lesion.nodal)
+        for lesion in subject_lesions(subject)
     )
 
 
@@ -402,7 +479,7 @@ def run_edit_checks(subject: Subject, *, by=None, names: list[str] | None = None
     A query a person closed is not raised again for the same finding (same message); one the
     data resolved is, if the finding comes back.
     Returns the queries opened."""
-    findings = run_checks(casebook_facts(subject), names)
+    findings = run_checks(casebook_facts(subject, names), names)
     checks_run = set(names) if names is not None else set(REGISTRY)
     existing = list(Query.objects.filter(subject=subject, origin=Query.Origin.EDIT_CHECK))
     unresolved = {_key(q): q for q in existing if q.is_unresolved}
@@ -935,4 +1012,15 @@ def study_unlock(*, by, lock: StudyLock, reason: str) -> StudyLock:
         lock.unlocked_by = by
         lock.unlock_reason = reason
         _save(lock, by=by, reason=f"Study database unlocked: {reason}")
+        _owe_evaluations(lock.study_id)
     return lock
+
+
+def _owe_evaluations(study_id: int) -> None:
+    """While the database was locked the evaluations stored nothing (docs/quality.md §5): each
+    live track of the study owes one now, queued once the unlock commits."""
+    live = EscalationTrack.objects.filter(study_id=study_id).exclude(
+        status=EscalationTrack.Status.PLANNED
+    )
+    for track_id in live.order_by("pk").values_list("pk", flat=True):
+        request_evaluation(track_id)

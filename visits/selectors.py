@@ -126,6 +126,34 @@ def missing_forms(user, study_id: int, on: date | None = None) -> list[SiteMissi
     return sorted(by_site.values(), key=lambda entry: entry.site.number)
 
 
+@dataclass(frozen=True)
+class LabInWindow:
+    """A lab result with the window of its visit on the subject's calendar (None: an
+    unscheduled visit, or one the calendar no longer has)."""
+
+    result: LabResult
+    window: tuple[date, date] | None
+
+
+def lab_windows(subject_record: Subject) -> list[LabInWindow]:
+    """The subject's lab results (not voided), each with its visit's window as the calendar
+    plans it (docs/visits.md §2.2), for a caller that holds the subject already (the data
+    quality checks, docs/quality.md §1). No result, no calendar: one query."""
+    results = list(
+        LabResult.objects.filter(subject=subject_record)
+        .select_related("visit")
+        .order_by("sampled_on", "pk")
+    )
+    if not results:
+        return []
+    subject_with_regimen = Subject.all_objects.select_related(*SUBJECT_RELATED).get(
+        pk=subject_record.pk
+    )
+    planned = calendars([subject_with_regimen])[0]
+    windows = {row.visit.code: (row.visit.earliest, row.visit.latest) for row in planned.rows}
+    return [LabInWindow(result, windows.get(result.visit.code)) for result in results]
+
+
 def lab_listing(user, study_id: int) -> QuerySet:
     return (
         restrict(LabResult.objects.filter(subject__study_id=study_id), user)

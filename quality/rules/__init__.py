@@ -21,7 +21,11 @@ from .checks import (
     Form,
     Hit,
     Kind,
+    LabResultFacts,
+    LesionFacts,
     SubjectFacts,
+    forms_read,
+    organ_key,
     run_checks,
 )
 
@@ -36,6 +40,10 @@ __all__ = [
     "Form",
     "Hit",
     "Kind",
+    "LabResultFacts",
+    "LesionFacts",
     "SubjectFacts",
+    "forms_read",
+    "organ_key",
     "run_checks",
 ]

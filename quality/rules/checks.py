@@ -32,6 +32,8 @@ class Form(StrEnum):
     SUBJECT = "subject"
     DOSE = "dose"
     ADVERSE_EVENT = "adverse_event"
+    LAB_RESULT = "lab_result"
+    LESION = "lesion"
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,32 @@ class AdverseEventFacts:
 
 
 @dataclass(frozen=True)
+class LabResultFacts:
+    """A local lab result with the window of its visit as the subject's calendar plans it
+    (docs/visits.md §2.2); no window for an unscheduled visit or one the calendar does not
+    have."""
+
+    result_id: int
+    test: str
+    sampled_on: date
+    visit_code: str
+    window_earliest: date | None = None
+    window_latest: date | None = None
+
+
+@dataclass(frozen=True)
+class LesionFacts:
+    """A lesion of the tumour assessments as identified (docs/efficacy.md §2): its role
+    ("target", "non-target", "new") and the organ the limit per organ counts it in."""
+
+    lesion_id: int
+    code: str
+    role: str
+    organ: str
+    nodal: bool = False
+
+
+@dataclass(frozen=True)
 class CheckSettings:
     """Study settings the checks read (trial/protocols/<study>.toml [quality])."""
 
@@ -72,10 +100,16 @@ class CheckSettings:
 
 @dataclass(frozen=True)
 class Casebook:
+    """A subject's casebook as the checks read it. A check reads the subject's facts and the
+    records of its own form, so a caller running some checks loads only those forms
+    (`forms_read`)."""
+
     subject: SubjectFacts
     doses: tuple[DoseFacts, ...] = ()
     adverse_events: tuple[AdverseEventFacts, ...] = ()
     settings: CheckSettings = field(default_factory=CheckSettings)
+    lab_results: tuple[LabResultFacts, ...] = ()
+    lesions: tuple[LesionFacts, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -141,6 +175,11 @@ def run_checks(casebook: Casebook, names: list[str] | None = None) -> list[Findi
                 )
             )
     return findings
+
+
+def forms_read(names: list[str] | None = None) -> set[Form]:
+    """The forms the registered checks (or those named) read besides the subject's facts."""
+    return {c.form for c in REGISTRY.values() if names is None or c.name in names}
 
 
 def _kg(value: Decimal) -> str:
@@ -278,4 +317,112 @@ def withdrawn_requires_end_of_treatment(book: Casebook) -> list[Hit]:
         )
         for ae in book.adverse_events
         if ae.action_taken == "withdrawn"
+    ]
+
+
+@edit_check(
+    name="lab_result.date_in_visit_window",
+    version=1,
+    form=Form.LAB_RESULT,
+    field="sampled_on",
+    kind=Kind.CROSS_FORM,
+    description="A lab result's sample date is inside the window of the visit it is entered at.",
+)
+def lab_date_in_visit_window(book: Casebook) -> list[Hit]:
+    return [
+        Hit(
+            lab.result_id,
+            f"The {lab.test} sample dated {lab.sampled_on:%Y-%m-%d} is outside the window of "
+            f"visit {lab.visit_code} ({lab.window_earliest:%Y-%m-%d} to "
+            f"{lab.window_latest:%Y-%m-%d}): correct the sample date, or enter the result at "
+            "the visit it was taken for (an unscheduled visit if none).",
+        )
+        for lab in book.lab_results
+        if lab.window_earliest is not None
+        and lab.window_latest is not None
+        and not lab.window_earliest <= lab.sampled_on <= lab.window_latest
+    ]
+
+
+# RECIST 1.1 §4.2: at most 5 target lesions in total, at most 2 per organ.
+MAX_TARGETS = 5
+MAX_TARGETS_PER_ORGAN = 2
+_SIDES = frozenset({"left", "right", "l", "r", "lt", "rt", "bilateral", "both"})
+# Paired organs written in the plural, as one organ.
+_PAIRED = {
+    "lungs": "lung",
+    "kidneys": "kidney",
+    "ovaries": "ovary",
+    "adrenals": "adrenal",
+    "breasts": "breast",
+    "testes": "testis",
+}
+
+
+def organ_key(organ: str, nodal: bool) -> str:
+    """The organ as the limit per organ counts it (docs/quality.md §1): every lymph node is one
+    organ, "lymph nodes"; paired organs are one organ (EORTC RECIST FAQ, "Paired organs"), so a
+    side (left, right) or the plural is not part of the name; nor are case and spacing."""
+    if nodal:
+        return "lymph nodes"
+    words = [w.strip(".,;:()") for w in organ.lower().split()]
+    words = [_PAIRED.get(w, w) for w in words if w and w not in _SIDES]
+    return " ".join(words) or " ".join(organ.lower().split())
+
+
+def _targets(book: Casebook) -> list[LesionFacts]:
+    """The target lesions in the order they were entered."""
+    return sorted(
+        (les for les in book.lesions if les.role == "target"), key=lambda les: les.lesion_id
+    )
+
+
+def _named(lesions: list[LesionFacts]) -> str:
+    return ", ".join(f"{les.code} ({les.organ})" for les in lesions)
+
+
+@edit_check(
+    name="lesion.targets_in_total",
+    version=1,
+    form=Form.LESION,
+    field="role",
+    kind=Kind.RANGE,
+    description="At most 5 target lesions in total (RECIST 1.1 §4.2).",
+)
+def targets_in_total(book: Casebook) -> list[Hit]:
+    targets = _targets(book)
+    return [
+        Hit(
+            extra.lesion_id,
+            f"{extra.code} is one of {len(targets)} target lesions ({_named(targets)}): RECIST "
+            f"1.1 allows at most {MAX_TARGETS} in total (§4.2); the others are followed as "
+            "non-target lesions (void the baseline assessment and enter it again).",
+        )
+        for extra in targets[MAX_TARGETS:]
+    ]
+
+
+@edit_check(
+    name="lesion.targets_per_organ",
+    version=1,
+    form=Form.LESION,
+    field="organ",
+    kind=Kind.RANGE,
+    description="At most 2 target lesions per organ, paired organs and all lymph nodes counted "
+    "as one organ (RECIST 1.1 §4.2).",
+)
+def targets_per_organ(book: Casebook) -> list[Hit]:
+    by_organ: dict[str, list[LesionFacts]] = {}
+    for target in _targets(book):
+        by_organ.setdefault(organ_key(target.organ, target.nodal), []).append(target)
+    return [
+        Hit(
+            extra.lesion_id,
+            f"{extra.code} is one of {len(found)} target lesions in the {organ} ({_named(found)}): "
+            f"RECIST 1.1 allows at most {MAX_TARGETS_PER_ORGAN} per organ (§4.2; paired organs "
+            "and all lymph nodes count as one organ); correct the organ, or follow the extra "
+            "lesions as non-target lesions (void the baseline assessment and enter it again).",
+        )
+        for organ, found in by_organ.items()
+        for extra in found[MAX_TARGETS_PER_ORGAN:]
     ]

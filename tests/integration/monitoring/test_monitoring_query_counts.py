@@ -40,8 +40,9 @@ PAGES = [
     ("monitoring:notifications", {"format": "csv", "table": "notifications"}, 14),
     # the pending Q3W recommendation, every subject as evidence: the user's studies, the
     # recommendation, its subjects, their doses and adverse events, its decision (none), then the
-    # override form's dose levels, tracks and regimens, and the track's decision history
-    ("monitoring:review", {}, 17),
+    # override form's dose levels, tracks and regimens, the track's decision history, and
+    # whether the study database is locked (no decision then)
+    ("monitoring:review", {}, 18),
 ]
 
 

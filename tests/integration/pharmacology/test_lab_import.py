@@ -142,3 +142,25 @@ def test_only_study_wide_data_roles_import(coordinator_a, sponsor, study, subjec
 def test_a_file_that_is_not_text_is_refused_and_kept(data_manager, study):
     imported = run(data_manager, study, b"\xff\xfe\x00binary")
     assert imported.status == "refused" and "not UTF-8" in imported.report[0]["message"]
+
+
+def test_a_locked_subject_refuses_the_file_and_a_locked_study_takes_none(
+    data_manager, study, subject_a, pk_samples
+):
+    from core.errors import RecordLocked
+    from quality.services import study_lock, subject_lock, subject_unlock
+
+    lock = subject_lock(by=data_manager, subject=subject_a, reason="Clean")
+    refused = run(data_manager, study, pk_csv(pk_samples, subject_a))
+    assert refused.status == "refused" and refused.saved == 0
+    [error] = refused.report
+    assert (error["line"], error["column"], error["sample_id"]) == (2, "subject", "PK-predose")
+    assert f"{subject_a} is locked" in error["message"]
+    assert not Concentration.objects.exists()
+
+    subject_unlock(by=data_manager, lock=lock, reason="Lab results to come")
+    study_lock(by=data_manager, study=study, reason="Database lock")
+    kept = LabImport.objects.count()
+    with pytest.raises(RecordLocked, match="The study database is locked"):
+        run(data_manager, study, pk_csv(pk_samples, subject_a), name="late.csv")
+    assert LabImport.objects.count() == kept and not Concentration.objects.exists()

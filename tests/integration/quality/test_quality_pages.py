@@ -5,8 +5,6 @@ writes (docs/quality.md)."""
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from quality import services
@@ -69,21 +67,23 @@ def test_another_sites_query_is_not_found(client, monitor, coordinator_b, subjec
     assert response.status_code == 404
 
 
-def _report_queries(client, url) -> int:
-    with CaptureQueriesContext(connection) as captured:
-        assert client.get(url).status_code == 200
-    return len(captured)
+# The query report (docs/quality.md §2): the same number of SQL queries whatever the number of
+# data queries (the unresolved ones are read once, with their subjects and sites).
+QUERY_REPORT_QUERIES = 10
 
 
 def test_query_report_by_site_and_age_with_a_flat_query_count(
-    client, monitor, subject, dose, time_machine
+    client, monitor, subject, dose, time_machine, django_assert_num_queries
 ):
     client.force_login(monitor)
     url = reverse("quality:queries")
     _open(monitor, subject, dose, 1)
-    one = _report_queries(client, url)
+    assert client.get(url).status_code == 200  # warm-up
+    with django_assert_num_queries(QUERY_REPORT_QUERIES):
+        assert client.get(url).status_code == 200
     _open(monitor, subject, dose, 6)
-    assert _report_queries(client, url) == one
+    with django_assert_num_queries(QUERY_REPORT_QUERIES):
+        assert client.get(url).status_code == 200
     # Ten days later the queries are in the 8-14 days column.
     time_machine.move_to(Query.objects.first().opened_at + timedelta(days=10))
     client.force_login(monitor)  # the idle session ended meanwhile
@@ -160,3 +160,69 @@ def test_the_cra_pages(client, cra, cra_b, subject, dose):
     client.force_login(cra)
     html = client.get(reverse("quality:subject", args=[subject.pk])).content.decode()
     assert "Mark the form verified" in html and "data-lock-form" not in html
+
+
+# The subject's quality page: one read per form (subject, doses, adverse events, lab results with
+# their visits, lesions), the queries and their messages, the verifications, freezes, signature
+# and locks, whatever the number of records and queries.
+SUBJECT_PAGE_QUERIES = 24
+
+
+def test_the_subject_page_runs_a_fixed_number_of_queries(
+    client, monitor, coordinator_a, subject, dose, dose_day, django_assert_num_queries
+):
+    from decimal import Decimal
+
+    from efficacy.services import tumour_assessment_record
+    from visits.services import lab_result_record, visit_record
+
+    c1d8 = visit_record(
+        by=coordinator_a, subject=subject, code="C1D8", visit_date=dose_day + timedelta(days=7)
+    )
+
+    def lab(test, unit, value):
+        return lab_result_record(
+            by=coordinator_a,
+            subject=subject,
+            visit=c1d8,
+            sampled_on=c1d8.visit_date,
+            test=test,
+            value=Decimal(value),
+            unit=unit,
+        )
+
+    first = lab("ALT", "U/L", "30")
+    services.query_open(
+        by=monitor, subject=subject, form="lab_result", record_id=first.pk, text="Range?"
+    )
+    client.force_login(monitor)
+    url = reverse("quality:subject", args=[subject.pk])
+    assert client.get(url).status_code == 200  # warm-up
+    with django_assert_num_queries(SUBJECT_PAGE_QUERIES):
+        assert client.get(url).status_code == 200
+    for test, unit, value in (("AST", "U/L", "28"), ("CREAT", "umol/L", "80")):
+        services.query_open(
+            by=monitor,
+            subject=subject,
+            form="lab_result",
+            record_id=lab(test, unit, value).pk,
+            field="value",
+            text="Source?",
+        )
+    tumour_assessment_record(
+        by=coordinator_a,
+        subject=subject,
+        kind="baseline",
+        assessed_on=dose_day - timedelta(days=7),
+        method="CT",
+        lesions=[
+            {"code": "T1", "role": "target", "organ": "liver", "size_mm": "40"},
+            {"code": "NT1", "role": "non-target", "organ": "bone", "measurable_by_nature": False},
+        ],
+    )
+    _open(monitor, subject, dose, 3)
+    with django_assert_num_queries(SUBJECT_PAGE_QUERIES):
+        page = client.get(url)
+    assert page.status_code == 200
+    assert page.content.decode().count('data-form="lab_result"') == 3
+    assert page.content.decode().count('data-form="lesion"') == 2

@@ -23,7 +23,10 @@ from quality.rules import (
     DoseFacts,
     Form,
     Kind,
+    LabResultFacts,
+    LesionFacts,
     SubjectFacts,
+    organ_key,
     run_checks,
 )
 
@@ -41,8 +44,35 @@ SUBJECT = SubjectFacts(
 DEFAULT_SETTINGS = CheckSettings()
 
 
-def book(subject=SUBJECT, doses=(), events=(), settings=DEFAULT_SETTINGS) -> Casebook:
-    return Casebook(subject, tuple(doses), tuple(events), settings)
+def book(
+    subject=SUBJECT, doses=(), events=(), settings=DEFAULT_SETTINGS, labs=(), lesions=()
+) -> Casebook:
+    return Casebook(subject, tuple(doses), tuple(events), settings, tuple(labs), tuple(lesions))
+
+
+# C1D8 of a Q3W subject dosed on 2026-03-16: target 2026-03-23, window +/-1 (docs/visits.md §2.1).
+C1D8 = (date(2026, 3, 22), date(2026, 3, 24))
+
+
+def lab(result_id, on, visit="C1D8", window=C1D8, test="NEUT"):
+    return LabResultFacts(result_id, test, on, visit, *(window or (None, None)))
+
+
+def target(lesion_id, organ, nodal=False, code=None):
+    return LesionFacts(lesion_id, code or f"T{lesion_id}", "target", organ, nodal)
+
+
+def non_target(lesion_id, organ):
+    return LesionFacts(lesion_id, f"NT{lesion_id}", "non-target", organ)
+
+
+FIVE_TARGETS = [
+    target(1, "liver"),
+    target(2, "liver"),
+    target(3, "lung"),
+    target(4, "lung"),
+    target(5, "mediastinal node", nodal=True),
+]
 
 
 def ae(event_id, onset, action="none", term="Nausea"):
@@ -157,7 +187,110 @@ TABLE = {
             [],
         ),
     ],
+    "lab_result.date_in_visit_window": [
+        ("on the target day", book(labs=[lab(4, date(2026, 3, 23))]), []),
+        ("on the first day of the window", book(labs=[lab(4, date(2026, 3, 22))]), []),
+        ("on the last day of the window", book(labs=[lab(4, date(2026, 3, 24))]), []),
+        (
+            "the day before the window",
+            book(labs=[lab(4, date(2026, 3, 21))]),
+            [
+                (
+                    4,
+                    "The NEUT sample dated 2026-03-21 is outside the window of visit C1D8 "
+                    "(2026-03-22 to 2026-03-24)",
+                )
+            ],
+        ),
+        (
+            "the day after the window, among results inside it",
+            book(
+                labs=[
+                    lab(4, date(2026, 3, 23)),
+                    lab(5, date(2026, 3, 25), test="PLAT"),
+                    lab(6, date(2026, 3, 24), test="HGB"),
+                ]
+            ),
+            [(5, "The PLAT sample dated 2026-03-25")],
+        ),
+        (
+            "an unscheduled visit has no window",
+            book(labs=[lab(4, date(2026, 5, 1), visit="UNS1", window=None)]),
+            [],
+        ),
+    ],
+    "lesion.targets_in_total": [
+        ("five targets", book(lesions=FIVE_TARGETS), []),
+        (
+            "five targets and non-target lesions",
+            book(lesions=[*FIVE_TARGETS, non_target(6, "bone"), non_target(7, "bone")]),
+            [],
+        ),
+        (
+            "six targets: the sixth entered is the extra one",
+            book(lesions=[*FIVE_TARGETS, target(6, "kidney")]),
+            [(6, "T6 is one of 6 target lesions (T1 (liver), T2 (liver), T3 (lung)")],
+        ),
+        (
+            "seven targets: the sixth and the seventh",
+            book(lesions=[*FIVE_TARGETS, target(6, "kidney"), target(7, "spleen")]),
+            [(6, "at most 5 in total"), (7, "T7 is one of 7 target lesions")],
+        ),
+        ("no lesion recorded", book(), []),
+    ],
+    "lesion.targets_per_organ": [
+        ("two per organ", book(lesions=FIVE_TARGETS), []),
+        (
+            "a third liver target, the name typed differently",
+            book(lesions=[target(1, "Liver"), target(2, "liver "), target(3, "LIVER")]),
+            [(3, "T3 is one of 3 target lesions in the liver")],
+        ),
+        (
+            "paired organs are one organ: left and right lung",
+            book(lesions=[target(1, "left lung"), target(2, "Right lung"), target(3, "lungs")]),
+            [(3, "in the lung (T1 (left lung), T2 (Right lung), T3 (lungs))")],
+        ),
+        (
+            "every lymph node is one organ, whatever its site",
+            book(
+                lesions=[
+                    target(1, "mediastinal", nodal=True),
+                    target(2, "axillary", nodal=True),
+                    target(3, "inguinal", nodal=True),
+                ]
+            ),
+            [(3, "in the lymph nodes")],
+        ),
+        (
+            "a node and two liver lesions",
+            book(lesions=[target(1, "liver"), target(2, "liver"), target(3, "liver", nodal=True)]),
+            [],
+        ),
+        (
+            "non-target lesions do not count",
+            book(lesions=[target(1, "liver"), target(2, "liver"), non_target(3, "liver")]),
+            [],
+        ),
+    ],
 }
+
+
+@pytest.mark.parametrize(
+    ("typed", "nodal", "key"),
+    [
+        ("Liver", False, "liver"),
+        ("  left   lung ", False, "lung"),
+        ("Lungs", False, "lung"),
+        ("right kidney", False, "kidney"),
+        ("Ovaries", False, "ovary"),
+        ("L. adrenal", False, "adrenal"),
+        ("pancreas", False, "pancreas"),
+        ("lobe of the liver, left", False, "lobe of the liver"),
+        ("para-aortic", True, "lymph nodes"),
+    ],
+)
+def test_the_organ_as_the_limit_per_organ_counts_it(typed, nodal, key) -> None:
+    assert organ_key(typed, nodal) == key
 
 
 def test_every_registered_check_has_a_table() -> None:
