@@ -136,39 +136,16 @@ def decide_interval(
     With it, pending subjects count as treated without a DLT for elimination and n.earlystop.
     """
     trial = design.trial
-    levels = facts.levels
-    top = len(levels) - 1
-    d = facts.current
     tite = pending_rule is not None
-    eliminated = eliminated_flags(design, facts, pending_as_no_dlt=tite)
-    table = decision_table(design, max(trial.max_subjects, max(facts.n), 1))
-
-    def make(
-        action: Action,
-        rule: str,
-        text: str,
-        dose: int | None,
-        mtd: int | None = None,
-        estimates: tuple[float | None, ...] = (),
-    ) -> DesignDecision:
-        if not estimates and action in (Action.SELECT_MTD, Action.STOP) and any(facts.n):
-            _, estimates = _selection(design, facts)
-        return DesignDecision(
-            design=design.name,
-            action=action,
-            rule=rule,
-            text=text,
-            current=d,
-            dose=dose,
-            cohort_size=trial.cohort_size if dose is not None else 0,
-            eliminated=eliminated,
-            mtd=mtd,
-            estimates=estimates,
-            table=table,
-        )
-
-    if eliminated[0]:
-        return make(
+    step = _Step(
+        design=design,
+        facts=facts,
+        tite=tite,
+        eliminated=eliminated_flags(design, facts, pending_as_no_dlt=tite),
+        table=decision_table(design, max(trial.max_subjects, max(facts.n), 1)),
+    )
+    if step.eliminated[0]:
+        return step.make(
             Action.STOP,
             "elimination: the lowest dose is eliminated -> stop, no MTD",
             f"stop: level 1 has Pr(DLT rate > {trial.target}) > {trial.cutoff}; no MTD",
@@ -179,90 +156,198 @@ def decide_interval(
         facts,
         design=design.name,
         cohort_size=trial.cohort_size,
-        eliminated=eliminated,
+        eliminated=step.eliminated,
     )
     if early is not None:
         return early
-    level = levels[d]
-    if level.pending and not tite:
-        return make(
-            Action.SUSPEND_ACCRUAL,
-            "pending: outcomes at the current dose are pending -> wait",
-            f"wait: {len(level.pending)} subject(s) pending at level {d + 1}",
-            d,
+    for rule in (_wait_for_outcomes, _maximum_sample_size, _no_data_yet, _extra_safety):
+        decision = rule(step)
+        if decision is not None:
+            return decision
+    letter = _letter(step, pending_rule)
+    if isinstance(letter, DesignDecision):
+        return letter
+    if step.n >= trial.n_earlystop and _stays(step, letter):
+        return _final(step, f"n.earlystop: {step.n} at the current dose and it stays -> select")
+    return _apply_letter(step, letter)
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One decision's inputs: the design, the facts, the eliminated levels and the table."""
+
+    design: IntervalDesign
+    facts: DesignFacts
+    tite: bool
+    eliminated: tuple[bool, ...]
+    table: DecisionTable
+
+    @property
+    def d(self) -> int:
+        return self.facts.current
+
+    @property
+    def top(self) -> int:
+        return len(self.facts.levels) - 1
+
+    @property
+    def level(self) -> LevelData:
+        return self.facts.levels[self.d]
+
+    @property
+    def n(self) -> int:
+        """Subjects at the current dose: evaluable, or treated when pending ones count."""
+        return self.level.treated if self.tite else self.level.evaluable
+
+    @property
+    def y(self) -> int:
+        return self.level.dlts
+
+    @property
+    def counts(self) -> str:
+        return f"{self.y} DLT(s) in {self.n} at level {self.d + 1}"
+
+    def make(
+        self,
+        action: Action,
+        rule: str,
+        text: str,
+        dose: int | None,
+        mtd: int | None = None,
+        estimates: tuple[float | None, ...] = (),
+    ) -> DesignDecision:
+        facts = self.facts
+        if not estimates and action in (Action.SELECT_MTD, Action.STOP) and any(facts.n):
+            _, estimates = _selection(self.design, facts)
+        trial = self.design.trial
+        return DesignDecision(
+            design=self.design.name,
+            action=action,
+            rule=rule,
+            text=text,
+            current=self.d,
+            dose=dose,
+            cohort_size=trial.cohort_size if dose is not None else 0,
+            eliminated=self.eliminated,
+            mtd=mtd,
+            estimates=estimates,
+            table=self.table,
         )
-    if facts.treated >= trial.max_subjects:
-        if any(lv.pending for lv in levels):
-            return make(
-                Action.SUSPEND_ACCRUAL,
-                "maximum sample size reached: the MTD is selected once no outcome is pending",
-                "wait: accrual complete, outcomes pending",
-                None,
-            )
-        return _final(design, facts, make, "maximum sample size reached -> select the MTD")
-    n, y = (level.treated if tite else level.evaluable), level.dlts
-    if n == 0:
-        return make(Action.STAY, "start: no data at this dose yet", f"treat at level {d + 1}", d)
-    if (
-        trial.extrasafe
-        and d == 0
-        and n >= 3
-        and prob_above(trial.target, n, y) > trial.cutoff - trial.offset
-    ):
-        return make(
-            Action.STOP,
-            "extra safety: Pr(DLT rate at the lowest dose > target) > cutoff - offset -> stop",
-            f"stop: level 1 too toxic by the extra safety rule ({y}/{n}); no MTD",
+
+
+def _wait_for_outcomes(step: _Step) -> DesignDecision | None:
+    """Pending outcomes at the current dose under a design without time-to-event: wait."""
+    if not step.level.pending or step.tite:
+        return None
+    return step.make(
+        Action.SUSPEND_ACCRUAL,
+        "pending: outcomes at the current dose are pending -> wait",
+        f"wait: {len(step.level.pending)} subject(s) pending at level {step.d + 1}",
+        step.d,
+    )
+
+
+def _maximum_sample_size(step: _Step) -> DesignDecision | None:
+    """The maximum sample size reached: select the MTD once no outcome is pending."""
+    if step.facts.treated < step.design.trial.max_subjects:
+        return None
+    if any(lv.pending for lv in step.facts.levels):
+        return step.make(
+            Action.SUSPEND_ACCRUAL,
+            "maximum sample size reached: the MTD is selected once no outcome is pending",
+            "wait: accrual complete, outcomes pending",
             None,
         )
-    if level.pending and pending_rule is not None:
-        pending_letter = pending_rule(level)
-        if pending_letter is None:
-            return make(
-                Action.SUSPEND_ACCRUAL,
-                "TITE: too many subjects pending at the current dose -> suspend accrual",
-                f"suspend accrual: {len(level.pending)} of {n} pending at level {d + 1}",
-                d,
-            )
-        letter = pending_letter
-    else:
-        letter = table.cell(n, y)
-    blocked_up = d == top or eliminated[d + 1]
-    stays = (
-        letter is Letter.S
-        or (letter in (Letter.D, Letter.DE) and d == 0)
-        or (letter is Letter.E and blocked_up)
+    return _final(step, "maximum sample size reached -> select the MTD")
+
+
+def _no_data_yet(step: _Step) -> DesignDecision | None:
+    if step.n != 0:
+        return None
+    return step.make(
+        Action.STAY, "start: no data at this dose yet", f"treat at level {step.d + 1}", step.d
     )
-    if n >= trial.n_earlystop and stays:
-        return _final(
-            design, facts, make, f"n.earlystop: {n} at the current dose and it stays -> select"
-        )
-    counts = f"{y} DLT(s) in {n} at level {d + 1}"
+
+
+def _extra_safety(step: _Step) -> DesignDecision | None:
+    """BOIN's extra safety rule at the lowest dose (docs/designs.md §2.4)."""
+    trial = step.design.trial
+    n, y = step.n, step.y
+    if not (trial.extrasafe and step.d == 0 and n >= 3):
+        return None
+    if prob_above(trial.target, n, y) <= trial.cutoff - trial.offset:
+        return None
+    return step.make(
+        Action.STOP,
+        "extra safety: Pr(DLT rate at the lowest dose > target) > cutoff - offset -> stop",
+        f"stop: level 1 too toxic by the extra safety rule ({y}/{n}); no MTD",
+        None,
+    )
+
+
+def _letter(step: _Step, pending_rule: PendingRule | None) -> Letter | DesignDecision:
+    """The cell at the current dose: the table's, or the time-to-event rule's with pending
+    subjects (which may suspend accrual instead)."""
+    level = step.level
+    if not (level.pending and pending_rule is not None):
+        return step.table.cell(step.n, step.y)
+    letter = pending_rule(level)
+    if letter is not None:
+        return letter
+    return step.make(
+        Action.SUSPEND_ACCRUAL,
+        "TITE: too many subjects pending at the current dose -> suspend accrual",
+        f"suspend accrual: {len(level.pending)} of {step.n} pending at level {step.d + 1}",
+        step.d,
+    )
+
+
+def _blocked_up(step: _Step) -> bool:
+    return step.d == step.top or step.eliminated[step.d + 1]
+
+
+def _stays(step: _Step, letter: Letter) -> bool:
+    """Whether the next cohort would stay at the current dose (for n.earlystop)."""
+    return (
+        letter is Letter.S
+        or (letter in (Letter.D, Letter.DE) and step.d == 0)
+        or (letter is Letter.E and _blocked_up(step))
+    )
+
+
+def _apply_letter(step: _Step, letter: Letter) -> DesignDecision:
+    """E, S, D or DE turned into the next cohort's dose (rule 4 of this module's docstring)."""
+    d, counts = step.d, step.counts
     if letter is Letter.E:
-        if d == top:
-            return make(Action.STAY, f"{letter}: top dose -> stay", f"stay: {counts}", d)
-        if eliminated[d + 1]:
-            return make(
+        if d == step.top:
+            return step.make(Action.STAY, f"{letter}: top dose -> stay", f"stay: {counts}", d)
+        if step.eliminated[d + 1]:
+            return step.make(
                 Action.STAY, f"{letter}: next dose eliminated -> stay", f"stay: {counts}", d
             )
-        return make(
+        return step.make(
             Action.ESCALATE, f"{letter}: escalate", f"escalate to level {d + 2}: {counts}", d + 1
         )
     if letter is Letter.S:
-        return make(Action.STAY, "S: stay", f"stay at level {d + 1}: {counts}", d)
+        return step.make(Action.STAY, "S: stay", f"stay at level {d + 1}: {counts}", d)
     if d == 0:
-        return make(Action.STAY, f"{letter}: lowest dose -> stay", f"stay: {counts}", d)
-    below = max((j for j in range(d) if not eliminated[j]), default=None)
+        return step.make(Action.STAY, f"{letter}: lowest dose -> stay", f"stay: {counts}", d)
+    return _deescalate(step, letter)
+
+
+def _deescalate(step: _Step, letter: Letter) -> DesignDecision:
+    d, counts = step.d, step.counts
+    below = max((j for j in range(d) if not step.eliminated[j]), default=None)
     if below is None:  # only reachable after an override put the trial above eliminated doses
-        return make(Action.STOP, "elimination: no dose left below", "stop: no MTD", None)
-    if letter is Letter.DE or eliminated[d]:
-        return make(
+        return step.make(Action.STOP, "elimination: no dose left below", "stop: no MTD", None)
+    if letter is Letter.DE or step.eliminated[d]:
+        return step.make(
             Action.DE_ESCALATE_ELIMINATE,
             "DE: de-escalate and eliminate this and higher doses",
             f"de-escalate to level {below + 1} and eliminate level {d + 1} and above: {counts}",
             below,
         )
-    return make(
+    return step.make(
         Action.DE_ESCALATE, "D: de-escalate", f"de-escalate to level {below + 1}: {counts}", below
     )
 
@@ -281,29 +366,17 @@ def _selection(
     )
 
 
-class _Make(Protocol):
-    def __call__(
-        self,
-        action: Action,
-        rule: str,
-        text: str,
-        dose: int | None,
-        mtd: int | None = None,
-        estimates: tuple[float | None, ...] = (),
-    ) -> DesignDecision: ...
-
-
-def _final(design: IntervalDesign, facts: DesignFacts, make: _Make, why: str) -> DesignDecision:
-    mtd, estimates = _selection(design, facts)
+def _final(step: _Step, why: str) -> DesignDecision:
+    mtd, estimates = _selection(step.design, step.facts)
     if mtd is None:
-        return make(
+        return step.make(
             Action.STOP,
             f"{why}: no dose qualifies (isotonic selection)",
             "stop: no MTD",
             None,
             estimates=estimates,
         )
-    return make(
+    return step.make(
         Action.SELECT_MTD,
         f"{why} (isotonic regression)",
         f"MTD = level {mtd + 1}",

@@ -4,6 +4,7 @@ giving the same figures, a page with progress and a side-by-side comparison, CSV
 
 import csv
 import io
+import math
 
 import pytest
 from django.urls import reverse
@@ -59,14 +60,17 @@ def test_a_simulation_runs_after_commit_and_stores_its_figures(
     )
     direct = summarise(config.settings, Scenario(tuple(MIL97_SCENARIO), mtd=3), records, seed=7)
     assert boin["selection"][3][0] == pytest.approx(direct.selection[3].value, abs=1e-6)
-    # The 3+3 by its exact closed form beside its simulation, each dose within 4 SE.
+    # The 3+3 by its exact closed form beside its simulation, each dose's selection within 2
+    # Monte-Carlo SE of the true value (SE at the true probability over the 2000 trials; the
+    # full comparison is in tests/unit/escalation/designs/test_simulate_reference.py).
     exact = exact_oc(ThreePlusThreeSettings(Variant.EXPAND), tuple(MIL97_SCENARIO))
     three = cells[1]
     assert three["exact"]["selection"] == pytest.approx([100 * p for p in exact.selection])
-    for (value, se), truth in zip(
+    for (value, _), truth in zip(
         three["oc"]["selection"], three["exact"]["selection"], strict=True
     ):
-        assert abs(value - truth) <= 4 * max(se, 0.05)
+        q = truth / 100
+        assert abs(value - truth) <= 2 * 100 * math.sqrt(q * (1 - q) / 2000)
     # The history keeps the request and the completion, not every progress step.
     assert [h.history_change_reason for h in simulation.history.order_by("history_id")] == [
         "Simulation requested",
