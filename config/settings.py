@@ -375,6 +375,8 @@ SPECTACULAR_SETTINGS = {
         "LabImportStatusEnum": "pharmacology.models.LabImport.Status",
         "LabImportKindEnum": "pharmacology.models.LabImport.Kind",
         "SurvivalStatusEnum": "visits.models.SurvivalContact.Status",
+        "TumourAssessmentKindEnum": "efficacy.models.TumourAssessment.Kind",
+        "LesionStatusEnum": "efficacy.models.STATUS_CHOICES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -600,19 +600,38 @@ ASSESSMENT_FIELDS = {
 OBSERVATION_FIELDS = {"status", "size_mm", "parts_mm", "merged_into"}
 
 
-def _revalidate(subject: Subject, replace: TumourAssessment | LesionObservation) -> None:
+def _revalidate(
+    subject: Subject,
+    replace: TumourAssessment | LesionObservation | Lesion,
+    field: str = "__all__",
+) -> None:
+    """The subject's whole record, with `replace` in place of its stored version, through the
+    rules core; a refusal lands on `field` (the one field corrected, when there is one)."""
     scans = subject_scans(subject)
     for scan in scans:
         if isinstance(replace, TumourAssessment) and scan.assessment.pk == replace.pk:
             scan.assessment = replace
         if isinstance(replace, LesionObservation):
             scan.observations = [replace if o.pk == replace.pk else o for o in scan.observations]
+        if isinstance(replace, Lesion):
+            for observation in scan.observations:
+                if observation.lesion_id == replace.pk:
+                    observation.lesion = replace
     errors: dict[str, list[str]] = {}
     if isinstance(replace, TumourAssessment):
         _check_dates(subject, replace, errors)
     if errors:
         raise ValidationError(errors)
-    _check_with_the_rest(subject, scans, settings_for(subject.study_id))
+    try:
+        _check_with_the_rest(subject, scans, settings_for(subject.study_id))
+    except ValidationError as error:
+        raise ValidationError({field: error.message_dict.get("__all__", error.messages)}) from error
+
+
+def _one_field(original, current, changes: dict) -> str:
+    """The field a whole-record refusal belongs to: the one field the correction changed."""
+    changed = [name for name in changes if getattr(original, name) != getattr(current, name)]
+    return changed[0] if len(changed) == 1 else "__all__"
 
 
 @retry_on_conflict
@@ -633,9 +652,76 @@ def tumour_assessment_update(
             changes=changes,
             reason=reason,
             expected_version=expected_version,
-            validate=lambda current: _revalidate(subject, current),
+            validate=lambda current: _revalidate(
+                subject, current, _one_field(assessment, current, changes)
+            ),
         )
     return assessment
+
+
+def _parts(value, errors: dict) -> list[str]:
+    items = (
+        value if isinstance(value, list | tuple) else str(value or "").replace(";", ",").split(",")
+    )
+    parts = [_mm(p, "parts_mm", errors) for p in items if str(p).strip()]
+    return [str(p) for p in parts if p is not None]
+
+
+def _check_corrected_observation(current: LesionObservation, changes: dict) -> None:
+    """One lesion at one scan after a correction: the status its role allows, a size exactly
+    when a target is measured, the parts of a split, the target a merged one went into
+    (RECIST 1.1 §4.3; docs/efficacy.md §3-§4); each refusal on its field."""
+    lesion = current.lesion
+    errors: dict[str, list[str]] = {}
+    allowed = {
+        Lesion.Role.TARGET: TARGET_STATUSES,
+        Lesion.Role.NON_TARGET: NON_TARGET_STATUSES,
+        Lesion.Role.NEW: NEW_STATUSES,
+    }[lesion.role]  # type: ignore[index]
+    if current.status not in allowed:
+        raise field_error("status", f"'{current.status}' is not a status of this lesion.")
+    follow_up = not current.assessment.is_baseline
+    if lesion.role == Lesion.Role.TARGET and follow_up:
+        if (current.status == MeasurementStatus.MEASURED) != (current.size_mm is not None):
+            raise field_error(
+                "size_mm", "A size is given for a measured target lesion, and only then."
+            )
+        _check_target_observation(current, "", errors, size_checked=True)
+    elif lesion.role == Lesion.Role.NON_TARGET and follow_up:
+        _check_non_target_observation(current, "", errors)
+    elif lesion.role == Lesion.Role.NEW and current.size_mm is not None:
+        _error(errors, "size_mm", "A new lesion is recorded by its certainty, not its size.")
+    if current.status == MeasurementStatus.SPLIT:
+        if len(current.parts_mm or []) < 2:
+            _error(
+                errors,
+                "parts_mm",
+                "A split lesion needs the diameters of its 2 or more parts (RECIST 1.1 "
+                "§4.3.2: the parts are added).",
+            )
+    elif changes.get("parts_mm"):
+        _error(errors, "parts_mm", "Parts are given only for a split target lesion.")
+    else:
+        current.parts_mm = []
+    into = current.merged_into
+    if current.status == MeasurementStatus.MERGED:
+        if (
+            into is None
+            or into.subject_id != lesion.subject_id
+            or into.role != Lesion.Role.TARGET
+            or into.pk == lesion.pk
+        ):
+            _error(
+                errors,
+                "merged_into",
+                "Name the other target lesion that now holds the merged mass.",
+            )
+    elif changes.get("merged_into") is not None:
+        _error(errors, "merged_into", "Only a merged target lesion goes into another.")
+    else:
+        current.merged_into = None
+    if errors:
+        raise ValidationError(errors)
 
 
 @retry_on_conflict
@@ -647,8 +733,8 @@ def lesion_observation_update(
     reason: str,
     expected_version: int | None,
 ) -> LesionObservation:
-    """Correct one lesion's status or size at one assessment; the subject's whole record is
-    checked again by the rules core."""
+    """Correct one lesion's status, size, split parts or merge at one assessment; the subject's
+    whole record is checked again by the rules core."""
     subject = observation.assessment.subject
     require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
     not_editable = set(changes) - OBSERVATION_FIELDS
@@ -664,27 +750,14 @@ def lesion_observation_update(
         ]
     if "size_mm" in changes:
         changes["size_mm"] = _mm(changes["size_mm"], "size_mm", errors)
+    if "parts_mm" in changes:
+        changes["parts_mm"] = _parts(changes["parts_mm"], errors)
     if errors:
         raise ValidationError(errors)
 
     def validate(current: LesionObservation) -> None:
-        lesion = current.lesion
-        allowed = {
-            Lesion.Role.TARGET: TARGET_STATUSES,
-            Lesion.Role.NON_TARGET: NON_TARGET_STATUSES,
-            Lesion.Role.NEW: NEW_STATUSES,
-        }[lesion.role]  # type: ignore[index]
-        if current.status not in allowed:
-            raise field_error("status", f"'{current.status}' is not a status of this lesion.")
-        if (
-            lesion.role == Lesion.Role.TARGET
-            and not current.assessment.is_baseline
-            and (current.status == MeasurementStatus.MEASURED) != (current.size_mm is not None)
-        ):
-            raise field_error(
-                "size_mm", "A size is given for a measured target lesion, and only then."
-            )
-        _revalidate(subject, current)
+        _check_corrected_observation(current, changes)
+        _revalidate(subject, current, _one_field(observation, current, changes))
 
     with transaction.atomic():
         Subject.all_objects.select_for_update(no_key=True).get(pk=subject.pk)
@@ -697,6 +770,54 @@ def lesion_observation_update(
             validate=validate,
         )
     return observation
+
+
+LESION_FIELDS = ("organ", "location", "nodal", "measurable_by_nature")
+
+
+@retry_on_conflict
+def lesion_update(
+    *, by, lesion: Lesion, changes: dict, reason: str, expected_version: int | None
+) -> Lesion:
+    """Correct a lesion's organ, location, lymph-node flag or non-measurability by nature. Its
+    code and role are the choice made at baseline (void the baseline to choose again). The
+    subject's whole record is checked again by the rules core: a target must stay measurable,
+    at most 2 per organ (RECIST 1.1 §3.1, §4.2; docs/efficacy.md §1-§2)."""
+    subject = lesion.subject
+    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    not_editable = set(changes) - set(LESION_FIELDS)
+    if not_editable:
+        raise ValidationError(
+            {
+                n: [
+                    "A lesion's code and role are the choice made at baseline: void the "
+                    "assessment and enter it again to change them."
+                    if n in ("code", "role")
+                    else "This field cannot be edited here."
+                ]
+                for n in not_editable
+            }
+        )
+    if "organ" in changes:
+        changes["organ"] = " ".join(str(changes["organ"] or "").split())
+        if not changes["organ"]:
+            raise field_error("organ", "Name the organ (at most 2 target lesions per organ).")
+    if "location" in changes:
+        changes["location"] = str(changes["location"] or "").strip()
+
+    with transaction.atomic():
+        Subject.all_objects.select_for_update(no_key=True).get(pk=subject.pk)
+        lesion = update_record(
+            lesion,
+            by=by,
+            changes=changes,
+            reason=reason,
+            expected_version=expected_version,
+            validate=lambda current: _revalidate(
+                subject, current, _one_field(lesion, current, changes)
+            ),
+        )
+    return lesion
 
 
 @retry_on_conflict
