@@ -39,6 +39,11 @@ def _flatten(detail) -> dict[str, list[str]]:
     def walk(value, key: str | None) -> None:
         if isinstance(value, dict):
             for name, sub in value.items():
+                if isinstance(name, int) and key is not None:
+                    # A list's items (DRF keys them by index): "lesions[0].size_mm", as the
+                    # services name them.
+                    walk(sub, f"{key}[{name}]")
+                    continue
                 name = NON_FIELD if name in ("__all__", NON_FIELD) else str(name)
                 walk(sub, name if key is None or name == NON_FIELD else f"{key}.{name}")
         elif isinstance(value, list | tuple):

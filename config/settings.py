@@ -377,6 +377,8 @@ SPECTACULAR_SETTINGS = {
         "SurvivalStatusEnum": "visits.models.SurvivalContact.Status",
         # The AJCC stage groups, at diagnosis and at study entry (docs/visits.md §11.2).
         "AjccStageEnum": "visits.rules.history.STAGE_CHOICES",
+        "TumourAssessmentKindEnum": "efficacy.models.TumourAssessment.Kind",
+        "LesionStatusEnum": "efficacy.models.STATUS_CHOICES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

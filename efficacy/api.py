@@ -1,21 +1,39 @@
-"""/api/v1/ resources of the efficacy app, read-only: tumour assessments, lesions, lesion
-observations (with `updated_since`, history and CSV like every clinical record), and each
-subject's derived RECIST responses and time-to-event endpoints, computed by `efficacy.rules`
-when read (docs/efficacy.md §15)."""
+"""/api/v1/ resources of the efficacy app: tumour assessments, lesions, lesion observations
+(with `updated_since`, history and CSV like every clinical record; written through the same
+services as the pages, efficacy/services.py), and each subject's derived RECIST responses and
+time-to-event endpoints, computed by `efficacy.rules` when read (docs/efficacy.md §15)."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from django.db.models import Exists, F, OuterRef, Q
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 
 from api import filters
+from api.inputs import (
+    AsciiDecimalField,
+    CorrectionInput,
+    ScopedPrimaryKey,
+    StrictInput,
+    day_field,
+)
 from api.serializers import ClinicalRecordFields, FlatRowSerializer, SubjectColumns
-from api.views.base import HistoryMixin, ScopedReadViewSet
+from api.views.base import VOID_REASON, ClinicalWriteViewSet, HistoryMixin, ScopedReadViewSet
+from dosing.models import DoseAdministration
 from subjects.models import Subject
+from visits.models import SurvivalContact, Visit
 
-from . import selectors
-from .models import Lesion, LesionObservation, TumourAssessment
+from . import selectors, services
+from .models import (
+    METHOD_CHOICES,
+    RESPONSE_CHOICES,
+    STATUS_CHOICES,
+    Lesion,
+    LesionObservation,
+    TumourAssessment,
+)
 from .services import settings_for
 
 # ---------------------------------------------------------------------------------------------
@@ -65,8 +83,8 @@ class SubjectEfficacyFilterSet(filters.StrictFilterSet):
     updated_since = filters.UtcDateTimeFilter(
         method="changed_since",
         label="Subjects whose derived values may have changed at or after this time (ISO 8601 "
-        "with offset): a tumour assessment, lesion or the subject itself created, changed or "
-        "voided then.",
+        "with offset): a tumour assessment, lesion observation, dose, visit, survival contact "
+        "or the subject itself created, changed or voided then.",
     )
 
     class Meta:
@@ -80,9 +98,16 @@ class SubjectEfficacyFilterSet(filters.StrictFilterSet):
         observations = LesionObservation.all_objects.filter(
             assessment__subject=OuterRef("pk"), updated_at__gte=value
         )
-        return queryset.filter(
-            Q(updated_at__gte=value) | Q(Exists(assessments)) | Q(Exists(observations))
-        )
+        # The first and last dose, the visits done and the survival contacts (new anticancer
+        # therapy, last known alive) move the endpoints too (docs/efficacy.md §15).
+        others = [
+            model.all_objects.filter(subject=OuterRef("pk"), updated_at__gte=value)
+            for model in (DoseAdministration, Visit, SurvivalContact)
+        ]
+        changed = Q(updated_at__gte=value) | Q(Exists(assessments)) | Q(Exists(observations))
+        for rows in others:
+            changed |= Q(Exists(rows))
+        return queryset.filter(changed)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,6 +224,16 @@ class SubjectEfficacySerializer(serializers.Serializer):
     site = serializers.IntegerField(source="site_id")
     dose_level = serializers.CharField()
     first_dose_on = serializers.DateField(allow_null=True)
+    new_therapy_on = serializers.DateField(
+        allow_null=True,
+        help_text="Start of the earliest new anticancer therapy a survival contact reported "
+        "(on or after the first dose): BOR counting stops there, PFS and DoR are censored.",
+    )
+    last_known_alive_on = serializers.DateField(
+        allow_null=True,
+        help_text="Latest of the survival contacts, visits done, doses and tumour assessments "
+        "(null after a death): OS is censored there.",
+    )
     baseline_sum_mm = serializers.DecimalField(max_digits=7, decimal_places=1, allow_null=True)
     best_overall_response = serializers.CharField(allow_null=True)
     best_overall_response_rule = serializers.CharField(allow_null=True)
@@ -226,7 +261,9 @@ class SubjectEfficacySerializer(serializers.Serializer):
             "study": item.subject.study_id,
             "site": item.subject.site_id,
             "dose_level": item.dose_level,
-            "first_dose_on": item.first_dose_on.isoformat() if item.first_dose_on else None,
+            "first_dose_on": _date(item.first_dose_on),
+            "new_therapy_on": _date(item.new_therapy_on),
+            "last_known_alive_on": _date(item.last_known_alive_on),
             "baseline_sum_mm": _decimal(item.baseline_sum),
             "best_overall_response": best.response.value if best else None,
             "best_overall_response_rule": best.rule.value if best else None,
@@ -243,7 +280,7 @@ class SubjectEfficacySerializer(serializers.Serializer):
             "dor": _tte_data(item.dor),
             "settings": f"{item.settings.recist().describe()}; "
             f"{item.settings.endpoints().describe()}",
-            "note": item.evaluation.problem,
+            "note": "; ".join(n for n in (item.evaluation.problem, *item.notes) if n),
             "rules_version": best.rules_version if best else _rules_version(),
         }
 
@@ -268,28 +305,191 @@ def _tte_data(record):
 
 
 # ---------------------------------------------------------------------------------------------
+# Inputs (parsing only: every RECIST rule is the service's)
+
+
+def _mm(**kwargs):
+    return AsciiDecimalField(
+        max_digits=4, decimal_places=1, min_value=Decimal("0"), allow_null=True, **kwargs
+    )
+
+
+class LesionRowInput(StrictInput):
+    """One lesion of an assessment. At baseline: code, role, organ (location, nodal,
+    measurable_by_nature) and, for a target, size_mm. At follow-up: each baseline lesion by its
+    code with its status (size_mm for a measured target, parts_mm for a split, merged_into for
+    a merged one), and each new lesion with role "new", its organ and status."""
+
+    code = serializers.CharField(max_length=10, help_text="The lesion's stable code: T1, NT2.")
+    role = serializers.ChoiceField(
+        choices=Lesion.Role.choices,
+        required=False,
+        help_text="Baseline: target or non-target. Follow-up: only a lesion first seen now "
+        '("new").',
+    )
+    organ = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    location = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    nodal = serializers.BooleanField(required=False, help_text="A lymph node (short axis).")
+    measurable_by_nature = serializers.BooleanField(
+        required=False,
+        help_text="false for lesions RECIST never measures (bone without soft tissue, "
+        "effusions...). Default true.",
+    )
+    size_mm = _mm(
+        required=False,
+        help_text="mm, to 0.1: longest diameter, short axis for a lymph node.",
+    )
+    status = serializers.ChoiceField(
+        choices=STATUS_CHOICES,
+        required=False,
+        help_text="Follow-up: a target's measured, too small, gone, split, merged or not "
+        "evaluated; a non-target's present, absent, unequivocal progression or not evaluated; "
+        "a new lesion's unequivocal or equivocal.",
+    )
+    parts_mm = serializers.ListField(
+        child=_mm(), required=False, max_length=10, help_text="A split target's parts (mm)."
+    )
+    merged_into = serializers.CharField(
+        max_length=10,
+        required=False,
+        allow_blank=True,
+        help_text="A merged target: the code of the target that now holds the mass.",
+    )
+
+
+class TumourAssessmentFields(StrictInput):
+    assessed_on = day_field(help_text="The date of the scan.")
+    method = serializers.ChoiceField(choices=METHOD_CHOICES)
+    slice_thickness_mm = AsciiDecimalField(
+        max_digits=4,
+        decimal_places=1,
+        min_value=Decimal("0.1"),
+        required=False,
+        allow_null=True,
+        help_text="CT/MRI reconstruction interval; empty = 5 mm or less.",
+    )
+    tumour_markers = serializers.ChoiceField(
+        choices=TumourAssessment.Markers.choices, required=False, allow_blank=True
+    )
+    investigator_response = serializers.ChoiceField(
+        choices=RESPONSE_CHOICES,
+        required=False,
+        allow_blank=True,
+        help_text="The investigator's overall response (RECIST 1.1), for a follow-up.",
+    )
+    comment = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+
+
+class TumourAssessmentCreateInput(TumourAssessmentFields):
+    subject = ScopedPrimaryKey(Subject)
+    kind = serializers.ChoiceField(choices=TumourAssessment.Kind.choices)
+    lesions = LesionRowInput(many=True, help_text="Every lesion at this assessment.")
+
+
+class TumourAssessmentUpdateInput(CorrectionInput, TumourAssessmentFields):
+    editable_fields = tuple(sorted(services.ASSESSMENT_FIELDS))
+
+
+class LesionUpdateInput(CorrectionInput):
+    editable_fields = services.LESION_FIELDS
+    organ = serializers.CharField(max_length=60)
+    location = serializers.CharField(max_length=200, allow_blank=True)
+    nodal = serializers.BooleanField()
+    measurable_by_nature = serializers.BooleanField()
+
+
+class LesionObservationUpdateInput(CorrectionInput):
+    editable_fields = tuple(sorted(services.OBSERVATION_FIELDS))
+    status = serializers.ChoiceField(choices=STATUS_CHOICES)
+    size_mm = _mm(help_text="mm, to 0.1 (null: not measured).")
+    parts_mm = serializers.ListField(
+        child=_mm(), max_length=10, help_text="A split target's parts (mm)."
+    )
+    merged_into = ScopedPrimaryKey(
+        Lesion, allow_null=True, help_text="A merged target: the target (id) holding the mass."
+    )
+
+
+def _correct(summary, request, response):
+    return extend_schema(
+        summary=summary,
+        description="Changes only the fields sent, with a `reason` kept in the audit history; "
+        "the subject's whole RECIST record is checked again. Needs If-Match with the ETag of "
+        "the version edited.",
+        request=request,
+        responses={200: response},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
 # Views
 
 
 @extend_schema_view(
     list=extend_schema(summary="Tumour assessments (RECIST 1.1; a site role sees its own sites')"),
     retrieve=extend_schema(summary="A tumour assessment"),
+    create=extend_schema(
+        summary="Record a baseline or follow-up tumour assessment with every lesion",
+        description="The whole assessment or nothing: each lesion is checked (measurability, "
+        "at most 5 targets and 2 per organ, every baseline lesion at each follow-up, ...), then "
+        "the subject's whole record with it by the RECIST 1.1 rules core; a refusal names the "
+        "field (`lesions[i].size_mm`) and the rule. A follow-up needs the baseline, a first "
+        "dose and the investigator's response.",
+        request=TumourAssessmentCreateInput,
+        responses={201: TumourAssessmentSerializer},
+    ),
+    partial_update=_correct(
+        "Correct a tumour assessment's date, method, markers, response or comment",
+        TumourAssessmentUpdateInput,
+        TumourAssessmentSerializer,
+    ),
+    destroy=extend_schema(
+        summary="Void a tumour assessment entered in error",
+        description="With its observations and the lesions first seen there (they stay on "
+        "record, voided). A baseline is voided only once no follow-up depends on it. Needs "
+        "If-Match.",
+        parameters=[VOID_REASON],
+        request=None,
+        responses={200: TumourAssessmentSerializer},
+    ),
 )
-class TumourAssessmentViewSet(HistoryMixin, ScopedReadViewSet):
+class TumourAssessmentViewSet(HistoryMixin, ClinicalWriteViewSet):
     serializer_class = TumourAssessmentSerializer
     filterset_class = TumourAssessmentFilterSet
+    create_input = TumourAssessmentCreateInput
+    update_input = TumourAssessmentUpdateInput
+    detail_route_name = "api:tumour-assessment-detail"
+    record_argument = "assessment"
+    update_service = staticmethod(services.tumour_assessment_update)
+    void_service = staticmethod(services.tumour_assessment_void)
 
     def base_queryset(self):
         return TumourAssessment.all_objects.annotate(**SubjectColumns.ANNOTATIONS)
+
+    def service_create(self, data):
+        data["lesions"] = [dict(row) for row in data["lesions"]]
+        return services.tumour_assessment_record(by=self.request.user, **data)
 
 
 @extend_schema_view(
     list=extend_schema(summary="Lesions followed across tumour assessments"),
     retrieve=extend_schema(summary="A lesion"),
+    partial_update=_correct(
+        "Correct a lesion's organ, location, lymph-node flag or measurability by nature",
+        LesionUpdateInput,
+        LesionSerializer,
+    ),
 )
-class LesionViewSet(HistoryMixin, ScopedReadViewSet):
+class LesionViewSet(HistoryMixin, ClinicalWriteViewSet):
+    """Lesions are recorded with their assessment (POST tumour-assessments) and leave with it
+    (its void); here only their description is corrected."""
+
+    http_method_names = ["get", "patch", "head", "options"]
     serializer_class = LesionSerializer
     filterset_class = LesionFilterSet
+    update_input = LesionUpdateInput
+    record_argument = "lesion"
+    update_service = staticmethod(services.lesion_update)
 
     def base_queryset(self):
         return Lesion.all_objects.annotate(**SubjectColumns.ANNOTATIONS)
@@ -298,10 +498,21 @@ class LesionViewSet(HistoryMixin, ScopedReadViewSet):
 @extend_schema_view(
     list=extend_schema(summary="Each lesion at each tumour assessment: size or status"),
     retrieve=extend_schema(summary="A lesion at one assessment"),
+    partial_update=_correct(
+        "Correct one lesion at one assessment: status, size, split parts or merge",
+        LesionObservationUpdateInput,
+        LesionObservationSerializer,
+    ),
 )
-class LesionObservationViewSet(HistoryMixin, ScopedReadViewSet):
+class LesionObservationViewSet(HistoryMixin, ClinicalWriteViewSet):
+    """Recorded with their assessment (POST tumour-assessments) and voided with it."""
+
+    http_method_names = ["get", "patch", "head", "options"]
     serializer_class = LesionObservationSerializer
     filterset_class = LesionObservationFilterSet
+    update_input = LesionObservationUpdateInput
+    record_argument = "observation"
+    update_service = staticmethod(services.lesion_observation_update)
 
     def base_queryset(self):
         return LesionObservation.all_objects.annotate(

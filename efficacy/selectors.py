@@ -17,6 +17,7 @@ from accounts.scoping import restrict
 from core.dates import local_date
 from dosing.models import DoseAdministration
 from subjects.models import Subject
+from visits.selectors import NewTherapy, SurvivalFollowUp, survival_follow_up
 
 from .imaging import Evaluation, Scan, evaluate
 from .models import EfficacySettings, Lesion, LesionObservation, TumourAssessment
@@ -34,6 +35,8 @@ from .rules import (
     duration_of_response,
     from_time_points,
     kaplan_meier,
+    last_known_alive,
+    new_anticancer_therapy_on,
     objective_response_rate,
     overall_survival,
     progression_free_survival,
@@ -81,6 +84,7 @@ class SubjectEfficacy:
     scans: list[Scan]
     evaluation: Evaluation
     settings: EfficacySettings
+    survival: SurvivalFollowUp = field(default_factory=SurvivalFollowUp)
     pfs: TimeToEvent | None = None
     os: TimeToEvent | None = None
     dor: TimeToEvent | None = None
@@ -171,20 +175,44 @@ class SubjectEfficacy:
         return min(changes) if changes else None
 
     @property
-    def last_known_alive_on(self) -> date | None:
-        if self.subject.death_date:
+    def new_therapy(self) -> NewTherapy | None:
+        """The earliest new anticancer therapy started on or after the first dose, from the
+        survival contacts: the BOR stops counting after its start, and PFS and DoR are censored
+        at the last adequate assessment on or before it (docs/efficacy.md §6, §10, §15)."""
+        if self.first_dose_on is None:
             return None
-        dates = [
-            d
-            for d in (
-                self.last_dose_on,
-                self.subject.end_of_treatment_date,
-                self.subject.end_of_study_date,
-                *(s.assessment.assessed_on for s in self.scans),
-            )
-            if d is not None and (self.first_dose_on is None or d >= self.first_dose_on)
-        ]
-        return max(dates) if dates else self.first_dose_on
+        starts_on = new_anticancer_therapy_on(
+            self.first_dose_on, (t.starts_on for t in self.survival.new_therapies)
+        )
+        return next((t for t in self.survival.new_therapies if t.starts_on == starts_on), None)
+
+    @property
+    def new_therapy_on(self) -> date | None:
+        therapy = self.new_therapy
+        return therapy.starts_on if therapy else None
+
+    @property
+    def last_known_alive(self) -> tuple[date, str] | None:
+        """The last date the subject was known alive and where it comes from: the latest of the
+        survival contacts, the visits done, the doses and the tumour assessments on or after
+        the first dose (docs/efficacy.md §9, §15). None after a death or before a first dose."""
+        if self.first_dose_on is None:
+            return None
+        return last_known_alive(
+            self.first_dose_on,
+            (
+                (self.survival.last_alive_contact_on, "survival contact"),
+                (self.survival.last_visit_on, "visit"),
+                (self.last_dose_on, "dose"),
+                *((s.assessment.assessed_on, "tumour assessment") for s in self.scans),
+            ),
+            death_on=self.subject.death_date,
+        )
+
+    @property
+    def last_known_alive_on(self) -> date | None:
+        known = self.last_known_alive
+        return known[0] if known else None
 
 
 def _dose_dates(subject_ids: list[int]) -> dict[int, tuple]:
@@ -212,16 +240,31 @@ def _scans_by_subject(subject_ids: list[int]) -> dict[int, list[Scan]]:
 
 
 def _derive(
-    subject: Subject, scans: list[Scan], doses: tuple | None, settings: EfficacySettings
+    subject: Subject,
+    scans: list[Scan],
+    doses: tuple | None,
+    settings: EfficacySettings,
+    survival: SurvivalFollowUp,
 ) -> SubjectEfficacy:
     tz = subject.site.timezone
     first = local_date(doses[0], tz) if doses else None
     last = local_date(doses[1], tz) if doses else None
-    evaluation = evaluate(settings.recist(), subject.label, first, scans)
-    found = SubjectEfficacy(subject, first, last, scans, evaluation, settings)
+    found = SubjectEfficacy(
+        subject, first, last, scans, Evaluation(None), settings, survival=survival
+    )
+    if first is not None:
+        found.notes = [
+            f"New anticancer therapy {t.regimen} starting on {t.starts_on} (survival contact of "
+            f"{t.contact_date}) is before the first dose ({first}): not counted as new therapy; "
+            "check the contact."
+            for t in survival.new_therapies
+            if t.starts_on < first
+        ]
+    therapy_on = found.new_therapy_on
+    found.evaluation = evaluate(settings.recist(), subject.label, first, scans, therapy_on)
     if first is None:
         return found
-    result = evaluation.result
+    result = found.evaluation.result
     facts = SubjectFollowUp(
         subject.label,
         first,
@@ -229,6 +272,7 @@ def _derive(
         baseline_assessed=result is not None,
         death_on=subject.death_date,
         last_known_alive_on=found.last_known_alive_on,
+        new_therapy_on=therapy_on,
     )
     found.pfs = progression_free_survival(settings.endpoints(), facts)
     found.os = overall_survival(facts)
@@ -238,20 +282,23 @@ def _derive(
 
 
 def derive_many(subjects: list[Subject], settings: EfficacySettings) -> dict[int, SubjectEfficacy]:
-    """Each subject's record, in three queries whatever their number (the subjects are already
-    scoped by the caller)."""
+    """Each subject's record, in five queries whatever their number (the subjects are already
+    scoped by the caller): the doses, the assessments and their observations, the survival
+    contacts and the visits done (visits.selectors.survival_follow_up)."""
     ids = [s.pk for s in subjects]
     doses = _dose_dates(ids)
     scans = _scans_by_subject(ids)
-    return {s.pk: _derive(s, scans.get(s.pk, []), doses.get(s.pk), settings) for s in subjects}
+    survival = survival_follow_up(ids)
+    return {
+        s.pk: _derive(s, scans.get(s.pk, []), doses.get(s.pk), settings, survival[s.pk])
+        for s in subjects
+    }
 
 
 def subject_efficacy(user, subject: Subject) -> SubjectEfficacy:
     """One subject's record, for a user who may see the subject (the caller has checked)."""
     subject = visible_subjects(user).get(pk=subject.pk)
-    settings = settings_for(subject.study_id)
-    doses = _dose_dates([subject.pk]).get(subject.pk)
-    return _derive(subject, _scans_by_subject([subject.pk]).get(subject.pk, []), doses, settings)
+    return derive_many([subject], settings_for(subject.study_id))[subject.pk]
 
 
 @dataclass

@@ -150,85 +150,98 @@ def _prefix(item: dict, index: int) -> str:
     return item.get("field_prefix") or f"lesions[{index}]."
 
 
-def _baseline_rows(
-    subject: Subject, assessment: TumourAssessment, rows: list[dict], errors: dict
-) -> list[tuple[Lesion, LesionObservation]]:
-    made: list[tuple[Lesion, LesionObservation]] = []
-    seen: set[str] = set()
-    if not rows:
-        errors.setdefault("lesions", []).append(
-            "Record at least one lesion: RECIST response needs disease at baseline (RECIST 1.1 "
-            "§3.1)."
-        )
-    for index, row in enumerate(rows):
-        prefix = _prefix(row, index)
-        code = (row.get("code") or "").strip().upper()
-        role = row.get("role")
-        organ = " ".join((row.get("organ") or "").split())
-        nodal = bool(row.get("nodal"))
-        by_nature = row.get("measurable_by_nature", True) is not False
-        size = _mm(row.get("size_mm"), f"{prefix}size_mm", errors)
-        if not code:
-            errors.setdefault(f"{prefix}code", []).append("Give the lesion a code (e.g. T1).")
-        elif code in seen:
-            errors.setdefault(f"{prefix}code", []).append(f"Lesion code {code} is used twice.")
-        seen.add(code)
-        if role not in (Lesion.Role.TARGET, Lesion.Role.NON_TARGET):
-            errors.setdefault(f"{prefix}role", []).append(
-                "At baseline a lesion is a target or a non-target lesion."
+def _error(errors: dict, field: str, message: str) -> None:
+    errors.setdefault(field, []).append(message)
+
+
+def _check_measurable(
+    assessment: TumourAssessment, lesion: Lesion, size: Decimal | None, prefix: str, errors: dict
+) -> None:
+    """A target must be measurable with the scan's method (RECIST 1.1 §3.1.1, docs §1); a node
+    under 10 mm is not a lesion at all (the core's refusal)."""
+    if not (lesion.code and lesion.organ and assessment.method):
+        return
+    try:
+        judged = measurability(
+            CoreLesion(
+                lesion.code,
+                organ=lesion.organ,
+                role=lesion.role,  # type: ignore[arg-type]
+                method=assessment.method,  # type: ignore[arg-type]
+                size_mm=size,
+                nodal=lesion.nodal,
+                slice_thickness_mm=assessment.slice_thickness_mm,
+                measurable_by_nature=lesion.measurable_by_nature,
             )
-            continue
-        if not organ:
-            errors.setdefault(f"{prefix}organ", []).append(
-                "Name the organ (at most 2 target lesions per organ, RECIST 1.1 §4.2)."
-            )
-        if role == Lesion.Role.TARGET and size is None and f"{prefix}size_mm" not in errors:
-            errors.setdefault(f"{prefix}size_mm", []).append(
-                "A target lesion needs its size: longest diameter, or short axis for a lymph "
-                "node (RECIST 1.1 §4.2)."
-            )
-        if code and organ and assessment.method:
-            try:
-                judged = measurability(
-                    CoreLesion(
-                        code,
-                        organ=organ,
-                        role=role,  # type: ignore[arg-type]
-                        method=assessment.method,  # type: ignore[arg-type]
-                        size_mm=size,
-                        nodal=nodal,
-                        slice_thickness_mm=assessment.slice_thickness_mm,
-                        measurable_by_nature=by_nature,
-                    )
-                )
-            except EfficacyInputError as error:
-                errors.setdefault(f"{prefix}size_mm", []).append(str(error))
-            else:
-                if role == Lesion.Role.TARGET and size is not None and not judged.measurable:
-                    errors.setdefault(f"{prefix}size_mm", []).append(
-                        f"A target lesion must be measurable: {judged.reason} "
-                        f"({judged.rule.value})."
-                    )
-        lesion = Lesion(
-            subject=subject,
-            code=code,
-            role=role,
-            organ=organ,
-            location=(row.get("location") or "").strip(),
-            nodal=nodal,
-            measurable_by_nature=by_nature,
         )
-        observation = LesionObservation(
-            lesion=lesion, status=NonTargetStatus.PRESENT.value, size_mm=size
+    except EfficacyInputError as error:
+        _error(errors, f"{prefix}size_mm", str(error))
+        return
+    if lesion.role == Lesion.Role.TARGET and size is not None and not judged.measurable:
+        _error(
+            errors,
+            f"{prefix}size_mm",
+            f"A target lesion must be measurable: {judged.reason} ({judged.rule.value}).",
         )
-        if role == Lesion.Role.TARGET:
-            observation.status = MeasurementStatus.MEASURED.value
-        made.append((lesion, observation))
-    targets = [lesion for lesion, _ in made if lesion.role == Lesion.Role.TARGET]
+
+
+def _baseline_row(
+    subject: Subject,
+    assessment: TumourAssessment,
+    row: dict,
+    prefix: str,
+    seen: set[str],
+    errors: dict,
+) -> tuple[Lesion, LesionObservation] | None:
+    """One baseline lesion with its observation, each refusal on its field (docs §1-§2)."""
+    code = (row.get("code") or "").strip().upper()
+    role = row.get("role")
+    size = _mm(row.get("size_mm"), f"{prefix}size_mm", errors)
+    if not code:
+        _error(errors, f"{prefix}code", "Give the lesion a code (e.g. T1).")
+    elif code in seen:
+        _error(errors, f"{prefix}code", f"Lesion code {code} is used twice.")
+    seen.add(code)
+    if role not in (Lesion.Role.TARGET, Lesion.Role.NON_TARGET):
+        _error(errors, f"{prefix}role", "At baseline a lesion is a target or a non-target lesion.")
+        return None
+    lesion = Lesion(
+        subject=subject,
+        code=code,
+        role=role,
+        organ=" ".join((row.get("organ") or "").split()),
+        location=(row.get("location") or "").strip(),
+        nodal=bool(row.get("nodal")),
+        measurable_by_nature=row.get("measurable_by_nature", True) is not False,
+    )
+    if not lesion.organ:
+        _error(
+            errors,
+            f"{prefix}organ",
+            "Name the organ (at most 2 target lesions per organ, RECIST 1.1 §4.2).",
+        )
+    if role == Lesion.Role.TARGET and size is None and f"{prefix}size_mm" not in errors:
+        _error(
+            errors,
+            f"{prefix}size_mm",
+            "A target lesion needs its size: longest diameter, or short axis for a lymph node "
+            "(RECIST 1.1 §4.2).",
+        )
+    _check_measurable(assessment, lesion, size, prefix, errors)
+    status = MeasurementStatus.MEASURED if role == Lesion.Role.TARGET else NonTargetStatus.PRESENT
+    return lesion, LesionObservation(lesion=lesion, status=status.value, size_mm=size)
+
+
+def _check_target_choice(made: dict[int, Lesion], rows: list[dict], errors: dict) -> None:
+    """At most 5 targets, at most 2 per organ, all lymph nodes one organ (RECIST 1.1 §4.2).
+    `made`: the lesions by the index of their row; an excess lands on the row of the third."""
+    targets = [lesion for lesion in made.values() if lesion.role == Lesion.Role.TARGET]
     if len(targets) > 5:
-        errors.setdefault("lesions", []).append(
+        _error(
+            errors,
+            "lesions",
             f"{len(targets)} target lesions ({', '.join(t.code for t in targets)}): at most 5 "
-            "(RECIST 1.1 §4.2)."
+            "(RECIST 1.1 §4.2).",
         )
     by_organ: dict[str, list[Lesion]] = {}
     for target in targets:
@@ -236,17 +249,194 @@ def _baseline_rows(
         by_organ.setdefault(key, []).append(target)
     for organ, found in by_organ.items():
         if len(found) > 2:
-            third = made.index(next((le, ob) for le, ob in made if le is found[2]))
-            errors.setdefault(f"{_prefix(rows[third], third)}organ", []).append(
+            third = next(i for i, lesion in made.items() if lesion is found[2])
+            _error(
+                errors,
+                f"{_prefix(rows[third], third)}organ",
                 f"{len(found)} target lesions in {organ} ({', '.join(t.code for t in found)}): "
-                "at most 2 per organ (RECIST 1.1 §4.2; all lymph nodes are one organ)."
+                "at most 2 per organ (RECIST 1.1 §4.2; all lymph nodes are one organ).",
             )
-    return made
+
+
+def _baseline_rows(
+    subject: Subject, assessment: TumourAssessment, rows: list[dict], errors: dict
+) -> list[tuple[Lesion, LesionObservation]]:
+    made: dict[int, tuple[Lesion, LesionObservation]] = {}
+    seen: set[str] = set()
+    if not rows:
+        _error(
+            errors,
+            "lesions",
+            "Record at least one lesion: RECIST response needs disease at baseline (RECIST 1.1 "
+            "§3.1).",
+        )
+    for index, row in enumerate(rows):
+        pair = _baseline_row(subject, assessment, row, _prefix(row, index), seen, errors)
+        if pair is not None:
+            made[index] = pair
+    _check_target_choice({i: lesion for i, (lesion, _) in made.items()}, rows, errors)
+    return list(made.values())
 
 
 TARGET_STATUSES = {s.value for s in MeasurementStatus}
 NON_TARGET_STATUSES = {s.value for s in NonTargetStatus}
 NEW_STATUSES = {s.value for s in NewLesionCertainty}
+
+
+def _new_lesion_row(
+    subject: Subject, row: dict, code: str, lesion: Lesion | None, prefix: str, errors: dict
+) -> tuple[Lesion, LesionObservation] | None:
+    """A lesion first seen now, or a new lesion seen before: a new lesion (RECIST 1.1 §4.3.5)."""
+    status = row.get("status") or ""
+    if row.get("role", Lesion.Role.NEW) != Lesion.Role.NEW:
+        _error(
+            errors,
+            f"{prefix}code",
+            f"{code} is not a lesion recorded at baseline; a lesion found now is a new lesion "
+            "(RECIST 1.1 §4.3.5).",
+        )
+        return None
+    if lesion is None:
+        organ = " ".join((row.get("organ") or "").split())
+        if not organ:
+            _error(errors, f"{prefix}organ", "Name the organ of the new lesion.")
+        lesion = Lesion(
+            subject=subject,
+            code=code,
+            role=Lesion.Role.NEW,
+            organ=organ,
+            location=(row.get("location") or "").strip(),
+            nodal=bool(row.get("nodal")),
+        )
+    if status not in NEW_STATUSES:
+        _error(
+            errors,
+            f"{prefix}status",
+            "A new lesion is unequivocal or equivocal (RECIST 1.1 §4.3.5).",
+        )
+    return lesion, LesionObservation(lesion=lesion, status=status)
+
+
+def split_parts(value, field: str, errors: dict) -> list[str]:
+    """The diameters of a split lesion's parts ("12, 8" or a list), as decimal strings; fewer
+    than two is refused (RECIST 1.1 §4.3.2: the parts are added)."""
+    items = (
+        value if isinstance(value, list | tuple) else str(value or "").replace(";", ",").split(",")
+    )
+    parts = [_mm(p, field, errors) for p in items if str(p).strip()]
+    if len(parts) < 2 and field not in errors:
+        _error(
+            errors,
+            field,
+            "A split lesion needs the diameters of its 2 or more parts (RECIST 1.1 §4.3.2: the "
+            "parts are added).",
+        )
+    return [str(p) for p in parts if p is not None]
+
+
+def _check_target_observation(
+    observation: LesionObservation, prefix: str, errors: dict, *, size_checked: bool = False
+) -> None:
+    """A target at follow-up: a known status, a size exactly when measured, a node never gone
+    (RECIST 1.1 §4.3.2; docs §3). `size_checked`: the size already has an error."""
+    lesion, status, size = observation.lesion, observation.status, observation.size_mm
+    if status not in TARGET_STATUSES:
+        _error(
+            errors,
+            f"{prefix}status",
+            f"Target {lesion.code}: choose measured, too small to measure, gone, split, merged "
+            "or not evaluated (RECIST 1.1 §4.3.2).",
+        )
+    elif status == MeasurementStatus.MEASURED and size is None:
+        if not size_checked:
+            _error(
+                errors,
+                f"{prefix}size_mm",
+                f"Target {lesion.code} is measured: give its "
+                + ("short axis" if lesion.nodal else "longest diameter")
+                + " in mm.",
+            )
+    elif status != MeasurementStatus.MEASURED and size is not None:
+        _error(
+            errors,
+            f"{prefix}size_mm",
+            f"A size is given only for a measured lesion (status: {status}).",
+        )
+    if status == MeasurementStatus.GONE and lesion.nodal:
+        _error(
+            errors,
+            f"{prefix}status",
+            f"{lesion.code} is a lymph node: it keeps its real short axis even under 10 mm, "
+            "never 'gone' (RECIST 1.1 §4.3.2).",
+        )
+
+
+def _target_row(
+    observation: LesionObservation, row: dict, known: dict[str, Lesion], prefix: str, errors: dict
+) -> None:
+    lesion = observation.lesion
+    _check_target_observation(
+        observation, prefix, errors, size_checked=f"{prefix}size_mm" in errors
+    )
+    if observation.status == MeasurementStatus.SPLIT:
+        observation.parts_mm = split_parts(row.get("parts_mm"), f"{prefix}parts_mm", errors)
+    if observation.status == MeasurementStatus.MERGED:
+        into = known.get((row.get("merged_into") or "").strip().upper())
+        if into is None or into.role != Lesion.Role.TARGET or into is lesion:
+            _error(
+                errors,
+                f"{prefix}merged_into",
+                "Name the other target lesion that now holds the merged mass.",
+            )
+        else:
+            observation.merged_into = into
+
+
+def _check_non_target_observation(
+    observation: LesionObservation, prefix: str, errors: dict
+) -> None:
+    """A non-target lesion: a known status, never a size (RECIST 1.1 §4.3.3; docs §4)."""
+    if observation.status not in NON_TARGET_STATUSES:
+        _error(
+            errors,
+            f"{prefix}status",
+            f"Non-target {observation.lesion.code}: choose present, absent, unequivocal "
+            "progression or not evaluated (RECIST 1.1 §4.3.3).",
+        )
+    if observation.size_mm is not None:
+        _error(
+            errors,
+            f"{prefix}size_mm",
+            "Non-target lesions are followed by status, not size (RECIST 1.1 §4.3.3).",
+        )
+
+
+def _follow_up_row(
+    subject: Subject,
+    row: dict,
+    prefix: str,
+    known: dict[str, Lesion],
+    seen: set[str],
+    errors: dict,
+) -> tuple[Lesion, LesionObservation] | None:
+    code = (row.get("code") or "").strip().upper()
+    if not code:
+        _error(errors, f"{prefix}code", "Give the lesion's code.")
+        return None
+    if code in seen:
+        _error(errors, f"{prefix}code", f"Lesion {code} is recorded twice.")
+        return None
+    seen.add(code)
+    lesion = known.get(code)
+    if lesion is None or lesion.role == Lesion.Role.NEW:
+        return _new_lesion_row(subject, row, code, lesion, prefix, errors)
+    size = _mm(row.get("size_mm"), f"{prefix}size_mm", errors)
+    observation = LesionObservation(lesion=lesion, status=row.get("status") or "", size_mm=size)
+    if lesion.role == Lesion.Role.TARGET:
+        _target_row(observation, row, known, prefix, errors)
+    else:
+        _check_non_target_observation(observation, prefix, errors)
+    return lesion, observation
 
 
 def _follow_up_rows(
@@ -258,108 +448,20 @@ def _follow_up_rows(
     made: list[tuple[Lesion, LesionObservation]] = []
     seen: set[str] = set()
     for index, row in enumerate(rows):
-        prefix = _prefix(row, index)
-        code = (row.get("code") or "").strip().upper()
-        status = row.get("status") or ""
-        if not code:
-            errors.setdefault(f"{prefix}code", []).append("Give the lesion's code.")
-            continue
-        if code in seen:
-            errors.setdefault(f"{prefix}code", []).append(f"Lesion {code} is recorded twice.")
-            continue
-        seen.add(code)
-        lesion = known.get(code)
-        if lesion is None or lesion.role == Lesion.Role.NEW:
-            if row.get("role", Lesion.Role.NEW) != Lesion.Role.NEW:
-                errors.setdefault(f"{prefix}code", []).append(
-                    f"{code} is not a lesion recorded at baseline; a lesion found now is a new "
-                    "lesion (RECIST 1.1 §4.3.5)."
-                )
-                continue
-            if lesion is None:
-                organ = " ".join((row.get("organ") or "").split())
-                if not organ:
-                    errors.setdefault(f"{prefix}organ", []).append(
-                        "Name the organ of the new lesion."
-                    )
-                lesion = Lesion(
-                    subject=subject,
-                    code=code,
-                    role=Lesion.Role.NEW,
-                    organ=organ,
-                    location=(row.get("location") or "").strip(),
-                    nodal=bool(row.get("nodal")),
-                )
-            if status not in NEW_STATUSES:
-                errors.setdefault(f"{prefix}status", []).append(
-                    "A new lesion is unequivocal or equivocal (RECIST 1.1 §4.3.5)."
-                )
-            made.append((lesion, LesionObservation(lesion=lesion, status=status)))
-            continue
-        size = _mm(row.get("size_mm"), f"{prefix}size_mm", errors)
-        observation = LesionObservation(lesion=lesion, status=status, size_mm=size)
-        if lesion.role == Lesion.Role.TARGET:
-            if status not in TARGET_STATUSES:
-                errors.setdefault(f"{prefix}status", []).append(
-                    f"Target {code}: choose measured, too small to measure, gone, split, merged "
-                    "or not evaluated (RECIST 1.1 §4.3.2)."
-                )
-            elif status == MeasurementStatus.MEASURED and size is None:
-                if f"{prefix}size_mm" not in errors:
-                    errors.setdefault(f"{prefix}size_mm", []).append(
-                        f"Target {code} is measured: give its "
-                        + ("short axis" if lesion.nodal else "longest diameter")
-                        + " in mm."
-                    )
-            elif status != MeasurementStatus.MEASURED and size is not None:
-                errors.setdefault(f"{prefix}size_mm", []).append(
-                    f"A size is given only for a measured lesion (status: {status})."
-                )
-            if status == MeasurementStatus.GONE and lesion.nodal:
-                errors.setdefault(f"{prefix}status", []).append(
-                    f"{code} is a lymph node: it keeps its real short axis even under 10 mm, "
-                    "never 'gone' (RECIST 1.1 §4.3.2)."
-                )
-            if status == MeasurementStatus.SPLIT:
-                parts = [
-                    _mm(p, f"{prefix}parts_mm", errors)
-                    for p in str(row.get("parts_mm") or "").replace(";", ",").split(",")
-                    if p.strip()
-                ]
-                if len(parts) < 2 and f"{prefix}parts_mm" not in errors:
-                    errors.setdefault(f"{prefix}parts_mm", []).append(
-                        "A split lesion needs the diameters of its 2 or more parts "
-                        "(RECIST 1.1 §4.3.2: the parts are added)."
-                    )
-                observation.parts_mm = [str(p) for p in parts if p is not None]
-            if status == MeasurementStatus.MERGED:
-                into = known.get((row.get("merged_into") or "").strip().upper())
-                if into is None or into.role != Lesion.Role.TARGET or into is lesion:
-                    errors.setdefault(f"{prefix}merged_into", []).append(
-                        "Name the other target lesion that now holds the merged mass."
-                    )
-                else:
-                    observation.merged_into = into
-        else:
-            if status not in NON_TARGET_STATUSES:
-                errors.setdefault(f"{prefix}status", []).append(
-                    f"Non-target {code}: choose present, absent, unequivocal progression or not "
-                    "evaluated (RECIST 1.1 §4.3.3)."
-                )
-            if size is not None:
-                errors.setdefault(f"{prefix}size_mm", []).append(
-                    "Non-target lesions are followed by status, not size (RECIST 1.1 §4.3.3)."
-                )
-        made.append((lesion, observation))
+        pair = _follow_up_row(subject, row, _prefix(row, index), known, seen, errors)
+        if pair is not None:
+            made.append(pair)
     missing = sorted(
         code
         for code, lesion in known.items()
         if lesion.role != Lesion.Role.NEW and code not in seen
     )
     if missing:
-        errors.setdefault("lesions", []).append(
+        _error(
+            errors,
+            "lesions",
             f"Record every baseline lesion at each assessment (not evaluated if it was not "
-            f"looked at): missing {', '.join(missing)}."
+            f"looked at): missing {', '.join(missing)}.",
         )
     return made
 
@@ -498,19 +600,38 @@ ASSESSMENT_FIELDS = {
 OBSERVATION_FIELDS = {"status", "size_mm", "parts_mm", "merged_into"}
 
 
-def _revalidate(subject: Subject, replace: TumourAssessment | LesionObservation) -> None:
+def _revalidate(
+    subject: Subject,
+    replace: TumourAssessment | LesionObservation | Lesion,
+    field: str = "__all__",
+) -> None:
+    """The subject's whole record, with `replace` in place of its stored version, through the
+    rules core; a refusal lands on `field` (the one field corrected, when there is one)."""
     scans = subject_scans(subject)
     for scan in scans:
         if isinstance(replace, TumourAssessment) and scan.assessment.pk == replace.pk:
             scan.assessment = replace
         if isinstance(replace, LesionObservation):
             scan.observations = [replace if o.pk == replace.pk else o for o in scan.observations]
+        if isinstance(replace, Lesion):
+            for observation in scan.observations:
+                if observation.lesion_id == replace.pk:
+                    observation.lesion = replace
     errors: dict[str, list[str]] = {}
     if isinstance(replace, TumourAssessment):
         _check_dates(subject, replace, errors)
     if errors:
         raise ValidationError(errors)
-    _check_with_the_rest(subject, scans, settings_for(subject.study_id))
+    try:
+        _check_with_the_rest(subject, scans, settings_for(subject.study_id))
+    except ValidationError as error:
+        raise ValidationError({field: error.message_dict.get("__all__", error.messages)}) from error
+
+
+def _one_field(original, current, changes: dict) -> str:
+    """The field a whole-record refusal belongs to: the one field the correction changed."""
+    changed = [name for name in changes if getattr(original, name) != getattr(current, name)]
+    return changed[0] if len(changed) == 1 else "__all__"
 
 
 @retry_on_conflict
@@ -531,9 +652,76 @@ def tumour_assessment_update(
             changes=changes,
             reason=reason,
             expected_version=expected_version,
-            validate=lambda current: _revalidate(subject, current),
+            validate=lambda current: _revalidate(
+                subject, current, _one_field(assessment, current, changes)
+            ),
         )
     return assessment
+
+
+def _parts(value, errors: dict) -> list[str]:
+    items = (
+        value if isinstance(value, list | tuple) else str(value or "").replace(";", ",").split(",")
+    )
+    parts = [_mm(p, "parts_mm", errors) for p in items if str(p).strip()]
+    return [str(p) for p in parts if p is not None]
+
+
+def _check_corrected_observation(current: LesionObservation, changes: dict) -> None:
+    """One lesion at one scan after a correction: the status its role allows, a size exactly
+    when a target is measured, the parts of a split, the target a merged one went into
+    (RECIST 1.1 §4.3; docs/efficacy.md §3-§4); each refusal on its field."""
+    lesion = current.lesion
+    errors: dict[str, list[str]] = {}
+    allowed = {
+        Lesion.Role.TARGET: TARGET_STATUSES,
+        Lesion.Role.NON_TARGET: NON_TARGET_STATUSES,
+        Lesion.Role.NEW: NEW_STATUSES,
+    }[lesion.role]  # type: ignore[index]
+    if current.status not in allowed:
+        raise field_error("status", f"'{current.status}' is not a status of this lesion.")
+    follow_up = not current.assessment.is_baseline
+    if lesion.role == Lesion.Role.TARGET and follow_up:
+        if (current.status == MeasurementStatus.MEASURED) != (current.size_mm is not None):
+            raise field_error(
+                "size_mm", "A size is given for a measured target lesion, and only then."
+            )
+        _check_target_observation(current, "", errors, size_checked=True)
+    elif lesion.role == Lesion.Role.NON_TARGET and follow_up:
+        _check_non_target_observation(current, "", errors)
+    elif lesion.role == Lesion.Role.NEW and current.size_mm is not None:
+        _error(errors, "size_mm", "A new lesion is recorded by its certainty, not its size.")
+    if current.status == MeasurementStatus.SPLIT:
+        if len(current.parts_mm or []) < 2:
+            _error(
+                errors,
+                "parts_mm",
+                "A split lesion needs the diameters of its 2 or more parts (RECIST 1.1 "
+                "§4.3.2: the parts are added).",
+            )
+    elif changes.get("parts_mm"):
+        _error(errors, "parts_mm", "Parts are given only for a split target lesion.")
+    else:
+        current.parts_mm = []
+    into = current.merged_into
+    if current.status == MeasurementStatus.MERGED:
+        if (
+            into is None
+            or into.subject_id != lesion.subject_id
+            or into.role != Lesion.Role.TARGET
+            or into.pk == lesion.pk
+        ):
+            _error(
+                errors,
+                "merged_into",
+                "Name the other target lesion that now holds the merged mass.",
+            )
+    elif changes.get("merged_into") is not None:
+        _error(errors, "merged_into", "Only a merged target lesion goes into another.")
+    else:
+        current.merged_into = None
+    if errors:
+        raise ValidationError(errors)
 
 
 @retry_on_conflict
@@ -545,8 +733,8 @@ def lesion_observation_update(
     reason: str,
     expected_version: int | None,
 ) -> LesionObservation:
-    """Correct one lesion's status or size at one assessment; the subject's whole record is
-    checked again by the rules core."""
+    """Correct one lesion's status, size, split parts or merge at one assessment; the subject's
+    whole record is checked again by the rules core."""
     subject = observation.assessment.subject
     require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
     not_editable = set(changes) - OBSERVATION_FIELDS
@@ -562,27 +750,14 @@ def lesion_observation_update(
         ]
     if "size_mm" in changes:
         changes["size_mm"] = _mm(changes["size_mm"], "size_mm", errors)
+    if "parts_mm" in changes:
+        changes["parts_mm"] = _parts(changes["parts_mm"], errors)
     if errors:
         raise ValidationError(errors)
 
     def validate(current: LesionObservation) -> None:
-        lesion = current.lesion
-        allowed = {
-            Lesion.Role.TARGET: TARGET_STATUSES,
-            Lesion.Role.NON_TARGET: NON_TARGET_STATUSES,
-            Lesion.Role.NEW: NEW_STATUSES,
-        }[lesion.role]  # type: ignore[index]
-        if current.status not in allowed:
-            raise field_error("status", f"'{current.status}' is not a status of this lesion.")
-        if (
-            lesion.role == Lesion.Role.TARGET
-            and not current.assessment.is_baseline
-            and (current.status == MeasurementStatus.MEASURED) != (current.size_mm is not None)
-        ):
-            raise field_error(
-                "size_mm", "A size is given for a measured target lesion, and only then."
-            )
-        _revalidate(subject, current)
+        _check_corrected_observation(current, changes)
+        _revalidate(subject, current, _one_field(observation, current, changes))
 
     with transaction.atomic():
         Subject.all_objects.select_for_update(no_key=True).get(pk=subject.pk)
@@ -595,6 +770,54 @@ def lesion_observation_update(
             validate=validate,
         )
     return observation
+
+
+LESION_FIELDS = ("organ", "location", "nodal", "measurable_by_nature")
+
+
+@retry_on_conflict
+def lesion_update(
+    *, by, lesion: Lesion, changes: dict, reason: str, expected_version: int | None
+) -> Lesion:
+    """Correct a lesion's organ, location, lymph-node flag or non-measurability by nature. Its
+    code and role are the choice made at baseline (void the baseline to choose again). The
+    subject's whole record is checked again by the rules core: a target must stay measurable,
+    at most 2 per organ (RECIST 1.1 §3.1, §4.2; docs/efficacy.md §1-§2)."""
+    subject = lesion.subject
+    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+    not_editable = set(changes) - set(LESION_FIELDS)
+    if not_editable:
+        raise ValidationError(
+            {
+                n: [
+                    "A lesion's code and role are the choice made at baseline: void the "
+                    "assessment and enter it again to change them."
+                    if n in ("code", "role")
+                    else "This field cannot be edited here."
+                ]
+                for n in not_editable
+            }
+        )
+    if "organ" in changes:
+        changes["organ"] = " ".join(str(changes["organ"] or "").split())
+        if not changes["organ"]:
+            raise field_error("organ", "Name the organ (at most 2 target lesions per organ).")
+    if "location" in changes:
+        changes["location"] = str(changes["location"] or "").strip()
+
+    with transaction.atomic():
+        Subject.all_objects.select_for_update(no_key=True).get(pk=subject.pk)
+        lesion = update_record(
+            lesion,
+            by=by,
+            changes=changes,
+            reason=reason,
+            expected_version=expected_version,
+            validate=lambda current: _revalidate(
+                subject, current, _one_field(lesion, current, changes)
+            ),
+        )
+    return lesion
 
 
 @retry_on_conflict

@@ -81,7 +81,8 @@ def subject_rows(page: StudyEfficacy):
         "BOR reason", "confirmed on", "best change of sum (%)",
         "PFS days", "PFS", "PFS date", "PFS CNSR", "PFS reason",
         "OS days", "OS", "OS date", "OS CNSR", "OS reason",
-        "DoR days", "DoR", "DoR date", "DoR CNSR", "DoR reason", "note",
+        "DoR days", "DoR", "DoR date", "DoR CNSR", "DoR reason",
+        "new anticancer therapy from", "last known alive", "last known alive from", "note",
     ]  # fmt: skip
     rows = []
     for item in page.subjects:
@@ -99,7 +100,9 @@ def subject_rows(page: StudyEfficacy):
                 *_tte(item.pfs),
                 *_tte(item.os),
                 *_tte(item.dor),
-                item.evaluation.problem,
+                item.new_therapy_on or "",
+                *(item.last_known_alive or ("", "")),
+                "; ".join(n for n in (item.evaluation.problem, *item.notes) if n),
             ]
         )
     return header, rows

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 
 from accounts.roles import Capability
 from accounts.scoping import restrict
@@ -307,3 +307,69 @@ def form_records(user, form: str, subjects: QuerySet) -> QuerySet:
         .select_related(*listed.related)
         .order_by("subject__site__number", "subject__screening_number", *day, *listed.order, "pk")
     )
+
+
+# --- Survival follow-up, for the efficacy endpoints ------------------------------------------
+
+SURVIVAL_VISIT_PREFIX = "SURV"
+
+
+@dataclass(frozen=True)
+class NewTherapy:
+    """A new anticancer therapy as a survival contact recorded it."""
+
+    starts_on: date
+    regimen: str
+    contact_date: date
+
+
+@dataclass(frozen=True)
+class SurvivalFollowUp:
+    """What the site recorded after (and beside) treatment that the time-to-event endpoints
+    need (docs/visits.md §10, docs/efficacy.md §15):
+
+    - `new_therapies`: every new anticancer therapy a contact reported, earliest start first;
+    - `last_alive_contact_on`: the latest date a contact knew the subject alive (its
+      `last_known_alive`; an alive contact's own date);
+    - `last_visit_on`: the latest visit done. A survival follow-up visit (SURVn) counts only
+      through its contact: the call may have found the subject dead or not found them.
+    """
+
+    new_therapies: tuple[NewTherapy, ...] = ()
+    last_alive_contact_on: date | None = None
+    last_visit_on: date | None = None
+
+
+def survival_follow_up(subject_ids) -> dict[int, SurvivalFollowUp]:
+    """Each subject's survival follow-up facts, in two queries whatever their number (voided
+    records left out). The caller has scoped the subjects (accounts.scoping) already."""
+    ids = list(subject_ids)
+    therapies: dict[int, list[NewTherapy]] = defaultdict(list)
+    alive: dict[int, date] = {}
+    contacts = SurvivalContact.objects.filter(subject_id__in=ids).values_list(
+        "subject_id", "contact_date", "status", "last_known_alive", "new_therapy",
+        "new_therapy_start", "new_therapy_regimen",
+    )  # fmt: skip
+    for subject_id, contact_date, status, known, new, starts, regimen in contacts:
+        seen_alive = contact_date if status == SurvivalContact.Status.ALIVE else None
+        for on in (known, seen_alive):
+            if on is not None and (subject_id not in alive or on > alive[subject_id]):
+                alive[subject_id] = on
+        if new and starts is not None:
+            therapies[subject_id].append(NewTherapy(starts, regimen, contact_date))
+    visits = (
+        Visit.objects.filter(subject_id__in=ids, not_done=False, visit_date__isnull=False)
+        .exclude(code__startswith=SURVIVAL_VISIT_PREFIX)
+        .values("subject_id")
+        .annotate(last=Max("visit_date"))
+        .values_list("subject_id", "last")
+    )
+    last_visit = dict(visits)
+    return {
+        pk: SurvivalFollowUp(
+            tuple(sorted(therapies.get(pk, ()), key=lambda t: (t.starts_on, t.contact_date))),
+            alive.get(pk),
+            last_visit.get(pk),
+        )
+        for pk in ids
+    }

@@ -67,6 +67,8 @@ Input format (write a subject by hand like this)::
   missed_assessments (2). `SubjectFollowUp(subject, first_dose_on, assessments,
   baseline_assessed, death_on, last_known_alive_on, new_therapy_on)` ->
   `progression_free_survival`, `overall_survival`, `duration_of_response` -> `TimeToEvent`.
+  What to put there from the site's records: `new_anticancer_therapy_on(first_dose_on,
+  starts)`, `last_known_alive(first_dose_on, [(date, source), ...], death_on=...)`.
 - `objective_response_rate` / `disease_control_rate({subject: BestOverallResponse},
   denominator_name=...)` -> `Rate`; `clopper_pearson(x, n)`.
 - `kaplan_meier([Observation(time, event), ...], conf_type="log")` -> `KaplanMeier` (rows,
@@ -82,6 +84,8 @@ from .endpoints import (
     TumourAssessment,
     duration_of_response,
     from_time_points,
+    last_known_alive,
+    new_anticancer_therapy_on,
     overall_survival,
     progression_free_survival,
 )
@@ -192,9 +196,11 @@ __all__ = [
     "evaluate_time_points",
     "from_time_points",
     "kaplan_meier",
+    "last_known_alive",
     "measurability",
     "median_follow_up",
     "minimum_size",
+    "new_anticancer_therapy_on",
     "objective_response_rate",
     "overall_survival",
     "progression_free_survival",

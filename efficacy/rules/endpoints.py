@@ -221,6 +221,32 @@ class TimeToEvent:
         return Decimal(self.days) / DAYS_PER_MONTH
 
 
+def new_anticancer_therapy_on(first_dose_on: date, starts: Iterable[date]) -> date | None:
+    """The start of new anticancer therapy the endpoints use (§6, §10): the earliest of the
+    starts recorded, on or after the first dose. A start before the first dose is not a new
+    therapy (prior therapy, or an error to query) and is left out; the caller reports it."""
+    counted = [start for start in starts if start >= first_dose_on]
+    return min(counted) if counted else None
+
+
+def last_known_alive(
+    first_dose_on: date,
+    dated: Iterable[tuple[date | None, str]],
+    *,
+    death_on: date | None = None,
+) -> tuple[date, str] | None:
+    """The last date known alive for OS censoring (§9) and where it comes from: the latest of
+    the dated facts (`(date, source)`: survival contacts, visits done, doses, tumour
+    assessments) on or after the first dose; the first dose itself when there is nothing
+    later. None after a death: OS ends at the death. The first source listed wins a tie."""
+    if death_on is not None:
+        return None
+    found = [(on, source) for on, source in dated if on is not None and on >= first_dose_on]
+    if not found:
+        return first_dose_on, "first dose"
+    return max(found, key=lambda item: item[0])
+
+
 def _last_adequate(
     assessments: Iterable[TumourAssessment], *, after: date, until: date, inclusive: bool
 ) -> date | None:

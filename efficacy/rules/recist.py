@@ -1190,23 +1190,7 @@ def _confirmation(
     return target, ""
 
 
-def best_overall_response(
-    settings: RecistSettings,
-    time_points: Iterable[TimePointResponse],
-    *,
-    first_dose_on: date,
-    new_therapy_on: date | None = None,
-) -> BestOverallResponse:
-    """The best overall response from time-point responses (RECIST 1.1 §4.4.3, Table 3; §6).
-
-    Counted from the first dose until PD (inclusive) and up to the start of new anticancer
-    therapy (an assessment on that day counts). A PR after a CR means the disease came back: it
-    is read as PD (RECIST 1.1 Table 3 note; unless the CR is re-read as PR, a data correction).
-    Then, as admiralonco derive_param_confirmed_bor: confirmed CR > confirmed PR > SD (any
-    CR/PR/SD at or after `sd_minimum_days`) > non-CR/non-PD (same) > PD > NE > missing; the
-    earliest of equals.
-    """
-    points = sorted(time_points, key=lambda p: p.assessed_on)
+def _check_after_first_dose(points: Sequence[TimePointResponse], first_dose_on: date) -> None:
     dates = [p.assessed_on for p in points]
     if len(set(dates)) != len(dates):
         raise EfficacyInputError("best overall response: two time-point responses on one date")
@@ -1216,6 +1200,14 @@ def best_overall_response(
                 f"best overall response: the assessment of {point.assessed_on} is not after the "
                 f"first dose ({first_dose_on})"
             )
+
+
+def _counted_time_points(
+    points: list[TimePointResponse], new_therapy_on: date | None
+) -> tuple[list[TimePointResponse], list[str]]:
+    """The time points the BOR counts (§6): up to the start of new anticancer therapy (that day
+    included) and up to the first PD, a PR straight after a CR read as PD; with notes on what
+    was left out."""
     notes: list[str] = []
     if new_therapy_on is not None:
         after = [p for p in points if p.assessed_on > new_therapy_on]
@@ -1241,6 +1233,88 @@ def best_overall_response(
             break
     if len(used) < len(points):
         notes.append(f"{len(points) - len(used)} assessment(s) after PD not counted")
+    return used, notes
+
+
+def _response_claim(
+    settings: RecistSettings, used: Sequence[TimePointResponse], index: int
+) -> tuple[_Candidate | None, str]:
+    """The claim of the CR or PR at `index` as a CR or PR: confirmed (or confirmation not
+    required), or None and why it was not confirmed (§6)."""
+    point = used[index]
+    response, on = point.response, point.assessed_on
+    if not settings.confirmation_required:
+        rule = Rule.BOR_CR_UNCONFIRMED if response is Response.CR else Rule.BOR_PR_UNCONFIRMED
+        return _Candidate(response, on, rule, f"{response} on {on}"), ""
+    confirming, why = _confirmation(settings, used, index)
+    if confirming is None:
+        return None, why
+    confirmed_on = used[confirming].assessed_on
+    days = (confirmed_on - on).days
+    return (
+        _Candidate(
+            response,
+            on,
+            Rule.BOR_CR if response is Response.CR else Rule.BOR_PR,
+            f"{response} on {on}, confirmed on {confirmed_on} ({days} days later)",
+            confirmed_on,
+        ),
+        "",
+    )
+
+
+def _time_point_claim(
+    settings: RecistSettings, point: TimePointResponse, first_dose_on: date
+) -> _Candidate:
+    """What one assessment counts as without confirmation: PD, NE, or SD / non-CR/non-PD once
+    the minimum duration has passed (earlier: NE, RECIST 1.1 §4.6.1, as admiralonco; §6)."""
+    response, on = point.response, point.assessed_on
+    day = (on - first_dose_on).days
+    if response is Response.PD:
+        return _Candidate(Response.PD, on, Rule.BOR_PD, f"PD on {on}")
+    if response is Response.NE:
+        return _Candidate(Response.NE, on, Rule.BOR_NE, f"NE on {on}")
+    if on < first_dose_on + timedelta(days=settings.sd_minimum_days):
+        why_early = (
+            f"{response} on {on}, only {day} days after the first dose "
+            f"(< {settings.sd_minimum_days})"
+        )
+        return _Candidate(Response.NE, on, Rule.BOR_NE, why_early)
+    if response is Response.NON_CR_NON_PD:
+        return _Candidate(
+            Response.NON_CR_NON_PD,
+            on,
+            Rule.BOR_NON_CR_NON_PD,
+            f"{response} on {on}, {day} days after the first dose",
+        )
+    # CR, PR, SD at or after the minimum duration
+    return _Candidate(
+        Response.SD,
+        on,
+        Rule.BOR_SD,
+        f"{response} on {on}, {day} days after the first dose (>= {settings.sd_minimum_days})",
+    )
+
+
+def best_overall_response(
+    settings: RecistSettings,
+    time_points: Iterable[TimePointResponse],
+    *,
+    first_dose_on: date,
+    new_therapy_on: date | None = None,
+) -> BestOverallResponse:
+    """The best overall response from time-point responses (RECIST 1.1 §4.4.3, Table 3; §6).
+
+    Counted from the first dose until PD (inclusive) and up to the start of new anticancer
+    therapy (an assessment on that day counts). A PR after a CR means the disease came back: it
+    is read as PD (RECIST 1.1 Table 3 note; unless the CR is re-read as PR, a data correction).
+    Then, as admiralonco derive_param_confirmed_bor: confirmed CR > confirmed PR > SD (any
+    CR/PR/SD at or after `sd_minimum_days`) > non-CR/non-PD (same) > PD > NE > missing; the
+    earliest of equals.
+    """
+    points = sorted(time_points, key=lambda p: p.assessed_on)
+    _check_after_first_dose(points, first_dose_on)
+    used, notes = _counted_time_points(points, new_therapy_on)
     if not used:
         return BestOverallResponse(
             Response.MISSING,
@@ -1253,67 +1327,18 @@ def best_overall_response(
             tuple(notes),
         )
 
-    sd_from = first_dose_on + timedelta(days=settings.sd_minimum_days)
     candidates: list[_Candidate] = []
     started: list[date] = []
     unconfirmed: list[tuple[Response, str]] = []
     for index, point in enumerate(used):
-        response, on = point.response, point.assessed_on
-        if response in (Response.CR, Response.PR):
-            if not settings.confirmation_required:
-                started.append(on)
-                rule = (
-                    Rule.BOR_CR_UNCONFIRMED if response is Response.CR else Rule.BOR_PR_UNCONFIRMED
-                )
-                candidates.append(_Candidate(response, on, rule, f"{response} on {on}"))
+        if point.response in (Response.CR, Response.PR):
+            claim, why = _response_claim(settings, used, index)
+            if claim is None:
+                unconfirmed.append((point.response, why))
             else:
-                confirming, why = _confirmation(settings, used, index)
-                if confirming is None:
-                    unconfirmed.append((response, why))
-                else:
-                    confirmed_on = used[confirming].assessed_on
-                    started.append(on)
-                    days = (confirmed_on - on).days
-                    candidates.append(
-                        _Candidate(
-                            response,
-                            on,
-                            Rule.BOR_CR if response is Response.CR else Rule.BOR_PR,
-                            f"{response} on {on}, confirmed on {confirmed_on} ({days} days later)",
-                            confirmed_on,
-                        )
-                    )
-        day = (on - first_dose_on).days
-        if response is Response.PD:
-            candidates.append(_Candidate(Response.PD, on, Rule.BOR_PD, f"PD on {on}"))
-        elif response is Response.NE:
-            candidates.append(_Candidate(Response.NE, on, Rule.BOR_NE, f"NE on {on}"))
-        elif on < sd_from:
-            # Too early for SD (RECIST 1.1 §4.6.1): counts as NE, as admiralonco does.
-            why_early = (
-                f"{response} on {on}, only {day} days after the first dose "
-                f"(< {settings.sd_minimum_days})"
-            )
-            candidates.append(_Candidate(Response.NE, on, Rule.BOR_NE, why_early))
-        elif response is Response.NON_CR_NON_PD:
-            candidates.append(
-                _Candidate(
-                    Response.NON_CR_NON_PD,
-                    on,
-                    Rule.BOR_NON_CR_NON_PD,
-                    f"{response} on {on}, {day} days after the first dose",
-                )
-            )
-        else:  # CR, PR, SD at or after the minimum duration
-            candidates.append(
-                _Candidate(
-                    Response.SD,
-                    on,
-                    Rule.BOR_SD,
-                    f"{response} on {on}, {day} days after the first dose "
-                    f"(>= {settings.sd_minimum_days})",
-                )
-            )
+                started.append(point.assessed_on)
+                candidates.append(claim)
+        candidates.append(_time_point_claim(settings, point, first_dose_on))
     best = min(candidates, key=lambda c: (_BOR_RANK[c.response], c.on))
     # Only a CR/PR that would have done better than the result is worth a note.
     notes.extend(

@@ -12,6 +12,7 @@ bodies, the record's current ETag in If-Match), so that writes reach the service
 
 import json
 import os
+from datetime import timedelta
 
 import pytest
 import schemathesis
@@ -32,8 +33,11 @@ from schemathesis.specs.openapi.checks import (
 
 from api.tokens import token_create
 from dosing.models import DoseAdministration
+from efficacy.models import Lesion, LesionObservation, TumourAssessment
+from efficacy.services import tumour_assessment_record
 from safety.models import AdverseEvent, CtcaeTerm
 from subjects.models import Subject
+from tests.factories import first_dose_day
 from trial.models import Cohort, Site
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +54,9 @@ RECORDS = {
     "/api/v1/subjects/{id}/": Subject,
     "/api/v1/dose-administrations/{id}/": DoseAdministration,
     "/api/v1/adverse-events/{id}/": AdverseEvent,
+    "/api/v1/tumour-assessments/{id}/": TumourAssessment,
+    "/api/v1/lesions/{id}/": Lesion,
+    "/api/v1/lesion-observations/{id}/": LesionObservation,
 }
 
 
@@ -72,6 +79,7 @@ REFERENCES = {
     "replaces": Subject,
     "site": Site,
     "cohort": Cohort,
+    "merged_into": Lesion,
 }
 
 
@@ -127,6 +135,33 @@ def requests_inside_the_test_transaction():
 
 
 @pytest.fixture
+def tumour_records(records, coordinator_a):
+    """Subject A's baseline tumour assessment (the day before the first dose) and a follow-up,
+    so that the efficacy writes reach the services."""
+    subject = records["subject_a"]
+    first = first_dose_day(subject)
+    baseline = [
+        {"code": "T1", "role": "target", "organ": "liver", "size_mm": "50"},
+        {"code": "T2", "role": "target", "organ": "lung", "size_mm": "30"},
+        {"code": "NT1", "role": "non-target", "organ": "bone", "measurable_by_nature": False},
+    ]
+    tumour_assessment_record(
+        by=coordinator_a, subject=subject, kind="baseline", method="CT",
+        assessed_on=first - timedelta(days=1), lesions=baseline,
+    )  # fmt: skip
+    follow = [
+        {"code": "T1", "status": "measured", "size_mm": "45"},
+        {"code": "T2", "status": "measured", "size_mm": "28"},
+        {"code": "NT1", "status": "present"},
+    ]
+    tumour_assessment_record(
+        by=coordinator_a, subject=subject, kind="follow_up", method="CT",
+        assessed_on=first + timedelta(days=14), lesions=follow, investigator_response="SD",
+    )  # fmt: skip
+    return records
+
+
+@pytest.fixture
 def bearer(coordinator_a):
     def fresh():
         # A fresh token per request: a generated DELETE /tokens/{id}/ may revoke the last one.
@@ -142,7 +177,7 @@ def bearer(coordinator_a):
     derandomize=False,
     suppress_health_check=list(HealthCheck),
 )
-def test_every_operation_answers_as_documented_and_never_5xx(case, bearer, records):
+def test_every_operation_answers_as_documented_and_never_5xx(case, bearer, tumour_records):
     case.call_and_validate(headers=bearer(), checks=CHECKS)
 
 

@@ -77,6 +77,11 @@ def test_baseline_records_every_lesion_with_its_history(coordinator_a, with_base
         ([{"code": f"N{i}", "role": "target", "organ": o, "nodal": True, "size_mm": "20"}
           for i, o in enumerate(("neck", "axilla", "groin"), 1)], "lesions[2].organ",
          "at most 2 per organ"),
+        # ... the refusal lands on the third target's own row, even after a refused row
+        ([{"code": "X1", "role": "other", "organ": "skin"}]
+         + [{"code": f"N{i}", "role": "target", "organ": o, "nodal": True, "size_mm": "20"}
+            for i, o in enumerate(("neck", "axilla", "groin"), 1)], "lesions[3].organ",
+         "at most 2 per organ"),
         # RECIST 1.1 §4.2: at most 5 targets
         ([{"code": f"T{i}", "role": "target", "organ": o, "size_mm": "20"}
           for i, o in enumerate(("liver", "lung", "kidney", "adrenal", "spleen", "skin"), 1)],
