@@ -85,6 +85,10 @@ router.register(
 router.register(
     "subject-efficacy", efficacy_api.SubjectEfficacyViewSet, basename="subject-efficacy"
 )
+router.register("efficacy-rates", efficacy_api.EfficacyRateViewSet, basename="efficacy-rate")
+router.register(
+    "efficacy-survival", efficacy_api.EfficacySurvivalViewSet, basename="efficacy-survival"
+)
 router.register("simulations", SimulationViewSet, basename="simulation")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("vital-signs", VitalSignsViewSet, basename="vital-signs")

@@ -9,8 +9,10 @@ from decimal import Decimal
 
 from django.db.models import Exists, F, OuterRef, Q
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import serializers
+from rest_framework import serializers, viewsets
+from rest_framework.response import Response
 
+from accounts.scoping import member_study_ids
 from api import filters
 from api.inputs import (
     AsciiDecimalField,
@@ -20,7 +22,13 @@ from api.inputs import (
     day_field,
 )
 from api.serializers import ClinicalRecordFields, FlatRowSerializer, SubjectColumns
-from api.views.base import VOID_REASON, ClinicalWriteViewSet, HistoryMixin, ScopedReadViewSet
+from api.views.base import (
+    VOID_REASON,
+    ApiViewMixin,
+    ClinicalWriteViewSet,
+    HistoryMixin,
+    ScopedReadViewSet,
+)
 from dosing.models import DoseAdministration
 from subjects.models import Subject
 from visits.models import SurvivalContact, Visit
@@ -563,3 +571,138 @@ class SubjectEfficacyViewSet(ScopedReadViewSet):
         subject = super().get_object()
         self._attach([subject])
         return subject
+
+
+# --- Study-level endpoints: response rates and survival medians ------------------------------
+
+
+class EfficacyRateSerializer(serializers.Serializer):
+    study = serializers.IntegerField()
+    group = serializers.CharField(help_text='A dose level, or "All dose levels".')
+    n = serializers.IntegerField(help_text="Treated subjects with measurable disease at baseline.")
+    orr_responders = serializers.IntegerField(allow_null=True)
+    orr_denominator = serializers.IntegerField(allow_null=True)
+    orr_percent = serializers.FloatField(allow_null=True)
+    orr_ci_lower_percent = serializers.FloatField(allow_null=True)
+    orr_ci_upper_percent = serializers.FloatField(allow_null=True)
+    dcr_controlled = serializers.IntegerField(allow_null=True)
+    dcr_denominator = serializers.IntegerField(allow_null=True)
+    dcr_percent = serializers.FloatField(allow_null=True)
+    dcr_ci_lower_percent = serializers.FloatField(allow_null=True)
+    dcr_ci_upper_percent = serializers.FloatField(allow_null=True)
+    method = serializers.CharField(help_text="The interval's method (Clopper-Pearson exact).")
+    denominator = serializers.CharField(help_text="Who the denominators count.")
+
+
+class EfficacySurvivalSerializer(serializers.Serializer):
+    study = serializers.IntegerField()
+    endpoint = serializers.CharField()
+    n = serializers.IntegerField()
+    events = serializers.IntegerField()
+    median_days = serializers.FloatField(allow_null=True, help_text="Null: not reached.")
+    median_ci_lower_days = serializers.FloatField(allow_null=True)
+    median_ci_upper_days = serializers.FloatField(allow_null=True, help_text="Null: not reached.")
+    confidence = serializers.FloatField()
+    transform = serializers.CharField(help_text="The confidence band's transform (a setting).")
+    method = serializers.CharField()
+
+
+class StudyEndpointsQuery(StrictInput):
+    study = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    format = serializers.ChoiceField(choices=["json", "csv"], required=False)
+
+
+def _percent(value) -> float | None:
+    return None if value is None else round(float(value) * 100, 1)
+
+
+def _rate_row(study_id: int, row: selectors.RateRow) -> dict:
+    named = row.orr or row.dcr
+    body: dict = {"study": study_id, "group": row.label, "n": row.n}
+    for prefix, count, rate in (("orr", "responders", row.orr), ("dcr", "controlled", row.dcr)):
+        body[f"{prefix}_{count}"] = None if rate is None else rate.numerator
+        body[f"{prefix}_denominator"] = None if rate is None else rate.denominator
+        body[f"{prefix}_percent"] = None if rate is None else _percent(rate.proportion)
+        body[f"{prefix}_ci_lower_percent"] = None if rate is None else _percent(rate.interval.lower)
+        body[f"{prefix}_ci_upper_percent"] = None if rate is None else _percent(rate.interval.upper)
+    body["method"] = named.interval.method if named else ""
+    body["denominator"] = "; ".join(
+        sorted({r.denominator_name for r in (row.orr, row.dcr) if r is not None})
+    )
+    return body
+
+
+def _days(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def _survival_row(study_id: int, curve: selectors.Curve, conf_type: str) -> dict:
+    km = curve.km
+    return {
+        "study": study_id,
+        "endpoint": curve.name,
+        "n": 0 if km is None else km.n,
+        "events": 0 if km is None else km.events,
+        "median_days": None if km is None else _days(km.median.estimate),
+        "median_ci_lower_days": None if km is None else _days(km.median.lower),
+        "median_ci_upper_days": None if km is None else _days(km.median.upper),
+        "confidence": 0.95 if km is None else km.confidence,
+        "transform": conf_type if km is None else km.conf_type.value,
+        "method": "" if km is None else km.median.method,
+    }
+
+
+class _StudyEndpointsViewSet(ApiViewMixin, viewsets.GenericViewSet):
+    """Computed when read from the tumour assessments, over the subjects the caller may see
+    (the endpoints page's figures, docs/efficacy.md §11-§13)."""
+
+    pagination_class = None
+    filter_backends: list = []
+    queryset = Subject.objects.none()
+
+    def rows_for(self, study_id: int) -> list[dict]:
+        raise NotImplementedError
+
+    def list(self, request, *args, **kwargs):
+        query = StudyEndpointsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        studies = sorted(member_study_ids(request.user))
+        wanted = query.validated_data.get("study")
+        if wanted is not None:
+            studies = [s for s in studies if s == wanted]
+        rows = [row for study_id in studies for row in self.rows_for(study_id)]
+        return Response(self.get_serializer(rows, many=True).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="ORR and DCR per dose level and overall, with exact 95% intervals",
+        description="RECIST 1.1 objective response rate (CR + PR) and disease control rate "
+        "(CR + PR + SD), each with its Clopper-Pearson interval, per dose level and over all "
+        "dose levels; the denominators are named.",
+        parameters=[StudyEndpointsQuery],
+    )
+)
+class EfficacyRateViewSet(_StudyEndpointsViewSet):
+    serializer_class = EfficacyRateSerializer
+
+    def rows_for(self, study_id: int) -> list[dict]:
+        page = selectors.study_efficacy(self.request.user, study_id)
+        return [_rate_row(study_id, row) for row in page.rates]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="PFS, OS and duration of response: Kaplan-Meier medians with 95% intervals",
+        description="Per study: subjects, events, the Kaplan-Meier median (null when not "
+        "reached) and its Brookmeyer-Crowley interval under the study's transform setting.",
+        parameters=[StudyEndpointsQuery],
+    )
+)
+class EfficacySurvivalViewSet(_StudyEndpointsViewSet):
+    serializer_class = EfficacySurvivalSerializer
+
+    def rows_for(self, study_id: int) -> list[dict]:
+        page = selectors.study_efficacy(self.request.user, study_id)
+        conf_type = str(page.settings.km_conf_type)
+        return [_survival_row(study_id, curve, conf_type) for curve in page.curves]

@@ -116,3 +116,44 @@ def test_derived_values_are_scoped_like_the_subject(coordinator_b, responder):
     assert api(coordinator_b).get("/api/v1/subject-efficacy/").json()["results"] == []
     response = api(coordinator_b).get(f"/api/v1/subject-efficacy/{responder.pk}/")
     assert response.status_code == 404
+
+
+def test_study_rates_and_survival_medians_as_the_endpoints_page_gives_them(
+    coordinator_a, coordinator_b, monitor, responder
+):
+    """Sums 100 -> 70 (week 6) -> 62 mm (week 12): PR (-30%) confirmed at least 4 weeks later
+    (-38%; the investigator's SD is a disagreement), so ORR 1/1 and DCR 1/1, each with the exact
+    (Clopper-Pearson) 95% interval of 1/1: 2.5% (0.025 ** 1) to 100%."""
+    study = responder.study_id
+    rows = api(monitor).get("/api/v1/efficacy-rates/", {"study": study}).json()
+    overall = rows[-1]
+    assert overall["group"] == "All dose levels" and overall["n"] == 1
+    assert (overall["orr_responders"], overall["orr_denominator"]) == (1, 1)
+    assert (overall["orr_ci_lower_percent"], overall["orr_ci_upper_percent"]) == (2.5, 100.0)
+    assert (overall["dcr_controlled"], overall["dcr_denominator"], overall["dcr_percent"]) == (
+        1, 1, 100.0
+    )  # fmt: skip
+    assert (overall["dcr_ci_lower_percent"], overall["dcr_ci_upper_percent"]) == (2.5, 100.0)
+    assert "Clopper-Pearson" in overall["method"]
+    assert [r["group"] for r in rows[:-1]] == ["DL1 0.01 mg/kg"]
+
+    survival = api(monitor).get("/api/v1/efficacy-survival/", {"study": study}).json()
+    assert [r["endpoint"] for r in survival] == [
+        "Progression-free survival", "Overall survival", "Duration of response"
+    ]  # fmt: skip
+    pfs = survival[0]
+    # One subject, no progression and no death: censored, so the median is not reached.
+    assert (pfs["n"], pfs["events"], pfs["median_days"]) == (1, 0, None)
+    assert pfs["transform"] in {"log", "log-log"}
+    dor = survival[2]
+    assert (dor["n"], dor["events"], dor["median_days"]) == (1, 0, None)  # ongoing response
+
+    csv_body = api(monitor).get("/api/v1/efficacy-rates/", {"study": study, "format": "csv"})
+    table = list(csv.DictReader(io.StringIO(csv_body.content.decode())))
+    assert table[-1]["group"] == "All dose levels" and table[-1]["dcr_controlled"] == "1"
+
+    # another site's coordinator counts none of site A's subjects
+    theirs = api(coordinator_b).get("/api/v1/efficacy-rates/", {"study": study}).json()
+    assert theirs[-1]["n"] == 0 and theirs[-1]["dcr_controlled"] is None
+    refused = api(monitor).get("/api/v1/efficacy-rates/", {"study": "x"})
+    assert refused.status_code == 400 and "study" in refused.content.decode()
