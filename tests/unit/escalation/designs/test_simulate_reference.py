@@ -1,13 +1,14 @@
 """Operating characteristics against references, each cell within 2 Monte-Carlo standard errors
 (docs/designs.md §10.3).
 
-1. BOIN's documented get.oc example (BOIN 2.7.2 manual; Yan et al., J Stat Softw 2020;94(13)):
-   our simulation against get.oc's published table, 15 cells.
+1. BOIN's documented get.oc example (the call of the BOIN 2.7.2 manual; Yan et al., J Stat
+   Softw 2020;94(13)): our simulation against the table get.oc gives for it (run by
+   boin_reference.R: the manual gives the call, not the figures), 15 cells.
 2. BOIN's get.oc in four more scenarios (reference/boin_get_oc.csv, seed 6) against the exact
    operating characteristics of the live rules (exact_interval.py: every trial path walked
    through `decide_interval`): no Monte-Carlo error on our side, so a cell beyond 2 SE is either
    BOIN's own Monte-Carlo error or a difference of method.
-3. Our simulation against those exact figures (seed 11).
+3. Our simulation against those exact figures, and mTPI-2's and i3+3's against theirs (seed 11).
 4. The 3+3's simulation against its exact closed form (seed 5).
 
 The seeds are fixed: each comparison gives the same figures on every run. Even with no
@@ -31,7 +32,8 @@ from functools import cache
 import pytest
 from scipy.stats import binom
 
-from escalation.rules.designs import BoinSettings, TrialSettings
+from escalation.rules.designs import BoinSettings, I3plus3Settings, Mtpi2Settings, TrialSettings
+from escalation.rules.designs.interval import IntervalDesign
 from escalation.rules.designs.simulate import OperatingCharacteristics, Scenario, simulate
 from escalation.rules.designs.three_plus_three import (
     ThreePlusThreeSettings,
@@ -224,11 +226,10 @@ def test_the_exact_enumeration_sums_to_one_and_matches_a_hand_computation() -> N
 # -- 3. our simulation against the exact OC ----------------------------------------------------
 
 
-def _simulation_cells(name: str, seed: int) -> list[Cell]:
-    first = SCENARIOS[name][0]
-    p = floats(first["p_true"])
-    oc = simulate(_settings(first), Scenario(p), n_trials=N_TRIALS, seed=seed)
-    exact = _exact(name)
+def _simulation_cells(
+    settings: IntervalDesign, p: tuple[float, ...], exact: ExactFigures, seed: int
+) -> list[Cell]:
+    oc = simulate(settings, Scenario(p), n_trials=N_TRIALS, seed=seed)
     cells = []
     for d in range(len(p)):
         cells.append(
@@ -270,11 +271,36 @@ SIMULATION_BEYOND: dict[str, dict[str, float]] = {
 @pytest.mark.parametrize("name", ["s1", "s2", "s3", "s4"])
 def test_the_simulation_agrees_with_the_exact_oc(name: str) -> None:
     """79 cells in all, 100,000 simulated trials each."""
-    cells = _simulation_cells(name, seed=11)
-    found = beyond(cells)
+    first = SCENARIOS[name][0]
+    settings, p = _settings(first), floats(first["p_true"])
+    found = beyond(_simulation_cells(settings, p, _exact(name), seed=11))
     assert found == SIMULATION_BEYOND[name], found
     if found:
-        again = {c.name: c for c in _simulation_cells(name, seed=12)}
+        again = {c.name: c for c in _simulation_cells(settings, p, _exact(name), seed=12)}
+        assert all(again[cell].within for cell in found), [again[cell] for cell in found]
+
+
+OTHER_DESIGNS: dict[str, tuple[IntervalDesign, tuple[float, ...]]] = {
+    "mTPI-2 a": (Mtpi2Settings(trial=TrialSettings(target=0.3)), (0.05, 0.15, 0.3, 0.45, 0.6)),
+    "mTPI-2 b": (Mtpi2Settings(trial=TrialSettings(target=0.3)), (0.1, 0.15, 0.2, 0.25, 0.3)),
+    # At target 0.3 with cohorts of 3 the two tables agree at every n reached (3, 6, ...);
+    # at 0.25 i3+3 stays where mTPI-2 de-escalates at 1/3 and 9/30.
+    "i3+3 a": (I3plus3Settings(trial=TrialSettings(target=0.25)), (0.05, 0.1, 0.25, 0.4, 0.55)),
+    "i3+3 b": (I3plus3Settings(trial=TrialSettings(target=0.25)), (0.08, 0.12, 0.16, 0.2, 0.25)),
+}
+# Their cells beyond 2 SE with seed 11; each is within 2 SE with seed 12 (-1.55 and 0.25).
+OTHER_BEYOND: dict[str, dict[str, float]] = {"i3+3 a": {"DLTs 5": -2.02, "overdose60": -2.12}}
+
+
+@pytest.mark.parametrize("name", list(OTHER_DESIGNS))
+def test_mtpi2_and_i3plus3_simulations_agree_with_their_exact_oc(name: str) -> None:
+    """mTPI-2 (target 0.3) and i3+3 (target 0.25), 10 cohorts of 3, 19 cells each, 76 in all."""
+    settings, p = OTHER_DESIGNS[name]
+    exact = exact_figures(settings, p, Scenario(p).true_mtd(settings.trial.target))
+    found = beyond(_simulation_cells(settings, p, exact, seed=11))
+    assert found == OTHER_BEYOND.get(name, {}), found
+    if found:
+        again = {c.name: c for c in _simulation_cells(settings, p, exact, seed=12)}
         assert all(again[cell].within for cell in found), [again[cell] for cell in found]
 
 
