@@ -186,3 +186,58 @@ def line_chart(
             f"{hidden} BLQ point(s) not drawn on the log axis</text>"
         )
     return "".join(parts) + "</svg>"
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float | None  # None: nothing to show (no denominator)
+    text: str  # written above the bar and in its title (e.g. "1/3 (33.3%)")
+
+
+def bar_chart(bars: list[Bar], *, title: str, y_label: str, y_max: float | None = None) -> str:
+    """An SVG bar chart, one bar per category, each with its text above it (ADA incidence per
+    dose level, docs/pharmacology.md §10)."""
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'class="pk-chart" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+    ]
+    if not bars:
+        parts.append(f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">No data</text>')
+        return "".join(parts) + "</svg>"
+    top = y_max or max([b.value or 0.0 for b in bars] + [1.0]) * 1.15
+
+    def sy(y: float) -> float:
+        return TOP + plot_h - y / top * plot_h
+
+    parts.append(
+        f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="none" '
+        'stroke="#8a94a3"/>'
+    )
+    for tick in _ticks(0.0, top):
+        parts.append(
+            f'<line x1="{LEFT - 4}" y1="{sy(tick):.1f}" x2="{LEFT + plot_w}" y2="{sy(tick):.1f}" '
+            f'stroke="#e3e7ec"/><text x="{LEFT - 6}" y="{sy(tick) + 4:.1f}" text-anchor="end" '
+            f'font-size="11">{_fmt(tick)}</text>'
+        )
+    slot = plot_w / len(bars)
+    for index, bar in enumerate(bars):
+        middle = LEFT + slot * (index + 0.5)
+        height = (bar.value or 0.0) / top * plot_h
+        colour = PALETTE[index % len(PALETTE)]
+        parts.append(
+            f'<rect x="{middle - slot * 0.3:.1f}" y="{TOP + plot_h - height:.1f}" '
+            f'width="{slot * 0.6:.1f}" height="{height:.1f}" fill="{colour}" class="bar">'
+            f"<title>{escape(bar.label)}: {escape(bar.text)}</title></rect>"
+            f'<text x="{middle:.1f}" y="{TOP + plot_h - height - 4:.1f}" text-anchor="middle" '
+            f'font-size="11">{escape(bar.text)}</text>'
+            f'<text x="{middle:.1f}" y="{TOP + plot_h + 16}" text-anchor="middle" '
+            f'font-size="11">{escape(bar.label)}</text>'
+        )
+    parts.append(
+        f'<text x="14" y="{TOP + plot_h / 2}" text-anchor="middle" font-size="12" '
+        f'transform="rotate(-90 14 {TOP + plot_h / 2})">{escape(y_label)}</text>'
+    )
+    return "".join(parts) + "</svg>"

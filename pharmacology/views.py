@@ -455,6 +455,8 @@ def immunogenicity_page(request):
               s.treatment_emergent, s.persistent, s.transient, s.nab_positive,
               _number(s.onset_day), _number(s.max_titer), s.reason] for s in ada["statuses"]],
         )  # fmt: skip
+    if table == "incidence":
+        return _incidence_csv(ada["incidence"])
     if table == "biomarkers":
         return _csv_response(
             "biomarker-changes.csv",
@@ -490,5 +492,53 @@ def immunogenicity_page(request):
     return render(
         request,
         "pharmacology/immunogenicity.html",
-        {**ada, "biomarkers": markers, "plots": plots, "study_id": study_id},
+        {
+            **ada,
+            "biomarkers": markers,
+            "plots": plots,
+            "incidence_chart": _incidence_chart(ada["incidence"]),
+            "study_id": study_id,
+        },
     )
+
+
+def _proportion_text(p) -> str:
+    return f"{p.n}/{p.denominator}" + ("" if p.percent is None else f" ({p.percent:.1f}%)")
+
+
+def _incidence_chart(rows) -> str | None:
+    """ADA incidence (TE-ADA over the ADA-evaluable subjects) per dose level and overall."""
+    if not rows:
+        return None
+    bars = [
+        charts.Bar(row.group.split(" (")[0], row.ada_incidence.percent,
+                   _proportion_text(row.ada_incidence))
+        for row in rows
+    ]  # fmt: skip
+    return charts.bar_chart(
+        bars, title="ADA incidence by dose level (TE-ADA / ADA-evaluable)",
+        y_label="ADA incidence (%)", y_max=100.0,
+    )  # fmt: skip
+
+
+INCIDENCE_COLUMNS = (
+    ("ada_incidence", "te_ada"), ("treatment_induced", "induced"),
+    ("treatment_boosted", "boosted"), ("baseline_prevalence", "baseline_positive"),
+    ("ada_prevalence", "positive_any_time"), ("persistent", "persistent"),
+    ("transient", "transient"), ("nab_among_te_ada", "nab_positive"),
+)  # fmt: skip
+
+
+def _incidence_csv(rows) -> HttpResponse:
+    """The incidence table as plotted: each proportion's count, denominator (named) and %."""
+    header = ["group", "subjects", "ada_evaluable"]
+    for _, name in INCIDENCE_COLUMNS:
+        header += [f"{name}_n", f"{name}_denominator", f"{name}_over", f"{name}_percent"]
+    body = []
+    for row in rows:
+        line = [row.group, row.n_subjects, row.n_evaluable]
+        for attribute, _ in INCIDENCE_COLUMNS:
+            p = getattr(row, attribute)
+            line += [p.n, p.denominator, p.denominator_name, _number(p.percent)]
+        body.append(line)
+    return _csv_response("ada-incidence.csv", header, body)

@@ -54,6 +54,14 @@ def test_treatment_induced_ada_and_incidence_per_dose_level(
     client.force_login(monitor)
     page = client.get(reverse("pharmacology:immunogenicity"))
     assert b"1/1 (100.0%)" in page.content and b"treatment-induced" in page.content
+    # The incidence plotted beside its table, and its own CSV.
+    assert b"data-ada-incidence-chart" in page.content
+    assert page.content.decode().count('class="bar"') == 2  # the dose level and overall
+    incidence = client.get(reverse("pharmacology:immunogenicity") + "?csv=incidence")
+    header, level_row, overall_row = incidence.content.decode().splitlines()
+    assert header.startswith("group,subjects,ada_evaluable,te_ada_n,te_ada_denominator,te_ada_over")
+    assert level_row.split(",")[1:8] == ["1", "1", "1", "1", "ADA-evaluable subjects", "100", "1"]
+    assert overall_row.startswith("Overall,1,1,1,1,")
     csv_text = client.get(reverse("pharmacology:immunogenicity") + "?csv=ada").content.decode()
     assert f"{number},Dose level 1" in csv_text
     from tests.integration.pharmacology.test_pharmacology_api import api

@@ -58,3 +58,15 @@ def test_excluded_points_are_open_squares_off_the_line() -> None:
     # The line joins the points used only: two of them.
     line = svg.split('<polyline points="')[1].split('"')[0]
     assert len(line.split()) == 2
+
+
+def test_bars_carry_their_counts() -> None:
+    from pharmacology.charts import Bar, bar_chart
+
+    svg = bar_chart(
+        [Bar("Dose level 1", 50.0, "1/2 (50.0%)"), Bar("Overall", None, "0/0")],
+        title="ADA <incidence>", y_label="%", y_max=100,
+    )  # fmt: skip
+    assert svg.count('class="bar"') == 2 and "1/2 (50.0%)" in svg and "&lt;incidence&gt;" in svg
+    assert ">100<" in svg  # the axis goes to 100%
+    assert "No data" in bar_chart([], title="t", y_label="%")
