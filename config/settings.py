@@ -375,6 +375,11 @@ SPECTACULAR_SETTINGS = {
         "LabImportStatusEnum": "pharmacology.models.LabImport.Status",
         "LabImportKindEnum": "pharmacology.models.LabImport.Kind",
         "SurvivalStatusEnum": "visits.models.SurvivalContact.Status",
+        # CDISC CT values (docs/subjects.md): ETHNIC, RACE, NCOMPLT per end.
+        "EthnicityEnum": "subjects.models.ETHNICITY_CHOICES",
+        "RaceEnum": "subjects.models.RACE_CHOICES",
+        "EndOfTreatmentReasonEnum": "subjects.models.END_OF_TREATMENT_REASON_CHOICES",
+        "EndOfStudyReasonEnum": "subjects.models.END_OF_STUDY_REASON_CHOICES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
