@@ -379,6 +379,11 @@ SPECTACULAR_SETTINGS = {
         "AjccStageEnum": "visits.rules.history.STAGE_CHOICES",
         "TumourAssessmentKindEnum": "efficacy.models.TumourAssessment.Kind",
         "LesionStatusEnum": "efficacy.models.STATUS_CHOICES",
+        # CDISC CT values (docs/subjects.md): ETHNIC, RACE, NCOMPLT per end.
+        "EthnicityEnum": "subjects.models.ETHNICITY_CHOICES",
+        "RaceEnum": "subjects.models.RACE_CHOICES",
+        "EndOfTreatmentReasonEnum": "subjects.models.END_OF_TREATMENT_REASON_CHOICES",
+        "EndOfStudyReasonEnum": "subjects.models.END_OF_STUDY_REASON_CHOICES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
