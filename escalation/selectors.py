@@ -95,6 +95,23 @@ def dlt_info(subject: Subject, doses: list, today: date) -> DltInfo | None:
     )
 
 
+def dlt_window_span(
+    stored: tuple[date | None, date | None] | None,
+    first_dose_on: date | None,
+    window_days: int,
+    convention: str,
+) -> tuple[date | None, date | None]:
+    """The window `dlt_info` shows, from plain values (a page that places many subjects and
+    draws a few): the evaluation's stored (start, end) when there is one, else the window the
+    first dose opens, else none yet."""
+    if stored is not None:
+        return stored
+    if first_dose_on is None:
+        return None, None
+    window = dlt_window(first_dose_on, window_days, convention)
+    return window.start, window.end
+
+
 def takes_replacement(cohort: Cohort) -> bool:
     """Can a new subject take a not-evaluable subject's place in this cohort? An open or full
     cohort of an active track (a full cohort accepts a replacement only)."""

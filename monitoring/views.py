@@ -44,11 +44,12 @@ from .forms import (
 )
 from .pages.ae_tables import ae_tables
 from .pages.committee import committee_page, outcome_word, recommendation_review, study_choices
-from .pages.listings import FORM_LISTINGS, form_listing
+from .pages.listings import FORM_LISTINGS, LISTING_PAGE_PARAMS, form_listing
 from .pages.listings import listings as listings_page
 from .pages.notifications import NOTIFICATION_KINDS, recent_alerts
 from .pages.notifications import notifications as notifications_page
 from .pages.overview import escalation_overview
+from .pages.paging import page_number
 from .pages.scope import can_adjudicate, can_sign, load_scope
 from .pages.timeline import dlt_timeline
 
@@ -74,6 +75,11 @@ def _dashboard(
         return _csv(request, scope, page, slug)
     extra = context(scope, page) if context else {}
     return render(request, template, {"scope": scope, "page": page, **fixed, **extra})
+
+
+def _downloading(request) -> bool:
+    """A table's CSV is asked for: the page builds whole tables, not a page of them."""
+    return request.GET.get("format") == "csv"
 
 
 def _csv(request, scope, page, slug: str):
@@ -112,13 +118,14 @@ def overview(request):
 @login_required
 @require_GET
 def timeline(request):
-    """One row per subject, grouped by cohort: DLT window, doses, AEs by grade, today."""
+    """One row per subject, grouped by cohort: DLT window, doses, AEs by grade, today; a page
+    of subjects at a time (the CSV has them all)."""
     return _dashboard(
         request,
         "monitoring/timeline.html",
         slug="dlt-windows",
         date_help=WINDOW_HELP,
-        build=dlt_timeline,
+        build=partial(dlt_timeline, page=page_number(request.GET), whole=_downloading(request)),
     )
 
 
@@ -148,13 +155,18 @@ def adverse_events(request):
 @login_required
 @require_GET
 def listings(request):
-    """Listings of serious adverse events and of DLTs, each row linked to the casebook."""
+    """Listings of serious adverse events and of DLTs, each row linked to the casebook, and of
+    dose deviations; a page of each at a time (the CSV has them all)."""
     return _dashboard(
         request,
         "monitoring/listings.html",
         slug="listing",
         date_help=ONSET_HELP,
-        build=listings_page,
+        build=partial(
+            listings_page,
+            pages={name: page_number(request.GET, name) for name in LISTING_PAGE_PARAMS},
+            download=_downloading(request),
+        ),
         context=lambda scope, page: {
             "can_adjudicate": can_adjudicate(request.user, scope.study.pk),
             "form_listings": FORM_LISTINGS.values(),

@@ -8,6 +8,11 @@ from core.models import ClinicalRecord
 
 GRADES = (1, 2, 3, 4, 5)
 
+# The adverse events the monitor's listings show: serious, or called a DLT by the investigator
+# or by the committee. A partial index on them keeps the listings' reads proportional to the
+# events listed, not to every event of the study (docs/operations.md §6).
+LISTED = Q(serious=True) | Q(dlt_investigator=True) | Q(dlt_adjudicated=True)
+
 # The refusal when the relationship of an adjudicated DLT is corrected below "possibly related":
 # the committee's call stands until it adjudicates again.
 ADJUDICATED_DLT_RELATED = (
@@ -170,6 +175,7 @@ class AdverseEvent(ClinicalRecord):
         indexes = [
             models.Index(fields=["subject", "onset_date"]),
             models.Index(fields=["updated_at"]),
+            models.Index(fields=["onset_date", "id"], condition=LISTED, name="ae_listed_onset_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -9,18 +9,19 @@ from datetime import UTC, date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from accounts.scoping import restrict
 from dosing.models import DoseAdministration
 from escalation.selectors import (
     dlt_status_of,
 )
-from safety.models import AdverseEvent
+from safety.models import LISTED, AdverseEvent
 from safety.selectors import DLT_FINAL, with_adjudicator
 from subjects.models import Subject
 from visits.selectors import LISTED_FORMS, form_records
 
+from .paging import Pager, link_pagers
 from .scope import (
     Scope,
     scoped_subjects,
@@ -172,23 +173,47 @@ DOSE_FLAGGED = (
 )
 
 
+# Rows a page of each listing shows (each with its adjudication form for the monitor); its CSV
+# has them all.
+LISTED_PER_PAGE = 25
+
+# The listings of the page: (name, its rows' condition, its page parameter, its anchor).
+LISTINGS = (
+    ("dlt", DLT_FINAL, "dlt_page", "dlt-title"),
+    # The investigator called a DLT, the committee adjudicated it as not a DLT.
+    (
+        "dlt_not_upheld",
+        Q(dlt_investigator=True, dlt_adjudicated=False),
+        "not_upheld_page",
+        "not-upheld-title",
+    ),
+    ("sae", Q(serious=True), "sae_page", "sae-title"),
+)
+
+
 @dataclass
 class ListingsPage:
+    """Each listing's page of rows and its pager (`pagers`, by listing name and
+    "dose_deviations"); `querysets` read a whole listing for its CSV."""
+
     saes: list[ListingRow]
     dlts: list[ListingRow]
-    # The investigator called a DLT, the committee adjudicated it as not a DLT.
-    not_upheld: list[ListingRow] = field(default_factory=list)
+    not_upheld: list[ListingRow]
     # Doses recorded as given with a confirmed deviation (docs/dosing.md).
-    dose_deviations: list[DoseAdministration] = field(default_factory=list)
+    dose_deviations: list[DoseAdministration]
+    pagers: dict[str, Pager]
+    querysets: dict[str, object] = field(default_factory=dict)
 
     def csv(self, table: str):
         if table == "dose_deviations":
-            return DOSE_DEVIATION_HEADER, [dose_deviation_csv_row(d) for d in self.dose_deviations]
-        rows = {"sae": self.saes, "dlt": self.dlts, "dlt_not_upheld": self.not_upheld}[table]
-        return LISTING_HEADER, [listing_csv_row(r) for r in rows]
+            rows = self.querysets["dose_deviations"]
+            return DOSE_DEVIATION_HEADER, [dose_deviation_csv_row(d) for d in rows]
+        listed = self.querysets[table]  # KeyError: no such table
+        return LISTING_HEADER, [listing_csv_row(ListingRow(e)) for e in listed]
 
 
-def dose_deviations(user, scope: Scope, subjects) -> list[DoseAdministration]:
+def dose_deviations(user, scope: Scope, subjects):
+    """The doses recorded with a confirmed deviation, by date (a queryset)."""
     doses = (
         restrict(DoseAdministration.objects.filter(subject__in=subjects.values("pk")), user)
         .filter(DOSE_FLAGGED)
@@ -201,21 +226,27 @@ def dose_deviations(user, scope: Scope, subjects) -> list[DoseAdministration]:
         doses = doses.filter(administered_on__gte=scope.date_from)
     if scope.date_to:
         doses = doses.filter(administered_on__lte=scope.date_to)
-    return list(doses)
+    return doses
 
 
-def listings(user, scope: Scope) -> ListingsPage:
-    subjects = scoped_subjects(user, scope)
+def _listed_events(user, scope: Scope, subjects):
+    """The adverse events of the selection some listing shows: (for counting, with what the
+    listings show of them, by onset and subject)."""
     first_dose = (
         DoseAdministration.objects.filter(subject=OuterRef("subject"))
         .order_by("administered_on")
         .values("administered_on")[:1]
     )
-    events = (
-        with_adjudicator(
-            restrict(AdverseEvent.objects.filter(subject__in=subjects.values("pk")), user)
-        )
-        .filter(Q(serious=True) | DLT_FINAL | Q(dlt_investigator=True))
+    # Only the events some listing shows (safety.models.LISTED, on its own index).
+    events = restrict(
+        AdverseEvent.objects.filter(subject__in=subjects.values("pk")).filter(LISTED), user
+    )
+    if scope.date_from:
+        events = events.filter(onset_date__gte=scope.date_from)
+    if scope.date_to:
+        events = events.filter(onset_date__lte=scope.date_to)
+    shown = (
+        with_adjudicator(events)
         .select_related(
             "ctcae_term",
             "subject__site",
@@ -226,25 +257,57 @@ def listings(user, scope: Scope) -> ListingsPage:
         .annotate(first_dose=Subquery(first_dose))
         .order_by("onset_date", "subject__subject_number", "pk")
     )
-    if scope.date_from:
-        events = events.filter(onset_date__gte=scope.date_from)
-    if scope.date_to:
-        events = events.filter(onset_date__lte=scope.date_to)
-    saes, dlts, not_upheld = [], [], []
-    for event in events:
-        row = ListingRow(event)
-        if event.serious:
-            saes.append(row)
-        if event.is_dlt:
-            dlts.append(row)
-        elif event.dlt_investigator:
-            not_upheld.append(row)
-    return ListingsPage(
-        saes=saes,
-        dlts=dlts,
-        not_upheld=not_upheld,
-        dose_deviations=dose_deviations(user, scope, subjects),
+    return events, shown
+
+
+def listings(
+    user, scope: Scope, *, pages: dict[str, int] | None = None, download: bool = False
+) -> ListingsPage:
+    """A page of each listing (`pages`: the page asked for, by page parameter): the listings'
+    sizes in one query, then one query per listing's page and two for the dose deviations
+    (their count and page) whatever the size of the study. With `download`, nothing is read
+    until one listing is taken whole for its CSV."""
+    pages = pages or {}
+    subjects = scoped_subjects(user, scope)
+    events, shown = _listed_events(user, scope, subjects)
+    querysets: dict[str, object] = {
+        name: shown.filter(condition) for name, condition, _, _ in LISTINGS
+    }
+    querysets["dose_deviations"] = deviations = dose_deviations(user, scope, subjects)
+    if download:
+        return ListingsPage([], [], [], [], pagers={}, querysets=querysets)
+    sizes = events.aggregate(
+        **{name: Count("pk", filter=condition) for name, condition, _, _ in LISTINGS}
     )
+    pagers = {
+        name: Pager.of(
+            sizes[name], pages.get(param, 1), LISTED_PER_PAGE, param=param, anchor=anchor
+        )  # fmt: skip
+        for name, _, param, anchor in LISTINGS
+    }
+    pagers["dose_deviations"] = Pager.of(
+        deviations.count(),
+        pages.get("deviations_page", 1),
+        LISTED_PER_PAGE,
+        param="deviations_page",
+        anchor="dose-deviations",
+    )
+    link_pagers(list(pagers.values()), scope)
+    rows = {
+        name: [ListingRow(e) for e in pagers[name].rows(querysets[name])]
+        for name, _, _, _ in LISTINGS
+    }
+    return ListingsPage(
+        saes=rows["sae"],
+        dlts=rows["dlt"],
+        not_upheld=rows["dlt_not_upheld"],
+        dose_deviations=pagers["dose_deviations"].rows(deviations),
+        pagers=pagers,
+        querysets=querysets,
+    )
+
+
+LISTING_PAGE_PARAMS = [param for _, _, param, _ in LISTINGS] + ["deviations_page"]
 
 
 # --- The casebook's forms, one listing each ------------------------------------------------

@@ -188,6 +188,34 @@ def timeline_events(line):
 
 
 @register.simple_tag
+def timeline_doses(line):
+    """One subject row's dose ticks, each with its description as the title. Built here rather
+    than in a template loop, as timeline_events is: a page draws hundreds of doses."""
+    top, bottom = line["tick_top"], line["tick_bottom"]
+    return mark_safe(
+        "\n".join(
+            f'<g class="mtl-dose"><title>{escape(dose["title"])}</title><line x1="{dose["x"]}" '
+            f'y1="{top}" x2="{dose["x"]}" y2="{bottom}"/><path d="M{dose["x"]} {top} l-4 -5 h8 z"/>'
+            "</g>"
+            for dose in line["doses"]
+        )
+    )
+
+
+@register.simple_tag
+def timeline_dose_list(doses):
+    """One subject's doses in the timeline's table, one a line: the visit, the date and, when
+    not the planned dose, its share of it ("—" without any)."""
+    lines = []
+    for dose in doses:
+        line = f"{escape(dose.label)} {dose.given_on:%Y-%m-%d}"
+        if dose.fraction is not None and dose.fraction != 1.0:
+            line += f" ({percent(dose.fraction)})"
+        lines.append(line)
+    return mark_safe("<br>".join(lines)) if lines else "\u2014"
+
+
+@register.simple_tag
 def timeline_event_list(events):
     """One subject's adverse events in the timeline's table, one a line: the grade, the term,
     the onset, DLT and SAE badges and both DLT calls ("—" without any). Built here rather than

@@ -1,5 +1,6 @@
 """The whole resource in one streamed response (docs/operations.md §5): exactly the records and
-cells of the paginated list, scoped and filtered the same, in one query, read as tuples."""
+cells of the paginated list, scoped and filtered the same, in one query (on PostgreSQL written
+by the database, else read as tuples)."""
 
 import csv
 import io
@@ -103,7 +104,14 @@ def test_a_bad_format_is_a_400_naming_the_parameter(api, sponsor):
     assert "format" in json.dumps(response.json())
 
 
-def test_the_rows_are_read_as_tuples_in_one_query(api, sponsor, records):
+@pytest.fixture
+def python_path(monkeypatch):
+    """The export as SQLite writes it (on PostgreSQL the database writes it:
+    test_api_copy_export.py)."""
+    monkeypatch.setattr(streaming, "copied", lambda *args: None)
+
+
+def test_the_rows_are_read_as_tuples_in_one_query(api, sponsor, records, python_path):
     client = api(sponsor)
     with mock.patch.object(streaming, "_as_lists", side_effect=AssertionError("slow path")):
         response = client.get("/api/v1/adverse-events/export/?format=csv")
@@ -113,7 +121,7 @@ def test_the_rows_are_read_as_tuples_in_one_query(api, sponsor, records):
     assert len(queries) == 1  # one SELECT (on PostgreSQL through a server-side cursor)
 
 
-def test_the_stream_reads_the_rows_in_chunks(api, sponsor, records, monkeypatch):
+def test_the_stream_reads_the_rows_in_chunks(api, sponsor, records, monkeypatch, python_path):
     monkeypatch.setattr(streaming, "CHUNK_SIZE", 1)
     monkeypatch.setattr(streaming, "FLUSH_ROWS", 1)
     response = api(sponsor).get("/api/v1/adverse-events/export/?format=csv")

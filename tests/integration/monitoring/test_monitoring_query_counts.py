@@ -25,15 +25,21 @@ PAGES = [
     ("monitoring:adverse_events", {}, 13),
     ("monitoring:adverse_events", {"view": "related"}, 13),
     ("monitoring:adverse_events", {"format": "csv", "table": "teae"}, 13),
-    # subjects (with site, cohort, DLT status), their doses, their adverse events
-    ("monitoring:timeline", {}, 14),
-    # the listed adverse events (adjudicator and first dose in subqueries), the dose deviations
-    ("monitoring:listings", {}, 13),
+    # the subjects placed (plain values), the pages' subjects with their doses and events
+    # counted (site, cohort, DLT status joined), this page's doses, this page's adverse events
+    ("monitoring:timeline", {}, 15),
+    ("monitoring:timeline", {"page": "2"}, 15),
+    ("monitoring:timeline", {"format": "csv", "table": "windows"}, 15),
+    # the listings' sizes, a page of each listing (adjudicator and first dose in subqueries),
+    # the dose deviations' count and page
+    ("monitoring:listings", {}, 17),
+    ("monitoring:listings", {"sae_page": "2", "dlt_page": "2"}, 17),
     # pending recommendations, the signed decisions
     ("monitoring:committee", {}, 13),
     # the overview's reads without the alerts
     ("monitoring:overview", {"format": "csv", "table": "levels"}, 16),
-    ("monitoring:listings", {"format": "csv", "table": "dlt"}, 13),
+    # the whole listing
+    ("monitoring:listings", {"format": "csv", "table": "dlt"}, 12),
     # the count, this page's notifications (the CSV reads all of them once more)
     ("monitoring:notifications", {}, 13),
     ("monitoring:notifications", {"kind": "new_dlt"}, 13),
