@@ -12,10 +12,10 @@ from playwright.sync_api import expect
 from accounts.roles import Role
 from core.dates import site_today
 from safety.models import CtcaeTerm
-from safety.services import adverse_event_adjudicate, adverse_event_report
+from safety.services import adverse_event_adjudicate
 from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import PASSWORD, make_user
-from tests.factories import dosed, enrolled_subject
+from tests.factories import dosed, enrolled_subject, reported_ae
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -50,10 +50,10 @@ def busy_subject(coordinator_a, monitor, study, site_a, cohort1, ctcae):
     )
     today = site_today(site_a.timezone)
     for term, serious in (("Febrile neutropenia", True), ("Nausea", False)):
-        event = adverse_event_report(
-            by=coordinator_a,
-            subject=subject,
-            ctcae_term=CtcaeTerm.objects.get(term=term),
+        event = reported_ae(
+            coordinator_a,
+            subject,
+            CtcaeTerm.objects.get(term=term),
             verbatim_term="neutropenic fever with rigors after the second infusion, admitted "
             "overnight for intravenous antibiotics",
             grade=3,

@@ -11,10 +11,10 @@ from django.db import DatabaseError, connection, transaction
 from core.errors import StaleRecord
 from core.models import ClinicalDataProtected, Signature
 from core.records import history_entries, sign_record
-from safety.models import AdverseEvent, CtcaeTerm
-from safety.services import adverse_event_report, adverse_event_update, adverse_event_void
+from safety.models import AdverseEvent
+from safety.services import adverse_event_update, adverse_event_void
 from tests.conftest import PASSWORD, needs_postgresql
-from tests.factories import enrolled_subject
+from tests.factories import enrolled_subject, reported_ae
 
 pytestmark = pytest.mark.django_db
 
@@ -22,10 +22,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def event(coordinator_a, site_a, cohort1, ctcae):
     subject = enrolled_subject(coordinator_a, site_a, "S-1", cohort1, days_ago=20)
-    return adverse_event_report(
-        by=coordinator_a,
-        subject=subject,
-        ctcae_term=CtcaeTerm.objects.get(term="Nausea"),
+    return reported_ae(
+        coordinator_a,
+        subject,
+        "Nausea",
         verbatim_term="queasy",
         grade=2,
         onset_date=subject.enrollment_date + timedelta(days=2),

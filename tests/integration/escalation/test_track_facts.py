@@ -9,8 +9,6 @@ from core.dates import site_today
 from escalation.committee import committee_override
 from escalation.models import Recommendation, SubjectDltStatus
 from escalation.services import evaluate_track
-from safety.models import CtcaeTerm
-from safety.services import adverse_event_report
 from subjects.services import (
     subject_end_treatment,
     subject_enroll,
@@ -18,7 +16,7 @@ from subjects.services import (
     subject_void,
 )
 from tests.conftest import PASSWORD
-from tests.factories import dosed, enrolled_subject, screened_subject
+from tests.factories import dosed, enrolled_subject, reported_ae, screened_subject
 from trial.models import Cohort, EscalationTrack, Study
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -156,10 +154,10 @@ def test_replacing_after_a_death_without_a_dlt_call_goes_to_the_committee(
         death_date=death,
         expected_version=under_dosed.version,
     )
-    adverse_event_report(
-        by=coordinator_a,
-        subject=under_dosed,
-        ctcae_term=CtcaeTerm.objects.get(term="Sepsis"),
+    reported_ae(
+        coordinator_a,
+        under_dosed,
+        "Sepsis",
         verbatim_term="sepsis",
         grade=5,
         onset_date=death - timedelta(days=1),

@@ -11,9 +11,9 @@ from django.urls import reverse
 
 from core.dates import site_today
 from core.models import ClinicalRecord
-from safety.models import AdverseEvent, CtcaeTerm
-from safety.services import adverse_event_adjudicate, adverse_event_report, adverse_event_update
-from tests.factories import dosed, enrolled_subject
+from safety.models import AdverseEvent
+from safety.services import adverse_event_adjudicate, adverse_event_update
+from tests.factories import dosed, enrolled_subject, reported_ae
 
 pytestmark = pytest.mark.django_db
 
@@ -27,10 +27,10 @@ def adjudicated_dlt(coordinator_a, monitor, site_a, cohort1, ctcae):
     subject = enrolled_subject(coordinator_a, site_a, "S-1", cohort1, days_ago=12)
     today = site_today(site_a.timezone)
     dosed(coordinator_a, subject, on=today - timedelta(days=10))
-    event = adverse_event_report(
-        by=coordinator_a,
-        subject=subject,
-        ctcae_term=CtcaeTerm.objects.get(term="Nausea"),
+    event = reported_ae(
+        coordinator_a,
+        subject,
+        "Nausea",
         verbatim_term="nausea",
         grade=3,
         onset_date=today - timedelta(days=5),

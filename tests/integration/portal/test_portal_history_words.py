@@ -8,9 +8,8 @@ import pytest
 from django.urls import reverse
 
 from core.dates import site_today
-from safety.models import CtcaeTerm
-from safety.services import adverse_event_adjudicate, adverse_event_report
-from tests.factories import dosed, enrolled_subject
+from safety.services import adverse_event_adjudicate
+from tests.factories import dosed, enrolled_subject, reported_ae
 
 pytestmark = pytest.mark.django_db
 
@@ -20,10 +19,10 @@ def casebook(signed_in, coordinator_a, monitor, site_a, cohort1, ctcae):
     subject = enrolled_subject(coordinator_a, site_a, "S-1", cohort1, days_ago=12)
     today = site_today(site_a.timezone)
     dosed(coordinator_a, subject, on=today - timedelta(days=10), weight="72.5")
-    event = adverse_event_report(
-        by=coordinator_a,
-        subject=subject,
-        ctcae_term=CtcaeTerm.objects.get(term="Nausea"),
+    event = reported_ae(
+        coordinator_a,
+        subject,
+        "Nausea",
         verbatim_term="queasy after the infusion",
         grade=2,
         onset_date=today - timedelta(days=5),

@@ -11,10 +11,8 @@ from django.utils import timezone
 from accounts.roles import Role
 from core.dates import site_today
 from escalation.models import Notification
-from safety.models import CtcaeTerm
-from safety.services import adverse_event_report
 from tests.conftest import make_user
-from tests.factories import dosed, enrolled_subject
+from tests.factories import dosed, enrolled_subject, reported_ae
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +23,10 @@ def event(coordinator_a, monitor, site_a, cohort1, study, ctcae):
     subject = enrolled_subject(coordinator_a, site_a, "S-1", cohort1, days_ago=12)
     today = site_today(site_a.timezone)
     dosed(coordinator_a, subject, on=today - timedelta(days=10))
-    return adverse_event_report(
-        by=coordinator_a,
-        subject=subject,
-        ctcae_term=CtcaeTerm.objects.get(term="Nausea"),
+    return reported_ae(
+        coordinator_a,
+        subject,
+        "Nausea",
         verbatim_term="nausea",
         grade=3,
         onset_date=today - timedelta(days=5),

@@ -11,9 +11,8 @@ from django.urls import reverse
 from core.dates import site_today
 from escalation.models import SubjectDltStatus
 from safety.models import CtcaeTerm
-from safety.services import adverse_event_report
 from subjects.services import subject_enroll
-from tests.factories import dosed, enrolled_subject, screened_subject
+from tests.factories import dosed, enrolled_subject, reported_ae, screened_subject
 from tests.integration.portal.portal_data import populate_site, under_dosed_subject
 
 pytestmark = pytest.mark.django_db
@@ -25,10 +24,10 @@ def test_home_lists_status_cohort_dose_level_dlt_window_and_open_tasks(
     today = site_today(site_a.timezone)
     enrolled = enrolled_subject(coordinator_a, site_a, "S-1", cohort1, days_ago=10)
     dosed(coordinator_a, enrolled, on=today - timedelta(days=5))
-    adverse_event_report(
-        by=coordinator_a,
-        subject=enrolled,
-        ctcae_term=CtcaeTerm.objects.get(term="Nausea"),
+    reported_ae(
+        coordinator_a,
+        enrolled,
+        "Nausea",
         verbatim_term="nausea",
         grade=1,
         onset_date=today - timedelta(days=3),
@@ -186,10 +185,10 @@ def test_casebook_queries_do_not_grow_with_the_subjects_records(
     url = reverse("subject_detail", args=[subject.pk])
 
     def report(days_ago):
-        adverse_event_report(
-            by=coordinator_a,
-            subject=subject,
-            ctcae_term=nausea,
+        reported_ae(
+            coordinator_a,
+            subject,
+            nausea,
             verbatim_term="nausea",
             grade=1,
             onset_date=today - timedelta(days=days_ago),

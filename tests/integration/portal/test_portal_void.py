@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 
 from dosing.models import DoseAdministration
-from safety.models import AdverseEvent, CtcaeTerm
-from safety.services import adverse_event_report, adverse_event_update
-from tests.factories import dosed, enrolled_subject
+from safety.models import AdverseEvent
+from safety.services import adverse_event_update
+from tests.factories import dosed, enrolled_subject, reported_ae
 
 pytestmark = pytest.mark.django_db
 
@@ -32,10 +32,10 @@ def test_a_dose_is_voided_with_a_reason(signed_in, dose):
 
 
 def test_a_stale_void_is_refused(signed_in, coordinator_a, dose, ctcae):
-    event = adverse_event_report(
-        by=coordinator_a,
-        subject=dose.subject,
-        ctcae_term=CtcaeTerm.objects.get(term="Nausea"),
+    event = reported_ae(
+        coordinator_a,
+        dose.subject,
+        "Nausea",
         verbatim_term="nausea",
         grade=1,
         onset_date=dose.administered_on + timedelta(days=1),

@@ -10,10 +10,8 @@ from core.errors import PermissionDenied, ValidationError
 from dosing.services import dose_update
 from quality import services
 from quality.models import Query, QueryMessage
-from safety.models import CtcaeTerm
-from safety.services import adverse_event_report
 from subjects.services import subject_update
-from tests.factories import dosed
+from tests.factories import dosed, reported_ae
 
 pytestmark = pytest.mark.django_db
 
@@ -138,10 +136,10 @@ def test_a_cross_form_check_fires_when_another_form_is_corrected(
 
 
 def test_required_if_check_on_an_adverse_event(coordinator_a, subject, dose, ctcae):
-    event = adverse_event_report(
-        by=coordinator_a,
-        subject=subject,
-        ctcae_term=CtcaeTerm.objects.get(term="Fatigue"),
+    event = reported_ae(
+        coordinator_a,
+        subject,
+        "Fatigue",
         verbatim_term="tired",
         grade=2,
         onset_date=dose.administered_on + timedelta(days=1),

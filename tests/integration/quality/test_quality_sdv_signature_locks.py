@@ -12,12 +12,10 @@ from core.models import Signature
 from dosing.services import dose_update, dose_void
 from quality import services
 from quality.models import Query, Verification
-from safety.models import CtcaeTerm
-from safety.services import adverse_event_report
 from subjects.models import Subject
 from subjects.services import subject_update
 from tests.conftest import PASSWORD
-from tests.factories import screened_subject
+from tests.factories import reported_ae, screened_subject
 
 pytestmark = pytest.mark.django_db
 
@@ -150,10 +148,10 @@ def test_a_later_change_invalidates_the_signature(
             expected_version=dose.version,
         )
     elif change == "adverse_event":
-        adverse_event_report(
-            by=coordinator_a,
-            subject=subject,
-            ctcae_term=CtcaeTerm.objects.get(term="Fatigue"),
+        reported_ae(
+            coordinator_a,
+            subject,
+            "Fatigue",
             verbatim_term="tired",
             grade=1,
             onset_date=dose.administered_on + timedelta(days=1),

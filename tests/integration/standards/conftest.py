@@ -10,7 +10,7 @@ import pytest
 
 from core.dates import site_today
 from safety.models import CtcaeTerm
-from safety.services import adverse_event_adjudicate, adverse_event_report, adverse_event_update
+from safety.services import adverse_event_adjudicate, adverse_event_update
 from subjects.services import (
     subject_end_study,
     subject_end_treatment,
@@ -18,7 +18,7 @@ from subjects.services import (
     subject_record_eligibility,
     subject_screen_fail,
 )
-from tests.factories import dosed, eligible_answers, enrolled_subject, screened_subject
+from tests.factories import dosed, eligible_answers, enrolled_subject, reported_ae, screened_subject
 from trial.models import Cohort, EscalationTrack
 
 LONG_TERM = (
@@ -62,10 +62,10 @@ def trial_data(
     s1 = enrolled_subject(coordinator_a, site_a, "S-001", cohort1, days_ago=40)
     d1 = dosed(investigator_a, s1, on=today - timedelta(days=35))
     d2 = dosed(investigator_a, s1, on=today - timedelta(days=14), cycle=2, day=1)
-    before = adverse_event_report(
-        by=coordinator_a,
-        subject=s1,
-        ctcae_term=term("Headache"),
+    before = reported_ae(
+        coordinator_a,
+        s1,
+        "Headache",
         verbatim_term="Headache",
         grade=1,
         onset_date=today - timedelta(days=37),
@@ -74,10 +74,10 @@ def trial_data(
         action_taken="none",
         outcome="recovered",
     )
-    dlt = adverse_event_report(
-        by=investigator_a,
-        subject=s1,
-        ctcae_term=term("Fatigue"),
+    dlt = reported_ae(
+        investigator_a,
+        s1,
+        "Fatigue",
         verbatim_term=LONG_TERM,
         grade=3,
         onset_date=today - timedelta(days=30),

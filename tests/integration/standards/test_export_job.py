@@ -13,12 +13,12 @@ from django.utils import timezone
 
 from core.errors import PermissionDenied
 from core.models import ClinicalDataProtected
-from safety.services import adverse_event_report, adverse_event_update
+from safety.services import adverse_event_update
 from standards import services
 from standards.build import ExportRefused
 from standards.models import Export
 from standards.services import export_path, export_request, run_export
-from tests.integration.standards.conftest import term
+from tests.factories import reported_ae
 
 
 @pytest.fixture(autouse=True)
@@ -129,10 +129,10 @@ def test_a_data_cut_shows_the_data_as_they_were(
         reason="Grade corrected after source data verification",
         expected_version=dlt.version,
     )
-    adverse_event_report(
-        by=coordinator_a,
-        subject=s1,
-        ctcae_term=term("Nausea"),
+    reported_ae(
+        coordinator_a,
+        s1,
+        "Nausea",
         verbatim_term="Nausea",
         grade=1,
         onset_date=timezone.localdate() - timedelta(days=2),
