@@ -409,7 +409,7 @@ def audit_report(request):
     filters = audit.AuditFilters(
         subject_id=int(subject) if subject.isdigit() else None,
         username=request.GET.get("user", "").strip(),
-        form=request.GET.get("form", "") if request.GET.get("form") in dict(audit.FORMS) else "",
+        form=request.GET.get("form", "") if request.GET.get("form") in dict(audit.forms()) else "",
         date_from=_date(request.GET.get("from")),
         date_to=_date(request.GET.get("to")),
     )
@@ -430,7 +430,7 @@ def audit_report(request):
             "entries": entries[:AUDIT_PAGE_ROWS],
             "total": len(entries),
             "filters": filters,
-            "forms": audit.FORMS,
+            "forms": audit.forms(),
             "query_string": request.GET.urlencode(),
             "page_rows": AUDIT_PAGE_ROWS,
         },

@@ -70,3 +70,48 @@ def test_a_site_role_sees_its_sites_only_and_the_query_count_is_flat(
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("quality:audit"))
     assert len(many) == len(few)
+
+
+def test_every_form_of_the_casebook_is_in_the_trail(
+    client, data_manager, coordinator_a, subject, dose, dose_day
+):
+    from efficacy.services import tumour_assessment_record
+    from visits.services import lab_result_record, lab_result_update, visit_record
+
+    visit = visit_record(
+        by=coordinator_a, subject=subject, code="C1D8", visit_date=dose_day + timedelta(days=7)
+    )
+    lab = lab_result_record(
+        by=coordinator_a,
+        subject=subject,
+        visit=visit,
+        sampled_on=visit.visit_date,
+        test="ALT",
+        value=Decimal("30"),
+        unit="U/L",
+    )
+    lab_result_update(
+        by=coordinator_a,
+        lab_result=lab,
+        changes={"value": Decimal("32")},
+        reason="Value as on the lab report",
+        expected_version=lab.version,
+    )
+    tumour_assessment_record(
+        by=coordinator_a,
+        subject=subject,
+        kind="baseline",
+        assessed_on=dose_day - timedelta(days=7),
+        method="CT",
+        lesions=[{"code": "T1", "role": "target", "organ": "liver", "size_mm": "40"}],
+    )
+    client.force_login(data_manager)
+    rows = _csv(client, subject=subject.pk)
+    forms = {r["form"] for r in rows}
+    assert {"Visit", "Lab result", "Tumour assessment", "Tumour lesion"} <= forms
+    # A record below another (an observation below its assessment) names its subject too.
+    [observation] = [r for r in rows if r["form"] == "Lesion observation"]
+    assert observation["subject"] == subject.subject_number
+    [change] = _csv(client, form="lab_result", user="coord_a", subject=subject.pk)[:1]
+    assert change["action"] == "changed" and change["changes"].startswith("Value: 30 -> 32")
+    assert change["reason"] == "Value as on the lab report"
