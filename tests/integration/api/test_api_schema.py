@@ -96,10 +96,11 @@ def test_writes_to_existing_records_require_if_match_and_return_an_etag(document
     assert reason["required"] is True
 
 
-# Not pages of a record list: a derived summary computed whole per study (one row per subject),
+# Not pages of a record list: derived summaries computed whole per study (one row per subject,
+# per dose level or per endpoint),
 # and the streamed bulk pulls (`.../export/`, every record in one response). They offer CSV but
 # no cursor pages.
-WHOLE_SUMMARIES = {"/api/v1/ada-status/"}
+WHOLE_SUMMARIES = {"/api/v1/ada-status/", "/api/v1/efficacy-rates/", "/api/v1/efficacy-survival/"}
 
 
 def test_lists_offer_csv_and_cursor_pages(document):
