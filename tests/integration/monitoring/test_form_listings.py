@@ -139,6 +139,7 @@ def casebook(by, site, cohort, number: str):
         by=by,
         subject=subject,
         end_date=today - timedelta(days=100),
+        reason_code="PROGRESSIVE DISEASE",
         reason="Progressive disease",
         expected_version=None,
     )
