@@ -39,6 +39,7 @@ def progressed(coordinator_a, with_baseline, first_dose_on):
         by=coordinator_a,
         subject=subject,
         end_date=day(first_dose_on, 110),
+        reason_code="PHYSICIAN DECISION",
         reason="Investigator decision",
         expected_version=None,
     )
