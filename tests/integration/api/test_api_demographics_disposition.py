@@ -4,6 +4,7 @@ with updated_since, its history and CSV."""
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -80,8 +81,11 @@ def test_demographics_refused_by_field(coord, records, body, field):
     response = coord.post(
         url(subject, "demographics"), body, format="json", HTTP_IF_MATCH=etag(subject)
     )
-    # A value outside the list is named with its place ("races.0").
-    assert any(name.split(".")[0] == field for name in fields_of(response)), response.json()
+    # A value outside the list is named with its place ("races[0]"), as the services name a
+    # list's items.
+    assert any(re.split(r"[.\[]", name)[0] == field for name in fields_of(response)), (
+        response.json()
+    )
     assert Subject.objects.get(pk=subject.pk).version == subject.version
 
 
