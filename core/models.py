@@ -11,10 +11,55 @@ from typing import ClassVar
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import models, router
+from django.core.exceptions import NON_FIELD_ERRORS, FieldError, ValidationError
+from django.db import DatabaseError, models, router, transaction
+from django.db.models import BooleanField, CheckConstraint, Q, Value
 from django.db.models.constants import LOOKUP_SEP
+from django.db.models.expressions import ExpressionWrapper
+from django.db.models.functions import Coalesce
+from django.db.models.sql import Query
+from django.db.models.sql.constants import SINGLE
 from simple_history.models import HistoricalRecords
+
+
+def _constraints_to_validate(model_class, constraints, instance, exclude, using) -> list:
+    """The constraints whose own check must run: every unique constraint, and of the check
+    constraints only those one query finds broken.
+
+    Django checks each check constraint with a query of its own inside a savepoint (three
+    statements each; a clinical record has up to a dozen). Here all of them are evaluated in one
+    SELECT, with Django's own semantics (a NULL condition passes, as in the database); a broken
+    one is then checked again by Django, so the refusal and its message are exactly Django's.
+    A constraint on an excluded field, or a query the database refuses, falls back to Django's
+    check one by one."""
+    checks = [c for c in constraints if isinstance(c, CheckConstraint)]
+    if len(checks) < 2:
+        return list(constraints)
+    against = instance._get_field_expression_map(meta=model_class._meta, exclude=exclude)
+    batched = [c for c in checks if Q(c.condition).referenced_base_fields <= against.keys()]
+    if not batched:
+        return list(constraints)
+    query = Query(None)
+    for name, value in against.items():
+        query.add_annotation(
+            value if hasattr(value, "resolve_expression") else Value(value), name, select=False
+        )
+    try:
+        for index, constraint in enumerate(batched):
+            condition = ExpressionWrapper(Q(constraint.condition), output_field=BooleanField())
+            query.add_annotation(
+                Coalesce(condition, True, output_field=BooleanField()), f"_check_{index}"
+            )
+    except FieldError:
+        return list(constraints)
+    try:
+        with transaction.atomic(using=using):
+            row = query.get_compiler(using=using).execute_sql(SINGLE)
+    except DatabaseError:
+        return list(constraints)
+    passed = {id(c) for c, ok in zip(batched, row, strict=True) if ok}
+    # In their declared order, so the messages read as Django would list them.
+    return [c for c in constraints if id(c) not in passed]
 
 
 class ClinicalDataProtected(Exception):
@@ -142,7 +187,9 @@ class ClinicalRecord(models.Model):
         using = router.db_for_write(type(self), instance=self)
         errors: dict[str, list[ValidationError]] = {}
         for model_class, constraints in self.get_constraints():
-            for constraint in constraints:
+            for constraint in _constraints_to_validate(
+                model_class, constraints, self, exclude, using
+            ):
                 try:
                     constraint.validate(model_class, self, exclude=exclude, using=using)
                 except ValidationError as error:
