@@ -500,8 +500,8 @@ RS = register(
                 "Char",
                 "Req",
                 "Assigned",
-                '"OVRLRESP"',
-                "ONCRTSCD",
+                '"OVRLRESP"; ECOG101 for the ECOG performance status (visits)',
+                "ONCRTSCD|ECOG1TC",
             ),
             V(
                 "RSTEST",
@@ -510,7 +510,7 @@ RS = register(
                 "Req",
                 "Assigned",
                 '"Overall Response"',
-                "ONCRTS",
+                "ONCRTS|ECOG1TN",
             ),
             V(
                 "RSCAT",
@@ -519,7 +519,7 @@ RS = register(
                 "Exp",
                 "Assigned",
                 '"RECIST 1.1"',
-                "ONCRSCAT",
+                "ONCRSCAT|CCCAT",
             ),
             V(
                 "RSORRES",
@@ -536,7 +536,7 @@ RS = register(
                 "Exp",
                 "Derived",
                 "RSORRES",
-                "ONCRSR",
+                "ONCRSR|ECOG101STR",
             ),
             _eval("RS", "Perm"),
             *_visit_variables(),

@@ -21,6 +21,8 @@ FORM_CHOICES = [
     ("adverse_event", "Adverse event"),
     ("lab_result", "Lab result"),
     ("lesion", "Tumour lesion"),
+    ("prior_therapy", "Prior cancer therapy"),
+    ("survival", "Survival follow-up contact"),
 ]
 FORM_LABELS = dict(FORM_CHOICES)
 
@@ -363,6 +365,12 @@ class QualitySettings(KeptOnRecord):
     )
     weight_expected_max_kg = models.DecimalField(
         max_digits=5, decimal_places=1, default=Decimal("150")
+    )
+    anticancer_washout_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="The protocol's washout of prior anticancer therapy before the first dose, in "
+        "days (the prior_therapy.washout_before_first_dose edit check); empty: not checked.",
     )
     two_factor_roles = models.JSONField(
         default=list,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -38,7 +39,9 @@ from escalation.triggers import request_evaluation
 from safety.models import AdverseEvent
 from subjects.models import Subject
 from trial.models import EscalationTrack, Study
-from visits.models import LabResult, Visit
+from visits.models import LabResult, PriorCancerTherapy, SurvivalContact, Visit
+from visits.rules.errors import VisitsInputError
+from visits.rules.history import partial_day
 from visits.selectors import lab_windows
 
 from .models import (
@@ -62,7 +65,9 @@ from .rules import (
     Form,
     LabResultFacts,
     LesionFacts,
+    PriorTherapyFacts,
     SubjectFacts,
+    SurvivalContactFacts,
     forms_read,
     run_checks,
 )
@@ -77,6 +82,8 @@ FORM_MODELS = {
     "adverse_event": AdverseEvent,
     "lab_result": LabResult,
     "lesion": Lesion,
+    "prior_therapy": PriorCancerTherapy,
+    "survival": SurvivalContact,
 }
 
 
@@ -145,7 +152,13 @@ def settings_for(study: Study) -> QualitySettings:
 
 
 DEFAULT_SDV_FORMS = ("subject", "dose", "adverse_event")
-SETTING_KEYS = {"sdv_forms", "weight_expected_min_kg", "weight_expected_max_kg", "two_factor_roles"}
+SETTING_KEYS = {
+    "sdv_forms",
+    "weight_expected_min_kg",
+    "weight_expected_max_kg",
+    "two_factor_roles",
+    "anticancer_washout_days",
+}
 
 
 def apply_protocol_settings(study: Study, section: dict, *, by=None) -> QualitySettings:
@@ -172,6 +185,13 @@ def apply_protocol_settings(study: Study, section: dict, *, by=None) -> QualityS
     for key in ("weight_expected_min_kg", "weight_expected_max_kg"):
         if key in section:
             values[key] = str(section[key])
+    if "anticancer_washout_days" in section:
+        days = section["anticancer_washout_days"]
+        if isinstance(days, bool) or not isinstance(days, int) or not 0 < days <= 365:
+            raise ValidationError(
+                {"quality": "anticancer_washout_days: a whole number of days, 1 to 365."}
+            )
+        values["anticancer_washout_days"] = days
     current = settings_for(study)
     for key, value in values.items():
         setattr(current, key, value)
@@ -364,11 +384,16 @@ def _checks_on_write(instance) -> list[str]:
     """The edit checks a write of this record runs (docs/quality.md §1). The subject's, a
     dose's and an adverse event's services announce their changes (core.events), and run every
     check there; a lab result or a visit (whose date may anchor the calendar) runs the lab
-    checks, a lesion the lesion checks."""
+    checks, a lesion the lesion checks, a prior cancer therapy the washout check and a survival
+    contact the new therapy check."""
     if isinstance(instance, (LabResult, Visit)):
         forms = {Form.LAB_RESULT}
     elif isinstance(instance, Lesion):
         forms = {Form.LESION}
+    elif isinstance(instance, PriorCancerTherapy):
+        forms = {Form.PRIOR_THERAPY}
+    elif isinstance(instance, SurvivalContact):
+        forms = {Form.SURVIVAL}
     else:
         return []
     return [name for name, check in REGISTRY.items() if check.form in forms]
@@ -408,12 +433,63 @@ def casebook_facts(subject: Subject, names: list[str] | None = None) -> Casebook
             age_criterion_answer=answer if isinstance(answer, bool) else None,
             enrolled=subject.is_enrolled,
             end_of_treatment_date=subject.end_of_treatment_date,
+            first_dose_date=_first_dose(subject) if forms & FIRST_DOSE_FORMS else None,
         ),
         doses=_dose_facts(subject) if Form.DOSE in forms else (),
         adverse_events=_event_facts(subject) if Form.ADVERSE_EVENT in forms else (),
-        settings=_check_settings(study) if Form.DOSE in forms else CheckSettings(),
+        settings=_check_settings(study) if forms & SETTINGS_FORMS else CheckSettings(),
         lab_results=_lab_facts(subject) if Form.LAB_RESULT in forms else (),
         lesions=_lesion_facts(subject) if Form.LESION in forms else (),
+        prior_therapies=_prior_therapy_facts(subject) if Form.PRIOR_THERAPY in forms else (),
+        survival_contacts=_survival_facts(subject) if Form.SURVIVAL in forms else (),
+    )
+
+
+# The forms whose checks read the first dose, and the study's check settings.
+FIRST_DOSE_FORMS = {Form.PRIOR_THERAPY, Form.SURVIVAL}
+SETTINGS_FORMS = {Form.DOSE, Form.PRIOR_THERAPY}
+
+
+def _first_dose(subject: Subject) -> date | None:
+    return (
+        DoseAdministration.objects.filter(subject=subject)
+        .order_by("administered_on")
+        .values_list("administered_on", flat=True)
+        .first()
+    )
+
+
+def _prior_therapy_facts(subject: Subject) -> tuple[PriorTherapyFacts, ...]:
+    """Each prior therapy with the days its end may be (docs/visits.md §11.1: a date as far as
+    known stands for the range of days it may be); an end that cannot be read has none."""
+    facts = []
+    for therapy in PriorCancerTherapy.objects.filter(subject=subject).order_by("pk"):
+        earliest = latest = None
+        if therapy.end_date:
+            try:
+                end = partial_day(therapy.end_date, "end_date")
+                earliest, latest = end.earliest, end.latest
+            except VisitsInputError:
+                pass
+        facts.append(
+            PriorTherapyFacts(
+                therapy.pk,
+                therapy.treatment,
+                therapy.therapy_type,
+                therapy.end_date,
+                earliest,
+                latest,
+            )
+        )
+    return tuple(facts)
+
+
+def _survival_facts(subject: Subject) -> tuple[SurvivalContactFacts, ...]:
+    return tuple(
+        SurvivalContactFacts(c.pk, c.contact_date, c.new_therapy_regimen, c.new_therapy_start)
+        for c in SurvivalContact.objects.filter(subject=subject, new_therapy=True).order_by(
+            "contact_date", "pk"
+        )
     )
 
 
@@ -440,6 +516,7 @@ def _check_settings(study: Study) -> CheckSettings:
     return CheckSettings(
         weight_expected_min_kg=settings.weight_expected_min_kg,
         weight_expected_max_kg=settings.weight_expected_max_kg,
+        anticancer_washout_days=settings.anticancer_washout_days,
     )
 
 

@@ -5,6 +5,7 @@ and its refusal lands on the field it names (portal.forms.apply_errors)."""
 
 from django import forms
 
+from core.forms import CorrectionFields, reason_field, version_field
 from portal.forms import SiteForm, date_field
 from safety.models import AdverseEvent, CtcaeTerm
 
@@ -27,6 +28,7 @@ from .rules import (
     STOP_REASONS,
     THERAPY_TYPES,
 )
+from .services import CANCER_HISTORY_FIELDS, PRIOR_THERAPY_FIELDS
 
 OPTIONAL_YES_NO = [("", "Not recorded"), ("yes", "Yes"), ("no", "No")]
 
@@ -286,3 +288,21 @@ class PriorTherapyForm(SiteForm):
         label="Reason stopped", choices=_blank_first(STOP_REASONS), required=False
     )
     stop_reason_other = forms.CharField(label="Other reason", max_length=200, required=False)
+
+
+class CancerHistoryCorrectionForm(CorrectionFields, CancerHistoryForm):
+    """The cancer history corrected with a reason, against the version the user saw."""
+
+    reason = reason_field()
+    version = version_field()
+
+    editable_fields = CANCER_HISTORY_FIELDS
+
+
+class PriorTherapyCorrectionForm(CorrectionFields, PriorTherapyForm):
+    """A prior cancer therapy corrected with a reason, against the version the user saw."""
+
+    reason = reason_field()
+    version = version_field()
+
+    editable_fields = PRIOR_THERAPY_FIELDS

@@ -1,7 +1,9 @@
 """SDTM VS (vital signs), LB (local laboratory results), EG (12-lead ECG), CM (concomitant
-medications and prior systemic cancer therapy), MH (medical and cancer history) and PR (prior
-radiotherapy and surgery), registered with the standards registry at start-up
-(docs/standards.md §9; the mapping choices in docs/visits.md §9).
+medications, prior systemic cancer therapy and the new anticancer therapy of survival
+follow-up), MH (medical and cancer history), PR (prior radiotherapy and surgery) and SS
+(survival status), registered with the standards registry at start-up, and the ECOG
+performance status as RS records (a clinical classification) contributed to the efficacy app's
+RS (docs/standards.md §9, §9.1; the mapping choices in docs/visits.md §9).
 
 Visit numbers follow the trial design's (screening 1, Cycle c Day d c x 100 + d) and extend it
 for the visits after treatment: end of treatment 90000, safety follow-up 90000 + days,
@@ -16,17 +18,26 @@ from decimal import Decimal
 
 from safety.models import CtcaeTerm
 from standards.ct import terminology
-from standards.mapping import Domain, Qualifier, Variable, epoch_variable, identifiers
-from standards.registry import register
+from standards.mapping import (
+    Contribution,
+    Domain,
+    Qualifier,
+    Variable,
+    epoch_variable,
+    identifiers,
+)
+from standards.registry import contribute, register
 from standards.timing import PartialDate, dtc
 
 from .models import (
     CancerHistory,
     ConcomitantMedication,
     EcgAssessment,
+    EcogAssessment,
     LabResult,
     MedicalHistory,
     PriorCancerTherapy,
+    SurvivalContact,
     Visit,
     VitalSigns,
 )
@@ -502,6 +513,7 @@ LB = register(
 
 CM_CONCOMITANT = "CONCOMITANT MEDICATION"
 PRIOR_CANCER_THERAPY = "PRIOR CANCER THERAPY"
+SUBSEQUENT_THERAPY = "SUBSEQUENT ANTICANCER THERAPY"
 SETTING_TEXT = {code: label.upper() for code, label in SETTINGS}
 STOP_TEXT = {code: label.upper() for code, label in STOP_REASONS}
 # Best response to a prior therapy: the RECIST words of CT ONCRSR (CR, PR, SD, PD, NE), and the
@@ -558,6 +570,7 @@ def _prior_systemic_rows(ctx, subject, therapies):
 def cm_rows(ctx):
     by_subject = _by_subject(ctx.records(ConcomitantMedication))
     therapies = _by_subject(ctx.records(PriorCancerTherapy))
+    contacts = _by_subject(ctx.records(SurvivalContact))
     for subject in ctx.subjects():
         for record in by_subject.get(subject.pk, []):
             start, end = dtc(record.start_date), dtc(record.end_date)
@@ -584,6 +597,29 @@ def cm_rows(ctx):
                 "SUPP": {"CMAEID": str(record.adverse_event_id or "")},
             }
         yield from _prior_systemic_rows(ctx, subject, therapies.get(subject.pk, []))
+        yield from _subsequent_therapy_rows(ctx, subject, contacts.get(subject.pk, []))
+
+
+def _subsequent_therapy_rows(ctx, subject, contacts):
+    """The new anticancer therapy a survival contact reports: CM with CMCAT SUBSEQUENT
+    ANTICANCER THERAPY, the regimen as recorded, its start (docs/visits.md §9). The form
+    records no type, so a regimen is a medication (CM), not a procedure (PR)."""
+    for contact in contacts:
+        if not contact.new_therapy or contact.new_therapy_start is None:
+            continue
+        start = dtc(contact.new_therapy_start)
+        yield {
+            "STUDYID": ctx.studyid,
+            "DOMAIN": "CM",
+            "USUBJID": ctx.usubjid(subject),
+            "CMSPID": f"SC-{contact.pk}",
+            "CMTRT": contact.new_therapy_regimen,
+            "CMCAT": SUBSEQUENT_THERAPY,
+            "EPOCH": ctx.epoch(subject, start),
+            "CMSTDTC": start,
+            "CMSTDY": ctx.study_day(subject, start),
+            "SUPP": {},
+        }
 
 
 def _prior_therapy_qualifiers(domain: str) -> tuple[Qualifier, ...]:
@@ -641,7 +677,8 @@ CM = register(
                 "Char",
                 "Perm",
                 "Assigned",
-                "The EDC's record number of the medication",
+                "The EDC's record number of the medication; PT- and the prior therapy's, SC- "
+                "and the survival contact's",
             ),
             V(
                 "CMTRT",
@@ -649,7 +686,8 @@ CM = register(
                 "Char",
                 "Req",
                 "Collected",
-                "ConcomitantMedication.medication (verbatim); PriorCancerTherapy.treatment",
+                "ConcomitantMedication.medication (verbatim); PriorCancerTherapy.treatment; "
+                "SurvivalContact.new_therapy_regimen",
             ),
             V(
                 "CMCAT",
@@ -657,7 +695,8 @@ CM = register(
                 "Char",
                 "Perm",
                 "Assigned",
-                "CONCOMITANT MEDICATION, or PRIOR CANCER THERAPY for prior systemic therapy",
+                "CONCOMITANT MEDICATION; PRIOR CANCER THERAPY for prior systemic therapy; "
+                "SUBSEQUENT ANTICANCER THERAPY for a survival contact's new therapy",
             ),
             V(
                 "CMINDC",
@@ -1375,3 +1414,160 @@ PR = register(
         qualifiers=_prior_therapy_qualifiers("PR"),
     )
 )
+
+
+# --- RS: ECOG performance status (a clinical classification) ---------------------------------
+
+ECOG = "ECOG"
+ECOG_TESTCD = "ECOG101"
+
+
+def _ecog_results() -> dict[str, str]:
+    """RSSTRESC ("0".."5") to RSORRES, the CT's text of each grade: the two codelists of the
+    ECOG101 test name the same grade with C-codes in the same order (CDISC CT ECOG101OR,
+    ECOG101STR)."""
+    ct = terminology()
+    texts = [t.value for t in sorted(ct["ECOG101OR"].terms.values(), key=lambda t: t.code)]
+    codes = [t.value for t in sorted(ct["ECOG101STR"].terms.values(), key=lambda t: t.code)]
+    return dict(zip(codes, texts, strict=True))
+
+
+def rs_ecog_rows(ctx):
+    """Each ECOG assessment: RSCAT ECOG, RSTESTCD ECOG101, RSORRES the grade's text as CDISC
+    CT words it, RSSTRESC and RSSTRESN the grade (docs/visits.md §9)."""
+    visits = {v.pk: v for v in ctx.records(Visit)}
+    results = _ecog_results()
+    test = next(iter(terminology()["ECOG1TN"].terms))
+    by_subject = _by_subject(ctx.records(EcogAssessment))
+    for subject in ctx.subjects():
+        for ecog in by_subject.get(subject.pk, []):
+            when = dtc(ecog.assessed_on)
+            visit = visits.get(ecog.visit_id)
+            visitnum, visit_name = visit_number(visit.code) if visit else (None, "")
+            grade = str(ecog.status)
+            yield {
+                "STUDYID": ctx.studyid,
+                "DOMAIN": "RS",
+                "USUBJID": ctx.usubjid(subject),
+                "RSSPID": f"ECOG-{ecog.pk}",
+                "RSTESTCD": ECOG_TESTCD,
+                "RSTEST": test,
+                "RSCAT": ECOG,
+                "RSORRES": results[grade],
+                "RSSTRESC": grade,
+                "RSSTRESN": ecog.status,
+                "RSEVAL": "INVESTIGATOR",
+                "VISITNUM": visitnum,
+                "VISIT": visit_name,
+                "EPOCH": ctx.epoch(subject, when),
+                "RSDTC": when,
+                "RSDY": ctx.study_day(subject, when),
+            }
+
+
+RS_ECOG = contribute(
+    Contribution(
+        code="RS",
+        by="ECOG performance status",
+        rows=rs_ecog_rows,
+        comment="The ECOG performance status (Oken et al. 1982) is a clinical classification: "
+        "RS records with RSCAT ECOG and RSTESTCD ECOG101 (SDTMIG 3.4 RS; CDISC CT ECOG1TC).",
+        variables=(
+            V("RSSPID", "Sponsor-Defined Identifier", "Char", "Perm", "Assigned",
+              "ECOG- and the EDC's record number of the assessment"),
+            V("RSTESTCD", "Assessment Short Name", "Char", "Req", "Assigned", '"ECOG101"',
+              "ONCRTSCD|ECOG1TC"),
+            V("RSTEST", "Assessment Name", "Char", "Req", "Assigned",
+              '"ECOG1-Performance Status"', "ONCRTS|ECOG1TN"),
+            V("RSCAT", "Category for Assessment", "Char", "Exp", "Assigned", '"ECOG"',
+              "ONCRSCAT|CCCAT"),
+            V("RSORRES", "Result or Finding in Original Units", "Char", "Exp", "Collected",
+              "EcogAssessment.status as the CT words the grade (ECOG101OR)"),
+            V("RSSTRESC", "Character Result/Finding in Std Format", "Char", "Exp", "Derived",
+              "EcogAssessment.status, 0 to 5", "ONCRSR|ECOG101STR"),
+            V("RSSTRESN", "Numeric Result/Finding in Standard Units", "Num", "Perm", "Derived",
+              "EcogAssessment.status, 0 to 5"),
+            V("RSEVAL", "Evaluator", "Char", "Perm", "Assigned",
+              '"INVESTIGATOR": the site assesses the status', "EVAL"),
+            V("VISITNUM", "Visit Number", "Num", "Exp", "Derived", "From the visit code"),
+            V("VISIT", "Visit Name", "Char", "Perm", "Derived",
+              "SCREENING / CYCLE <c> DAY <d> / END OF TREATMENT / ..."),
+            epoch_variable(),
+            V("RSDTC", "Date/Time of Assessment", "Char", "Exp", "Collected",
+              "EcogAssessment.assessed_on"),
+            V("RSDY", "Study Day of Assessment", "Num", "Perm", "Derived",
+              "RSDTC - RFSTDTC (+1 on or after it)"),
+        ),
+    )
+)  # fmt: skip
+
+
+# --- SS: survival status ----------------------------------------------------------------------
+
+SURVIVAL_STATUS = {
+    SurvivalContact.Status.ALIVE: "ALIVE",
+    SurvivalContact.Status.DEAD: "DEAD",
+    SurvivalContact.Status.UNKNOWN: "UNKNOWN",
+}
+
+
+def ss_rows(ctx):
+    """Each survival follow-up contact: SSTESTCD SURVSTAT, the status ALIVE, DEAD or UNKNOWN
+    (CDISC CT SSTATRS) on the contact date (docs/visits.md §9). The date and cause of death are
+    the subject's (DM DTHDTC, DS)."""
+    visits = {v.pk: v for v in ctx.records(Visit)}
+    test = next(iter(terminology()["SSTEST"].terms))
+    by_subject = _by_subject(ctx.records(SurvivalContact))
+    for subject in ctx.subjects():
+        for contact in by_subject.get(subject.pk, []):
+            when = dtc(contact.contact_date)
+            visit = visits.get(contact.visit_id)
+            visitnum, visit_name = visit_number(visit.code) if visit else (None, "")
+            status = SURVIVAL_STATUS[SurvivalContact.Status(contact.status)]
+            yield {
+                "STUDYID": ctx.studyid,
+                "DOMAIN": "SS",
+                "USUBJID": ctx.usubjid(subject),
+                "SSSPID": str(contact.pk),
+                "SSTESTCD": "SURVSTAT",
+                "SSTEST": test,
+                "SSORRES": status,
+                "SSSTRESC": status,
+                "VISITNUM": visitnum,
+                "VISIT": visit_name,
+                "EPOCH": ctx.epoch(subject, when),
+                "SSDTC": when,
+                "SSDY": ctx.study_day(subject, when),
+            }
+
+
+SS = register(
+    Domain(
+        code="SS",
+        rows=ss_rows,
+        label="Subject Status",
+        observation_class="FINDINGS",
+        structure="One record per status per visit per subject",
+        keys=("STUDYID", "USUBJID", "SSTESTCD", "SSDTC", "SSSPID"),
+        sort=("USUBJID", "SSDTC", "SSTESTCD", "SSSPID"),
+        variables=(
+            *identifiers("SS"),
+            V("SSSPID", "Sponsor-Defined Identifier", "Char", "Perm", "Assigned",
+              "The EDC's record number of the survival contact"),
+            V("SSTESTCD", "Status Short Name", "Char", "Req", "Assigned", '"SURVSTAT"',
+              "SSTESTCD"),
+            V("SSTEST", "Status Name", "Char", "Req", "Assigned", '"Survival Status"', "SSTEST"),
+            V("SSORRES", "Result or Finding Original Result", "Char", "Exp", "Collected",
+              "SurvivalContact.status: ALIVE, DEAD or UNKNOWN (lost to follow-up)"),
+            V("SSSTRESC", "Character Result/Finding in Std Format", "Char", "Exp", "Derived",
+              "SSORRES", "SSTATRS"),
+            V("VISITNUM", "Visit Number", "Num", "Exp", "Derived", "From the visit code"),
+            V("VISIT", "Visit Name", "Char", "Perm", "Derived", "SURVIVAL FOLLOW-UP <n>"),
+            epoch_variable(),
+            V("SSDTC", "Date/Time of Assessment", "Char", "Exp", "Collected",
+              "SurvivalContact.contact_date"),
+            V("SSDY", "Study Day of Assessment", "Num", "Perm", "Derived",
+              "SSDTC - RFSTDTC (+1 on or after it)"),
+        ),
+    )
+)  # fmt: skip

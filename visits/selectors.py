@@ -258,6 +258,21 @@ def prior_therapies(user, subject_record: Subject) -> QuerySet:
     )
 
 
+def voided_cancer_histories(user, subject_record: Subject) -> QuerySet:
+    """The subject's voided cancer histories, shown struck through with why (never counted)."""
+    return restrict(
+        CancerHistory.all_objects.filter(subject=subject_record, voided_at__isnull=False), user
+    ).order_by("voided_at", "pk")
+
+
+def voided_prior_therapies(user, subject_record: Subject) -> QuerySet:
+    """The subject's voided prior therapies, shown struck through with why (never counted)."""
+    return restrict(
+        PriorCancerTherapy.all_objects.filter(subject=subject_record, voided_at__isnull=False),
+        user,
+    ).order_by("start_date", "pk")
+
+
 # The casebook's forms as listings (the monitor's listings per form): each form's records in
 # the user's scope with the rows its listing shows, the date a date range applies to (None: the
 # form has no complete date) and the order within a subject (after site and subject).

@@ -17,6 +17,10 @@ urlpatterns = [
     path("subjects/<int:pk>/medical-history/", views.medical_history, name="medical_history"),
     path("subjects/<int:pk>/cancer-history/", views.cancer_history, name="cancer_history"),
     path("subjects/<int:pk>/prior-therapy/", views.prior_therapy, name="prior_therapy"),
+    path("cancer-history/<int:pk>/edit/", views.cancer_history_edit, name="cancer_history_edit"),
+    path("cancer-history/<int:pk>/void/", views.cancer_history_void, name="cancer_history_void"),
+    path("prior-therapy/<int:pk>/edit/", views.prior_therapy_edit, name="prior_therapy_edit"),
+    path("prior-therapy/<int:pk>/void/", views.prior_therapy_void, name="prior_therapy_void"),
     path("missing-forms/", views.missing_forms, name="missing_forms"),
     path("labs/", views.lab_listing, name="lab_listing"),
 ]

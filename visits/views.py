@@ -17,11 +17,20 @@ from accounts.scoping import can, member_study_ids, restrict
 from core.dates import site_today
 from core.errors import PermissionDenied, ValidationError
 from portal.forms import apply_errors
+from portal.views.common import (
+    not_stale,
+    require_capability,
+    save_correction,
+    scoped_record,
+    site_timezone,
+    void_page,
+)
 from safety.models import AdverseEvent
 from trial.models import Study
 
 from . import selectors, services
 from .forms import (
+    CancerHistoryCorrectionForm,
     CancerHistoryForm,
     ConcomitantMedicationForm,
     EcgForm,
@@ -29,12 +38,13 @@ from .forms import (
     LabAdverseEventForm,
     LabResultForm,
     MedicalHistoryForm,
+    PriorTherapyCorrectionForm,
     PriorTherapyForm,
     SurvivalContactForm,
     VisitForm,
     VitalSignsForm,
 )
-from .models import Visit
+from .models import CancerHistory, PriorCancerTherapy, Visit
 from .schedules import FORMS
 
 
@@ -417,7 +427,14 @@ def cancer_history(request, pk: int):
             "record": record,
             "form": form,
             "therapies": selectors.prior_therapies(request.user, subject),
+            "voided": selectors.voided_cancer_histories(request.user, subject),
             "can_enter": _may_enter(request, subject),
+            "can_edit": can(
+                request.user,
+                Capability.EDIT_DATA,
+                study_id=subject.study_id,
+                site_id=subject.site_id,
+            ),
         },
     )
 
@@ -449,7 +466,130 @@ def prior_therapy(request, pk: int):
             "subject": subject,
             "form": form,
             "rows": selectors.prior_therapies(request.user, subject),
+            "voided": selectors.voided_prior_therapies(request.user, subject),
             "history": selectors.cancer_history(request.user, subject),
             "can_enter": _may_enter(request, subject),
+            "can_edit": can(
+                request.user,
+                Capability.EDIT_DATA,
+                study_id=subject.study_id,
+                site_id=subject.site_id,
+            ),
         },
+    )
+
+
+def _correction_page(request, *, record, form_class, update, title: str, back: str, saved: str):
+    """Correct a subject-level history record with a reason, against the version the user saw:
+    the shared correction flow (portal.views.common.save_correction), a stale form shown with
+    what changed."""
+    subject = record.subject
+    require_capability(request.user, Capability.EDIT_DATA, subject)
+    kwargs = {"site_today": site_today(subject.site.timezone)}
+    stale = not_stale()
+    if request.method == "POST":
+        form = form_class(request.POST, **kwargs)
+        if form.is_valid():
+            done, form, stale = save_correction(
+                request,
+                form,
+                update=update,
+                model=type(record),
+                site=subject.site,
+                form_kwargs=kwargs,
+                saved=lambda updated: messages.success(
+                    request, f"{saved} corrected (version {updated.version})."
+                ),
+                then=back,
+            )
+            if done is not None:
+                return done
+    else:
+        form = form_class(
+            initial=form_class.initial_for(record) | {"version": record.version}, **kwargs
+        )
+    with site_timezone(subject.site):
+        return render(
+            request,
+            "visits/history_correct.html",
+            {"subject": subject, "form": form, "title": title, "back": back, **stale},
+        )
+
+
+def _history(request, pk: int) -> CancerHistory:
+    return scoped_record(request.user, CancerHistory.objects.select_related("subject__site"), pk)
+
+
+def _therapy(request, pk: int) -> PriorCancerTherapy:
+    return scoped_record(
+        request.user, PriorCancerTherapy.objects.select_related("subject__site"), pk
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cancer_history_edit(request, pk: int):
+    """Correct the cancer history with a reason (docs/visits.md §11)."""
+    record = _history(request, pk)
+    return _correction_page(
+        request,
+        record=record,
+        form_class=CancerHistoryCorrectionForm,
+        update=lambda **kw: services.cancer_history_update(by=request.user, history=record, **kw),
+        title="Correct the cancer history",
+        back=reverse("visits:cancer_history", args=[record.subject_id]),
+        saved="Cancer history",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cancer_history_void(request, pk: int):
+    """Void the cancer history with a reason: it stays on record, struck through, out of the
+    listings and SDTM; a new one can then be recorded."""
+    record = _history(request, pk)
+    return void_page(
+        request,
+        record=record,
+        subject=record.subject,
+        void=lambda **kw: services.cancer_history_void(by=request.user, history=record, **kw),
+        noun="cancer history",
+        what=f"cancer history ({record.diagnosis}, diagnosed {record.diagnosis_date})",
+        done="Cancer history voided.",
+        anchor="",
+        back=reverse("visits:cancer_history", args=[record.subject_id]),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def prior_therapy_edit(request, pk: int):
+    """Correct a prior cancer therapy with a reason (docs/visits.md §11)."""
+    record = _therapy(request, pk)
+    return _correction_page(
+        request,
+        record=record,
+        form_class=PriorTherapyCorrectionForm,
+        update=lambda **kw: services.prior_therapy_update(by=request.user, therapy=record, **kw),
+        title=f"Correct the prior therapy {record.treatment}",
+        back=reverse("visits:prior_therapy", args=[record.subject_id]) + f"#pt-{record.pk}",
+        saved=record.treatment,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def prior_therapy_void(request, pk: int):
+    """Void a prior cancer therapy with a reason: struck through, out of listings and SDTM."""
+    record = _therapy(request, pk)
+    return void_page(
+        request,
+        record=record,
+        subject=record.subject,
+        void=lambda **kw: services.prior_therapy_void(by=request.user, therapy=record, **kw),
+        noun="prior cancer therapy",
+        what=f"prior therapy {record.treatment} ({record.start_date})",
+        done=f"{record.treatment} voided.",
+        anchor="",
+        back=reverse("visits:prior_therapy", args=[record.subject_id]),
     )

@@ -480,6 +480,8 @@ def _demographics(s) -> list:
         s.screening_number,
         s.get_sex_display(),
         s.year_of_birth,
+        s.get_ethnicity_display() if s.ethnicity else "",
+        _races(s),
         _day(s.screening_date),
         _day(s.consent_date),
         s.consent_version,
@@ -499,11 +501,22 @@ def _disposition(s) -> list:
         s.get_status_display(),
         s.screen_failure_reason,
         _day(s.end_of_treatment_date),
+        s.end_of_treatment_reason_code,
         s.end_of_treatment_reason,
         _day(s.end_of_study_date),
+        s.end_of_study_reason_code,
         s.end_of_study_reason,
         _day(s.death_date),
     ]
+
+
+def _races(s) -> str:
+    """The races as the CT names them, in the list's order; Other with the subject's words."""
+    labels = s.race_labels
+    if s.race_other:
+        labels = [f"{label}: {s.race_other}" if r == "OTHER" else label
+                  for r, label in zip(s.races, labels, strict=True)]  # fmt: skip
+    return "; ".join(labels)
 
 
 SUBJECT = ("Subject", "Site")
@@ -532,6 +545,8 @@ FORM_LISTINGS: dict[str, FormListing] = {
                 "Screening number",
                 "Sex",
                 "Year of birth",
+                "Ethnicity",
+                "Race",
                 "Screening",
                 "Informed consent",
                 "Consent form version",
@@ -543,7 +558,8 @@ FORM_LISTINGS: dict[str, FormListing] = {
                 "Status",
             ),
             _demographics,
-            "Every subject registered, screen failures included, by screening date.",
+            "Every subject registered, screen failures included, by screening date; ethnicity "
+            "and races as the CDISC CT names them (several races joined by ';').",
         ),
         FormListing(
             "disposition",
@@ -553,13 +569,16 @@ FORM_LISTINGS: dict[str, FormListing] = {
                 "Status",
                 "Screen failure reason",
                 "End of treatment",
-                "Reason",
+                "Reason treatment ended (NCOMPLT)",
+                "Reason treatment ended, specify",
                 "End of study",
-                "Reason",
+                "Reason the study ended (NCOMPLT)",
+                "Reason the study ended, specify",
                 "Date of death",
             ),
             _disposition,
-            "Every subject registered, with the ends recorded so far (verbatim reasons).",
+            "Every subject registered, with the ends recorded so far: each reason coded (CDISC "
+            "CT NCOMPLT, as DS DSDECOD) and as the site wrote it.",
         ),
         FormListing(
             "vital_signs",

@@ -113,11 +113,24 @@ def save_correction(request, form, *, update, model, site, form_kwargs: dict, sa
     return redirect(then), form, not_stale()
 
 
-def void_page(request, *, record, subject, void, noun: str, what: str, done: str, anchor: str):
+def void_page(
+    request,
+    *,
+    record,
+    subject,
+    void,
+    noun: str,
+    what: str,
+    done: str,
+    anchor: str,
+    back: str | None = None,
+):
     """The void confirmation for any clinical record: a reason and the version the user saw,
     then `void(reason=..., expected_version=...)`; the record stays on record, out of every count.
     A record changed meanwhile is shown with what changed (the one stale-edit flow) before it
-    can be voided."""
+    can be voided. Voided, and on cancel, the user goes back to the page of the record's form
+    (`back`; the subject's page when not given), at `anchor`."""
+    back = back or reverse("subject_detail", args=[subject.pk])
     require_capability(request.user, Capability.EDIT_DATA, subject)
     stale = not_stale()
     if request.method == "POST":
@@ -143,12 +156,12 @@ def void_page(request, *, record, subject, void, noun: str, what: str, done: str
                 apply_service_errors(form, error)
             else:
                 messages.success(request, done)
-                return redirect(reverse("subject_detail", args=[subject.pk]) + anchor)
+                return redirect(back + anchor)
     else:
         form = VoidForm(initial={"version": record.version})
     with site_timezone(subject.site):
         return render(
             request,
             "portal/void.html",
-            {"subject": subject, "form": form, "what": what, **stale},
+            {"subject": subject, "form": form, "what": what, "back": back, **stale},
         )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -34,6 +34,8 @@ class Form(StrEnum):
     ADVERSE_EVENT = "adverse_event"
     LAB_RESULT = "lab_result"
     LESION = "lesion"
+    PRIOR_THERAPY = "prior_therapy"
+    SURVIVAL = "survival"
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class SubjectFacts:
     age_criterion_answer: bool | None = None
     enrolled: bool = False
     end_of_treatment_date: date | None = None
+    # The first dose given (Cycle 1 Day 1): the washout and the survival checks count from it.
+    first_dose_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -91,11 +95,38 @@ class LesionFacts:
 
 
 @dataclass(frozen=True)
+class PriorTherapyFacts:
+    """A prior cancer therapy (docs/visits.md §11.3) with its end date as entered (ISO 8601 as
+    far as known) and the first and last day it may be: the caller reads the partial date, so
+    "2026-02" ends between 2026-02-01 and 2026-02-28. A surgery has no end (None)."""
+
+    therapy_id: int
+    treatment: str
+    therapy_type: str  # "systemic", "radiotherapy", "surgery"
+    end_text: str = ""
+    end_earliest: date | None = None
+    end_latest: date | None = None
+
+
+@dataclass(frozen=True)
+class SurvivalContactFacts:
+    """A survival follow-up contact's new anticancer therapy (docs/visits.md §10)."""
+
+    contact_id: int
+    contact_date: date
+    new_therapy_regimen: str = ""
+    new_therapy_start: date | None = None
+
+
+@dataclass(frozen=True)
 class CheckSettings:
     """Study settings the checks read (trial/protocols/<study>.toml [quality])."""
 
     weight_expected_min_kg: Decimal = Decimal("40")
     weight_expected_max_kg: Decimal = Decimal("150")
+    # The protocol's washout of prior anticancer therapy before the first dose, in days (MIL97:
+    # "Anticancer therapy within 4 weeks before the first dose" excludes); None: no washout.
+    anticancer_washout_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +141,8 @@ class Casebook:
     settings: CheckSettings = field(default_factory=CheckSettings)
     lab_results: tuple[LabResultFacts, ...] = ()
     lesions: tuple[LesionFacts, ...] = ()
+    prior_therapies: tuple[PriorTherapyFacts, ...] = ()
+    survival_contacts: tuple[SurvivalContactFacts, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -425,4 +458,74 @@ def targets_per_organ(book: Casebook) -> list[Hit]:
         )
         for organ, found in by_organ.items()
         for extra in found[MAX_TARGETS_PER_ORGAN:]
+    ]
+
+
+@edit_check(
+    name="prior_therapy.washout_before_first_dose",
+    version=1,
+    form=Form.PRIOR_THERAPY,
+    field="end_date",
+    kind=Kind.CROSS_FORM,
+    description="A prior systemic therapy or radiotherapy ended before the protocol's washout "
+    "before the first dose (exclusion criterion), and not at or after the first dose.",
+)
+def washout_before_first_dose(book: Casebook) -> list[Hit]:
+    first = book.subject.first_dose_date
+    washout = book.settings.anticancer_washout_days
+    if first is None or washout is None:
+        return []
+    limit = first - timedelta(days=washout)
+    hits = []
+    for therapy in book.prior_therapies:
+        if therapy.end_earliest is None or therapy.end_latest is None:
+            continue  # a surgery: one date, not a therapy given over time
+        what = f"'{therapy.treatment}' (ended {therapy.end_text})"
+        if therapy.end_latest >= first:
+            certain = therapy.end_earliest >= first
+            hits.append(
+                Hit(
+                    therapy.therapy_id,
+                    f"{what} {'was' if certain else 'may have been'} still given at the first "
+                    f"dose ({first:%Y-%m-%d}): prior anticancer therapy must have ended "
+                    f"{washout} days before it; correct the end date, or record it as a "
+                    "concomitant medication and a protocol deviation.",
+                )
+            )
+        elif therapy.end_latest > limit:
+            certain = therapy.end_earliest > limit
+            hits.append(
+                Hit(
+                    therapy.therapy_id,
+                    f"{what} {'ended' if certain else 'may have ended'} within the {washout}-day "
+                    f"washout before the first dose ({first:%Y-%m-%d}; it had to end on or "
+                    f"before {limit:%Y-%m-%d}): confirm the end date against the source "
+                    "(exclusion criterion), or record a protocol deviation.",
+                )
+            )
+    return hits
+
+
+@edit_check(
+    name="survival.new_therapy_before_first_dose",
+    version=1,
+    form=Form.SURVIVAL,
+    field="new_therapy_start",
+    kind=Kind.CROSS_FORM,
+    description="A survival contact's new anticancer therapy starts after the first dose.",
+)
+def new_therapy_before_first_dose(book: Casebook) -> list[Hit]:
+    first = book.subject.first_dose_date
+    if first is None:
+        return []
+    return [
+        Hit(
+            contact.contact_id,
+            f"The new anticancer therapy '{contact.new_therapy_regimen}' of the "
+            f"{contact.contact_date:%Y-%m-%d} contact starts {contact.new_therapy_start:%Y-%m-%d}, "
+            f"before the first dose ({first:%Y-%m-%d}): a therapy before the study is a prior "
+            "cancer therapy; correct the start date.",
+        )
+        for contact in book.survival_contacts
+        if contact.new_therapy_start is not None and contact.new_therapy_start < first
     ]

@@ -187,6 +187,7 @@ USED: dict[str, set[str] | None] = {
         "IS",
         "EG",
         "PR",
+        "SS",
     },  # fmt: skip
     # Pharmacokinetics and immunogenicity (pharmacology/sdtm.py, docs/pharmacology.md §11).
     "PKPARMCD": {
@@ -258,6 +259,15 @@ USED: dict[str, set[str] | None] = {
     "ONCRSCAT": {"RECIST 1.1"},
     "ONCRSR": {"CR", "PR", "SD", "PD", "NE", "NON-CR/NON-PD"},
     "ND": ALL,
+    # ECOG performance status in RS as a clinical classification, survival status in SS and
+    # the survival follow-up's new anticancer therapy in CM (visits/sdtm.py, docs/visits.md §9).
+    "ECOG1TC": ALL,
+    "ECOG1TN": ALL,
+    "ECOG101OR": ALL,
+    "ECOG101STR": ALL,
+    "CCCAT": {"ECOG"},
+    "SSTESTCD": {"SURVSTAT"},
+    "SSTATRS": ALL,
     "TSPARMCD": {
         "ACTSUB",
         "ADDON",
@@ -293,6 +303,7 @@ LINKED = {
     "PKPARM": "PKPARMCD",
     "ISTEST": "ISTESTCD",
     "EGTEST": "EGTESTCD",
+    "SSTEST": "SSTESTCD",
 }
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from core.dates import site_today
 from monitoring.pages import listings
-from subjects.services import subject_end_treatment
+from subjects.services import subject_end_study, subject_end_treatment, subject_record_demographics
 from tests.factories import dosed, enrolled_subject
 from trial.models import Cohort, DoseLevel, EscalationTrack
 from visits.services import (
@@ -190,6 +190,47 @@ def test_every_form_is_listed_with_its_csv_and_the_site_filter(
     # Site roles have their own pages: the monitor's listings are not theirs.
     client.force_login(coordinator_a)
     assert client.get(_url("labs")).status_code == 403
+
+
+def test_demographics_and_disposition_list_race_ethnicity_and_the_coded_reasons(
+    client, monitor, coordinator_a, site_a, cohort
+):
+    subject = casebook(coordinator_a, site_a, cohort, "L-D1")
+    subject = subject_record_demographics(
+        by=coordinator_a,
+        subject=subject,
+        ethnicity="NOT HISPANIC OR LATINO",
+        races=["ASIAN", "WHITE"],
+        expected_version=subject.version,
+    )
+    subject_end_study(
+        by=coordinator_a,
+        subject=subject,
+        end_date=site_today(site_a.timezone) - timedelta(days=5),
+        reason_code="LOST TO FOLLOW-UP",
+        reason="No answer to three calls and a letter",
+        expected_version=subject.version,
+    )
+    client.force_login(monitor)
+    text = client.get(_url("demographics"), {"format": "csv", "table": "demographics"})
+    [row] = list(csv.DictReader(io.StringIO(text.content.decode())))
+    assert (row["Ethnicity"], row["Race"]) == ("Not Hispanic or Latino", "Asian; White")
+    page = client.get(_url("demographics")).content.decode()
+    assert '<th scope="col">Ethnicity</th>' in page and "Asian; White" in page
+    text = client.get(_url("disposition"), {"format": "csv", "table": "disposition"})
+    [row] = list(csv.DictReader(io.StringIO(text.content.decode())))
+    assert (
+        row["Reason treatment ended (NCOMPLT)"],
+        row["Reason treatment ended, specify"],
+        row["Reason the study ended (NCOMPLT)"],
+        row["Reason the study ended, specify"],
+    ) == (
+        "PROGRESSIVE DISEASE",
+        "Progressive disease",
+        "LOST TO FOLLOW-UP",
+        "No answer to three calls and a letter",
+    )
+    assert "LOST TO FOLLOW-UP" in client.get(_url("disposition")).content.decode()
 
 
 def test_pages_of_a_listing(client, monitor, coordinator_a, site_a, cohort, monkeypatch):

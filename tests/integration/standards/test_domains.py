@@ -13,7 +13,7 @@ from standards.spec import ig_dataset
 
 CURRENT_DOMAINS = {
     "DM", "DS", "IE", "EX", "SV", "AE", "TA", "TE", "TV", "TI", "TS", "VS", "LB", "CM", "TU", "TR",
-    "RS", "MH", "PC", "PP", "IS", "EG", "PR",
+    "RS", "MH", "PC", "PP", "IS", "EG", "PR", "SS",
 }  # fmt: skip
 
 
@@ -23,10 +23,12 @@ def test_the_apps_register_the_domains_the_data_support():
 
 
 def test_contributions_add_to_registered_domains():
-    """Records one app adds to another's domain (docs/standards.md §9.1): biomarkers in LB."""
+    """Records one app adds to another's domain (docs/standards.md §9.1): biomarkers in LB,
+    the ECOG performance status in RS."""
     contributed = registry.contributions()
     assert {code: [c.by for c in listed] for code, listed in contributed.items()} == {
-        "LB": ["biomarkers"]
+        "LB": ["biomarkers"],
+        "RS": ["ECOG performance status"],
     }
     assert set(contributed) <= CURRENT_DOMAINS
 

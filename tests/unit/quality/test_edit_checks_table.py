@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,7 +25,9 @@ from quality.rules import (
     Kind,
     LabResultFacts,
     LesionFacts,
+    PriorTherapyFacts,
     SubjectFacts,
+    SurvivalContactFacts,
     organ_key,
     run_checks,
 )
@@ -81,6 +83,38 @@ def ae(event_id, onset, action="none", term="Nausea"):
 
 def dose(dose_id, on, weight="70"):
     return DoseFacts(dose_id, on, Decimal(weight), f"C1D{dose_id}")
+
+
+FIRST_DOSE = date(2026, 3, 16)
+
+
+def therapy(therapy_id, end, kind="systemic"):
+    """A prior therapy ending on `end` (as far as known) and the days it may be."""
+    parts = [int(p) for p in end.split("-")]
+    earliest = date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+    if len(parts) == 3:
+        latest = earliest
+    elif len(parts) == 2:
+        latest = date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1) - timedelta(days=1)
+    else:
+        latest = date(parts[0], 12, 31)
+    return PriorTherapyFacts(therapy_id, "FOLFOX", kind, end, earliest, latest)
+
+
+def washout_book(*therapies, first=FIRST_DOSE, washout=28) -> Casebook:
+    return Casebook(
+        replace(SUBJECT, first_dose_date=first),
+        settings=CheckSettings(anticancer_washout_days=washout),
+        prior_therapies=tuple(therapies),
+    )
+
+
+def survival_book(*contacts, first=FIRST_DOSE) -> Casebook:
+    return Casebook(replace(SUBJECT, first_dose_date=first), survival_contacts=tuple(contacts))
+
+
+def contact(contact_id, start):
+    return SurvivalContactFacts(contact_id, date(2026, 10, 1), "docetaxel", start)
 
 
 TABLE = {
@@ -271,6 +305,50 @@ TABLE = {
             book(lesions=[target(1, "liver"), target(2, "liver"), non_target(3, "liver")]),
             [],
         ),
+    ],
+    "prior_therapy.washout_before_first_dose": [
+        ("ended 28 days before the first dose", washout_book(therapy(1, "2026-02-16")), []),
+        (
+            "ended 27 days before the first dose",
+            washout_book(therapy(1, "2026-02-17")),
+            [(1, "'FOLFOX' (ended 2026-02-17) ended within the 28-day washout")],
+        ),
+        (
+            "ended in February: may be within the washout",
+            washout_book(therapy(1, "2026-02")),
+            [(1, "may have ended within the 28-day washout before the first dose (2026-03-16")],
+        ),
+        ("ended in January", washout_book(therapy(1, "2026-01")), []),
+        (
+            "ended on the first dose day: still given",
+            washout_book(therapy(1, "2026-03-16")),
+            [(1, "was still given at the first dose (2026-03-16)")],
+        ),
+        (
+            "ended in March, the month of the first dose: may still be given",
+            washout_book(therapy(1, "2026-03")),
+            [(1, "may have been still given at the first dose")],
+        ),
+        (
+            "a radiotherapy counts; a surgery (one date) does not",
+            washout_book(
+                therapy(1, "2026-03-01", kind="radiotherapy"),
+                PriorTherapyFacts(2, "Lobectomy", "surgery"),
+            ),
+            [(1, "ended within")],
+        ),
+        ("no dose yet", washout_book(therapy(1, "2026-03-01"), first=None), []),
+        ("no washout in the protocol", washout_book(therapy(1, "2026-03-01"), washout=None), []),
+    ],
+    "survival.new_therapy_before_first_dose": [
+        ("starts after the first dose", survival_book(contact(4, date(2026, 9, 1))), []),
+        ("starts on the first dose day", survival_book(contact(4, FIRST_DOSE)), []),
+        (
+            "starts the day before the first dose",
+            survival_book(contact(4, date(2026, 9, 1)), contact(5, date(2026, 3, 15))),
+            [(5, "starts 2026-03-15, before the first dose (2026-03-16)")],
+        ),
+        ("no dose recorded", survival_book(contact(5, date(2026, 3, 15)), first=None), []),
     ],
 }
 
