@@ -172,13 +172,13 @@ def _worst_grades(user, scope: Scope, subjects, groups) -> tuple[_Counted, _Coun
     for level, _term_id, soc, level_id, regimen_id, *numbers, term_soc, term in rows:
         if level == "events":
             for counted, fates in ((every, numbers[:3]), (related, numbers[width : width + 3])):
-                counted.counted, counted.before, counted.undosed = (n or 0 for n in fates)
+                counted.counted, counted.before, counted.undosed = (int(n or 0) for n in fates)
             continue
         group = groups[(level_id, regimen_id)]
         soc = term_soc if level == "term" else soc
         for counted, by_grade in ((every, numbers[:width]), (related, numbers[width:])):
             counted.worst.extend(
-                tables.WorstGrade(level, soc, term or "", group, grade, n)
+                tables.WorstGrade(level, soc, term or "", group, grade, int(n))
                 for grade, n in zip(tables.GRADES, by_grade, strict=True)
                 if n
             )
