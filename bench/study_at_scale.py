@@ -29,8 +29,9 @@ sys.path.insert(0, str(ROOT))
 PROTOCOL = "BENCH-SCALE"
 
 
-def pages(subject_id: int) -> list[tuple[str, str, str, dict]]:
-    """(label, persona, url, query) for every page measured."""
+def pages(subject_id: int, busy_id: int) -> list[tuple[str, str, str, dict]]:
+    """(label, persona, url, query) for every page measured. `subject_id` gets none of the added
+    events (its records stay the same while the study grows); `busy_id` gets its share."""
     return [
         ("Monitoring: escalation overview", "monitor", "/monitoring/", {}),
         ("Monitoring: DLT window timeline", "monitor", "/monitoring/timeline/", {}),
@@ -38,6 +39,7 @@ def pages(subject_id: int) -> list[tuple[str, str, str, dict]]:
         ("Monitoring: SAE and DLT listings", "monitor", "/monitoring/listings/", {}),
         ("Monitoring: committee", "monitor", "/monitoring/committee/", {}),
         ("Casebook of one subject", "coordinator", f"/subjects/{subject_id}/", {}),
+        ("Casebook of a subject given AEs", "coordinator", f"/subjects/{busy_id}/", {}),
         ("API: AE list, 100 per page", "sponsor", "/api/v1/adverse-events/", {"page_size": 100}),
         ("API: AE list, 1000 per page", "sponsor", "/api/v1/adverse-events/", {"page_size": 1000}),
         ("API: AE list, filtered by subject", "sponsor", "/api/v1/adverse-events/",
@@ -81,12 +83,12 @@ def main() -> None:
             cursor.execute(f'DROP DATABASE IF EXISTS "{bench_db}"')
 
 
-def measure(clients, subject_id, runs) -> dict:
+def measure(clients, subject_id, busy_id, runs) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     results = {}
-    for label, persona, url, params in pages(subject_id):
+    for label, persona, url, params in pages(subject_id, busy_id):
         client = clients[persona]
         response = client.get(url, params)  # warm-up
         assert response.status_code == 200, (label, response.status_code)
@@ -99,6 +101,12 @@ def measure(clients, subject_id, runs) -> dict:
             assert response.status_code == 200, (label, response.status_code)
         results[label] = (statistics.median(times), len(queries), len(response.content))
     return results
+
+
+def per_subject(*subject_ids: int) -> list[int]:
+    from safety.models import AdverseEvent
+
+    return [AdverseEvent.all_objects.filter(subject_id=pk).count() for pk in subject_ids]
 
 
 def run(small: int, large: int, runs: int) -> None:
@@ -136,7 +144,11 @@ def run(small: int, large: int, runs: int) -> None:
         clients[persona] = Client()
         clients[persona].force_login(user)
     subjects = list(Subject.all_objects.filter(study=study).order_by("pk"))
-    subject_id = subjects[len(subjects) // 2].pk
+    # The casebook and the per-subject API list are measured on a subject that gets none of the
+    # added events (a casebook shows one subject's records: the question is whether it slows
+    # down as the study grows), and on one that gets its share (the page grows with its rows).
+    quiet = subjects[len(subjects) // 2]
+    subject_id, busy_id = quiet.pk, subjects[len(subjects) // 2 + 1].pk
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print(
@@ -145,14 +157,21 @@ def run(small: int, large: int, runs: int) -> None:
         f"with other work (figures are indicative). Study: 600 subjects, 20,000 doses, "
         f"{small} AEs (generated in {built:.0f} s)"
     )
-    first = measure(clients, subject_id, runs)
+    first = measure(clients, subject_id, busy_id, runs)
+    small_counts = per_subject(subject_id, busy_id)
     started = time.perf_counter()
-    add_adverse_events(subjects, User.objects.get(username="generator"), large - small, seed=large)
+    others = [s for s in subjects if s.pk != subject_id]
+    add_adverse_events(others, User.objects.get(username="generator"), large - small, seed=large)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     total = AdverseEvent.all_objects.filter(subject__study=study).count()
     print(f"Added AEs up to {total} in {time.perf_counter() - started:.0f} s")
-    second = measure(clients, subject_id, runs)
+    second = measure(clients, subject_id, busy_id, runs)
+    large_counts = per_subject(subject_id, busy_id)
+    print(
+        f"AEs of the casebooks' subjects: one subject {small_counts[0]} / {large_counts[0]}, "
+        f"the subject given AEs {small_counts[1]} / {large_counts[1]}"
+    )
     print(
         f"{'page':36} {'ms @' + str(small):>10} {'ms @' + str(total):>11} {'ratio':>6} "
         f"{'queries':>9} {'KB @small':>10} {'KB @large':>10}"

@@ -180,6 +180,19 @@ def format_cell(n: int, percent: Decimal | None) -> str:
     return f"{n} ({percent}%)"
 
 
+@dataclass(frozen=True)
+class WorstGrade:
+    """How many subjects of a column group have `grade` as their worst on a row of the table
+    (`level` "any", "soc" or "term"; `soc` and `term` empty where the level has none)."""
+
+    level: str
+    soc: str
+    term: str
+    group: Group
+    grade: int
+    subjects: int
+
+
 def build_ae_table(
     population: Iterable[Exposure],
     events: Iterable[Event],
@@ -194,13 +207,12 @@ def build_ae_table(
     worst grade across its terms) followed by its terms; classes and terms by descending total
     count, ties alphabetical. `onset_from`/`onset_to` narrow the events counted (the denominators
     stay the dosed subjects of each group).
-    """
-    exposed = {p.subject_id: p for p in population if p.first_dose is not None}
-    groups = sorted({p.group for p in exposed.values()})
-    columns = [*groups, TOTAL]
-    denominators = Counter(p.group for p in exposed.values())
-    denominators[TOTAL] = len(exposed)
 
+    This is the table's definition, event by event; the page has the database count the same
+    worst grades (monitoring/pages/ae_tables.py) and assembles them with `ae_table_of`.
+    """
+    population = list(population)
+    exposed = {p.subject_id: p for p in population if p.first_dose is not None}
     worst_term: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
     worst_soc: dict[str, dict[int, int]] = defaultdict(dict)
     worst_any: dict[int, int] = {}
@@ -228,26 +240,67 @@ def build_ae_table(
             if event.grade > worst.get(key, 0):
                 worst[key] = event.grade
 
-    def cells(worst: dict[int, int]) -> list[Cell]:
-        by_group = {group: Cell(denominators[group]) for group in columns}
+    counts: Counter[tuple[str, str, str, Group, int]] = Counter()
+    for level, soc, term, worst in (
+        *(("term", soc, term, w) for (soc, term), w in worst_term.items()),
+        *(("soc", soc, "", w) for soc, w in worst_soc.items()),
+        ("any", "", "", worst_any),
+    ):
         for subject_id, grade in worst.items():
-            by_group[exposed[subject_id].group].by_grade[grade] += 1
-            by_group[TOTAL].by_grade[grade] += 1
-        return [by_group[group] for group in columns]
-
-    rows = [Row("any", "", "", cells(worst_any))]
-    for soc in sorted(worst_soc, key=lambda s: (-len(worst_soc[s]), s.casefold())):
-        rows.append(Row("soc", soc, "", cells(worst_soc[soc])))
-        terms = [term for (s, term) in worst_term if s == soc]
-        for term in sorted(terms, key=lambda t: (-len(worst_term[(soc, t)]), t.casefold())):
-            rows.append(Row("term", soc, term, cells(worst_term[(soc, term)])))
-    return AeTable(
-        groups=columns,
-        rows=rows,
+            counts[(level, soc, term, exposed[subject_id].group, grade)] += 1
+    return ae_table_of(
+        population,
+        [WorstGrade(*key, subjects=n) for key, n in counts.items()],
         related_only=related_only,
         events_counted=counted,
         events_before_first_dose=before,
         events_undosed=undosed,
+    )
+
+
+def ae_table_of(
+    population: Iterable[Exposure],
+    worst_grades: Iterable[WorstGrade],
+    *,
+    related_only: bool,
+    events_counted: int,
+    events_before_first_dose: int,
+    events_undosed: int,
+) -> AeTable:
+    """The table from the subjects counted at their worst grade on each row and group (see
+    `build_ae_table` for what is counted and how rows are ordered). A subject belongs to one
+    group, so the total column is the sum of the groups."""
+    exposed = [p for p in population if p.first_dose is not None]
+    columns = [*sorted({p.group for p in exposed}), TOTAL]
+    denominators = Counter(p.group for p in exposed)
+    denominators[TOTAL] = len(exposed)
+
+    def blank() -> dict[Group, Cell]:
+        return {group: Cell(denominators[group]) for group in columns}
+
+    cells: dict[tuple[str, str, str], dict[Group, Cell]] = defaultdict(blank)
+    for worst in worst_grades:
+        row = cells[(worst.level, worst.soc, worst.term)]
+        row[worst.group].by_grade[worst.grade] += worst.subjects
+        row[TOTAL].by_grade[worst.grade] += worst.subjects
+
+    def ranked(keys, name: int):
+        # By descending total of subjects, ties alphabetical (case-insensitive, then as written).
+        return sorted(keys, key=lambda k: (-cells[k][TOTAL].any, k[name].casefold(), k[name]))
+
+    rows = [Row("any", "", "", [cells[("any", "", "")][g] for g in columns])]
+    for soc_key in ranked([k for k in list(cells) if k[0] == "soc"], 1):
+        soc = soc_key[1]
+        rows.append(Row("soc", soc, "", [cells[soc_key][g] for g in columns]))
+        for term_key in ranked([k for k in list(cells) if k[0] == "term" and k[1] == soc], 2):
+            rows.append(Row("term", soc, term_key[2], [cells[term_key][g] for g in columns]))
+    return AeTable(
+        groups=columns,
+        rows=rows,
+        related_only=related_only,
+        events_counted=events_counted,
+        events_before_first_dose=events_before_first_dose,
+        events_undosed=events_undosed,
     )
 
 

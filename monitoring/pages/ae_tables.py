@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from django.db.models import Min, Q
+from django.db import connection
+from django.db.models import Case, F, IntegerField, Min, Q, Value, When
 
 from accounts.scoping import restrict
+from dosing.models import DoseAdministration
 from monitoring import tables
-from safety.models import AdverseEvent
+from safety.models import AdverseEvent, CtcaeTerm
 
 from .scope import (
     Scope,
@@ -18,7 +20,8 @@ from .scope import (
 
 
 def _population(user, scope: Scope):
-    """Each subject of the filters with their column group and first (non-voided) dose."""
+    """Each subject of the filters with their column group and first (non-voided) dose; and the
+    column group of each (dose level, regimen)."""
     rows = (
         scoped_subjects(user, scope)
         .select_related(None)
@@ -30,6 +33,7 @@ def _population(user, scope: Scope):
         )
         .values(
             "pk",
+            "cohort__dose_level_id",
             "first_dose",
             "cohort__dose_level__amount",
             "cohort__dose_level__unit",
@@ -38,36 +42,147 @@ def _population(user, scope: Scope):
         )
     )
     order = regimen_order(scope.tracks)
-    return [
-        tables.Exposure(
-            subject_id=row["pk"],
-            group=tables.dose_group(
-                regimen=row["cohort__track__regimen__code"],
-                regimen_order=order.get(row["cohort__track__regimen_id"], 99),
-                amount=row["cohort__dose_level__amount"],
-                unit=row["cohort__dose_level__unit"],
-            ),
-            first_dose=row["first_dose"],
+    population, groups = [], {}
+    for row in rows:
+        group = tables.dose_group(
+            regimen=row["cohort__track__regimen__code"],
+            regimen_order=order.get(row["cohort__track__regimen_id"], 99),
+            amount=row["cohort__dose_level__amount"],
+            unit=row["cohort__dose_level__unit"],
         )
-        for row in rows
-    ]
+        groups[(row["cohort__dose_level_id"], row["cohort__track__regimen_id"])] = group
+        population.append(
+            tables.Exposure(subject_id=row["pk"], group=group, first_dose=row["first_dose"])
+        )
+    return population, groups
 
 
-def _events(user, scope: Scope, subjects):
-    events = restrict(AdverseEvent.objects.filter(subject__in=subjects.values("pk")), user).values(
-        "subject_id", "ctcae_term__soc", "ctcae_term__term", "grade", "onset_date", "relationship"
+# The table counted by the database in one statement, so that the page reads a row per term and
+# column group whatever the number of events (docs/operations.md §6). `ev`: the events of the
+# filters with their subject's column group (a dose level on a regimen); `fd`: each subject's
+# first dose (none: never dosed); `pair`: in one pass over the events, per subject and
+# term, the worst grade of the treatment-emergent events (onset on or after the first dose), of
+# the related ones (NULL without one), and the events by what the table does with them (counted,
+# onset before the first dose, subject never dosed), all and related. Then, per row of the table
+# (term, system organ class, any event) and column group (a dose level on a regimen), the
+# subjects at each worst grade, all then related; and one row of the events' totals. Grouped on
+# integers, the names joined at the end. Plain SQL that PostgreSQL and SQLite both run.
+_BY_GRADE = ", ".join(
+    f"SUM(CASE WHEN {worst} = {grade} THEN 1 ELSE 0 END)"
+    for worst in ("worst", "worst_related")
+    for grade in tables.GRADES
+)
+_WORST = "MAX(worst) AS worst, MAX(worst_related) AS worst_related"
+_TEAE = "ev_onset >= fd_first"
+WORST_GRADES_SQL = f"""
+WITH ev AS ({{events}}), fd AS ({{first_doses}}),
+pair AS (
+    SELECT ev_term, ev_subject, ev_level, ev_regimen,
+        MAX(CASE WHEN {_TEAE} THEN ev_grade END) AS worst,
+        MAX(CASE WHEN {_TEAE} AND ev_related = 1 THEN ev_grade END) AS worst_related,
+        SUM(CASE WHEN {_TEAE} THEN 1 ELSE 0 END) AS counted,
+        SUM(CASE WHEN ev_onset < fd_first THEN 1 ELSE 0 END) AS before,
+        SUM(CASE WHEN fd_first IS NULL THEN 1 ELSE 0 END) AS undosed,
+        SUM(CASE WHEN {_TEAE} THEN ev_related ELSE 0 END) AS counted_related,
+        SUM(CASE WHEN ev_onset < fd_first THEN ev_related ELSE 0 END) AS before_related,
+        SUM(CASE WHEN fd_first IS NULL THEN ev_related ELSE 0 END) AS undosed_related
+    FROM ev LEFT JOIN fd ON fd.fd_subject = ev.ev_subject
+    GROUP BY ev_term, ev_subject, ev_level, ev_regimen
+),
+per_soc AS (
+    SELECT term.{{soc}} AS soc, ev_level, ev_regimen, {_WORST}
+    FROM pair JOIN {{terms}} AS term ON term.{{id}} = pair.ev_term
+    WHERE worst IS NOT NULL GROUP BY term.{{soc}}, ev_subject, ev_level, ev_regimen
+),
+per_subject AS (
+    SELECT ev_level, ev_regimen, {_WORST}
+    FROM pair WHERE worst IS NOT NULL GROUP BY ev_subject, ev_level, ev_regimen
+),
+counted AS (
+    SELECT 'term' AS lvl, ev_term AS term_id, '' AS soc, ev_level, ev_regimen, {_BY_GRADE}
+    FROM pair WHERE worst IS NOT NULL GROUP BY ev_term, ev_level, ev_regimen
+    UNION ALL
+    SELECT 'soc', NULL, soc, ev_level, ev_regimen, {_BY_GRADE}
+    FROM per_soc GROUP BY soc, ev_level, ev_regimen
+    UNION ALL
+    SELECT 'any', NULL, '', ev_level, ev_regimen, {_BY_GRADE}
+    FROM per_subject GROUP BY ev_level, ev_regimen
+    UNION ALL
+    SELECT 'events', NULL, '', NULL, NULL, SUM(counted), SUM(before), SUM(undosed), 0, 0,
+        SUM(counted_related), SUM(before_related), SUM(undosed_related), 0, 0
+    FROM pair
+)
+SELECT counted.*, term.{{soc}}, term.{{term}}
+FROM counted LEFT JOIN {{terms}} AS term ON term.{{id}} = counted.term_id
+"""
+
+
+@dataclass
+class _Counted:
+    worst: list[tables.WorstGrade] = field(default_factory=list)
+    counted: int = 0
+    before: int = 0
+    undosed: int = 0
+
+
+def _worst_grades(user, scope: Scope, subjects, groups) -> tuple[_Counted, _Counted]:
+    """(all TEAEs, related TEAEs): the subjects at each worst grade, and the events' fates.
+    `groups`: the column group of each (dose level, regimen)."""
+    in_scope = subjects.values("pk")
+    events = restrict(AdverseEvent.objects.filter(subject__in=in_scope), user)
+    if scope.date_from:
+        events = events.filter(onset_date__gte=scope.date_from)
+    if scope.date_to:
+        events = events.filter(onset_date__lte=scope.date_to)
+    events = events.order_by().values(
+        ev_subject=F("subject_id"),
+        ev_level=F("subject__cohort__dose_level_id"),
+        ev_regimen=F("subject__cohort__track__regimen_id"),
+        ev_term=F("ctcae_term_id"),
+        ev_grade=F("grade"),
+        ev_onset=F("onset_date"),
+        ev_related=Case(
+            When(relationship__in=AdverseEvent.RELATED, then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
     )
-    return [
-        tables.Event(
-            subject_id=row["subject_id"],
-            soc=row["ctcae_term__soc"],
-            term=row["ctcae_term__term"],
-            grade=row["grade"],
-            onset=row["onset_date"],
-            related=row["relationship"] in AdverseEvent.RELATED,
-        )
-        for row in events
-    ]
+    first_doses = (
+        DoseAdministration.objects.filter(subject__in=in_scope)
+        .order_by()
+        .values(fd_subject=F("subject_id"))
+        .annotate(fd_first=Min("administered_on"))
+    )
+    events_sql, events_params = events.query.sql_with_params()
+    doses_sql, doses_params = first_doses.query.sql_with_params()
+    quote = connection.ops.quote_name
+    sql = WORST_GRADES_SQL.format(
+        events=events_sql,
+        first_doses=doses_sql,
+        terms=quote(CtcaeTerm._meta.db_table),
+        id=quote(CtcaeTerm._meta.pk.column),
+        soc=quote(CtcaeTerm._meta.get_field("soc").column),
+        term=quote(CtcaeTerm._meta.get_field("term").column),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*events_params, *doses_params])
+        rows = cursor.fetchall()
+    every, related = _Counted(), _Counted()
+    width = len(tables.GRADES)
+    for level, _term_id, soc, level_id, regimen_id, *numbers, term_soc, term in rows:
+        if level == "events":
+            for counted, fates in ((every, numbers[:3]), (related, numbers[width : width + 3])):
+                counted.counted, counted.before, counted.undosed = (int(n or 0) for n in fates)
+            continue
+        group = groups[(level_id, regimen_id)]
+        soc = term_soc if level == "term" else soc
+        for counted, by_grade in ((every, numbers[:width]), (related, numbers[width:])):
+            counted.worst.extend(
+                tables.WorstGrade(level, soc, term or "", group, grade, int(n))
+                for grade, n in zip(tables.GRADES, by_grade, strict=True)
+                if n
+            )
+    return every, related
 
 
 @dataclass
@@ -86,12 +201,23 @@ class AeTablesPage:
 
 
 def ae_tables(user, scope: Scope, *, related_only: bool = False) -> AeTablesPage:
-    """Both tables (all TEAEs, related TEAEs) from one read of the population and the events."""
-    population = _population(user, scope)
-    events = _events(user, scope, scoped_subjects(user, scope))
-    window = {"onset_from": scope.date_from, "onset_to": scope.date_to}
+    """Both tables (all TEAEs, related TEAEs) from one read of the population and one count of
+    the events in the database."""
+    population, groups = _population(user, scope)
+    every, related = _worst_grades(user, scope, scoped_subjects(user, scope), groups)
+
+    def table(counted: _Counted, related_only: bool) -> tables.AeTable:
+        return tables.ae_table_of(
+            population,
+            counted.worst,
+            related_only=related_only,
+            events_counted=counted.counted,
+            events_before_first_dose=counted.before,
+            events_undosed=counted.undosed,
+        )
+
     return AeTablesPage(
-        all_events=tables.build_ae_table(population, events, **window),
-        related=tables.build_ae_table(population, events, related_only=True, **window),
+        all_events=table(every, False),
+        related=table(related, True),
         related_only=related_only,
     )

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from api import streaming
 from safety.models import AdverseEvent
 from safety.services import adverse_event_update
+from tests.factories import reported_ae
 
 pytestmark = pytest.mark.django_db
 
@@ -92,10 +93,14 @@ def test_scoping_and_filters_apply(api, coordinator_a, sponsor, records):
     assert {row["site"] for row in site_a_only} == {records["ae_a"].subject.site_id}
     everyone = json.loads(body(api(sponsor).get("/api/v1/adverse-events/export/")))
     assert len(everyone) > len(site_a_only)
-    graded = json.loads(
-        body(api(sponsor).get(f"/api/v1/adverse-events/export/?grade={records['ae_a'].grade}"))
-    )
-    assert graded and {row["grade"] for row in graded} == {records["ae_a"].grade}
+    # grade_min, the list's filter: grade 2 and above, the grade-1 events left out.
+    worse = reported_ae(coordinator_a, records["subject_a"], "Fatigue", grade=2)
+    assert {records["ae_a"].grade, records["ae_b"].grade} == {1}
+    graded = json.loads(body(api(sponsor).get("/api/v1/adverse-events/export/?grade_min=2")))
+    assert [(row["id"], row["grade"]) for row in graded] == [(worse.pk, 2)]
+    assert len(everyone) == 2  # read before the grade-2 event was reported
+    listed = api(sponsor).get("/api/v1/adverse-events/?grade_min=2").json()["results"]
+    assert [row["id"] for row in listed] == [worse.pk]
 
 
 def test_a_bad_format_is_a_400_naming_the_parameter(api, sponsor):

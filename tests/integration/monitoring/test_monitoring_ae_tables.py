@@ -241,6 +241,78 @@ def test_filters_narrow_the_columns_and_the_events(client, monitor, site_a, hand
     assert by_grade(nausea) == (2, 1, 0, 1, 0, 0, 1, 9)  # A1 G3 on F+9, D2 G1 on F+19
 
 
+def _as_counted_by_definition(page, site_a, **window):
+    """Both tables recounted event by event with `tables.build_ae_table` (the definition) from
+    the same subjects and events the page counted in the database."""
+    from django.db.models import Min, Q
+
+    from safety.models import AdverseEvent
+    from subjects.models import Subject
+
+    subjects = Subject.objects.filter(study=site_a.study, cohort__isnull=False).annotate(
+        first=Min(
+            "dose_administrations__administered_on",
+            filter=Q(dose_administrations__voided_at__isnull=True),
+        )
+    )
+    group_of = {
+        g.key: g for table in (page.all_events, page.related) for g in table.groups
+    }  # the groups as the page made them
+    population = [
+        tables.Exposure(
+            s.pk,
+            group_of.get(
+                f"{s.cohort.track.regimen.code}:{s.cohort.dose_level.amount.normalize():f}"
+            )
+            or tables.TOTAL,
+            s.first,
+        )
+        for s in subjects.select_related("cohort__track__regimen", "cohort__dose_level")
+    ]
+    events = [
+        tables.Event(
+            e.subject_id,
+            e.ctcae_term.soc,
+            e.ctcae_term.term,
+            e.grade,
+            e.onset_date,
+            e.relationship in AdverseEvent.RELATED,
+        )
+        for e in AdverseEvent.objects.filter(subject__in=subjects).select_related("ctcae_term")
+    ]
+    return (
+        tables.build_ae_table(population, events, **window),
+        tables.build_ae_table(population, events, related_only=True, **window),
+    )
+
+
+@pytest.mark.parametrize("days_from", [None, 2, 8])
+def test_the_database_counts_as_the_definition_does(
+    client, monitor, site_a, hand_counted, days_from
+):
+    """The page counts in SQL; `build_ae_table` counts event by event: the same tables, rows,
+    order and cells, with and without an onset range."""
+    first = site_today(site_a.timezone) - timedelta(days=50)
+    onset_from = first + timedelta(days=days_from) if days_from is not None else None
+    params = {"date_from": onset_from.isoformat()} if onset_from else {}
+    page = ae_page(client, monitor, **params)
+    expected = _as_counted_by_definition(page, site_a, onset_from=onset_from)
+    for counted, defined in zip((page.all_events, page.related), expected, strict=True):
+        assert counted.groups == defined.groups
+        assert [(r.level, r.soc, r.term) for r in counted.rows] == [
+            (r.level, r.soc, r.term) for r in defined.rows
+        ]
+        assert [[(c.denominator, c.by_grade) for c in r.cells] for r in counted.rows] == [
+            [(c.denominator, c.by_grade) for c in r.cells] for r in defined.rows
+        ]
+        assert (
+            counted.events_counted,
+            counted.events_before_first_dose,
+            counted.events_undosed,
+        ) == (defined.events_counted, defined.events_before_first_dose, defined.events_undosed)
+    assert page.all_events.events_counted > 0
+
+
 def test_the_csv_download_mirrors_the_table(client, monitor, hand_counted):
     client.force_login(monitor)
     response = client.get(reverse("monitoring:adverse_events"), {"format": "csv", "table": "teae"})
