@@ -127,6 +127,7 @@ def main() -> None:
     os.environ["LOG_LEVEL"] = "WARNING"
     # The web server's key: the sessions signed in here (setup_studies) must be valid there.
     os.environ["SECRET_KEY"] = "load-benchmark-" + uuid.uuid4().hex
+    os.environ["DB_CONN_MAX_AGE"] = "60"  # as the services: the probes keep their connections
     import psycopg2
 
     admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
@@ -298,9 +299,10 @@ def load_average() -> str:
     return " / ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
-def cpu_snapshot(services: dict, bench_db: str, locust) -> dict:
+def cpu_snapshot(services: dict, bench_db: str, locust) -> dict:  # values: seconds
     """CPU seconds used so far: each service with its child processes, this database's PostgreSQL
-    backends, locust and the probes, and the whole machine (others' work included)."""
+    backends (by process: one that closed before the end is not counted), locust and the probes,
+    and the whole machine (others' work included)."""
     import psutil
 
     def tree(pid: int) -> float:
@@ -319,24 +321,35 @@ def cpu_snapshot(services: dict, bench_db: str, locust) -> dict:
         return total
 
     seconds = {name: tree(process.pid) for name, process in services.items()}
-    seconds["postgres"] = 0.0
+    backends = {}
     for proc in psutil.process_iter(["name", "cmdline"]):
         try:
             if proc.info["name"] == "postgres" and bench_db in " ".join(proc.info["cmdline"] or []):
                 times = proc.cpu_times()
-                seconds["postgres"] += times.user + times.system
+                backends[proc.pid] = times.user + times.system
         except psutil.NoSuchProcess:
             pass
+    seconds["postgres"] = backends
     own = psutil.Process().cpu_times()
     seconds["locust and probes"] = tree(locust.pid) + own.user + own.system
     machine = psutil.cpu_times()
-    seconds["machine"] = sum(machine) - machine.idle - getattr(machine, "iowait", 0.0)
+    # Busy time: not idle, waiting on I/O or stolen by the host; guest time is inside user time.
+    not_busy = ("idle", "iowait", "steal", "guest", "guest_nice")
+    seconds["machine"] = sum(machine) - sum(getattr(machine, name, 0.0) for name in not_busy)
     return seconds
 
 
 def cpu_cores(start: dict, end: dict, elapsed: float) -> dict:
     """Cores used on average during the load, per part; `others` is the rest of the machine."""
-    cores = {name: (end[name] - start[name]) / elapsed for name in start}
+    cores = {
+        name: (
+            sum(used - start[name].get(pid, 0.0) for pid, used in end[name].items())
+            if isinstance(end[name], dict)
+            else end[name] - start[name]
+        )
+        / elapsed
+        for name in start
+    }
     cores["others"] = max(0.0, cores.pop("machine") - sum(cores.values()))
     return cores
 
