@@ -311,10 +311,7 @@ CACHES = {
         {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            # A marker says "waits in this queue": named after the queue, so deployments, tests
-            # and benchmarks sharing one Redis database with queues of their own never take
-            # another's marker for theirs (their track ids overlap).
-            "KEY_PREFIX": f"edc:{EVALUATION_QUEUE}",
+            "KEY_PREFIX": "edc",
             "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 1},
         }
         if REDIS_URL
