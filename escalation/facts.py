@@ -4,7 +4,9 @@ The core sees dose levels by their database id (`DoseLevel.number` = pk), so an 
 dose the committee adds is just another level; labels carry the protocol wording.
 """
 
+import operator
 from datetime import date
+from functools import reduce
 from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, Q
@@ -55,7 +57,7 @@ def track_design(track: EscalationTrack, *, n_levels: int) -> DesignConfig | Non
 
 def track_subjects(track: EscalationTrack):
     """Every subject ever enrolled on the track, with doses and AEs (voided records excluded)."""
-    return _with_facts(Subject.objects.filter(cohort__track=track))
+    return _with_facts(Subject.objects.filter(cohort__track=track), track.regimen)
 
 
 def escalation_subjects_at(track: EscalationTrack):
@@ -67,7 +69,8 @@ def escalation_subjects_at(track: EscalationTrack):
             cohort__track__phase=EscalationTrack.Phase.ESCALATION,
             cohort__track__regimen_id=track.regimen_id,
             cohort__dose_level_id=track.lowest_dose_level_id,
-        )
+        ),
+        track.regimen,
     )
 
 
@@ -83,18 +86,37 @@ RULES_READ_EVENTS = (
 )
 
 
-def _with_facts(subjects):
+# The columns `subject_facts` reads, and no others (docs/operations.md §2): clinical rows are wide
+# (audit, free text, seriousness criteria), and an evaluation under load spends most of its time
+# turning rows into objects.
+DOSE_COLUMNS = ("subject_id", "cycle", "day", "administered_on", "actual_dose_per_kg",
+                "planned_dose_per_kg")  # fmt: skip
+EVENT_COLUMNS = ("subject_id", "onset_date", "grade", "relationship", "dlt_investigator",
+                 "dlt_adjudicated", "ctcae_term__term")  # fmt: skip
+
+
+def in_window_slots(regimen) -> Q:
+    """The infusions planned inside the regimen's DLT window, by cycle and day: the only doses the
+    rules read (`subject_facts`); a Q3W track's later cycles are most of its dose rows."""
+    slots = [Q(cycle=cycle, day=day) for cycle, day in regimen.dlt_window_infusions()]
+    return reduce(operator.or_, slots) if slots else Q(pk__in=[])
+
+
+def _with_facts(subjects, regimen):
     return (
         subjects.select_related("site", "cohort")
         .prefetch_related(
             Prefetch(
                 "dose_administrations",
-                queryset=DoseAdministration.objects.order_by("administered_on", "cycle", "day"),
+                queryset=DoseAdministration.objects.filter(in_window_slots(regimen))
+                .only(*DOSE_COLUMNS)
+                .order_by("administered_on", "cycle", "day"),
             ),
             Prefetch(
                 "adverse_events",
                 queryset=AdverseEvent.objects.filter(RULES_READ_EVENTS)
                 .select_related("ctcae_term")
+                .only(*EVENT_COLUMNS)
                 .order_by("onset_date", "id"),
             ),
             "replaced_by",

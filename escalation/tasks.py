@@ -56,8 +56,11 @@ def enqueue_sends(ids: list[int]) -> None:
 
 
 def queued_marker(track_id: int) -> str:
-    """The key that says an evaluation of the track waits in the queue (escalation/triggers.py)."""
-    return f"evaluation-queued:{track_id}"
+    """The key that says an evaluation of the track waits in the queue (escalation/triggers.py).
+    It names the queue: deployments, test runs and benchmarks that share one Redis database with
+    queues of their own (and overlapping track ids) never take another's marker for theirs
+    (docs/operations.md §2)."""
+    return f"evaluation-queued:{settings.EVALUATION_QUEUE}:{track_id}"
 
 
 def today_anywhere():

@@ -1,33 +1,58 @@
-"""Load benchmark: mixed traffic on three studies with a real worker, and the time from a
-committed change to its stored evaluation on a loaded and on a quiet track.
+"""Load benchmark: realistic mixed traffic on three studies with the production shape's workers,
+and the time from a committed change to its stored evaluation on a loaded and on a quiet track.
 
 Builds three studies with the study-at-scale generator in a PostgreSQL database of its own (the
-DATABASE_URL name + "_bench_load", created and dropped here), starts the production shape with
-docker-compose.yml's own commands (gunicorn, a Celery worker, the sweeper) on queues of its own in
-the REDIS_URL database, and runs locust (bench/load/locustfile.py, headless) with:
+DATABASE_URL name + "_bench_load", created and dropped here) and starts the production shape with
+docker-compose.yml's own commands (`${VAR:-default}` filled as Compose does): gunicorn (3 sync
+workers), the general Celery worker (2 processes, evaluations first, then e-mail and exports),
+the evaluator (one Celery process that takes only the evaluation queue) and the sweeper, on
+queues of their own in the REDIS_URL database. Then locust (bench/load/locustfile.py, headless)
+runs, for --duration seconds:
 
-  - WRITERS integrations reporting AEs through the API, all on study 1's Q3W track (the loaded
-    track) and study 2's, and coordinators reporting AEs on the pages and reading casebooks;
-  - medical monitors on the dashboards, sponsors pulling AE pages of 1,000 across the studies.
+  - WRITERS (20) integrations or coordinators entering AEs through the API on study 1's and
+    study 2's Q3W escalation tracks (study 1's is the loaded track), one AE every 1-3 s each
+    (locust `between(1, 3)`);
+  - coordinators (4) reading casebooks and entering AEs on the pages, of studies 1 and 2 (a
+    coordinator of study 3 only reads); medical monitors (3) on the dashboards; sponsors (3)
+    pulling AE pages of 1,000 across the three studies.
 
-Meanwhile this process probes, one after the other, the loaded track and a quiet track (study 3,
-which nothing else writes to): it reports one AE through the service and measures the time until
-an evaluation that read it is stored (the track's evaluation state shows an evaluation finished
-after the commit and no debt older than the change). It prints locust's page and API p50/p95 and
-error counts, and the probe's p50/p95 per track.
+Every user waits 1-3 s (mean 2 s) between two actions, as people and integrations do: a
+coordinator transcribing an AE from the source takes a minute or more, an integration forwarding
+a batch sends its records one after another, and a page is read before the next is opened. A
+writer's 2 s is the fast end of that (20 writers enter about 10 AEs a second, 36,000 an hour,
+the whole AE count of a large Phase 1 study every few minutes), so the load stays a stress test;
+with no think time at all, the users only measure how long requests queue for a gunicorn worker
+on the machine, not the product.
 
-Run by hand (a few minutes):
+Meanwhile this process probes, one after the other, the loaded track and a quiet track (study 3's
+Q3W track, which nothing else writes to): it reports one AE through the service, takes the commit
+timestamp in the transaction's first on-commit hook, and waits for an evaluation that read it
+(the track's evaluation state shows an evaluation stored after the commit and no debt as old as
+the change). The figure is that evaluation's stored timestamp (`evaluated_at`, set as it stores
+its result) minus the commit timestamp, both from this machine's clock.
+
+It prints one summary table (requests per kind: count, errors, p50, p95; commit to evaluation
+stored per track: n, timeouts, p50, p95), a machine line (nproc, load average at the start and
+the end) and the acceptance check: commit to evaluation p95 under 1 s on the quiet track and
+under 2 s on the loaded track, 0 errors.
+
+Run by hand (about 2 minutes of setup, then --duration):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/edc REDIS_URL=redis://127.0.0.1:6379/8 \
-        .venv/bin/python bench/load/run.py [--writers 20] [--seconds 60]
+        .venv/bin/python bench/load/run.py [--duration 120] [--writers 20]
+
+`--short` is a smoke check (small studies, 30 s): it shows the benchmark works, not the figures.
 """
 
 import argparse
+import contextlib
 import csv
 import io
 import json
+import math
 import os
 import platform
+import re
 import shutil
 import socket
 import statistics
@@ -36,7 +61,7 @@ import sys
 import threading
 import time
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -45,14 +70,20 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
+SERVICES = ("web", "worker", "evaluator", "sweeper")  # docker-compose.yml's app services
+QUIET_P95_S, LOADED_P95_S = 1.0, 2.0  # the acceptance figures
+PROBE_TIMEOUT_S = 60
 
 
-def compose_command(service: str, port: int) -> list[str]:
+def interpolate(word: str, env: dict) -> str:
+    """`${NAME:-default}` filled from the environment, as Docker Compose does."""
+    return re.sub(r"\$\{(\w+)(?::-([^}]*))?\}", lambda m: env.get(m[1]) or m[2] or "", word)
+
+
+def compose_command(service: str, port: int, env: dict) -> list[str]:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     words = [
-        w.replace("${EVALUATION_SWEEP_SECONDS:-60}", "30").replace(
-            "0.0.0.0:8000", f"127.0.0.1:{port}"
-        )
+        interpolate(w, env).replace("0.0.0.0:8000", f"127.0.0.1:{port}")
         for w in compose["services"][service]["command"]
     ]
     return [
@@ -69,14 +100,20 @@ def free_port() -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", "--seconds", type=int, default=None,
+                        help="seconds of load (default 120; 30 with --short)")  # fmt: skip
+    parser.add_argument("--short", action="store_true",
+                        help="smoke check: 30 s on small studies (not the acceptance figures)")  # fmt: skip
     parser.add_argument("--writers", type=int, default=20)
     parser.add_argument("--coordinators", type=int, default=4)
     parser.add_argument("--monitors", type=int, default=3)
     parser.add_argument("--pullers", type=int, default=3)
-    parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--subjects", type=int, default=100, help="per study")
-    parser.add_argument("--aes", type=int, default=5000, help="per study, before the load")
+    parser.add_argument("--subjects", type=int, default=None, help="per study (default 100)")
+    parser.add_argument("--aes", type=int, default=None, help="per study, before the load (5000)")
     args = parser.parse_args()
+    args.duration = args.duration or (30 if args.short else 120)
+    args.subjects = args.subjects or (30 if args.short else 100)
+    args.aes = args.aes if args.aes is not None else (500 if args.short else 5000)
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith("postgres") or not os.environ.get("REDIS_URL"):
         sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL: the benchmark runs a real worker.")
@@ -88,6 +125,9 @@ def main() -> None:
     os.environ["EVALUATION_QUEUE"] = f"evaluations-{queue}"
     os.environ["CELERY_TASK_DEFAULT_QUEUE"] = f"celery-{queue}"
     os.environ["LOG_LEVEL"] = "WARNING"
+    # The web server's key: the sessions signed in here (setup_studies) must be valid there.
+    os.environ["SECRET_KEY"] = "load-benchmark-" + uuid.uuid4().hex
+    os.environ["DB_CONN_MAX_AGE"] = "60"  # as the services: the probes keep their connections
     import psycopg2
 
     admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
@@ -98,9 +138,9 @@ def main() -> None:
     import django
 
     django.setup()
-    processes = []
+    processes: list[subprocess.Popen] = []
     try:
-        run(args, processes)
+        passed = run(args, processes)
     finally:
         for process in processes:
             process.terminate()
@@ -114,6 +154,7 @@ def main() -> None:
         connections.close_all()
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{bench_db}"')
+    sys.exit(0 if passed else 1)
 
 
 def setup_studies(args) -> dict:
@@ -203,8 +244,6 @@ def probe(entry, stop: threading.Event, results: list) -> None:
     term = CtcaeTerm.objects.get(term="Nausea")
     subject_row = entry["subjects"][0]
     subject = Subject.objects.get(pk=subject_row["id"])
-    from datetime import date
-
     onset = date.fromisoformat(subject_row["first_dose"]) + timedelta(days=2)
     try:
         _probe_loop(entry, stop, results, user, term, subject, onset)
@@ -215,41 +254,139 @@ def probe(entry, stop: threading.Event, results: list) -> None:
 
 
 def _probe_loop(entry, stop, results, user, term, subject, onset) -> None:
-    from django.db import close_old_connections
+    from django.db import close_old_connections, transaction
     from django.utils import timezone
 
     from escalation.models import TrackEvaluationState
     from safety.services import adverse_event_report
 
+    state = TrackEvaluationState.objects.filter(track_id=entry["track"])
     while not stop.is_set():
         close_old_connections()
-        adverse_event_report(
-            by=user, subject=subject, ctcae_term=term, verbatim_term="nausea (probe)", grade=1,
-            onset_date=onset, relationship="unlikely", action_taken="none", outcome="not_recovered",
-        )  # fmt: skip
-        committed_at, started = timezone.now(), time.perf_counter()
-        mine = TrackEvaluationState.objects.get(track_id=entry["track"]).requested_at
-        while time.perf_counter() - started < 60:
-            state = TrackEvaluationState.objects.get(track_id=entry["track"])
-            if (
-                state.evaluated_at
-                and state.evaluated_at > committed_at
-                and (state.requested_at is None or (mine and state.requested_at > mine))
-            ):
-                results.append(time.perf_counter() - started)
+        marks = {}
+        with transaction.atomic():
+            # The first on-commit hook: it runs as soon as COMMIT returns, before the service's
+            # own hooks queue the evaluation.
+            transaction.on_commit(lambda m=marks: m.setdefault("committed", timezone.now()))
+            adverse_event_report(
+                by=user, subject=subject, ctcae_term=term, verbatim_term="nausea (probe)",
+                grade=1, onset_date=onset, relationship="unlikely", action_taken="none",
+                outcome="not_recovered",
+            )  # fmt: skip
+            # This change's debt (the row is locked until commit: no other writer's time).
+            mine = state.values_list("requested_at", flat=True).get()
+        committed = marks["committed"]
+        deadline = time.monotonic() + PROBE_TIMEOUT_S
+        while time.monotonic() < deadline:
+            evaluated, requested = state.values_list("evaluated_at", "requested_at").get()
+            # Stored after the commit (an evaluation takes the state row's lock first, which this
+            # change held until it committed, so it read the change), and this change's debt paid.
+            if evaluated and evaluated > committed and (requested is None or requested > mine):
+                results.append((evaluated - committed).total_seconds())
                 break
             time.sleep(0.01)
         else:
-            results.append(float("inf"))
+            results.append(math.inf)
         stop.wait(0.5)
 
 
 def percentile(values, q):
     ordered = sorted(values)
-    return ordered[max(0, round(q * len(ordered)) - 1)] if ordered else float("nan")
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else math.nan
 
 
-def run(args, processes) -> None:
+def load_average() -> str:
+    return " / ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def cpu_snapshot(services: dict, bench_db: str, locust) -> dict:  # values: seconds
+    """CPU seconds used so far: each service with its child processes, this database's PostgreSQL
+    backends (by process: one that closed before the end is not counted), locust and the probes,
+    and the whole machine (others' work included)."""
+    import psutil
+
+    def tree(pid: int) -> float:
+        try:
+            root = psutil.Process(pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return 0.0
+        total = 0.0
+        for proc in procs:
+            try:
+                times = proc.cpu_times()
+                total += times.user + times.system
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    seconds = {name: tree(process.pid) for name, process in services.items()}
+    backends = {}
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        try:
+            if proc.info["name"] == "postgres" and bench_db in " ".join(proc.info["cmdline"] or []):
+                times = proc.cpu_times()
+                backends[proc.pid] = times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    seconds["postgres"] = backends
+    own = psutil.Process().cpu_times()
+    seconds["locust and probes"] = tree(locust.pid) + own.user + own.system
+    machine = psutil.cpu_times()
+    # Busy time: not idle, waiting on I/O or stolen by the host; guest time is inside user time.
+    not_busy = ("idle", "iowait", "steal", "guest", "guest_nice")
+    seconds["machine"] = sum(machine) - sum(getattr(machine, name, 0.0) for name in not_busy)
+    return seconds
+
+
+def cpu_cores(start: dict, end: dict, elapsed: float) -> dict:
+    """Cores used on average during the load, per part; `others` is the rest of the machine."""
+    cores = {
+        name: (
+            sum(used - start[name].get(pid, 0.0) for pid, used in end[name].items())
+            if isinstance(end[name], dict)
+            else end[name] - start[name]
+        )
+        / elapsed
+        for name in start
+    }
+    cores["others"] = max(0.0, cores.pop("machine") - sum(cores.values()))
+    return cores
+
+
+def evaluation_runtimes(logs: Path) -> dict:
+    """Run times of the evaluations that evaluated (not those whose debt was already paid), from
+    the workers' JSON logs (Celery's task-succeeded line), per worker."""
+    found: dict[str, list[float]] = {}
+    for service in ("evaluator", "worker"):
+        for line in (logs / f"{service}.log").read_text(errors="replace").splitlines():
+            if '"escalation.evaluate_and_announce"' not in line or "'skipped': False" not in line:
+                continue
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                found.setdefault(service, []).append(float(json.loads(line)["data"]["runtime"]))
+    return found
+
+
+def wait_healthy(port: int, processes, logs: Path) -> None:
+    import http.client
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            sys.exit(f"a service stopped during start-up: see {logs}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/health/", headers={"Host": "127.0.0.1"})
+            body = json.loads(conn.getresponse().read())
+            if len(body.get("workers", {}).get("seen", [])) >= 2:
+                return  # gunicorn answers and both workers have beaten
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.5)
+    sys.exit(f"the services did not become healthy within 120 s: see {logs}")
+
+
+def run(args, processes) -> bool:
     from django.db import connection
 
     config = setup_studies(args)
@@ -258,7 +395,6 @@ def run(args, processes) -> None:
     port = free_port()
     env = {
         **os.environ,
-        "SECRET_KEY": "load-benchmark-" + uuid.uuid4().hex,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "0",
         "SECURE_COOKIES": "0",
@@ -271,35 +407,35 @@ def run(args, processes) -> None:
     }
     logs = Path(f"/tmp/edc-load-logs-{uuid.uuid4().hex[:6]}")
     logs.mkdir()
-    for service in ("web", "worker", "sweeper"):
+    for service in SERVICES:
         processes.append(
             subprocess.Popen(
-                compose_command(service, port),
+                compose_command(service, port, env),
                 cwd=ROOT,
                 env=env,
                 stdout=(logs / f"{service}.log").open("w"),
                 stderr=subprocess.STDOUT,
             )  # fmt: skip
         )
-    import http.client
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/health/", headers={"Host": "127.0.0.1"})
-            if conn.getresponse().status == 200:
-                break
-        except OSError:
-            time.sleep(0.5)
+    wait_healthy(port, processes, logs)
+    cpus = len(os.sched_getaffinity(0))
+    load_at_start = load_average()
     print(
-        f"Machine: {platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"PostgreSQL {connection.pg_version // 10000}.{connection.pg_version % 10000}; shared with "
-        f"other work (figures are indicative). 3 studies x {args.subjects} subjects, {args.aes} "
-        f"AEs each; gunicorn, worker and sweeper as in docker-compose.yml; {args.seconds} s"
+        f"Machine: {platform.node()}, nproc {cpus}, load average at start {load_at_start} "
+        f"(1/5/15 min), Python {platform.python_version()}, PostgreSQL "
+        f"{connection.pg_version // 10000}.{connection.pg_version % 10000}",
+        flush=True,
+    )
+    print(
+        f"Load: 3 studies x {args.subjects} subjects, {args.aes} AEs each; {args.writers} API "
+        f"writers, {args.coordinators} coordinators, {args.monitors} monitors, {args.pullers} "
+        f"sponsors, 1-3 s between actions; services {', '.join(SERVICES)} as in "
+        f"docker-compose.yml; {args.duration} s{' (short: a smoke check)' if args.short else ''}",
+        flush=True,
     )
     stop = threading.Event()
-    loaded, quiet = [], []
+    loaded: list[float] = []
+    quiet: list[float] = []
     threads = [
         threading.Thread(target=probe, args=(config["studies"][0], stop, loaded)),
         threading.Thread(target=probe, args=(config["studies"][2], stop, quiet)),
@@ -308,32 +444,96 @@ def run(args, processes) -> None:
     prefix = logs / "locust"
     locust = subprocess.Popen(
         [shutil.which("locust", path=str(BIN)), "-f", str(ROOT / "bench/load/locustfile.py"),
-         "--headless", "-u", str(users), "-r", str(max(1, users // 5)), "-t", f"{args.seconds}s",
+         "--headless", "-u", str(users), "-r", str(max(1, users // 5)), "-t", f"{args.duration}s",
          "--host", f"http://127.0.0.1:{port}", "--csv", str(prefix), "--only-summary"],
         cwd=ROOT, env={**os.environ, "LOAD_CONFIG": str(config_file)},
         stdout=(logs / "locust.log").open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
-    time.sleep(min(10, args.seconds / 6))  # the users ramp up first
+    services = dict(zip(SERVICES, processes, strict=True))
+    bench_db = connection.settings_dict["NAME"]
+    cpu_start, started = cpu_snapshot(services, bench_db, locust), time.monotonic()
+    time.sleep(min(10, args.duration / 6))  # the users ramp up first
     for thread in threads:
         thread.start()
     locust.wait()
+    cpu = cpu_cores(cpu_start, cpu_snapshot(services, bench_db, locust), time.monotonic() - started)
     stop.set()
     for thread in threads:
-        thread.join(timeout=90)
-    print(f"{'request':32} {'count':>7} {'errors':>7} {'p50 ms':>8} {'p95 ms':>8}")
+        thread.join(timeout=PROBE_TIMEOUT_S + 30)
+    load_at_end = load_average()
+    return report(prefix, loaded, quiet, cpus, (load_at_start, load_at_end), cpu, logs)
+
+
+def report(prefix, loaded, quiet, cpus, load, cpu, logs) -> bool:
+    """One summary table, the machine line, the acceptance check; the same as JSON in the logs."""
+    rows = []
     with open(f"{prefix}_stats.csv") as stats:
         for row in csv.DictReader(stats):
-            print(
-                f"{row['Name'][:32]:32} {row['Request Count']:>7} {row['Failure Count']:>7} "
-                f"{row['50%']:>8} {row['95%']:>8}"
-            )
+            name = "all requests" if row["Name"] == "Aggregated" else row["Name"]
+            rows.append([name, int(row["Request Count"]), int(row["Failure Count"]),
+                         float(row["50%"] or "nan"), float(row["95%"] or "nan")])  # fmt: skip
+    probes = {}
     for label, values in (("loaded track (study 1)", loaded), ("quiet track (study 3)", quiet)):
-        ms = [v * 1000 for v in values]
-        print(
-            f"commit -> evaluation stored, {label}: n={len(ms)} p50 {statistics.median(ms):.0f} ms, "
-            f"p95 {percentile(ms, 0.95):.0f} ms, max {max(ms):.0f} ms"
+        done = [v * 1000 for v in values if math.isfinite(v)]
+        timeouts = len(values) - len(done)
+        p50 = statistics.median(done) if done else math.nan
+        p95 = percentile(values, 0.95) * 1000  # a timeout counts as the slowest
+        probes[label] = {"n": len(values), "timeouts": timeouts, "p50_ms": p50, "p95_ms": p95}
+    width = max(len(r[0]) for r in rows) if rows else 20
+    width = max(width, len("commit -> evaluation, loaded track (study 1)"))
+
+    def ms(value):
+        return "-" if math.isnan(value) else ("timeout" if math.isinf(value) else f"{value:,.0f}")
+
+    print(f"\n{'kind':{width}} {'n':>7} {'errors':>7} {'p50 ms':>9} {'p95 ms':>9}")
+    for name, count, errors, p50, p95 in rows:
+        print(f"{name:{width}} {count:>7} {errors:>7} {ms(p50):>9} {ms(p95):>9}")
+    for label, p in probes.items():
+        name = f"commit -> evaluation, {label}"
+        print(f"{name:{width}} {p['n']:>7} {p['timeouts']:>7} {ms(p['p50_ms']):>9} "
+              f"{ms(p['p95_ms']):>9}")  # fmt: skip
+    print(f"Machine: nproc {cpus}, load average at start {load[0]}, at end {load[1]}")
+    print("CPU during the load (cores): " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items()))
+    runtimes = evaluation_runtimes(logs)
+    print(
+        "Evaluation run time (the task, from the workers' logs): "
+        + "; ".join(
+            f"{name} n={len(v)} p50 {statistics.median(v) * 1000:,.0f} ms "
+            f"p95 {percentile(v, 0.95) * 1000:,.0f} ms"
+            for name, v in runtimes.items()
         )
-    print(f"(logs in {logs})")
+    )
+    errors = sum(r[2] for r in rows if r[0] != "all requests") + sum(
+        p["timeouts"] for p in probes.values()
+    )
+    checks = [
+        ("quiet track p95 < 1 s", probes["quiet track (study 3)"]["p95_ms"] < QUIET_P95_S * 1000),
+        (
+            "loaded track p95 < 2 s",
+            probes["loaded track (study 1)"]["p95_ms"] < LOADED_P95_S * 1000,
+        ),  # fmt: skip
+        ("0 errors", errors == 0),
+        ("probes on both tracks", all(p["n"] > 0 for p in probes.values())),
+    ]
+    print("Acceptance: " + "; ".join(f"{name} {'yes' if ok else 'NO'}" for name, ok in checks))
+    (logs / "summary.json").write_text(
+        json.dumps(
+            {
+                "requests": [
+                    dict(zip(("kind", "n", "errors", "p50_ms", "p95_ms"), r, strict=True))
+                    for r in rows
+                ],
+                "commit_to_evaluation": probes,
+                "machine": {"nproc": cpus, "load_average": load, "cpu_cores": cpu},
+                "evaluation_runtimes_s": runtimes,
+                "acceptance": dict(checks),
+            },
+            default=str,
+            indent=2,
+        )
+    )
+    print(f"(logs and summary.json in {logs})")
+    return all(ok for _, ok in checks)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ DLT recorded over HTTP through the API becomes the new recommendation, seen over
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -33,12 +34,16 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 BIN = Path(sys.executable).parent
 
 
-def compose_command(service: str, *, port: int, sweep_seconds: int) -> list[str]:
+def interpolate(word: str, env: dict) -> str:
+    """`${NAME:-default}` filled from the environment, as Docker Compose does."""
+    return re.sub(r"\$\{(\w+)(?::-([^}]*))?\}", lambda m: env.get(m[1]) or m[2] or "", word)
+
+
+def compose_command(service: str, *, port: int, env: dict) -> list[str]:
     """The service's command as docker-compose runs it, with this machine's port and programs."""
     command = []
     for word in COMPOSE["services"][service]["command"]:
-        word = word.replace("${EVALUATION_SWEEP_SECONDS:-60}", str(sweep_seconds))
-        word = word.replace("0.0.0.0:8000", f"127.0.0.1:{port}")
+        word = interpolate(word, env).replace("0.0.0.0:8000", f"127.0.0.1:{port}")
         command.append(word)
     program = shutil.which(command[0], path=str(BIN))
     return [sys.executable if command[0] == "python" else program, *command[1:]]
@@ -67,6 +72,20 @@ def test_the_docker_image_and_compose_run_the_same_web_command():
     dockerfile = (ROOT / "Dockerfile").read_text()
     cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD "))
     assert json.loads(cmd[4:]) == COMPOSE["services"]["web"]["command"]
+
+
+def test_compose_runs_a_worker_process_that_takes_only_evaluations():
+    env = {"EVALUATION_QUEUE": "evaluations-x"}
+    worker = compose_command("worker", port=1, env=env)
+    evaluator = compose_command("evaluator", port=1, env=env)
+    # The general worker takes every queue declared (evaluations first); the evaluator only the
+    # evaluation queue, the one the app routes evaluations to from the same variable.
+    assert "-Q" not in worker
+    assert evaluator[evaluator.index("-Q") + 1] == "evaluations-x"
+    assert compose_command("evaluator", port=1, env={})[-1] == "evaluations"
+    assert COMPOSE["x-app"]["environment"]["EVALUATION_QUEUE"] == "${EVALUATION_QUEUE:-evaluations}"
+    # Two workers on one host need names of their own (heartbeats, remote control).
+    assert worker[worker.index("-n") + 1] != evaluator[evaluator.index("-n") + 1]
 
 
 def test_gunicorn_worker_and_sweeper_turn_a_dlt_over_http_into_a_recommendation(
@@ -101,10 +120,10 @@ def test_gunicorn_worker_and_sweeper_turn_a_dlt_over_http_into_a_recommendation(
     }
     processes = {}
     try:
-        for service in ("web", "worker", "sweeper"):
+        for service in ("web", "worker", "evaluator", "sweeper"):
             log = (tmp_path / f"{service}.log").open("w")
             processes[service] = subprocess.Popen(
-                compose_command(service, port=port, sweep_seconds=3),
+                compose_command(service, port=port, env=env),
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
 
@@ -128,6 +147,11 @@ def test_gunicorn_worker_and_sweeper_turn_a_dlt_over_http_into_a_recommendation(
             time.sleep(0.5)
         assert health.get("status") == "ok", (health, logs())
         assert health["workers"]["status"] == "ok" and health["sweep"]["status"] == "ok"
+        while time.monotonic() < deadline and len(health["workers"]["seen"]) < 2:
+            time.sleep(0.5)  # the second worker's first heartbeat
+            health = json.loads(request(port, "GET", "/health/")[1])
+        names = {w["name"].split("@")[0] for w in health["workers"]["seen"]}
+        assert names == {"worker:worker", "worker:evaluator"}, (health, logs())
         assert health["broker"] == {"status": "ok"}
 
         token = token_create(by=coordinator_a, name="production shape").secret
