@@ -9,8 +9,11 @@ core.records, which keeps the audit trail.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 
@@ -111,6 +114,68 @@ def _subject_for_entry(subject: Subject, by, capability=Capability.ENTER_DATA) -
         )
 
 
+def _editable(changes: dict, allowed: set[str]) -> None:
+    extra = set(changes) - allowed
+    if extra:
+        raise ValidationError({name: ["This field cannot be changed here."] for name in extra})
+
+
+@dataclass(frozen=True)
+class _Form:
+    """The steps every record of this app shares, around what is its own: the model, the fields
+    entered and corrected, the validation (which also derives), the audit reason of a new record.
+
+    A form entered at a visit may be corrected to another visit; `lock_subject` serialises the
+    subject's new records where only one may exist (a visit per code, a cancer history)."""
+
+    model: Any
+    fields: tuple[str, ...]
+    validate: Callable[[Any], None]
+    recorded: str
+    at_visit: bool = False
+    lock_subject: bool = False
+
+    def enter(self, *, by, subject: Subject, fields: dict, **visit):
+        """A new record from what was entered: the user may enter data for the subject, only
+        the form's fields, then `create`."""
+        _subject_for_entry(subject, by)
+        _editable(fields, set(self.fields))
+        return self.create(self.model(subject=subject, **visit, **fields), by=by)
+
+    def create(self, record, *, by):
+        """Validate and save a new record once, audited with the form's reason."""
+        with transaction.atomic():
+            if self.lock_subject:
+                Subject.objects.select_for_update().filter(pk=record.subject_id).first()
+            self.validate(record)
+            create_record(record, by=by, reason=self.recorded)
+        return record
+
+    def may_correct(self, record, *, by, changes: dict) -> None:
+        """The user may edit data at the subject's site, and changes only the form's fields."""
+        subject = record.subject
+        require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
+        _editable(changes, set(self.fields) | ({"visit"} if self.at_visit else set()))
+
+    def save_correction(self, record, *, by, changes: dict, reason: str, expected_version):
+        with transaction.atomic():
+            return update_record(
+                record,
+                by=by,
+                changes=changes,
+                reason=reason,
+                expected_version=expected_version,
+                validate=self.validate,
+            )
+
+    def correct(self, record, *, by, changes: dict, reason: str, expected_version):
+        """Correct a record with a reason, at the version the user saw."""
+        self.may_correct(record, by=by, changes=changes)
+        return self.save_correction(
+            record, by=by, changes=changes, reason=reason, expected_version=expected_version
+        )
+
+
 # --- Visits ---------------------------------------------------------------------------------
 
 
@@ -144,6 +209,10 @@ def _validate_visit(visit: Visit) -> None:
     errors.raise_any()
 
 
+# One visit per code: the subject's new visits are serialised.
+_VISIT = _Form(Visit, VISIT_FIELDS, _validate_visit, "Visit recorded", lock_subject=True)
+
+
 @retry_on_conflict
 def visit_record(
     *,
@@ -163,36 +232,16 @@ def visit_record(
         not_done=not_done,
         not_done_reason=(not_done_reason or "").strip(),
     )
-    with transaction.atomic():
-        Subject.objects.select_for_update().filter(pk=subject.pk).first()  # one visit per code
-        _validate_visit(visit)
-        create_record(visit, by=by, reason="Visit recorded")
-    return visit
+    return _VISIT.create(visit, by=by)
 
 
 @retry_on_conflict
 def visit_update(
     *, by, visit: Visit, changes: dict, reason: str, expected_version: int | None
 ) -> Visit:
-    require(
-        by, Capability.EDIT_DATA, study_id=visit.subject.study_id, site_id=visit.subject.site_id
+    return _VISIT.correct(
+        visit, by=by, changes=changes, reason=reason, expected_version=expected_version
     )
-    _editable(changes, set(VISIT_FIELDS))
-    with transaction.atomic():
-        return update_record(
-            visit,
-            by=by,
-            changes=changes,
-            reason=reason,
-            expected_version=expected_version,
-            validate=_validate_visit,
-        )
-
-
-def _editable(changes: dict, allowed: set[str]) -> None:
-    extra = set(changes) - allowed
-    if extra:
-        raise ValidationError({name: ["This field cannot be changed here."] for name in extra})
 
 
 def _void(record, *, by, reason: str, expected_version: int | None):
@@ -360,26 +409,24 @@ def _validate_vitals(record: VitalSigns) -> None:
     errors.raise_any()
 
 
+_VITALS = _Form(VitalSigns, VITALS_FIELDS, _validate_vitals, "Vital signs recorded", at_visit=True)
+
+
 @retry_on_conflict
 def vital_signs_record(*, by, subject: Subject, visit: Visit, **typed) -> VitalSigns:
     """Record vital signs at a visit, each in its standard unit (docs/visits.md §6)."""
     _subject_for_entry(subject, by)
     _editable(typed, set(VITALS_FIELDS))
     record = VitalSigns(subject=subject, visit=visit)
-    with transaction.atomic():
-        _derive_vitals(record, {name: typed.get(name) for name in VITALS_FIELDS})
-        _validate_vitals(record)
-        create_record(record, by=by, reason="Vital signs recorded")
-    return record
+    _derive_vitals(record, {name: typed.get(name) for name in VITALS_FIELDS})
+    return _VITALS.create(record, by=by)
 
 
 @retry_on_conflict
 def vital_signs_update(
     *, by, vital_signs: VitalSigns, changes: dict, reason: str, expected_version: int | None
 ) -> VitalSigns:
-    subject = vital_signs.subject
-    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
-    _editable(changes, set(VITALS_FIELDS) | {"visit"})
+    _VITALS.may_correct(vital_signs, by=by, changes=changes)
     model_changes = {k: v for k, v in changes.items() if k == "visit"}
     typed = {k: v for k, v in changes.items() if k != "visit"}
     probe = VitalSigns.objects.get(pk=vital_signs.pk)
@@ -398,15 +445,13 @@ def vital_signs_update(
         "weight_reported",
     ):
         model_changes[name] = getattr(probe, name)
-    with transaction.atomic():
-        return update_record(
-            vital_signs,
-            by=by,
-            changes=model_changes,
-            reason=reason,
-            expected_version=expected_version,
-            validate=_validate_vitals,
-        )
+    return _VITALS.save_correction(
+        vital_signs,
+        by=by,
+        changes=model_changes,
+        reason=reason,
+        expected_version=expected_version,
+    )
 
 
 @retry_on_conflict
@@ -545,6 +590,9 @@ def _validate_lab(record: LabResult) -> None:
     _derive_lab(record)
 
 
+_LAB = _Form(LabResult, LAB_FIELDS, _validate_lab, "Lab result recorded", at_visit=True)
+
+
 @retry_on_conflict
 def lab_result_record(
     *,
@@ -574,10 +622,7 @@ def lab_result_record(
         clinically_significant=clinically_significant,
         symptomatic=symptomatic,
     )
-    with transaction.atomic():
-        _validate_lab(record)
-        create_record(record, by=by, reason="Lab result recorded")
-    return record
+    return _LAB.create(record, by=by)
 
 
 @retry_on_conflict
@@ -585,18 +630,9 @@ def lab_result_update(
     *, by, lab_result: LabResult, changes: dict, reason: str, expected_version: int | None
 ) -> LabResult:
     """Correct a lab result; the standard value and the grade are derived again."""
-    subject = lab_result.subject
-    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
-    _editable(changes, set(LAB_FIELDS) | {"visit"})
-    with transaction.atomic():
-        return update_record(
-            lab_result,
-            by=by,
-            changes=changes,
-            reason=reason,
-            expected_version=expected_version,
-            validate=_validate_lab,
-        )
+    return _LAB.correct(
+        lab_result, by=by, changes=changes, reason=reason, expected_version=expected_version
+    )
 
 
 @retry_on_conflict
@@ -699,34 +735,27 @@ def _validate_ecog(record: EcogAssessment) -> None:
     errors.raise_any()
 
 
+_ECOG = _Form(
+    EcogAssessment, ECOG_FIELDS, _validate_ecog, "ECOG performance status recorded", at_visit=True
+)
+
+
 @retry_on_conflict
 def ecog_record(
     *, by, subject: Subject, visit: Visit, assessed_on: date, status: int
 ) -> EcogAssessment:
     _subject_for_entry(subject, by)
     record = EcogAssessment(subject=subject, visit=visit, assessed_on=assessed_on, status=status)
-    with transaction.atomic():
-        _validate_ecog(record)
-        create_record(record, by=by, reason="ECOG performance status recorded")
-    return record
+    return _ECOG.create(record, by=by)
 
 
 @retry_on_conflict
 def ecog_update(
     *, by, ecog: EcogAssessment, changes: dict, reason: str, expected_version: int | None
 ) -> EcogAssessment:
-    subject = ecog.subject
-    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
-    _editable(changes, set(ECOG_FIELDS) | {"visit"})
-    with transaction.atomic():
-        return update_record(
-            ecog,
-            by=by,
-            changes=changes,
-            reason=reason,
-            expected_version=expected_version,
-            validate=_validate_ecog,
-        )
+    return _ECOG.correct(
+        ecog, by=by, changes=changes, reason=reason, expected_version=expected_version
+    )
 
 
 @retry_on_conflict
@@ -815,35 +844,23 @@ def _validate_ecg(record: EcgAssessment) -> None:
     record.rules_version = RULES_VERSION
 
 
+_ECG = _Form(EcgAssessment, ECG_FIELDS, _validate_ecg, "ECG recorded", at_visit=True)
+
+
 @retry_on_conflict
 def ecg_record(*, by, subject: Subject, visit: Visit, **fields) -> EcgAssessment:
     """Record a 12-lead ECG time point (one tracing or a triplicate); QTcF and its grade are
     derived."""
-    _subject_for_entry(subject, by)
-    _editable(fields, set(ECG_FIELDS))
-    record = EcgAssessment(subject=subject, visit=visit, **fields)
-    with transaction.atomic():
-        _validate_ecg(record)
-        create_record(record, by=by, reason="ECG recorded")
-    return record
+    return _ECG.enter(by=by, subject=subject, visit=visit, fields=fields)
 
 
 @retry_on_conflict
 def ecg_update(
     *, by, ecg: EcgAssessment, changes: dict, reason: str, expected_version: int | None
 ) -> EcgAssessment:
-    subject = ecg.subject
-    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
-    _editable(changes, set(ECG_FIELDS) | {"visit"})
-    with transaction.atomic():
-        return update_record(
-            ecg,
-            by=by,
-            changes=changes,
-            reason=reason,
-            expected_version=expected_version,
-            validate=_validate_ecg,
-        )
+    return _ECG.correct(
+        ecg, by=by, changes=changes, reason=reason, expected_version=expected_version
+    )
 
 
 @retry_on_conflict
@@ -908,16 +925,13 @@ def _validate_cm(record: ConcomitantMedication) -> None:
     errors.raise_any()
 
 
+_CM = _Form(ConcomitantMedication, CM_FIELDS, _validate_cm, "Concomitant medication recorded")
+
+
 @retry_on_conflict
 def concomitant_medication_record(*, by, subject: Subject, **fields) -> ConcomitantMedication:
     """Record a concomitant medication, verbatim, with its ATC code when coded."""
-    _subject_for_entry(subject, by)
-    _editable(fields, set(CM_FIELDS))
-    record = ConcomitantMedication(subject=subject, **fields)
-    with transaction.atomic():
-        _validate_cm(record)
-        create_record(record, by=by, reason="Concomitant medication recorded")
-    return record
+    return _CM.enter(by=by, subject=subject, fields=fields)
 
 
 @retry_on_conflict
@@ -925,18 +939,9 @@ def concomitant_medication_update(
     *, by, medication: ConcomitantMedication, changes: dict, reason: str, expected_version
 ) -> ConcomitantMedication:
     """Correct a medication (coding it to ATC later is a correction with a reason)."""
-    subject = medication.subject
-    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
-    _editable(changes, set(CM_FIELDS))
-    with transaction.atomic():
-        return update_record(
-            medication,
-            by=by,
-            changes=changes,
-            reason=reason,
-            expected_version=expected_version,
-            validate=_validate_cm,
-        )
+    return _CM.correct(
+        medication, by=by, changes=changes, reason=reason, expected_version=expected_version
+    )
 
 
 @retry_on_conflict
@@ -1023,34 +1028,22 @@ def _validate_mh(record: MedicalHistory) -> None:
     errors.raise_any()
 
 
+_MH = _Form(MedicalHistory, MH_FIELDS, _validate_mh, "Medical history recorded")
+
+
 @retry_on_conflict
 def medical_history_record(*, by, subject: Subject, **fields) -> MedicalHistory:
     """Record a medical history condition, with its grade at the first dose when ongoing."""
-    _subject_for_entry(subject, by)
-    _editable(fields, set(MH_FIELDS))
-    record = MedicalHistory(subject=subject, **fields)
-    with transaction.atomic():
-        _validate_mh(record)
-        create_record(record, by=by, reason="Medical history recorded")
-    return record
+    return _MH.enter(by=by, subject=subject, fields=fields)
 
 
 @retry_on_conflict
 def medical_history_update(
     *, by, condition: MedicalHistory, changes: dict, reason: str, expected_version
 ) -> MedicalHistory:
-    subject = condition.subject
-    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
-    _editable(changes, set(MH_FIELDS))
-    with transaction.atomic():
-        return update_record(
-            condition,
-            by=by,
-            changes=changes,
-            reason=reason,
-            expected_version=expected_version,
-            validate=_validate_mh,
-        )
+    return _MH.correct(
+        condition, by=by, changes=changes, reason=reason, expected_version=expected_version
+    )
 
 
 @retry_on_conflict
@@ -1132,34 +1125,24 @@ def _validate_survival(record: SurvivalContact) -> None:
     errors.raise_any()
 
 
+_SURVIVAL = _Form(
+    SurvivalContact, SURVIVAL_FIELDS, _validate_survival, "Survival contact recorded", at_visit=True
+)
+
+
 @retry_on_conflict
 def survival_contact_record(*, by, subject: Subject, visit: Visit, **fields) -> SurvivalContact:
     """Record a survival follow-up contact at its visit."""
-    _subject_for_entry(subject, by)
-    _editable(fields, set(SURVIVAL_FIELDS))
-    record = SurvivalContact(subject=subject, visit=visit, **fields)
-    with transaction.atomic():
-        _validate_survival(record)
-        create_record(record, by=by, reason="Survival contact recorded")
-    return record
+    return _SURVIVAL.enter(by=by, subject=subject, visit=visit, fields=fields)
 
 
 @retry_on_conflict
 def survival_contact_update(
     *, by, contact: SurvivalContact, changes: dict, reason: str, expected_version
 ) -> SurvivalContact:
-    subject = contact.subject
-    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
-    _editable(changes, set(SURVIVAL_FIELDS) | {"visit"})
-    with transaction.atomic():
-        return update_record(
-            contact,
-            by=by,
-            changes=changes,
-            reason=reason,
-            expected_version=expected_version,
-            validate=_validate_survival,
-        )
+    return _SURVIVAL.correct(
+        contact, by=by, changes=changes, reason=reason, expected_version=expected_version
+    )
 
 
 @retry_on_conflict
@@ -1257,35 +1240,29 @@ def _validate_cancer_history(record: CancerHistory) -> None:
     errors.raise_any()
 
 
+# One per subject: the subject's new cancer histories are serialised.
+_CANCER_HISTORY = _Form(
+    CancerHistory,
+    CANCER_HISTORY_FIELDS,
+    _validate_cancer_history,
+    "Cancer history recorded",
+    lock_subject=True,
+)
+
+
 @retry_on_conflict
 def cancer_history_record(*, by, subject: Subject, **fields) -> CancerHistory:
     """Record the subject's cancer history (once; a later change is a correction)."""
-    _subject_for_entry(subject, by)
-    _editable(fields, set(CANCER_HISTORY_FIELDS))
-    record = CancerHistory(subject=subject, **fields)
-    with transaction.atomic():
-        Subject.objects.select_for_update().filter(pk=subject.pk).first()  # one per subject
-        _validate_cancer_history(record)
-        create_record(record, by=by, reason="Cancer history recorded")
-    return record
+    return _CANCER_HISTORY.enter(by=by, subject=subject, fields=fields)
 
 
 @retry_on_conflict
 def cancer_history_update(
     *, by, history: CancerHistory, changes: dict, reason: str, expected_version
 ) -> CancerHistory:
-    subject = history.subject
-    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
-    _editable(changes, set(CANCER_HISTORY_FIELDS))
-    with transaction.atomic():
-        return update_record(
-            history,
-            by=by,
-            changes=changes,
-            reason=reason,
-            expected_version=expected_version,
-            validate=_validate_cancer_history,
-        )
+    return _CANCER_HISTORY.correct(
+        history, by=by, changes=changes, reason=reason, expected_version=expected_version
+    )
 
 
 @retry_on_conflict
@@ -1318,34 +1295,27 @@ def _validate_prior_therapy(record: PriorCancerTherapy) -> None:
     errors.raise_any()
 
 
+_PRIOR_THERAPY = _Form(
+    PriorCancerTherapy,
+    PRIOR_THERAPY_FIELDS,
+    _validate_prior_therapy,
+    "Prior cancer therapy recorded",
+)
+
+
 @retry_on_conflict
 def prior_therapy_record(*, by, subject: Subject, **fields) -> PriorCancerTherapy:
     """Record an anticancer therapy the subject had before the study."""
-    _subject_for_entry(subject, by)
-    _editable(fields, set(PRIOR_THERAPY_FIELDS))
-    record = PriorCancerTherapy(subject=subject, **fields)
-    with transaction.atomic():
-        _validate_prior_therapy(record)
-        create_record(record, by=by, reason="Prior cancer therapy recorded")
-    return record
+    return _PRIOR_THERAPY.enter(by=by, subject=subject, fields=fields)
 
 
 @retry_on_conflict
 def prior_therapy_update(
     *, by, therapy: PriorCancerTherapy, changes: dict, reason: str, expected_version
 ) -> PriorCancerTherapy:
-    subject = therapy.subject
-    require(by, Capability.EDIT_DATA, study_id=subject.study_id, site_id=subject.site_id)
-    _editable(changes, set(PRIOR_THERAPY_FIELDS))
-    with transaction.atomic():
-        return update_record(
-            therapy,
-            by=by,
-            changes=changes,
-            reason=reason,
-            expected_version=expected_version,
-            validate=_validate_prior_therapy,
-        )
+    return _PRIOR_THERAPY.correct(
+        therapy, by=by, changes=changes, reason=reason, expected_version=expected_version
+    )
 
 
 @retry_on_conflict

@@ -178,74 +178,40 @@ def _form_page(
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def vital_signs_new(request, pk: int):
-    return _form_page(
-        request,
-        pk,
-        form_class=VitalSignsForm,
-        service=services.vital_signs_record,
-        template="visits/form.html",
-        title="Vital signs",
-    )
+def _form_view(form_class, service, title: str, extra=None):
+    """The page entering one form at a visit (`_form_page`): each form names its own form
+    class, service and title."""
 
+    @login_required
+    @require_http_methods(["GET", "POST"])
+    def view(request, pk: int):
+        return _form_page(
+            request,
+            pk,
+            form_class=form_class,
+            service=service,
+            template="visits/form.html",
+            title=title,
+            extra=extra,
+        )
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def lab_new(request, pk: int):
-    return _form_page(
-        request,
-        pk,
-        form_class=LabResultForm,
-        service=services.lab_result_record,
-        template="visits/form.html",
-        title="Lab result",
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def ecog_new(request, pk: int):
-    return _form_page(
-        request,
-        pk,
-        form_class=EcogForm,
-        service=services.ecog_record,
-        template="visits/form.html",
-        title="ECOG performance status",
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def ecg_new(request, pk: int):
-    return _form_page(
-        request,
-        pk,
-        form_class=EcgForm,
-        service=services.ecg_record,
-        template="visits/form.html",
-        title="12-lead ECG",
-    )
+    return view
 
 
 def _subject_events(request, subject) -> dict:
     return {"events": restrict(AdverseEvent.objects.filter(subject=subject), request.user)}
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def survival_new(request, pk: int):
-    return _form_page(
-        request,
-        pk,
-        form_class=SurvivalContactForm,
-        service=services.survival_contact_record,
-        template="visits/form.html",
-        title="Survival follow-up contact",
-        extra=_subject_events,
-    )
+vital_signs_new = _form_view(VitalSignsForm, services.vital_signs_record, "Vital signs")
+lab_new = _form_view(LabResultForm, services.lab_result_record, "Lab result")
+ecog_new = _form_view(EcogForm, services.ecog_record, "ECOG performance status")
+ecg_new = _form_view(EcgForm, services.ecg_record, "12-lead ECG")
+survival_new = _form_view(
+    SurvivalContactForm,
+    services.survival_contact_record,
+    "Survival follow-up contact",
+    extra=_subject_events,
+)
 
 
 @login_required

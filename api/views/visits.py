@@ -3,6 +3,8 @@ and the subject's medications, medical and cancer history and prior cancer thera
 `updated_since`, history and CSV like every clinical resource, and written by integrations
 through the same services as the pages (visits/services.py), with `by=request.user`."""
 
+from typing import Any
+
 from django.db.models import F
 from django_filters import ChoiceFilter
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -85,6 +87,12 @@ def _void(summary, response):
 
 # --- Serializers (rows) ---
 
+# The columns every row starts with: the record, its study, site and subject; a form entered
+# at a visit adds the visit. Each serializer lists only its own columns after them: the fields
+# entered (the service's `*_FIELDS`, which its correction input takes too), then what is derived.
+SUBJECT_ROW = ("id", "study", "site", "site_number", "subject", "subject_number")
+VISIT_ROW = (*SUBJECT_ROW, "visit", "visit_code")
+
 
 class VisitColumns(serializers.Serializer):
     visit_code = serializers.CharField(source="api_visit_code", read_only=True)
@@ -97,16 +105,9 @@ class VisitSerializer(ClinicalRecordFields, SubjectColumns, serializers.ModelSer
     class Meta:
         model = Visit
         fields = [
-            "id",
-            "study",
-            "site",
-            "site_number",
-            "subject",
-            "subject_number",
+            *SUBJECT_ROW,
             "code",
-            "visit_date",
-            "not_done",
-            "not_done_reason",
+            *services.VISIT_FIELDS,
             *ClinicalRecordFields.AUDIT_FIELDS,
         ]
 
@@ -117,14 +118,7 @@ class VitalSignsSerializer(
     class Meta:
         model = VitalSigns
         fields = [
-            "id",
-            "study",
-            "site",
-            "site_number",
-            "subject",
-            "subject_number",
-            "visit",
-            "visit_code",
+            *VISIT_ROW,
             "measured_on",
             "timepoint",
             "systolic_bp",
@@ -149,22 +143,8 @@ class LabResultSerializer(
     class Meta:
         model = LabResult
         fields = [
-            "id",
-            "study",
-            "site",
-            "site_number",
-            "subject",
-            "subject_number",
-            "visit",
-            "visit_code",
-            "sampled_on",
-            "test",
-            "value",
-            "unit",
-            "normal_low",
-            "normal_high",
-            "clinically_significant",
-            "symptomatic",
+            *VISIT_ROW,
+            *services.LAB_FIELDS,
             "standard_value",
             "standard_unit",
             "reference_flag",
@@ -186,14 +166,7 @@ class EcogSerializer(
     class Meta:
         model = EcogAssessment
         fields = [
-            "id",
-            "study",
-            "site",
-            "site_number",
-            "subject",
-            "subject_number",
-            "visit",
-            "visit_code",
+            *VISIT_ROW,
             "assessed_on",
             "status",
             *ClinicalRecordFields.AUDIT_FIELDS,
@@ -208,28 +181,8 @@ class EcgSerializer(
     class Meta:
         model = EcgAssessment
         fields = [
-            "id",
-            "study",
-            "site",
-            "site_number",
-            "subject",
-            "subject_number",
-            "visit",
-            "visit_code",
-            "recorded_on",
-            "timepoint",
-            "qt_ms_1",
-            "rr_ms_1",
-            "heart_rate_1",
-            "qt_ms_2",
-            "rr_ms_2",
-            "heart_rate_2",
-            "qt_ms_3",
-            "rr_ms_3",
-            "heart_rate_3",
-            "pr_ms",
-            "qrs_ms",
-            "interpretation",
+            *VISIT_ROW,
+            *services.ECG_FIELDS,
             "qtcf_ms",
             "qtcf_replicates",
             "baseline_qtcf_ms",
@@ -255,16 +208,19 @@ class VisitFilterSet(VisitFormFilterSet):
         fields: list[str] = []
 
 
-class VitalSignsFilterSet(VisitFormFilterSet):
+class AtVisitFilterSet(VisitFormFilterSet):
+    """A form entered at a visit: also filtered by its visit."""
+
     visit = id_filter("visit_id", "Only this visit's records (id).")
 
+
+class VitalSignsFilterSet(AtVisitFilterSet):
     class Meta:
         model = VitalSigns
         fields: list[str] = []
 
 
-class LabResultFilterSet(VisitFormFilterSet):
-    visit = id_filter("visit_id", "Only this visit's records (id).")
+class LabResultFilterSet(AtVisitFilterSet):
     test = ChoiceFilter(choices=LAB_TEST_CHOICES)
     sampled_from = DateFilter(
         field_name="sampled_on", lookup_expr="gte", label="Sampled on or after this date."
@@ -278,17 +234,13 @@ class LabResultFilterSet(VisitFormFilterSet):
         fields: list[str] = []
 
 
-class EcogFilterSet(VisitFormFilterSet):
-    visit = id_filter("visit_id", "Only this visit's records (id).")
-
+class EcogFilterSet(AtVisitFilterSet):
     class Meta:
         model = EcogAssessment
         fields: list[str] = []
 
 
-class EcgFilterSet(VisitFormFilterSet):
-    visit = id_filter("visit_id", "Only this visit's records (id).")
-
+class EcgFilterSet(AtVisitFilterSet):
     class Meta:
         model = EcgAssessment
         fields: list[str] = []
@@ -418,6 +370,21 @@ class EcgUpdateInput(CorrectionInput, EcgFields):
 # --- Views ---
 
 
+# A record of the subject's: each resource names its model, serializer, inputs and services;
+# rows are annotated with the subject's columns and created by `create_service(by=user, **input)`.
+# (Comments, not docstrings: the OpenAPI document takes a view's docstring as its description.)
+class SubjectRecordViewSet(HistoryMixin, ClinicalWriteViewSet):
+    record_model: Any = None
+    annotations: dict[str, Any] = SubjectColumns.ANNOTATIONS
+    create_service: Any = None  # staticmethod(services.<record>_record)
+
+    def base_queryset(self):
+        return self.record_model.all_objects.annotate(**self.annotations)
+
+    def service_create(self, data):
+        return self.create_service(by=self.request.user, **data)
+
+
 @extend_schema_view(
     list=extend_schema(summary="Visits recorded (done on a date, or not done)"),
     retrieve=extend_schema(summary="A visit"),
@@ -432,7 +399,8 @@ class EcgUpdateInput(CorrectionInput, EcgFields):
     partial_update=_correct("Correct a visit", VisitUpdateInput, VisitSerializer),
     destroy=_void("Void a visit recorded in error (its forms first)", VisitSerializer),
 )
-class VisitViewSet(HistoryMixin, ClinicalWriteViewSet):
+class VisitViewSet(SubjectRecordViewSet):
+    record_model = Visit
     serializer_class = VisitSerializer
     filterset_class = VisitFilterSet
     create_input = VisitCreateInput
@@ -441,17 +409,17 @@ class VisitViewSet(HistoryMixin, ClinicalWriteViewSet):
     record_argument = "visit"
     update_service = staticmethod(services.visit_update)
     void_service = staticmethod(services.visit_void)
+    create_service = staticmethod(services.visit_record)
 
-    def base_queryset(self):
-        return Visit.all_objects.annotate(**SubjectColumns.ANNOTATIONS)
+
+# A form entered at a visit: rows carry the visit's code too, and the input names the visit
+# (the subject is the visit's).
+class VisitFormViewSet(SubjectRecordViewSet):
+    annotations = VISIT_ANNOTATIONS
 
     def service_create(self, data):
-        return services.visit_record(by=self.request.user, **data)
-
-
-def _form_create(service, by, data):
-    visit = data.pop("visit")
-    return service(by=by, subject=visit.subject, visit=visit, **data)
+        visit = data.pop("visit")
+        return self.create_service(by=self.request.user, subject=visit.subject, visit=visit, **data)
 
 
 @extend_schema_view(
@@ -468,7 +436,8 @@ def _form_create(service, by, data):
     partial_update=_correct("Correct vital signs", VitalSignsUpdateInput, VitalSignsSerializer),
     destroy=_void("Void vital signs entered in error", VitalSignsSerializer),
 )
-class VitalSignsViewSet(HistoryMixin, ClinicalWriteViewSet):
+class VitalSignsViewSet(VisitFormViewSet):
+    record_model = VitalSigns
     serializer_class = VitalSignsSerializer
     filterset_class = VitalSignsFilterSet
     create_input = VitalSignsCreateInput
@@ -477,12 +446,7 @@ class VitalSignsViewSet(HistoryMixin, ClinicalWriteViewSet):
     record_argument = "vital_signs"
     update_service = staticmethod(services.vital_signs_update)
     void_service = staticmethod(services.vital_signs_void)
-
-    def base_queryset(self):
-        return VitalSigns.all_objects.annotate(**VISIT_ANNOTATIONS)
-
-    def service_create(self, data):
-        return _form_create(services.vital_signs_record, self.request.user, data)
+    create_service = staticmethod(services.vital_signs_record)
 
 
 @extend_schema_view(
@@ -500,7 +464,8 @@ class VitalSignsViewSet(HistoryMixin, ClinicalWriteViewSet):
     partial_update=_correct("Correct a lab result", LabUpdateInput, LabResultSerializer),
     destroy=_void("Void a lab result entered in error", LabResultSerializer),
 )
-class LabResultViewSet(HistoryMixin, ClinicalWriteViewSet):
+class LabResultViewSet(VisitFormViewSet):
+    record_model = LabResult
     serializer_class = LabResultSerializer
     filterset_class = LabResultFilterSet
     create_input = LabCreateInput
@@ -509,12 +474,7 @@ class LabResultViewSet(HistoryMixin, ClinicalWriteViewSet):
     record_argument = "lab_result"
     update_service = staticmethod(services.lab_result_update)
     void_service = staticmethod(services.lab_result_void)
-
-    def base_queryset(self):
-        return LabResult.all_objects.annotate(**VISIT_ANNOTATIONS)
-
-    def service_create(self, data):
-        return _form_create(services.lab_result_record, self.request.user, data)
+    create_service = staticmethod(services.lab_result_record)
 
     @_write(
         "Report the graded abnormality as an adverse event",
@@ -545,7 +505,8 @@ class LabResultViewSet(HistoryMixin, ClinicalWriteViewSet):
     partial_update=_correct("Correct an ECOG assessment", EcogUpdateInput, EcogSerializer),
     destroy=_void("Void an ECOG assessment entered in error", EcogSerializer),
 )
-class EcogViewSet(HistoryMixin, ClinicalWriteViewSet):
+class EcogViewSet(VisitFormViewSet):
+    record_model = EcogAssessment
     serializer_class = EcogSerializer
     filterset_class = EcogFilterSet
     create_input = EcogCreateInput
@@ -554,12 +515,7 @@ class EcogViewSet(HistoryMixin, ClinicalWriteViewSet):
     record_argument = "ecog"
     update_service = staticmethod(services.ecog_update)
     void_service = staticmethod(services.ecog_void)
-
-    def base_queryset(self):
-        return EcogAssessment.all_objects.annotate(**VISIT_ANNOTATIONS)
-
-    def service_create(self, data):
-        return _form_create(services.ecog_record, self.request.user, data)
+    create_service = staticmethod(services.ecog_record)
 
 
 @extend_schema_view(
@@ -576,7 +532,8 @@ class EcogViewSet(HistoryMixin, ClinicalWriteViewSet):
     partial_update=_correct("Correct an ECG", EcgUpdateInput, EcgSerializer),
     destroy=_void("Void an ECG entered in error", EcgSerializer),
 )
-class EcgViewSet(HistoryMixin, ClinicalWriteViewSet):
+class EcgViewSet(VisitFormViewSet):
+    record_model = EcgAssessment
     serializer_class = EcgSerializer
     filterset_class = EcgFilterSet
     create_input = EcgCreateInput
@@ -585,12 +542,7 @@ class EcgViewSet(HistoryMixin, ClinicalWriteViewSet):
     record_argument = "ecg"
     update_service = staticmethod(services.ecg_update)
     void_service = staticmethod(services.ecg_void)
-
-    def base_queryset(self):
-        return EcgAssessment.all_objects.annotate(**VISIT_ANNOTATIONS)
-
-    def service_create(self, data):
-        return _form_create(services.ecg_record, self.request.user, data)
+    create_service = staticmethod(services.ecg_record)
 
 
 class ConcomitantMedicationSerializer(
@@ -599,23 +551,8 @@ class ConcomitantMedicationSerializer(
     class Meta:
         model = ConcomitantMedication
         fields = [
-            "id",
-            "study",
-            "site",
-            "site_number",
-            "subject",
-            "subject_number",
-            "medication",
-            "atc_code",
-            "indication",
-            "adverse_event",
-            "dose",
-            "dose_unit",
-            "frequency",
-            "route",
-            "start_date",
-            "end_date",
-            "ongoing",
+            *SUBJECT_ROW,
+            *services.CM_FIELDS,
             *ClinicalRecordFields.AUDIT_FIELDS,
         ]
 
@@ -668,7 +605,8 @@ class ConcomitantMedicationUpdateInput(CorrectionInput, ConcomitantMedicationFie
     ),
     destroy=_void("Void a medication entered in error", ConcomitantMedicationSerializer),
 )
-class ConcomitantMedicationViewSet(HistoryMixin, ClinicalWriteViewSet):
+class ConcomitantMedicationViewSet(SubjectRecordViewSet):
+    record_model = ConcomitantMedication
     serializer_class = ConcomitantMedicationSerializer
     filterset_class = ConcomitantMedicationFilterSet
     create_input = ConcomitantMedicationCreateInput
@@ -677,12 +615,7 @@ class ConcomitantMedicationViewSet(HistoryMixin, ClinicalWriteViewSet):
     record_argument = "medication"
     update_service = staticmethod(services.concomitant_medication_update)
     void_service = staticmethod(services.concomitant_medication_void)
-
-    def base_queryset(self):
-        return ConcomitantMedication.all_objects.annotate(**SubjectColumns.ANNOTATIONS)
-
-    def service_create(self, data):
-        return services.concomitant_medication_record(by=self.request.user, **data)
+    create_service = staticmethod(services.concomitant_medication_record)
 
 
 class MedicalHistorySerializer(ClinicalRecordFields, SubjectColumns, serializers.ModelSerializer):
@@ -694,12 +627,7 @@ class MedicalHistorySerializer(ClinicalRecordFields, SubjectColumns, serializers
     class Meta:
         model = MedicalHistory
         fields = [
-            "id",
-            "study",
-            "site",
-            "site_number",
-            "subject",
-            "subject_number",
+            *SUBJECT_ROW,
             "term",
             "ctcae_term",
             "meddra_code",
@@ -765,7 +693,13 @@ class MedicalHistoryUpdateInput(CorrectionInput, MedicalHistoryFields):
     ),
     destroy=_void("Void a condition entered in error", MedicalHistorySerializer),
 )
-class MedicalHistoryViewSet(HistoryMixin, ClinicalWriteViewSet):
+class MedicalHistoryViewSet(SubjectRecordViewSet):
+    record_model = MedicalHistory
+    annotations = {
+        **SubjectColumns.ANNOTATIONS,
+        "api_term": F("ctcae_term__term"),
+        "api_meddra_code": F("ctcae_term__meddra_code"),
+    }
     serializer_class = MedicalHistorySerializer
     filterset_class = MedicalHistoryFilterSet
     create_input = MedicalHistoryCreateInput
@@ -774,16 +708,7 @@ class MedicalHistoryViewSet(HistoryMixin, ClinicalWriteViewSet):
     record_argument = "condition"
     update_service = staticmethod(services.medical_history_update)
     void_service = staticmethod(services.medical_history_void)
-
-    def base_queryset(self):
-        return MedicalHistory.all_objects.annotate(
-            **SubjectColumns.ANNOTATIONS,
-            api_term=F("ctcae_term__term"),
-            api_meddra_code=F("ctcae_term__meddra_code"),
-        )
-
-    def service_create(self, data):
-        return services.medical_history_record(by=self.request.user, **data)
+    create_service = staticmethod(services.medical_history_record)
 
 
 class SurvivalContactSerializer(
@@ -792,30 +717,13 @@ class SurvivalContactSerializer(
     class Meta:
         model = SurvivalContact
         fields = [
-            "id",
-            "study",
-            "site",
-            "site_number",
-            "subject",
-            "subject_number",
-            "visit",
-            "visit_code",
-            "contact_date",
-            "status",
-            "last_known_alive",
-            "new_therapy",
-            "new_therapy_regimen",
-            "new_therapy_start",
-            "cause_of_death",
-            "cause_adverse_event",
-            "cause_other",
+            *VISIT_ROW,
+            *services.SURVIVAL_FIELDS,
             *ClinicalRecordFields.AUDIT_FIELDS,
         ]
 
 
-class SurvivalContactFilterSet(VisitFormFilterSet):
-    visit = id_filter("visit_id", "Only this visit's records (id).")
-
+class SurvivalContactFilterSet(AtVisitFilterSet):
     class Meta:
         model = SurvivalContact
         fields: list[str] = []
@@ -859,7 +767,8 @@ class SurvivalContactUpdateInput(CorrectionInput, SurvivalContactFields):
     ),
     destroy=_void("Void a survival contact entered in error", SurvivalContactSerializer),
 )
-class SurvivalContactViewSet(HistoryMixin, ClinicalWriteViewSet):
+class SurvivalContactViewSet(VisitFormViewSet):
+    record_model = SurvivalContact
     serializer_class = SurvivalContactSerializer
     filterset_class = SurvivalContactFilterSet
     create_input = SurvivalContactCreateInput
@@ -868,12 +777,7 @@ class SurvivalContactViewSet(HistoryMixin, ClinicalWriteViewSet):
     record_argument = "contact"
     update_service = staticmethod(services.survival_contact_update)
     void_service = staticmethod(services.survival_contact_void)
-
-    def base_queryset(self):
-        return SurvivalContact.all_objects.annotate(**VISIT_ANNOTATIONS)
-
-    def service_create(self, data):
-        return _form_create(services.survival_contact_record, self.request.user, data)
+    create_service = staticmethod(services.survival_contact_record)
 
 
 # --- Cancer history and prior anticancer therapy (docs/visits.md §11) ---
@@ -894,23 +798,8 @@ class CancerHistorySerializer(ClinicalRecordFields, SubjectColumns, serializers.
     class Meta:
         model = CancerHistory
         fields = [
-            "id",
-            "study",
-            "site",
-            "site_number",
-            "subject",
-            "subject_number",
-            "primary_site",
-            "histology",
-            "diagnosis_date",
-            "stage_at_diagnosis",
-            "tnm_at_diagnosis",
-            "stage_at_entry",
-            "tnm_at_entry",
-            "advanced_disease_date",
-            "metastatic_sites",
-            "metastatic_sites_other",
-            "no_prior_therapy",
+            *SUBJECT_ROW,
+            *services.CANCER_HISTORY_FIELDS,
             *ClinicalRecordFields.AUDIT_FIELDS,
         ]
 
@@ -965,7 +854,8 @@ class CancerHistoryUpdateInput(CorrectionInput, CancerHistoryFields):
     ),
     destroy=_void("Void a cancer history entered in error", CancerHistorySerializer),
 )
-class CancerHistoryViewSet(HistoryMixin, ClinicalWriteViewSet):
+class CancerHistoryViewSet(SubjectRecordViewSet):
+    record_model = CancerHistory
     serializer_class = CancerHistorySerializer
     filterset_class = CancerHistoryFilterSet
     create_input = CancerHistoryCreateInput
@@ -974,33 +864,15 @@ class CancerHistoryViewSet(HistoryMixin, ClinicalWriteViewSet):
     record_argument = "history"
     update_service = staticmethod(services.cancer_history_update)
     void_service = staticmethod(services.cancer_history_void)
-
-    def base_queryset(self):
-        return CancerHistory.all_objects.annotate(**SubjectColumns.ANNOTATIONS)
-
-    def service_create(self, data):
-        return services.cancer_history_record(by=self.request.user, **data)
+    create_service = staticmethod(services.cancer_history_record)
 
 
 class PriorTherapySerializer(ClinicalRecordFields, SubjectColumns, serializers.ModelSerializer):
     class Meta:
         model = PriorCancerTherapy
         fields = [
-            "id",
-            "study",
-            "site",
-            "site_number",
-            "subject",
-            "subject_number",
-            "therapy_type",
-            "treatment",
-            "setting",
-            "line",
-            "start_date",
-            "end_date",
-            "best_response",
-            "stop_reason",
-            "stop_reason_other",
+            *SUBJECT_ROW,
+            *services.PRIOR_THERAPY_FIELDS,
             *ClinicalRecordFields.AUDIT_FIELDS,
         ]
 
@@ -1057,7 +929,8 @@ class PriorTherapyUpdateInput(CorrectionInput, PriorTherapyFields):
     ),
     destroy=_void("Void a prior therapy entered in error", PriorTherapySerializer),
 )
-class PriorTherapyViewSet(HistoryMixin, ClinicalWriteViewSet):
+class PriorTherapyViewSet(SubjectRecordViewSet):
+    record_model = PriorCancerTherapy
     serializer_class = PriorTherapySerializer
     filterset_class = PriorTherapyFilterSet
     create_input = PriorTherapyCreateInput
@@ -1066,9 +939,4 @@ class PriorTherapyViewSet(HistoryMixin, ClinicalWriteViewSet):
     record_argument = "therapy"
     update_service = staticmethod(services.prior_therapy_update)
     void_service = staticmethod(services.prior_therapy_void)
-
-    def base_queryset(self):
-        return PriorCancerTherapy.all_objects.annotate(**SubjectColumns.ANNOTATIONS)
-
-    def service_create(self, data):
-        return services.prior_therapy_record(by=self.request.user, **data)
+    create_service = staticmethod(services.prior_therapy_record)
