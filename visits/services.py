@@ -9,7 +9,7 @@ core.records, which keeps the audit trail.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -640,6 +640,7 @@ def lab_result_report_adverse_event(
     resolution_date: date | None = None,
     serious: bool = False,
     seriousness: tuple[str, ...] = (),
+    sae_awareness_at: datetime | None = None,
     dlt_investigator: bool = False,
 ) -> AdverseEvent:
     """Report the adverse event a graded lab result is, as the site confirmed it, and link the
@@ -673,6 +674,7 @@ def lab_result_report_adverse_event(
             resolution_date=resolution_date,
             serious=serious,
             seriousness=seriousness,
+            sae_awareness_at=sae_awareness_at,
             dlt_investigator=dlt_investigator,
         )
         update_record(
