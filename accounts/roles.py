@@ -43,7 +43,8 @@ class Capability(StrEnum):
     VIEW = "view"
     ENTER_DATA = "enter_data"  # screening, consent, enrollment, doses, adverse events
     EDIT_DATA = "edit_data"  # corrections with a reason, voids
-    ASSESS_DLT = "assess_dlt"  # the investigator's DLT call
+    ASSESS_DLT = "assess_dlt"  # the investigator's DLT call (a coordinator proposes it)
+    ATTEST_DLT = "attest_dlt"  # the investigator attests the DLT call (docs/safety.md §8)
     ADJUDICATE_DLT = "adjudicate_dlt"  # the committee's DLT call
     SIGN_COMMITTEE_DECISION = "sign_committee_decision"
     CONFIGURE_STUDY = "configure_study"
@@ -73,6 +74,7 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.ENTER_DATA,
             Capability.EDIT_DATA,
             Capability.ASSESS_DLT,
+            Capability.ATTEST_DLT,
             Capability.ANSWER_QUERIES,
             Capability.SIGN_CASEBOOK,
         }

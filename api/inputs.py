@@ -5,7 +5,7 @@ integration that misspells `grade` must hear about it, not lose the value."""
 
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, time
 
 from rest_framework import serializers
 
@@ -51,6 +51,21 @@ class IsoDateField(serializers.DateField):
             return date.fromisoformat(value.strip())
         except ValueError:
             self.fail("invalid", format="YYYY-MM-DD")
+
+
+LOCAL_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]", re.ASCII)
+
+
+class LocalTimeField(serializers.TimeField):
+    """A local time of day at the site, to the minute, as HH:MM (no offset: the site's
+    timezone gives it its place, with the date it goes with)."""
+
+    default_error_messages = {"invalid": "Give the site's local time as HH:MM, e.g. 09:30."}
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not LOCAL_TIME.fullmatch(value.strip()):
+            self.fail("invalid", format="HH:MM")
+        return time.fromisoformat(value.strip())
 
 
 class AsciiIntegerField(serializers.IntegerField):
@@ -373,8 +388,27 @@ class AdverseEventFields(StrictInput):
         min_value=1, max_value=5, help_text="CTCAE grade; only grades the term defines."
     )
     onset_date = day_field()
+    onset_time = LocalTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Site local time of onset (HH:MM), when known (docs/safety.md §3).",
+    )
+    baseline_grade = AsciiIntegerField(
+        min_value=1,
+        max_value=4,
+        required=False,
+        allow_null=True,
+        help_text="For a pre-existing condition, its grade before the first dose; a grade the "
+        "term defines, not above the event's grade.",
+    )
     resolution_date = day_field(required=False, allow_null=True)
     serious = serializers.BooleanField(required=False)
+    sae_awareness_at = AwareDateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When the site became aware of the SAE (with its UTC offset); required when "
+        "serious: the 24-hour reporting clock starts then.",
+    )
     serious_death = _criterion()
     serious_life_threatening = _criterion()
     serious_hospitalisation = _criterion()
@@ -395,6 +429,11 @@ class AdverseEventCreateInput(AdverseEventFields):
 
 class AdverseEventUpdateInput(CorrectionInput, AdverseEventFields):
     editable_fields = safety_services.EDITABLE_FIELDS
+
+
+class AdverseEventAttestInput(StrictInput):
+    """The investigator attests the event's DLT call (docs/safety.md §8): nothing to send but
+    the version seen (If-Match)."""
 
 
 # --- Tokens ---

@@ -66,6 +66,7 @@ _DATETIME = (
     'THEN \'YYYY-MM-DD"T"HH24:MI:SS"Z"\' ELSE \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\' END)'
 )
 _DATE = "TO_CHAR({0}, 'YYYY-MM-DD')"
+_TIME = "TO_CHAR({0}, 'HH24:MI')"  # a local time of day to the minute (api/serializers.py)
 
 
 def _neutralised(text: str) -> str:
@@ -80,6 +81,7 @@ CSV_CELLS = {
     "text": _neutralised("{0}"),
     "boolean": "CASE WHEN {0} THEN 'true' WHEN NOT {0} THEN 'false' END",
     "date": _DATE,
+    "time": _TIME,
     "datetime": _DATETIME,
     "decimal": _neutralised("({0})::text"),
 }
@@ -88,6 +90,7 @@ JSON_VALUES = {
     "text": "COALESCE(TO_JSON({0})::text, 'null')",
     "boolean": "CASE WHEN {0} THEN 'true' WHEN NOT {0} THEN 'false' ELSE 'null' END",
     "date": f"COALESCE('\"' || {_DATE} || '\"', 'null')",
+    "time": f"COALESCE('\"' || {_TIME} || '\"', 'null')",
     "datetime": f"COALESCE('\"' || {_DATETIME} || '\"', 'null')",
     "decimal": "COALESCE('\"' || ({0})::text || '\"', 'null')",
 }
@@ -149,6 +152,9 @@ def _kind(field, column: str, convert, model_field) -> str | None:
         return "datetime" if utc and column == "DateTimeField" else None
     if isinstance(field, serializers.DateField):
         return "date" if column == "DateField" else None
+    if isinstance(field, serializers.TimeField):
+        minutes = getattr(convert, "__name__", "") == "_minutes"
+        return "time" if minutes and column == "TimeField" else None
     if isinstance(field, serializers.DecimalField):
         # The stored scale is the API's: numeric(p, s)::text has exactly DRF's digits.
         same = (

@@ -59,6 +59,8 @@ class FlatRowSerializer(serializers.ModelSerializer):
                     plan.append((field.field_name, field.source, field.to_representation))
                 elif isinstance(field, serializers.DateField):
                     plan.append((field.field_name, field.source, _isoformat))
+                elif isinstance(field, serializers.TimeField):
+                    plan.append((field.field_name, field.source, _minutes))
                 elif isinstance(field, serializers.RelatedField | serializers.ModelField):
                     plan.append((field.field_name, None, field))
                 else:
@@ -83,6 +85,11 @@ class FlatRowSerializer(serializers.ModelSerializer):
 
 def _isoformat(value):
     return value.isoformat()
+
+
+def _minutes(value):
+    """A local time of day as HH:MM (api/pg_copy.py writes the same in SQL)."""
+    return value.strftime("%H:%M")
 
 
 def _utc_output(field) -> bool:
@@ -352,6 +359,27 @@ class AdverseEventSerializer(ClinicalRecordFields, SubjectColumns, FlatRowSerial
         source="api_soc", read_only=True, help_text="CTCAE v5.0 system organ class."
     )
     ctcae_version = serializers.CharField(source="api_ctcae_version", read_only=True)
+    onset_time = serializers.TimeField(
+        read_only=True,
+        allow_null=True,
+        format="%H:%M",
+        help_text="Site local time of onset (HH:MM); null when not known.",
+    )
+    sae_reported_late = serializers.BooleanField(
+        read_only=True,
+        help_text="Serious, and entered more than 24 hours after the site became aware "
+        "(docs/safety.md §4).",
+    )
+    dlt_attested_by = serializers.CharField(
+        source="api_dlt_attested_by",
+        read_only=True,
+        allow_null=True,
+        help_text="The investigator who attested the DLT call (username); null until attested.",
+    )
+    dlt_awaiting_attestation = serializers.BooleanField(
+        read_only=True,
+        help_text="A DLT call proposed, awaiting investigator attestation (docs/safety.md §8).",
+    )
 
     class Meta:
         model = AdverseEvent
@@ -367,9 +395,12 @@ class AdverseEventSerializer(ClinicalRecordFields, SubjectColumns, FlatRowSerial
             "meddra_code",
             "soc",
             "ctcae_version",
+            "meddra_version",
             "verbatim_term",
             "grade",
             "onset_date",
+            "onset_time",
+            "baseline_grade",
             "resolution_date",
             "serious",
             "serious_death",
@@ -378,10 +409,16 @@ class AdverseEventSerializer(ClinicalRecordFields, SubjectColumns, FlatRowSerial
             "serious_disability",
             "serious_congenital_anomaly",
             "serious_important_medical_event",
+            "sae_awareness_at",
+            "sae_reported_at",
+            "sae_reported_late",
             "relationship",
             "action_taken",
             "outcome",
             "dlt_investigator",
+            "dlt_attested_by",
+            "dlt_attested_at",
+            "dlt_awaiting_attestation",
             "dlt_adjudicated",
             "dlt_adjudicated_at",
             "dlt_adjudication_note",

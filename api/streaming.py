@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -26,13 +26,28 @@ from rest_framework.exceptions import ValidationError
 from api import pg_copy
 from api.renderers import cell
 from core.exports import FORMULA_STARTS, neutralise
+from safety.models import SAE_REPORTING_CLOCK
 
 CHUNK_SIZE = 2000
 FLUSH_ROWS = 500
 
 # Model properties the serializers read, as the database expression that gives the same value.
 PROPERTY_EXPRESSIONS = {
-    "is_voided": lambda: ExpressionWrapper(Q(voided_at__isnull=False), output_field=BooleanField())
+    "is_voided": lambda: ExpressionWrapper(Q(voided_at__isnull=False), output_field=BooleanField()),
+    # safety.models.AdverseEvent.sae_reported_late (docs/safety.md §4)
+    "sae_reported_late": lambda: ExpressionWrapper(
+        Q(
+            serious=True,
+            sae_awareness_at__isnull=False,
+            sae_reported_at__isnull=False,
+            sae_reported_at__gt=F("sae_awareness_at") + SAE_REPORTING_CLOCK,
+        ),
+        output_field=BooleanField(),
+    ),
+    # safety.models.AdverseEvent.dlt_awaiting_attestation (docs/safety.md §8)
+    "dlt_awaiting_attestation": lambda: ExpressionWrapper(
+        Q(dlt_investigator=True, dlt_attested_at__isnull=True), output_field=BooleanField()
+    ),
 }
 
 

@@ -9,7 +9,7 @@ put the service's answer back on it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,9 +49,28 @@ def date_field(label, *, required=True, help_text=""):
     )
 
 
-def datetime_field(label, *, help_text=""):
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, attrs=None):
+        super().__init__({"step": 60, **(attrs or {})}, format="%H:%M")
+
+
+def time_field(label, *, required=False, help_text=""):
+    """A local time of day to the minute (site time), e.g. an adverse event's onset time."""
+    return forms.TimeField(
+        label=label,
+        required=required,
+        widget=TimeInput(),
+        input_formats=["%H:%M", "%H:%M:%S"],
+        help_text=help_text,
+    )
+
+
+def datetime_field(label, *, required=True, help_text=""):
     return forms.DateTimeField(
         label=label,
+        required=required,
         widget=DateTimeInput(),
         input_formats=[DATETIME_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
         help_text=help_text,
@@ -156,6 +175,8 @@ def _as_widget_value(value, tz: ZoneInfo) -> str | None:
         return value.astimezone(tz).strftime(DATETIME_FORMAT)
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
     if isinstance(value, Decimal):
         return f"{value:f}"
     return str(value)

@@ -9,7 +9,7 @@ cohort open, or the track close. The recommendation and the decision both stay o
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.roles import Capability
@@ -17,6 +17,8 @@ from accounts.scoping import require
 from core.errors import ValidationError, field_error
 from core.events import check_study_writable
 from core.records import check_signing_password, retry_on_conflict, sign_record
+from safety.models import AdverseEvent
+from safety.selectors import AWAITING_ATTESTATION
 from trial.models import Cohort, DoseLevel, EscalationTrack
 
 from . import rules
@@ -135,6 +137,15 @@ def _decide(
     # A locked study database takes no decision (docs/quality.md §5): said before the password
     # is spent; checked again, and held, inside the transaction.
     check_study_writable(track.study_id)
+    # An unattested DLT call in the evidence is refused before the password is spent, and
+    # again inside the transaction (where a superseded recommendation is refused first).
+    if (
+        recommendation is None
+        or Recommendation.objects.filter(
+            pk=recommendation.pk, status=Recommendation.Status.PENDING
+        ).exists()
+    ):
+        _check_dlt_calls_attested(track, target_track)
     if request is not None:
         # Checked before the transaction: a wrong password counts towards the account lockout,
         # and that count must not roll back with the refused decision.
@@ -191,6 +202,7 @@ def _decide_in_transaction(
                 )
         if target_track is not None and target_track.study_id != track.study_id:
             raise field_error("target_track", "That track belongs to another study.", "wrong_study")
+        _check_dlt_calls_attested(track, target_track)
         if new_dose_amount not in (None, ""):
             # An intermediate dose belongs to the track it is given on (a new expansion track
             # names its one level explicitly, so there it stays with the deciding track).
@@ -241,6 +253,47 @@ def _decide_in_transaction(
         if cohort_track.pk != track.pk:
             request_evaluation(cohort_track.pk)
     return decision
+
+
+def _check_dlt_calls_attested(track: EscalationTrack, target_track) -> None:
+    """The committee signs only on attested DLT calls (docs/escalation.md §7): a DLT call a
+    coordinator proposed and the investigator has not attested (docs/safety.md §8) counts as a
+    DLT in the evidence, but no decision is signed on it until the investigator attests it (or
+    the committee adjudicates the event)."""
+    tracks = [t for t in (track, target_track) if t is not None]
+    evidence = Q(subject__cohort__track_id__in=[t.pk for t in tracks])
+    for t in tracks:
+        if (
+            t.phase == EscalationTrack.Phase.EXPANSION
+            and t.lowest_dose_level_id is not None
+            and t.study.expansion_counts_escalation_subjects
+        ):
+            # The escalation subjects an expansion counts are in its evidence too.
+            evidence |= Q(
+                subject__cohort__track__study_id=t.study_id,
+                subject__cohort__track__phase=EscalationTrack.Phase.ESCALATION,
+                subject__cohort__track__regimen_id=t.regimen_id,
+                subject__cohort__dose_level_id=t.lowest_dose_level_id,
+            )
+    waiting = list(
+        AdverseEvent.objects.filter(AWAITING_ATTESTATION, evidence)
+        .select_related("subject", "ctcae_term")
+        .order_by("onset_date", "id")
+    )
+    if not waiting:
+        return
+    events = "; ".join(
+        f"subject {e.subject.subject_number}: {e.ctcae_term.term} grade {e.grade} "
+        f"(onset {e.onset_date:%Y-%m-%d})"
+        for e in waiting
+    )
+    raise field_error(
+        "recommendation",
+        f"The evidence has a DLT call proposed, awaiting investigator attestation ({events}). "
+        "The committee cannot sign a decision until the site's investigator attests the call "
+        "(or corrects it), or the committee adjudicates the event.",
+        "dlt_call_not_attested",
+    )
 
 
 def _intermediate_dose(track, amount, *, by) -> DoseLevel:

@@ -160,6 +160,7 @@ def subject_facts(
                 dlt_adjudicated=event.dlt_adjudicated,
                 term=event.ctcae_term.term,
                 reference=str(event.pk),
+                dlt_attested=not event.dlt_awaiting_attestation,
             )
             for event in subject.adverse_events.all()
         ),
@@ -283,6 +284,11 @@ def facts_as_data(track: rules.Track) -> dict:
                         "related": e.related,
                         "dlt_investigator": e.dlt_investigator,
                         "dlt_adjudicated": e.dlt_adjudicated,
+                        **(
+                            {"dlt_call": "proposed, awaiting investigator attestation"}
+                            if e.awaiting_attestation
+                            else {}
+                        ),
                     }
                     for e in s.adverse_events
                 ],

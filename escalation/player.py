@@ -1,7 +1,7 @@
 """The trial player: a scripted study played through the real services (docs/trial-player.md).
 
 `play_trial(script)` loads the protocol file as a study of its own (a fresh protocol number, so
-no other study is touched), creates a site, a coordinator and a medical monitor, and plays the
+no other study is touched), creates a site, a coordinator, an investigator and a medical monitor, and plays the
 script with the clock moved forward (time-machine) the way `escalation.rules.play` does with the
 rules alone: screen, consent, eligibility, enroll into the open cohort (or as a replacement),
 dose; at the end of the DLT windows, the AEs and the ends of treatment; the monitor confirms each
@@ -181,6 +181,10 @@ class _Player:
             suffix = study.protocol_number.lower()
             self.coordinator = self._user(f"{suffix}-coordinator", "Player", "Coordinator")
             self._member(self.coordinator, Role.COORDINATOR, site=self.site)
+            # The investigator makes the DLT calls: their own entry is attested at once
+            # (docs/safety.md §8), so the committee can sign on them.
+            self.investigator = self._user(f"{suffix}-investigator", "Player", "Investigator")
+            self._member(self.investigator, Role.INVESTIGATOR, site=self.site)
             self.monitor = self._user(f"{suffix}-monitor", "Player", "Monitor")
             self._member(self.monitor, Role.MEDICAL_MONITOR)
 
@@ -357,7 +361,7 @@ class _Player:
 
     def _adverse_event(self, subject, term, grade, first, study_day, *, dlt) -> None:
         adverse_event_report(
-            by=self.coordinator,
+            by=self.investigator if dlt else self.coordinator,
             subject=Subject.objects.select_related("site").get(pk=subject.pk),
             ctcae_term=CtcaeTerm.objects.filter(term=term).order_by("-version").first(),
             verbatim_term=term.lower(),

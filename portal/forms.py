@@ -16,6 +16,7 @@ from core.forms import (
     date_field,
     datetime_field,
     reason_field,
+    time_field,
     version_field,
 )
 from core.records import REASON_MAX_LENGTH
@@ -542,10 +543,29 @@ class AdverseEventForm(CorrectionFields, SiteForm):
         error_messages={"required": "Choose the grade."},
     )
     onset_date = date_field("Onset date")
+    onset_time = time_field(
+        "Onset time (site local time)",
+        help_text="When known. On the day of the first dose it tells whether the event began "
+        "before the infusion started (then it is not treatment-emergent).",
+    )
+    baseline_grade = forms.TypedChoiceField(
+        label="Baseline grade (pre-existing condition)",
+        choices=[("", "None: a new event"), *GRADE_CHOICES[:4]],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text="The condition's grade before the first dose. The event is treatment-emergent "
+        "only if its grade is above it.",
+    )
     resolution_date = date_field(
         "Resolution date", required=False, help_text="Leave empty while the event is ongoing."
     )
     serious = forms.BooleanField(label="Serious adverse event (SAE)", required=False)
+    sae_awareness_at = datetime_field(
+        "SAE: when the site became aware (site local time)",
+        required=False,
+        help_text="Required for a serious event: the 24-hour reporting clock starts then.",
+    )
     relationship = forms.ChoiceField(
         label="Relationship to study drug",
         choices=[("", "Choose\u2026"), *AdverseEvent.Relationship.choices],
@@ -595,11 +615,14 @@ class AdverseEventForm(CorrectionFields, SiteForm):
             "verbatim_term": data["verbatim_term"],
             "grade": data["grade"],
             "onset_date": data["onset_date"],
+            "onset_time": data["onset_time"],
+            "baseline_grade": data["baseline_grade"],
             "resolution_date": data["resolution_date"],
             "relationship": data["relationship"],
             "action_taken": data["action_taken"],
             "outcome": data["outcome"],
             "serious": data["serious"],
+            "sae_awareness_at": data["sae_awareness_at"],
             "seriousness": tuple(n for n in self.SERIOUSNESS if data.get(n)),
             "dlt_investigator": data.get("dlt_investigator", False),
         }

@@ -37,6 +37,7 @@ from escalation.selectors import (
 )
 from portal.timeline import Timeline, build_timeline
 from safety.models import AdverseEvent
+from safety.selectors import emergence_of
 from subjects.models import Subject
 from subjects.selectors import (
     SUBJECT_RELATED,
@@ -409,10 +410,16 @@ def casebook(user, subject: Subject) -> Casebook:
     doses = [d for d in all_doses if d.voided_at is None]
     all_events = list(
         AdverseEvent.all_objects.filter(subject=subject)
-        .select_related("ctcae_term")
+        .select_related("ctcae_term", "dlt_attested_by")
         .order_by("onset_date", "id")
     )
     events = [e for e in all_events if e.voided_at is None]
+    # Treatment-emergent or not, from the first infusion's start (docs/safety.md §3).
+    first = min(doses, key=lambda d: (d.administered_on, d.infusion_start), default=None)
+    for event in events:
+        event.emergence = emergence_of(
+            event, first.infusion_start if first else None, subject.site.timezone
+        )
     dlt = dlt_info(subject, doses, today)
     replacement = (
         Subject.objects.filter(replaces=subject).order_by("id").first()

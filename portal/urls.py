@@ -31,6 +31,7 @@ urlpatterns = [
     # Adverse events
     path("subjects/<int:pk>/adverse-events/new/", views.adverse_event_new, name="ae_new"),
     path("adverse-events/<int:pk>/edit/", views.adverse_event_edit, name="ae_edit"),
+    path("adverse-events/<int:pk>/attest/", views.adverse_event_attest, name="ae_attest"),
     path("adverse-events/<int:pk>/void/", views.adverse_event_void_view, name="ae_void"),
     path("ctcae/search/", views.ctcae_search, name="ctcae_search"),
     path("ctcae/grades/", views.ctcae_grades, name="ctcae_grades"),

@@ -1,12 +1,24 @@
 """The CTCAE v5.0 dictionary and adverse events (docs/safety.md §1-§2)."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
-from core.models import ClinicalRecord
+from core.models import ClinicalDataProtected, ClinicalRecord
 
 GRADES = (1, 2, 3, 4, 5)
+
+# The MedDRA version CTCAE v5.0 is built on (NCI CTCAE v5.0, November 27, 2017): the version an
+# event's coding is stamped with unless the protocol file's [safety] section names another
+# (docs/safety.md §9).
+DEFAULT_MEDDRA_VERSION = "20.1"
+
+# An SAE reaches the sponsor's medical monitor within 24 hours of the site's awareness
+# (docs/safety.md §4).
+SAE_REPORTING_CLOCK = timedelta(hours=24)
 
 # The adverse events the monitor's listings show: serious, or called a DLT by the investigator
 # or by the committee. A partial index on them keeps the listings' reads proportional to the
@@ -80,6 +92,32 @@ class CtcaeTerm(models.Model):
         return self.term.casefold().endswith("- other, specify")
 
 
+class SafetySettings(models.Model):
+    """A study's safety settings, loaded from the protocol file's [safety] section
+    (docs/safety.md §9)."""
+
+    study = models.OneToOneField(
+        "trial.Study", on_delete=models.PROTECT, related_name="safety_settings"
+    )
+    meddra_version = models.CharField(
+        "MedDRA version",
+        max_length=10,
+        default=DEFAULT_MEDDRA_VERSION,
+        help_text="The MedDRA version adverse events are coded with (CTCAE v5.0: 20.1).",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "safety settings"
+
+    def __str__(self):
+        return f"Safety settings of {self.study}"
+
+    def delete(self, *args, **kwargs):
+        raise ClinicalDataProtected("Safety settings are kept, never deleted.")
+
+
 class AdverseEvent(ClinicalRecord):
     class Relationship(models.TextChoices):
         NOT_RELATED = "not_related", "Not related"
@@ -122,8 +160,31 @@ class AdverseEvent(ClinicalRecord):
         CtcaeTerm, on_delete=models.PROTECT, related_name="+", verbose_name="CTCAE term"
     )
     verbatim_term = models.CharField(max_length=300)
+    meddra_version = models.CharField(
+        "MedDRA version",
+        max_length=10,
+        default=DEFAULT_MEDDRA_VERSION,
+        editable=False,
+        help_text="The MedDRA version of the coding, stamped from the study's setting when the "
+        "term is chosen (docs/safety.md §9).",
+    )
     grade = models.PositiveSmallIntegerField(choices=[(g, f"Grade {g}") for g in GRADES])
     onset_date = models.DateField()
+    onset_time = models.TimeField(
+        "onset time",
+        null=True,
+        blank=True,
+        help_text="Site local time, when known: on the day of the first dose it tells whether the "
+        "event began before the infusion (docs/safety.md §3).",
+    )
+    baseline_grade = models.PositiveSmallIntegerField(
+        "baseline grade",
+        null=True,
+        blank=True,
+        choices=[(g, f"Grade {g}") for g in GRADES[:4]],
+        help_text="For a pre-existing condition: its grade before the first dose. The event is "
+        "treatment-emergent only if its grade is above it (docs/safety.md §3).",
+    )
     resolution_date = models.DateField(null=True, blank=True)
     serious = models.BooleanField("serious (SAE)", default=False)
     serious_death = models.BooleanField("seriousness: results in death", default=False)
@@ -136,6 +197,21 @@ class AdverseEvent(ClinicalRecord):
     serious_important_medical_event = models.BooleanField(
         "seriousness: important medical event", default=False
     )
+    # ICH E2A / E6(R3): the clock of an expedited report starts when the site becomes aware of
+    # the SAE (docs/safety.md §4). Reported at: when the record first said "serious" (system).
+    sae_awareness_at = models.DateTimeField(
+        "SAE awareness",
+        null=True,
+        blank=True,
+        help_text="When the site became aware of the serious adverse event (site local time).",
+    )
+    sae_reported_at = models.DateTimeField(
+        "SAE reported at",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the event was first saved as serious: the end of the 24-hour clock.",
+    )
     relationship = models.CharField(
         "relationship to study drug", max_length=20, choices=Relationship.choices
     )
@@ -146,6 +222,17 @@ class AdverseEvent(ClinicalRecord):
     dlt_investigator = models.BooleanField(
         "DLT (investigator)", default=False, help_text="The investigator classes this AE as a DLT."
     )
+    # The investigator attests the DLT call a coordinator proposed (docs/safety.md §8); empty
+    # while the call awaits attestation, cleared when a DLT-relevant field changes.
+    dlt_attested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="DLT call attested by",
+    )
+    dlt_attested_at = models.DateTimeField("DLT call attested at", null=True, blank=True)
     dlt_adjudicated = models.BooleanField(
         "DLT (adjudicated)",
         null=True,
@@ -168,6 +255,8 @@ class AdverseEvent(ClinicalRecord):
         "ae_investigator_dlt_is_related": "dlt_investigator",
         "ae_adjudicated_dlt_is_related": "relationship",
         "ae_relationship_valid": "relationship",
+        "ae_attestation_of_a_dlt_call": "dlt_investigator",
+        "ae_baseline_not_above_grade": "baseline_grade",
     }
 
     class Meta:
@@ -247,10 +336,40 @@ class AdverseEvent(ClinicalRecord):
                 name="ae_relationship_valid",
                 violation_error_message="Choose the relationship to the study drug.",
             ),
+            # docs/safety.md §3: a baseline grade is 1-4 and not above the event's grade.
+            models.CheckConstraint(
+                condition=Q(baseline_grade__isnull=True)
+                | (
+                    Q(baseline_grade__gte=1)
+                    & Q(baseline_grade__lte=4)
+                    & Q(baseline_grade__lte=F("grade"))
+                ),
+                name="ae_baseline_not_above_grade",
+                violation_error_message="The baseline grade is 1 to 4 and not above the event's "
+                "grade.",
+            ),
+            # docs/safety.md §8: only a DLT call is attested, by someone at a time.
+            models.CheckConstraint(
+                condition=(Q(dlt_attested_at__isnull=True) & Q(dlt_attested_by__isnull=True))
+                | (
+                    Q(dlt_investigator=True)
+                    & Q(dlt_attested_at__isnull=False)
+                    & Q(dlt_attested_by__isnull=False)
+                ),
+                name="ae_attestation_of_a_dlt_call",
+                violation_error_message="Only an investigator's DLT call is attested, with who "
+                "attested it and when.",
+            ),
         ]
 
     def __str__(self):
         return f"{self.subject} {self.ctcae_term.term} G{self.grade}"
+
+    @property
+    def dlt_awaiting_attestation(self) -> bool:
+        """A DLT call proposed (by a coordinator) that the investigator has not attested yet
+        (docs/safety.md §8). It counts as a DLT meanwhile: the safe side."""
+        return self.dlt_investigator and self.dlt_attested_at is None
 
     @property
     def is_related(self) -> bool:
@@ -260,6 +379,29 @@ class AdverseEvent(ClinicalRecord):
     def is_dlt(self) -> bool:
         """The adjudicated call when there is one, else the investigator's (docs/escalation.md §2.3)."""
         return self.dlt_adjudicated if self.dlt_adjudicated is not None else self.dlt_investigator
+
+    @property
+    def sae_report_delay(self) -> timedelta | None:
+        """From the site's awareness to the SAE's entry in the EDC (docs/safety.md §4)."""
+        if not self.serious or self.sae_awareness_at is None or self.sae_reported_at is None:
+            return None
+        return max(self.sae_reported_at - self.sae_awareness_at, timedelta(0))
+
+    @property
+    def sae_reported_late(self) -> bool:
+        """Reported more than 24 hours after the site became aware (ICH E2A)."""
+        delay = self.sae_report_delay
+        return delay is not None and delay > SAE_REPORTING_CLOCK
+
+    @property
+    def sae_clock_text(self) -> str:
+        """The 24-hour clock in words, e.g. "entered 3 h 20 min after the site became aware"."""
+        delay = self.sae_report_delay
+        if delay is None:
+            return ""
+        minutes = int(delay.total_seconds() // 60)
+        text = f"entered {minutes // 60} h {minutes % 60:02d} min after the site became aware"
+        return f"late: {text} (more than 24 hours)" if self.sae_reported_late else text
 
     def seriousness_criteria(self) -> list[str]:
         return [label for field, label in self.SERIOUSNESS_CRITERIA if getattr(self, field)]

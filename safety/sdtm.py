@@ -6,6 +6,8 @@ code and System Organ Class (CTCAE v5.0 is built on MedDRA 20.1); the mapping ch
 docs/standards.md §5.
 """
 
+from datetime import datetime
+
 from standards.mapping import (
     Domain,
     Qualifier,
@@ -17,10 +19,14 @@ from standards.mapping import (
 from standards.registry import register
 from standards.timing import dtc
 
+from .models import DEFAULT_MEDDRA_VERSION
+from .selectors import emergence_of
+from .services import meddra_version_of
+
 V = Variable
 
 CTCAE_VERSION = "5.0"
-MEDDRA_VERSION = "20.1"  # the MedDRA version CTCAE v5.0 is built on (NCI CTCAE v5.0, 2017)
+MEDDRA_VERSION = DEFAULT_MEDDRA_VERSION  # CTCAE v5.0 is built on MedDRA 20.1 (NCI, 2017)
 
 # AEREL has no CDISC codelist: the sponsor's (the EDC's five-point scale).
 RELATIONSHIP = {
@@ -59,9 +65,19 @@ def ae_rows(ctx):
         first = ctx.first_dose(subject)
         for event in ctx.adverse_events_by_subject.get(subject.pk, []):
             term = ctx.ctcae_terms[event.ctcae_term_id]
-            start, end = dtc(event.onset_date), dtc(event.resolution_date)
+            # The onset to the minute when its time is known (a local clinic time, docs/safety.md §3).
+            start = dtc(
+                datetime.combine(event.onset_date, event.onset_time)
+                if event.onset_time is not None
+                else event.onset_date
+            )
+            end = dtc(event.resolution_date)
             action, other_action = ACTION[event.action_taken]
-            emergent = first is not None and event.onset_date >= first.administered_on
+            emergent = emergence_of(
+                event,
+                first.infusion_start if first is not None else None,
+                ctx.site(subject).timezone,
+            ).emergent
             yield {
                 "STUDYID": ctx.studyid,
                 "DOMAIN": "AE",
@@ -336,7 +352,7 @@ AE = register(
                 "Char",
                 "Exp",
                 "Collected",
-                "AdverseEvent.onset_date",
+                "AdverseEvent.onset_date, with AdverseEvent.onset_time (site local) when known",
             ),
             V(
                 "AEENDTC",
@@ -368,7 +384,9 @@ AE = register(
                 "AETRTEM",
                 "Treatment Emergent Flag",
                 "Derived",
-                "Y when the onset is on or after the first dose date",
+                "Y when the onset is on or after the start of the first infusion (site local "
+                "time; an unknown time on that day counts as after), and for a pre-existing "
+                "condition only when the grade is above the baseline grade (safety/rules.py)",
                 codelist="NY",
             ),
             Qualifier(
@@ -407,7 +425,13 @@ AE = register(
                 "Causality",
                 tuple((v, v.capitalize()) for v in RELATIONSHIP.values()),
             ),
-            SponsorCodelist("MedDRA", "MedDRA", external=("MedDRA", MEDDRA_VERSION)),
+            # The study's MedDRA version (its [safety] setting, docs/safety.md §9).
+            SponsorCodelist(
+                "MedDRA",
+                "MedDRA",
+                external=("MedDRA", MEDDRA_VERSION),
+                version_of=meddra_version_of,
+            ),
             SponsorCodelist("CTCAE", "CTCAE grade", external=("CTCAE", CTCAE_VERSION)),
         ),
     )

@@ -3,12 +3,30 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from django.db.models import CharField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim
 
 from accounts.scoping import monitoring_studies, restrict
 
 from .models import AdverseEvent, CtcaeTerm
+from .rules import Emergence, treatment_emergence
+
+
+def emergence_of(event, first_dose_start: datetime | None, tz_name: str) -> Emergence:
+    """Whether the event is treatment-emergent (docs/safety.md §3): `first_dose_start` is the
+    start of the subject's first infusion (aware), judged in the site's local time."""
+    local = first_dose_start.astimezone(ZoneInfo(tz_name)) if first_dose_start else None
+    return treatment_emergence(
+        onset_date=event.onset_date,
+        onset_time=event.onset_time,
+        first_dose_date=local.date() if local else None,
+        first_dose_time=local.time().replace(second=0, microsecond=0) if local else None,
+        grade=event.grade,
+        baseline_grade=event.baseline_grade,
+    )
 
 
 def search_terms(query: str, limit: int = 30) -> list[CtcaeTerm]:
@@ -53,6 +71,8 @@ def with_adjudicator(queryset):
 def dlt_calls_text(event) -> str:
     """Both DLT calls in words, e.g. "investigator: DLT; committee: not a DLT"."""
     investigator = "DLT" if event.dlt_investigator else "not a DLT"
+    if event.dlt_investigator and event.dlt_attested_at is None:
+        investigator += f" ({PROPOSED_DLT_CALL})"
     if event.dlt_adjudicated is None:
         committee = "not adjudicated"
     else:
@@ -61,6 +81,14 @@ def dlt_calls_text(event) -> str:
 
 
 DLT_FINAL = Q(dlt_adjudicated=True) | Q(dlt_adjudicated__isnull=True, dlt_investigator=True)
+
+# A DLT call that counts (not adjudicated) and awaits the investigator's attestation
+# (docs/safety.md §8): it counts as a DLT, and the committee cannot sign on it.
+AWAITING_ATTESTATION = Q(
+    dlt_adjudicated__isnull=True, dlt_investigator=True, dlt_attested_at__isnull=True
+)
+
+PROPOSED_DLT_CALL = "proposed, awaiting investigator attestation"
 
 
 def visible_adverse_event(user, pk: int) -> AdverseEvent:

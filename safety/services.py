@@ -1,6 +1,8 @@
-"""Every write to an adverse event: report, correct, adjudicate the DLT call, void."""
+"""Every write to an adverse event: report, correct, attest and adjudicate the DLT call, void."""
 
-from datetime import date
+import re
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,10 +18,68 @@ from core.text import free_text_problem
 from subjects.models import Subject
 from subjects.rules import Refused, Step, refusal
 
-from .models import ADJUDICATED_DLT_RELATED, AdverseEvent, CtcaeTerm
+from .models import (
+    ADJUDICATED_DLT_RELATED,
+    DEFAULT_MEDDRA_VERSION,
+    AdverseEvent,
+    CtcaeTerm,
+    SafetySettings,
+)
 
 RESOLVED_OUTCOMES = (AdverseEvent.Outcome.RECOVERED, AdverseEvent.Outcome.SEQUELAE)
 ONGOING_OUTCOMES = (AdverseEvent.Outcome.RECOVERING, AdverseEvent.Outcome.NOT_RECOVERED)
+
+
+# --- The study's safety settings: the protocol file's [safety] section (docs/safety.md §9) ----
+
+SAFETY_KEYS = frozenset({"meddra_version"})
+MEDDRA_VERSION_FORMAT = re.compile(r"[0-9]{1,2}\.[0-9]")
+
+
+def meddra_version_of(study_id: int) -> str:
+    """The MedDRA version the study codes adverse events with (CTCAE v5.0's 20.1 by default)."""
+    stored = SafetySettings.objects.filter(study_id=study_id).values_list(
+        "meddra_version", flat=True
+    )
+    return next(iter(stored), DEFAULT_MEDDRA_VERSION)
+
+
+def on_study_loaded(sender, *, study, data: dict, by=None, **kwargs) -> None:
+    """trial.services.study_loaded: the [safety] section, when the file has one. Loading the same
+    file again changes nothing; a wrong key or value refuses the whole load, naming it."""
+    section = data.get("safety")
+    if section is None:
+        return
+    if not isinstance(section, dict):
+        raise field_error("safety", "[safety] must be a table of settings.", "invalid")
+    unknown = sorted(set(section) - SAFETY_KEYS)
+    if unknown:
+        raise field_error(
+            "safety",
+            f"[safety]: unknown setting {', '.join(unknown)} (known: {', '.join(sorted(SAFETY_KEYS))}).",
+            "invalid",
+        )
+    version = section.get("meddra_version", DEFAULT_MEDDRA_VERSION)
+    if not isinstance(version, str) or not MEDDRA_VERSION_FORMAT.fullmatch(version):
+        raise field_error(
+            "safety",
+            f'[safety] meddra_version: give the MedDRA version as a text like "20.1" (got '
+            f"{version!r}).",
+            "invalid",
+        )
+    row = SafetySettings.objects.filter(study=study).first()
+    if row is not None and row.meddra_version == version:
+        return
+    if row is None:
+        row = SafetySettings(study=study)
+    row.meddra_version = version
+    row.full_clean()
+    row._history_user = by
+    row._change_reason = "Loaded from the protocol file"
+    row.save()
+    summary = kwargs.get("summary")
+    if summary is not None:
+        summary.updated.append(f"safety settings (MedDRA {version})")
 
 
 def _announce(record, action: str, by: User) -> None:
@@ -41,6 +101,7 @@ def _validate_adverse_event(event: AdverseEvent) -> None:
     _check_dates(event, errors)
     _check_outcome(event, errors)
     _check_seriousness(event, errors)
+    _check_sae_awareness(event, errors)
     _check_dlt_calls(event, errors)
     errors.raise_if_any()
 
@@ -54,6 +115,7 @@ def _check_term(event: AdverseEvent, errors: FieldErrors) -> None:
             "grade",
             f"CTCAE v5.0 defines no grade {event.grade} for '{term.term}' (grades: {allowed}).",
         )
+    _check_baseline_grade(event, errors)
     verbatim = event.verbatim_term.strip()
     hidden = free_text_problem(verbatim, "The verbatim term")
     if not verbatim:
@@ -73,6 +135,39 @@ def _check_term(event: AdverseEvent, errors: FieldErrors) -> None:
         )
 
 
+def _check_baseline_grade(event: AdverseEvent, errors: FieldErrors) -> None:
+    """The baseline grade of a pre-existing condition (docs/safety.md §3): a grade the term
+    defines, 1 to 4 (a baseline is never death), and not above the event's grade (a grade at
+    or below the baseline is recorded, and is not treatment-emergent)."""
+    baseline = event.baseline_grade
+    if baseline is None:
+        return
+    term: CtcaeTerm = event.ctcae_term
+    if baseline not in term.grades or baseline == 5:
+        allowed = ", ".join(str(g) for g in term.grades if g < 5)
+        errors.add(
+            "baseline_grade",
+            f"CTCAE v5.0 defines no baseline grade {baseline} for '{term.term}' "
+            f"(grades: {allowed}).",
+        )
+    elif baseline > event.grade:
+        errors.add(
+            "baseline_grade",
+            f"The baseline grade ({baseline}) cannot be above the event's grade ({event.grade}): "
+            "record the event at its current grade, or leave the baseline empty.",
+        )
+
+
+def _to_the_minute(moment: datetime | None) -> datetime | None:
+    """Awareness is recorded to the minute, as the form shows and sends it."""
+    return moment.replace(second=0, microsecond=0) if moment is not None else None
+
+
+def site_moment(day: date, at: time, tz_name: str) -> datetime:
+    """A date and a local time at the site, as an aware datetime."""
+    return datetime.combine(day, at, tzinfo=ZoneInfo(tz_name))
+
+
 def _check_dates(event: AdverseEvent, errors: FieldErrors) -> None:
     """Onset and resolution: not in the future at the site, onset from informed consent and not
     after death, resolution not before onset."""
@@ -82,6 +177,15 @@ def _check_dates(event: AdverseEvent, errors: FieldErrors) -> None:
             refuse_future(getattr(event, name), field=name, tz_name=subject.site.timezone)
         except ValidationError as error:
             errors.update(error.message_dict)
+    if event.onset_time is not None and "onset_date" not in errors:
+        try:
+            refuse_future(
+                site_moment(event.onset_date, event.onset_time, subject.site.timezone),
+                field="onset_time",
+                tz_name=subject.site.timezone,
+            )
+        except ValidationError as error:
+            errors.add_error(error)
     if subject.consent_date is None:
         errors.add(
             "onset_date",
@@ -129,6 +233,53 @@ def _check_seriousness(event: AdverseEvent, errors: FieldErrors) -> None:
         )
 
 
+def _check_sae_awareness(event: AdverseEvent, errors: FieldErrors) -> None:
+    """When the site became aware of an SAE, the start of the 24-hour reporting clock (ICH E2A;
+    docs/safety.md §4): required when serious, only then; not in the future, not before the
+    onset, not after the SAE was entered."""
+    aware = event.sae_awareness_at
+    if not event.serious:
+        if aware is not None:
+            errors.add(
+                "sae_awareness_at",
+                "The awareness date and time is recorded for a serious adverse event only: mark "
+                "the event serious, or leave it empty.",
+            )
+        return
+    if aware is None:
+        errors.add(
+            "sae_awareness_at",
+            "A serious adverse event needs the date and time the site became aware of it: the "
+            "24-hour reporting clock starts then.",
+        )
+        return
+    tz_name = event.subject.site.timezone
+    try:
+        refuse_future(aware, field="sae_awareness_at", tz_name=tz_name)
+    except ValidationError as error:
+        errors.add_error(error)
+        return
+    local = aware.astimezone(ZoneInfo(tz_name))
+    onset = site_moment(event.onset_date, event.onset_time or time(0, 0), tz_name)
+    if aware < onset:
+        onset_text = f"{event.onset_date:%Y-%m-%d}" + (
+            f" {event.onset_time:%H:%M}" if event.onset_time else ""
+        )
+        errors.add(
+            "sae_awareness_at",
+            f"The site cannot have become aware ({local:%Y-%m-%d %H:%M}) before the onset "
+            f"({onset_text}, {tz_name}).",
+        )
+    reported = event.sae_reported_at
+    if reported is not None and aware.replace(second=0, microsecond=0) > reported:
+        errors.add(
+            "sae_awareness_at",
+            f"The SAE was entered as serious at "
+            f"{reported.astimezone(ZoneInfo(tz_name)):%Y-%m-%d %H:%M} ({tz_name}): the site "
+            "was aware of it by then.",
+        )
+
+
 def _check_dlt_calls(event: AdverseEvent, errors: FieldErrors) -> None:
     """A DLT call, the investigator's or the committee's, needs an event at least possibly
     related (docs/escalation.md §2.3)."""
@@ -152,9 +303,12 @@ def adverse_event_report(
     relationship: str,
     action_taken: str,
     outcome: str,
+    onset_time: time | None = None,
+    baseline_grade: int | None = None,
     resolution_date: date | None = None,
     serious: bool = False,
     seriousness: tuple[str, ...] = (),
+    sae_awareness_at: datetime | None = None,
     dlt_investigator: bool = False,
 ) -> AdverseEvent:
     """Report an adverse event graded by CTCAE v5.0. `seriousness` names the criteria fields."""
@@ -177,14 +331,21 @@ def adverse_event_report(
         raise field_error(
             "dlt_investigator", "Your role cannot make the investigator's DLT call.", "forbidden"
         )
+    attested = _attestation(by, subject, dlt_call=dlt_investigator)
     event = AdverseEvent(
+        **attested,
         subject=subject,
         ctcae_term=ctcae_term,
         verbatim_term=(verbatim_term or "").strip(),
+        meddra_version=meddra_version_of(subject.study_id),
         grade=grade,
         onset_date=onset_date,
+        onset_time=onset_time,
+        baseline_grade=baseline_grade,
         resolution_date=resolution_date,
         serious=serious,
+        sae_awareness_at=_to_the_minute(sae_awareness_at),
+        sae_reported_at=timezone.now() if serious else None,
         relationship=relationship,
         action_taken=action_taken,
         outcome=outcome,
@@ -202,15 +363,43 @@ def by_can_assess_dlt(by: User, subject: Subject) -> bool:
     return can(by, Capability.ASSESS_DLT, study_id=subject.study_id, site_id=subject.site_id)
 
 
+def by_can_attest_dlt(by: User, subject: Subject) -> bool:
+    return can(by, Capability.ATTEST_DLT, study_id=subject.study_id, site_id=subject.site_id)
+
+
+# The fields a DLT call rests on (docs/safety.md §8): changing one clears the investigator's
+# attestation, so the call is attested again on what the record now says.
+DLT_RELEVANT_FIELDS: tuple[str, ...] = (
+    "ctcae_term",
+    "grade",
+    "onset_date",
+    "onset_time",
+    "resolution_date",
+    "relationship",
+    "dlt_investigator",
+)
+
+
+def _attestation(by: User, subject: Subject, *, dlt_call: bool) -> dict:
+    """Who attests a DLT call entered by `by`: the investigator's own call is attested at once
+    (docs/safety.md §8); a call proposed by another role awaits the investigator."""
+    if dlt_call and by_can_attest_dlt(by, subject):
+        return {"dlt_attested_by": by, "dlt_attested_at": timezone.now()}
+    return {"dlt_attested_by": None, "dlt_attested_at": None}
+
+
 # What a correction may change, the one list: the correction form (portal/forms.py) and the
 # API's update input (api/inputs.py) take theirs from it.
 EDITABLE_FIELDS: tuple[str, ...] = (
     "ctcae_term",
     "verbatim_term",
     "grade",
+    "baseline_grade",
     "onset_date",
+    "onset_time",
     "resolution_date",
     "serious",
+    "sae_awareness_at",
     "relationship",
     "action_taken",
     "outcome",
@@ -243,6 +432,25 @@ def adverse_event_update(
             "Your role cannot make the investigator's DLT call.",
             "forbidden",
         )
+    if "ctcae_term" in changes and changes["ctcae_term"] != adverse_event.ctcae_term:
+        # A new term is a new coding: stamped with the study's MedDRA version now.
+        changes = {**changes, "meddra_version": meddra_version_of(subject.study_id)}
+    if changes.get("sae_awareness_at") is not None:
+        changes = {**changes, "sae_awareness_at": _to_the_minute(changes["sae_awareness_at"])}
+    if "serious" in changes and changes["serious"] != adverse_event.serious:
+        # The 24-hour clock ends when the record first says "serious" (docs/safety.md §4); an
+        # event no longer serious has no awareness date or report time (the history keeps them).
+        if changes["serious"]:
+            changes = {**changes, "sae_reported_at": timezone.now()}
+        else:
+            changes = {**changes, "sae_reported_at": None, "sae_awareness_at": None}
+    touched = any(
+        name in changes and changes[name] != getattr(adverse_event, name)
+        for name in DLT_RELEVANT_FIELDS
+    )
+    if touched:
+        dlt_call = changes.get("dlt_investigator", adverse_event.dlt_investigator)
+        changes = {**changes, **_attestation(by, subject, dlt_call=dlt_call)}
     with transaction.atomic():
         adverse_event = update_record(
             adverse_event,
@@ -254,6 +462,43 @@ def adverse_event_update(
         )
         _announce(adverse_event, "updated", by)
     return adverse_event
+
+
+@retry_on_conflict
+def attest_dlt_call(
+    *, by: User, adverse_event: AdverseEvent, expected_version: int | None
+) -> AdverseEvent:
+    """The investigator attests the DLT call a coordinator proposed (docs/safety.md §8): who
+    and when are stored on the record, and the audit trail keeps the step. Until then the call
+    counts as a DLT (the safe side) and the committee cannot sign on it (docs/escalation.md §7)."""
+    subject = adverse_event.subject
+    require(by, Capability.ATTEST_DLT, study_id=subject.study_id, site_id=subject.site_id)
+    if not adverse_event.dlt_investigator:
+        raise field_error(
+            "dlt_investigator",
+            "There is no DLT call on this event to attest: the investigator's call is 'not a DLT'.",
+            "no_dlt_call",
+        )
+    if adverse_event.dlt_attested_at is not None:
+        raise field_error(
+            "dlt_attested_at", "The investigator has already attested this DLT call.", "attested"
+        )
+    with transaction.atomic():
+        adverse_event = update_record(
+            adverse_event,
+            by=by,
+            changes={"dlt_attested_by": by, "dlt_attested_at": timezone.now()},
+            reason="DLT call attested by the investigator",
+            expected_version=expected_version,
+            validate=_validate_attestation,
+        )
+        _announce(adverse_event, "updated", by)
+    return adverse_event
+
+
+def _validate_attestation(event: AdverseEvent) -> None:
+    if not event.dlt_investigator:
+        raise field_error("dlt_investigator", "There is no DLT call on this event to attest.")
 
 
 @retry_on_conflict

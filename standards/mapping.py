@@ -21,7 +21,7 @@ labels, types, order and core status are checked against the SDTMIG 3.4 variable
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 Origin = Literal["Collected", "Derived", "Assigned", "Protocol", "Predecessor"]
@@ -88,6 +88,14 @@ class SponsorCodelist:
     label: str
     terms: tuple[tuple[str, str], ...] = ()  # (submitted value, decode)
     external: tuple[str, str] | None = None  # (dictionary, version)
+    # The version a study sets for the dictionary (e.g. MedDRA, docs/safety.md §9), by study id:
+    # define.xml's ExternalCodeList then names it instead of `external`'s.
+    version_of: Callable[[int], str] | None = field(default=None, compare=False)
+
+    def for_study(self, study_id: int | None) -> SponsorCodelist:
+        if study_id is None or self.version_of is None or self.external is None:
+            return self
+        return replace(self, external=(self.external[0], self.version_of(study_id)))
 
 
 @dataclass(frozen=True)

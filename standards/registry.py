@@ -79,8 +79,10 @@ def contributions() -> dict[str, list[Contribution]]:
     return {code: list(listed) for code, listed in _CONTRIBUTIONS.items()}
 
 
-def sponsor_codelists() -> dict[str, SponsorCodelist]:
-    return dict(_SPONSOR_CODELISTS)
+def sponsor_codelists(study_id: int | None = None) -> dict[str, SponsorCodelist]:
+    """The sponsor codelists; with `study_id`, an external dictionary's version as the study
+    sets it (e.g. its MedDRA version)."""
+    return {name: c.for_study(study_id) for name, c in _SPONSOR_CODELISTS.items()}
 
 
 # --- merging a domain with its contributions --------------------------------------------------

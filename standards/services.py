@@ -145,7 +145,8 @@ def _produce(export: Export, scratch: Path) -> str:
 
     datasets = build_datasets(ctx, on_domain=on_domain)
     _progress(export.pk, 48, "Checking conformance")
-    findings = validate(Submission(tuple(datasets), registry.sponsor_codelists()))
+    codelists = registry.sponsor_codelists(study.pk)
+    findings = validate(Submission(tuple(datasets), codelists))
 
     base = f"{study.protocol_number}-export-{export.pk}"
     root = scratch / base
@@ -170,7 +171,7 @@ def _produce(export: Export, scratch: Path) -> str:
     define = build_define(
         datasets,
         study=study,
-        sponsor_codelists=registry.sponsor_codelists(),
+        sponsor_codelists=codelists,
         created=meta["created"],
         file_oid=f"{base}.define",
         source_system=SOURCE_SYSTEM,
@@ -223,7 +224,7 @@ def _produce(export: Export, scratch: Path) -> str:
             "Define-XML": DEFINE_VERSION,
             "ODM": "1.3.2",
             "Dataset-JSON": "1.1",
-            "MedDRA": "20.1 (via CTCAE v5.0)",
+            "MedDRA": f"{codelists['MedDRA'].external[1]} (via CTCAE v5.0)",
             "CTCAE": "5.0",
         },
         "datasets": [[d.name, len(d.rows)] for d in datasets],

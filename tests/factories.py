@@ -4,6 +4,8 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.utils import timezone
+
 from core.dates import site_today
 from dosing.services import dose_record
 from safety.models import CtcaeTerm
@@ -106,7 +108,8 @@ def reported_ae(
     `term` is a CTCAE v5.0 term (its text or the row). The onset is `onset_date`, or `days_ago`
     before the site's today, or `days_after_first_dose`; without any, 5 days ago. The verbatim
     term defaults to the term in lower case. Anything else (`resolution_date`, `serious`,
-    `seriousness`, `dlt_investigator`) goes to the service as given.
+    `seriousness`, `sae_awareness_at`, `dlt_investigator`) goes to the service as given; a
+    serious event's awareness defaults to now.
     """
     ctcae_term = term if isinstance(term, CtcaeTerm) else CtcaeTerm.objects.get(term=term)
     if onset_date is None and days_after_first_dose is not None:
@@ -114,6 +117,9 @@ def reported_ae(
     if onset_date is None:
         days = 5 if days_ago is None else days_ago
         onset_date = site_today(subject.site.timezone) - timedelta(days=days)
+    if extra.get("serious") and "sae_awareness_at" not in extra:
+        # The site became aware as it reports: on time for the 24-hour clock.
+        extra["sae_awareness_at"] = timezone.now()
     return adverse_event_report(
         by=by,
         subject=subject,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -676,6 +676,7 @@ def lab_result_report_adverse_event(
     resolution_date: date | None = None,
     serious: bool = False,
     seriousness: tuple[str, ...] = (),
+    sae_awareness_at: datetime | None = None,
     dlt_investigator: bool = False,
 ) -> AdverseEvent:
     """Report the adverse event a graded lab result is, as the site confirmed it, and link the
@@ -709,6 +710,7 @@ def lab_result_report_adverse_event(
             resolution_date=resolution_date,
             serious=serious,
             seriousness=seriousness,
+            sae_awareness_at=sae_awareness_at,
             dlt_investigator=dlt_investigator,
         )
         update_record(

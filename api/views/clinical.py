@@ -240,7 +240,20 @@ class AdverseEventViewSet(StreamedPullMixin, HistoryMixin, ClinicalWriteViewSet)
             api_meddra_code=F("ctcae_term__meddra_code"),
             api_soc=F("ctcae_term__soc"),
             api_ctcae_version=F("ctcae_term__version"),
+            api_dlt_attested_by=F("dlt_attested_by__username"),
         )
+
+    @_write_schema(
+        "The investigator attests the DLT call",
+        inputs.AdverseEventAttestInput,
+        AdverseEventSerializer,
+        description="A DLT call proposed by a coordinator counts as a DLT but awaits the "
+        "investigator's attestation; the committee signs no decision on it until then. "
+        "Investigator role only.",
+    )
+    @action(detail=True, methods=["post"])
+    def attest(self, request, pk=None):
+        return self.action_on_record(inputs.AdverseEventAttestInput, safety.attest_dlt_call)
 
     def service_create(self, data):
         seriousness = tuple(name for name in inputs.SERIOUSNESS_FIELDS if data.pop(name, False))

@@ -70,6 +70,8 @@ class AdverseEvent:
     `related` is True for possible, probable or definite relationship to the study drug.
     `dlt_investigator` is the investigator's DLT call; `dlt_adjudicated` the Safety Review
     Committee's (None until adjudicated). The adjudicated call wins when present (docs/escalation.md §2.3).
+    `dlt_attested` is False while an investigator's call proposed by a coordinator awaits the
+    investigator's attestation: it counts as a DLT all the same (the safe side), and is shown so.
     """
 
     onset: date
@@ -79,6 +81,7 @@ class AdverseEvent:
     dlt_adjudicated: bool | None = None
     term: str = ""
     reference: str = ""  # the caller's id for the AE record, echoed back in the output
+    dlt_attested: bool = True
 
     def __post_init__(self) -> None:
         if not 1 <= self.grade <= 5:
@@ -90,6 +93,11 @@ class AdverseEvent:
         if self.dlt_adjudicated is not None:
             return self.dlt_adjudicated
         return self.dlt_investigator
+
+    @property
+    def awaiting_attestation(self) -> bool:
+        """The call that counts is a proposed investigator's call not yet attested."""
+        return self.dlt_adjudicated is None and self.dlt_investigator and not self.dlt_attested
 
     def describe(self) -> str:
         name = self.term or "AE"

@@ -17,7 +17,8 @@ from escalation.selectors import (
     dlt_status_of,
 )
 from safety.models import LISTED, AdverseEvent
-from safety.selectors import DLT_FINAL, with_adjudicator
+from safety.rules import Emergence
+from safety.selectors import DLT_FINAL, emergence_of, with_adjudicator
 from subjects.models import Subject
 from visits.selectors import LISTED_FORMS, form_records
 
@@ -53,8 +54,15 @@ class ListingRow:
         return days + 1 if days >= 0 else days
 
     @property
+    def emergence(self) -> Emergence:
+        """Treatment-emergent or not, from the first infusion's start (docs/safety.md §3)."""
+        return emergence_of(
+            self.event, self.event.first_dose_start, self.event.subject.site.timezone
+        )
+
+    @property
     def treatment_emergent(self) -> bool:
-        return self.first_dose is not None and self.event.onset_date >= self.first_dose
+        return self.emergence.emergent
 
     @property
     def subject(self) -> Subject:
@@ -72,11 +80,16 @@ LISTING_HEADER = [
     "Verbatim term",
     "Grade",
     "Onset",
+    "Onset time (site)",
+    "Baseline grade",
     "Study day",
     "Resolution",
     "Treatment-emergent",
     "Serious",
     "Seriousness criteria",
+    "SAE awareness (UTC)",
+    "SAE entered as serious (UTC)",
+    "SAE reported late (> 24 h)",
     "Relationship",
     "Action taken",
     "Outcome",
@@ -103,11 +116,16 @@ def listing_csv_row(row: ListingRow) -> list:
         e.verbatim_term,
         e.grade,
         e.onset_date.isoformat(),
+        e.onset_time.strftime("%H:%M") if e.onset_time else "",
+        e.baseline_grade or "",
         row.study_day if row.study_day is not None else "",
         e.resolution_date.isoformat() if e.resolution_date else "",
         row.treatment_emergent,
         e.serious,
         "; ".join(e.seriousness_criteria()),
+        _utc(e.sae_awareness_at),
+        _utc(e.sae_reported_at),
+        e.sae_reported_late if e.serious else "",
         e.get_relationship_display(),
         e.get_action_taken_display(),
         e.get_outcome_display(),
@@ -115,12 +133,14 @@ def listing_csv_row(row: ListingRow) -> list:
         "" if e.dlt_adjudicated is None else e.dlt_adjudicated,
         e.is_dlt,
         "" if row.in_window is None else row.in_window,
-        e.dlt_adjudicated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-        if e.dlt_adjudicated_at
-        else "",
+        _utc(e.dlt_adjudicated_at),
         getattr(e, "adjudicator", None) or "",
         e.dlt_adjudication_note,
     ]
+
+
+def _utc(moment) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
 
 DOSE_DEVIATION_HEADER = [
@@ -232,10 +252,8 @@ def dose_deviations(user, scope: Scope, subjects):
 def _listed_events(user, scope: Scope, subjects):
     """The adverse events of the selection some listing shows: (for counting, with what the
     listings show of them, by onset and subject)."""
-    first_dose = (
-        DoseAdministration.objects.filter(subject=OuterRef("subject"))
-        .order_by("administered_on")
-        .values("administered_on")[:1]
+    first = DoseAdministration.objects.filter(subject=OuterRef("subject")).order_by(
+        "administered_on", "infusion_start"
     )
     # Only the events some listing shows (safety.models.LISTED, on its own index).
     events = restrict(
@@ -254,7 +272,10 @@ def _listed_events(user, scope: Scope, subjects):
             "subject__cohort__track__regimen",
             "subject__dlt_status",
         )
-        .annotate(first_dose=Subquery(first_dose))
+        .annotate(
+            first_dose=Subquery(first.values("administered_on")[:1]),
+            first_dose_start=Subquery(first.values("infusion_start")[:1]),
+        )
         .order_by("onset_date", "subject__subject_number", "pk")
     )
     return events, shown

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import NamedTuple
 
 from django.db.models import (
@@ -55,6 +55,7 @@ class TimelineEventRow(NamedTuple):
     serious: bool
     dlt_investigator: bool
     dlt_adjudicated: bool | None
+    dlt_attested_at: datetime | None
     final_dlt: bool
 
 

@@ -1,6 +1,7 @@
 """The site coordinator's pages. Each view parses, authorises, calls one service and renders."""
 
 from .adverse_events import (
+    adverse_event_attest,
     adverse_event_edit,
     adverse_event_new,
     adverse_event_void_view,
@@ -22,6 +23,7 @@ from .screening import (
 )
 
 __all__ = [
+    "adverse_event_attest",
     "adverse_event_edit",
     "adverse_event_new",
     "adverse_event_void_view",

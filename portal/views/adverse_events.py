@@ -9,18 +9,23 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import Capability
 from accounts.scoping import can, restrict
 from core.dates import site_today
-from core.errors import ValidationError
+from core.errors import StaleRecord, ValidationError
 from core.forms import apply_service_errors, as_int
 from escalation.models import Notification
 from portal.forms import AdverseEventEditForm, AdverseEventForm
 from safety.models import AdverseEvent, CtcaeTerm
 from safety.selectors import search_terms
-from safety.services import adverse_event_report, adverse_event_update, adverse_event_void
+from safety.services import (
+    adverse_event_report,
+    adverse_event_update,
+    adverse_event_void,
+    attest_dlt_call,
+)
 from subjects.rules import Refused, Step, refusal
 
 from .common import (
@@ -158,6 +163,10 @@ def _name(user) -> str:
     return user.get_full_name() or user.username
 
 
+def _can_attest(user, subject) -> bool:
+    return can(user, Capability.ATTEST_DLT, study_id=subject.study_id, site_id=subject.site_id)
+
+
 def _form_kwargs(user, subject) -> dict:
     """The DLT call only for a user who may assess it; no date after the site's today."""
     return {
@@ -186,7 +195,9 @@ def adverse_event_new(request, pk: int):
     kwargs = _form_kwargs(request.user, subject)
     if request.method == "POST":
         form = AdverseEventForm(request.POST, **kwargs)
-        if valid_to_save(request, form, REDISPLAY_ACTIONS):
+        with site_timezone(subject.site):  # the awareness time is typed in the site's time
+            saving = valid_to_save(request, form, REDISPLAY_ACTIONS)
+        if saving:
             try:
                 event = adverse_event_report(
                     by=request.user, subject=subject, **form.report_kwargs()
@@ -202,7 +213,13 @@ def adverse_event_new(request, pk: int):
         return render(
             request,
             "portal/ae_form.html",
-            {"subject": subject, "form": form, "editing": None, **_term_context(form)},
+            {
+                "subject": subject,
+                "form": form,
+                "editing": None,
+                "can_attest": _can_attest(request.user, subject),
+                **_term_context(form),
+            },
         )
 
 
@@ -227,7 +244,9 @@ def adverse_event_edit(request, pk: int):
     stale = not_stale()
     if request.method == "POST":
         form = AdverseEventEditForm(request.POST, **kwargs)
-        if valid_to_save(request, form, REDISPLAY_ACTIONS):
+        with site_timezone(subject.site):  # the awareness time is typed in the site's time
+            saving = valid_to_save(request, form, REDISPLAY_ACTIONS)
+        if saving:
             done, form, stale = save_correction(
                 request,
                 form,
@@ -256,10 +275,40 @@ def adverse_event_edit(request, pk: int):
                 "subject": subject,
                 "form": form,
                 "editing": event,
+                "can_attest": _can_attest(request.user, subject),
                 **stale,
                 **_term_context(form),
             },
         )
+
+
+@login_required
+@require_POST
+def adverse_event_attest(request, pk: int):
+    """The investigator attests the DLT call proposed on the event (docs/safety.md §8): one
+    button on the casebook, carrying the version the investigator saw."""
+    event = _event(request, pk)
+    subject = event.subject
+    require_capability(request.user, Capability.ATTEST_DLT, subject)
+    then = reverse("subject_detail", args=[subject.pk]) + f"#ae-{event.pk}"
+    try:
+        attest_dlt_call(
+            by=request.user,
+            adverse_event=event,
+            expected_version=as_int(request.POST.get("version")),
+        )
+    except StaleRecord:
+        messages.error(
+            request,
+            "The adverse event changed since this page was opened: read it again, then attest.",
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(m for ms in error.message_dict.values() for m in ms))
+    else:
+        messages.success(
+            request, f"DLT call on {event.ctcae_term.term}, grade {event.grade}, attested."
+        )
+    return redirect(then)
 
 
 @login_required

@@ -62,6 +62,12 @@ def subject_detail(request, pk: int):
                     study_id=subject.study_id,
                     site_id=subject.site_id,
                 ),
+                "can_attest": can(
+                    request.user,
+                    Capability.ATTEST_DLT,
+                    study_id=subject.study_id,
+                    site_id=subject.site_id,
+                ),
             },
         )
 

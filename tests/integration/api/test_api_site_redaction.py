@@ -7,12 +7,13 @@ from datetime import timedelta
 
 import pytest
 
+from accounts.roles import Role
 from core.dates import site_today
 from escalation.committee import committee_override
 from escalation.models import Recommendation
 from escalation.redaction import OTHER_EVENT, OTHER_SITE, redact_text
 from escalation.services import evaluate_track
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, make_user
 from tests.factories import dosed, enrolled_subject
 from tests.integration.escalation.helpers import report_dlt
 
@@ -29,7 +30,9 @@ def dlt_at_site_b(coordinator_a, coordinator_b, site_a, site_b, cohort1, cohort_
     dosed(coordinator_a, subject_a, on=site_today(site_a.timezone) - timedelta(days=30))
     subject_b = enrolled_subject(coordinator_b, site_b, "B-1", cohort_b, days_ago=12)
     dosed(coordinator_b, subject_b, on=site_today(site_b.timezone) - timedelta(days=10))
-    event = report_dlt(coordinator_b, subject_b)
+    # The site's investigator makes the call: attested, so the committee may sign on it.
+    investigator_b = make_user("investigator_b", site_b.study, Role.INVESTIGATOR, [site_b])
+    event = report_dlt(investigator_b, subject_b)
     recommendation = evaluate_track(cohort1.track_id).recommendation
     secrets = [subject_b.subject_number, event.ctcae_term.term, event.onset_date.isoformat()]
     for secret in secrets:

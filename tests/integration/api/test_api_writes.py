@@ -4,6 +4,7 @@ correction, and optimistic concurrency with ETag / If-Match (428 without, 412 wh
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from core.dates import site_today
 from safety.models import AdverseEvent
@@ -184,11 +185,14 @@ def test_reporting_an_adverse_event_through_the_api_is_audited_like_the_page(
     coord, records, coordinator_a
 ):
     subject = records["subject_a"]
+    aware = (timezone.now() - timedelta(hours=3)).replace(microsecond=0)
     response = report(
         coord,
         subject,
         serious=True,
         serious_hospitalisation=True,
+        sae_awareness_at=aware.isoformat(),
+        onset_time="08:15",
         dlt_investigator=True,
         grade=3,
         verbatim_term="severe nausea",
@@ -204,6 +208,11 @@ def test_reporting_an_adverse_event_through_the_api_is_audited_like_the_page(
         True,
     )
     assert body["meddra_code"] == 10028813 and body["soc"] == event.ctcae_term.soc
+    # The SAE clock, the coding's MedDRA version and the proposed DLT call (docs/safety.md).
+    assert body["sae_awareness_at"] == aware.replace(second=0).isoformat().replace("+00:00", "Z")
+    assert body["sae_reported_at"] and body["sae_reported_late"] is False
+    assert body["onset_time"] == "08:15" and body["meddra_version"] == "20.1"
+    assert body["dlt_awaiting_attestation"] is True and body["dlt_attested_by"] is None
     assert event.created_by == coordinator_a
     history = coord.get(f"/api/v1/adverse-events/{event.pk}/history/").json()
     assert [(h["type"], h["user"], h["reason"]) for h in history] == [
@@ -219,6 +228,9 @@ def test_reporting_an_adverse_event_through_the_api_is_audited_like_the_page(
         ({"grade": 5, "outcome": "fatal"}, "grade"),  # no death recorded
         ({"meddra_code": 99999999}, "meddra_code"),
         ({"serious": True}, "serious"),  # no criterion
+        ({"serious": True, "serious_hospitalisation": True}, "sae_awareness_at"),
+        ({"onset_time": "25:00"}, "onset_time"),
+        ({"baseline_grade": 3}, "baseline_grade"),  # above the grade (2)
         ({"relationship": "maybe"}, "relationship"),
         ({"verbatim_term": "x" * 301}, "verbatim_term"),
         ({"verbatim_term": "nul\x00byte"}, "verbatim_term"),
@@ -357,3 +369,22 @@ def test_correcting_a_dose_recomputes_the_total_and_keeps_the_old_value_in_histo
     changes = {c["field"]: (c["old"], c["new"]) for c in last["changes"]}
     assert changes["body_weight_kg"] == ("70.0", "80.0")
     assert changes["total_dose_mg"] == ("0.700", "0.800")
+
+
+def test_the_investigator_attests_a_proposed_dlt_call_through_the_api(
+    coord, api, investigator_a, records
+):
+    response = report(coord, records["subject_a"], dlt_investigator=True, grade=3)
+    assert response.status_code == 201, response.content
+    event = AdverseEvent.objects.get(pk=response.json()["id"])
+    url = f"/api/v1/adverse-events/{event.pk}/attest/"
+    assert coord.post(url, {}, format="json", HTTP_IF_MATCH=etag(event)).status_code == 403
+    investigator = api(investigator_a)
+    attested = investigator.post(url, {}, format="json", HTTP_IF_MATCH=etag(event))
+    assert attested.status_code == 200, attested.content
+    body = attested.json()
+    assert body["dlt_awaiting_attestation"] is False
+    assert body["dlt_attested_by"] == "investigator_a" and body["dlt_attested_at"]
+    history = coord.get(f"/api/v1/adverse-events/{event.pk}/history/").json()
+    assert history[-1]["reason"] == "DLT call attested by the investigator"
+    assert history[-1]["user"] == "investigator_a"

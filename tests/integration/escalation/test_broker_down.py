@@ -26,7 +26,7 @@ from escalation.tasks import evaluate_and_announce
 from safety.models import AdverseEvent
 from safety.services import adverse_event_void
 from tests.integration.escalation.helpers import report_dlt
-from tests.integration.portal.test_portal_adverse_events import ae_form
+from tests.integration.portal.test_portal_adverse_events import ae_form, aware_now
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -137,7 +137,13 @@ def test_the_ae_page_says_who_will_be_notified_until_the_e_mail_has_gone(
     client.force_login(coordinator_a)
     response = client.post(
         reverse("ae_new", args=[l1_subject.pk]),
-        ae_form(l1_subject, dlt_investigator="on", serious="on", serious_hospitalisation="on"),
+        ae_form(
+            l1_subject,
+            dlt_investigator="on",
+            serious="on",
+            serious_hospitalisation="on",
+            sae_awareness_at=aware_now(l1_subject),
+        ),
         follow=True,
     )
     page = response.content.decode()

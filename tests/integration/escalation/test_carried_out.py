@@ -102,10 +102,11 @@ def test_a_confirmed_closing_step_is_not_asked_again(script, words):
 
 
 def test_a_correction_that_keeps_the_decision_is_not_issued_again(
-    coordinator_a, monitor, l1_subject, cohort1
+    investigator_a, monitor, l1_subject, cohort1
 ):
     track = cohort1.track
-    event = report_dlt(coordinator_a, l1_subject, grade=3)
+    # The investigator's own call and correction: attested, so the committee can sign.
+    event = report_dlt(investigator_a, l1_subject, grade=3)
     pending = current(track)
     assert pending.action == "enroll" and pending.n_subjects == 2 and pending.needs_decision
     assert "grade 3 Neutrophil count decreased" in pending.text
@@ -113,7 +114,7 @@ def test_a_correction_that_keeps_the_decision_is_not_issued_again(
     sent = len(mail.outbox)
 
     adverse_event_update(
-        by=coordinator_a,
+        by=investigator_a,
         adverse_event=event,
         changes={"grade": 4},
         reason="Source document says grade 4",

@@ -108,14 +108,14 @@ def test_voids_and_dlts_during_evaluations_never_deadlock(
 
 
 def test_a_confirmation_during_an_evaluation_gets_the_designed_answer(
-    coordinator_a, monitor, l1_subject, cohort1
+    investigator_a, monitor, l1_subject, cohort1
 ):
     needs_postgresql()
     track = cohort1.track
     pending = current(track)
     assert pending.action == "escalate" and pending.needs_decision
     with mock.patch("escalation.triggers.enqueue_evaluation"):  # evaluated below, by hand
-        report_dlt(coordinator_a, l1_subject)
+        report_dlt(investigator_a, l1_subject)  # the investigator's call: attested
     assert current(track).pk == pending.pk  # not yet evaluated
 
     evaluation_holds = threading.Event()

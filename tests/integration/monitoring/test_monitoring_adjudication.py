@@ -24,12 +24,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def grade1_dlt(coordinator_a, site_a, cohort1, ctcae):
+def grade1_dlt(coordinator_a, investigator_a, site_a, cohort1, ctcae):
     """Cohort 1's subject dosed 30 days ago; the investigator calls a grade 1 nausea a DLT, so
     the titration trigger fires on the DLT alone: 'enroll 2 more at 0.01' awaits."""
     subject = enrolled_subject(coordinator_a, site_a, "S-1", cohort1, days_ago=32)
     dosed(coordinator_a, subject, on=site_today(site_a.timezone) - timedelta(days=30))
-    event = report_dlt(coordinator_a, subject, term="Nausea", grade=1)
+    event = report_dlt(investigator_a, subject, term="Nausea", grade=1)
     recommendation = Recommendation.objects.get(
         track=cohort1.track, status=Recommendation.Status.PENDING
     )

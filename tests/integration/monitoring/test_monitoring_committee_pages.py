@@ -21,11 +21,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def pending(coordinator_a, site_a, cohort1, ctcae):
+def pending(coordinator_a, investigator_a, site_a, cohort1, ctcae):
     """Cohort 1's subject dosed 30 days ago with a DLT: 'enroll 2 more at 0.01' awaits."""
     subject = enrolled_subject(coordinator_a, site_a, "S-1", cohort1, days_ago=32)
     dosed(coordinator_a, subject, on=site_today(site_a.timezone) - timedelta(days=30))
-    report_dlt(coordinator_a, subject)
+    report_dlt(investigator_a, subject)  # the investigator's own call: attested
     recommendation = Recommendation.objects.get(
         track=cohort1.track, status=Recommendation.Status.PENDING
     )

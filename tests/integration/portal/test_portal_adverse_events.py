@@ -3,9 +3,11 @@ the term defines, field messages that keep the input, SAE and DLT highlighting, 
 with a reason and the stale-form refusal."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from core.dates import site_today
@@ -21,6 +23,11 @@ def subject(coordinator_a, site_a, cohort1, ctcae):
     subject = enrolled_subject(coordinator_a, site_a, "S-1", cohort1, days_ago=12)
     dosed(coordinator_a, subject, on=site_today(site_a.timezone) - timedelta(days=10))
     return subject
+
+
+def aware_now(subject) -> str:
+    """The site's local time now, as the SAE awareness field takes it."""
+    return timezone.localtime(timezone=ZoneInfo(subject.site.timezone)).strftime("%Y-%m-%dT%H:%M")
 
 
 def term(name):
@@ -94,6 +101,7 @@ def test_a_grade_3_related_dlt_is_saved_highlighted_and_the_monitor_notified(
             dlt_investigator="on",
             serious="on",
             serious_hospitalisation="on",
+            sae_awareness_at=aware_now(subject),
         ),
     )
     event = AdverseEvent.objects.get()

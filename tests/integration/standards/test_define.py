@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from lxml import etree
 
+from safety.services import on_study_loaded
 from standards import registry
 from standards.build import build_datasets
 from standards.context import ExportContext
@@ -136,3 +137,22 @@ def test_the_schema_refuses_a_define_that_breaks_it(define):
     problems = schema_problems(etree.tostring(root))
     assert any("DataType" in p and "required" in p for p in problems), problems
     assert any("Guessed" in p for p in problems), problems
+
+
+def test_the_meddra_version_is_the_studys_setting(trial_data, study):
+    """docs/safety.md §9: the [safety] section's MedDRA version names the external codelist
+    AEDECOD references; 20.1 (CTCAE v5.0's) without one."""
+    on_study_loaded(None, study=study, data={"safety": {"meddra_version": "23.1"}}, by=None)
+    xml = build_define(
+        build_datasets(ExportContext(study)),
+        study=study,
+        sponsor_codelists=registry.sponsor_codelists(study.pk),
+        created=datetime.now(UTC),
+        file_oid="TEST.define",
+        source_system=("Phase 1 EDC", "test"),
+    )
+    meddra = etree.fromstring(xml).find(
+        ".//odm:CodeList[@OID='CL.MedDRA']/odm:ExternalCodeList", NS
+    )
+    assert (meddra.get("Dictionary"), meddra.get("Version")) == ("MedDRA", "23.1")
+    assert registry.sponsor_codelists()["MedDRA"].external == ("MedDRA", "20.1")

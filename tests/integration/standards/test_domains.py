@@ -2,6 +2,8 @@
 order, required variables), and the values the mapping must give for the cases of the study
 (docs/standards.md §5)."""
 
+from datetime import time
+
 import pytest
 
 from standards import registry
@@ -10,6 +12,7 @@ from standards.checks import MODEL_TIMING, Submission, validate
 from standards.context import ExportContext
 from standards.ct import terminology
 from standards.spec import ig_dataset
+from tests.factories import reported_ae
 
 CURRENT_DOMAINS = {
     "DM", "DS", "IE", "EX", "SV", "AE", "TA", "TE", "TV", "TI", "TS", "VS", "LB", "CM", "TU", "TR",
@@ -165,6 +168,26 @@ def test_ae_codes_days_epochs_and_supplemental_dlt_calls(datasets, trial_data):
     assert supp[("1", "AETRTEM")] == "N" and supp[("2", "AETRTEM")] == "Y"
     assert ("1", "AEDLTADJ") not in supp  # not adjudicated: no record
     assert f"{dlt['AETERM']} {supp[('2', 'AETERM1')]}" == trial_data["dlt"].verbatim_term
+
+
+def test_ae_onset_time_and_treatment_emergence_before_the_infusion(
+    trial_data, study, coordinator_a
+):
+    """docs/safety.md §3: an onset on Day 1 before the infusion started (09:00) is not
+    treatment-emergent; AESTDTC carries the onset time when the site gave it."""
+    day1 = trial_data["first_dose"].administered_on
+    early = reported_ae(
+        coordinator_a, trial_data["s1"], "Nausea", onset_date=day1, onset_time=time(8, 15)
+    )
+    built = {d.name: d for d in build_datasets(ExportContext(study))}
+    (row,) = [r for r in built["AE"].rows if r["AESPID"] == str(early.pk)]
+    assert row["AESTDTC"] == f"{day1.isoformat()}T08:15" and row["AESTDY"] == 1
+    supp = {
+        r["QNAM"]: r["QVAL"]
+        for r in built["SUPPAE"].rows
+        if r["USUBJID"] == row["USUBJID"] and r["IDVARVAL"] == str(row["AESEQ"])
+    }
+    assert supp["AETRTEM"] == "N"
 
 
 def test_ex_sv_visits_and_study_days(datasets):
