@@ -92,7 +92,7 @@ RULES_READ_EVENTS = (
 DOSE_COLUMNS = ("subject_id", "cycle", "day", "administered_on", "actual_dose_per_kg",
                 "planned_dose_per_kg")  # fmt: skip
 EVENT_COLUMNS = ("subject_id", "onset_date", "grade", "relationship", "dlt_investigator",
-                 "dlt_adjudicated", "ctcae_term__term")  # fmt: skip
+                 "dlt_attested_at", "dlt_adjudicated", "ctcae_term__term")  # fmt: skip
 
 
 def in_window_slots(regimen) -> Q:

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core.dates import site_today
 from escalation.models import Notification, Recommendation, SubjectDltStatus, TrackEvaluationState
@@ -160,3 +161,22 @@ def test_voiding_the_dlt_returns_the_track_to_escalation(coordinator_a, l1_subje
         by=coordinator_a, adverse_event=event, reason="wrong subject", expected_version=1
     )
     assert current(cohort1.track).action == "escalate"
+
+
+def test_the_evaluation_reads_each_event_once_whatever_their_number(
+    coordinator_a, l1_subject, cohort1
+):
+    """The evaluation loads the events the rules read in one query (escalation/facts.py): more
+    events, proposed DLT calls among them, add no query (an attribute left out of the columns
+    read would cost one query per event)."""
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            evaluate_track(cohort1.track_id)
+        return len(captured.captured_queries)
+
+    report_dlt(coordinator_a, l1_subject)  # a coordinator's call: proposed, not attested
+    few = queries()
+    for days in (6, 7, 8):
+        report_dlt(coordinator_a, l1_subject, onset_days_after_dose=days)
+    assert queries() == few
