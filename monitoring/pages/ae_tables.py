@@ -74,8 +74,9 @@ def _population(user, scope: Scope):
 # - PAIR_PER_SUBJECT, PostgreSQL (LATERAL): for each subject of the filters (`subj`, with its
 #   column group and first dose), its events grouped by term. With the covering index on the
 #   events (subject, term, grade, onset, relationship; safety/migrations/0005) each subject's
-#   events are a range of the index read without the table (an index-only scan), and each group
-#   is a subject's few terms: nothing sorted or hashed across the study, nothing spilled.
+#   events are a range of the index read without the table (an index-only scan) and grouped in
+#   memory on the subject's few terms: no sort or hash of every event of the study, nothing
+#   spilled to disk. What is left grows with the (subject, term) pairs, at most subjects x terms.
 _BY_GRADE = ", ".join(
     f"SUM(CASE WHEN {worst} = {grade} THEN 1 ELSE 0 END)"
     for worst in ("worst", "worst_related")
@@ -92,18 +93,23 @@ _PAIR_COUNTS = f"""
         SUM(CASE WHEN {_TEAE} THEN ev_related ELSE 0 END) AS counted_related,
         SUM(CASE WHEN ev_onset < fd_first THEN ev_related ELSE 0 END) AS before_related,
         {{undosed_related}} AS undosed_related"""
+_JOINED_COUNTS = _PAIR_COUNTS.format(
+    undosed="SUM(CASE WHEN fd_first IS NULL THEN 1 ELSE 0 END)",
+    undosed_related="SUM(CASE WHEN fd_first IS NULL THEN ev_related ELSE 0 END)",
+)
+# In the LATERAL subquery `fd_first` is the subject's, a constant: an aggregate of it alone would
+# be the outer query's, so the never-dosed counts are the group's counts when it is NULL.
+_PER_SUBJECT_COUNTS = _PAIR_COUNTS.format(
+    undosed="CASE WHEN fd_first IS NULL THEN COUNT(*) ELSE 0 END",
+    undosed_related="CASE WHEN fd_first IS NULL THEN SUM(ev_related) ELSE 0 END",
+)
 PAIR_JOINED = f"""
 ev AS ({{events}}), fd AS ({{first_doses}}),
 pair AS (
-    SELECT ev_term, ev_subject, ev_level, ev_regimen, {_PAIR_COUNTS.format(
-        undosed="SUM(CASE WHEN fd_first IS NULL THEN 1 ELSE 0 END)",
-        undosed_related="SUM(CASE WHEN fd_first IS NULL THEN ev_related ELSE 0 END)",
-    )}
+    SELECT ev_term, ev_subject, ev_level, ev_regimen, {_JOINED_COUNTS}
     FROM ev LEFT JOIN fd ON fd.fd_subject = ev.ev_subject
     GROUP BY ev_term, ev_subject, ev_level, ev_regimen
 )"""
-# In the LATERAL subquery `fd_first` is the subject's, a constant: an aggregate of it alone would
-# be the outer query's, so the never-dosed counts are the group's counts when it is NULL.
 PAIR_PER_SUBJECT = f"""
 fd AS ({{first_doses}}), subj AS ({{subjects}}),
 pair AS (
@@ -112,10 +118,7 @@ pair AS (
         undosed_related
     FROM subj LEFT JOIN fd ON fd.fd_subject = subj.s_subject
     CROSS JOIN LATERAL (
-        SELECT ev_term, {_PAIR_COUNTS.format(
-            undosed="CASE WHEN fd_first IS NULL THEN COUNT(*) ELSE 0 END",
-            undosed_related="CASE WHEN fd_first IS NULL THEN SUM(ev_related) ELSE 0 END",
-        )}
+        SELECT ev_term, {_PER_SUBJECT_COUNTS}
         FROM ({{events}}) AS ev WHERE ev.ev_subject = subj.s_subject
         GROUP BY ev_term
     ) AS per_term
@@ -163,14 +166,9 @@ class _Counted:
     undosed: int = 0
 
 
-def _worst_grades(
-    user, scope: Scope, subjects, groups, *, per_subject: bool | None = None
-) -> tuple[_Counted, _Counted]:
+def _worst_grades(user, scope: Scope, subjects, groups) -> tuple[_Counted, _Counted]:
     """(all TEAEs, related TEAEs): the subjects at each worst grade, and the events' fates.
-    `groups`: the column group of each (dose level, regimen). `per_subject`: count with
-    PAIR_PER_SUBJECT (default: where the database runs it) or PAIR_JOINED; the same figures."""
-    if per_subject is None:
-        per_subject = per_subject_supported(connection.vendor)
+    `groups`: the column group of each (dose level, regimen)."""
     in_scope = subjects.values("pk")
     events = restrict(AdverseEvent.objects.filter(subject__in=in_scope), user)
     if scope.date_from:
@@ -198,7 +196,7 @@ def _worst_grades(
     )
     events_sql, events_params = events.query.sql_with_params()
     doses_sql, doses_params = first_doses.query.sql_with_params()
-    if per_subject:
+    if per_subject_supported(connection.vendor):
         subjects_sql, subjects_params = (
             subjects.order_by()
             .values(
