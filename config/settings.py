@@ -114,6 +114,13 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
+if "postgresql" in DATABASES["default"]["ENGINE"]:
+    # No JIT compilation on the app's connections (docs/operations.md §6): the app's statements
+    # are short OLTP reads and writes that gain nothing from it, and PostgreSQL compiles any
+    # statement whose estimated cost passes jit_above_cost; a large aggregate (an earlier AE
+    # table statement) lost 0.2-1.9 s to compiling. Appended to any options the URL sets.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Persistent connections save a connection per request (the API benchmark: 158 -> 260 req/s on
 # a bare endpoint); health checks drop a connection the server has closed.

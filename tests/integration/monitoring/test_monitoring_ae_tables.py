@@ -26,10 +26,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from core.dates import site_today
 from monitoring import tables
+from monitoring.pages import ae_tables as ae_tables_page
 from subjects.services import subject_record_death
 from tests.factories import dosed, enrolled_subject, reported_ae
 from trial.models import Cohort, DoseLevel, EscalationTrack
@@ -286,12 +288,17 @@ def _as_counted_by_definition(page, site_a, **window):
     )
 
 
+@pytest.mark.parametrize("joined", [False, True], ids=["default", "joined"])
 @pytest.mark.parametrize("days_from", [None, 2, 8])
 def test_the_database_counts_as_the_definition_does(
-    client, monitor, site_a, hand_counted, days_from
+    client, monitor, site_a, hand_counted, days_from, joined, monkeypatch
 ):
     """The page counts in SQL; `build_ae_table` counts event by event: the same tables, rows,
-    order and cells, with and without an onset range."""
+    order and cells, with and without an onset range. Both ways the statement can count: the
+    database's default (per subject on PostgreSQL, joined on SQLite) and the joined form that
+    SQLite runs, here on whichever database the tests use, so on PostgreSQL both are checked."""
+    if joined:
+        monkeypatch.setattr(ae_tables_page, "per_subject_supported", lambda vendor: False)
     first = site_today(site_a.timezone) - timedelta(days=50)
     onset_from = first + timedelta(days=days_from) if days_from is not None else None
     params = {"date_from": onset_from.isoformat()} if onset_from else {}
@@ -311,6 +318,40 @@ def test_the_database_counts_as_the_definition_does(
             counted.events_undosed,
         ) == (defined.events_counted, defined.events_before_first_dose, defined.events_undosed)
     assert page.all_events.events_counted > 0
+
+
+def test_the_statement_counts_each_subject_from_the_covering_index_on_postgresql(
+    client, monitor, hand_counted
+):
+    """On PostgreSQL the page's statement counts per subject (LATERAL); SQLite, which has no
+    LATERAL, runs the joined form. One statement either way."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        ae_page(client, monitor)
+    statements = [q["sql"] for q in queries.captured_queries if "worst_related" in q["sql"]]
+    assert len(statements) == 1
+    assert ("LATERAL" in statements[0]) == (connection.vendor == "postgresql")
+    assert ae_tables_page.per_subject_supported(connection.vendor) == (
+        connection.vendor == "postgresql"
+    )
+
+
+def test_database_connections_run_without_jit_on_postgresql():
+    """The app's PostgreSQL connections turn JIT compilation off (config/settings.py,
+    docs/operations.md §6); the tests' also commit without waiting for the disk. Both options
+    reach the server. SQLite connections are given neither (it takes no such option)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        assert "options" not in settings.DATABASES["default"].get("OPTIONS", {})
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "off"
 
 
 def test_the_csv_download_mirrors_the_table(client, monitor, hand_counted):
