@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("safety", "0004_listed_events_index"),
+        ("safety", "0008_meddra_version"),
         ("subjects", "0007_code_recorded_disposition_reasons"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
