@@ -47,7 +47,18 @@ def test_the_frozen_table(text, day, death, study, code):
     assert migration.coded(text, day, death, allowed=allowed) == code
 
 
+@pytest.fixture
+def whole_schema_after():
+    """Going back to subjects 0006 also takes back every migration that depends on 0007 (other
+    apps' included); the later tests of this worker need the whole schema again."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("whole_schema_after")
 def test_the_migration_codes_recorded_reasons_keeping_text_and_history(
     coordinator_a, site_a, cohort1
 ):

@@ -35,11 +35,11 @@ def nav(page, name):
 
 
 def test_monitor_sees_the_dlt_and_confirms_the_recommendation(
-    page, shot, coordinator_a, monitor, site_a, cohort1, ctcae
+    page, shot, coordinator_a, investigator_a, monitor, site_a, cohort1, ctcae
 ):
     subject = enrolled_subject(coordinator_a, site_a, "S-1", cohort1, days_ago=32)
     dosed(coordinator_a, subject, on=site_today(site_a.timezone) - timedelta(days=30))
-    report_dlt(coordinator_a, subject, onset_days_after_dose=5)
+    report_dlt(investigator_a, subject, onset_days_after_dose=5)  # attested: the investigator's
     study = cohort1.study
     recommendation = Recommendation.objects.get(
         track=cohort1.track, status=Recommendation.Status.PENDING
