@@ -402,6 +402,11 @@ def test_onset_times_and_baseline_grades_decide_as_the_rule_does(
         # are not TEAEs, the related chills is.
         assert "Vomiting" not in terms and "Hypertension" not in terms and "Chills" in terms
         assert table.events_not_emergent == 3  # A2's nausea, E1's vomiting and hypertension 2
+    html = client.get(reverse("monitoring:adverse_events")).content.decode()
+    assert (
+        "3 not treatment-emergent (before the first infusion, or not worse than the baseline "
+        "grade) left out"
+    ) in html
 
 
 def test_the_statement_counts_each_subject_from_the_covering_index_on_postgresql(
