@@ -1,9 +1,10 @@
 """Adverse-event tables as plain Python: rows in, a table out (no database, no Django).
 
-A treatment-emergent adverse event (TEAE) is one with onset on or after the subject's first dose.
-The protocol's other half, "or worsening after the first dose", is not recorded by the data
-model (an AE has one grade and one onset), so pre-dose events that worsen after dosing are only
-counted if the site reports the worsening as a new event; the pages say so.
+Whether an event is treatment-emergent (TEAE) is the one rule of docs/safety.md §3,
+`safety.rules.treatment_emergence`, applied event by event: onset on or after the start of the
+subject's first infusion (on the day of the first dose, an onset time before the infusion's start
+time, both site local, is before treatment; an unknown time on either side counts), and, for an
+event with a baseline grade, a grade above it.
 
 For each (system organ class, CTCAE term) and each column group (a dose level on a regimen, and
 the total) the table counts subjects, not events: a subject with the same term twice counts once,
@@ -15,8 +16,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from decimal import ROUND_HALF_UP, Decimal
+
+from safety.rules import treatment_emergence
 
 GRADES = (1, 2, 3, 4, 5)
 TENTH = Decimal("0.1")
@@ -63,6 +66,8 @@ class Exposure:
     subject_id: int
     group: Group
     first_dose: date | None  # None: never dosed, in no denominator and no count
+    # The minute the first infusion started, site local time (None: not known).
+    first_dose_time: time | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,8 @@ class Event:
     grade: int
     onset: date
     related: bool = False
+    onset_time: time | None = None  # site local time, when known
+    baseline_grade: int | None = None  # a pre-existing condition's grade before the first dose
 
 
 @dataclass
@@ -136,7 +143,9 @@ class AeTable:
     rows: list[Row]
     related_only: bool
     events_counted: int  # adverse events that met the table's definition
-    events_before_first_dose: int  # reported events left out: onset before the first dose
+    # Reported events of dosed subjects left out as not treatment-emergent: onset before the
+    # first infusion, or not worse than the baseline grade (docs/safety.md §3).
+    events_not_emergent: int
     events_undosed: int  # events of subjects never dosed
 
     @property
@@ -216,7 +225,7 @@ def build_ae_table(
     worst_term: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
     worst_soc: dict[str, dict[int, int]] = defaultdict(dict)
     worst_any: dict[int, int] = {}
-    counted = before = undosed = 0
+    counted = not_emergent = undosed = 0
     for event in events:
         if onset_from is not None and event.onset < onset_from:
             continue
@@ -228,8 +237,16 @@ def build_ae_table(
         if subject is None:
             undosed += 1
             continue
-        if event.onset < subject.first_dose:
-            before += 1
+        emergence = treatment_emergence(
+            onset_date=event.onset,
+            onset_time=event.onset_time,
+            first_dose_date=subject.first_dose,
+            first_dose_time=subject.first_dose_time,
+            grade=event.grade,
+            baseline_grade=event.baseline_grade,
+        )
+        if not emergence.emergent:
+            not_emergent += 1
             continue
         counted += 1
         for worst, key in (
@@ -253,7 +270,7 @@ def build_ae_table(
         [WorstGrade(*key, subjects=n) for key, n in counts.items()],
         related_only=related_only,
         events_counted=counted,
-        events_before_first_dose=before,
+        events_not_emergent=not_emergent,
         events_undosed=undosed,
     )
 
@@ -264,7 +281,7 @@ def ae_table_of(
     *,
     related_only: bool,
     events_counted: int,
-    events_before_first_dose: int,
+    events_not_emergent: int,
     events_undosed: int,
 ) -> AeTable:
     """The table from the subjects counted at their worst grade on each row and group (see
@@ -299,7 +316,7 @@ def ae_table_of(
         rows=rows,
         related_only=related_only,
         events_counted=events_counted,
-        events_before_first_dose=events_before_first_dose,
+        events_not_emergent=events_not_emergent,
         events_undosed=events_undosed,
     )
 

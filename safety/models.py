@@ -266,11 +266,20 @@ class AdverseEvent(ClinicalRecord):
             models.Index(fields=["updated_at"]),
             models.Index(fields=["onset_date", "id"], condition=LISTED, name="ae_listed_onset_idx"),
             # The AE table's read (monitoring/pages/ae_tables.py): each subject's active events by
-            # term with every column the table counts, so PostgreSQL reads a subject's events
-            # from the index alone (an index-only scan) in term order (docs/operations.md §6).
+            # term with every column the table counts (the onset time and the baseline grade too,
+            # for treatment emergence), so PostgreSQL reads a subject's events from the index
+            # alone (an index-only scan) in term order (docs/operations.md §6).
             # Key columns rather than INCLUDE, so SQLite builds the same index.
             models.Index(
-                fields=["subject", "ctcae_term", "grade", "onset_date", "relationship"],
+                fields=[
+                    "subject",
+                    "ctcae_term",
+                    "grade",
+                    "onset_date",
+                    "relationship",
+                    "onset_time",
+                    "baseline_grade",
+                ],
                 condition=Q(voided_at__isnull=True),
                 name="ae_table_subject_term_idx",
             ),

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from django.db.models import CharField, OuterRef, Q, Subquery, Value
@@ -15,15 +15,26 @@ from .models import AdverseEvent, CtcaeTerm
 from .rules import Emergence, treatment_emergence
 
 
+def first_dose_local(
+    first_dose_start: datetime | None, tz_name: str
+) -> tuple[date | None, time | None]:
+    """The day and the minute the first infusion started (aware `first_dose_start`), in the
+    site's local time: what `treatment_emergence` compares an onset with (docs/safety.md §3)."""
+    if first_dose_start is None:
+        return None, None
+    local = first_dose_start.astimezone(ZoneInfo(tz_name))
+    return local.date(), local.time().replace(second=0, microsecond=0)
+
+
 def emergence_of(event, first_dose_start: datetime | None, tz_name: str) -> Emergence:
     """Whether the event is treatment-emergent (docs/safety.md §3): `first_dose_start` is the
     start of the subject's first infusion (aware), judged in the site's local time."""
-    local = first_dose_start.astimezone(ZoneInfo(tz_name)) if first_dose_start else None
+    first_dose_date, first_dose_time = first_dose_local(first_dose_start, tz_name)
     return treatment_emergence(
         onset_date=event.onset_date,
         onset_time=event.onset_time,
-        first_dose_date=local.date() if local else None,
-        first_dose_time=local.time().replace(second=0, microsecond=0) if local else None,
+        first_dose_date=first_dose_date,
+        first_dose_time=first_dose_time,
         grade=event.grade,
         baseline_grade=event.baseline_grade,
     )

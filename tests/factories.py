@@ -61,14 +61,14 @@ def enrolled_subject(by, site, number, cohort, *, days_ago=20):
     )
 
 
-def infusion(site, day, hour=9):
+def infusion(site, day, hour=9, minute=0):
     tz = ZoneInfo(site.timezone)
-    start = datetime.combine(day, time(hour, 0), tz)
+    start = datetime.combine(day, time(hour, minute), tz)
     return start, start + timedelta(hours=1, minutes=30)
 
 
-def dosed(by, subject, *, on, cycle=1, day=1, weight="70", amount=None, hour=9, **extra):
-    start, end = infusion(subject.site, on, hour)
+def dosed(by, subject, *, on, cycle=1, day=1, weight="70", amount=None, hour=9, minute=0, **extra):
+    start, end = infusion(subject.site, on, hour, minute)
     return dose_record(
         by=by,
         subject=subject,

@@ -20,10 +20,20 @@ first dose (F), 50 days ago.
 N: 2, 2, 3, 2; total 9. Nausea, all TEAEs: Q3W 0.01 one subject at grade 3 (A1, twice: once, at
 its worst); Q3W 0.03 B1 grade 1; Q3W 0.1 C1 grade 2; Q2W D1 grade 3, D2 grade 1 (twice: once);
 total 5 = grade 1: 2, grade 2: 1, grade 3: 2, >= 3: 2, 5/9 = 55.6%.
+
+`timed_and_baseline` adds, on top, onset times and baseline grades (docs/safety.md §3): subject
+E1 (Q3W 0.03, site A), first infusion at 10:30 site time on F.
+
+    E1  Vomiting 2 possible F 09:00 (before the infusion started: not a TEAE)
+        Chills 1 possible F 10:30 (as the infusion started: a TEAE)
+        Fever 1 not related F, no onset time (cannot be shown to precede the dose: a TEAE)
+        Hypertension 2 possible F+4, baseline grade 2 (not worse than the baseline: not a TEAE)
+        Hypertension 3 not related F+6, baseline grade 2 (worse: a TEAE)
 """
 
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -147,6 +157,31 @@ def hand_counted(study, site_a, site_b, coordinator_a, coordinator_b, ctcae):
     return subjects
 
 
+@pytest.fixture
+def timed_and_baseline(hand_counted, coordinator_a, site_a):
+    """The hand-counted fixture and E1's events, which onset times and baseline grades decide."""
+    first = site_today(site_a.timezone) - timedelta(days=50)
+    e1 = enrolled_subject(coordinator_a, site_a, "E1", hand_counted["B1"].cohort, days_ago=60)
+    dosed(coordinator_a, e1, on=first, hour=10, minute=30)
+    for term, grade, day, relationship, extra in [
+        ("Vomiting", 2, 0, "possible", {"onset_time": time(9, 0)}),
+        ("Chills", 1, 0, "possible", {"onset_time": time(10, 30)}),
+        ("Fever", 1, 0, "not_related", {}),
+        ("Hypertension", 2, 4, "possible", {"baseline_grade": 2}),
+        ("Hypertension", 3, 6, "not_related", {"baseline_grade": 2}),
+    ]:
+        reported_ae(
+            coordinator_a,
+            e1,
+            term,
+            grade=grade,
+            onset_date=first + timedelta(days=day),
+            relationship=relationship,
+            **extra,
+        )
+    return {**hand_counted, "E1": e1}
+
+
 def ae_page(client, user, **params):
     client.force_login(user)
     response = client.get(reverse("monitoring:adverse_events"), params)
@@ -166,7 +201,7 @@ def test_the_ae_table_matches_the_hand_counted_fixture(client, monitor, hand_cou
     ]
     assert table.denominators == [2, 2, 3, 2, 9]
     # 17 reported: A2's pre-dose nausea and A3's (never dosed) are not TEAEs.
-    assert (table.events_counted, table.events_before_first_dose, table.events_undosed) == (
+    assert (table.events_counted, table.events_not_emergent, table.events_undosed) == (
         15,
         1,
         1,
@@ -251,12 +286,18 @@ def _as_counted_by_definition(page, site_a, **window):
     from safety.models import AdverseEvent
     from subjects.models import Subject
 
+    active = Q(dose_administrations__voided_at__isnull=True)
     subjects = Subject.objects.filter(study=site_a.study, cohort__isnull=False).annotate(
-        first=Min(
-            "dose_administrations__administered_on",
-            filter=Q(dose_administrations__voided_at__isnull=True),
-        )
+        first=Min("dose_administrations__administered_on", filter=active),
+        first_start=Min("dose_administrations__infusion_start", filter=active),
     )
+
+    def local_minute(subject):
+        if subject.first_start is None:
+            return None
+        local = subject.first_start.astimezone(ZoneInfo(subject.site.timezone))
+        return local.time().replace(second=0, microsecond=0)
+
     group_of = {
         g.key: g for table in (page.all_events, page.related) for g in table.groups
     }  # the groups as the page made them
@@ -268,8 +309,9 @@ def _as_counted_by_definition(page, site_a, **window):
             )
             or tables.TOTAL,
             s.first,
+            local_minute(s),
         )
-        for s in subjects.select_related("cohort__track__regimen", "cohort__dose_level")
+        for s in subjects.select_related("cohort__track__regimen", "cohort__dose_level", "site")
     ]
     events = [
         tables.Event(
@@ -279,6 +321,8 @@ def _as_counted_by_definition(page, site_a, **window):
             e.grade,
             e.onset_date,
             e.relationship in AdverseEvent.RELATED,
+            e.onset_time,
+            e.baseline_grade,
         )
         for e in AdverseEvent.objects.filter(subject__in=subjects).select_related("ctcae_term")
     ]
@@ -291,12 +335,13 @@ def _as_counted_by_definition(page, site_a, **window):
 @pytest.mark.parametrize("joined", [False, True], ids=["default", "joined"])
 @pytest.mark.parametrize("days_from", [None, 2, 8])
 def test_the_database_counts_as_the_definition_does(
-    client, monitor, site_a, hand_counted, days_from, joined, monkeypatch
+    client, monitor, site_a, timed_and_baseline, days_from, joined, monkeypatch
 ):
     """The page counts in SQL; `build_ae_table` counts event by event: the same tables, rows,
-    order and cells, with and without an onset range. Both ways the statement can count: the
-    database's default (per subject on PostgreSQL, joined on SQLite) and the joined form that
-    SQLite runs, here on whichever database the tests use, so on PostgreSQL both are checked."""
+    order and cells, with and without an onset range, onset times and baseline grades included.
+    Both ways the statement can count on PostgreSQL: per subject (LATERAL) and joined. On SQLite
+    the page counts with the definition itself (no time zones in its SQL), so this checks that
+    it reads the same events and first doses."""
     if joined:
         monkeypatch.setattr(ae_tables_page, "per_subject_supported", lambda vendor: False)
     first = site_today(site_a.timezone) - timedelta(days=50)
@@ -314,28 +359,76 @@ def test_the_database_counts_as_the_definition_does(
         ]
         assert (
             counted.events_counted,
-            counted.events_before_first_dose,
+            counted.events_not_emergent,
             counted.events_undosed,
-        ) == (defined.events_counted, defined.events_before_first_dose, defined.events_undosed)
+        ) == (defined.events_counted, defined.events_not_emergent, defined.events_undosed)
     assert page.all_events.events_counted > 0
+    if days_from is None:  # E1's five events are in the data compared, decided both ways
+        assert page.all_events.events_not_emergent == 3  # A2's, E1's vomiting and hypertension 2
+        assert {"Chills", "Fever", "Hypertension"} <= {r.term for r in page.all_events.rows}
+
+
+@pytest.mark.parametrize("joined", [False, True], ids=["default", "joined"])
+def test_onset_times_and_baseline_grades_decide_as_the_rule_does(
+    client, monitor, site_a, timed_and_baseline, joined, monkeypatch
+):
+    """E1 (first infusion 10:30, site time): the 09:00 vomiting is before it, the 10:30 chills
+    and the untimed fever count; hypertension at its baseline grade 2 does not, at grade 3 it
+    does. The page (the database's count on PostgreSQL, both forms) and the definition agree."""
+    if joined:
+        monkeypatch.setattr(ae_tables_page, "per_subject_supported", lambda vendor: False)
+    page = ae_page(client, monitor)
+    defined = _as_counted_by_definition(page, site_a)
+    general = "General disorders and administration site conditions"
+    for table in (page.all_events, defined[0]):
+        terms = {r.term for r in table.rows if r.level == "term"}
+        assert "Vomiting" not in terms
+        # 20 reported: 18 TEAEs; A2's pre-dose nausea, E1's 09:00 vomiting and hypertension at
+        # its baseline grade left out; A3's never dosed.
+        assert (table.events_counted, table.events_not_emergent, table.events_undosed) == (
+            18,
+            3,
+            1,
+        )
+        assert table.denominators == [2, 3, 3, 2, 10]
+        #                                                           any g1 g2 g3 g4 g5 >=3 N
+        assert by_grade(table.cell("term", Q3W_2, general, "Chills")) == (1, 1, 0, 0, 0, 0, 0, 3)
+        assert by_grade(table.cell("term", Q3W_2, general, "Fever")) == (1, 1, 0, 0, 0, 0, 0, 3)
+        hypertension = table.cell("term", Q3W_2, "Vascular disorders", "Hypertension")
+        assert by_grade(hypertension) == (1, 0, 0, 1, 0, 0, 1, 3)  # grade 3 only
+    for table in (page.related, defined[1]):
+        terms = {r.term for r in table.rows if r.level == "term"}
+        # Related: the possible vomiting (before the infusion) and hypertension 2 (at baseline)
+        # are not TEAEs, the related chills is.
+        assert "Vomiting" not in terms and "Hypertension" not in terms and "Chills" in terms
+        assert table.events_not_emergent == 3  # A2's nausea, E1's vomiting and hypertension 2
+    html = client.get(reverse("monitoring:adverse_events")).content.decode()
+    assert (
+        "3 not treatment-emergent (before the first infusion, or not worse than the baseline "
+        "grade) left out"
+    ) in html
 
 
 def test_the_statement_counts_each_subject_from_the_covering_index_on_postgresql(
     client, monitor, hand_counted
 ):
-    """On PostgreSQL the page's statement counts per subject (LATERAL); SQLite, which has no
-    LATERAL, runs the joined form. One statement either way."""
+    """On PostgreSQL the page's one statement counts per subject (LATERAL), converting the first
+    infusion's start to the site's time zone; SQLite, which cannot, reads the events in one query
+    and counts them with the definition."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as queries:
         ae_page(client, monitor)
     statements = [q["sql"] for q in queries.captured_queries if "worst_related" in q["sql"]]
-    assert len(statements) == 1
-    assert ("LATERAL" in statements[0]) == (connection.vendor == "postgresql")
-    assert ae_tables_page.per_subject_supported(connection.vendor) == (
-        connection.vendor == "postgresql"
-    )
+    on_postgresql = connection.vendor == "postgresql"
+    assert ae_tables_page.counted_in_database(connection.vendor) == on_postgresql
+    assert ae_tables_page.per_subject_supported(connection.vendor) == on_postgresql
+    if on_postgresql:
+        assert len(statements) == 1
+        assert "LATERAL" in statements[0] and "AT TIME ZONE" in statements[0]
+    else:
+        assert statements == []
 
 
 def test_database_connections_run_without_jit_on_postgresql():
@@ -415,5 +508,5 @@ def test_pure_table_same_term_twice_counts_once_at_the_worst_grade():
     assert (nausea.any, nausea.by_grade[3], nausea.denominator) == (1, 1, 2)
     gi = table.cell("soc", "total", "GI")
     assert (gi.any, gi.by_grade[3], gi.by_grade[2]) == (2, 1, 1)
-    assert (table.events_counted, table.events_before_first_dose, table.events_undosed) == (4, 1, 1)
+    assert (table.events_counted, table.events_not_emergent, table.events_undosed) == (4, 1, 1)
     assert tables.format_cell(0, None) == "\u2014" and tables.format_cell(0, 0.0) == "0"
