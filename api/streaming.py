@@ -26,7 +26,7 @@ from rest_framework.exceptions import ValidationError
 from api import pg_copy
 from api.renderers import cell
 from core.exports import FORMULA_STARTS, neutralise
-from safety.models import SAE_REPORTING_CLOCK
+from safety.models import PROPOSED_DLT, SAE_REPORTING_CLOCK
 
 CHUNK_SIZE = 2000
 FLUSH_ROWS = 500
@@ -46,7 +46,7 @@ PROPERTY_EXPRESSIONS = {
     ),
     # safety.models.AdverseEvent.dlt_awaiting_attestation (docs/safety.md §8)
     "dlt_awaiting_attestation": lambda: ExpressionWrapper(
-        Q(dlt_investigator=True, dlt_attested_at__isnull=True), output_field=BooleanField()
+        PROPOSED_DLT, output_field=BooleanField()
     ),
 }
 

@@ -24,6 +24,8 @@ SAE_REPORTING_CLOCK = timedelta(hours=24)
 # or by the committee. A partial index on them keeps the listings' reads proportional to the
 # events listed, not to every event of the study (docs/operations.md §6).
 LISTED = Q(serious=True) | Q(dlt_investigator=True) | Q(dlt_adjudicated=True)
+# AdverseEvent.dlt_awaiting_attestation as a query condition (docs/safety.md §8).
+PROPOSED_DLT = Q(dlt_investigator=True, dlt_attested_at__isnull=True)
 
 # The refusal when the relationship of an adjudicated DLT is corrected below "possibly related":
 # the committee's call stands until it adjudicates again.

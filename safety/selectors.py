@@ -11,7 +11,7 @@ from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim
 
 from accounts.scoping import monitoring_studies, restrict
 
-from .models import AdverseEvent, CtcaeTerm
+from .models import PROPOSED_DLT, AdverseEvent, CtcaeTerm
 from .rules import Emergence, treatment_emergence
 
 
@@ -82,6 +82,7 @@ def with_adjudicator(queryset):
 def dlt_calls_text(event) -> str:
     """Both DLT calls in words, e.g. "investigator: DLT; committee: not a DLT"."""
     investigator = "DLT" if event.dlt_investigator else "not a DLT"
+    # Also given rows read as values, not models: the model's dlt_awaiting_attestation, restated.
     if event.dlt_investigator and event.dlt_attested_at is None:
         investigator += f" ({PROPOSED_DLT_CALL})"
     if event.dlt_adjudicated is None:
@@ -95,9 +96,7 @@ DLT_FINAL = Q(dlt_adjudicated=True) | Q(dlt_adjudicated__isnull=True, dlt_invest
 
 # A DLT call that counts (not adjudicated) and awaits the investigator's attestation
 # (docs/safety.md §8): it counts as a DLT, and the committee cannot sign on it.
-AWAITING_ATTESTATION = Q(
-    dlt_adjudicated__isnull=True, dlt_investigator=True, dlt_attested_at__isnull=True
-)
+AWAITING_ATTESTATION = PROPOSED_DLT & Q(dlt_adjudicated__isnull=True)
 
 PROPOSED_DLT_CALL = "proposed, awaiting investigator attestation"
 
