@@ -131,8 +131,16 @@ class HistoryRefusesTruncate(Operation):
 # account); django-axes clears login-failure counters (a successful sign-in, an unlock); a
 # recovery code of two-factor sign-in is used up once (django-otp deletes it); link
 # rows of many-to-many fields (a membership's sites, a group's permissions) are replaced when
-# they change, the change itself kept in the history tables.
-DELETABLE_TABLE_PREFIXES = ("django_session", "axes_", "otp_static_statictoken")
+# they change, the change itself kept in the history tables. The AE table's stored counts and
+# recount marks are derived data, replaced when recounted from the records (docs/operations.md
+# §6).
+DELETABLE_TABLE_PREFIXES = (
+    "django_session",
+    "axes_",
+    "otp_static_statictoken",
+    "monitoring_aetablecount",
+    "monitoring_aetablerecount",
+)
 
 
 def deletable(model) -> bool:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Min, Q, Value, When
 
 from accounts.scoping import restrict
 from dosing.models import DoseAdministration
 from monitoring import tables
+from monitoring.models import AeTableCount, AeTableRecount
 from safety.models import AdverseEvent, CtcaeTerm
 from safety.selectors import first_dose_local
+from subjects.models import Subject
+from trial.models import EscalationTrack, Site
 
 from .scope import (
     Scope,
@@ -66,8 +69,8 @@ def _population(user, scope: Scope):
     return population, groups
 
 
-# The table counted by the database in one statement, so that the page reads a row per term and
-# column group whatever the number of events (docs/operations.md §6). `pair`: per subject and
+# The table counted by the database, so that the page reads a row per term and column group
+# whatever the number of events (docs/operations.md §6). `pair`: per subject and
 # term, the worst grade of the treatment-emergent events (`_TEAE`, docs/safety.md §3), of the
 # related ones (NULL without one), and the events by what the table does with them (counted, not
 # treatment-emergent, subject never dosed), all and related. Then, per row of the table (term,
@@ -91,11 +94,20 @@ def _population(user, scope: Scope):
 #   grouped in memory on the subject's few terms: no sort or hash of every event of the study,
 #   nothing spilled to disk. What is left grows with the (subject, term) pairs, at most subjects x
 #   terms.
+#
+# Counting every event on each request still grows with the study, so without an onset range the
+# page reads stored counts instead (`counts_stored`): the same statement grouped by block (a
+# site's subjects on one dose level of one track) instead of column group, kept in
+# `AeTableCount` and summed into the selection's column groups at each request (STORED_SQL, a
+# few thousand rows at most). A database trigger marks a block (`AeTableRecount`) in the
+# transaction of any change to what it counts; the next request recounts the marked blocks
+# (`recount_marked_blocks`) before it reads.
 _BY_GRADE = ", ".join(
     f"SUM(CASE WHEN {worst} = {grade} THEN 1 ELSE 0 END)"
     for worst in ("worst", "worst_related")
     for grade in tables.GRADES
 )
+_NO_GRADES = ", ".join("0" for _worst in ("worst", "worst_related") for _grade in tables.GRADES)
 _WORST = "MAX(worst) AS worst, MAX(worst_related) AS worst_related"
 # `fd`: each dosed subject's first dose: its day at the site (`fd_first`, administered_on) and the
 # minute its infusion started there (`fd_time`), as `safety.selectors.first_dose_local` gives it
@@ -129,17 +141,21 @@ _PER_SUBJECT_COUNTS = _PAIR_COUNTS.format(
     undosed="CASE WHEN fd_first IS NULL THEN COUNT(*) ELSE 0 END",
     undosed_related="CASE WHEN fd_first IS NULL THEN SUM(ev_related) ELSE 0 END",
 )
+# Each pair carries its subject's block (site, track, dose level) and column group (dose level,
+# regimen): the statement groups by one or the other (`{{group}}`).
+_PAIR_KEYS = "ev_site, ev_track, ev_level, ev_regimen"
 PAIR_JOINED = f"""
 ev AS ({{events}}), fd AS ({_FIRST_DOSES}),
 pair AS (
-    SELECT ev_term, ev_subject, ev_level, ev_regimen, {_JOINED_COUNTS}
+    SELECT ev_term, ev_subject, {_PAIR_KEYS}, {_JOINED_COUNTS}
     FROM ev LEFT JOIN fd ON fd.fd_subject = ev.ev_subject
-    GROUP BY ev_term, ev_subject, ev_level, ev_regimen
+    GROUP BY ev_term, ev_subject, {_PAIR_KEYS}
 )"""
 PAIR_PER_SUBJECT = f"""
 fd AS ({_FIRST_DOSES}), subj AS ({{subjects}}),
 pair AS (
-    SELECT ev_term, s_subject AS ev_subject, s_level AS ev_level, s_regimen AS ev_regimen,
+    SELECT ev_term, s_subject AS ev_subject, s_site AS ev_site, s_track AS ev_track,
+        s_level AS ev_level, s_regimen AS ev_regimen,
         worst, worst_related, counted, not_emergent, undosed, counted_related,
         not_emergent_related, undosed_related
     FROM subj LEFT JOIN fd ON fd.fd_subject = subj.s_subject
@@ -149,34 +165,83 @@ pair AS (
         GROUP BY ev_term
     ) AS per_term
 )"""
-WORST_GRADES_SQL = f"""
+# The table's rows per `{group}`: (kind, term, class, *group, subjects at each worst grade (all,
+# then related), the events' fates (all, then related; on the `events` rows only)). The columns
+# are those of `AeTableCount` after its block.
+COUNTS_SQL = f"""
 WITH {{pair}},
 per_soc AS (
-    SELECT term.{{soc}} AS soc, ev_level, ev_regimen, {_WORST}
+    SELECT term.{{soc}} AS soc, {{group}}, {_WORST}
     FROM pair JOIN {{terms}} AS term ON term.{{id}} = pair.ev_term
-    WHERE worst IS NOT NULL GROUP BY term.{{soc}}, ev_subject, ev_level, ev_regimen
+    WHERE worst IS NOT NULL GROUP BY term.{{soc}}, ev_subject, {{group}}
 ),
 per_subject AS (
-    SELECT ev_level, ev_regimen, {_WORST}
-    FROM pair WHERE worst IS NOT NULL GROUP BY ev_subject, ev_level, ev_regimen
+    SELECT {{group}}, {_WORST}
+    FROM pair WHERE worst IS NOT NULL GROUP BY ev_subject, {{group}}
 ),
 counted AS (
-    SELECT 'term' AS lvl, ev_term AS term_id, '' AS soc, ev_level, ev_regimen, {_BY_GRADE}
-    FROM pair WHERE worst IS NOT NULL GROUP BY ev_term, ev_level, ev_regimen
+    SELECT 'term' AS kind, ev_term AS term_id, '' AS soc, {{group}}, {_BY_GRADE},
+        0, 0, 0, 0, 0, 0
+    FROM pair WHERE worst IS NOT NULL GROUP BY ev_term, {{group}}
     UNION ALL
-    SELECT 'soc', NULL, soc, ev_level, ev_regimen, {_BY_GRADE}
-    FROM per_soc GROUP BY soc, ev_level, ev_regimen
+    SELECT 'soc', NULL, soc, {{group}}, {_BY_GRADE}, 0, 0, 0, 0, 0, 0
+    FROM per_soc GROUP BY soc, {{group}}
     UNION ALL
-    SELECT 'any', NULL, '', ev_level, ev_regimen, {_BY_GRADE}
-    FROM per_subject GROUP BY ev_level, ev_regimen
+    SELECT 'any', NULL, '', {{group}}, {_BY_GRADE}, 0, 0, 0, 0, 0, 0
+    FROM per_subject GROUP BY {{group}}
     UNION ALL
-    SELECT 'events', NULL, '', NULL, NULL, SUM(counted), SUM(not_emergent), SUM(undosed), 0, 0,
-        SUM(counted_related), SUM(not_emergent_related), SUM(undosed_related), 0, 0
-    FROM pair
-)
-SELECT counted.*, term.{{soc}}, term.{{term}}
-FROM counted LEFT JOIN {{terms}} AS term ON term.{{id}} = counted.term_id
+    SELECT 'events', NULL, '', {{group}}, {_NO_GRADES}, SUM(counted), SUM(not_emergent),
+        SUM(undosed), SUM(counted_related), SUM(not_emergent_related), SUM(undosed_related)
+    FROM pair GROUP BY {{group}}
+)"""
+BY_GROUP = "ev_level, ev_regimen"
+BY_BLOCK = "ev_site, ev_track, ev_level"
+# Counted for the request (an onset range, or SQLite's joined form on PostgreSQL in the tests):
+# by column group, the names joined at the end.
+WORST_GRADES_SQL = (
+    COUNTS_SQL.replace("{group}", BY_GROUP)
+    + """
+SELECT counted.*, term.{soc}, term.{term}
+FROM counted LEFT JOIN {terms} AS term ON term.{id} = counted.term_id
 """
+)
+_COUNT_COLUMNS = [
+    *(f"grade_{g}" for g in tables.GRADES),
+    *(f"related_grade_{g}" for g in tables.GRADES),
+    "counted",
+    "not_emergent",
+    "undosed",
+    "counted_related",
+    "not_emergent_related",
+    "undosed_related",
+]
+# Recounted blocks, stored (docs/operations.md §6).
+RECOUNT_SQL = (
+    "INSERT INTO {table} (kind, term_id, soc, site_id, track_id, dose_level_id, "
+    + ", ".join(_COUNT_COLUMNS)
+    + ")\n"
+    + COUNTS_SQL.replace("{group}", BY_BLOCK)
+    + "\nSELECT * FROM counted"
+)
+# The stored blocks of the selection summed into its column groups: the same rows as
+# WORST_GRADES_SQL.
+STORED_SQL = (
+    "SELECT c.kind, c.term_id, c.soc, c.dose_level_id, track.regimen_id, "
+    + ", ".join(f"SUM(c.{column})" for column in _COUNT_COLUMNS)
+    + """, term.{soc}, term.{term}
+FROM {table} AS c JOIN {tracks} AS track ON track.{id} = c.track_id
+LEFT JOIN {terms} AS term ON term.{id} = c.term_id
+WHERE (c.site_id, c.track_id, c.dose_level_id) IN ({blocks})
+GROUP BY c.kind, c.term_id, c.soc, c.dose_level_id, track.regimen_id, term.{soc}, term.{term}
+"""
+)
+# Take the study's marked blocks, in a stable order (two requests recounting at once lock them
+# in the same order; the second waits for the first and finds them gone).
+CLAIM_SQL = """
+DELETE FROM {recount} WHERE {id} IN (
+    SELECT mark.{id} FROM {recount} AS mark JOIN {sites} AS site ON site.{id} = mark.site_id
+    WHERE site.study_id = %s ORDER BY mark.{id} FOR UPDATE OF mark
+) RETURNING site_id, track_id, dose_level_id"""
 
 
 def counted_in_database(vendor: str) -> bool:
@@ -189,6 +254,13 @@ def counted_in_database(vendor: str) -> bool:
 def per_subject_supported(vendor: str) -> bool:
     """Does the database run PAIR_PER_SUBJECT (LATERAL)? PostgreSQL does; SQLite does not."""
     return vendor == "postgresql"
+
+
+def counts_stored(vendor: str, scope: Scope) -> bool:
+    """Does the page read the stored block counts (`AeTableCount`, docs/operations.md §6)? On
+    PostgreSQL without an onset range; an onset range selects events, which the blocks do not
+    keep apart, so the page counts the range's events for the request."""
+    return vendor == "postgresql" and not (scope.date_from or scope.date_to)
 
 
 @dataclass
@@ -237,12 +309,13 @@ def _event_by_event(user, scope: Scope, subjects) -> list[tables.Event]:
     ]
 
 
-def _worst_grades(user, scope: Scope, subjects, groups) -> tuple[_Counted, _Counted]:
-    """(all TEAEs, related TEAEs): the subjects at each worst grade, and the events' fates.
-    `groups`: the column group of each (dose level, regimen)."""
-    in_scope = subjects.values("pk")
-    events = _events(user, scope, subjects).values(
+def _pair(subjects, events) -> tuple[str, list]:
+    """The `pair` rows (per subject and term) of `subjects` (a queryset of enrolled subjects)
+    counting `events` (a queryset of their adverse events): SQL and parameters."""
+    events = events.values(
         ev_subject=F("subject_id"),
+        ev_site=F("subject__site_id"),
+        ev_track=F("subject__cohort__track_id"),
         ev_level=F("subject__cohort__dose_level_id"),
         ev_regimen=F("subject__cohort__track__regimen_id"),
         ev_term=F("ctcae_term_id"),
@@ -257,59 +330,123 @@ def _worst_grades(user, scope: Scope, subjects, groups) -> tuple[_Counted, _Coun
         ),
     )
     first_doses = (
-        DoseAdministration.objects.filter(subject__in=in_scope)
+        DoseAdministration.objects.filter(subject__in=subjects.values("pk"))
         .order_by()
         .values(fd_subject=F("subject_id"), fd_tz=F("subject__site__timezone"))
         .annotate(fd_first=Min("administered_on"), fd_start=Min("infusion_start"))
     )
     events_sql, events_params = events.query.sql_with_params()
     doses_sql, doses_params = first_doses.query.sql_with_params()
-    if per_subject_supported(connection.vendor):
-        subjects_sql, subjects_params = (
-            subjects.order_by()
-            .values(
-                s_subject=F("pk"),
-                s_level=F("cohort__dose_level_id"),
-                s_regimen=F("cohort__track__regimen_id"),
-            )
-            .query.sql_with_params()
-        )
-        pair = PAIR_PER_SUBJECT.format(
-            first_doses=doses_sql, subjects=subjects_sql, events=events_sql
-        )
-        params = [*doses_params, *subjects_params, *events_params]
-    else:
+    if not per_subject_supported(connection.vendor):
         pair = PAIR_JOINED.format(events=events_sql, first_doses=doses_sql)
-        params = [*events_params, *doses_params]
-    quote = connection.ops.quote_name
-    sql = WORST_GRADES_SQL.format(
-        pair=pair,
-        terms=quote(CtcaeTerm._meta.db_table),
-        id=quote(CtcaeTerm._meta.pk.column),
-        soc=quote(CtcaeTerm._meta.get_field("soc").column),
-        term=quote(CtcaeTerm._meta.get_field("term").column),
+        return pair, [*events_params, *doses_params]
+    subjects_sql, subjects_params = (
+        subjects.order_by()
+        .values(
+            s_subject=F("pk"),
+            s_site=F("site_id"),
+            s_track=F("cohort__track_id"),
+            s_level=F("cohort__dose_level_id"),
+            s_regimen=F("cohort__track__regimen_id"),
+        )
+        .query.sql_with_params()
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    pair = PAIR_PER_SUBJECT.format(first_doses=doses_sql, subjects=subjects_sql, events=events_sql)
+    return pair, [*doses_params, *subjects_params, *events_params]
+
+
+def _names() -> dict[str, str]:
+    quote = connection.ops.quote_name
+    return {
+        "terms": quote(CtcaeTerm._meta.db_table),
+        "id": quote(CtcaeTerm._meta.pk.column),
+        "soc": quote(CtcaeTerm._meta.get_field("soc").column),
+        "term": quote(CtcaeTerm._meta.get_field("term").column),
+        "table": quote(AeTableCount._meta.db_table),
+        "tracks": quote(EscalationTrack._meta.db_table),
+        "recount": quote(AeTableRecount._meta.db_table),
+        "sites": quote(Site._meta.db_table),
+    }
+
+
+def recount_marked_blocks(study_id: int) -> int:
+    """Recount the study's blocks marked since they were last counted (`AeTableRecount`) and
+    store their rows; the number recounted. One query when none is marked. In one transaction:
+    the marks are taken and the blocks' rows replaced together, so a change is always either
+    counted or still marked (docs/operations.md §6)."""
+    if not AeTableRecount.objects.filter(site__study_id=study_id).exists():
+        return 0
+    names = _names()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(CLAIM_SQL.format(**names), [study_id])
+        blocks = cursor.fetchall()
+        if not blocks:  # another request took them first, and has committed its counts
+            return 0
+        keys = ", ".join(["(%s, %s, %s)"] * len(blocks))
+        flat = [key for block in blocks for key in block]
+        cursor.execute(
+            f"DELETE FROM {names['table']} "
+            f"WHERE (site_id, track_id, dose_level_id) IN (VALUES {keys})",
+            flat,
+        )
+        in_blocks = Q(pk__in=[])
+        for site_id, track_id, level_id in blocks:
+            in_blocks |= Q(
+                site_id=site_id, cohort__track_id=track_id, cohort__dose_level_id=level_id
+            )
+        subjects = Subject.objects.filter(in_blocks, cohort__isnull=False)
+        events = AdverseEvent.objects.filter(subject__in=subjects.values("pk")).order_by()
+        pair, params = _pair(subjects, events)
+        cursor.execute(RECOUNT_SQL.format(pair=pair, **names), params)
+    return len(blocks)
+
+
+def _decode(rows, groups) -> tuple[_Counted, _Counted]:
+    """(all TEAEs, related TEAEs) from the statement's rows (WORST_GRADES_SQL, STORED_SQL)."""
     every, related = _Counted(), _Counted()
     width = len(tables.GRADES)
-    for level, _term_id, soc, level_id, regimen_id, *numbers, term_soc, term in rows:
-        if level == "events":
-            for counted, fates in ((every, numbers[:3]), (related, numbers[width : width + 3])):
-                counted.counted, counted.not_emergent, counted.undosed = (
-                    int(n or 0) for n in fates
-                )
+    for kind, _term_id, soc, level_id, regimen_id, *numbers, term_soc, term in rows:
+        if kind == "events":
+            for counted, fates in ((every, numbers[2 * width :][:3]), (related, numbers[-3:])):
+                counted.counted += int(fates[0] or 0)
+                counted.not_emergent += int(fates[1] or 0)
+                counted.undosed += int(fates[2] or 0)
             continue
         group = groups[(level_id, regimen_id)]
-        soc = term_soc if level == "term" else soc
-        for counted, by_grade in ((every, numbers[:width]), (related, numbers[width:])):
+        soc = term_soc if kind == "term" else soc
+        for counted, by_grade in ((every, numbers[:width]), (related, numbers[width : 2 * width])):
             counted.worst.extend(
-                tables.WorstGrade(level, soc, term or "", group, grade, int(n))
+                tables.WorstGrade(kind, soc, term or "", group, grade, int(n))
                 for grade, n in zip(tables.GRADES, by_grade, strict=True)
                 if n
             )
     return every, related
+
+
+def _worst_grades(user, scope: Scope, subjects, groups) -> tuple[_Counted, _Counted]:
+    """(all TEAEs, related TEAEs): the subjects at each worst grade, and the events' fates,
+    counted for this request. `groups`: the column group of each (dose level, regimen)."""
+    pair, params = _pair(subjects, _events(user, scope, subjects))
+    with connection.cursor() as cursor:
+        cursor.execute(WORST_GRADES_SQL.format(pair=pair, **_names()), params)
+        return _decode(cursor.fetchall(), groups)
+
+
+def _stored_worst_grades(scope: Scope, subjects, groups) -> tuple[_Counted, _Counted]:
+    """As `_worst_grades`, from the stored counts of the blocks the selection's subjects are
+    in (each of the user's sites, tracks and dose levels chosen), recounting marked ones first.
+    A block is one site's subjects on one dose level of one track, so the filters (site, track,
+    dose level) and the user's sites select whole blocks."""
+    recount_marked_blocks(scope.study.pk)
+    blocks_sql, blocks_params = (
+        subjects.order_by()
+        .values_list("site_id", "cohort__track_id", "cohort__dose_level_id")
+        .distinct()
+        .query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(STORED_SQL.format(blocks=blocks_sql, **_names()), blocks_params)
+        return _decode(cursor.fetchall(), groups)
 
 
 @dataclass
@@ -339,7 +476,10 @@ def ae_tables(user, scope: Scope, *, related_only: bool = False) -> AeTablesPage
             related=tables.build_ae_table(population, events, related_only=True),
             related_only=related_only,
         )
-    every, related = _worst_grades(user, scope, subjects, groups)
+    if counts_stored(connection.vendor, scope):
+        every, related = _stored_worst_grades(scope, subjects, groups)
+    else:
+        every, related = _worst_grades(user, scope, subjects, groups)
 
     def table(counted: _Counted, related_only: bool) -> tables.AeTable:
         return tables.ae_table_of(

@@ -43,6 +43,7 @@ from core.dates import site_today
 from monitoring import tables
 from monitoring.pages import ae_tables as ae_tables_page
 from subjects.services import subject_record_death
+from tests.conftest import needs_postgresql
 from tests.factories import dosed, enrolled_subject, reported_ae
 from trial.models import Cohort, DoseLevel, EscalationTrack
 
@@ -332,23 +333,8 @@ def _as_counted_by_definition(page, site_a, **window):
     )
 
 
-@pytest.mark.parametrize("joined", [False, True], ids=["default", "joined"])
-@pytest.mark.parametrize("days_from", [None, 2, 8])
-def test_the_database_counts_as_the_definition_does(
-    client, monitor, site_a, timed_and_baseline, days_from, joined, monkeypatch
-):
-    """The page counts in SQL; `build_ae_table` counts event by event: the same tables, rows,
-    order and cells, with and without an onset range, onset times and baseline grades included.
-    Both ways the statement can count on PostgreSQL: per subject (LATERAL) and joined. On SQLite
-    the page counts with the definition itself (no time zones in its SQL), so this checks that
-    it reads the same events and first doses."""
-    if joined:
-        monkeypatch.setattr(ae_tables_page, "per_subject_supported", lambda vendor: False)
-    first = site_today(site_a.timezone) - timedelta(days=50)
-    onset_from = first + timedelta(days=days_from) if days_from is not None else None
-    params = {"date_from": onset_from.isoformat()} if onset_from else {}
-    page = ae_page(client, monitor, **params)
-    expected = _as_counted_by_definition(page, site_a, onset_from=onset_from)
+def _assert_as_defined(page, expected) -> None:
+    """The page's two tables are the definition's: groups, rows in order, cells, events' fates."""
     for counted, defined in zip((page.all_events, page.related), expected, strict=True):
         assert counted.groups == defined.groups
         assert [(r.level, r.soc, r.term) for r in counted.rows] == [
@@ -362,21 +348,59 @@ def test_the_database_counts_as_the_definition_does(
             counted.events_not_emergent,
             counted.events_undosed,
         ) == (defined.events_counted, defined.events_not_emergent, defined.events_undosed)
+
+
+def _use(form: str, monkeypatch) -> None:
+    """Count the table one of the ways the page can: the stored block counts (the page's way on
+    PostgreSQL without an onset range), counted for the request per subject (LATERAL, with an
+    onset range), or joined (SQLite's statement, run on PostgreSQL)."""
+    if form != "stored":
+        monkeypatch.setattr(ae_tables_page, "counts_stored", lambda vendor, scope: False)
+    if form == "joined":
+        monkeypatch.setattr(ae_tables_page, "per_subject_supported", lambda vendor: False)
+
+
+@pytest.mark.parametrize(
+    "form, days_from",
+    [
+        ("stored", None),
+        ("per_subject", None),
+        ("per_subject", 2),
+        ("per_subject", 8),
+        ("joined", None),
+        ("joined", 2),
+        ("joined", 8),
+    ],
+)
+def test_the_database_counts_as_the_definition_does(
+    client, monitor, site_a, timed_and_baseline, days_from, form, monkeypatch
+):
+    """The page counts in SQL; `build_ae_table` counts event by event: the same tables, rows,
+    order and cells, with and without an onset range, onset times and baseline grades included.
+    Every way the page can count on PostgreSQL: stored block counts, per subject (LATERAL) and
+    joined (an onset range is always counted for the request). On SQLite the page counts with
+    the definition itself (no time zones in its SQL), so this checks that it reads the same
+    events and first doses."""
+    _use(form, monkeypatch)
+    first = site_today(site_a.timezone) - timedelta(days=50)
+    onset_from = first + timedelta(days=days_from) if days_from is not None else None
+    params = {"date_from": onset_from.isoformat()} if onset_from else {}
+    page = ae_page(client, monitor, **params)
+    _assert_as_defined(page, _as_counted_by_definition(page, site_a, onset_from=onset_from))
     assert page.all_events.events_counted > 0
     if days_from is None:  # E1's five events are in the data compared, decided both ways
         assert page.all_events.events_not_emergent == 3  # A2's, E1's vomiting and hypertension 2
         assert {"Chills", "Fever", "Hypertension"} <= {r.term for r in page.all_events.rows}
 
 
-@pytest.mark.parametrize("joined", [False, True], ids=["default", "joined"])
+@pytest.mark.parametrize("form", ["stored", "per_subject", "joined"])
 def test_onset_times_and_baseline_grades_decide_as_the_rule_does(
-    client, monitor, site_a, timed_and_baseline, joined, monkeypatch
+    client, monitor, site_a, timed_and_baseline, form, monkeypatch
 ):
     """E1 (first infusion 10:30, site time): the 09:00 vomiting is before it, the 10:30 chills
     and the untimed fever count; hypertension at its baseline grade 2 does not, at grade 3 it
-    does. The page (the database's count on PostgreSQL, both forms) and the definition agree."""
-    if joined:
-        monkeypatch.setattr(ae_tables_page, "per_subject_supported", lambda vendor: False)
+    does. The page (the database's count on PostgreSQL, every form) and the definition agree."""
+    _use(form, monkeypatch)
     page = ae_page(client, monitor)
     defined = _as_counted_by_definition(page, site_a)
     general = "General disorders and administration site conditions"
@@ -412,23 +436,158 @@ def test_onset_times_and_baseline_grades_decide_as_the_rule_does(
 def test_the_statement_counts_each_subject_from_the_covering_index_on_postgresql(
     client, monitor, hand_counted
 ):
-    """On PostgreSQL the page's one statement counts per subject (LATERAL), converting the first
-    infusion's start to the site's time zone; SQLite, which cannot, reads the events in one query
-    and counts them with the definition."""
+    """On PostgreSQL the first request after a change recounts the changed blocks with one
+    statement that counts per subject (LATERAL), converting the first infusion's start to the
+    site's time zone, and stores the rows; the next request reads the stored rows and counts no
+    event. SQLite, which cannot convert, reads the events in one query and counts them with the
+    definition."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    with CaptureQueriesContext(connection) as queries:
+    def counting_events(queries):
+        return [q["sql"] for q in queries.captured_queries if "worst_related" in q["sql"]]
+
+    with CaptureQueriesContext(connection) as first:
         ae_page(client, monitor)
-    statements = [q["sql"] for q in queries.captured_queries if "worst_related" in q["sql"]]
+    with CaptureQueriesContext(connection) as second:
+        ae_page(client, monitor)
     on_postgresql = connection.vendor == "postgresql"
     assert ae_tables_page.counted_in_database(connection.vendor) == on_postgresql
     assert ae_tables_page.per_subject_supported(connection.vendor) == on_postgresql
     if on_postgresql:
-        assert len(statements) == 1
-        assert "LATERAL" in statements[0] and "AT TIME ZONE" in statements[0]
+        (recount,) = counting_events(first)
+        assert recount.startswith("INSERT INTO")
+        assert "LATERAL" in recount and "AT TIME ZONE" in recount
+        assert counting_events(second) == []
+        assert any("monitoring_aetablecount" in q["sql"] for q in second.captured_queries)
     else:
-        assert statements == []
+        assert counting_events(first) == counting_events(second) == []
+
+
+def _marked_blocks() -> set[tuple[int, int, int]]:
+    from monitoring.models import AeTableRecount
+
+    return set(AeTableRecount.objects.values_list("site_id", "track_id", "dose_level_id"))
+
+
+def _block(subject) -> tuple[int, int, int]:
+    subject.refresh_from_db()
+    return (subject.site_id, subject.cohort.track_id, subject.cohort.dose_level_id)
+
+
+def test_the_stored_counts_follow_every_change_to_what_they_count(
+    client, monitor, coordinator_a, coordinator_b, site_a, site_b, timed_and_baseline
+):
+    """Each change to what the table counts marks the blocks (site, track, dose level) it
+    touches, in its own transaction, whatever made it (a service, or an update of the row as the
+    admin or a bulk load makes it); the next request recounts those blocks only and shows the
+    same table as the definition counting every event."""
+    from django.db import connection
+
+    from dosing.models import DoseAdministration
+    from dosing.services import dose_void
+    from monitoring.models import AeTableCount
+    from safety.models import AdverseEvent, CtcaeTerm
+    from safety.services import adverse_event_update, adverse_event_void
+    from subjects.models import Subject
+    from trial.models import Site
+
+    needs_postgresql()  # the triggers that mark the blocks are PostgreSQL's
+    subjects = timed_and_baseline
+    page = ae_page(client, monitor)
+    _assert_as_defined(page, _as_counted_by_definition(page, site_a))
+    assert _marked_blocks() == set() and AeTableCount.objects.exists()
+
+    def after(change, *subjects_touched, blocks=None):
+        """Make the change, check what it marked, and the page's table against the
+        definition's."""
+        change()
+        assert _marked_blocks() == (blocks or {_block(s) for s in subjects_touched})
+        page = ae_page(client, monitor)
+        assert _marked_blocks() == set()
+        _assert_as_defined(page, _as_counted_by_definition(page, site_a))
+        return page
+
+    a1_nausea = AdverseEvent.objects.get(subject=subjects["A1"], grade=3)
+    page = after(
+        lambda: adverse_event_update(
+            by=coordinator_a,
+            adverse_event=a1_nausea,
+            changes={"grade": 2},
+            reason="source verified: grade 2",
+            expected_version=a1_nausea.version,
+        ),
+        subjects["A1"],
+    )
+    nausea = page.all_events.cell("term", Q3W_1, GI, "Nausea")
+    assert nausea.by_grade[2] == 1 and nausea.by_grade[3] == 0  # A1's worst is grade 2 now
+    c1_nausea = AdverseEvent.objects.get(subject=subjects["C1"])
+    after(
+        lambda: adverse_event_void(
+            by=coordinator_a,
+            adverse_event=c1_nausea,
+            reason="entered for the wrong subject",
+            expected_version=c1_nausea.version,
+        ),
+        subjects["C1"],
+    )
+    after(lambda: reported_ae(coordinator_b, subjects["D2"], "Fatigue", grade=2), subjects["D2"])
+    # B2's only dose voided: never dosed now, its events left out as of an undosed subject.
+    b2_dose = DoseAdministration.objects.get(subject=subjects["B2"])
+    page = after(
+        lambda: dose_void(
+            by=coordinator_a, dose=b2_dose, reason="entered in error", expected_version=1
+        ),
+        subjects["B2"],
+    )
+    assert page.all_events.events_undosed == 3  # A3's nausea and B2's two fatigue events
+    # Changes to the rows themselves, whatever makes them: A2 moved to the 0.1 mg/kg cohort in
+    # SQL (both blocks are recounted), a site's time zone (when its first infusions started), a
+    # term's system organ class.
+    old_block = _block(subjects["A2"])
+
+    def move_a2():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Subject._meta.db_table} SET cohort_id = %s WHERE id = %s",
+                [subjects["C1"].cohort_id, subjects["A2"].pk],
+            )
+
+    after(move_a2, blocks={old_block, _block(subjects["C1"])})
+    at_site_a = [s for s in subjects.values() if s.site_id == site_a.pk]
+    after(
+        lambda: Site.objects.filter(pk=site_a.pk).update(timezone="Pacific/Auckland"),
+        *at_site_a,
+    )
+    fatigue = CtcaeTerm.objects.get(term="Fatigue")
+    with_fatigue = [s for s in subjects.values() if s.adverse_events.filter(ctcae_term=fatigue)]
+    after(
+        lambda: CtcaeTerm.objects.filter(pk=fatigue.pk).update(soc="Investigations"),
+        *with_fatigue,
+    )
+    # A bulk insert (the study generator's) marks each block it touches once.
+    event = AdverseEvent.objects.filter(subject=subjects["D1"]).first()
+    event.pk = None
+    event.grade = 3
+    after(lambda: AdverseEvent.objects.bulk_create([event]), subjects["D1"])
+
+
+def test_the_filters_and_the_user_s_sites_select_whole_blocks(
+    client, monitor, site_a, site_b, hand_counted, monkeypatch
+):
+    """A site, track or dose level chosen selects whole blocks of the stored counts: the same
+    table as counted for the request from the selection's own events."""
+    from trial.models import EscalationTrack
+
+    q3w = EscalationTrack.objects.get(study=site_a.study, code="Q3W-ESC")
+    level = hand_counted["B1"].cohort.dose_level
+    for params in ({"site": site_b.pk}, {"track": q3w.pk}, {"dose_level": level.pk}):
+        stored = ae_page(client, monitor, **params)
+        with monkeypatch.context() as patched:
+            _use("per_subject", patched)
+            counted = ae_page(client, monitor, **params)
+        _assert_as_defined(stored, (counted.all_events, counted.related))
+        assert stored.all_events.events_counted > 0
 
 
 def test_database_connections_run_without_jit_on_postgresql():

@@ -21,10 +21,12 @@ PAGES = [
     # cohorts, subjects, current recommendations, decisions, evaluation states; the alerts'
     # notifications and their adverse events (with the adjudicator from the audit trail)
     ("monitoring:overview", {}, 18),
-    # the population (subjects with their first dose), the adverse events
-    ("monitoring:adverse_events", {}, 13),
-    ("monitoring:adverse_events", {"view": "related"}, 13),
-    ("monitoring:adverse_events", {"format": "csv", "table": "teae"}, 13),
+    # the population (subjects with their first dose), then on PostgreSQL whether a block awaits
+    # its recount (none after the warm-up) and the stored counts; on SQLite the adverse events
+    # (see AE_TABLE_ON_SQLITE)
+    ("monitoring:adverse_events", {}, 14),
+    ("monitoring:adverse_events", {"view": "related"}, 14),
+    ("monitoring:adverse_events", {"format": "csv", "table": "teae"}, 14),
     # the subjects placed (plain values), the pages' subjects with their doses and events
     # counted (site, cohort, DLT status joined), this page's doses, this page's adverse events
     ("monitoring:timeline", {}, 15),
@@ -50,6 +52,8 @@ PAGES = [
     # whether the study database is locked (no decision then)
     ("monitoring:review", {}, 18),
 ]
+# SQLite counts the AE table from the events in one query, with no stored counts to check.
+AE_TABLE_ON_SQLITE = 1
 
 
 def measure(client, user, study, sites, n_subjects, n_events, assert_num_queries=None):
@@ -62,6 +66,8 @@ def measure(client, user, study, sites, n_subjects, n_events, assert_num_queries
             args = [data["pending"][0].pk] if name == "monitoring:review" else []
             url = reverse(name, args=args)
             assert client.get(url, params).status_code == 200  # warm-up
+            if name == "monitoring:adverse_events" and connection.vendor != "postgresql":
+                expected -= AE_TABLE_ON_SQLITE
             with CaptureQueriesContext(connection) as queries:
                 if assert_num_queries is None:
                     response = client.get(url, params)

@@ -1,0 +1,174 @@
+# The AE table's counts are recounted block by block (site, track, dose level) when what they are
+# counted from changes (docs/operations.md §6). PostgreSQL triggers mark the blocks in the same
+# transaction as the change, whichever code made it (services, the admin, the study generator's
+# bulk inserts), so a committed change is either counted or marked. SQLite (the `make run` demo)
+# never reads the stored counts: the page counts the events there each time.
+from django.db import migrations
+
+# The blocks of the given subjects, marked (ordered, so that two writers insert their marks in
+# the same order and cannot deadlock on them).
+MARK = """
+CREATE OR REPLACE FUNCTION monitoring_ae_table_mark(subject_ids bigint[]) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO monitoring_aetablerecount (site_id, track_id, dose_level_id)
+    SELECT DISTINCT s.site_id, c.track_id, c.dose_level_id
+    FROM subjects_subject s JOIN trial_cohort c ON c.id = s.cohort_id
+    WHERE s.id = ANY(subject_ids)
+    ORDER BY 1, 2, 3
+    ON CONFLICT DO NOTHING
+$$;
+
+CREATE OR REPLACE FUNCTION monitoring_ae_table_mark_inserted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM monitoring_ae_table_mark(ARRAY(SELECT DISTINCT subject_id FROM new_rows));
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION monitoring_ae_table_mark_updated() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM monitoring_ae_table_mark(ARRAY(
+        SELECT subject_id FROM old_rows UNION SELECT subject_id FROM new_rows));
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION monitoring_ae_table_mark_deleted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM monitoring_ae_table_mark(ARRAY(SELECT DISTINCT subject_id FROM old_rows));
+    RETURN NULL;
+END $$;
+
+-- A subject moved to another site or cohort, voided or restored: the block it left and the one
+-- it joined.
+CREATE OR REPLACE FUNCTION monitoring_ae_table_mark_subject() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO monitoring_aetablerecount (site_id, track_id, dose_level_id)
+    SELECT DISTINCT x.site_id, c.track_id, c.dose_level_id
+    FROM (VALUES (OLD.site_id, OLD.cohort_id), (NEW.site_id, NEW.cohort_id))
+        AS x (site_id, cohort_id)
+    JOIN trial_cohort c ON c.id = x.cohort_id
+    ORDER BY 1, 2, 3
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+
+-- A cohort placed on another dose level or track: its subjects' blocks, before and after.
+CREATE OR REPLACE FUNCTION monitoring_ae_table_mark_cohort() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO monitoring_aetablerecount (site_id, track_id, dose_level_id)
+    SELECT DISTINCT s.site_id, x.track_id, x.dose_level_id
+    FROM subjects_subject s
+    CROSS JOIN (VALUES (OLD.track_id, OLD.dose_level_id), (NEW.track_id, NEW.dose_level_id))
+        AS x (track_id, dose_level_id)
+    WHERE s.cohort_id = NEW.id
+    ORDER BY 1, 2, 3
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+
+-- A site's time zone decides when its subjects' first infusions started, in site time.
+CREATE OR REPLACE FUNCTION monitoring_ae_table_mark_site() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM monitoring_ae_table_mark(ARRAY(
+        SELECT id FROM subjects_subject WHERE site_id = NEW.id));
+    RETURN NULL;
+END $$;
+
+-- A term's system organ class decides the class rows.
+CREATE OR REPLACE FUNCTION monitoring_ae_table_mark_term() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM monitoring_ae_table_mark(ARRAY(
+        SELECT DISTINCT subject_id FROM safety_adverseevent WHERE ctcae_term_id = NEW.id));
+    RETURN NULL;
+END $$;
+"""
+
+# Adverse events and doses: statement triggers (a bulk insert marks each block once).
+ROW_SETS = ("safety_adverseevent", "dosing_doseadministration")
+TRIGGERS = [
+    *(
+        f"""
+CREATE TRIGGER ae_table_mark_{event.lower()} AFTER {event} ON {table}
+REFERENCING {refs} FOR EACH STATEMENT EXECUTE FUNCTION monitoring_ae_table_mark_{done}();"""
+        for table in ROW_SETS
+        for event, refs, done in (
+            ("INSERT", "NEW TABLE AS new_rows", "inserted"),
+            ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows", "updated"),
+            ("DELETE", "OLD TABLE AS old_rows", "deleted"),
+        )
+    ),
+    """
+CREATE TRIGGER ae_table_mark_subject AFTER UPDATE ON subjects_subject FOR EACH ROW
+WHEN (OLD.site_id IS DISTINCT FROM NEW.site_id OR OLD.cohort_id IS DISTINCT FROM NEW.cohort_id
+      OR OLD.voided_at IS DISTINCT FROM NEW.voided_at)
+EXECUTE FUNCTION monitoring_ae_table_mark_subject();""",
+    """
+CREATE TRIGGER ae_table_mark_cohort AFTER UPDATE ON trial_cohort FOR EACH ROW
+WHEN (OLD.track_id IS DISTINCT FROM NEW.track_id
+      OR OLD.dose_level_id IS DISTINCT FROM NEW.dose_level_id)
+EXECUTE FUNCTION monitoring_ae_table_mark_cohort();""",
+    """
+CREATE TRIGGER ae_table_mark_site AFTER UPDATE ON trial_site FOR EACH ROW
+WHEN (OLD.timezone IS DISTINCT FROM NEW.timezone)
+EXECUTE FUNCTION monitoring_ae_table_mark_site();""",
+    """
+CREATE TRIGGER ae_table_mark_term AFTER UPDATE ON safety_ctcaeterm FOR EACH ROW
+WHEN (OLD.soc IS DISTINCT FROM NEW.soc)
+EXECUTE FUNCTION monitoring_ae_table_mark_term();""",
+]
+
+# What is already in the database is counted at the first request.
+MARK_ALL = """
+INSERT INTO monitoring_aetablerecount (site_id, track_id, dose_level_id)
+SELECT DISTINCT s.site_id, c.track_id, c.dose_level_id
+FROM subjects_subject s JOIN trial_cohort c ON c.id = s.cohort_id
+ON CONFLICT DO NOTHING;"""
+
+DROP = [
+    *(
+        f"DROP TRIGGER IF EXISTS ae_table_mark_{event} ON {table};"
+        for table in ROW_SETS
+        for event in ("insert", "update", "delete")
+    ),
+    "DROP TRIGGER IF EXISTS ae_table_mark_subject ON subjects_subject;",
+    "DROP TRIGGER IF EXISTS ae_table_mark_cohort ON trial_cohort;",
+    "DROP TRIGGER IF EXISTS ae_table_mark_site ON trial_site;",
+    "DROP TRIGGER IF EXISTS ae_table_mark_term ON safety_ctcaeterm;",
+    *(
+        f"DROP FUNCTION IF EXISTS monitoring_ae_table_mark_{name}();"
+        for name in ("inserted", "updated", "deleted", "subject", "cohort", "site", "term")
+    ),
+    "DROP FUNCTION IF EXISTS monitoring_ae_table_mark(bigint[]);",
+]
+
+
+def create(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for statement in [MARK, *TRIGGERS, MARK_ALL]:
+        schema_editor.execute(statement)
+
+
+def drop(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for statement in DROP:
+        schema_editor.execute(statement)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("monitoring", "0001_ae_table_counts"),
+        ("safety", "0010_ae_table_index_emergence"),
+        ("dosing", "0003_deviations_and_confirmations"),
+        ("subjects", "0007_code_recorded_disposition_reasons"),
+        ("trial", "0007_escalationtrack_design"),
+    ]
+
+    operations = [migrations.RunPython(create, drop, elidable=False)]

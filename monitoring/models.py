@@ -1,0 +1,82 @@
+"""The AE table's counts, kept by the database between requests (docs/operations.md §6).
+
+Derived data, not clinical data: every row can be recounted from the adverse events, doses and
+subjects, and is deleted and recounted whenever they change. No history, no signatures.
+"""
+
+from django.db import models
+
+
+class AeTableCount(models.Model):
+    """One row of the AE table (`kind`: any TEAE, a system organ class or a CTCAE term; or the
+    row of the events' fates, `events`) counted over one block: the enrolled subjects of one site
+    on one dose level of one track. A subject is in one block, so the table of any selection of
+    sites, tracks and dose levels is the sum of its blocks' rows.
+
+    `grade_N`: subjects whose worst treatment-emergent grade on the row is N (`related_grade_N`:
+    of the related events). `counted`, `not_emergent`, `undosed` (and their related twins): the
+    block's events counted, left out as not treatment-emergent, left out as of subjects never
+    dosed; set on the `events` row only."""
+
+    class Kind(models.TextChoices):
+        ANY = "any", "Any TEAE"
+        SOC = "soc", "System organ class"
+        TERM = "term", "CTCAE term"
+        EVENTS = "events", "Events' fates"
+
+    site = models.ForeignKey("trial.Site", on_delete=models.CASCADE, related_name="+")
+    track = models.ForeignKey("trial.EscalationTrack", on_delete=models.CASCADE, related_name="+")
+    dose_level = models.ForeignKey("trial.DoseLevel", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=6, choices=Kind.choices)
+    term = models.ForeignKey(
+        "safety.CtcaeTerm", null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    soc = models.CharField(max_length=200, blank=True)
+    grade_1 = models.IntegerField(default=0)
+    grade_2 = models.IntegerField(default=0)
+    grade_3 = models.IntegerField(default=0)
+    grade_4 = models.IntegerField(default=0)
+    grade_5 = models.IntegerField(default=0)
+    related_grade_1 = models.IntegerField(default=0)
+    related_grade_2 = models.IntegerField(default=0)
+    related_grade_3 = models.IntegerField(default=0)
+    related_grade_4 = models.IntegerField(default=0)
+    related_grade_5 = models.IntegerField(default=0)
+    counted = models.IntegerField(default=0)
+    not_emergent = models.IntegerField(default=0)
+    undosed = models.IntegerField(default=0)
+    counted_related = models.IntegerField(default=0)
+    not_emergent_related = models.IntegerField(default=0)
+    undosed_related = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["site", "track", "dose_level"], name="ae_table_count_block_idx")
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.kind} {self.term_id or self.soc} site {self.site_id} level {self.dose_level_id}"
+        )
+
+
+class AeTableRecount(models.Model):
+    """A block (site, track, dose level) whose AE table counts are out of date: a database
+    trigger adds it in the same transaction as the change to an adverse event, a dose, a
+    subject's site, cohort or voiding, a cohort's dose level, a site's time zone or a term's
+    class (monitoring/migrations/0001); the next AE table request recounts it and deletes the
+    mark, in one transaction."""
+
+    site = models.ForeignKey("trial.Site", on_delete=models.CASCADE, related_name="+")
+    track = models.ForeignKey("trial.EscalationTrack", on_delete=models.CASCADE, related_name="+")
+    dose_level = models.ForeignKey("trial.DoseLevel", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "track", "dose_level"], name="ae_table_recount_one_per_block"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"recount site {self.site_id} track {self.track_id} level {self.dose_level_id}"
