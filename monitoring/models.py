@@ -1,7 +1,10 @@
 """The AE table's counts, kept by the database between requests (docs/operations.md §6).
 
 Derived data, not clinical data: every row can be recounted from the adverse events, doses and
-subjects, and is deleted and recounted whenever they change. No history, no signatures.
+subjects, and is deleted and recounted whenever they change. No history, no signatures. Their
+references are not foreign-key constraints in the database: a constraint's check would lock the
+site, track, dose level or term row (FOR KEY SHARE) from inside a recount or a trigger, and the
+rows they name are never deleted.
 """
 
 from django.db import models
@@ -24,12 +27,22 @@ class AeTableCount(models.Model):
         TERM = "term", "CTCAE term"
         EVENTS = "events", "Events' fates"
 
-    site = models.ForeignKey("trial.Site", on_delete=models.CASCADE, related_name="+")
-    track = models.ForeignKey("trial.EscalationTrack", on_delete=models.CASCADE, related_name="+")
-    dose_level = models.ForeignKey("trial.DoseLevel", on_delete=models.CASCADE, related_name="+")
+    site = models.ForeignKey(
+        "trial.Site", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    track = models.ForeignKey(
+        "trial.EscalationTrack", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    dose_level = models.ForeignKey(
+        "trial.DoseLevel", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
     kind = models.CharField(max_length=6, choices=Kind.choices)
     term = models.ForeignKey(
-        "safety.CtcaeTerm", null=True, on_delete=models.CASCADE, related_name="+"
+        "safety.CtcaeTerm",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
     )
     soc = models.CharField(max_length=200, blank=True)
     grade_1 = models.IntegerField(default=0)
@@ -67,9 +80,15 @@ class AeTableRecount(models.Model):
     class (monitoring/migrations/0001); the next AE table request recounts it and deletes the
     mark, in one transaction."""
 
-    site = models.ForeignKey("trial.Site", on_delete=models.CASCADE, related_name="+")
-    track = models.ForeignKey("trial.EscalationTrack", on_delete=models.CASCADE, related_name="+")
-    dose_level = models.ForeignKey("trial.DoseLevel", on_delete=models.CASCADE, related_name="+")
+    site = models.ForeignKey(
+        "trial.Site", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    track = models.ForeignKey(
+        "trial.EscalationTrack", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    dose_level = models.ForeignKey(
+        "trial.DoseLevel", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
 
     class Meta:
         constraints = [
