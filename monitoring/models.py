@@ -66,6 +66,20 @@ class AeTableCount(models.Model):
         indexes = [
             models.Index(fields=["site", "track", "dose_level"], name="ae_table_count_block_idx")
         ]
+        # One row per block and table row: a recount that ran twice over a block would fail here
+        # rather than count its subjects twice.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "track", "dose_level", "kind", "term"],
+                condition=models.Q(term__isnull=False),
+                name="ae_table_count_one_term_row",
+            ),
+            models.UniqueConstraint(
+                fields=["site", "track", "dose_level", "kind", "soc"],
+                condition=models.Q(term__isnull=True),
+                name="ae_table_count_one_row",
+            ),
+        ]
 
     def __str__(self) -> str:
         return (
@@ -74,11 +88,13 @@ class AeTableCount(models.Model):
 
 
 class AeTableRecount(models.Model):
-    """A block (site, track, dose level) whose AE table counts are out of date: a database
-    trigger adds it in the same transaction as the change to an adverse event, a dose, a
-    subject's site, cohort or voiding, a cohort's dose level, a site's time zone or a term's
-    class (monitoring/migrations/0001); the next AE table request recounts it and deletes the
-    mark, in one transaction."""
+    """A change to what a block's (site, track, dose level) AE table counts, not counted yet.
+    Database triggers add one in the transaction of the change (a new row each time, never a
+    shared one: a writer waits neither for another writer nor for a recount): an adverse event
+    or dose written, a subject's study, site, cohort or voiding, a cohort's dose level or track,
+    a site's study or time zone, a term's class (monitoring/migrations/0002). The next AE table
+    request of the study takes the marks it can see and recounts their blocks, in one
+    transaction (docs/operations.md §6)."""
 
     site = models.ForeignKey(
         "trial.Site", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
@@ -89,13 +105,6 @@ class AeTableRecount(models.Model):
     dose_level = models.ForeignKey(
         "trial.DoseLevel", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
     )
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["site", "track", "dose_level"], name="ae_table_recount_one_per_block"
-            )
-        ]
 
     def __str__(self) -> str:
         return f"recount site {self.site_id} track {self.track_id} level {self.dose_level_id}"

@@ -1,12 +1,13 @@
 # The AE table's counts are recounted block by block (site, track, dose level) when what they are
 # counted from changes (docs/operations.md §6). PostgreSQL triggers mark the blocks in the same
 # transaction as the change, whichever code made it (services, the admin, the study generator's
-# bulk inserts), so a committed change is either counted or marked. SQLite (the `make run` demo)
-# never reads the stored counts: the page counts the events there each time.
+# bulk inserts), so a committed change is either counted or marked. Each change adds marks of its
+# own (plain inserts, no shared row): a mark commits with its change or not at all, and a writer
+# never waits for another writer or for a recount. SQLite (the `make run` demo) never reads the
+# stored counts: the page counts the events there each time.
 from django.db import migrations
 
-# The blocks of the given subjects, marked (ordered, so that two writers insert their marks in
-# the same order and cannot deadlock on them).
+# The blocks of the given subjects, marked.
 MARK = """
 CREATE OR REPLACE FUNCTION monitoring_ae_table_mark(subject_ids bigint[]) RETURNS void
 LANGUAGE sql AS $$
@@ -14,8 +15,6 @@ LANGUAGE sql AS $$
     SELECT DISTINCT s.site_id, c.track_id, c.dose_level_id
     FROM subjects_subject s JOIN trial_cohort c ON c.id = s.cohort_id
     WHERE s.id = ANY(subject_ids)
-    ORDER BY 1, 2, 3
-    ON CONFLICT DO NOTHING
 $$;
 
 CREATE OR REPLACE FUNCTION monitoring_ae_table_mark_inserted() RETURNS trigger
@@ -40,8 +39,8 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- A subject moved to another site or cohort, voided or restored: the block it left and the one
--- it joined.
+-- A subject moved to another study, site or cohort, voided or restored: the block it left and
+-- the one it joined.
 CREATE OR REPLACE FUNCTION monitoring_ae_table_mark_subject() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -49,9 +48,7 @@ BEGIN
     SELECT DISTINCT x.site_id, c.track_id, c.dose_level_id
     FROM (VALUES (OLD.site_id, OLD.cohort_id), (NEW.site_id, NEW.cohort_id))
         AS x (site_id, cohort_id)
-    JOIN trial_cohort c ON c.id = x.cohort_id
-    ORDER BY 1, 2, 3
-    ON CONFLICT DO NOTHING;
+    JOIN trial_cohort c ON c.id = x.cohort_id;
     RETURN NULL;
 END $$;
 
@@ -64,13 +61,12 @@ BEGIN
     FROM subjects_subject s
     CROSS JOIN (VALUES (OLD.track_id, OLD.dose_level_id), (NEW.track_id, NEW.dose_level_id))
         AS x (track_id, dose_level_id)
-    WHERE s.cohort_id = NEW.id
-    ORDER BY 1, 2, 3
-    ON CONFLICT DO NOTHING;
+    WHERE s.cohort_id = NEW.id;
     RETURN NULL;
 END $$;
 
--- A site's time zone decides when its subjects' first infusions started, in site time.
+-- A site's time zone decides when its subjects' first infusions started, in site time; its
+-- study, which study's page recounts its blocks.
 CREATE OR REPLACE FUNCTION monitoring_ae_table_mark_site() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -106,7 +102,7 @@ REFERENCING {refs} FOR EACH STATEMENT EXECUTE FUNCTION monitoring_ae_table_mark_
     """
 CREATE TRIGGER ae_table_mark_subject AFTER UPDATE ON subjects_subject FOR EACH ROW
 WHEN (OLD.site_id IS DISTINCT FROM NEW.site_id OR OLD.cohort_id IS DISTINCT FROM NEW.cohort_id
-      OR OLD.voided_at IS DISTINCT FROM NEW.voided_at)
+      OR OLD.voided_at IS DISTINCT FROM NEW.voided_at OR OLD.study_id IS DISTINCT FROM NEW.study_id)
 EXECUTE FUNCTION monitoring_ae_table_mark_subject();""",
     """
 CREATE TRIGGER ae_table_mark_cohort AFTER UPDATE ON trial_cohort FOR EACH ROW
@@ -115,7 +111,7 @@ WHEN (OLD.track_id IS DISTINCT FROM NEW.track_id
 EXECUTE FUNCTION monitoring_ae_table_mark_cohort();""",
     """
 CREATE TRIGGER ae_table_mark_site AFTER UPDATE ON trial_site FOR EACH ROW
-WHEN (OLD.timezone IS DISTINCT FROM NEW.timezone)
+WHEN (OLD.timezone IS DISTINCT FROM NEW.timezone OR OLD.study_id IS DISTINCT FROM NEW.study_id)
 EXECUTE FUNCTION monitoring_ae_table_mark_site();""",
     """
 CREATE TRIGGER ae_table_mark_term AFTER UPDATE ON safety_ctcaeterm FOR EACH ROW
@@ -127,8 +123,7 @@ EXECUTE FUNCTION monitoring_ae_table_mark_term();""",
 MARK_ALL = """
 INSERT INTO monitoring_aetablerecount (site_id, track_id, dose_level_id)
 SELECT DISTINCT s.site_id, c.track_id, c.dose_level_id
-FROM subjects_subject s JOIN trial_cohort c ON c.id = s.cohort_id
-ON CONFLICT DO NOTHING;"""
+FROM subjects_subject s JOIN trial_cohort c ON c.id = s.cohort_id;"""
 
 DROP = [
     *(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Case, F, IntegerField, Min, Q, Value, When
 
 from accounts.scoping import restrict
@@ -14,7 +14,7 @@ from monitoring.models import AeTableCount, AeTableRecount
 from safety.models import AdverseEvent, CtcaeTerm
 from safety.selectors import first_dose_local
 from subjects.models import Subject
-from trial.models import EscalationTrack, Site
+from trial.models import Cohort, EscalationTrack, Site
 
 from .scope import (
     Scope,
@@ -235,13 +235,21 @@ WHERE (c.site_id, c.track_id, c.dose_level_id) IN ({blocks})
 GROUP BY c.kind, c.term_id, c.soc, c.dose_level_id, track.regimen_id, term.{soc}, term.{term}
 """
 )
-# Take the study's marked blocks, in a stable order (two requests recounting at once lock them
-# in the same order; the second waits for the first and finds them gone).
+# Recounts of a study run one at a time (a transaction-level advisory lock on the study: two at
+# once could each replace a block's rows unseen by the other, and count it twice); writers never
+# take it. The first key names the lock's use, the second is the study.
+RECOUNT_LOCK = 0x41455442  # "AETB"
+# Take the study's marks that this statement sees (committed ones; a mark committing meanwhile is
+# left for the next recount), with their blocks.
 CLAIM_SQL = """
-DELETE FROM {recount} WHERE {id} IN (
-    SELECT mark.{id} FROM {recount} AS mark JOIN {sites} AS site ON site.{id} = mark.site_id
-    WHERE site.study_id = %s ORDER BY mark.{id} FOR UPDATE OF mark
-) RETURNING site_id, track_id, dose_level_id"""
+DELETE FROM {recount} AS mark USING {sites} AS site
+WHERE site.{id} = mark.site_id AND site.study_id = %s
+RETURNING mark.site_id, mark.track_id, mark.dose_level_id"""
+# Every block of every study, marked: after `migrate` (a deploy may change what is counted).
+MARK_ALL_SQL = """
+INSERT INTO {recount} (site_id, track_id, dose_level_id)
+SELECT DISTINCT s.site_id, c.track_id, c.dose_level_id
+FROM {subjects} AS s JOIN {cohorts} AS c ON c.{id} = s.cohort_id"""
 
 
 def counted_in_database(vendor: str) -> bool:
@@ -371,16 +379,18 @@ def _names() -> dict[str, str]:
 
 def recount_marked_blocks(study_id: int) -> int:
     """Recount the study's blocks marked since they were last counted (`AeTableRecount`) and
-    store their rows; the number recounted. One query when none is marked. In one transaction:
-    the marks are taken and the blocks' rows replaced together, so a change is always either
-    counted or still marked (docs/operations.md §6)."""
+    store their rows; the number of blocks recounted. One query when none is marked. In one
+    transaction, one recount of a study at a time: the marks are taken and their blocks' rows
+    replaced together, so every committed change is either counted or still marked
+    (docs/operations.md §6)."""
     if not AeTableRecount.objects.filter(site__study_id=study_id).exists():
         return 0
     names = _names()
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [RECOUNT_LOCK, study_id])
         cursor.execute(CLAIM_SQL.format(**names), [study_id])
-        blocks = cursor.fetchall()
-        if not blocks:  # another request took them first, and has committed its counts
+        blocks = sorted(set(cursor.fetchall()))
+        if not blocks:  # a recount that held the lock took them, and has committed its counts
             return 0
         keys = ", ".join(["(%s, %s, %s)"] * len(blocks))
         flat = [key for block in blocks for key in block]
@@ -394,11 +404,30 @@ def recount_marked_blocks(study_id: int) -> int:
             in_blocks |= Q(
                 site_id=site_id, cohort__track_id=track_id, cohort__dose_level_id=level_id
             )
-        subjects = Subject.objects.filter(in_blocks, cohort__isnull=False)
+        # The subjects `scoped_subjects` gives the page: of the study, enrolled, not voided.
+        subjects = Subject.objects.filter(in_blocks, study_id=study_id, cohort__isnull=False)
         events = AdverseEvent.objects.filter(subject__in=subjects.values("pk")).order_by()
         pair, params = _pair(subjects, events)
         cursor.execute(RECOUNT_SQL.format(pair=pair, **names), params)
     return len(blocks)
+
+
+def mark_every_block(using: str) -> None:
+    """Mark every block of every study for its recount (PostgreSQL; after `migrate`, see
+    monitoring/apps.py): the next AE table request of each study counts afresh."""
+    db = connections[using]
+    if db.vendor != "postgresql":
+        return
+    quote = db.ops.quote_name
+    with db.cursor() as cursor:
+        cursor.execute(
+            MARK_ALL_SQL.format(
+                recount=quote(AeTableRecount._meta.db_table),
+                subjects=quote(Subject._meta.db_table),
+                cohorts=quote(Cohort._meta.db_table),
+                id=quote(Cohort._meta.pk.column),
+            )
+        )
 
 
 def _decode(rows, groups) -> tuple[_Counted, _Counted]:

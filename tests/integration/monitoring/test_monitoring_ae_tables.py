@@ -44,7 +44,7 @@ from monitoring import tables
 from monitoring.pages import ae_tables as ae_tables_page
 from subjects.services import subject_record_death
 from tests.conftest import needs_postgresql
-from tests.factories import dosed, enrolled_subject, reported_ae
+from tests.factories import dosed, enrolled_subject, infusion, reported_ae
 from trial.models import Cohort, DoseLevel, EscalationTrack
 
 pytestmark = pytest.mark.django_db
@@ -485,7 +485,7 @@ def test_the_stored_counts_follow_every_change_to_what_they_count(
     from django.db import connection
 
     from dosing.models import DoseAdministration
-    from dosing.services import dose_void
+    from dosing.services import dose_update, dose_void
     from monitoring.models import AeTableCount
     from safety.models import AdverseEvent, CtcaeTerm
     from safety.services import adverse_event_update, adverse_event_void
@@ -571,8 +571,84 @@ def test_the_stored_counts_follow_every_change_to_what_they_count(
     event.grade = 3
     after(lambda: AdverseEvent.objects.bulk_create([event]), subjects["D1"])
 
+    # F1 at site A in the Q2W cohort (D1 and D2 are at site B): that column group now sums two
+    # blocks. Enrolled, dosed at 09:00 site time, a vomiting at 08:30 that day (before the
+    # infusion: not a TEAE), then the infusion's start corrected to 08:00 (a TEAE now).
+    site_a.refresh_from_db()  # in Auckland's time now
+    q2w_cohort = subjects["D1"].cohort
+    block_a = (site_a.pk, q2w_cohort.track_id, q2w_cohort.dose_level_id)
+    day = site_today(site_a.timezone) - timedelta(days=20)
+    made = {}
 
-def test_the_filters_and_the_user_s_sites_select_whole_blocks(
+    def enrol():
+        made["F1"] = enrolled_subject(coordinator_a, site_a, "F1", q2w_cohort, days_ago=30)
+
+    def dose():
+        made["dose"] = dosed(coordinator_a, made["F1"], on=day, hour=9)
+
+    def report():
+        reported_ae(
+            coordinator_a, made["F1"], "Vomiting", grade=3, onset_date=day, onset_time=time(8, 30)
+        )
+
+    def earlier_start():
+        start, end = infusion(site_a, day, hour=8)
+        dose_update(
+            by=coordinator_a,
+            dose=made["dose"],
+            changes={"infusion_start": start, "infusion_end": end},
+            reason="source: the infusion started at 08:00",
+            expected_version=made["dose"].version,
+        )
+
+    after(enrol, blocks={block_a})
+    after(dose, blocks={block_a})
+    page = after(report, blocks={block_a})
+
+    def f1_vomiting(page) -> int:
+        """Subjects of the Q2W column group with a grade 3 vomiting TEAE (F1's)."""
+        rows = [r for r in page.all_events.rows if r.term == "Vomiting"]  # E1's may be there
+        return rows and page.all_events.cell("term", Q2W_2, GI, "Vomiting").by_grade[3] or 0
+
+    assert f1_vomiting(page) == 0
+    page = after(earlier_start, blocks={block_a})
+    assert f1_vomiting(page) == 1
+    nausea = page.all_events.cell("term", Q2W_2, GI, "Nausea")  # D1's and D2's, at site B
+    assert (nausea.by_grade[1], nausea.by_grade[3], nausea.denominator) == (1, 1, 3)
+
+    # In SQL: B1 moved to site B (the block it left and the one it joined), and the 0.1 mg/kg
+    # cohort placed on 0.03 mg/kg (its subjects' blocks before and after).
+    b1_before = _block(subjects["B1"])
+
+    def move_b1():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Subject._meta.db_table} SET site_id = %s WHERE id = %s",
+                [site_b.pk, subjects["B1"].pk],
+            )
+
+    after(move_b1, blocks={b1_before, (site_b.pk, *b1_before[1:])})
+    c_cohort = subjects["C2"].cohort
+    in_c = {s.site_id for s in Subject.objects.filter(cohort=c_cohort)}
+
+    def relevel():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Cohort._meta.db_table} SET dose_level_id = %s WHERE id = %s",
+                [subjects["B2"].cohort.dose_level_id, c_cohort.pk],
+            )
+
+    after(
+        relevel,
+        blocks={
+            (site, c_cohort.track_id, level)
+            for site in in_c
+            for level in (c_cohort.dose_level_id, subjects["B2"].cohort.dose_level_id)
+        },
+    )
+
+
+def test_the_filters_select_whole_blocks(
     client, monitor, site_a, site_b, hand_counted, monkeypatch
 ):
     """A site, track or dose level chosen selects whole blocks of the stored counts: the same
