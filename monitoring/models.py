@@ -36,6 +36,10 @@ class AeTableCount(models.Model):
     dose_level = models.ForeignKey(
         "trial.DoseLevel", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
     )
+    # What counted the row: a digest of the counting statement and of the assessments counted as
+    # related (`ae_tables.COUNTING_RULE`). A row counted by other code (before a release changed
+    # the rule) is recounted at the next request.
+    rule = models.CharField(max_length=16)
     kind = models.CharField(max_length=6, choices=Kind.choices)
     term = models.ForeignKey(
         "safety.CtcaeTerm",
@@ -88,23 +92,41 @@ class AeTableCount(models.Model):
 
 
 class AeTableRecount(models.Model):
-    """A change to what a block's (site, track, dose level) AE table counts, not counted yet.
-    Database triggers add one in the transaction of the change (a new row each time, never a
-    shared one: a writer waits neither for another writer nor for a recount): an adverse event
-    or dose written, a subject's study, site, cohort or voiding, a cohort's dose level or track,
-    a site's study or time zone, a term's class (monitoring/migrations/0002). The next AE table
-    request of the study takes the marks it can see and recounts their blocks, in one
-    transaction (docs/operations.md §6)."""
+    """A change to what the AE table counts, not counted yet. Database triggers add marks in the
+    transaction of the change, new rows each time (a writer waits neither for another writer nor
+    for a recount; monitoring/migrations/0002): the subject whose adverse event, dose, study,
+    site, cohort or voiding changed, or whose site's time zone, cohort's dose level or event's
+    term's class changed; and, when a subject leaves a block, that block (site, track, dose
+    level). The next AE table request of the study takes the marks it sees, finds the subjects'
+    blocks as they are then, and recounts those blocks, in one transaction (docs/operations.md
+    §6)."""
 
+    subject = models.ForeignKey(
+        "subjects.Subject",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+    )
     site = models.ForeignKey(
-        "trial.Site", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+        "trial.Site", null=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
     )
     track = models.ForeignKey(
-        "trial.EscalationTrack", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+        "trial.EscalationTrack",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
     )
     dose_level = models.ForeignKey(
-        "trial.DoseLevel", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+        "trial.DoseLevel",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
     )
 
     def __str__(self) -> str:
+        if self.subject_id is not None:
+            return f"recount subject {self.subject_id}"
         return f"recount site {self.site_id} track {self.track_id} level {self.dose_level_id}"

@@ -1,5 +1,5 @@
 # The AE table's counts are recounted block by block (site, track, dose level) when what they are
-# counted from changes (docs/operations.md §6). PostgreSQL triggers mark the blocks in the same
+# counted from changes (docs/operations.md §6). PostgreSQL triggers mark what changed in the same
 # transaction as the change, whichever code made it (services, the admin, the study generator's
 # bulk inserts), so a committed change is either counted or marked. Each change adds marks of its
 # own (plain inserts, no shared row): a mark commits with its change or not at all, and a writer
@@ -7,14 +7,24 @@
 # stored counts: the page counts the events there each time.
 from django.db import migrations
 
-# The blocks of the given subjects, marked.
+# Marks name subjects, not blocks: a subject's block is looked up when the recount takes the
+# mark, in the recount's own snapshot, because the subject may change block between a change and
+# its commit (an AE entered while the subject is being enrolled).
 MARK = """
 CREATE OR REPLACE FUNCTION monitoring_ae_table_mark(subject_ids bigint[]) RETURNS void
 LANGUAGE sql AS $$
+    INSERT INTO monitoring_aetablerecount (subject_id)
+    SELECT DISTINCT id FROM unnest(subject_ids) AS id WHERE id IS NOT NULL
+$$;
+
+-- The block a subject leaves, by its row before the change (the block it joins is found from the
+-- subject's mark).
+CREATE OR REPLACE FUNCTION monitoring_ae_table_mark_block_left(
+    site bigint, cohort bigint, track bigint, level bigint) RETURNS void
+LANGUAGE sql AS $$
     INSERT INTO monitoring_aetablerecount (site_id, track_id, dose_level_id)
-    SELECT DISTINCT s.site_id, c.track_id, c.dose_level_id
-    FROM subjects_subject s JOIN trial_cohort c ON c.id = s.cohort_id
-    WHERE s.id = ANY(subject_ids)
+    SELECT site, COALESCE(track, c.track_id), COALESCE(level, c.dose_level_id)
+    FROM trial_cohort c WHERE c.id = cohort
 $$;
 
 CREATE OR REPLACE FUNCTION monitoring_ae_table_mark_inserted() RETURNS trigger
@@ -39,34 +49,28 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- A subject moved to another study, site or cohort, voided or restored: the block it left and
--- the one it joined.
+-- A subject moved to another study, site or cohort, voided or restored: the subject, and the
+-- block it left.
 CREATE OR REPLACE FUNCTION monitoring_ae_table_mark_subject() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO monitoring_aetablerecount (site_id, track_id, dose_level_id)
-    SELECT DISTINCT x.site_id, c.track_id, c.dose_level_id
-    FROM (VALUES (OLD.site_id, OLD.cohort_id), (NEW.site_id, NEW.cohort_id))
-        AS x (site_id, cohort_id)
-    JOIN trial_cohort c ON c.id = x.cohort_id;
+    PERFORM monitoring_ae_table_mark(ARRAY[NEW.id]);
+    PERFORM monitoring_ae_table_mark_block_left(OLD.site_id, OLD.cohort_id, NULL, NULL);
     RETURN NULL;
 END $$;
 
--- A cohort placed on another dose level or track: its subjects' blocks, before and after.
+-- A cohort placed on another dose level or track: its subjects, and the blocks they left.
 CREATE OR REPLACE FUNCTION monitoring_ae_table_mark_cohort() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO monitoring_aetablerecount (site_id, track_id, dose_level_id)
-    SELECT DISTINCT s.site_id, x.track_id, x.dose_level_id
-    FROM subjects_subject s
-    CROSS JOIN (VALUES (OLD.track_id, OLD.dose_level_id), (NEW.track_id, NEW.dose_level_id))
-        AS x (track_id, dose_level_id)
-    WHERE s.cohort_id = NEW.id;
+    PERFORM monitoring_ae_table_mark(ARRAY(
+        SELECT id FROM subjects_subject WHERE cohort_id = NEW.id));
+    PERFORM monitoring_ae_table_mark_block_left(site_id, NEW.id, OLD.track_id, OLD.dose_level_id)
+    FROM (SELECT DISTINCT site_id FROM subjects_subject WHERE cohort_id = NEW.id) AS sites;
     RETURN NULL;
 END $$;
 
--- A site's time zone decides when its subjects' first infusions started, in site time; its
--- study, which study's page recounts its blocks.
+-- A site's time zone decides when its subjects' first infusions started, in site time.
 CREATE OR REPLACE FUNCTION monitoring_ae_table_mark_site() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -111,7 +115,7 @@ WHEN (OLD.track_id IS DISTINCT FROM NEW.track_id
 EXECUTE FUNCTION monitoring_ae_table_mark_cohort();""",
     """
 CREATE TRIGGER ae_table_mark_site AFTER UPDATE ON trial_site FOR EACH ROW
-WHEN (OLD.timezone IS DISTINCT FROM NEW.timezone OR OLD.study_id IS DISTINCT FROM NEW.study_id)
+WHEN (OLD.timezone IS DISTINCT FROM NEW.timezone)
 EXECUTE FUNCTION monitoring_ae_table_mark_site();""",
     """
 CREATE TRIGGER ae_table_mark_term AFTER UPDATE ON safety_ctcaeterm FOR EACH ROW
@@ -121,9 +125,8 @@ EXECUTE FUNCTION monitoring_ae_table_mark_term();""",
 
 # What is already in the database is counted at the first request.
 MARK_ALL = """
-INSERT INTO monitoring_aetablerecount (site_id, track_id, dose_level_id)
-SELECT DISTINCT s.site_id, c.track_id, c.dose_level_id
-FROM subjects_subject s JOIN trial_cohort c ON c.id = s.cohort_id;"""
+INSERT INTO monitoring_aetablerecount (subject_id)
+SELECT id FROM subjects_subject WHERE cohort_id IS NOT NULL;"""
 
 DROP = [
     *(
@@ -140,6 +143,7 @@ DROP = [
         for name in ("inserted", "updated", "deleted", "subject", "cohort", "site", "term")
     ),
     "DROP FUNCTION IF EXISTS monitoring_ae_table_mark(bigint[]);",
+    "DROP FUNCTION IF EXISTS monitoring_ae_table_mark_block_left(bigint, bigint, bigint, bigint);",
 ]
 
 

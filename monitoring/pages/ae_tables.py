@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Min, Q, Value, When
 
 from accounts.scoping import restrict
@@ -215,13 +216,13 @@ _COUNT_COLUMNS = [
     "not_emergent_related",
     "undosed_related",
 ]
-# Recounted blocks, stored (docs/operations.md §6).
+# Recounted blocks, stored (docs/operations.md §6), stamped with the rule that counted them.
 RECOUNT_SQL = (
-    "INSERT INTO {table} (kind, term_id, soc, site_id, track_id, dose_level_id, "
+    "INSERT INTO {table} (rule, kind, term_id, soc, site_id, track_id, dose_level_id, "
     + ", ".join(_COUNT_COLUMNS)
     + ")\n"
     + COUNTS_SQL.replace("{group}", BY_BLOCK)
-    + "\nSELECT * FROM counted"
+    + "\nSELECT '{rule}', counted.* FROM counted"
 )
 # The stored blocks of the selection summed into its column groups: the same rows as
 # WORST_GRADES_SQL.
@@ -235,21 +236,45 @@ WHERE (c.site_id, c.track_id, c.dose_level_id) IN ({blocks})
 GROUP BY c.kind, c.term_id, c.soc, c.dose_level_id, track.regimen_id, term.{soc}, term.{term}
 """
 )
+# The counting rule's digest, stamped on each stored row: a release that changes how the table
+# counts (the statement, the treatment-emergent condition in it, the assessments counted as
+# related) recounts every block counted before it, at its study's next request.
+COUNTING_RULE = hashlib.sha256(
+    "\n".join([PAIR_PER_SUBJECT, PAIR_JOINED, COUNTS_SQL, *sorted(AdverseEvent.RELATED)]).encode()
+).hexdigest()[:16]
 # Recounts of a study run one at a time (a transaction-level advisory lock on the study: two at
 # once could each replace a block's rows unseen by the other, and count it twice); writers never
 # take it. The first key names the lock's use, the second is the study.
 RECOUNT_LOCK = 0x41455442  # "AETB"
-# Take the study's marks that this statement sees (committed ones; a mark committing meanwhile is
-# left for the next recount), with their blocks.
-CLAIM_SQL = """
-DELETE FROM {recount} AS mark USING {sites} AS site
-WHERE site.{id} = mark.site_id AND site.study_id = %s
-RETURNING mark.site_id, mark.track_id, mark.dose_level_id"""
-# Every block of every study, marked: after `migrate` (a deploy may change what is counted).
-MARK_ALL_SQL = """
-INSERT INTO {recount} (site_id, track_id, dose_level_id)
-SELECT DISTINCT s.site_id, c.track_id, c.dose_level_id
-FROM {subjects} AS s JOIN {cohorts} AS c ON c.{id} = s.cohort_id"""
+# The study's marks, by the subject's study or the block's site's.
+_STUDY_MARKS = """
+    SELECT mark.{id} FROM {recount} AS mark JOIN {subjects} AS s ON s.{id} = mark.subject_id
+    WHERE s.study_id = %(study)s
+    UNION ALL
+    SELECT mark.{id} FROM {recount} AS mark JOIN {sites} AS site ON site.{id} = mark.site_id
+    WHERE site.study_id = %(study)s"""
+# The study's stored rows counted by another rule (before a release changed it).
+_OTHER_RULE = """
+    SELECT c.site_id, c.track_id, c.dose_level_id FROM {table} AS c
+    JOIN {sites} AS site ON site.{id} = c.site_id
+    WHERE site.study_id = %(study)s AND c.rule <> %(rule)s"""
+# Anything to recount in the study? (One query per request; none in the steady state.)
+PENDING_SQL = f"SELECT EXISTS ({_STUDY_MARKS}) OR EXISTS ({_OTHER_RULE})"
+# Take the study's marks this statement sees (committed ones; a mark committing meanwhile is left
+# for the next recount) and the blocks to recount: those named, the blocks the marked subjects
+# are in now (in this statement's snapshot), and those counted by another rule.
+CLAIM_SQL = f"""
+WITH taken AS (
+    DELETE FROM {{recount}} WHERE {{id}} IN ({_STUDY_MARKS})
+    RETURNING subject_id, site_id, track_id, dose_level_id
+)
+SELECT site_id, track_id, dose_level_id FROM taken WHERE subject_id IS NULL
+UNION
+SELECT s.site_id, c.track_id, c.dose_level_id
+FROM taken JOIN {{subjects}} AS s ON s.{{id}} = taken.subject_id
+JOIN {{cohorts}} AS c ON c.{{id}} = s.cohort_id
+UNION
+{_OTHER_RULE}"""
 
 
 def counted_in_database(vendor: str) -> bool:
@@ -374,29 +399,34 @@ def _names() -> dict[str, str]:
         "tracks": quote(EscalationTrack._meta.db_table),
         "recount": quote(AeTableRecount._meta.db_table),
         "sites": quote(Site._meta.db_table),
+        "subjects": quote(Subject._meta.db_table),
+        "cohorts": quote(Cohort._meta.db_table),
     }
 
 
 def recount_marked_blocks(study_id: int) -> int:
-    """Recount the study's blocks marked since they were last counted (`AeTableRecount`) and
-    store their rows; the number of blocks recounted. One query when none is marked. In one
-    transaction, one recount of a study at a time: the marks are taken and their blocks' rows
-    replaced together, so every committed change is either counted or still marked
+    """Recount the study's blocks that changed since they were counted (marked, or counted by
+    another rule) and store their rows; the number of blocks recounted. One query when there is
+    none. In one transaction, one recount of a study at a time: the marks are taken and their
+    blocks' rows replaced together, so every committed change is either counted or still marked
     (docs/operations.md §6)."""
-    if not AeTableRecount.objects.filter(site__study_id=study_id).exists():
-        return 0
     names = _names()
+    keys = {"study": study_id, "rule": COUNTING_RULE}
+    with connection.cursor() as cursor:
+        cursor.execute(PENDING_SQL.format(**names), keys)
+        if not cursor.fetchone()[0]:
+            return 0
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [RECOUNT_LOCK, study_id])
-        cursor.execute(CLAIM_SQL.format(**names), [study_id])
-        blocks = sorted(set(cursor.fetchall()))
+        cursor.execute(CLAIM_SQL.format(**names), keys)
+        blocks = sorted(cursor.fetchall())
         if not blocks:  # a recount that held the lock took them, and has committed its counts
             return 0
-        keys = ", ".join(["(%s, %s, %s)"] * len(blocks))
+        values = ", ".join(["(%s, %s, %s)"] * len(blocks))
         flat = [key for block in blocks for key in block]
         cursor.execute(
             f"DELETE FROM {names['table']} "
-            f"WHERE (site_id, track_id, dose_level_id) IN (VALUES {keys})",
+            f"WHERE (site_id, track_id, dose_level_id) IN (VALUES {values})",
             flat,
         )
         in_blocks = Q(pk__in=[])
@@ -408,26 +438,8 @@ def recount_marked_blocks(study_id: int) -> int:
         subjects = Subject.objects.filter(in_blocks, study_id=study_id, cohort__isnull=False)
         events = AdverseEvent.objects.filter(subject__in=subjects.values("pk")).order_by()
         pair, params = _pair(subjects, events)
-        cursor.execute(RECOUNT_SQL.format(pair=pair, **names), params)
+        cursor.execute(RECOUNT_SQL.format(pair=pair, rule=COUNTING_RULE, **names), params)
     return len(blocks)
-
-
-def mark_every_block(using: str) -> None:
-    """Mark every block of every study for its recount (PostgreSQL; after `migrate`, see
-    monitoring/apps.py): the next AE table request of each study counts afresh."""
-    db = connections[using]
-    if db.vendor != "postgresql":
-        return
-    quote = db.ops.quote_name
-    with db.cursor() as cursor:
-        cursor.execute(
-            MARK_ALL_SQL.format(
-                recount=quote(AeTableRecount._meta.db_table),
-                subjects=quote(Subject._meta.db_table),
-                cohorts=quote(Cohort._meta.db_table),
-                id=quote(Cohort._meta.pk.column),
-            )
-        )
 
 
 def _decode(rows, groups) -> tuple[_Counted, _Counted]:

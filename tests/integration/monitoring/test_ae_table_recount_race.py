@@ -21,7 +21,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _marked() -> set[tuple[int, int, int]]:
-    return set(AeTableRecount.objects.values_list("site_id", "track_id", "dose_level_id"))
+    """The blocks the marks name, a marked subject's as it is now."""
+    blocks = set()
+    for mark in AeTableRecount.objects.select_related("subject__cohort"):
+        subject = mark.subject
+        if subject is None:
+            blocks.add((mark.site_id, mark.track_id, mark.dose_level_id))
+        elif subject.cohort_id is not None:
+            blocks.add((subject.site_id, subject.cohort.track_id, subject.cohort.dose_level_id))
+    return blocks
 
 
 def _waiting_on_locks() -> int:
@@ -140,3 +148,63 @@ def test_two_recounts_of_a_study_run_one_after_the_other(
     assert rows == [("Fatigue", 1), ("Nausea", 0)]  # once each
     assert _marked() == set()
     assert _terms_on_the_page(client, monitor) == ({"Nausea", "Fatigue"}, 2)
+
+
+def test_an_event_entered_while_its_subject_changes_block_is_counted_in_the_new_one(
+    client, study, coordinator_a, monitor, cohort1, one_subject
+):
+    """A writer reports an AE and, before it commits, the subject's cohort is placed on another
+    dose level (in SQL, committed) and a recount counts both blocks: the writer's mark names the
+    subject, whose block the next recount finds as it is then, so the event is counted in the
+    block the subject is in now, not the one it was in when the event was written. (Through the
+    services a subject's own block cannot change under an open write: enrollment and the AE
+    report lock the subject's row.)"""
+    from trial.models import Cohort, DoseLevel
+
+    subject, old_block = one_subject
+    recount_marked_blocks(study.pk)
+    other_level = DoseLevel.objects.filter(study=study).exclude(pk=cohort1.dose_level_id).first()
+    new_block = (old_block[0], old_block[1], other_level.pk)
+    written, release = threading.Event(), threading.Event()
+    results, errors = {}, []
+
+    def writer():
+        with transaction.atomic():
+            reported_ae(coordinator_a, subject, "Fatigue", grade=1, days_after_first_dose=2)
+            written.set()
+            release.wait(30)  # committed after the move and the recount below
+
+    thread = _thread("writer", writer, results, errors)
+    thread.start()
+    assert written.wait(30)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL lock_timeout = '10s'")
+        cursor.execute(
+            f"UPDATE {Cohort._meta.db_table} SET dose_level_id = %s WHERE id = %s",
+            [other_level.pk, cohort1.pk],
+        )
+    assert recount_marked_blocks(study.pk) == 2  # the block left and the one joined
+    assert errors == [] and thread.is_alive()
+    release.set()
+    thread.join(60)
+    assert errors == []
+    assert _marked() == {new_block}  # the writer's mark, found in the subject's block now
+    assert _terms_on_the_page(client, monitor) == ({"Nausea", "Fatigue"}, 2)
+    counted = AeTableCount.objects.filter(kind="term", site_id=new_block[0])
+    assert set(counted.values_list("dose_level_id", "term__term")) == {
+        (other_level.pk, "Nausea"),
+        (other_level.pk, "Fatigue"),
+    }
+
+
+def test_rows_counted_by_another_rule_are_recounted(client, study, monitor, one_subject):
+    """A stored row stamped with another counting rule (counted before a release changed it) is
+    recounted at the next request, with no mark."""
+    from monitoring.pages.ae_tables import COUNTING_RULE
+
+    assert _terms_on_the_page(client, monitor) == ({"Nausea"}, 1)
+    AeTableCount.objects.update(rule="an older rule", grade_2=0)
+    assert not AeTableRecount.objects.exists()
+    assert _terms_on_the_page(client, monitor) == ({"Nausea"}, 1)
+    assert set(AeTableCount.objects.values_list("rule", flat=True)) == {COUNTING_RULE}
+    assert AeTableCount.objects.get(kind="term").grade_2 == 1

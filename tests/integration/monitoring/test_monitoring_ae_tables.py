@@ -465,9 +465,19 @@ def test_the_statement_counts_each_subject_from_the_covering_index_on_postgresql
 
 
 def _marked_blocks() -> set[tuple[int, int, int]]:
+    """The blocks the marks name, a marked subject's as it is now (as a recount finds it)."""
     from monitoring.models import AeTableRecount
+    from subjects.models import Subject
 
-    return set(AeTableRecount.objects.values_list("site_id", "track_id", "dose_level_id"))
+    blocks = set()
+    for mark in AeTableRecount.objects.all():
+        if mark.subject_id is None:
+            blocks.add((mark.site_id, mark.track_id, mark.dose_level_id))
+            continue
+        subject = Subject.all_objects.select_related("cohort").get(pk=mark.subject_id)
+        if subject.cohort_id is not None:
+            blocks.add(_block(subject))
+    return blocks
 
 
 def _block(subject) -> tuple[int, int, int]:
