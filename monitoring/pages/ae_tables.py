@@ -477,8 +477,8 @@ def _stored_worst_grades(scope: Scope, subjects, groups) -> tuple[_Counted, _Cou
     """As `_worst_grades`, from the stored counts of the blocks the selection's subjects are
     in (each of the user's sites, tracks and dose levels chosen), recounting marked ones first.
     A block is one site's subjects on one dose level of one track, so the filters (site, track,
-    dose level) and the user's sites select whole blocks."""
-    recount_marked_blocks(scope.study.pk)
+    dose level) and the user's sites select whole blocks. The marked blocks are recounted
+    before (`ae_tables`)."""
     blocks_sql, blocks_params = (
         subjects.order_by()
         .values_list("site_id", "cohort__track_id", "cohort__dose_level_id")
@@ -508,6 +508,11 @@ class AeTablesPage:
 def ae_tables(user, scope: Scope, *, related_only: bool = False) -> AeTablesPage:
     """Both tables (all TEAEs, related TEAEs) from one read of the population and one count of
     the events in the database (on SQLite, one read of the events, counted by the definition)."""
+    stored = counts_stored(connection.vendor, scope)
+    if stored:
+        # Before the population is read, so that the two reads stay a moment apart (a subject
+        # enrolled between them could bring a column group the population does not have).
+        recount_marked_blocks(scope.study.pk)
     population, groups = _population(user, scope)
     subjects = scoped_subjects(user, scope)
     if not counted_in_database(connection.vendor):
@@ -517,7 +522,7 @@ def ae_tables(user, scope: Scope, *, related_only: bool = False) -> AeTablesPage
             related=tables.build_ae_table(population, events, related_only=True),
             related_only=related_only,
         )
-    if counts_stored(connection.vendor, scope):
+    if stored:
         every, related = _stored_worst_grades(scope, subjects, groups)
     else:
         every, related = _worst_grades(user, scope, subjects, groups)

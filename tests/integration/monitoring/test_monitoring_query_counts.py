@@ -21,9 +21,9 @@ PAGES = [
     # cohorts, subjects, current recommendations, decisions, evaluation states; the alerts'
     # notifications and their adverse events (with the adjudicator from the audit trail)
     ("monitoring:overview", {}, 18),
-    # the population (subjects with their first dose), then on PostgreSQL whether a block awaits
-    # its recount (none after the warm-up) and the stored counts; on SQLite the adverse events
-    # (see AE_TABLE_ON_SQLITE)
+    # on PostgreSQL whether anything awaits its recount (nothing after the warm-up), the
+    # population (subjects with their first dose), the stored counts; on SQLite the population
+    # and the adverse events (see AE_TABLE_ON_SQLITE)
     ("monitoring:adverse_events", {}, 14),
     ("monitoring:adverse_events", {"view": "related"}, 14),
     ("monitoring:adverse_events", {"format": "csv", "table": "teae"}, 14),
