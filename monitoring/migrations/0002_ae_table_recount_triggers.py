@@ -9,10 +9,12 @@ from django.db import migrations
 
 # Marks name subjects, not blocks: a subject's block is looked up when the recount takes the
 # mark, in the recount's own snapshot, because the subject may change block between a change and
-# its commit (an AE entered while the subject is being enrolled).
+# its commit. The functions that insert marks run as the tables' owner (SECURITY DEFINER, with a
+# fixed search path), so that a write never fails on the runtime role's grants, even between a
+# `migrate` and the `grant_runtime_role` after it.
 MARK = """
 CREATE OR REPLACE FUNCTION monitoring_ae_table_mark(subject_ids bigint[]) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
     INSERT INTO monitoring_aetablerecount (subject_id)
     SELECT DISTINCT id FROM unnest(subject_ids) AS id WHERE id IS NOT NULL
 $$;
@@ -21,10 +23,22 @@ $$;
 -- subject's mark).
 CREATE OR REPLACE FUNCTION monitoring_ae_table_mark_block_left(
     site bigint, cohort bigint, track bigint, level bigint) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
     INSERT INTO monitoring_aetablerecount (site_id, track_id, dose_level_id)
     SELECT site, COALESCE(track, c.track_id), COALESCE(level, c.dose_level_id)
     FROM trial_cohort c WHERE c.id = cohort
+$$;
+
+-- A change that moves subjects between blocks, or changes what a block's subjects' events
+-- count as (a cohort, a site's time zone, a term's class), lists the subjects it affects from its
+-- own snapshot, which cannot see a dependent change not committed yet (an AE of that term, a
+-- subject joining that cohort). It holds the study's recount lock until it commits, taken before
+-- it lists them: no recount of the study can then count between the list and the commit, and the
+-- list, read after the lock, sees every dependent committed before. Adverse events and doses
+-- (the frequent writes) never take it.
+CREATE OR REPLACE FUNCTION monitoring_ae_table_hold(study bigint) RETURNS void
+LANGUAGE sql AS $$
+    SELECT pg_advisory_xact_lock(1095062594, study::int)
 $$;
 
 CREATE OR REPLACE FUNCTION monitoring_ae_table_mark_inserted() RETURNS trigger
@@ -54,6 +68,8 @@ END $$;
 CREATE OR REPLACE FUNCTION monitoring_ae_table_mark_subject() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM monitoring_ae_table_hold(LEAST(OLD.study_id, NEW.study_id));
+    PERFORM monitoring_ae_table_hold(GREATEST(OLD.study_id, NEW.study_id));
     PERFORM monitoring_ae_table_mark(ARRAY[NEW.id]);
     PERFORM monitoring_ae_table_mark_block_left(OLD.site_id, OLD.cohort_id, NULL, NULL);
     RETURN NULL;
@@ -63,6 +79,7 @@ END $$;
 CREATE OR REPLACE FUNCTION monitoring_ae_table_mark_cohort() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM monitoring_ae_table_hold(NEW.study_id);
     PERFORM monitoring_ae_table_mark(ARRAY(
         SELECT id FROM subjects_subject WHERE cohort_id = NEW.id));
     PERFORM monitoring_ae_table_mark_block_left(site_id, NEW.id, OLD.track_id, OLD.dose_level_id)
@@ -74,6 +91,7 @@ END $$;
 CREATE OR REPLACE FUNCTION monitoring_ae_table_mark_site() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM monitoring_ae_table_hold(NEW.study_id);
     PERFORM monitoring_ae_table_mark(ARRAY(
         SELECT id FROM subjects_subject WHERE site_id = NEW.id));
     RETURN NULL;
@@ -83,6 +101,7 @@ END $$;
 CREATE OR REPLACE FUNCTION monitoring_ae_table_mark_term() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM monitoring_ae_table_hold(id) FROM (SELECT id FROM trial_study ORDER BY id) AS study;
     PERFORM monitoring_ae_table_mark(ARRAY(
         SELECT DISTINCT subject_id FROM safety_adverseevent WHERE ctcae_term_id = NEW.id));
     RETURN NULL;
@@ -143,6 +162,7 @@ DROP = [
         for name in ("inserted", "updated", "deleted", "subject", "cohort", "site", "term")
     ),
     "DROP FUNCTION IF EXISTS monitoring_ae_table_mark(bigint[]);",
+    "DROP FUNCTION IF EXISTS monitoring_ae_table_hold(bigint);",
     "DROP FUNCTION IF EXISTS monitoring_ae_table_mark_block_left(bigint, bigint, bigint, bigint);",
 ]
 

@@ -244,8 +244,9 @@ COUNTING_RULE = hashlib.sha256(
 ).hexdigest()[:16]
 # Recounts of a study run one at a time (a transaction-level advisory lock on the study: two at
 # once could each replace a block's rows unseen by the other, and count it twice); writers never
-# take it. The first key names the lock's use, the second is the study.
-RECOUNT_LOCK = 0x41455442  # "AETB"
+# take it; the triggers of changes that move subjects between blocks hold it until they commit
+# (monitoring/migrations/0002). The first key names the lock's use, the second is the study.
+RECOUNT_LOCK = 0x41455442  # "AETB", 1095062594 in the triggers
 # The study's marks, by the subject's study or the block's site's.
 _STUDY_MARKS = """
     SELECT mark.{id} FROM {recount} AS mark JOIN {subjects} AS s ON s.{id} = mark.subject_id
@@ -417,7 +418,7 @@ def recount_marked_blocks(study_id: int) -> int:
         if not cursor.fetchone()[0]:
             return 0
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [RECOUNT_LOCK, study_id])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s::int, %s::int)", [RECOUNT_LOCK, study_id])
         cursor.execute(CLAIM_SQL.format(**names), keys)
         blocks = sorted(cursor.fetchall())
         if not blocks:  # a recount that held the lock took them, and has committed its counts

@@ -208,3 +208,46 @@ def test_rows_counted_by_another_rule_are_recounted(client, study, monitor, one_
     assert _terms_on_the_page(client, monitor) == ({"Nausea"}, 1)
     assert set(AeTableCount.objects.values_list("rule", flat=True)) == {COUNTING_RULE}
     assert AeTableCount.objects.get(kind="term").grade_2 == 1
+
+
+def test_a_term_s_class_change_holds_recounts_until_it_commits(
+    client, study, coordinator_a, monitor, one_subject
+):
+    """A term's system organ class changes in a transaction that is still open when an AE of
+    that term is entered and committed (the change's trigger listed the subjects to mark before
+    that AE existed). A recount meanwhile waits for the change to commit, then counts the AE
+    under the new class: it cannot count it under the old one and leave nothing marked."""
+    from safety.models import CtcaeTerm
+
+    subject, _block = one_subject
+    recount_marked_blocks(study.pk)
+    changed, release = threading.Event(), threading.Event()
+    results, errors = {}, []
+
+    def admin():
+        with transaction.atomic():
+            CtcaeTerm.objects.filter(term="Fatigue").update(soc="Investigations")
+            changed.set()
+            release.wait(30)
+
+    change = _thread("admin", admin, results, errors)
+    change.start()
+    assert changed.wait(30)
+    reported_ae(coordinator_a, subject, "Fatigue", grade=1, days_after_first_dose=2)
+    recount = _thread("recount", lambda: recount_marked_blocks(study.pk), results, errors)
+    recount.start()
+    deadline = time.monotonic() + 30
+    while _waiting_on_locks() < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert recount.is_alive()  # waiting for the class change to commit
+    release.set()
+    for thread in (change, recount):
+        thread.join(60)
+    assert errors == []
+    assert results["recount"] == 1
+    socs = set(AeTableCount.objects.filter(kind="soc").values_list("soc", flat=True))
+    assert "Investigations" in socs
+    assert "General disorders and administration site conditions" not in socs
+    client.force_login(monitor)
+    table = client.get(reverse("monitoring:adverse_events")).context["page"].all_events
+    assert ("soc", "Investigations", "") in {(r.level, r.soc, r.term) for r in table.rows}
