@@ -10,6 +10,14 @@ rows they name are never deleted.
 from django.db import models
 
 
+def _reference(to: str, *, null: bool = False) -> models.ForeignKey:
+    """A reference to a row the counts are about: no reverse accessor, no constraint (see the
+    module's docstring), and nothing done when that row goes (it never does)."""
+    return models.ForeignKey(
+        to, null=null, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+
+
 class AeTableCount(models.Model):
     """One row of the AE table (`kind`: any TEAE, a system organ class or a CTCAE term; or the
     row of the events' fates, `events`) counted over one block: the enrolled subjects of one site
@@ -27,27 +35,15 @@ class AeTableCount(models.Model):
         TERM = "term", "CTCAE term"
         EVENTS = "events", "Events' fates"
 
-    site = models.ForeignKey(
-        "trial.Site", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
-    )
-    track = models.ForeignKey(
-        "trial.EscalationTrack", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
-    )
-    dose_level = models.ForeignKey(
-        "trial.DoseLevel", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
-    )
+    site = _reference("trial.Site")
+    track = _reference("trial.EscalationTrack")
+    dose_level = _reference("trial.DoseLevel")
     # What counted the row: a digest of the counting statement and of the assessments counted as
     # related (`ae_tables.COUNTING_RULE`). A row counted by other code (before a release changed
     # the rule) is recounted at the next request.
     rule = models.CharField(max_length=16)
     kind = models.CharField(max_length=6, choices=Kind.choices)
-    term = models.ForeignKey(
-        "safety.CtcaeTerm",
-        null=True,
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-    )
+    term = _reference("safety.CtcaeTerm", null=True)
     soc = models.CharField(max_length=200, blank=True)
     grade_1 = models.IntegerField(default=0)
     grade_2 = models.IntegerField(default=0)
@@ -101,30 +97,10 @@ class AeTableRecount(models.Model):
     blocks as they are then, and recounts those blocks, in one transaction (docs/operations.md
     §6)."""
 
-    subject = models.ForeignKey(
-        "subjects.Subject",
-        null=True,
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-    )
-    site = models.ForeignKey(
-        "trial.Site", null=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
-    )
-    track = models.ForeignKey(
-        "trial.EscalationTrack",
-        null=True,
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-    )
-    dose_level = models.ForeignKey(
-        "trial.DoseLevel",
-        null=True,
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-    )
+    subject = _reference("subjects.Subject", null=True)
+    site = _reference("trial.Site", null=True)
+    track = _reference("trial.EscalationTrack", null=True)
+    dose_level = _reference("trial.DoseLevel", null=True)
 
     def __str__(self) -> str:
         if self.subject_id is not None:
